@@ -1,0 +1,51 @@
+# Shared helpers of scripts/demo.sh and scripts/test.sh (sourced, not run).
+# Everything here works on a fresh Debian 12 machine, as root.
+
+PG_MAJOR=15
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+
+say() { printf '\n==> %s\n' "$*"; }
+
+# Re-runs the calling script as root when it is not.
+need_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		exec sudo -E "$0" "$@"
+	fi
+}
+
+# Installs PostgreSQL 15, its server headers, pg_cron, the build tools and
+# the perl modules of the TAP tests from Debian's packages.
+install_packages() {
+	local pkgs="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
+		postgresql-$PG_MAJOR-cron postgresql-client-$PG_MAJOR
+		build-essential libipc-run-perl rsync"
+	local missing=""
+	for p in $pkgs; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		say "installing$missing"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -q
+		apt-get install -y -q $missing
+	fi
+}
+
+# Copies the source tree to a directory the postgres OS user owns, so that
+# the server can read its fixtures and TAP tests can run as that user.
+stage_tree() {
+	local src=$1 dst=$2
+	mkdir -p "$dst"
+	rsync -a --delete --exclude .git --exclude results --exclude tmp_check \
+		--exclude output_iso --exclude '*.o' --exclude '*.so' "$src"/ "$dst"/
+	chown -R postgres:postgres "$(dirname "$dst")"
+}
+
+# Builds as postgres and installs as root.
+build_and_install() {
+	local dir=$1
+	say "building and installing morgenmigrate"
+	runuser -u postgres -- make -C "$dir" -s clean >/dev/null
+	runuser -u postgres -- make -C "$dir" -s
+	make -C "$dir" -s install
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The whole test suite of morgenmigrate, on a fresh Debian 12 machine:
+# installs what the tests need, builds and installs the extension, starts a
+# PostgreSQL 15 server with pg_cron, and runs the pg_regress tests, the
+# isolation specs and the TAP tests.  Ends with "N passed, N failed" and
+# exits non-zero on any failure.
+#
+#   scripts/test.sh            everything
+#   KEEP_SERVER=1 scripts/test.sh   leave the test server running afterwards
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/scripts/lib.sh"
+need_root "$@"
+
+work=/var/tmp/morgenmigrate-ci
+src=$work/src
+data=$work/data
+port=5499
+
+install_packages
+say "staging the source tree in $src"
+stage_tree "$here" "$src"
+build_and_install "$src"
+
+# A test server of our own: a known port, pg_cron preloaded, unix socket
+# only, no durability (the TAP tests start their own clusters).
+stop_server() {
+	if [ -f "$data/postmaster.pid" ]; then
+		runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1 || true
+	fi
+}
+stop_server
+rm -rf "$data"
+say "starting a test server on port $port"
+runuser -u postgres -- "$PG_BIN/initdb" -D "$data" -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+cat >>"$data/postgresql.conf" <<CONF
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$work'
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'postgres'
+fsync = off
+full_page_writes = off
+synchronous_commit = off
+max_connections = 60
+max_prepared_transactions = 10
+CONF
+runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -l "$work/server.log" -w start >/dev/null
+if [ -z "${KEEP_SERVER:-}" ]; then
+	trap stop_server EXIT
+fi
+
+export PGHOST=$work PGPORT=$port PGUSER=postgres
+passed=0
+failed=0
+logs=$work/logs
+rm -rf "$logs"; mkdir -p "$logs"
+chown postgres:postgres "$logs"
+
+# Runs one suite (make installcheck limited to it) as postgres and counts
+# its tests: pg_regress prints "... ok" / "... FAILED" per test, prove
+# prints "ok" or a failure per test script.
+run_suite() {
+	local name=$1; shift
+	local log=$logs/$name.log
+	say "$name tests"
+	set +e
+	runuser -u postgres -- env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
+		make -C "$src" installcheck "$@" 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	set -e
+	local ok bad
+	if [ "$name" = tap ]; then
+		ok=$(grep -cE '^test/t/[^ ]+\.pl \.+ ok' "$log" || true)
+		bad=$(grep -E '^test/t/[^ ]+\.pl \.+ ' "$log" | grep -cvE '\.+ ok' || true)
+	else
+		ok=$(grep -cE '^(test|    ) .*\.\.\. ok' "$log" || true)
+		bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$log" || true)
+	fi
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		bad=1   # the suite failed without naming a test: count it
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	printf '%s: %d passed, %d failed\n' "$name" "$ok" "$bad"
+	for diffs in "$src/regression.diffs" "$src/output_iso/regression.diffs"; do
+		if [ "$bad" -gt 0 ] && [ -s "$diffs" ]; then
+			say "differences ($diffs)"
+			cat "$diffs"
+		fi
+	done
+}
+
+run_suite regress ISOLATION= TAP_TESTS=
+run_suite isolation REGRESS= TAP_TESTS=
+run_suite tap REGRESS= ISOLATION=
+
+say "summary"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

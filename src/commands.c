@@ -1,0 +1,722 @@
+/*-------------------------------------------------------------------------
+ *
+ * commands.c
+ *	  What each SQL-callable function does, in terms of the modules: take
+ *	  the lock, compare the directory with the history, run the preflight
+ *	  over every file of the call, run the files, record them, and return
+ *	  the rows.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "commands.h"
+#include "morgenmigrate.h"
+
+/* What a call works on: the directory, the history, every file's state. */
+typedef struct CallState
+{
+	MigrationDir *dir;
+	History    *history;
+	List	   *entries;		/* MigrationEntry, version order */
+} CallState;
+
+/* A file a call runs, and the migration it runs for. */
+typedef struct WorkItem
+{
+	const char *migration;		/* the up file's name: the history key */
+	const char *file;			/* the file to run: up file or down file */
+	const MigrationEntry *entry;	/* NULL for a rollback of a missing file */
+	char		checksum[MM_CHECKSUM_LEN + 1];	/* as the preflight read it */
+} WorkItem;
+
+static void begin_call(CallState *call, const char *path);
+static void warn_orphans(const MigrationDir *dir);
+static List *up_work(List *pending);
+static List *down_work(const CallState *call, int steps, const char *target);
+static void preflight(const MigrationDir *dir, List *work);
+static MigrationScript *load_script(const MigrationDir *dir,
+									const WorkItem *w);
+static void apply_work(const CallState *call, List *work, bool atomic,
+					   ReturnSetInfo *rsinfo);
+static void rehearse_work(const CallState *call, List *work, bool atomic,
+						  ReturnSetInfo *rsinfo);
+static void record_success(const WorkItem *w, const MigrationOutcome *outcome);
+static void record_failure(const WorkItem *w, const MigrationOutcome *outcome,
+						   bool rehearsal);
+static void put_run_row(ReturnSetInfo *rsinfo, const char *filename,
+						const char *status, const MigrationOutcome *outcome,
+						Datum locks);
+static void put_status_row(ReturnSetInfo *rsinfo, const char *filename,
+						   const char *state, const HistoryRow *applied,
+						   const FailureRow *failure);
+
+/*
+ * Reads what a call works on: the directory (when path is not NULL), the
+ * history, and their comparison.  Writers take the lock first.
+ */
+static void
+begin_call(CallState *call, const char *path)
+{
+	call->dir = path ? migration_dir_list(path) : NULL;
+	call->history = history_load();
+	call->entries = path ? plan_entries(call->dir, call->history) : NIL;
+}
+
+/* Warns about down files that have no up file. */
+static void
+warn_orphans(const MigrationDir *dir)
+{
+	ListCell   *lc;
+
+	foreach(lc, dir->orphans)
+		ereport(WARNING,
+				(errmsg("down migration \"%s\" has no up migration",
+						(const char *) lfirst(lc)),
+				 errhint("A down file NAME.down.sql belongs to NAME.sql or NAME.up.sql.")));
+}
+
+/* The work of applying the given entries. */
+static List *
+up_work(List *pending)
+{
+	List	   *work = NIL;
+	ListCell   *lc;
+
+	foreach(lc, pending)
+	{
+		MigrationEntry *e = (MigrationEntry *) lfirst(lc);
+		WorkItem   *w = palloc0(sizeof(WorkItem));
+
+		w->migration = e->filename;
+		w->file = e->filename;
+		w->entry = e;
+		work = lappend(work, w);
+	}
+	return work;
+}
+
+/*
+ * The work of a rollback: the down files of the newest applied migrations
+ * (steps of them, or all that sort after target, or all for 'base'),
+ * newest first.  A missing down file is an error before anything runs.
+ */
+static List *
+down_work(const CallState *call, int steps, const char *target)
+{
+	List	   *applied = history_in_apply_order(call->history);
+	const HistoryRow *stop = NULL;
+	List	   *work = NIL;
+	List	   *missing = NIL;
+	ListCell   *lc;
+
+	if (target != NULL && strcmp(target, "base") != 0)
+	{
+		foreach(lc, applied)
+		{
+			const HistoryRow *row = (const HistoryRow *) lfirst(lc);
+
+			if (migration_name_matches(row->filename, target))
+				stop = row;
+		}
+		if (stop == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("rollback target \"%s\" matches no applied migration",
+							target),
+					 errhint("Give the name or version of an applied migration, or 'base' to roll back everything.")));
+	}
+
+	for (int i = list_length(applied) - 1; i >= 0; i--)
+	{
+		const HistoryRow *row = (const HistoryRow *) list_nth(applied, i);
+		WorkItem   *w;
+
+		if (target == NULL && list_length(work) + list_length(missing) >= steps)
+			break;
+		if (stop != NULL && migration_name_cmp(row->filename, stop->filename) <= 0)
+			continue;
+
+		w = palloc0(sizeof(WorkItem));
+		w->migration = row->filename;
+		w->file = migration_down_file(call->dir, row->filename);
+		if (w->file == NULL)
+			missing = lappend(missing, (char *) row->filename);
+		else
+			work = lappend(work, w);
+	}
+
+	if (missing != NIL)
+	{
+		StringInfoData names;
+
+		initStringInfo(&names);
+		foreach(lc, missing)
+			appendStringInfo(&names, "%s%s", names.len > 0 ? ", " : "",
+							 (const char *) lfirst(lc));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg_plural("%d migration to roll back has no down file",
+							   "%d migrations to roll back have no down file",
+							   list_length(missing), list_length(missing)),
+				 errdetail("Without a down file: %s.", names.data),
+				 errhint("The down file of NAME.sql or NAME.up.sql is NAME.down.sql in the same directory.")));
+	}
+	return work;
+}
+
+/*
+ * The preflight: reads, checks and splits every file of the call before
+ * anything runs, so that a bad file anywhere refuses the whole call with
+ * nothing changed.  Keeps only each file's checksum (memory stays bounded
+ * by the largest file); the run reads the files again and checks that
+ * they did not change in between.
+ */
+static void
+preflight(const MigrationDir *dir, List *work)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "morgenmigrate preflight",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	ListCell   *lc;
+
+	foreach(lc, work)
+	{
+		WorkItem   *w = (WorkItem *) lfirst(lc);
+		MigrationScript *script = migration_read(dir, w->file);
+
+		script_prepare(script);
+		memcpy(w->checksum, script->checksum, sizeof(w->checksum));
+		MemoryContextReset(cxt);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(cxt);
+}
+
+/* Reads a file of the call again for running, as the preflight saw it. */
+static MigrationScript *
+load_script(const MigrationDir *dir, const WorkItem *w)
+{
+	MigrationScript *script = migration_read(dir, w->file);
+
+	if (strcmp(script->checksum, w->checksum) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("migration file \"%s\" changed while migrations were running",
+						w->file),
+				 errhint("Run the migrations again once the file is in place.")));
+	script_prepare(script);
+	return script;
+}
+
+/* Records a file that applied, and clears its recorded failure. */
+static void
+record_success(const WorkItem *w, const MigrationOutcome *outcome)
+{
+	history_record(w->migration, w->checksum, outcome->finished_at,
+				   outcome->duration, false);
+	if (w->entry != NULL && w->entry->failure != NULL)
+		history_clear_failure(w->migration);
+}
+
+/*
+ * Reports a file that failed in a non-atomic run with a WARNING, and
+ * records the failure unless this was a rehearsal.
+ */
+static void
+record_failure(const WorkItem *w, const MigrationOutcome *outcome,
+			   bool rehearsal)
+{
+	const ErrorData *edata = outcome->error;
+
+	if (!rehearsal)
+		history_record_failure(w->migration, outcome->finished_at, edata,
+							   outcome->error_line);
+	ereport(WARNING,
+			(errmsg("migration \"%s\" failed: %s", w->migration, edata->message),
+			 errdetail("SQLSTATE %s%s.  The migrations before it %s.",
+					   unpack_sql_state(edata->sqlerrcode),
+					   outcome->error_line > 0 ?
+					   psprintf(", line %d", outcome->error_line) : "",
+					   rehearsal ? "were rehearsed" :
+					   "stay applied and the failure is recorded in morgenmigrate.migration_errors"),
+			 edata->hint ? errhint("%s", edata->hint) : 0));
+}
+
+/* Adds a row of migrate_apply or migrate_rollback. */
+static void
+put_run_row(ReturnSetInfo *rsinfo, const char *filename, const char *status,
+			const MigrationOutcome *outcome, Datum locks)
+{
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, true};
+
+	values[0] = CStringGetTextDatum(filename);
+	values[1] = CStringGetTextDatum(status);
+	values[2] = Int32GetDatum(outcome->statements);
+	values[3] = interval_datum(outcome->duration);
+	if (rsinfo->setDesc->natts > 4 && locks != (Datum) 0)
+	{
+		values[4] = locks;
+		nulls[4] = false;
+	}
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * migrate_apply: applies (or rehearses) the pending files in version
+ * order under the lock, after refusing changed files and preflighting
+ * every pending file.
+ */
+void
+command_apply(const char *path, const ApplyOptions *options,
+			  ReturnSetInfo *rsinfo)
+{
+	CallState	call;
+	List	   *work;
+
+	SPI_connect();
+	runner_lock_history();
+	begin_call(&call, path);
+	plan_refuse_changed(call.entries);
+	plan_warn_missing(call.entries);
+	warn_orphans(call.dir);
+	work = up_work(plan_pending(call.entries, options->target, options->steps,
+								true));
+	preflight(call.dir, work);
+
+	if (options->dry_run)
+		rehearse_work(&call, work, options->atomic, rsinfo);
+	else
+		apply_work(&call, work, options->atomic, rsinfo);
+	SPI_finish();
+}
+
+/*
+ * Runs the files of a call one after the other, each in its own
+ * subtransaction, recording each that applies.  In atomic mode an error
+ * propagates (and the caller's transaction loses everything); otherwise
+ * the failed file is recorded and the run stops there.  Each file's memory
+ * is freed before the next.
+ */
+static void
+apply_work(const CallState *call, List *work, bool atomic,
+		   ReturnSetInfo *rsinfo)
+{
+	MemoryContext filecxt = AllocSetContextCreate(CurrentMemoryContext,
+												  "morgenmigrate file",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		ListCell   *lc;
+
+		foreach(lc, work)
+		{
+			WorkItem   *w = (WorkItem *) lfirst(lc);
+			MigrationOutcome outcome;
+
+			MemoryContextSwitchTo(filecxt);
+			runner_report_progress(w->file, foreach_current_index(lc) + 1,
+								   list_length(work));
+			run_script(load_script(call->dir, w), !atomic, &outcome);
+			if (outcome.ok)
+				record_success(w, &outcome);
+			else
+				record_failure(w, &outcome, false);
+			put_run_row(rsinfo, w->migration,
+						outcome.ok ? "applied" : "failed", &outcome, (Datum) 0);
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(filecxt);
+			if (!outcome.ok)
+				break;
+		}
+	}
+	PG_FINALLY();
+	{
+		runner_report_done();
+	}
+	PG_END_TRY();
+	MemoryContextDelete(filecxt);
+}
+
+/*
+ * The rehearsal: runs every file for real, one after the other inside one
+ * subtransaction that is rolled back at the end, and reports the relation
+ * locks each file took.  Nothing is recorded.
+ */
+static void
+rehearse_work(const CallState *call, List *work, bool atomic,
+			  ReturnSetInfo *rsinfo)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ListCell   *lc;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+
+	PG_TRY();
+	{
+		foreach(lc, work)
+		{
+			WorkItem   *w = (WorkItem *) lfirst(lc);
+			MigrationOutcome outcome;
+			HeldLocks  *before;
+			Datum		locks = (Datum) 0;
+
+			runner_report_progress(w->file, foreach_current_index(lc) + 1,
+								   list_length(work));
+			before = runner_locks_held();
+			run_script(load_script(call->dir, w), !atomic, &outcome);
+			if (outcome.ok)
+				locks = runner_locks_taken(before);
+			else
+				record_failure(w, &outcome, true);
+			MemoryContextSwitchTo(oldcxt);
+			put_run_row(rsinfo, w->migration,
+						outcome.ok ? "rehearsed" : "failed", &outcome, locks);
+			if (!outcome.ok)
+				break;
+		}
+	}
+	PG_FINALLY();
+	{
+		runner_report_done();
+	}
+	PG_END_TRY();
+
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+}
+
+/*
+ * migrate_rollback: runs the down files of the newest applied migrations,
+ * newest first, each in a subtransaction, all or nothing, and deletes
+ * their history rows.
+ */
+void
+command_rollback(const char *path, int steps, const char *target,
+				 ReturnSetInfo *rsinfo)
+{
+	CallState	call;
+	List	   *work;
+	ListCell   *lc;
+
+	SPI_connect();
+	runner_lock_history();
+	begin_call(&call, path);
+	work = down_work(&call, steps, target);
+	preflight(call.dir, work);
+
+	PG_TRY();
+	{
+		foreach(lc, work)
+		{
+			WorkItem   *w = (WorkItem *) lfirst(lc);
+			MigrationOutcome outcome;
+
+			runner_report_progress(w->file, foreach_current_index(lc) + 1,
+								   list_length(work));
+			run_script(load_script(call.dir, w), false, &outcome);
+			history_forget(w->migration);
+			put_run_row(rsinfo, w->migration, "rolled back", &outcome,
+						(Datum) 0);
+		}
+	}
+	PG_FINALLY();
+	{
+		runner_report_done();
+	}
+	PG_END_TRY();
+	SPI_finish();
+}
+
+/*
+ * CALL migrate_run: applies the pending files, committing after each, under
+ * the session-level lock.  A failing file is rolled back, its failure
+ * recorded and committed, and then its error raised.
+ */
+void
+command_run(const char *path, const char *target)
+{
+	SPI_connect_ext(SPI_OPT_NONATOMIC);
+	runner_lock_history_session();
+
+	PG_TRY();
+	{
+		CallState	call;
+		List	   *work;
+		ListCell   *lc;
+
+		begin_call(&call, path);
+		plan_refuse_changed(call.entries);
+		plan_warn_missing(call.entries);
+		warn_orphans(call.dir);
+		work = up_work(plan_pending(call.entries, target, -1, true));
+		preflight(call.dir, work);
+
+		foreach(lc, work)
+		{
+			WorkItem   *w = (WorkItem *) lfirst(lc);
+			MigrationOutcome outcome;
+
+			runner_report_progress(w->file, foreach_current_index(lc) + 1,
+								   list_length(work));
+			run_script(load_script(call.dir, w), true, &outcome);
+			if (outcome.ok)
+				record_success(w, &outcome);
+			else
+				history_record_failure(w->migration, outcome.finished_at,
+									   outcome.error, outcome.error_line);
+			SPI_commit();
+			if (!outcome.ok)
+				ReThrowError(outcome.error);
+		}
+	}
+	PG_FINALLY();
+	{
+		runner_unlock_history_session();
+		runner_report_done();
+	}
+	PG_END_TRY();
+	SPI_finish();
+}
+
+/*
+ * migrate_baseline: records the pending files up to target as applied
+ * (kind 'baseline') without running them; returns how many.
+ */
+int
+command_baseline(const char *path, const char *target)
+{
+	CallState	call;
+	List	   *pending;
+	ListCell   *lc;
+	TimestampTz now;
+
+	SPI_connect();
+	runner_lock_history();
+	begin_call(&call, path);
+	pending = plan_pending(call.entries, target, -1, false);
+	now = GetCurrentTimestamp();
+	foreach(lc, pending)
+	{
+		MigrationEntry *e = (MigrationEntry *) lfirst(lc);
+		char		checksum[MM_CHECKSUM_LEN + 1];
+
+		migration_checksum(call.dir, e->filename, checksum);
+		history_record(e->filename, checksum, now, 0, true);
+		if (e->failure != NULL)
+			history_clear_failure(e->filename);
+	}
+	SPI_finish();
+	return list_length(pending);
+}
+
+/* migrate_forget: deletes one history row; an unknown name is an error. */
+void
+command_forget(const char *filename)
+{
+	SPI_connect();
+	runner_lock_history();
+	if (!history_forget(filename))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("migration \"%s\" is not in the history", filename),
+				 errhint("morgenmigrate.migrate_status() lists the applied migrations.")));
+	SPI_finish();
+}
+
+/*
+ * migrate_repair: accepts edited files (their recorded checksum becomes
+ * the file's) and clears every recorded failure; a row says each action.
+ */
+void
+command_repair(const char *path, ReturnSetInfo *rsinfo)
+{
+	CallState	call;
+	ListCell   *lc;
+
+	SPI_connect();
+	runner_lock_history();
+	begin_call(&call, path);
+
+	foreach(lc, call.entries)
+	{
+		MigrationEntry *e = (MigrationEntry *) lfirst(lc);
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		if (e->state != MS_CHANGED)
+			continue;
+		history_set_checksum(e->filename, e->checksum);
+		values[0] = CStringGetTextDatum(e->filename);
+		values[1] = CStringGetTextDatum("checksum updated");
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	for (int i = 0; i < call.history->nfailures; i++)
+	{
+		const char *name = call.history->failures[i].filename;
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		history_clear_failure(name);
+		values[0] = CStringGetTextDatum(name);
+		values[1] = CStringGetTextDatum("failure cleared");
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+}
+
+/* Adds a row of migrate_status. */
+static void
+put_status_row(ReturnSetInfo *rsinfo, const char *filename, const char *state,
+			   const HistoryRow *applied, const FailureRow *failure)
+{
+	Datum		values[6];
+	bool		nulls[6] = {false, false, true, true, true, true};
+
+	values[0] = CStringGetTextDatum(filename);
+	values[1] = CStringGetTextDatum(state);
+	if (applied != NULL)
+	{
+		values[2] = TimestampTzGetDatum(applied->applied_at);
+		values[3] = interval_datum(applied->duration);
+		values[4] = CStringGetTextDatum(applied->checksum);
+		nulls[2] = nulls[3] = nulls[4] = false;
+	}
+	if (failure != NULL)
+	{
+		values[5] = CStringGetTextDatum(failure_text(failure));
+		nulls[5] = false;
+	}
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* migrate_status(dir): every file and history row, in version order. */
+void
+command_status(const char *path, ReturnSetInfo *rsinfo)
+{
+	CallState	call;
+	ListCell   *lc;
+
+	SPI_connect();
+	begin_call(&call, path);
+	foreach(lc, call.entries)
+	{
+		MigrationEntry *e = (MigrationEntry *) lfirst(lc);
+
+		put_status_row(rsinfo, e->filename, migration_state_name(e->state),
+					   e->applied, e->failure);
+	}
+	SPI_finish();
+}
+
+/* list_sort comparator: FailureRow pointers by time of failure. */
+static int
+cmp_failure_time(const ListCell *a, const ListCell *b)
+{
+	const FailureRow *fa = (const FailureRow *) lfirst(a);
+	const FailureRow *fb = (const FailureRow *) lfirst(b);
+
+	if (fa->failed_at != fb->failed_at)
+		return fa->failed_at < fb->failed_at ? -1 : 1;
+	return strcmp(fa->filename, fb->filename);
+}
+
+/*
+ * migrate_status(): the history in apply order, then the recorded failures
+ * in the order they happened.
+ */
+void
+command_history(ReturnSetInfo *rsinfo)
+{
+	CallState	call;
+	List	   *failures = NIL;
+	ListCell   *lc;
+
+	SPI_connect();
+	begin_call(&call, NULL);
+	foreach(lc, history_in_apply_order(call.history))
+	{
+		const HistoryRow *row = (const HistoryRow *) lfirst(lc);
+
+		put_status_row(rsinfo, row->filename,
+					   row->baseline ? "baseline" : "applied", row, NULL);
+	}
+	for (int i = 0; i < call.history->nfailures; i++)
+		failures = lappend(failures, &call.history->failures[i]);
+	list_sort(failures, cmp_failure_time);
+	foreach(lc, failures)
+	{
+		const FailureRow *f = (const FailureRow *) lfirst(lc);
+
+		put_status_row(rsinfo, f->filename, "failed", NULL, f);
+	}
+	SPI_finish();
+}
+
+/*
+ * migrate_check: an error listing what is pending, changed or failed;
+ * quiet when the database is up to date.
+ */
+void
+command_check(const char *path)
+{
+	CallState	call;
+	StringInfoData detail;
+	static const MigrationState checked[] = {MS_PENDING, MS_FAILED, MS_CHANGED};
+	static const char *const labels[] = {"Pending", "Failed", "Changed"};
+	int			count = 0;
+
+	SPI_connect();
+	begin_call(&call, path);
+	plan_warn_missing(call.entries);
+
+	initStringInfo(&detail);
+	for (int i = 0; i < lengthof(checked); i++)
+	{
+		int			n = 0;
+		ListCell   *lc;
+
+		foreach(lc, call.entries)
+		{
+			MigrationEntry *e = (MigrationEntry *) lfirst(lc);
+
+			if (e->state != checked[i])
+				continue;
+			if (n++ == 0)
+				appendStringInfo(&detail, "%s%s: ", detail.len > 0 ? " " : "",
+								 labels[i]);
+			else
+				appendStringInfoString(&detail, ", ");
+			appendStringInfoString(&detail, e->filename);
+		}
+		if (n > 0)
+			appendStringInfoChar(&detail, '.');
+		count += n;
+	}
+
+	if (count > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg_plural("%d migration of \"%s\" is not applied as it stands",
+							   "%d migrations of \"%s\" are not applied as they stand",
+							   count, count, path),
+				 errdetail("%s", detail.data),
+				 errhint("Apply them with morgenmigrate.migrate_apply(); accept edited files with morgenmigrate.migrate_repair().")));
+	SPI_finish();
+}

@@ -1,0 +1,321 @@
+/*-------------------------------------------------------------------------
+ *
+ * history.c
+ *	  Every query on morgenmigrate.schema_migrations and
+ *	  morgenmigrate.migration_errors, in one place.
+ *
+ * The queries name their schema and operators explicitly, so nothing a
+ * caller puts on search_path (a public.now(), an operator "=" for text)
+ * can change what they do.  Each is prepared once per backend and kept.
+ * Callers must be connected to SPI.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "morgenmigrate.h"
+
+static SPIPlanPtr prepare_kept(SPIPlanPtr *plan, const char *sql, int nargs,
+							   Oid *argtypes);
+static int	run_kept(SPIPlanPtr *plan, const char *sql, int nargs,
+					 Oid *argtypes, Datum *values, const char *nulls);
+static int	cmp_rows(const void *a, const void *b);
+static int	cmp_failures(const void *a, const void *b);
+static int	cmp_apply_order(const ListCell *a, const ListCell *b);
+
+/* Prepares a query once per backend and keeps it. */
+static SPIPlanPtr
+prepare_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		*plan = p;
+	}
+	return *plan;
+}
+
+/*
+ * Runs a kept query with fresh snapshots; returns SPI's result code.  Stays
+ * in the caller's memory context (SPI would leave us in its own).
+ */
+static int
+run_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
+		 Datum *values, const char *nulls)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	int			rc;
+
+	rc = SPI_execute_plan(prepare_kept(plan, sql, nargs, argtypes),
+						  values, nulls, false, 0);
+	MemoryContextSwitchTo(oldcontext);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
+			 sql, SPI_result_code_string(rc));
+	return rc;
+}
+
+/* Reads both history tables, each sorted by file name. */
+History *
+history_load(void)
+{
+	static SPIPlanPtr rows_plan = NULL;
+	static SPIPlanPtr failures_plan = NULL;
+	History    *history = palloc0(sizeof(History));
+	bool		isnull;
+
+	run_kept(&rows_plan,
+			 "SELECT filename, applied_at, checksum, duration,"
+			 " kind OPERATOR(pg_catalog.=) 'baseline'"
+			 " FROM " MM_SCHEMA ".schema_migrations",
+			 0, NULL, NULL, NULL);
+	history->nrows = SPI_processed;
+	history->rows = palloc0(sizeof(HistoryRow) * Max(SPI_processed, 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		HistoryRow *row = &history->rows[i];
+		Interval   *duration;
+
+		row->filename = SPI_getvalue(tuple, desc, 1);
+		row->applied_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 2, &isnull));
+		row->checksum = SPI_getvalue(tuple, desc, 3);
+		duration = DatumGetIntervalP(SPI_getbinval(tuple, desc, 4, &isnull));
+		row->duration = duration->time +
+			(duration->day + (int64) duration->month * DAYS_PER_MONTH) * USECS_PER_DAY;
+		row->baseline = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	qsort(history->rows, history->nrows, sizeof(HistoryRow), cmp_rows);
+
+	run_kept(&failures_plan,
+			 "SELECT filename, failed_at, sqlstate, message, detail, hint, line"
+			 " FROM " MM_SCHEMA ".migration_errors",
+			 0, NULL, NULL, NULL);
+	history->nfailures = SPI_processed;
+	history->failures = palloc0(sizeof(FailureRow) * Max(SPI_processed, 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		FailureRow *f = &history->failures[i];
+		Datum		line;
+
+		f->filename = SPI_getvalue(tuple, desc, 1);
+		f->failed_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 2, &isnull));
+		f->sqlstate = SPI_getvalue(tuple, desc, 3);
+		f->message = SPI_getvalue(tuple, desc, 4);
+		f->detail = SPI_getvalue(tuple, desc, 5);
+		f->hint = SPI_getvalue(tuple, desc, 6);
+		line = SPI_getbinval(tuple, desc, 7, &isnull);
+		f->line = isnull ? 0 : DatumGetInt32(line);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	qsort(history->failures, history->nfailures, sizeof(FailureRow),
+		  cmp_failures);
+
+	return history;
+}
+
+/* qsort/bsearch comparator: HistoryRow by file name. */
+static int
+cmp_rows(const void *a, const void *b)
+{
+	return strcmp(((const HistoryRow *) a)->filename,
+				  ((const HistoryRow *) b)->filename);
+}
+
+/* qsort/bsearch comparator: FailureRow by file name. */
+static int
+cmp_failures(const void *a, const void *b)
+{
+	return strcmp(((const FailureRow *) a)->filename,
+				  ((const FailureRow *) b)->filename);
+}
+
+/* The history row of a file, or NULL. */
+HistoryRow *
+history_find(const History *history, const char *filename)
+{
+	HistoryRow	key;
+
+	key.filename = (char *) filename;
+	return bsearch(&key, history->rows, history->nrows, sizeof(HistoryRow),
+				   cmp_rows);
+}
+
+/* The recorded failure of a file, or NULL. */
+FailureRow *
+history_find_failure(const History *history, const char *filename)
+{
+	FailureRow	key;
+
+	key.filename = (char *) filename;
+	return bsearch(&key, history->failures, history->nfailures,
+				   sizeof(FailureRow), cmp_failures);
+}
+
+/* list_sort comparator: HistoryRow pointers by time applied, then version. */
+static int
+cmp_apply_order(const ListCell *a, const ListCell *b)
+{
+	const HistoryRow *ra = (const HistoryRow *) lfirst(a);
+	const HistoryRow *rb = (const HistoryRow *) lfirst(b);
+
+	if (ra->applied_at != rb->applied_at)
+		return ra->applied_at < rb->applied_at ? -1 : 1;
+	return migration_name_cmp(ra->filename, rb->filename);
+}
+
+/* The history rows in the order they were applied. */
+List *
+history_in_apply_order(const History *history)
+{
+	List	   *rows = NIL;
+
+	for (int i = 0; i < history->nrows; i++)
+		rows = lappend(rows, &history->rows[i]);
+	list_sort(rows, cmp_apply_order);
+	return rows;
+}
+
+/* An interval Datum of so many microseconds. */
+Datum
+interval_datum(int64 usecs)
+{
+	Interval   *result = palloc0(sizeof(Interval));
+
+	result->time = usecs;
+	return IntervalPGetDatum(result);
+}
+
+/* Adds the history row of a file that was applied or baselined. */
+void
+history_record(const char *filename, const char *checksum,
+			   TimestampTz applied_at, int64 duration, bool baseline)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[6] = {TEXTOID, TIMESTAMPTZOID, TEXTOID, INTERVALOID,
+	TEXTOID, TEXTOID};
+	Datum		values[6];
+
+	values[0] = CStringGetTextDatum(filename);
+	values[1] = TimestampTzGetDatum(applied_at);
+	values[2] = CStringGetTextDatum(checksum);
+	values[3] = interval_datum(duration);
+	values[4] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	values[5] = CStringGetTextDatum(baseline ? "baseline" : "applied");
+	run_kept(&plan,
+			 "INSERT INTO " MM_SCHEMA ".schema_migrations"
+			 " (filename, applied_at, checksum, duration, applied_by, kind)"
+			 " VALUES ($1, $2, $3, $4, $5, $6)",
+			 6, types, values, NULL);
+}
+
+/* Deletes the history row of a file; tells whether there was one. */
+bool
+history_forget(const char *filename)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+
+	values[0] = CStringGetTextDatum(filename);
+	run_kept(&plan,
+			 "DELETE FROM " MM_SCHEMA ".schema_migrations"
+			 " WHERE filename OPERATOR(pg_catalog.=) $1",
+			 1, types, values, NULL);
+	return SPI_processed > 0;
+}
+
+/* Replaces the recorded checksum of an applied file. */
+void
+history_set_checksum(const char *filename, const char *checksum)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+
+	values[0] = CStringGetTextDatum(filename);
+	values[1] = CStringGetTextDatum(checksum);
+	run_kept(&plan,
+			 "UPDATE " MM_SCHEMA ".schema_migrations SET checksum = $2"
+			 " WHERE filename OPERATOR(pg_catalog.=) $1",
+			 2, types, values, NULL);
+}
+
+/* Records (or replaces) the last failure of a file. */
+void
+history_record_failure(const char *filename, TimestampTz failed_at,
+					   const ErrorData *edata, int line)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[7] = {TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, INT4OID};
+	Datum		values[7];
+	char		nulls[7] = "       ";
+
+	values[0] = CStringGetTextDatum(filename);
+	values[1] = TimestampTzGetDatum(failed_at);
+	values[2] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
+	values[3] = CStringGetTextDatum(edata->message ? edata->message : "");
+	if (edata->detail)
+		values[4] = CStringGetTextDatum(edata->detail);
+	else
+		nulls[4] = 'n';
+	if (edata->hint)
+		values[5] = CStringGetTextDatum(edata->hint);
+	else
+		nulls[5] = 'n';
+	values[6] = Int32GetDatum(line);
+	if (line <= 0)
+		nulls[6] = 'n';
+	run_kept(&plan,
+			 "INSERT INTO " MM_SCHEMA ".migration_errors"
+			 " (filename, failed_at, sqlstate, message, detail, hint, line)"
+			 " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+			 " ON CONFLICT (filename) DO UPDATE SET"
+			 " failed_at = excluded.failed_at, sqlstate = excluded.sqlstate,"
+			 " message = excluded.message, detail = excluded.detail,"
+			 " hint = excluded.hint, line = excluded.line",
+			 7, types, values, nulls);
+}
+
+/* Removes the recorded failure of a file; tells whether there was one. */
+bool
+history_clear_failure(const char *filename)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+
+	values[0] = CStringGetTextDatum(filename);
+	run_kept(&plan,
+			 "DELETE FROM " MM_SCHEMA ".migration_errors"
+			 " WHERE filename OPERATOR(pg_catalog.=) $1",
+			 1, types, values, NULL);
+	return SPI_processed > 0;
+}
+
+/* A recorded failure as one line of text, for status and check. */
+char *
+failure_text(const FailureRow *failure)
+{
+	if (failure->line > 0)
+		return psprintf("%s: %s (line %d)", failure->sqlstate,
+						failure->message, failure->line);
+	return psprintf("%s: %s", failure->sqlstate, failure->message);
+}

@@ -1,0 +1,357 @@
+/*-------------------------------------------------------------------------
+ *
+ * morgenmigrate.c
+ *	  The module's entry points: _PG_init with the settings, and the
+ *	  SQL-callable functions, each of which checks its arguments and the
+ *	  caller's rights, then hands over to commands.c.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_authid_d.h"
+#include "commands/defrem.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/tuplestore.h"
+#include "utils/varlena.h"
+
+#include "commands.h"
+#include "morgenmigrate.h"
+
+PG_MODULE_MAGIC;
+
+char	   *mm_allowed_directories = NULL;
+int			mm_max_file_size = 64 * 1024;
+
+void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(migrate_apply);
+PG_FUNCTION_INFO_V1(migrate_history);
+PG_FUNCTION_INFO_V1(migrate_status);
+PG_FUNCTION_INFO_V1(migrate_check);
+PG_FUNCTION_INFO_V1(migrate_rollback);
+PG_FUNCTION_INFO_V1(migrate_baseline);
+PG_FUNCTION_INFO_V1(migrate_forget);
+PG_FUNCTION_INFO_V1(migrate_repair);
+PG_FUNCTION_INFO_V1(migrate_run);
+
+static bool check_allowed_directories(char **newval, void **extra,
+									  GucSource source);
+static char *text_arg(FunctionCallInfo fcinfo, int argno, const char *name,
+					  bool required);
+static bool bool_arg(FunctionCallInfo fcinfo, int argno, const char *name);
+static int	steps_arg(FunctionCallInfo fcinfo, int argno);
+static char *directory_arg(FunctionCallInfo fcinfo, int argno);
+static void check_can_write_history(const char *funcname);
+static ReturnSetInfo *begin_rows(FunctionCallInfo fcinfo);
+
+/* Defines the settings. */
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("morgenmigrate.allowed_directories",
+							   "Directories that migrations may be read from.",
+							   "A comma-separated list of absolute paths; a migration "
+							   "directory must be one of them or lie below one.  "
+							   "Empty allows every directory.",
+							   &mm_allowed_directories,
+							   "",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   check_allowed_directories, NULL, NULL);
+
+	DefineCustomIntVariable("morgenmigrate.max_file_size",
+							"Largest migration file that morgenmigrate reads.",
+							NULL,
+							&mm_max_file_size,
+							64 * 1024,
+							1,
+							(int) (MaxAllocSize / 1024) - 1,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("morgenmigrate");
+#else
+	EmitWarningsOnPlaceholders("morgenmigrate");
+#endif
+}
+
+/* GUC check hook: every entry of allowed_directories is an absolute path. */
+static bool
+check_allowed_directories(char **newval, void **extra, GucSource source)
+{
+	char	   *rawstring = pstrdup(*newval);
+	List	   *elemlist;
+	ListCell   *lc;
+
+	if (!SplitDirectoriesString(rawstring, ',', &elemlist))
+	{
+		GUC_check_errdetail("List syntax is invalid.");
+		return false;
+	}
+	foreach(lc, elemlist)
+	{
+		if (!is_absolute_path((char *) lfirst(lc)))
+		{
+			GUC_check_errdetail("\"%s\" is not an absolute path.",
+								(char *) lfirst(lc));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A text argument as a C string; NULL is an error when required. */
+static char *
+text_arg(FunctionCallInfo fcinfo, int argno, const char *name, bool required)
+{
+	if (PG_ARGISNULL(argno))
+	{
+		if (required)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument \"%s\" must not be null", name)));
+		return NULL;
+	}
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+/* A boolean argument that must not be NULL. */
+static bool
+bool_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" must not be null", name)));
+	return PG_GETARG_BOOL(argno);
+}
+
+/* The steps argument: -1 for NULL (no limit); negative is an error. */
+static int
+steps_arg(FunctionCallInfo fcinfo, int argno)
+{
+	int			steps;
+
+	if (PG_ARGISNULL(argno))
+		return -1;
+	steps = PG_GETARG_INT32(argno);
+	if (steps < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("argument \"steps\" must not be negative")));
+	return steps;
+}
+
+/*
+ * The migration directory argument, checked: the caller may read server
+ * files, the path is absolute, a directory, and allowed.
+ */
+static char *
+directory_arg(FunctionCallInfo fcinfo, int argno)
+{
+	char	   *dir = text_arg(fcinfo, argno, "dir", true);
+
+#if PG_VERSION_NUM >= 140000
+	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+#else
+	if (!is_member_of_role(GetUserId(), DEFAULT_ROLE_READ_SERVER_FILES))
+#endif
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to read migration files"),
+				 errdetail("Only roles with privileges of the \"%s\" role may read migration files.",
+						   "pg_read_server_files")));
+
+	return migration_dir_check(dir);
+}
+
+/*
+ * Refuses to change the history where it cannot be done safely: on a
+ * standby (before anything is read), in a read-only transaction, and
+ * under a transaction snapshot that would not see what another session
+ * applied while this one waited for the lock.
+ */
+static void
+check_can_write_history(const char *funcname)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot run %s() during recovery", funcname),
+				 errdetail("This server is a standby; its schema changes only by replication."),
+				 errhint("Run migrations on the primary server.")));
+	PreventCommandIfReadOnly(psprintf("%s()", funcname));
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("%s() requires the READ COMMITTED isolation level",
+						funcname),
+				 errdetail("A transaction in REPEATABLE READ or SERIALIZABLE mode would not see migrations that another session applied while it waited."),
+				 errhint("Call it outside an explicit REPEATABLE READ or SERIALIZABLE transaction.")));
+}
+
+/* Sets up a set-returning function's result as a tuplestore. */
+static ReturnSetInfo *
+begin_rows(FunctionCallInfo fcinfo)
+{
+#if PG_VERSION_NUM >= 150001
+	InitMaterializedSRF(fcinfo, 0);
+#elif PG_VERSION_NUM >= 150000
+	SetSingleFuncCall(fcinfo, 0);
+#else
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext oldcontext;
+	TupleDesc	tupdesc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setDesc = tupdesc;
+	MemoryContextSwitchTo(oldcontext);
+#endif
+	return (ReturnSetInfo *) fcinfo->resultinfo;
+}
+
+/*
+ * migrate_apply(dir, target, steps, dry_run, atomic): applies (or
+ * rehearses) the pending files of a directory.
+ */
+Datum
+migrate_apply(PG_FUNCTION_ARGS)
+{
+	ApplyOptions options;
+	char	   *path;
+
+	check_can_write_history("migrate_apply");
+	path = directory_arg(fcinfo, 0);
+	options.target = text_arg(fcinfo, 1, "target", false);
+	options.steps = steps_arg(fcinfo, 2);
+	options.dry_run = bool_arg(fcinfo, 3, "dry_run");
+	options.atomic = bool_arg(fcinfo, 4, "atomic");
+
+	command_apply(path, &options, begin_rows(fcinfo));
+	return (Datum) 0;
+}
+
+/* migrate_status(): the history and recorded failures, in apply order. */
+Datum
+migrate_history(PG_FUNCTION_ARGS)
+{
+	command_history(begin_rows(fcinfo));
+	return (Datum) 0;
+}
+
+/* migrate_status(dir): every file and history row with its state. */
+Datum
+migrate_status(PG_FUNCTION_ARGS)
+{
+	char	   *path = directory_arg(fcinfo, 0);
+
+	command_status(path, begin_rows(fcinfo));
+	return (Datum) 0;
+}
+
+/* migrate_check(dir): an error unless everything is applied, unchanged. */
+Datum
+migrate_check(PG_FUNCTION_ARGS)
+{
+	command_check(directory_arg(fcinfo, 0));
+	PG_RETURN_VOID();
+}
+
+/* migrate_rollback(dir, steps, target): runs down files, newest first. */
+Datum
+migrate_rollback(PG_FUNCTION_ARGS)
+{
+	char	   *path;
+	char	   *target;
+	int			steps;
+
+	check_can_write_history("migrate_rollback");
+	path = directory_arg(fcinfo, 0);
+	steps = steps_arg(fcinfo, 1);
+	target = text_arg(fcinfo, 2, "target", false);
+	if (steps < 0 && target == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"steps\" must not be null without a target")));
+
+	command_rollback(path, steps, target, begin_rows(fcinfo));
+	return (Datum) 0;
+}
+
+/* migrate_baseline(dir, target): records files without running them. */
+Datum
+migrate_baseline(PG_FUNCTION_ARGS)
+{
+	char	   *path;
+
+	check_can_write_history("migrate_baseline");
+	path = directory_arg(fcinfo, 0);
+	PG_RETURN_INT32(command_baseline(path, text_arg(fcinfo, 1, "target", false)));
+}
+
+/* migrate_forget(filename): deletes one history row. */
+Datum
+migrate_forget(PG_FUNCTION_ARGS)
+{
+	check_can_write_history("migrate_forget");
+	command_forget(text_arg(fcinfo, 0, "filename", true));
+	PG_RETURN_VOID();
+}
+
+/* migrate_repair(dir): accepts edited files, clears recorded failures. */
+Datum
+migrate_repair(PG_FUNCTION_ARGS)
+{
+	char	   *path;
+
+	check_can_write_history("migrate_repair");
+	path = directory_arg(fcinfo, 0);
+	command_repair(path, begin_rows(fcinfo));
+	return (Datum) 0;
+}
+
+/*
+ * CALL migrate_run(dir, target): applies the pending files, committing
+ * after each.  Only a CALL outside a transaction block can commit.
+ */
+Datum
+migrate_run(PG_FUNCTION_ARGS)
+{
+	char	   *path;
+	char	   *target;
+
+	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
+		castNode(CallContext, fcinfo->context)->atomic)
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("migrate_run() cannot run inside a transaction block"),
+				 errdetail("It commits after each migration file."),
+				 errhint("CALL it as a statement of its own, outside BEGIN and COMMIT, or use morgenmigrate.migrate_apply(), which runs inside the caller's transaction.")));
+
+	check_can_write_history("migrate_run");
+	path = directory_arg(fcinfo, 0);
+	target = text_arg(fcinfo, 1, "target", false);
+	command_run(path, target);
+	PG_RETURN_VOID();
+}

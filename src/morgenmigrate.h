@@ -1,0 +1,228 @@
+/*-------------------------------------------------------------------------
+ *
+ * morgenmigrate.h
+ *	  The few structures the modules of morgenmigrate share: a migration
+ *	  directory and its files, a migration script split into statements,
+ *	  the history, and the outcome of running one file.
+ *
+ * Data flows one way: source.c finds and reads files, script.c splits and
+ * checks them, plan.c compares them with history.c's rows, runner.c runs
+ * them, and morgenmigrate.c holds the SQL-callable functions.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MORGENMIGRATE_H
+#define MORGENMIGRATE_H
+
+#include "postgres.h"
+
+#include "common/sha2.h"
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+#include "utils/elog.h"
+
+/* The schema every object of the extension lives in (not relocatable). */
+#define MM_SCHEMA "morgenmigrate"
+
+/*
+ * The advisory lock every history writer takes, as pg_advisory_lock(bigint)
+ * would with this key: 0x6d6f7267656e6d6d, "morgenmm" in ASCII.
+ */
+#define MM_LOCK_KEY INT64CONST(7885647260957961581)
+
+/* Length of a checksum in hex, without the terminating zero. */
+#define MM_CHECKSUM_LEN (PG_SHA256_DIGEST_LENGTH * 2)
+
+/* Settings (morgenmigrate.c) */
+extern char *mm_allowed_directories;
+extern int	mm_max_file_size;	/* kB */
+
+/* ----------------------------------------------------------------
+ * source.c: the migration directory
+ * ----------------------------------------------------------------
+ */
+
+/* An up migration found in the directory. */
+typedef struct MigrationFile
+{
+	char	   *name;			/* file name without directory */
+	char	   *down_name;		/* its NAME.down.sql partner, or NULL */
+} MigrationFile;
+
+/* The migration files of one directory, in version order. */
+typedef struct MigrationDir
+{
+	char	   *path;			/* absolute, canonical */
+	int			nfiles;
+	MigrationFile *files;		/* up files, version order */
+	List	   *orphans;		/* names of down files without an up file */
+} MigrationDir;
+
+/* One statement of a migration script. */
+typedef struct MigrationStatement
+{
+	int			location;		/* byte offset in the script's text */
+	int			length;			/* bytes */
+	char	   *sql;			/* the statement's own text */
+} MigrationStatement;
+
+/* Per-file limits set by a directive comment; -1 means "not set". */
+typedef struct MigrationDirectives
+{
+	int			lock_timeout;	/* ms */
+	int			statement_timeout;	/* ms */
+	int			retries;		/* extra tries after a lock timeout */
+} MigrationDirectives;
+
+/* A migration file's text, split into statements. */
+typedef struct MigrationScript
+{
+	const char *name;			/* file name, for messages */
+	char	   *text;			/* server encoding; BOM dropped; LF only */
+	int			len;
+	char		checksum[MM_CHECKSUM_LEN + 1];
+	int			nstatements;
+	MigrationStatement *statements;
+	MigrationDirectives directives;
+	bool		unwrapped;		/* a BEGIN/COMMIT around it was dropped */
+} MigrationScript;
+
+extern char *migration_dir_check(const char *dir);
+extern MigrationDir *migration_dir_list(const char *path);
+extern int	migration_name_cmp(const char *a, const char *b);
+extern bool migration_name_matches(const char *name, const char *target);
+extern void migration_checksum(const MigrationDir *dir, const char *name,
+							   char *checksum);
+extern MigrationScript *migration_read(const MigrationDir *dir,
+									   const char *name);
+extern const char *migration_down_file(const MigrationDir *dir,
+									   const char *upname);
+
+/* ----------------------------------------------------------------
+ * script.c: one file's text into statements, the preflight, directives
+ * ----------------------------------------------------------------
+ */
+extern void script_prepare(MigrationScript *script);
+extern int	script_line_at(const MigrationScript *script, int offset);
+extern int	script_statement_line(const MigrationScript *script,
+								  const MigrationStatement *stmt);
+extern int	script_locate_error(const MigrationScript *script,
+								const MigrationStatement *stmt,
+								ErrorData *edata);
+
+/* ----------------------------------------------------------------
+ * history.c: every query on schema_migrations and migration_errors
+ * ----------------------------------------------------------------
+ */
+
+/* One row of schema_migrations. */
+typedef struct HistoryRow
+{
+	char	   *filename;
+	TimestampTz applied_at;
+	char	   *checksum;
+	int64		duration;		/* microseconds */
+	bool		baseline;		/* kind = 'baseline' */
+} HistoryRow;
+
+/* One row of migration_errors. */
+typedef struct FailureRow
+{
+	char	   *filename;
+	TimestampTz failed_at;
+	char	   *sqlstate;
+	char	   *message;
+	char	   *detail;
+	char	   *hint;
+	int			line;			/* 0 when unknown */
+} FailureRow;
+
+/* Both tables, each sorted by file name for lookups. */
+typedef struct History
+{
+	int			nrows;
+	HistoryRow *rows;
+	int			nfailures;
+	FailureRow *failures;
+} History;
+
+extern History *history_load(void);
+extern List *history_in_apply_order(const History *history);
+extern HistoryRow *history_find(const History *history, const char *filename);
+extern FailureRow *history_find_failure(const History *history,
+										const char *filename);
+extern void history_record(const char *filename, const char *checksum,
+						   TimestampTz applied_at, int64 duration,
+						   bool baseline);
+extern bool history_forget(const char *filename);
+extern void history_set_checksum(const char *filename, const char *checksum);
+extern void history_record_failure(const char *filename, TimestampTz failed_at,
+								   const ErrorData *edata, int line);
+extern bool history_clear_failure(const char *filename);
+extern char *failure_text(const FailureRow *failure);
+extern Datum interval_datum(int64 usecs);
+
+/* ----------------------------------------------------------------
+ * plan.c: the directory against the history
+ * ----------------------------------------------------------------
+ */
+typedef enum MigrationState
+{
+	MS_APPLIED,
+	MS_BASELINE,
+	MS_PENDING,
+	MS_CHANGED,
+	MS_MISSING,
+	MS_FAILED,
+	MS_ORPHAN
+} MigrationState;
+
+/* One file or history row, with its state. */
+typedef struct MigrationEntry
+{
+	const char *filename;
+	MigrationState state;
+	const MigrationFile *file;	/* NULL when missing or orphan */
+	const HistoryRow *applied;	/* NULL when never applied */
+	const FailureRow *failure;	/* the last failure, or NULL */
+	char		checksum[MM_CHECKSUM_LEN + 1];	/* of the file, "" if unread */
+} MigrationEntry;
+
+extern List *plan_entries(const MigrationDir *dir, const History *history);
+extern const char *migration_state_name(MigrationState state);
+extern List *plan_pending(List *entries, const char *target, int steps,
+						  bool warn_order);
+extern void plan_refuse_changed(List *entries);
+extern void plan_warn_missing(List *entries);
+
+/* ----------------------------------------------------------------
+ * runner.c: running a script
+ * ----------------------------------------------------------------
+ */
+
+/* What became of one file. */
+typedef struct MigrationOutcome
+{
+	bool		ok;
+	int			statements;		/* statements that completed */
+	int64		duration;		/* microseconds */
+	TimestampTz finished_at;
+	ErrorData  *error;			/* when !ok, with the migration's context */
+	int			error_line;		/* the line the error points at */
+} MigrationOutcome;
+
+extern void runner_lock_history(void);
+extern void runner_lock_history_session(void);
+extern void runner_unlock_history_session(void);
+extern void runner_report_progress(const char *filename, int k, int n);
+extern void runner_report_done(void);
+extern void run_script(const MigrationScript *script, bool catch_error,
+					   MigrationOutcome *outcome);
+
+/* The relation locks a backend holds, with the catalog as it was then. */
+typedef struct HeldLocks HeldLocks;
+
+extern HeldLocks *runner_locks_held(void);
+extern Datum runner_locks_taken(HeldLocks *before);
+
+#endif							/* MORGENMIGRATE_H */

@@ -1,0 +1,608 @@
+/*-------------------------------------------------------------------------
+ *
+ * runner.c
+ *	  Running migration scripts: the advisory lock, one subtransaction per
+ *	  file, the file's own limits and settings nesting, retries after a
+ *	  lock timeout, the error context that names the file and the line,
+ *	  timing, and progress in pg_stat_activity.
+ *
+ * The subtransaction pattern is plpython's (PLy_spi_subtransaction_*); the
+ * settings nesting is index_build's (NewGUCNestLevel/AtEOXact_GUC).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/catalog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type_d.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "storage/latch.h"
+#include "storage/lock.h"
+#include "tcop/dest.h"
+#include "tcop/tcopprot.h"
+#include "utils/array.h"
+#include "utils/backend_status.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/guc.h"
+#include "utils/resowner.h"
+#include "utils/timeout.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "morgenmigrate.h"
+
+/* The statement running, for the error context callback. */
+typedef struct RunState
+{
+	const MigrationScript *script;
+	const MigrationStatement *stmt; /* NULL between statements */
+	int			line;			/* stmt's line, 0 until first needed */
+} RunState;
+
+/* The file's statement_timeout, armed over the caller's. */
+typedef struct FileTimeout
+{
+	bool		armed;
+	bool		outer_active;
+	TimestampTz outer_fin;
+	TimestampTz fin;
+} FileTimeout;
+
+static ErrorData *try_script(const MigrationScript *script,
+							 MigrationOutcome *outcome, bool *own_timeout);
+static void execute_statement(const MigrationStatement *stmt);
+static void apply_limits(const MigrationScript *script, FileTimeout *ft);
+static void restore_limits(FileTimeout *ft);
+static void run_error_callback(void *arg);
+static char *context_line(const MigrationScript *script, int line);
+static int	annotate_error(RunState *state, ErrorData *edata);
+static void replace_context_line(ErrorData *edata, const char *ours,
+								 const char *replacement, const char *sql);
+static void retry_wait(int attempt);
+
+/*
+ * Takes the transaction-level advisory lock that serialises every writer
+ * of the history (the same lock as pg_advisory_xact_lock(MM_LOCK_KEY)).
+ * Waits for it, honouring lock_timeout.
+ */
+void
+runner_lock_history(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
+						 (uint32) (MM_LOCK_KEY >> 32), (uint32) MM_LOCK_KEY, 1);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+/*
+ * Takes the same lock for the whole session, for migrate_run, which commits
+ * after each file.  The caller must release it on every exit path.
+ */
+void
+runner_lock_history_session(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
+						 (uint32) (MM_LOCK_KEY >> 32), (uint32) MM_LOCK_KEY, 1);
+	(void) LockAcquire(&tag, ExclusiveLock, true, false);
+}
+
+/* Releases the session-level lock of runner_lock_history_session. */
+void
+runner_unlock_history_session(void)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
+						 (uint32) (MM_LOCK_KEY >> 32), (uint32) MM_LOCK_KEY, 1);
+	(void) LockRelease(&tag, ExclusiveLock, true);
+}
+
+/* Shows in pg_stat_activity.query which file runs, k of n. */
+void
+runner_report_progress(const char *filename, int k, int n)
+{
+	char	   *activity = psprintf("morgenmigrate: running \"%s\" (%d of %d)",
+									filename, k, n);
+
+	pgstat_report_activity(STATE_RUNNING, activity);
+	pfree(activity);
+}
+
+/* Puts the caller's own query back into pg_stat_activity. */
+void
+runner_report_done(void)
+{
+	pgstat_report_activity(STATE_RUNNING,
+						   debug_query_string ? debug_query_string : "");
+}
+
+/*
+ * Runs one script in its own subtransaction.  On success the
+ * subtransaction is released (its work stays with the caller's
+ * transaction).  On failure it is rolled back, and the error, annotated
+ * with the file and line, is re-thrown, or returned in outcome when
+ * catch_error is set (cancels are always re-thrown).  A lock timeout is
+ * retried as often as the file's retries directive allows.
+ */
+void
+run_script(const MigrationScript *script, bool catch_error,
+		   MigrationOutcome *outcome)
+{
+	instr_time	start;
+	instr_time	duration;
+
+	memset(outcome, 0, sizeof(MigrationOutcome));
+	INSTR_TIME_SET_CURRENT(start);
+	if (script->unwrapped)
+		ereport(NOTICE,
+				(errmsg("ignoring the BEGIN and COMMIT around migration \"%s\"",
+						script->name),
+				 errdetail("Each migration file runs in its own subtransaction.")));
+
+	for (int attempt = 1;; attempt++)
+	{
+		bool		own_timeout = false;
+		ErrorData  *edata = try_script(script, outcome, &own_timeout);
+
+		if (edata == NULL)
+		{
+			outcome->ok = true;
+			break;
+		}
+		if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
+			attempt <= script->directives.retries)
+		{
+			ereport(NOTICE,
+					(errmsg("migration \"%s\" could not get a lock, retry %d of %d",
+							script->name, attempt, script->directives.retries),
+					 errdetail("%s", edata->message)));
+			FreeErrorData(edata);
+			retry_wait(attempt);
+			continue;
+		}
+		if (!catch_error ||
+			(edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !own_timeout))
+			ReThrowError(edata);
+		outcome->error = edata;
+		break;
+	}
+
+	INSTR_TIME_SET_CURRENT(duration);
+	INSTR_TIME_SUBTRACT(duration, start);
+	outcome->duration = INSTR_TIME_GET_MICROSEC(duration);
+	outcome->finished_at = GetCurrentTimestamp();
+}
+
+/*
+ * One try of a script in a subtransaction; NULL on success, else the
+ * annotated error (the subtransaction rolled back).  Counts the statements
+ * that completed and the line an error points at into outcome.
+ */
+static ErrorData *
+try_script(const MigrationScript *script, MigrationOutcome *outcome,
+		   bool *own_timeout)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	RunState	state;
+	FileTimeout ft;
+	ErrorData  *volatile result = NULL;
+	int			gucnest;
+
+	state.script = script;
+	state.stmt = NULL;
+	state.line = 0;
+	memset(&ft, 0, sizeof(ft));
+	outcome->statements = 0;
+
+	/* settings a file changes, even with SET LOCAL, end with the file */
+	gucnest = NewGUCNestLevel();
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+
+	PG_TRY();
+	{
+		ErrorContextCallback errcallback;
+
+		errcallback.callback = run_error_callback;
+		errcallback.arg = &state;
+		errcallback.previous = error_context_stack;
+		error_context_stack = &errcallback;
+
+		apply_limits(script, &ft);
+		for (int i = 0; i < script->nstatements; i++)
+		{
+			state.stmt = &script->statements[i];
+			state.line = 0;
+			execute_statement(state.stmt);
+			outcome->statements++;
+		}
+		state.stmt = NULL;
+
+		error_context_stack = errcallback.previous;
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+
+		outcome->error_line = annotate_error(&state, edata);
+		*own_timeout = ft.armed && GetCurrentTimestamp() >= ft.fin;
+		result = edata;
+	}
+	PG_END_TRY();
+
+	restore_limits(&ft);
+	AtEOXact_GUC(false, gucnest);
+	return result;
+}
+
+/* Runs one statement through SPI, discarding any rows it returns. */
+static void
+execute_statement(const MigrationStatement *stmt)
+{
+	int			rc;
+
+#if PG_VERSION_NUM >= 140000
+	SPIExecuteOptions options;
+
+	memset(&options, 0, sizeof(options));
+	options.dest = None_Receiver;
+	rc = SPI_execute_extended(stmt->sql, &options);
+#else
+	rc = SPI_execute(stmt->sql, false, 0);
+	SPI_freetuptable(SPI_tuptable);
+#endif
+
+	/* the preflight refuses these; this is the backstop */
+	if (rc < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("statement cannot run in a migration: %s",
+						SPI_result_code_string(rc))));
+}
+
+/*
+ * Applies the file's directives: lock_timeout as a setting that ends with
+ * the file, statement_timeout as a deadline for the whole file (a setting
+ * would only take effect at the caller's next statement), armed only when
+ * it comes before the caller's own.
+ */
+static void
+apply_limits(const MigrationScript *script, FileTimeout *ft)
+{
+	const MigrationDirectives *d = &script->directives;
+
+	if (d->lock_timeout >= 0)
+	{
+		char		value[32];
+
+		snprintf(value, sizeof(value), "%d", d->lock_timeout);
+		(void) set_config_option("lock_timeout", value, PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	}
+
+	if (d->statement_timeout > 0)
+	{
+		ft->outer_active = get_timeout_active(STATEMENT_TIMEOUT);
+		ft->outer_fin = ft->outer_active ?
+			get_timeout_finish_time(STATEMENT_TIMEOUT) : 0;
+		ft->fin = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+											  d->statement_timeout);
+		if (!ft->outer_active || ft->fin < ft->outer_fin)
+		{
+			enable_timeout_at(STATEMENT_TIMEOUT, ft->fin);
+			ft->armed = true;
+		}
+	}
+}
+
+/* Puts the caller's statement_timeout back after a file. */
+static void
+restore_limits(FileTimeout *ft)
+{
+	if (!ft->armed)
+		return;
+	if (ft->outer_active)
+		enable_timeout_at(STATEMENT_TIMEOUT, ft->outer_fin);
+	else
+		disable_timeout(STATEMENT_TIMEOUT, false);
+	ft->armed = false;
+}
+
+/* Waits before another try of a file, longer each time. */
+static void
+retry_wait(int attempt)
+{
+	long		delay = 250L << Min(attempt - 1, 7);
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												  delay);
+
+	for (;;)
+	{
+		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+														   end);
+
+		if (left <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* The context line that says where in a file something happened. */
+static char *
+context_line(const MigrationScript *script, int line)
+{
+	if (line > 0)
+		return psprintf("migration \"%s\", line %d", script->name, line);
+	return psprintf("migration \"%s\"", script->name);
+}
+
+/*
+ * Error context while a file runs: the file and the line of the statement
+ * (for notices too).  Errors get a more precise line in annotate_error.
+ */
+static void
+run_error_callback(void *arg)
+{
+	RunState   *state = (RunState *) arg;
+
+	if (state->stmt != NULL && state->line == 0)
+		state->line = script_statement_line(state->script, state->stmt);
+	errcontext("%s", context_line(state->script,
+								  state->stmt ? state->line : 0));
+}
+
+/*
+ * Makes an error of a migration point at its line: the context line the
+ * callback wrote becomes the line of the error's position (when it has one
+ * in the statement), SPI's "SQL statement" line goes (the file and line say
+ * more), and a hint is added where the fix is known.  Returns the line.
+ */
+static int
+annotate_error(RunState *state, ErrorData *edata)
+{
+	int			line = 0;
+
+	if (state->stmt != NULL)
+	{
+		char	   *ours = context_line(state->script, state->line);
+
+		line = script_locate_error(state->script, state->stmt, edata);
+		replace_context_line(edata, ours, context_line(state->script, line),
+							 state->stmt->sql);
+	}
+
+	if (edata->sqlerrcode == ERRCODE_ACTIVE_SQL_TRANSACTION &&
+		edata->hint == NULL)
+		edata->hint = pstrdup("Every migration file runs inside a transaction block; run this statement outside the migration set.");
+	if (edata->sqlerrcode == ERRCODE_UNSAFE_NEW_ENUM_VALUE_USAGE)
+		edata->hint = psprintf("%s%sCALL morgenmigrate.migrate_run() commits after each file, so a later file can use the new value.",
+							   edata->hint ? edata->hint : "",
+							   edata->hint ? " " : "");
+	return line;
+}
+
+/*
+ * Replaces the context line ours with replacement, dropping SPI's
+ * "SQL statement" line for sql right before it.  When ours is not there
+ * (an error re-thrown without context), appends the replacement.
+ */
+static void
+replace_context_line(ErrorData *edata, const char *ours,
+					 const char *replacement, const char *sql)
+{
+	const char *ctx = edata->context ? edata->context : "";
+	char	   *spi_line = psprintf(dgettext(PG_TEXTDOMAIN("postgres"),
+											 "SQL statement \"%s\""), sql);
+	size_t		ourslen = strlen(ours);
+	size_t		spilen = strlen(spi_line);
+	const char *at = ctx;
+	const char *before;
+	StringInfoData buf;
+
+	/* find ours as a whole line */
+	while ((at = strstr(at, ours)) != NULL)
+	{
+		if ((at == ctx || at[-1] == '\n') &&
+			(at[ourslen] == '\0' || at[ourslen] == '\n'))
+			break;
+		at++;
+	}
+
+	initStringInfo(&buf);
+	if (at == NULL)
+	{
+		appendStringInfo(&buf, "%s%s%s", ctx, ctx[0] ? "\n" : "", replacement);
+		edata->context = buf.data;
+		return;
+	}
+
+	before = at;
+	if (at - ctx >= spilen + 1 && at[-1] == '\n' &&
+		strncmp(at - 1 - spilen, spi_line, spilen) == 0 &&
+		(at - 1 - spilen == ctx || at[-2 - spilen] == '\n'))
+		before = at - 1 - spilen;
+
+	appendBinaryStringInfo(&buf, ctx, before - ctx);
+	appendStringInfoString(&buf, replacement);
+	appendStringInfoString(&buf, at + ourslen);
+	edata->context = buf.data;
+}
+
+/* One relation this backend holds locks on, and in which modes. */
+typedef struct HeldLock
+{
+	Oid			relid;
+	LOCKMASK	modes;
+} HeldLock;
+
+struct HeldLocks
+{
+	int			n;
+	HeldLock   *locks;
+	Snapshot	snapshot;		/* the catalog as it was when taken */
+};
+
+/* qsort/bsearch comparator: HeldLock by relation. */
+static int
+cmp_held(const void *a, const void *b)
+{
+	Oid			ra = ((const HeldLock *) a)->relid;
+	Oid			rb = ((const HeldLock *) b)->relid;
+
+	return ra < rb ? -1 : ra > rb ? 1 : 0;
+}
+
+/*
+ * The relation locks this backend holds in its database now, with a
+ * snapshot of the catalog, so that the relations can be named later as
+ * they were before a rehearsed file ran (even if it dropped them).
+ */
+HeldLocks *
+runner_locks_held(void)
+{
+	HeldLocks  *held = palloc0(sizeof(HeldLocks));
+	LockData   *data = GetLockStatusData();
+
+	held->locks = palloc0(sizeof(HeldLock) * Max(data->nelements, 1));
+	for (int i = 0; i < data->nelements; i++)
+	{
+		LockInstanceData *inst = &data->locks[i];
+
+		if (inst->pid != MyProcPid || inst->holdMask == 0 ||
+			inst->locktag.locktag_type != LOCKTAG_RELATION ||
+			inst->locktag.locktag_field1 != MyDatabaseId)
+			continue;
+		held->locks[held->n].relid = inst->locktag.locktag_field2;
+		held->locks[held->n].modes = inst->holdMask;
+		held->n++;
+	}
+	qsort(held->locks, held->n, sizeof(HeldLock), cmp_held);
+	held->snapshot = RegisterSnapshot(GetLatestSnapshot());
+	return held;
+}
+
+/*
+ * Looks a relation up in pg_class as of a snapshot; false if it did not
+ * exist then.
+ */
+static bool
+relation_as_of(Oid relid, Snapshot snapshot, Form_pg_class result)
+{
+	Relation	rel = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		found;
+
+	ScanKeyInit(&key, Anum_pg_class_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, ClassOidIndexId, true, snapshot, 1, &key);
+	tuple = systable_getnext(scan);
+	found = HeapTupleIsValid(tuple);
+	if (found)
+		memcpy(result, GETSTRUCT(tuple), sizeof(FormData_pg_class));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* qsort comparator: lock report lines, strongest mode first, then name. */
+static int
+cmp_report(const void *a, const void *b)
+{
+	const HeldLock *la = (const HeldLock *) a;
+	const HeldLock *lb = (const HeldLock *) b;
+
+	if (la->modes != lb->modes)
+		return la->modes > lb->modes ? -1 : 1;
+	return cmp_held(a, b);
+}
+
+/*
+ * The relation locks taken since before was read, strongest first, as a
+ * text[] of "AccessExclusiveLock on public.members": what the file would
+ * block.  Catalogs, indexes, TOAST tables, morgenmigrate's own tables and
+ * relations that did not exist before the file are left out.  Frees before.
+ */
+Datum
+runner_locks_taken(HeldLocks *before)
+{
+	HeldLocks  *after = runner_locks_held();
+	HeldLock   *taken = palloc0(sizeof(HeldLock) * Max(after->n * MAX_LOCKMODES, 1));
+	int			ntaken = 0;
+	int			nitems = 0;
+	Datum	   *items;
+	Oid			own_schema = get_namespace_oid(MM_SCHEMA, true);
+
+	UnregisterSnapshot(after->snapshot);
+	for (int i = 0; i < after->n; i++)
+	{
+		HeldLock   *prev = bsearch(&after->locks[i], before->locks, before->n,
+								   sizeof(HeldLock), cmp_held);
+		LOCKMASK	fresh = after->locks[i].modes & ~(prev ? prev->modes : 0);
+
+		for (LOCKMODE mode = MaxLockMode; mode > NoLock; mode--)
+		{
+			if (fresh & LOCKBIT_ON(mode))
+			{
+				taken[ntaken].relid = after->locks[i].relid;
+				taken[ntaken].modes = mode;
+				ntaken++;
+			}
+		}
+	}
+	qsort(taken, ntaken, sizeof(HeldLock), cmp_report);
+
+	items = palloc0(sizeof(Datum) * Max(ntaken, 1));
+	for (int i = 0; i < ntaken; i++)
+	{
+		FormData_pg_class rel;
+		char	   *nspname;
+
+		if (!relation_as_of(taken[i].relid, before->snapshot, &rel) ||
+			rel.relkind == RELKIND_INDEX ||
+			rel.relkind == RELKIND_PARTITIONED_INDEX ||
+			rel.relkind == RELKIND_TOASTVALUE ||
+			IsCatalogNamespace(rel.relnamespace) ||
+			IsToastNamespace(rel.relnamespace) ||
+			rel.relnamespace == own_schema)
+			continue;
+		nspname = get_namespace_name(rel.relnamespace);
+		items[nitems++] = CStringGetTextDatum(
+			psprintf("%s on %s",
+					 GetLockmodeName(DEFAULT_LOCKMETHOD, taken[i].modes),
+					 quote_qualified_identifier(nspname ? nspname : "?",
+												NameStr(rel.relname))));
+	}
+	UnregisterSnapshot(before->snapshot);
+	return PointerGetDatum(construct_array(items, nitems, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}

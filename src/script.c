@@ -1,0 +1,538 @@
+/*-------------------------------------------------------------------------
+ *
+ * script.c
+ *	  One migration file's text: its directive comment, its statements as
+ *	  the server's own parser splits them, the preflight that refuses what
+ *	  cannot run inside a migration, and turning positions into lines.
+ *	  No SPI: nothing here runs a statement.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "commands/defrem.h"
+#include "common/keywords.h"
+#include "mb/pg_wchar.h"
+#include "nodes/parsenodes.h"
+#include "parser/scanner.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/guc.h"
+
+#include "morgenmigrate.h"
+
+static List *parse_text(MigrationScript *script);
+static void parse_error_callback(void *arg);
+static void parse_directives(MigrationScript *script);
+static void parse_directive(MigrationScript *script, const char *item,
+							int line);
+static bool is_wrapper_begin(Node *stmt);
+static bool is_wrapper_commit(Node *stmt);
+static void preflight_statement(const MigrationScript *script,
+								const MigrationStatement *stmt, Node *node);
+static const char *needs_top_level(Node *node);
+static bool subscription_creates_slot(CreateSubscriptionStmt *stmt);
+static int	byte_offset_of_char(const char *text, int len, int charpos);
+
+/*
+ * Splits a script into statements and runs the preflight on each: reads
+ * the directive comment, parses the whole text (a syntax error points at
+ * its line in the file), skips one BEGIN/COMMIT pair wrapped around the
+ * whole file, and refuses every statement that cannot run inside the
+ * file's subtransaction, before anything runs.
+ */
+void
+script_prepare(MigrationScript *script)
+{
+	List	   *raw;
+	int			first = 0;
+	int			last;
+	int			n = 0;
+
+	parse_directives(script);
+	raw = parse_text(script);
+	last = list_length(raw) - 1;
+
+	if (last >= 1 &&
+		is_wrapper_begin(linitial_node(RawStmt, raw)->stmt) &&
+		is_wrapper_commit(llast_node(RawStmt, raw)->stmt))
+	{
+		script->unwrapped = true;
+		first = 1;
+		last--;
+	}
+
+	script->statements = palloc0(sizeof(MigrationStatement) *
+								 Max(last - first + 1, 1));
+	for (int i = first; i <= last; i++)
+	{
+		RawStmt    *rs = list_nth_node(RawStmt, raw, i);
+		MigrationStatement *stmt = &script->statements[n++];
+
+		stmt->location = rs->stmt_location;
+		stmt->length = rs->stmt_len > 0 ? rs->stmt_len :
+			script->len - rs->stmt_location;
+		stmt->sql = pnstrdup(script->text + stmt->location, stmt->length);
+		preflight_statement(script, stmt, rs->stmt);
+	}
+	script->nstatements = n;
+	list_free_deep(raw);
+}
+
+/*
+ * Parses the whole text with the server's parser.  A syntax error keeps its
+ * SQLSTATE and message; its cursor position becomes a line of the file
+ * (left as a cursor, psql would point into the caller's SELECT).
+ */
+static List *
+parse_text(MigrationScript *script)
+{
+	ErrorContextCallback errcallback;
+	List	   *raw;
+
+	errcallback.callback = parse_error_callback;
+	errcallback.arg = script;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+	raw = pg_parse_query(script->text);
+	error_context_stack = errcallback.previous;
+	return raw;
+}
+
+/*
+ * Error context while parsing a file: the file and the line of the error
+ * position, and a hint when that position is a psql meta-command.
+ */
+static void
+parse_error_callback(void *arg)
+{
+	const MigrationScript *script = (const MigrationScript *) arg;
+	int			pos = geterrposition();
+	int			offset;
+	int			i;
+
+	if (pos <= 0)
+	{
+		errcontext("migration \"%s\"", script->name);
+		return;
+	}
+
+	offset = byte_offset_of_char(script->text, script->len, pos);
+	errposition(0);
+
+	/* a backslash first on its line: a psql meta-command such as \i */
+	for (i = offset; i > 0 && (script->text[i - 1] == ' ' ||
+							   script->text[i - 1] == '\t'); i--)
+		;
+	if (offset < script->len && script->text[offset] == '\\' &&
+		(i == 0 || script->text[i - 1] == '\n'))
+		errhint("Lines starting with a backslash are psql meta-commands, which only psql understands; a migration file must be plain SQL.");
+
+	errcontext("migration \"%s\", line %d", script->name,
+			   script_line_at(script, offset));
+}
+
+/*
+ * Reads the directive comments at the top of a file, before its first
+ * statement: lines such as
+ *	 -- morgenmigrate: lock_timeout=5s statement_timeout=10min retries=3
+ */
+static void
+parse_directives(MigrationScript *script)
+{
+	const char *p = script->text;
+	int			line = 1;
+
+	script->directives.lock_timeout = -1;
+	script->directives.statement_timeout = -1;
+	script->directives.retries = 0;
+
+	while (*p != '\0')
+	{
+		const char *eol = strchr(p, '\n');
+		int			linelen = eol ? eol - p : strlen(p);
+		const char *s = p;
+
+		while (s < p + linelen && isspace((unsigned char) *s))
+			s++;
+		if (s < p + linelen)
+		{
+			char	   *rest;
+			char	   *item;
+			char	   *saveptr;
+
+			if (strncmp(s, "--", 2) != 0)
+				break;			/* the first statement: directives end here */
+			s += 2;
+			while (s < p + linelen && isspace((unsigned char) *s))
+				s++;
+			if (strncmp(s, "morgenmigrate:", 14) == 0)
+			{
+				rest = pnstrdup(s + 14, p + linelen - (s + 14));
+				for (item = strtok_r(rest, " \t\r", &saveptr); item != NULL;
+					 item = strtok_r(NULL, " \t\r", &saveptr))
+					parse_directive(script, item, line);
+				pfree(rest);
+			}
+		}
+		if (eol == NULL)
+			break;
+		p = eol + 1;
+		line++;
+	}
+}
+
+/* Applies one key=value item of a directive comment to the script. */
+static void
+parse_directive(MigrationScript *script, const char *item, int line)
+{
+	const char *eq = strchr(item, '=');
+	char	   *key;
+	const char *value;
+	int			result;
+	int			unit;
+	const char *hintmsg = NULL;
+	int		   *target;
+
+	if (eq == NULL || eq == item || eq[1] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("invalid migration directive \"%s\"", item),
+				 errhint("Write directives as name=value, for example lock_timeout=5s."),
+				 errcontext("migration \"%s\", line %d", script->name, line)));
+
+	key = pnstrdup(item, eq - item);
+	value = eq + 1;
+	if (strcmp(key, "lock_timeout") == 0)
+	{
+		target = &script->directives.lock_timeout;
+		unit = GUC_UNIT_MS;
+	}
+	else if (strcmp(key, "statement_timeout") == 0)
+	{
+		target = &script->directives.statement_timeout;
+		unit = GUC_UNIT_MS;
+	}
+	else if (strcmp(key, "retries") == 0)
+	{
+		target = &script->directives.retries;
+		unit = 0;
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown migration directive \"%s\"", key),
+				 errhint("The directives are lock_timeout, statement_timeout and retries."),
+				 errcontext("migration \"%s\", line %d", script->name, line)));
+
+	if (!parse_int(value, &result, unit, &hintmsg) || result < 0 ||
+		(unit == 0 && result > 100))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for migration directive \"%s\": \"%s\"",
+						key, value),
+				 hintmsg ? errhint("%s", _(hintmsg)) :
+				 errhint(unit == 0 ?
+						 "retries takes a whole number from 0 to 100." :
+						 "Give a duration such as 500ms, 5s or 10min."),
+				 errcontext("migration \"%s\", line %d", script->name, line)));
+	*target = result;
+	pfree(key);
+}
+
+/* A plain BEGIN or START TRANSACTION, as the first statement of a wrapper. */
+static bool
+is_wrapper_begin(Node *stmt)
+{
+	TransactionStmt *ts = (TransactionStmt *) stmt;
+
+	return IsA(stmt, TransactionStmt) &&
+		(ts->kind == TRANS_STMT_BEGIN || ts->kind == TRANS_STMT_START) &&
+		ts->options == NIL;
+}
+
+/* A plain COMMIT or END, as the last statement of a wrapper. */
+static bool
+is_wrapper_commit(Node *stmt)
+{
+	TransactionStmt *ts = (TransactionStmt *) stmt;
+
+	return IsA(stmt, TransactionStmt) &&
+		ts->kind == TRANS_STMT_COMMIT && !ts->chain;
+}
+
+/*
+ * Refuses a statement that cannot run inside the file's subtransaction,
+ * with the file and line, and a hint saying what to do instead.  Decided
+ * from the parse tree alone, so words inside strings and function bodies
+ * never count.
+ */
+static void
+preflight_statement(const MigrationScript *script,
+					const MigrationStatement *stmt, Node *node)
+{
+	const char *what;
+
+	if (IsA(node, TransactionStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("%s is not allowed in a migration file",
+						CreateCommandName(node)),
+				 errdetail("Each migration file runs in its own subtransaction, which morgenmigrate commits or rolls back."),
+				 errhint("Remove the statement.  One BEGIN at the start of a file with one COMMIT at its end is accepted and ignored."),
+				 errcontext("migration \"%s\", line %d", script->name,
+							script_statement_line(script, stmt))));
+
+	if (IsA(node, CopyStmt) && ((CopyStmt *) node)->filename == NULL &&
+		!((CopyStmt *) node)->is_program)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s is not supported in a migration file",
+						((CopyStmt *) node)->is_from ?
+						"COPY FROM STDIN" : "COPY TO STDOUT"),
+				 errdetail("No client is connected to the migration to send or receive the data."),
+				 errhint("Load data with INSERT statements, or with COPY FROM a file on the database server."),
+				 errcontext("migration \"%s\", line %d", script->name,
+							script_statement_line(script, stmt))));
+
+	what = needs_top_level(node);
+	if (what != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("%s cannot run inside a transaction block", what),
+				 errdetail("Each migration file runs inside a transaction, so that it applies whole or not at all."),
+				 IsA(node, IndexStmt) || IsA(node, DropStmt) || IsA(node, ReindexStmt) ?
+				 errhint("Leave out CONCURRENTLY (the statement then locks the table while it runs), or run the statement outside the migration set.") :
+				 IsA(node, VacuumStmt) ?
+				 errhint("Run VACUUM outside the migration set; ANALYZE alone may stay in a migration.") :
+				 errhint("Run the statement outside the migration set."),
+				 errcontext("migration \"%s\", line %d", script->name,
+							script_statement_line(script, stmt))));
+}
+
+/*
+ * Names the statement if PostgreSQL refuses to run it inside a transaction
+ * block (the callers of PreventInTransactionBlock), NULL otherwise.
+ */
+static const char *
+needs_top_level(Node *node)
+{
+	switch (nodeTag(node))
+	{
+		case T_IndexStmt:
+			return ((IndexStmt *) node)->concurrent ?
+				"CREATE INDEX CONCURRENTLY" : NULL;
+		case T_DropStmt:
+			return ((DropStmt *) node)->removeType == OBJECT_INDEX &&
+				((DropStmt *) node)->concurrent ?
+				"DROP INDEX CONCURRENTLY" : NULL;
+		case T_ReindexStmt:
+			{
+				ReindexStmt *rs = (ReindexStmt *) node;
+#if PG_VERSION_NUM >= 140000
+				ListCell   *lc;
+
+				foreach(lc, rs->params)
+				{
+					DefElem    *opt = lfirst_node(DefElem, lc);
+
+					if (strcmp(opt->defname, "concurrently") == 0 &&
+						defGetBoolean(opt))
+						return "REINDEX CONCURRENTLY";
+				}
+#else
+				if (rs->concurrent)
+					return "REINDEX CONCURRENTLY";
+#endif
+				if (rs->kind == REINDEX_OBJECT_SCHEMA)
+					return "REINDEX SCHEMA";
+				if (rs->kind == REINDEX_OBJECT_SYSTEM)
+					return "REINDEX SYSTEM";
+				if (rs->kind == REINDEX_OBJECT_DATABASE)
+					return "REINDEX DATABASE";
+				return NULL;
+			}
+		case T_VacuumStmt:
+			return ((VacuumStmt *) node)->is_vacuumcmd ? "VACUUM" : NULL;
+		case T_ClusterStmt:
+			return ((ClusterStmt *) node)->relation == NULL ?
+				"CLUSTER without a table name" : NULL;
+		case T_CreatedbStmt:
+			return "CREATE DATABASE";
+		case T_DropdbStmt:
+			return "DROP DATABASE";
+		case T_CreateTableSpaceStmt:
+			return "CREATE TABLESPACE";
+		case T_DropTableSpaceStmt:
+			return "DROP TABLESPACE";
+		case T_AlterSystemStmt:
+			return "ALTER SYSTEM";
+		case T_AlterDatabaseStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((AlterDatabaseStmt *) node)->options)
+				{
+					if (strcmp(lfirst_node(DefElem, lc)->defname, "tablespace") == 0)
+						return "ALTER DATABASE SET TABLESPACE";
+				}
+				return NULL;
+			}
+#if PG_VERSION_NUM >= 140000
+		case T_AlterTableStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((AlterTableStmt *) node)->cmds)
+				{
+					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+					if (cmd->subtype == AT_DetachPartition &&
+						((PartitionCmd *) cmd->def)->concurrent)
+						return "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY";
+				}
+				return NULL;
+			}
+#endif
+		case T_DiscardStmt:
+			return ((DiscardStmt *) node)->target == DISCARD_ALL ?
+				"DISCARD ALL" : NULL;
+		case T_CreateSubscriptionStmt:
+			return subscription_creates_slot((CreateSubscriptionStmt *) node) ?
+				"CREATE SUBSCRIPTION ... WITH (create_slot = true)" : NULL;
+		case T_AlterSubscriptionStmt:
+			{
+				AlterSubscriptionStmt *as = (AlterSubscriptionStmt *) node;
+				ListCell   *lc;
+
+				if (as->kind == ALTER_SUBSCRIPTION_REFRESH)
+					return "ALTER SUBSCRIPTION ... REFRESH PUBLICATION";
+				if (as->kind != ALTER_SUBSCRIPTION_SET_PUBLICATION &&
+					as->kind != ALTER_SUBSCRIPTION_ADD_PUBLICATION &&
+					as->kind != ALTER_SUBSCRIPTION_DROP_PUBLICATION)
+					return NULL;
+				foreach(lc, as->options)
+				{
+					DefElem    *opt = lfirst_node(DefElem, lc);
+
+					if (strcmp(opt->defname, "refresh") == 0 && !defGetBoolean(opt))
+						return NULL;
+				}
+				return "ALTER SUBSCRIPTION ... PUBLICATION with refresh";
+			}
+		default:
+			return NULL;
+	}
+}
+
+/* Tells whether CREATE SUBSCRIPTION would create a replication slot. */
+static bool
+subscription_creates_slot(CreateSubscriptionStmt *stmt)
+{
+	bool		create_slot = true;
+	ListCell   *lc;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "connect") == 0 && !defGetBoolean(opt))
+			return false;
+		if (strcmp(opt->defname, "create_slot") == 0)
+			create_slot = defGetBoolean(opt);
+	}
+	return create_slot;
+}
+
+/* The 1-based line of the file that a byte offset of its text falls on. */
+int
+script_line_at(const MigrationScript *script, int offset)
+{
+	int			line = 1;
+	const char *p = script->text;
+	const char *end = script->text + Min(offset, script->len);
+
+	while ((p = memchr(p, '\n', end - p)) != NULL)
+	{
+		line++;
+		p++;
+	}
+	return line;
+}
+
+/*
+ * The line of a statement's first token: the text of a statement starts
+ * right after the previous semicolon, comments and blank lines included,
+ * so let the server's scanner skip those.
+ */
+int
+script_statement_line(const MigrationScript *script,
+					  const MigrationStatement *stmt)
+{
+	core_yy_extra_type yyextra;
+	core_yyscan_t scanner;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc = 0;
+
+	scanner = scanner_init(stmt->sql, &yyextra, &ScanKeywords,
+						   ScanKeywordTokens);
+	if (core_yylex(&yylval, &yylloc, scanner) == 0)
+		yylloc = 0;
+	scanner_finish(scanner);
+	return script_line_at(script, stmt->location + yylloc);
+}
+
+/*
+ * The line of the file an error raised while running stmt points at, with
+ * the error's positions moved into that line.  SPI reports a position in
+ * the statement as internalpos of internalquery = the statement; a
+ * position in a function body or DO block (the plpgsql validator) comes as
+ * internalpos of the body, which is found inside the statement.  Positions
+ * in other queries (run by a function the statement called) are kept, and
+ * the line is the statement's.
+ */
+int
+script_locate_error(const MigrationScript *script,
+					const MigrationStatement *stmt, ErrorData *edata)
+{
+	const char *base = NULL;
+
+	if (edata->internalquery != NULL && edata->internalpos > 0)
+	{
+		if (strcmp(edata->internalquery, stmt->sql) == 0)
+			base = stmt->sql;
+		else
+		{
+			const char *found = strstr(stmt->sql, edata->internalquery);
+
+			/* only when the body occurs exactly once in the statement */
+			if (found != NULL && strstr(found + 1, edata->internalquery) == NULL)
+				base = found;
+		}
+	}
+
+	if (base != NULL)
+	{
+		int			offset = (base - stmt->sql) +
+			byte_offset_of_char(base, strlen(base), edata->internalpos);
+
+		edata->internalpos = 0;
+		edata->internalquery = NULL;
+		return script_line_at(script, stmt->location + offset);
+	}
+	return script_statement_line(script, stmt);
+}
+
+/* The byte offset of a 1-based character position in a text. */
+static int
+byte_offset_of_char(const char *text, int len, int charpos)
+{
+	const char *p = text;
+	const char *end = text + len;
+
+	for (int i = 1; i < charpos && p < end; i++)
+		p += pg_mblen(p);
+	return Min(p, end) - text;
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Copies the fixture migration sets to a fixed place the server can read
+# (the regression tests name it, so their expected output is the same on
+# every machine) and adds the fixtures git cannot hold.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+dst=/tmp/morgenmigrate-regress
+
+rm -rf "$dst"
+mkdir -p "$dst"
+cp -R "$here/migrations/." "$dst/"
+mkdir -p "$dst/scratch"
+chmod -R a+rX "$dst"
+chmod a+rwx "$dst/scratch"
