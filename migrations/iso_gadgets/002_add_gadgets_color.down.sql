@@ -1,0 +1,1 @@
+ALTER TABLE iso_gadgets DROP COLUMN color;
