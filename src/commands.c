@@ -354,7 +354,9 @@ apply_work(const CallState *call, List *work, bool atomic,
 /*
  * The rehearsal: runs every file for real, one after the other inside one
  * subtransaction that is rolled back at the end, and reports the relation
- * locks each file took.  Nothing is recorded.
+ * locks each file took.  Nothing is recorded.  An error (atomic mode)
+ * rolls the subtransaction back before it propagates, as every error
+ * leaving an internal subtransaction must.
  */
 static void
 rehearse_work(const CallState *call, List *work, bool atomic,
@@ -362,13 +364,14 @@ rehearse_work(const CallState *call, List *work, bool atomic,
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	ListCell   *lc;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
 
 	PG_TRY();
 	{
+		ListCell   *lc;
+
 		foreach(lc, work)
 		{
 			WorkItem   *w = (WorkItem *) lfirst(lc);
@@ -384,16 +387,25 @@ rehearse_work(const CallState *call, List *work, bool atomic,
 				locks = runner_locks_taken(before);
 			else
 				record_failure(w, &outcome, true);
-			MemoryContextSwitchTo(oldcxt);
 			put_run_row(rsinfo, w->migration,
 						outcome.ok ? "rehearsed" : "failed", &outcome, locks);
 			if (!outcome.ok)
 				break;
 		}
-	}
-	PG_FINALLY();
-	{
 		runner_report_done();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		runner_report_done();
+		ReThrowError(edata);
 	}
 	PG_END_TRY();
 

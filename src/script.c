@@ -25,6 +25,7 @@
 
 static List *parse_text(MigrationScript *script);
 static void parse_error_callback(void *arg);
+static void refuse_copy_data(const MigrationScript *script, int offset);
 static void parse_directives(MigrationScript *script);
 static void parse_directive(MigrationScript *script, const char *item,
 							int line);
@@ -32,7 +33,7 @@ static bool is_wrapper_begin(Node *stmt);
 static bool is_wrapper_commit(Node *stmt);
 static void preflight_statement(const MigrationScript *script,
 								const MigrationStatement *stmt, Node *node);
-static const char *needs_top_level(Node *node);
+static const char *needs_top_level(Node *node, const char **hint);
 static bool subscription_creates_slot(CreateSubscriptionStmt *stmt);
 static int	byte_offset_of_char(const char *text, int len, int charpos);
 
@@ -81,24 +82,85 @@ script_prepare(MigrationScript *script)
 	list_free_deep(raw);
 }
 
+/* Where a parse error points, for the code that catches it. */
+typedef struct ParseErrorState
+{
+	const MigrationScript *script;
+	int			offset;			/* byte offset of the error, -1 if none */
+} ParseErrorState;
+
 /*
  * Parses the whole text with the server's parser.  A syntax error keeps its
  * SQLSTATE and message; its cursor position becomes a line of the file
- * (left as a cursor, psql would point into the caller's SELECT).
+ * (left as a cursor, psql would point into the caller's SELECT).  A syntax
+ * error that is really the inline data of a COPY FROM STDIN (as psql
+ * scripts have) is reported as that COPY.
  */
 static List *
 parse_text(MigrationScript *script)
 {
+	ParseErrorState perr;
 	ErrorContextCallback errcallback;
-	List	   *raw;
+	MemoryContext oldcontext = CurrentMemoryContext;
+	List	   *raw = NIL;
 
+	perr.script = script;
+	perr.offset = -1;
 	errcallback.callback = parse_error_callback;
-	errcallback.arg = script;
+	errcallback.arg = &perr;
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
-	raw = pg_parse_query(script->text);
+
+	PG_TRY();
+	{
+		raw = pg_parse_query(script->text);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		error_context_stack = errcallback.previous;
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		if (perr.offset >= 0)
+			refuse_copy_data(script, perr.offset);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+
 	error_context_stack = errcallback.previous;
 	return raw;
+}
+
+/*
+ * Raises the preflight's COPY error when the statement just before the
+ * line of a syntax error is a COPY FROM STDIN: the "error" is its data.
+ */
+static void
+refuse_copy_data(const MigrationScript *script, int offset)
+{
+	int			linestart = offset;
+	char	   *prefix;
+	List	   *raw;
+	RawStmt    *last;
+	MigrationStatement stmt;
+
+	while (linestart > 0 && script->text[linestart - 1] != '\n')
+		linestart--;
+	prefix = pnstrdup(script->text, linestart);
+	raw = pg_parse_query(prefix);
+	if (raw == NIL)
+		return;
+	last = llast_node(RawStmt, raw);
+	if (!IsA(last->stmt, CopyStmt) || ((CopyStmt *) last->stmt)->filename)
+		return;
+
+	stmt.location = last->stmt_location;
+	stmt.length = last->stmt_len > 0 ? last->stmt_len :
+		linestart - last->stmt_location;
+	stmt.sql = pnstrdup(script->text + stmt.location, stmt.length);
+	preflight_statement(script, &stmt, last->stmt);
 }
 
 /*
@@ -108,7 +170,8 @@ parse_text(MigrationScript *script)
 static void
 parse_error_callback(void *arg)
 {
-	const MigrationScript *script = (const MigrationScript *) arg;
+	ParseErrorState *perr = (ParseErrorState *) arg;
+	const MigrationScript *script = perr->script;
 	int			pos = geterrposition();
 	int			offset;
 	int			i;
@@ -120,6 +183,7 @@ parse_error_callback(void *arg)
 	}
 
 	offset = byte_offset_of_char(script->text, script->len, pos);
+	perr->offset = offset;
 	errposition(0);
 
 	/* a backslash first on its line: a psql meta-command such as \i */
@@ -274,6 +338,7 @@ preflight_statement(const MigrationScript *script,
 					const MigrationStatement *stmt, Node *node)
 {
 	const char *what;
+	const char *hint;
 
 	if (IsA(node, TransactionStmt))
 		ereport(ERROR,
@@ -297,34 +362,38 @@ preflight_statement(const MigrationScript *script,
 				 errcontext("migration \"%s\", line %d", script->name,
 							script_statement_line(script, stmt))));
 
-	what = needs_top_level(node);
+	what = needs_top_level(node, &hint);
 	if (what != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				 errmsg("%s cannot run inside a transaction block", what),
 				 errdetail("Each migration file runs inside a transaction, so that it applies whole or not at all."),
-				 IsA(node, IndexStmt) || IsA(node, DropStmt) || IsA(node, ReindexStmt) ?
-				 errhint("Leave out CONCURRENTLY (the statement then locks the table while it runs), or run the statement outside the migration set.") :
-				 IsA(node, VacuumStmt) ?
-				 errhint("Run VACUUM outside the migration set; ANALYZE alone may stay in a migration.") :
-				 errhint("Run the statement outside the migration set."),
+				 errhint("%s", hint),
 				 errcontext("migration \"%s\", line %d", script->name,
 							script_statement_line(script, stmt))));
 }
 
+/* Hints for the statements of needs_top_level. */
+#define HINT_CONCURRENTLY "Leave out CONCURRENTLY (the statement then takes a stronger lock while it runs), or run the statement outside the migration set."
+#define HINT_CLUSTER_WIDE "A statement that changes the whole cluster does not belong in a migration; run it separately."
+
 /*
  * Names the statement if PostgreSQL refuses to run it inside a transaction
- * block (the callers of PreventInTransactionBlock), NULL otherwise.
+ * block (the callers of PreventInTransactionBlock), and says in *hint what
+ * to do instead; NULL otherwise.
  */
 static const char *
-needs_top_level(Node *node)
+needs_top_level(Node *node, const char **hint)
 {
+	*hint = HINT_CLUSTER_WIDE;
 	switch (nodeTag(node))
 	{
 		case T_IndexStmt:
+			*hint = HINT_CONCURRENTLY;
 			return ((IndexStmt *) node)->concurrent ?
 				"CREATE INDEX CONCURRENTLY" : NULL;
 		case T_DropStmt:
+			*hint = HINT_CONCURRENTLY;
 			return ((DropStmt *) node)->removeType == OBJECT_INDEX &&
 				((DropStmt *) node)->concurrent ?
 				"DROP INDEX CONCURRENTLY" : NULL;
@@ -333,6 +402,10 @@ needs_top_level(Node *node)
 				ReindexStmt *rs = (ReindexStmt *) node;
 #if PG_VERSION_NUM >= 140000
 				ListCell   *lc;
+#endif
+
+				*hint = HINT_CONCURRENTLY;
+#if PG_VERSION_NUM >= 140000
 
 				foreach(lc, rs->params)
 				{
@@ -346,6 +419,7 @@ needs_top_level(Node *node)
 				if (rs->concurrent)
 					return "REINDEX CONCURRENTLY";
 #endif
+				*hint = "Reindex the tables one at a time with REINDEX TABLE, or run the statement outside the migration set.";
 				if (rs->kind == REINDEX_OBJECT_SCHEMA)
 					return "REINDEX SCHEMA";
 				if (rs->kind == REINDEX_OBJECT_SYSTEM)
@@ -355,8 +429,10 @@ needs_top_level(Node *node)
 				return NULL;
 			}
 		case T_VacuumStmt:
+			*hint = "Run VACUUM outside the migration set; ANALYZE alone may stay in a migration.";
 			return ((VacuumStmt *) node)->is_vacuumcmd ? "VACUUM" : NULL;
 		case T_ClusterStmt:
+			*hint = "Name the table to cluster, or run the statement outside the migration set.";
 			return ((ClusterStmt *) node)->relation == NULL ?
 				"CLUSTER without a table name" : NULL;
 		case T_CreatedbStmt:
@@ -389,6 +465,7 @@ needs_top_level(Node *node)
 				{
 					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 
+					*hint = HINT_CONCURRENTLY;
 					if (cmd->subtype == AT_DetachPartition &&
 						((PartitionCmd *) cmd->def)->concurrent)
 						return "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY";
@@ -397,9 +474,11 @@ needs_top_level(Node *node)
 			}
 #endif
 		case T_DiscardStmt:
+			*hint = "Remove it: a migration runs inside the caller's session, which it must not reset.";
 			return ((DiscardStmt *) node)->target == DISCARD_ALL ?
 				"DISCARD ALL" : NULL;
 		case T_CreateSubscriptionStmt:
+			*hint = "Create the subscription WITH (connect = false) or WITH (create_slot = false), or run the statement outside the migration set.";
 			return subscription_creates_slot((CreateSubscriptionStmt *) node) ?
 				"CREATE SUBSCRIPTION ... WITH (create_slot = true)" : NULL;
 		case T_AlterSubscriptionStmt:
@@ -407,6 +486,7 @@ needs_top_level(Node *node)
 				AlterSubscriptionStmt *as = (AlterSubscriptionStmt *) node;
 				ListCell   *lc;
 
+				*hint = "Use WITH (refresh = false) in the migration and refresh the subscription outside the migration set.";
 				if (as->kind == ALTER_SUBSCRIPTION_REFRESH)
 					return "ALTER SUBSCRIPTION ... REFRESH PUBLICATION";
 				if (as->kind != ALTER_SUBSCRIPTION_SET_PUBLICATION &&
