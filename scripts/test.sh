@@ -5,18 +5,22 @@
 # isolation specs and the TAP tests.  Ends with "N passed, N failed" and
 # exits non-zero on any failure.
 #
-#   scripts/test.sh            everything
-#   KEEP_SERVER=1 scripts/test.sh   leave the test server running afterwards
+#   scripts/test.sh                  everything
+#   scripts/test.sh tap              only some suites: regress, isolation, tap
+#   PROVE_TESTS=test/t/020_cron.pl scripts/test.sh tap   only some TAP tests
+#   KEEP_SERVER=1 scripts/test.sh    leave the test server running afterwards
+#   MM_WORK=/var/tmp/x MM_PORT=5510 scripts/test.sh   another staging place
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
 need_root "$@"
 
-work=/var/tmp/morgenmigrate-ci
+work=${MM_WORK:-/var/tmp/morgenmigrate-ci}
 src=$work/src
 data=$work/data
-port=5499
+port=${MM_PORT:-5499}
+suites=${*:-regress isolation tap}
 
 install_packages
 say "staging the source tree in $src"
@@ -50,6 +54,9 @@ runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -l "$work/server.log" -w star
 if [ -z "${KEEP_SERVER:-}" ]; then
 	trap stop_server EXIT
 fi
+
+# the fixtures are staged by each suite, as postgres (make installcheck)
+rm -rf /tmp/morgenmigrate-regress
 
 export PGHOST=$work PGPORT=$port PGUSER=postgres
 passed=0
@@ -92,9 +99,14 @@ run_suite() {
 	done
 }
 
-run_suite regress ISOLATION= TAP_TESTS=
-run_suite isolation REGRESS= TAP_TESTS=
-run_suite tap REGRESS= ISOLATION=
+for suite in $suites; do
+	case $suite in
+		regress) run_suite regress ISOLATION= TAP_TESTS= ;;
+		isolation) run_suite isolation REGRESS= TAP_TESTS= ;;
+		tap) run_suite tap REGRESS= ISOLATION= ${PROVE_TESTS:+PROVE_TESTS="$PROVE_TESTS"} ;;
+		*) echo "unknown suite: $suite" >&2; exit 2 ;;
+	esac
+done
 
 say "summary"
 echo "$passed passed, $failed failed"

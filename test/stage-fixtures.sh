@@ -13,3 +13,9 @@ cp -R "$here/migrations/." "$dst/"
 mkdir -p "$dst/scratch"
 chmod -R a+rX "$dst"
 chmod a+rwx "$dst/scratch"
+
+# a FIFO named like a migration must be skipped, never opened
+mkdir -p "$dst/fifo"
+printf 'CREATE TABLE fifo_neighbour (id int);\n' > "$dst/fifo/001_create_neighbour.sql"
+mkfifo "$dst/fifo/002_pipe.sql"
+chmod -R a+rX "$dst/fifo"

@@ -1,0 +1,1 @@
+SELECT 1/0; -- a directory named *.sql is ignored

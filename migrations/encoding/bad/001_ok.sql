@@ -1,0 +1,1 @@
+CREATE TABLE utf8_ok (id int);

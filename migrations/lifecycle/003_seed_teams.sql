@@ -1,0 +1,1 @@
+INSERT INTO teams VALUES (1, 'core'), (2, 'web');

@@ -1,0 +1,1 @@
+../basic/1_create_teams.sql

@@ -1,0 +1,1 @@
+../basic/2_create_members.sql

@@ -1,0 +1,3 @@
+CREATE TABLE meta_t (id int);
+\set ON_ERROR_STOP on
+INSERT INTO meta_t VALUES (1);

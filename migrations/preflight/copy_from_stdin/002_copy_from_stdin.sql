@@ -1,0 +1,6 @@
+-- A statement a migration cannot run, on line 4.
+SELECT 1;
+
+COPY preflight_first FROM STDIN;
+1
+\.

@@ -1,0 +1,4 @@
+-- A statement a migration cannot run, on line 4.
+SELECT 1;
+
+REINDEX TABLE CONCURRENTLY preflight_first;

@@ -1,0 +1,3 @@
+START TRANSACTION;
+CREATE TABLE started (id int);
+END;

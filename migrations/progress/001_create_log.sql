@@ -1,0 +1,2 @@
+-- A table the next file writes into.
+CREATE TABLE progress_seen (query text);

@@ -1,0 +1,2 @@
+-- Adding a column takes an ACCESS EXCLUSIVE lock on members.
+ALTER TABLE members ADD COLUMN nickname text;

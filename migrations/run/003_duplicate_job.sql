@@ -1,0 +1,3 @@
+-- fails: job 1 exists
+INSERT INTO jobs VALUES (3);
+INSERT INTO jobs VALUES (1);

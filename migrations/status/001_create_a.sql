@@ -1,0 +1,1 @@
+CREATE TABLE status_a (id int);

@@ -1,0 +1,1 @@
+CREATE TABLE status_b (id int);

@@ -1,0 +1,2 @@
+-- already created by hand on the existing database: baselined
+CREATE TABLE status_d (id int);
