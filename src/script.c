@@ -299,7 +299,7 @@ parse_directive(MigrationScript *script, const char *item, int line)
 						key, value),
 				 hintmsg ? errhint("%s", _(hintmsg)) :
 				 errhint(unit == 0 ?
-						 "retries takes a whole number from 0 to 100." :
+						 "Give retries a whole number from 0 to 100." :
 						 "Give a duration such as 500ms, 5s or 10min."),
 				 errcontext("migration \"%s\", line %d", script->name, line)));
 	*target = result;

@@ -1,0 +1,2 @@
+-- morgenmigrate: retries=1000
+CREATE TABLE bad_retries (id int);

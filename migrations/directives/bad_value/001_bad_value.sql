@@ -1,0 +1,2 @@
+-- morgenmigrate: lock_timeout=soon
+CREATE TABLE bad_value (id int);

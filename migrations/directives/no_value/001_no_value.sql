@@ -1,0 +1,2 @@
+-- morgenmigrate: retries
+CREATE TABLE no_value (id int);

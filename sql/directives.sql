@@ -1,0 +1,45 @@
+--
+-- Directive comments at the top of a file set limits for that file alone
+--
+CREATE EXTENSION morgenmigrate;
+CREATE SCHEMA directives_test;
+SET search_path = directives_test;
+SET lock_timeout = '42s';
+
+-- lock_timeout=5s holds in 001 only; 002 and the caller see 42s again
+SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/directives/limits');
+SELECT * FROM limits_seen ORDER BY file;
+SHOW lock_timeout;
+TRUNCATE morgenmigrate.schema_migrations;
+
+-- statement_timeout=200ms limits the whole file: the error is the server's
+-- own, with the file and line
+SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/directives/timeout');
+SELECT to_regclass('after_slow') AS after_slow;
+-- in non-atomic mode that is the file's failure, recorded like any other
+SELECT filename, status, statements
+  FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/directives/timeout', atomic => false);
+SELECT filename, sqlstate, message, line FROM morgenmigrate.migration_errors;
+-- and the caller's own statement_timeout is back in force afterwards
+SET statement_timeout = '150ms';
+SELECT pg_sleep(1);
+RESET statement_timeout;
+
+-- a directive comment after the first statement is only a comment
+TRUNCATE morgenmigrate.schema_migrations, morgenmigrate.migration_errors;
+SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/directives/late');
+SELECT * FROM late;
+
+-- an unknown directive or a bad value is a preflight error naming the line
+TRUNCATE morgenmigrate.schema_migrations, morgenmigrate.migration_errors;
+SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/directives/unknown');
+SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/directives/bad_value');
+SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/directives/bad_retries');
+SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/directives/no_value');
+SELECT count(*) AS history FROM morgenmigrate.schema_migrations;
+SELECT relname FROM pg_class
+ WHERE relname IN ('typo', 'bad_value', 'bad_retries', 'no_value');
+
+SET client_min_messages = warning;
+DROP SCHEMA directives_test CASCADE;
+DROP EXTENSION morgenmigrate;

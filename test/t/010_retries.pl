@@ -1,0 +1,78 @@
+# A migration that cannot get its lock fails fast (lock_timeout) and is
+# retried as often as its retries directive says, with a NOTICE per retry.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('retries');
+$node->init;
+$node->start;
+$node->safe_psql('postgres',
+	'CREATE EXTENSION morgenmigrate; CREATE TABLE busy (id int)');
+
+# Writes a one-file migration set that adds a column to busy.
+sub migration_set
+{
+	my ($directive) = @_;
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	open my $fh, '>', "$dir/001_add_busy_note.sql" or die $!;
+	print $fh "-- morgenmigrate: $directive\n"
+	  . "ALTER TABLE busy ADD COLUMN note text;\n";
+	close $fh;
+	return $dir;
+}
+
+# Another session holds a lock on the table the migration alters.
+my $holder = $node->background_psql('postgres');
+$holder->query_safe('BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE');
+
+# Three tries (the first and two retries), then the lock timeout is the error.
+my $dir = migration_set('lock_timeout=100ms retries=2');
+my ($rc, $stdout, $stderr) = $node->psql('postgres',
+	"SELECT * FROM morgenmigrate.migrate_apply('$dir')");
+isnt($rc, 0, 'gives up while the lock is held');
+like($stderr, qr/retry 1 of 2.*retry 2 of 2/s, 'a NOTICE for each retry');
+unlike($stderr, qr/retry 3 of/, 'no more retries than asked for');
+like($stderr, qr/ERROR:  canceling statement due to lock timeout/,
+	'the error is the lock timeout');
+like($stderr, qr/CONTEXT:  migration "001_add_busy_note.sql", line 2/,
+	'with the file and line');
+is( $node->safe_psql(
+		'postgres',
+		"SELECT count(*) FROM pg_attribute WHERE attrelid = 'busy'::regclass AND attname = 'note'"
+	),
+	'0',
+	'the column was not added');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM morgenmigrate.schema_migrations'),
+	'0', 'nothing recorded');
+
+# With the lock released between two tries, the migration succeeds.
+$dir = migration_set('lock_timeout=100ms retries=50');
+my $migrator = $node->background_psql('postgres', on_error_stop => 0);
+$migrator->{stdin} .= "SELECT count(*) FROM morgenmigrate.migrate_apply('$dir');\n";
+pump_until($migrator->{run}, $migrator->{timeout}, \$migrator->{stderr},
+	qr/retry 1 of 50/);
+ok(1, 'the migration is retrying while the lock is held');
+$holder->query_safe('COMMIT');
+my ($applied) = $migrator->query("SELECT 'done'");
+like($applied, qr/^1\ndone$/, 'the migration call returned one applied file');
+unlike($migrator->{stderr}, qr/ERROR/, 'and raised no error');
+is( $node->safe_psql(
+		'postgres',
+		"SELECT count(*) FROM pg_attribute WHERE attrelid = 'busy'::regclass AND attname = 'note'"
+	),
+	'1',
+	'the column was added');
+is( $node->safe_psql('postgres',
+		'SELECT filename FROM morgenmigrate.schema_migrations'),
+	'001_add_busy_note.sql',
+	'and the file recorded');
+is($node->safe_psql('postgres', 'SHOW lock_timeout'),
+	'0', 'lock_timeout of the file did not leak');
+
+$migrator->quit;
+$holder->quit;
+$node->stop;
+done_testing();
