@@ -1,0 +1,1 @@
+ALTER TABLE standups DROP COLUMN mood;

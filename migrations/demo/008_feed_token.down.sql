@@ -1,0 +1,1 @@
+ALTER TABLE workspace_config DROP COLUMN feed_token;
