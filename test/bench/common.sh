@@ -1,0 +1,118 @@
+# Shared helpers of test/bench/run.sh and test/bench/profile.sh (sourced,
+# not run): the benchmark's own PostgreSQL cluster, fresh databases, the
+# generated migration sets and their copies for dbmate and sqitch.
+# Everything runs as root; the cluster runs as the postgres OS user.
+
+bench=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+here=$(cd "$bench/../.." && pwd)
+. "$here/scripts/lib.sh"
+
+export LC_ALL=C
+BENCH_PGDIR=${BENCH_PGDIR:-/var/tmp/mm-bench-pg}   # cluster, socket, sets
+BENCH_PORT=${BENCH_PORT:-5513}
+BENCH_CACHE=${BENCH_CACHE:-/var/tmp/mm-bench-cache} # npm packages
+MM_WORK=${MM_WORK:-/var/tmp/mm-bench}              # staged build tree
+sets=$BENCH_PGDIR/sets
+export PGHOST=$BENCH_PGDIR PGPORT=$BENCH_PORT PGUSER=postgres PGDATABASE=postgres
+
+# psql as the benchmark uses it: no psqlrc, quiet, stop at the first error.
+q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# Builds the extension from this tree and installs it, as scripts/test.sh
+# does, unless SKIP_INSTALL=1 (then the installed one is measured).
+install_extension() {
+	install_packages
+	if [ "${SKIP_INSTALL:-0}" = 1 ]; then
+		say "SKIP_INSTALL=1: measuring the installed morgenmigrate"
+		return
+	fi
+	say "staging the source tree in $MM_WORK/src"
+	stage_tree "$here" "$MM_WORK/src"
+	build_and_install "$MM_WORK/src"
+}
+
+# Stops the benchmark's cluster if it runs.
+stop_cluster() {
+	if [ -f "$BENCH_PGDIR/data/postmaster.pid" ]; then
+		runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$BENCH_PGDIR/data" -m fast -w stop >/dev/null 2>&1 || true
+	fi
+}
+
+# A new cluster with PostgreSQL's default settings (durable commits: the
+# per-file runners pay for their commits as they would in production),
+# a unix socket only, and a template database holding the extension.
+start_cluster() {
+	stop_cluster
+	rm -rf "$BENCH_PGDIR/data"
+	mkdir -p "$BENCH_PGDIR"
+	chown postgres:postgres "$BENCH_PGDIR"
+	chmod 755 "$BENCH_PGDIR"
+	say "starting the benchmark cluster on port $BENCH_PORT"
+	runuser -u postgres -- "$PG_BIN/initdb" -D "$BENCH_PGDIR/data" -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+	cat >>"$BENCH_PGDIR/data/postgresql.conf" <<-CONF
+	port = $BENCH_PORT
+	listen_addresses = ''
+	unix_socket_directories = '$BENCH_PGDIR'
+	CONF
+	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$BENCH_PGDIR/data" -l "$BENCH_PGDIR/server.log" -w start >/dev/null
+	q -c "CREATE DATABASE mmbench_tpl" -d postgres
+	q -d mmbench_tpl -c "CREATE EXTENSION morgenmigrate"
+}
+
+# A fresh database "mmbench" (the extension created, nothing applied),
+# with the previous one's dirty buffers flushed so that no checkpoint
+# lands in the middle of a measurement.
+fresh_db() {
+	q -d postgres -c "DROP DATABASE IF EXISTS mmbench" \
+		-c "CREATE DATABASE mmbench TEMPLATE mmbench_tpl" -c "CHECKPOINT"
+}
+
+# Generates the sets the benchmark runs: sets/nN (N ordinary files),
+# sets/allN.sql (the same files concatenated), and sets/big (the large
+# files), readable by the server.
+generate_sets() {
+	local n
+	mkdir -p "$sets"
+	for n in "$@"; do
+		rm -rf "$sets/n$n" "$sets/all$n.sql"
+		"$bench/gen.pl" --count "$n" --out "$sets/n$n"
+		cat "$sets/n$n"/*.sql >"$sets/all$n.sql"
+	done
+	chmod -R a+rX "$sets"
+}
+
+# The big set: BIG_COUNT files of about BIG_SIZE bytes.
+generate_big() {
+	rm -rf "$sets/big" "$sets/allbig.sql"
+	"$bench/gen.pl" --big --count "${BIG_COUNT:-200}" --size "${BIG_SIZE:-1048576}" --out "$sets/big"
+	cat "$sets/big"/*.sql >"$sets/allbig.sql"
+	chmod -R a+rX "$sets"
+}
+
+# dbmate's copy of set N: the same SQL under "-- migrate:up".
+dbmate_set() {
+	local n=$1 f dir=$sets/dbmate$n
+	rm -rf "$dir"; mkdir -p "$dir"
+	for f in "$sets/n$n"/*.sql; do
+		{ printf -- '-- migrate:up\n'; cat "$f"; printf -- '\n-- migrate:down\n'; } >"$dir/${f##*/}"
+	done
+}
+
+# sqitch's project for set N: a plan of the N changes, each deploy script
+# the same SQL inside BEGIN/COMMIT (sqitch's own deploy template).
+sqitch_set() {
+	local n=$1 f name dir=$sets/sqitch$n
+	rm -rf "$dir"; mkdir -p "$dir/deploy"
+	printf '[core]\n\tengine = pg\n\tplan_file = sqitch.plan\n\ttop_dir = .\n' >"$dir/sqitch.conf"
+	{
+		printf '%%syntax-version=1.0.0\n%%project=mmbench\n\n'
+		for f in "$sets/n$n"/*.sql; do
+			name=m$(basename "$f" .sql)
+			printf '%s 2024-01-01T00:00:00Z Bench <bench@example.invalid> # %s\n' "$name" "$name"
+			{ printf 'BEGIN;\n\n'; cat "$f"; printf '\nCOMMIT;\n'; } >"$dir/deploy/$name.sql"
+		done
+	} >"$dir/sqitch.plan"
+}
+
+# Microseconds since the epoch, without a fork.
+now_us() { local t=${EPOCHREALTIME/./}; echo "${t#0}"; }

@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# The benchmark of SPEC.md section 9, in one command (as root, like
+# scripts/test.sh):
+#
+#   test/bench/run.sh
+#   REPS=5 NS="100 1000" test/bench/run.sh      (the defaults)
+#
+# It installs what it needs (the extension built from this tree, dbmate
+# from npm into $BENCH_CACHE, Debian's sqitch and libdbd-pg-perl), starts
+# its own PostgreSQL cluster ($BENCH_PGDIR, port $BENCH_PORT, default
+# settings), generates the migration sets with gen.pl, and measures, on a
+# fresh database each time, the median of REPS repetitions of:
+#
+#   limit    psql -X -q -1 -f on one file concatenating the N files
+#   apply    SELECT * FROM morgenmigrate.migrate_apply(dir)
+#   run      CALL morgenmigrate.migrate_run(dir)
+#   seeds    the seeds' runner: psql -1 -f per file plus an INSERT into
+#            schema_migrations(filename) in the same transaction
+#   dbmate   dbmate migrate, the same SQL under "-- migrate:up"
+#   sqitch   sqitch deploy of a plan of the N changes
+#
+# each timed from the client (wall time of the command), then the no-op
+# runs with all N applied (migrate_apply and migrate_status(dir) as psql's
+# \timing sees them in an open session, median of NOOP_RUNS; each runner's
+# no-op as a new process), and the backend's peak memory (memwatch.pl)
+# while applying N files and the BIG_COUNT files of BIG_SIZE bytes.
+# Writes test/bench/results/latest.md (and raw.tsv beside it) and prints it.
+#
+# Settings: REPS (5), NS ("100 1000"), RUNNERS ("limit apply run seeds
+# dbmate sqitch"), NOOP_RUNS (21), MEMORY (1; 0 skips the memory part),
+# BIG_COUNT (200), BIG_SIZE (1048576), SKIP_INSTALL (0), KEEP_SERVER (0),
+# BENCH_PGDIR (/var/tmp/mm-bench-pg), BENCH_PORT (5513), BENCH_CACHE
+# (/var/tmp/mm-bench-cache), MM_WORK (/var/tmp/mm-bench: the staged build).
+set -euo pipefail
+shopt -s inherit_errexit
+. "$(cd "$(dirname "$0")" && pwd)/common.sh"
+need_root "$@"
+
+REPS=${REPS:-5}
+NS=${NS:-100 1000}
+RUNNERS=${RUNNERS:-limit apply run seeds dbmate sqitch}
+NOOP_RUNS=${NOOP_RUNS:-21}
+MEMORY=${MEMORY:-1}
+results=$bench/results
+mkdir -p "$results"
+raw=$results/raw.tsv
+tmp=$(mktemp -d /var/tmp/mm-bench-run.XXXXXX)
+chmod 755 "$tmp"
+skipped=""
+
+cleanup() {
+	[ "${KEEP_SERVER:-0}" = 1 ] || stop_cluster
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+wants() { case " $RUNNERS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# Drops a runner from this run, saying why.
+skip_runner() {
+	local name=$1 why=$2
+	RUNNERS=$(echo " $RUNNERS " | sed "s/ $name / /")
+	skipped="$skipped- $name skipped: $why"$'\n'
+	say "skipping $name: $why"
+}
+
+# dbmate from the npm registry (its package ships the binary); the
+# platform binary is used directly, not through node.
+setup_dbmate() {
+	local dir=$BENCH_CACHE/npm
+	DBMATE=""
+	if ! command -v npm >/dev/null; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >/dev/null 2>&1 || true
+	fi
+	if ! command -v npm >/dev/null; then
+		skip_runner dbmate "npm is not installed and could not be installed"
+		return
+	fi
+	mkdir -p "$dir"
+	if [ ! -e "$dir/node_modules/dbmate/package.json" ] &&
+		! (cd "$dir" && npm install --no-audit --no-fund --silent dbmate >"$tmp/npm.log" 2>&1); then
+		skip_runner dbmate "npm install dbmate failed: $(tail -1 "$tmp/npm.log")"
+		return
+	fi
+	DBMATE=$(find "$dir/node_modules/@dbmate" -path '*/bin/dbmate' -type f 2>/dev/null | head -1)
+	[ -n "$DBMATE" ] || DBMATE=$dir/node_modules/.bin/dbmate
+	if ! "$DBMATE" --version >/dev/null 2>&1; then
+		skip_runner dbmate "the installed dbmate does not run ($DBMATE)"
+	fi
+}
+
+# sqitch and its PostgreSQL driver from Debian.
+setup_sqitch() {
+	local missing="" p
+	for p in sqitch libdbd-pg-perl; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		say "installing$missing"
+		export DEBIAN_FRONTEND=noninteractive
+		if ! apt-get install -y -q $missing >"$tmp/apt.log" 2>&1; then
+			apt-get update -q >/dev/null 2>&1 || true
+			if ! apt-get install -y -q $missing >"$tmp/apt.log" 2>&1; then
+				skip_runner sqitch "apt-get install$missing failed: $(tail -1 "$tmp/apt.log")"
+				return
+			fi
+		fi
+	fi
+	if ! sqitch --version >/dev/null 2>&1; then
+		skip_runner sqitch "sqitch is installed but does not run"
+	fi
+}
+
+# Adds one sample (milliseconds) of a metric for a set size.
+sample() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$raw"; }
+
+# Runs a command and prints its wall time in milliseconds.
+timed() {
+	local t0 t1
+	t0=$(now_us)
+	"$@" >/dev/null || return
+	t1=$(now_us)
+	awk -v d=$((t1 - t0)) 'BEGIN { printf "%.3f", d / 1000 }'
+}
+
+# What a set leaves in the database, to check that a runner applied all
+# of it: relations, functions and constraints outside the runners' own
+# bookkeeping.
+fingerprint() {
+	q -d mmbench -Atc "SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relname NOT LIKE 'schema_migrations%')
+		|| ' relations, ' || (SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace)
+		|| ' functions, ' || (SELECT count(*) FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conname NOT LIKE 'schema_migrations%')
+		|| ' constraints'"
+}
+
+# The number of history rows a runner wrote.
+history_rows() {
+	case $1 in
+		apply | run) q -d mmbench -Atc "SELECT count(*) FROM morgenmigrate.schema_migrations" ;;
+		seeds | dbmate) q -d mmbench -Atc "SELECT count(*) FROM public.schema_migrations" ;;
+		sqitch) q -d mmbench -Atc "SELECT count(*) FROM sqitch.changes" ;;
+		limit) echo "$2" ;;
+	esac
+}
+
+# The seeds' runner (seeds/000): create the history table, skip the files
+# it lists, run each other file in its own transaction with the INSERT of
+# its name.
+seeds_runner() {
+	local dir=$1 f name
+	declare -A applied=()
+	q -d mmbench -c "CREATE TABLE IF NOT EXISTS schema_migrations (filename text PRIMARY KEY, applied_at timestamptz DEFAULT now())"
+	while read -r name; do
+		[ -n "$name" ] && applied[$name]=1
+	done < <(q -d mmbench -Atc "SELECT filename FROM schema_migrations")
+	for f in "$dir"/*.sql; do
+		name=${f##*/}
+		[ -z "${applied[$name]:-}" ] || continue
+		q -1 -d mmbench -f "$f" -c "INSERT INTO schema_migrations (filename) VALUES ('$name')"
+	done
+}
+
+# Applies set N with one runner from empty (the command timed), and with
+# the same runner again when there is nothing to do.
+apply_with() {
+	local runner=$1 n=$2
+	case $runner in
+		limit) q -1 -d mmbench -f "$sets/all$n.sql" ;;
+		apply) q -d mmbench -o /dev/null -c "SELECT * FROM morgenmigrate.migrate_apply('$sets/n$n')" ;;
+		run) q -d mmbench -c "CALL morgenmigrate.migrate_run('$sets/n$n')" ;;
+		seeds) seeds_runner "$sets/n$n" ;;
+		dbmate) "$DBMATE" --url "postgres://postgres@/mmbench?socket=$PGHOST&port=$PGPORT&sslmode=disable" \
+			--migrations-dir "$sets/dbmate$n" --no-dump-schema migrate >/dev/null ;;
+		sqitch) (cd "$sets/sqitch$n" && sqitch --quiet deploy db:pg:mmbench >/dev/null) ;;
+	esac
+}
+
+# migrate_apply (nothing pending) and migrate_status(dir) as psql's
+# \timing sees them, NOOP_RUNS times each in one session after one
+# warm-up call (the first call of a session loads the library).
+noop_session() {
+	local n=$1 i script=$tmp/noop.sql
+	{
+		echo '\o /dev/null'
+		echo '\timing on'
+		for i in $(seq 0 "$NOOP_RUNS"); do
+			echo "SELECT * FROM morgenmigrate.migrate_apply('$sets/n$n');"
+		done
+		for i in $(seq 0 "$NOOP_RUNS"); do
+			echo "SELECT * FROM morgenmigrate.migrate_status('$sets/n$n');"
+		done
+	} >"$script"
+	q -d mmbench -f "$script" | awk -v n="$n" -v runs="$NOOP_RUNS" '
+		/^Time: / {
+			k++
+			if (k == 1 || k == runs + 2) next
+			printf "%s\t%s\t%s\n", (k <= runs + 1 ? "noop_apply" : "noop_status"), n, $2
+		}' >>"$raw"
+}
+
+# The measurements of one set size in one repetition.
+measure_set() {
+	local n=$1 rep=$2 runner ms rows fp
+	for runner in $RUNNERS; do
+		fresh_db
+		ms=$(timed apply_with "$runner" "$n")
+		rows=$(history_rows "$runner" "$n")
+		fp=$(fingerprint)
+		if [ "$rows" != "$n" ]; then
+			echo "error: $runner recorded $rows of $n migrations" >&2
+			exit 1
+		fi
+		if [ -z "${expect[$n]:-}" ]; then
+			expect[$n]=$fp
+		elif [ "${expect[$n]}" != "$fp" ]; then
+			echo "error: $runner left $fp, expected ${expect[$n]}" >&2
+			exit 1
+		fi
+		sample "$runner" "$n" "$ms"
+		printf '  rep %d  N=%-5d %-7s %10.1f ms   (%s)\n' "$rep" "$n" "$runner" "$ms" "$fp"
+
+		case $runner in
+			limit) ;;
+			apply)
+				noop_session "$n"
+				sample noop_apply_conn "$n" "$(timed apply_with apply "$n")"
+				;;
+			*) sample "noop_$runner" "$n" "$(timed apply_with "$runner" "$n")" ;;
+		esac
+	done
+}
+
+# The backend's memory while a psql script runs: one line "vmhwm anon
+# shmem" (kB).  The script is read from standard input; the watcher starts
+# before it, in the same session.
+memory_of() {
+	local label=$1 out=$tmp/mem.$1 i
+	rm -f "$out"
+	{
+		echo 'SELECT pg_backend_pid() AS pid \gset'
+		echo '\setenv MMPID :pid'
+		echo "\\! perl $bench/memwatch.pl \"\$MMPID\" $out &"
+		echo 'SELECT pg_sleep(0.1);'
+		cat
+		echo 'SELECT pg_sleep(0.1);'
+	} | q -d mmbench -f - >/dev/null
+	for i in $(seq 1 300); do
+		[ -e "$out" ] && break
+		sleep 0.1
+	done
+	cat "$out"
+}
+
+# Peak memory of a backend applying a set with migrate_apply and with the
+# limit, next to one that ran SELECT 1.
+measure_memory() {
+	local set
+	fresh_db
+	echo "select1 $(echo 'SELECT 1;' | memory_of select1)" >>"$tmp/memory"
+	for set in "$@"; do
+		fresh_db
+		echo "apply_$set $(echo "SELECT * FROM morgenmigrate.migrate_apply('$sets/$set') \\g /dev/null" |
+			memory_of "apply_$set")" >>"$tmp/memory"
+		fresh_db
+		echo "limit_$set $(printf 'BEGIN;\n\\i %s\nCOMMIT;\n' "$sets/all${set#n}.sql" |
+			memory_of "limit_$set")" >>"$tmp/memory"
+		printf '  memory %-6s %s\n' "$set" "$(tail -2 "$tmp/memory" | tr '\n' ' ')"
+	done
+}
+
+install_extension
+wants dbmate && setup_dbmate
+wants sqitch && setup_sqitch
+start_cluster
+
+say "generating the migration sets"
+# shellcheck disable=SC2086
+generate_sets $NS
+[ "$MEMORY" = 1 ] && generate_big
+for n in $NS; do
+	wants dbmate && dbmate_set "$n"
+	wants sqitch && sqitch_set "$n"
+done
+export SQITCH_FULLNAME=Bench SQITCH_EMAIL=bench@example.invalid
+
+: >"$raw"
+: >"$tmp/memory"
+declare -A expect=()
+for rep in $(seq 1 "$REPS"); do
+	say "repetition $rep of $REPS"
+	for n in $NS; do
+		measure_set "$n" "$rep"
+	done
+done
+if [ "$MEMORY" = 1 ]; then
+	say "memory"
+	# shellcheck disable=SC2046
+	measure_memory $(for n in $NS; do echo "n$n"; done) big
+fi
+
+say "report"
+cmd="sudo"
+for v in REPS NS RUNNERS NOOP_RUNS MEMORY BIG_COUNT BIG_SIZE; do
+	[ -n "${!v:-}" ] && cmd="$cmd $v=\"${!v}\""
+done
+cmd="$cmd test/bench/run.sh"
+{
+	echo "machine: $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -1)),"
+	echo "  $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) memory, $(uname -sr),"
+	echo "  $(q -d postgres -Atc 'SELECT version()' | cut -d, -f1), default settings"
+	echo "  (shared_buffers $(q -d postgres -Atc 'SHOW shared_buffers'), fsync $(q -d postgres -Atc 'SHOW fsync'), synchronous_commit $(q -d postgres -Atc 'SHOW synchronous_commit'))"
+	echo "morgenmigrate: $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$here" diff --quiet HEAD -- src 2>/dev/null || echo ' with uncommitted changes in src/')"
+	wants dbmate && echo "dbmate: $("$DBMATE" --version 2>&1 | head -1) (npm package, its binary)"
+	wants sqitch && echo "sqitch: $(sqitch --version 2>&1 | head -1) (Debian)"
+	echo "sets: $(for n in $NS; do printf '%s files (%s bytes) ' "$n" "$(cat "$sets/n$n"/*.sql | wc -c)"; done)"
+	echo "reproduce: $cmd"
+	echo "reps: $REPS, date: $(date -u +%Y-%m-%dT%H:%MZ)"
+	printf '%s' "$skipped"
+} >"$tmp/meta"
+perl "$bench/report.pl" "$raw" "$tmp/memory" "$tmp/meta" "$NS" "$RUNNERS" "$sets" >"$results/latest.md"
+cat "$results/latest.md"
