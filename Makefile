@@ -3,7 +3,7 @@
 EXTENSION = morgenmigrate
 MODULE_big = morgenmigrate
 OBJS = src/morgenmigrate.o src/commands.o src/source.o src/script.o \
-	src/plan.o src/runner.o src/history.o
+	src/plan.o src/runner.o src/history.o src/worker.o
 DATA = $(wildcard morgenmigrate--*.sql)
 PGFILEDESC = "morgenmigrate - apply schema migrations inside the server"
 
@@ -23,6 +23,8 @@ PROVE_TESTS = test/t/*.pl
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+$(OBJS): src/morgenmigrate.h src/commands.h
 
 .PHONY: fixtures
 fixtures:

@@ -43,9 +43,10 @@ static void begin_call(CallState *call, const char *path);
 static void warn_orphans(const MigrationDir *dir);
 static List *up_work(List *pending);
 static List *down_work(const CallState *call, int steps, const char *target);
-static void preflight(const MigrationDir *dir, List *work);
+static void preflight(const MigrationDir *dir, List *work,
+					  PreflightMode mode);
 static MigrationScript *load_script(const MigrationDir *dir,
-									const WorkItem *w);
+									const WorkItem *w, PreflightMode mode);
 static void apply_work(const CallState *call, List *work, bool atomic,
 					   ReturnSetInfo *rsinfo);
 static void rehearse_work(const CallState *call, List *work, bool atomic,
@@ -182,7 +183,7 @@ down_work(const CallState *call, int steps, const char *target)
  * they did not change in between.
  */
 static void
-preflight(const MigrationDir *dir, List *work)
+preflight(const MigrationDir *dir, List *work, PreflightMode mode)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "morgenmigrate preflight",
@@ -195,7 +196,7 @@ preflight(const MigrationDir *dir, List *work)
 		WorkItem   *w = (WorkItem *) lfirst(lc);
 		MigrationScript *script = migration_read(dir, w->file);
 
-		script_prepare(script);
+		script_prepare(script, mode);
 		memcpy(w->checksum, script->checksum, sizeof(w->checksum));
 		MemoryContextReset(cxt);
 	}
@@ -205,7 +206,7 @@ preflight(const MigrationDir *dir, List *work)
 
 /* Reads a file of the call again for running, as the preflight saw it. */
 static MigrationScript *
-load_script(const MigrationDir *dir, const WorkItem *w)
+load_script(const MigrationDir *dir, const WorkItem *w, PreflightMode mode)
 {
 	MigrationScript *script = migration_read(dir, w->file);
 
@@ -215,7 +216,7 @@ load_script(const MigrationDir *dir, const WorkItem *w)
 				 errmsg("migration file \"%s\" changed while migrations were running",
 						w->file),
 				 errhint("Run the migrations again once the file is in place.")));
-	script_prepare(script);
+	script_prepare(script, mode);
 	return script;
 }
 
@@ -293,7 +294,8 @@ command_apply(const char *path, const ApplyOptions *options,
 	warn_orphans(call.dir);
 	work = up_work(plan_pending(call.entries, options->target, options->steps,
 								true));
-	preflight(call.dir, work);
+	preflight(call.dir, work, options->dry_run ?
+			  PREFLIGHT_REHEARSAL : PREFLIGHT_TRANSACTION);
 
 	if (options->dry_run)
 		rehearse_work(&call, work, options->atomic, rsinfo);
@@ -330,7 +332,8 @@ apply_work(const CallState *call, List *work, bool atomic,
 			MemoryContextSwitchTo(filecxt);
 			runner_report_progress(w->file, foreach_current_index(lc) + 1,
 								   list_length(work));
-			run_script(load_script(call->dir, w), !atomic, &outcome);
+			run_script(load_script(call->dir, w, PREFLIGHT_TRANSACTION),
+					   !atomic, &outcome);
 			if (outcome.ok)
 				record_success(w, &outcome);
 			else
@@ -379,10 +382,22 @@ rehearse_work(const CallState *call, List *work, bool atomic,
 			HeldLocks  *before;
 			Datum		locks = (Datum) 0;
 
+			MigrationScript *script;
+
 			runner_report_progress(w->file, foreach_current_index(lc) + 1,
 								   list_length(work));
+			script = load_script(call->dir, w, PREFLIGHT_REHEARSAL);
+			if (script->needs_top_level)
+			{
+				/* only migrate_run can run it: outside any transaction */
+				memset(&outcome, 0, sizeof(outcome));
+				outcome.ok = true;
+				put_run_row(rsinfo, w->migration, "not rehearsable", &outcome,
+							(Datum) 0);
+				continue;
+			}
 			before = runner_locks_held();
-			run_script(load_script(call->dir, w), !atomic, &outcome);
+			run_script(script, !atomic, &outcome);
 			if (outcome.ok)
 				locks = runner_locks_taken(before);
 			else
@@ -431,7 +446,7 @@ command_rollback(const char *path, int steps, const char *target,
 	runner_lock_history();
 	begin_call(&call, path);
 	work = down_work(&call, steps, target);
-	preflight(call.dir, work);
+	preflight(call.dir, work, PREFLIGHT_TRANSACTION);
 
 	PG_TRY();
 	{
@@ -442,7 +457,8 @@ command_rollback(const char *path, int steps, const char *target,
 
 			runner_report_progress(w->file, foreach_current_index(lc) + 1,
 								   list_length(work));
-			run_script(load_script(call.dir, w), false, &outcome);
+			run_script(load_script(call.dir, w, PREFLIGHT_TRANSACTION), false,
+					   &outcome);
 			history_forget(w->migration);
 			put_run_row(rsinfo, w->migration, "rolled back", &outcome,
 						(Datum) 0);
@@ -478,16 +494,21 @@ command_run(const char *path, const char *target)
 		plan_warn_missing(call.entries);
 		warn_orphans(call.dir);
 		work = up_work(plan_pending(call.entries, target, -1, true));
-		preflight(call.dir, work);
+		preflight(call.dir, work, PREFLIGHT_STEPS);
 
 		foreach(lc, work)
 		{
 			WorkItem   *w = (WorkItem *) lfirst(lc);
 			MigrationOutcome outcome;
+			MigrationScript *script;
 
 			runner_report_progress(w->file, foreach_current_index(lc) + 1,
 								   list_length(work));
-			run_script(load_script(call.dir, w), true, &outcome);
+			script = load_script(call.dir, w, PREFLIGHT_STEPS);
+			if (script->needs_top_level)
+				run_script_in_steps(script, &outcome);
+			else
+				run_script(script, true, &outcome);
 			if (outcome.ok)
 				record_success(w, &outcome);
 			else

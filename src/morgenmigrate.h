@@ -18,6 +18,7 @@
 
 #include "common/sha2.h"
 #include "datatype/timestamp.h"
+#include "nodes/nodes.h"
 #include "nodes/pg_list.h"
 #include "utils/elog.h"
 
@@ -64,6 +65,8 @@ typedef struct MigrationStatement
 	int			location;		/* byte offset in the script's text */
 	int			length;			/* bytes */
 	char	   *sql;			/* the statement's own text */
+	Node	   *parsetree;		/* its raw parse tree */
+	bool		top_level;		/* must run outside any transaction block */
 } MigrationStatement;
 
 /* Per-file limits set by a directive comment; -1 means "not set". */
@@ -85,7 +88,16 @@ typedef struct MigrationScript
 	MigrationStatement *statements;
 	MigrationDirectives directives;
 	bool		unwrapped;		/* a BEGIN/COMMIT around it was dropped */
+	bool		needs_top_level;	/* some statement is top_level */
 } MigrationScript;
+
+/* What the preflight allows of the statements no transaction can hold. */
+typedef enum PreflightMode
+{
+	PREFLIGHT_TRANSACTION,		/* none: every file runs in a transaction */
+	PREFLIGHT_REHEARSAL,		/* note them: such files are not rehearsed */
+	PREFLIGHT_STEPS				/* mark them: migrate_run runs them at top level */
+} PreflightMode;
 
 extern char *migration_dir_check(const char *dir);
 extern MigrationDir *migration_dir_list(const char *path);
@@ -102,7 +114,7 @@ extern const char *migration_down_file(const MigrationDir *dir,
  * script.c: one file's text into statements, the preflight, directives
  * ----------------------------------------------------------------
  */
-extern void script_prepare(MigrationScript *script);
+extern void script_prepare(MigrationScript *script, PreflightMode mode);
 extern int	script_line_at(const MigrationScript *script, int offset);
 extern int	script_statement_line(const MigrationScript *script,
 								  const MigrationStatement *stmt);
@@ -218,11 +230,19 @@ extern void runner_report_progress(const char *filename, int k, int n);
 extern void runner_report_done(void);
 extern void run_script(const MigrationScript *script, bool catch_error,
 					   MigrationOutcome *outcome);
+extern void run_script_in_steps(const MigrationScript *script,
+								MigrationOutcome *outcome);
 
 /* The relation locks a backend holds, with the catalog as it was then. */
 typedef struct HeldLocks HeldLocks;
 
 extern HeldLocks *runner_locks_held(void);
 extern Datum runner_locks_taken(HeldLocks *before);
+
+/* ----------------------------------------------------------------
+ * worker.c: one statement at top level, in a background worker
+ * ----------------------------------------------------------------
+ */
+extern void worker_execute(const char *sql);
 
 #endif							/* MORGENMIGRATE_H */

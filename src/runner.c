@@ -19,9 +19,11 @@
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "nodes/value.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "storage/latch.h"
@@ -34,6 +36,7 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/guc.h"
 #include "utils/resowner.h"
 #include "utils/timeout.h"
@@ -59,10 +62,29 @@ typedef struct FileTimeout
 	TimestampTz fin;
 } FileTimeout;
 
-static ErrorData *try_script(const MigrationScript *script,
-							 MigrationOutcome *outcome, bool *own_timeout);
-static void execute_statement(const MigrationStatement *stmt);
-static void apply_limits(const MigrationScript *script, FileTimeout *ft);
+/* The deadline of the file running in steps, 0 when none is armed. */
+static TimestampTz file_deadline = 0;
+
+#define file_deadline_passed \
+	(file_deadline != 0 && GetCurrentTimestamp() >= file_deadline)
+
+static void report_unwrapped(const MigrationScript *script);
+static void finish_outcome(MigrationOutcome *outcome, ErrorData *edata,
+						   instr_time start);
+static ErrorData *try_with_retries(const MigrationScript *script, int first,
+								   int count, MigrationOutcome *outcome,
+								   bool *own_timeout);
+static ErrorData *try_statements(const MigrationScript *script, int first,
+								 int count, bool nest_settings,
+								 MigrationOutcome *outcome);
+static void execute_statement(const MigrationScript *script,
+							  const MigrationStatement *stmt);
+static void drop_invalid_index(const MigrationScript *script,
+							   const MigrationStatement *stmt);
+static List *save_settings(const MigrationScript *script);
+static void set_setting(const char *name, const char *value);
+static void restore_settings(List *saved);
+static void arm_file_timeout(const MigrationScript *script, FileTimeout *ft);
 static void restore_limits(FileTimeout *ft);
 static void run_error_callback(void *arg);
 static char *context_line(const MigrationScript *script, int line);
@@ -143,74 +165,160 @@ run_script(const MigrationScript *script, bool catch_error,
 		   MigrationOutcome *outcome)
 {
 	instr_time	start;
-	instr_time	duration;
+	bool		own_timeout;
+	ErrorData  *edata;
 
 	memset(outcome, 0, sizeof(MigrationOutcome));
 	INSTR_TIME_SET_CURRENT(start);
+	report_unwrapped(script);
+
+	edata = try_with_retries(script, 0, script->nstatements, outcome,
+							 &own_timeout);
+	if (edata != NULL &&
+		(!catch_error ||
+		 (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !own_timeout)))
+		ReThrowError(edata);
+	finish_outcome(outcome, edata, start);
+}
+
+/*
+ * Runs a script that holds statements no transaction block can hold (as
+ * marked by the preflight in PREFLIGHT_STEPS mode), for migrate_run:
+ * statement by statement, each in its own transaction, committed; the
+ * top-level ones in a background worker.  Settings the file SETs hold
+ * from one statement to the next (so that "SET lock_timeout" before a
+ * CREATE INDEX CONCURRENTLY works) and are put back after the file.  The
+ * file's statement_timeout is a deadline for the whole file, retries apply
+ * to the statement that hit the lock timeout.  Never throws a migration's
+ * error (cancels included: what committed must be recorded): it comes back
+ * in outcome, the settings already put back.  The caller must be connected
+ * to SPI in non-atomic mode.
+ */
+void
+run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
+{
+	instr_time	start;
+	List	   *saved = save_settings(script);
+	FileTimeout ft;
+	ErrorData  *edata = NULL;
+
+	memset(outcome, 0, sizeof(MigrationOutcome));
+	memset(&ft, 0, sizeof(ft));
+	INSTR_TIME_SET_CURRENT(start);
+	report_unwrapped(script);
+
+	if (script->directives.lock_timeout >= 0)
+		set_setting("lock_timeout",
+					psprintf("%d", script->directives.lock_timeout));
+	arm_file_timeout(script, &ft);
+
+	for (int i = 0; i < script->nstatements && edata == NULL; i++)
+	{
+		bool		own_timeout;
+
+		/* every statement starts a transaction of its own, without snapshot */
+		SPI_commit();
+		edata = try_with_retries(script, i, 1, outcome, &own_timeout);
+	}
+
+	restore_limits(&ft);
+	restore_settings(saved);
+	finish_outcome(outcome, edata, start);
+}
+
+/* Says so when a BEGIN/COMMIT around a whole file was dropped. */
+static void
+report_unwrapped(const MigrationScript *script)
+{
 	if (script->unwrapped)
 		ereport(NOTICE,
 				(errmsg("ignoring the BEGIN and COMMIT around migration \"%s\"",
 						script->name),
 				 errdetail("Each migration file runs in its own subtransaction.")));
+}
 
-	for (int attempt = 1;; attempt++)
-	{
-		bool		own_timeout = false;
-		ErrorData  *edata = try_script(script, outcome, &own_timeout);
-
-		if (edata == NULL)
-		{
-			outcome->ok = true;
-			break;
-		}
-		if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
-			attempt <= script->directives.retries)
-		{
-			ereport(NOTICE,
-					(errmsg("migration \"%s\" could not get a lock, retry %d of %d",
-							script->name, attempt, script->directives.retries),
-					 errdetail("%s", edata->message)));
-			FreeErrorData(edata);
-			retry_wait(attempt);
-			continue;
-		}
-		if (!catch_error ||
-			(edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !own_timeout))
-			ReThrowError(edata);
-		outcome->error = edata;
-		break;
-	}
+/* Fills in the end of an outcome: success or the error, and the time. */
+static void
+finish_outcome(MigrationOutcome *outcome, ErrorData *edata, instr_time start)
+{
+	instr_time	duration;
 
 	INSTR_TIME_SET_CURRENT(duration);
 	INSTR_TIME_SUBTRACT(duration, start);
+	outcome->ok = (edata == NULL);
+	outcome->error = edata;
 	outcome->duration = INSTR_TIME_GET_MICROSEC(duration);
 	outcome->finished_at = GetCurrentTimestamp();
 }
 
 /*
- * One try of a script in a subtransaction; NULL on success, else the
- * annotated error (the subtransaction rolled back).  Counts the statements
- * that completed and the line an error points at into outcome.
+ * Tries statements first .. first + count - 1 of a script in a
+ * subtransaction, again after a lock timeout as often as the retries
+ * directive allows.  A whole file (first == 0, count == all) gets its own
+ * deadline per try and its settings end with it; a single statement of a
+ * file run in steps keeps its settings, under the file's deadline.
+ * Returns NULL or the annotated error; *own_timeout tells whether that is
+ * the file's own statement_timeout.
  */
 static ErrorData *
-try_script(const MigrationScript *script, MigrationOutcome *outcome,
-		   bool *own_timeout)
+try_with_retries(const MigrationScript *script, int first, int count,
+				 MigrationOutcome *outcome, bool *own_timeout)
+{
+	bool		whole_file = (first == 0 && count == script->nstatements &&
+							  !script->needs_top_level);
+
+	for (int attempt = 1;; attempt++)
+	{
+		FileTimeout ft;
+		ErrorData  *edata;
+
+		memset(&ft, 0, sizeof(ft));
+		if (whole_file)
+			arm_file_timeout(script, &ft);
+		edata = try_statements(script, first, count, whole_file, outcome);
+		*own_timeout = edata != NULL &&
+			edata->sqlerrcode == ERRCODE_QUERY_CANCELED &&
+			(whole_file ? ft.armed && GetCurrentTimestamp() >= ft.fin :
+			 file_deadline_passed);
+		restore_limits(&ft);
+
+		if (edata == NULL || edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE ||
+			attempt > script->directives.retries)
+			return edata;
+
+		ereport(NOTICE,
+				(errmsg("migration \"%s\" could not get a lock, retry %d of %d",
+						script->name, attempt, script->directives.retries),
+				 errdetail("%s", edata->message)));
+		FreeErrorData(edata);
+		retry_wait(attempt);
+	}
+}
+
+/*
+ * One try of statements first .. first + count - 1 in a subtransaction;
+ * NULL on success, else the annotated error (the subtransaction rolled
+ * back).  With nest_settings, what the statements SET (even SET LOCAL)
+ * ends with them, and the file's lock_timeout applies.  Counts completed
+ * statements and the line of an error into outcome.
+ */
+static ErrorData *
+try_statements(const MigrationScript *script, int first, int count,
+			   bool nest_settings, MigrationOutcome *outcome)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	RunState	state;
-	FileTimeout ft;
 	ErrorData  *volatile result = NULL;
-	int			gucnest;
+	volatile int done = 0;
+	int			gucnest = 0;
 
 	state.script = script;
 	state.stmt = NULL;
 	state.line = 0;
-	memset(&ft, 0, sizeof(ft));
-	outcome->statements = 0;
 
-	/* settings a file changes, even with SET LOCAL, end with the file */
-	gucnest = NewGUCNestLevel();
+	if (nest_settings)
+		gucnest = NewGUCNestLevel();
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
 
@@ -223,13 +331,17 @@ try_script(const MigrationScript *script, MigrationOutcome *outcome,
 		errcallback.previous = error_context_stack;
 		error_context_stack = &errcallback;
 
-		apply_limits(script, &ft);
-		for (int i = 0; i < script->nstatements; i++)
+		if (nest_settings && script->directives.lock_timeout >= 0)
+			(void) set_config_option("lock_timeout",
+									 psprintf("%d", script->directives.lock_timeout),
+									 PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+		for (int i = first; i < first + count; i++)
 		{
 			state.stmt = &script->statements[i];
 			state.line = 0;
-			execute_statement(state.stmt);
-			outcome->statements++;
+			execute_statement(script, state.stmt);
+			done++;
 		}
 		state.stmt = NULL;
 
@@ -250,28 +362,42 @@ try_script(const MigrationScript *script, MigrationOutcome *outcome,
 		CurrentResourceOwner = oldowner;
 
 		outcome->error_line = annotate_error(&state, edata);
-		*own_timeout = ft.armed && GetCurrentTimestamp() >= ft.fin;
 		result = edata;
 	}
 	PG_END_TRY();
 
-	restore_limits(&ft);
-	AtEOXact_GUC(false, gucnest);
+	if (nest_settings)
+		AtEOXact_GUC(false, gucnest);
+	outcome->statements += done;
 	return result;
 }
 
-/* Runs one statement through SPI, discarding any rows it returns. */
+/*
+ * Runs one statement: through SPI, discarding any rows it returns, or, for
+ * a statement no transaction block can hold, at top level in a background
+ * worker (after dropping an INVALID index an earlier failed build of it
+ * left behind).
+ */
 static void
-execute_statement(const MigrationStatement *stmt)
+execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
 {
 	int			rc;
 
-#if PG_VERSION_NUM >= 140000
-	SPIExecuteOptions options;
+	if (stmt->top_level)
+	{
+		drop_invalid_index(script, stmt);
+		worker_execute(stmt->sql);
+		return;
+	}
 
-	memset(&options, 0, sizeof(options));
-	options.dest = None_Receiver;
-	rc = SPI_execute_extended(stmt->sql, &options);
+#if PG_VERSION_NUM >= 140000
+	{
+		SPIExecuteOptions options;
+
+		memset(&options, 0, sizeof(options));
+		options.dest = None_Receiver;
+		rc = SPI_execute_extended(stmt->sql, &options);
+	}
 #else
 	rc = SPI_execute(stmt->sql, false, 0);
 	SPI_freetuptable(SPI_tuptable);
@@ -286,37 +412,129 @@ execute_statement(const MigrationStatement *stmt)
 }
 
 /*
- * Applies the file's directives: lock_timeout as a setting that ends with
- * the file, statement_timeout as a deadline for the whole file (a setting
- * would only take effect at the caller's next statement), armed only when
- * it comes before the caller's own.
+ * Before a CREATE INDEX CONCURRENTLY that names its index: an INVALID
+ * index of that name on that table is what an earlier failed or
+ * interrupted build left; it is dropped (concurrently) so the build can
+ * start over.
  */
 static void
-apply_limits(const MigrationScript *script, FileTimeout *ft)
+drop_invalid_index(const MigrationScript *script, const MigrationStatement *stmt)
 {
-	const MigrationDirectives *d = &script->directives;
+	IndexStmt  *is = (IndexStmt *) stmt->parsetree;
+	Oid			relid;
+	Oid			nsp;
+	Oid			indexoid;
+	HeapTuple	tuple;
+	bool		invalid;
+	char	   *name;
 
-	if (d->lock_timeout >= 0)
+	if (!IsA(is, IndexStmt) || !is->concurrent || is->idxname == NULL)
+		return;
+	relid = RangeVarGetRelid(is->relation, NoLock, true);
+	if (!OidIsValid(relid))
+		return;
+	nsp = get_rel_namespace(relid);
+	indexoid = get_relname_relid(is->idxname, nsp);
+	if (!OidIsValid(indexoid))
+		return;
+	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+	if (!HeapTupleIsValid(tuple))
+		return;
+	invalid = ((Form_pg_index) GETSTRUCT(tuple))->indrelid == relid &&
+		!((Form_pg_index) GETSTRUCT(tuple))->indisvalid;
+	ReleaseSysCache(tuple);
+	if (!invalid)
+		return;
+
+	name = quote_qualified_identifier(get_namespace_name(nsp), is->idxname);
+	ereport(NOTICE,
+			(errmsg("dropping invalid index %s before building it again", name),
+			 errdetail("An earlier run of migration \"%s\" left it behind.",
+					   script->name)));
+	worker_execute(psprintf("DROP INDEX CONCURRENTLY %s", name));
+}
+
+/*
+ * The current values of the settings a file run in steps SETs (not SET
+ * LOCAL: that ends with each statement's transaction), and of
+ * lock_timeout when the file has that directive, to put back afterwards.
+ */
+static List *
+save_settings(const MigrationScript *script)
+{
+	List	   *names = NIL;
+	List	   *saved = NIL;
+	ListCell   *lc;
+
+	if (!script->needs_top_level)
+		return NIL;
+	for (int i = 0; i < script->nstatements; i++)
 	{
-		char		value[32];
+		VariableSetStmt *vs = (VariableSetStmt *) script->statements[i].parsetree;
 
-		snprintf(value, sizeof(value), "%d", d->lock_timeout);
-		(void) set_config_option("lock_timeout", value, PGC_USERSET,
-								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		if (IsA(vs, VariableSetStmt) && vs->name != NULL && !vs->is_local &&
+			vs->kind != VAR_SET_MULTI)
+			names = list_append_unique(names, makeString(vs->name));
 	}
+	if (script->directives.lock_timeout >= 0)
+		names = list_append_unique(names, makeString("lock_timeout"));
 
-	if (d->statement_timeout > 0)
+	foreach(lc, names)
 	{
-		ft->outer_active = get_timeout_active(STATEMENT_TIMEOUT);
-		ft->outer_fin = ft->outer_active ?
-			get_timeout_finish_time(STATEMENT_TIMEOUT) : 0;
-		ft->fin = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-											  d->statement_timeout);
-		if (!ft->outer_active || ft->fin < ft->outer_fin)
-		{
-			enable_timeout_at(STATEMENT_TIMEOUT, ft->fin);
-			ft->armed = true;
-		}
+		const char *name = strVal(lfirst(lc));
+		const char *value = GetConfigOption(name, true, false);
+
+		if (value != NULL)
+			saved = lappend(saved, list_make2(makeString(pstrdup(name)),
+											  makeString(pstrdup(value))));
+	}
+	return saved;
+}
+
+/* Sets a setting for the session, as SET would. */
+static void
+set_setting(const char *name, const char *value)
+{
+	(void) set_config_option(name, value,
+							 superuser() ? PGC_SUSET : PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
+}
+
+/* Puts back the settings save_settings saved. */
+static void
+restore_settings(List *saved)
+{
+	ListCell   *lc;
+
+	foreach(lc, saved)
+	{
+		List	   *pair = (List *) lfirst(lc);
+
+		set_setting(strVal(linitial(pair)), strVal(lsecond(pair)));
+	}
+}
+
+/*
+ * Arms the file's statement_timeout directive as a deadline for the whole
+ * file (a setting would only take effect at the caller's next statement),
+ * only when it comes before the caller's own deadline.
+ */
+static void
+arm_file_timeout(const MigrationScript *script, FileTimeout *ft)
+{
+	int			ms = script->directives.statement_timeout;
+
+	if (ms <= 0)
+		return;
+	ft->outer_active = get_timeout_active(STATEMENT_TIMEOUT);
+	ft->outer_fin = ft->outer_active ?
+		get_timeout_finish_time(STATEMENT_TIMEOUT) : 0;
+	ft->fin = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+	if (!ft->outer_active || ft->fin < ft->outer_fin)
+	{
+		enable_timeout_at(STATEMENT_TIMEOUT, ft->fin);
+		ft->armed = true;
+		file_deadline = ft->fin;
 	}
 }
 
@@ -326,6 +544,7 @@ restore_limits(FileTimeout *ft)
 {
 	if (!ft->armed)
 		return;
+	file_deadline = 0;
 	if (ft->outer_active)
 		enable_timeout_at(STATEMENT_TIMEOUT, ft->outer_fin);
 	else

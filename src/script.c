@@ -31,9 +31,10 @@ static void parse_directive(MigrationScript *script, const char *item,
 							int line);
 static bool is_wrapper_begin(Node *stmt);
 static bool is_wrapper_commit(Node *stmt);
-static void preflight_statement(const MigrationScript *script,
-								const MigrationStatement *stmt, Node *node);
-static const char *needs_top_level(Node *node, const char **hint);
+static void preflight_statement(MigrationScript *script,
+								MigrationStatement *stmt, PreflightMode mode);
+static const char *needs_top_level(Node *node, const char **hint,
+								   bool *runnable);
 static bool subscription_creates_slot(CreateSubscriptionStmt *stmt);
 static int	byte_offset_of_char(const char *text, int len, int charpos);
 
@@ -45,7 +46,7 @@ static int	byte_offset_of_char(const char *text, int len, int charpos);
  * file's subtransaction, before anything runs.
  */
 void
-script_prepare(MigrationScript *script)
+script_prepare(MigrationScript *script, PreflightMode mode)
 {
 	List	   *raw;
 	int			first = 0;
@@ -76,10 +77,11 @@ script_prepare(MigrationScript *script)
 		stmt->length = rs->stmt_len > 0 ? rs->stmt_len :
 			script->len - rs->stmt_location;
 		stmt->sql = pnstrdup(script->text + stmt->location, stmt->length);
-		preflight_statement(script, stmt, rs->stmt);
+		stmt->parsetree = rs->stmt;
+		preflight_statement(script, stmt, mode);
 	}
 	script->nstatements = n;
-	list_free_deep(raw);
+	list_free(raw);
 }
 
 /* Where a parse error points, for the code that catches it. */
@@ -160,7 +162,10 @@ refuse_copy_data(const MigrationScript *script, int offset)
 	stmt.length = last->stmt_len > 0 ? last->stmt_len :
 		linestart - last->stmt_location;
 	stmt.sql = pnstrdup(script->text + stmt.location, stmt.length);
-	preflight_statement(script, &stmt, last->stmt);
+	stmt.parsetree = last->stmt;
+	stmt.top_level = false;
+	preflight_statement((MigrationScript *) script, &stmt,
+						PREFLIGHT_TRANSACTION);
 }
 
 /*
@@ -334,11 +339,13 @@ is_wrapper_commit(Node *stmt)
  * never count.
  */
 static void
-preflight_statement(const MigrationScript *script,
-					const MigrationStatement *stmt, Node *node)
+preflight_statement(MigrationScript *script, MigrationStatement *stmt,
+					PreflightMode mode)
 {
+	Node	   *node = stmt->parsetree;
 	const char *what;
 	const char *hint;
+	bool		runnable;
 
 	if (IsA(node, TransactionStmt))
 		ereport(ERROR,
@@ -362,12 +369,20 @@ preflight_statement(const MigrationScript *script,
 				 errcontext("migration \"%s\", line %d", script->name,
 							script_statement_line(script, stmt))));
 
-	what = needs_top_level(node, &hint);
+	what = needs_top_level(node, &hint, &runnable);
+	if (what != NULL && runnable && mode != PREFLIGHT_TRANSACTION)
+	{
+		stmt->top_level = true;
+		script->needs_top_level = true;
+		return;
+	}
 	if (what != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				 errmsg("%s cannot run inside a transaction block", what),
 				 errdetail("Each migration file runs inside a transaction, so that it applies whole or not at all."),
+				 runnable ?
+				 errhint("CALL morgenmigrate.migrate_run() runs such a statement outside a transaction, in a background worker.  %s", hint) :
 				 errhint("%s", hint),
 				 errcontext("migration \"%s\", line %d", script->name,
 							script_statement_line(script, stmt))));
@@ -379,21 +394,26 @@ preflight_statement(const MigrationScript *script,
 
 /*
  * Names the statement if PostgreSQL refuses to run it inside a transaction
- * block (the callers of PreventInTransactionBlock), and says in *hint what
- * to do instead; NULL otherwise.
+ * block (the callers of PreventInTransactionBlock), says in *hint what to
+ * do instead, and in *runnable whether migrate_run may run it at top level
+ * (index builds and maintenance may; cluster-wide changes never); NULL
+ * otherwise.
  */
 static const char *
-needs_top_level(Node *node, const char **hint)
+needs_top_level(Node *node, const char **hint, bool *runnable)
 {
 	*hint = HINT_CLUSTER_WIDE;
+	*runnable = false;
 	switch (nodeTag(node))
 	{
 		case T_IndexStmt:
 			*hint = HINT_CONCURRENTLY;
+			*runnable = true;
 			return ((IndexStmt *) node)->concurrent ?
 				"CREATE INDEX CONCURRENTLY" : NULL;
 		case T_DropStmt:
 			*hint = HINT_CONCURRENTLY;
+			*runnable = true;
 			return ((DropStmt *) node)->removeType == OBJECT_INDEX &&
 				((DropStmt *) node)->concurrent ?
 				"DROP INDEX CONCURRENTLY" : NULL;
@@ -405,6 +425,7 @@ needs_top_level(Node *node, const char **hint)
 #endif
 
 				*hint = HINT_CONCURRENTLY;
+				*runnable = true;
 #if PG_VERSION_NUM >= 140000
 
 				foreach(lc, rs->params)
@@ -430,9 +451,11 @@ needs_top_level(Node *node, const char **hint)
 			}
 		case T_VacuumStmt:
 			*hint = "Run VACUUM outside the migration set; ANALYZE alone may stay in a migration.";
+			*runnable = true;
 			return ((VacuumStmt *) node)->is_vacuumcmd ? "VACUUM" : NULL;
 		case T_ClusterStmt:
 			*hint = "Name the table to cluster, or run the statement outside the migration set.";
+			*runnable = true;
 			return ((ClusterStmt *) node)->relation == NULL ?
 				"CLUSTER without a table name" : NULL;
 		case T_CreatedbStmt:
@@ -466,6 +489,7 @@ needs_top_level(Node *node, const char **hint)
 					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 
 					*hint = HINT_CONCURRENTLY;
+					*runnable = true;
 					if (cmd->subtype == AT_DetachPartition &&
 						((PartitionCmd *) cmd->def)->concurrent)
 						return "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY";

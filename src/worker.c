@@ -1,0 +1,399 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *	  Running one statement at top level, in a dynamic background worker:
+ *	  the statements no transaction block can hold (CREATE INDEX
+ *	  CONCURRENTLY, VACUUM, ...) cannot run through SPI, not even in a
+ *	  procedure after COMMIT.  migrate_run hands such a statement over to a
+ *	  worker that connects as the caller, adopts the caller's settings and
+ *	  roles, runs the statement as exec_simple_query would, and sends its
+ *	  notices and error back through a shared memory queue.
+ *
+ * The hand-over follows parallel.c (ParallelWorkerMain) and the queue
+ * follows src/test/modules/test_shm_mq.  The caller must hold no snapshot
+ * while it waits, or a concurrent index build would wait for the caller.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "libpq/pqformat.h"
+#include "libpq/pqmq.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "parser/analyze.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+#include "storage/ipc.h"
+#include "storage/proc.h"
+#include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
+#include "tcop/pquery.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/portal.h"
+#include "utils/ps_status.h"
+#include "utils/snapmgr.h"
+
+#include "morgenmigrate.h"
+
+#define MM_WORKER_MAGIC		0x6d6d7731	/* "mmw1" */
+#define MM_KEY_FIXED		1
+#define MM_KEY_SQL			2
+#define MM_KEY_GUC			3
+#define MM_KEY_QUEUE		4
+#define MM_QUEUE_SIZE		(64 * 1024)
+
+/* What the worker needs to become the caller. */
+typedef struct WorkerFixed
+{
+	Oid			database_id;
+	Oid			authenticated_user_id;
+	Oid			outer_user_id;	/* the role of SET ROLE, or InvalidOid */
+	Oid			current_user_id;
+	int			sec_context;
+	bool		completed;		/* set by the worker once it committed */
+} WorkerFixed;
+
+PGDLLEXPORT void morgenmigrate_worker_main(Datum main_arg);
+
+static BackgroundWorkerHandle *running_worker = NULL;
+static bool exit_hook_registered = false;
+
+static dsm_segment *prepare_segment(const char *sql, shm_mq_handle **mqh,
+									WorkerFixed **fixed);
+static BackgroundWorkerHandle *launch_worker(dsm_segment *seg);
+static ErrorData *relay_messages(shm_mq_handle *mqh);
+static void terminate_worker_at_exit(int code, Datum arg);
+static void execute_top_level(const char *sql);
+
+/*
+ * Runs one statement at top level in a background worker and waits for
+ * it.  Its notices are re-emitted here; its error is raised here with all
+ * its fields, a position in the statement becoming an internal position
+ * of it (so the caller's error context can turn it into a line).
+ * Cancelling or terminating the caller stops the worker.
+ */
+void
+worker_execute(const char *sql)
+{
+	dsm_segment *seg;
+	shm_mq_handle *mqh;
+	WorkerFixed *fixed;
+	ErrorData  *edata = NULL;
+
+	/* a snapshot held here would make a concurrent build wait for us */
+	InvalidateCatalogSnapshot();
+	if (TransactionIdIsValid(MyProc->xmin) || ActiveSnapshotSet())
+		elog(ERROR, "morgenmigrate: cannot hand a statement to a worker while holding a snapshot");
+
+	if (!exit_hook_registered)
+	{
+		before_shmem_exit(terminate_worker_at_exit, (Datum) 0);
+		exit_hook_registered = true;
+	}
+
+	seg = prepare_segment(sql, &mqh, &fixed);
+	running_worker = launch_worker(seg);
+	shm_mq_set_handle(mqh, running_worker);
+
+	PG_TRY();
+	{
+		edata = relay_messages(mqh);
+		(void) WaitForBackgroundWorkerShutdown(running_worker);
+	}
+	PG_CATCH();
+	{
+		TerminateBackgroundWorker(running_worker);
+		running_worker = NULL;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	pfree(running_worker);
+	running_worker = NULL;
+
+	if (edata == NULL && !fixed->completed)
+	{
+		dsm_detach(seg);
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("background worker exited before finishing the statement")));
+	}
+	dsm_detach(seg);
+
+	if (edata != NULL)
+	{
+		/* a position in the statement, for the caller's error context */
+		if (edata->cursorpos > 0)
+		{
+			edata->internalpos = edata->cursorpos;
+			edata->internalquery = pstrdup(sql);
+			edata->cursorpos = 0;
+		}
+		ThrowErrorData(edata);
+	}
+}
+
+/* Creates the shared memory segment with everything the worker needs. */
+static dsm_segment *
+prepare_segment(const char *sql, shm_mq_handle **mqh, WorkerFixed **fixed)
+{
+	shm_toc_estimator e;
+	Size		guclen = EstimateGUCStateSpace();
+	Size		sqllen = strlen(sql) + 1;
+	Size		size;
+	dsm_segment *seg;
+	shm_toc    *toc;
+	char	   *space;
+	shm_mq	   *mq;
+
+	shm_toc_initialize_estimator(&e);
+	shm_toc_estimate_chunk(&e, sizeof(WorkerFixed));
+	shm_toc_estimate_chunk(&e, sqllen);
+	shm_toc_estimate_chunk(&e, guclen);
+	shm_toc_estimate_chunk(&e, MM_QUEUE_SIZE);
+	shm_toc_estimate_keys(&e, 4);
+	size = shm_toc_estimate(&e);
+
+	seg = dsm_create(size, 0);
+	toc = shm_toc_create(MM_WORKER_MAGIC, dsm_segment_address(seg), size);
+
+	*fixed = shm_toc_allocate(toc, sizeof(WorkerFixed));
+	(*fixed)->database_id = MyDatabaseId;
+	(*fixed)->authenticated_user_id = GetAuthenticatedUserId();
+	(*fixed)->outer_user_id = GetCurrentRoleId();
+	GetUserIdAndSecContext(&(*fixed)->current_user_id, &(*fixed)->sec_context);
+	(*fixed)->completed = false;
+	shm_toc_insert(toc, MM_KEY_FIXED, *fixed);
+
+	space = shm_toc_allocate(toc, sqllen);
+	memcpy(space, sql, sqllen);
+	shm_toc_insert(toc, MM_KEY_SQL, space);
+
+	space = shm_toc_allocate(toc, guclen);
+	SerializeGUCState(guclen, space);
+	shm_toc_insert(toc, MM_KEY_GUC, space);
+
+	mq = shm_mq_create(shm_toc_allocate(toc, MM_QUEUE_SIZE), MM_QUEUE_SIZE);
+	shm_toc_insert(toc, MM_KEY_QUEUE, mq);
+	shm_mq_set_receiver(mq, MyProc);
+	*mqh = shm_mq_attach(mq, seg, NULL);
+	return seg;
+}
+
+/* Registers the worker; an error when no worker slot is free. */
+static BackgroundWorkerHandle *
+launch_worker(dsm_segment *seg)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+	MemoryContext oldcontext;
+	bool		ok;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
+		BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_ConsistentState;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "morgenmigrate");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "morgenmigrate_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "morgenmigrate worker for PID %d",
+			 MyProcPid);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "morgenmigrate worker");
+	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
+	worker.bgw_notify_pid = MyProcPid;
+
+	/* the handle must outlive an error, for the exit hook */
+	oldcontext = MemoryContextSwitchTo(TopMemoryContext);
+	ok = RegisterDynamicBackgroundWorker(&worker, &handle);
+	MemoryContextSwitchTo(oldcontext);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not start a background worker for a statement that cannot run inside a transaction block"),
+				 errhint("Every such statement needs a free slot of max_worker_processes while it runs.")));
+	return handle;
+}
+
+/*
+ * Reads the worker's messages until it detaches: notices are re-emitted
+ * here, the error (if any) is returned.
+ */
+static ErrorData *
+relay_messages(shm_mq_handle *mqh)
+{
+	ErrorData  *error = NULL;
+
+	for (;;)
+	{
+		Size		nbytes;
+		void	   *data;
+		StringInfoData msg;
+		char		msgtype;
+		ErrorData	edata;
+
+		if (shm_mq_receive(mqh, &nbytes, &data, false) != SHM_MQ_SUCCESS)
+			break;
+
+		initStringInfo(&msg);
+		appendBinaryStringInfo(&msg, data, nbytes);
+		msgtype = pq_getmsgbyte(&msg);
+		if (msgtype == 'E' || msgtype == 'N')
+		{
+			memset(&edata, 0, sizeof(edata));
+			pq_parse_errornotice(&msg, &edata);
+			/* the worker's death is not a reason for ours */
+			edata.elevel = Min(edata.elevel, ERROR);
+			if (edata.elevel >= ERROR)
+			{
+				if (error == NULL)
+				{
+					error = palloc(sizeof(ErrorData));
+					memcpy(error, &edata, sizeof(ErrorData));
+				}
+			}
+			else
+				ThrowErrorData(&edata);
+		}
+		pfree(msg.data);
+	}
+	return error;
+}
+
+/* before_shmem_exit hook: a caller that dies takes its worker along. */
+static void
+terminate_worker_at_exit(int code, Datum arg)
+{
+	if (running_worker != NULL)
+		TerminateBackgroundWorker(running_worker);
+}
+
+/*
+ * The worker: becomes the caller (database, authenticated user, settings,
+ * SET ROLE, current user and security context), runs the statement at top
+ * level and exits.  Errors and notices go to the caller's queue.
+ */
+void
+morgenmigrate_worker_main(Datum main_arg)
+{
+	dsm_segment *seg;
+	shm_toc    *toc;
+	WorkerFixed *fixed;
+	char	   *sql;
+	char	   *gucstate;
+	shm_mq	   *mq;
+	shm_mq_handle *mqh;
+	bool		role_is_superuser = false;
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	CurrentMemoryContext = AllocSetContextCreate(TopMemoryContext,
+												 "morgenmigrate worker",
+												 ALLOCSET_DEFAULT_SIZES);
+
+	/* without a resource owner the mapping lasts until the worker exits */
+	seg = dsm_attach(DatumGetUInt32(main_arg));
+	if (seg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not map the shared memory of a morgenmigrate worker")));
+	toc = shm_toc_attach(MM_WORKER_MAGIC, dsm_segment_address(seg));
+	if (toc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("invalid shared memory of a morgenmigrate worker")));
+
+	mq = shm_toc_lookup(toc, MM_KEY_QUEUE, false);
+	shm_mq_set_sender(mq, MyProc);
+	mqh = shm_mq_attach(mq, seg, NULL);
+	pq_redirect_to_shm_mq(seg, mqh);
+
+	fixed = shm_toc_lookup(toc, MM_KEY_FIXED, false);
+	sql = shm_toc_lookup(toc, MM_KEY_SQL, false);
+	gucstate = shm_toc_lookup(toc, MM_KEY_GUC, false);
+
+	BackgroundWorkerInitializeConnectionByOid(fixed->database_id,
+											  fixed->authenticated_user_id, 0);
+	SetClientEncoding(GetDatabaseEncoding());
+
+	StartTransactionCommand();
+	RestoreGUCState(gucstate);
+	if (OidIsValid(fixed->outer_user_id))
+		role_is_superuser = superuser_arg(fixed->outer_user_id);
+	CommitTransactionCommand();
+
+	SetCurrentRoleId(fixed->outer_user_id, role_is_superuser);
+	SetUserIdAndSecContext(fixed->current_user_id, fixed->sec_context);
+	SetConfigOption("application_name", "morgenmigrate worker",
+					PGC_USERSET, PGC_S_SESSION);
+
+	execute_top_level(sql);
+	fixed->completed = true;
+}
+
+/*
+ * Runs exactly one statement at top level, the way exec_simple_query in
+ * src/backend/tcop/postgres.c does, discarding any rows.
+ */
+static void
+execute_top_level(const char *sql)
+{
+	MemoryContext statement_context = CurrentMemoryContext;
+	List	   *parsetrees;
+	RawStmt    *parsetree;
+	CommandTag	commandTag;
+	List	   *querytrees;
+	List	   *plantrees;
+	bool		snapshot_set = false;
+	Portal		portal;
+	DestReceiver *receiver;
+	QueryCompletion qc;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	/* as MessageContext does: the statement outlives the transactions it commits */
+	MemoryContextSwitchTo(statement_context);
+	debug_query_string = sql;
+	pgstat_report_activity(STATE_RUNNING, sql);
+
+	parsetrees = pg_parse_query(sql);
+	if (list_length(parsetrees) != 1)
+		elog(ERROR, "morgenmigrate worker expects exactly one statement");
+	parsetree = linitial_node(RawStmt, parsetrees);
+	commandTag = CreateCommandTag(parsetree->stmt);
+	set_ps_display(GetCommandTagName(commandTag));
+
+	if (analyze_requires_snapshot(parsetree))
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		snapshot_set = true;
+	}
+#if PG_VERSION_NUM >= 150000
+	querytrees = pg_analyze_and_rewrite_fixedparams(parsetree, sql, NULL, 0,
+													NULL);
+#else
+	querytrees = pg_analyze_and_rewrite(parsetree, sql, NULL, 0, NULL);
+#endif
+	plantrees = pg_plan_queries(querytrees, sql, CURSOR_OPT_PARALLEL_OK, NULL);
+	if (snapshot_set)
+		PopActiveSnapshot();
+
+	portal = CreatePortal("", true, true);
+	portal->visible = false;
+	PortalDefineQuery(portal, NULL, sql, commandTag, plantrees, NULL);
+	PortalStart(portal, NULL, 0, InvalidSnapshot);
+	receiver = CreateDestReceiver(DestNone);
+	(void) PortalRun(portal, FETCH_ALL, true, true, receiver, receiver, &qc);
+	receiver->rDestroy(receiver);
+	PortalDrop(portal, false);
+
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	debug_query_string = NULL;
+}
