@@ -49,3 +49,49 @@ DO $$ BEGIN CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/run'); EN
 SET client_min_messages = warning;
 DROP SCHEMA run_test CASCADE;
 DROP EXTENSION morgenmigrate;
+
+--
+-- Statements no transaction block can hold (SPEC 5.8): migrate_apply refuses
+-- them with a hint naming migrate_run, the rehearsal lists them as not
+-- rehearsable, and migrate_run runs them at top level in a background worker
+--
+RESET client_min_messages;
+CREATE EXTENSION morgenmigrate;
+CREATE SCHEMA run_test;
+SET search_path = run_test;
+SET maintenance_work_mem = '64MB';
+SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/toplevel');
+SELECT filename, status, statements, locks
+  FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/toplevel', dry_run => true);
+SELECT count(*) AS history FROM morgenmigrate.schema_migrations;
+
+-- 003 fails: a unique index over duplicate codes.  001 and 002 stay, and so
+-- does what 003 committed before its failing statement; the error has every
+-- field of the worker's error and the file's line
+\set VERBOSITY verbose
+CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/toplevel');
+\set VERBOSITY default
+SELECT filename FROM morgenmigrate.schema_migrations ORDER BY filename;
+SELECT filename, sqlstate, message, detail, line FROM morgenmigrate.migration_errors;
+SELECT indexrelid::regclass AS index, indisvalid, indisunique
+  FROM pg_index WHERE indrelid = 'events'::regclass ORDER BY 1;
+SELECT to_regclass('code_audit') AS code_audit;
+-- the file's SET held for its later statements, and ended with the file
+SELECT * FROM events_seen;
+SHOW maintenance_work_mem;
+SHOW lock_timeout;
+SELECT pg_stat_get_last_analyze_time('events'::regclass) IS NOT NULL AS analyzed;
+
+-- with the data fixed, the next run drops the INVALID index the failed build
+-- left, builds it again and records the file
+DELETE FROM events WHERE id = 1001;
+CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/toplevel');
+SELECT indexrelid::regclass AS index, indisvalid, indisunique
+  FROM pg_index WHERE indrelid = 'events'::regclass ORDER BY 1;
+SELECT filename FROM morgenmigrate.schema_migrations ORDER BY filename;
+SELECT count(*) AS failures FROM morgenmigrate.migration_errors;
+SELECT count(*) AS workers_left FROM pg_stat_activity WHERE backend_type = 'morgenmigrate worker';
+
+SET client_min_messages = warning;
+DROP SCHEMA run_test CASCADE;
+DROP EXTENSION morgenmigrate;

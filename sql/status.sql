@@ -7,7 +7,7 @@ CREATE SCHEMA status_test;
 SET search_path = status_test;
 
 -- a working copy of the set, to edit and delete files in
-COPY (SELECT 1) TO PROGRAM 'rm -rf /tmp/morgenmigrate-regress/scratch/status && cp -R /tmp/morgenmigrate-regress/status /tmp/morgenmigrate-regress/scratch/status';
+COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; rm -rf /tmp/morgenmigrate-regress/scratch/status && cp -R /tmp/morgenmigrate-regress/status /tmp/morgenmigrate-regress/scratch/status';
 \set dir '/tmp/morgenmigrate-regress/scratch/status'
 
 -- before anything: every file pending, the down file without an up file
@@ -28,8 +28,8 @@ SELECT filename, status, statements
 SELECT filename, sqlstate, message, line FROM morgenmigrate.migration_errors;
 
 -- 002 edited, 003 deleted
-COPY (SELECT 1) TO PROGRAM 'echo "-- edited after it was applied" >> /tmp/morgenmigrate-regress/scratch/status/002_create_b.sql';
-COPY (SELECT 1) TO PROGRAM 'rm /tmp/morgenmigrate-regress/scratch/status/003_create_c.sql';
+COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; echo "-- edited after it was applied" >> /tmp/morgenmigrate-regress/scratch/status/002_create_b.sql';
+COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; rm /tmp/morgenmigrate-regress/scratch/status/003_create_c.sql';
 
 -- every state at once
 SELECT filename, state, applied_at IS NOT NULL AS has_applied_at,
