@@ -22,12 +22,18 @@
 #include "commands.h"
 #include "morgenmigrate.h"
 
-/* What a call works on: the directory, the history, every file's state. */
+/*
+ * What a call works on: the directory, the history, every file's state,
+ * and the memory of the file being read or run, freed before the next
+ * (memory stays bounded by the largest file, not the sum of all files).
+ */
 typedef struct CallState
 {
 	MigrationDir *dir;
 	History    *history;
 	List	   *entries;		/* MigrationEntry, version order */
+	MemoryContext callcxt;		/* the call's own data */
+	MemoryContext filecxt;		/* the current file's */
 } CallState;
 
 /* A file a call runs, and the migration it runs for. */
@@ -43,13 +49,13 @@ static void begin_call(CallState *call, const char *path);
 static void warn_orphans(const MigrationDir *dir);
 static List *up_work(List *pending);
 static List *down_work(const CallState *call, int steps, const char *target);
-static void preflight(const MigrationDir *dir, List *work,
-					  PreflightMode mode);
-static MigrationScript *load_script(const MigrationDir *dir,
-									const WorkItem *w, PreflightMode mode);
-static void apply_work(const CallState *call, List *work, bool atomic,
+static void preflight(CallState *call, List *work, PreflightMode mode);
+static MigrationScript *start_file(CallState *call, const WorkItem *w,
+								   PreflightMode mode, int k, int n);
+static void end_file(CallState *call);
+static void apply_work(CallState *call, List *work, bool atomic,
 					   ReturnSetInfo *rsinfo);
-static void rehearse_work(const CallState *call, List *work, bool atomic,
+static void rehearse_work(CallState *call, List *work, bool atomic,
 						  ReturnSetInfo *rsinfo);
 static void record_success(const WorkItem *w, const MigrationOutcome *outcome);
 static void record_failure(const WorkItem *w, const MigrationOutcome *outcome,
@@ -68,6 +74,10 @@ static void put_status_row(ReturnSetInfo *rsinfo, const char *filename,
 static void
 begin_call(CallState *call, const char *path)
 {
+	call->callcxt = CurrentMemoryContext;
+	call->filecxt = AllocSetContextCreate(CurrentMemoryContext,
+										  "morgenmigrate file",
+										  ALLOCSET_DEFAULT_SIZES);
 	call->dir = path ? migration_dir_list(path) : NULL;
 	call->history = history_load();
 	call->entries = path ? plan_entries(call->dir, call->history) : NIL;
@@ -183,32 +193,37 @@ down_work(const CallState *call, int steps, const char *target)
  * they did not change in between.
  */
 static void
-preflight(const MigrationDir *dir, List *work, PreflightMode mode)
+preflight(CallState *call, List *work, PreflightMode mode)
 {
-	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
-											  "morgenmigrate preflight",
-											  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
 	ListCell   *lc;
 
 	foreach(lc, work)
 	{
 		WorkItem   *w = (WorkItem *) lfirst(lc);
-		MigrationScript *script = migration_read(dir, w->file);
+		MigrationScript *script;
 
+		MemoryContextSwitchTo(call->filecxt);
+		script = migration_read(call->dir, w->file);
 		script_prepare(script, mode);
 		memcpy(w->checksum, script->checksum, sizeof(w->checksum));
-		MemoryContextReset(cxt);
+		end_file(call);
 	}
-	MemoryContextSwitchTo(oldcxt);
-	MemoryContextDelete(cxt);
 }
 
-/* Reads a file of the call again for running, as the preflight saw it. */
+/*
+ * Reads the k-th of n files of a call again for running, as the preflight
+ * saw it, in the file's memory; reports the file in pg_stat_activity.
+ */
 static MigrationScript *
-load_script(const MigrationDir *dir, const WorkItem *w, PreflightMode mode)
+start_file(CallState *call, const WorkItem *w, PreflightMode mode, int k,
+		   int n)
 {
-	MigrationScript *script = migration_read(dir, w->file);
+	MigrationScript *script;
+
+	end_file(call);
+	MemoryContextSwitchTo(call->filecxt);
+	runner_report_progress(w->file, k, n);
+	script = migration_read(call->dir, w->file);
 
 	if (strcmp(script->checksum, w->checksum) != 0)
 		ereport(ERROR,
@@ -218,6 +233,14 @@ load_script(const MigrationDir *dir, const WorkItem *w, PreflightMode mode)
 				 errhint("Run the migrations again once the file is in place.")));
 	script_prepare(script, mode);
 	return script;
+}
+
+/* Frees the memory of the file just read or run. */
+static void
+end_file(CallState *call)
+{
+	MemoryContextSwitchTo(call->callcxt);
+	MemoryContextReset(call->filecxt);
 }
 
 /* Records a file that applied, and clears its recorded failure. */
@@ -294,7 +317,7 @@ command_apply(const char *path, const ApplyOptions *options,
 	warn_orphans(call.dir);
 	work = up_work(plan_pending(call.entries, options->target, options->steps,
 								true));
-	preflight(call.dir, work, options->dry_run ?
+	preflight(&call, work, options->dry_run ?
 			  PREFLIGHT_REHEARSAL : PREFLIGHT_TRANSACTION);
 
 	if (options->dry_run)
@@ -312,14 +335,8 @@ command_apply(const char *path, const ApplyOptions *options,
  * is freed before the next.
  */
 static void
-apply_work(const CallState *call, List *work, bool atomic,
-		   ReturnSetInfo *rsinfo)
+apply_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 {
-	MemoryContext filecxt = AllocSetContextCreate(CurrentMemoryContext,
-												  "morgenmigrate file",
-												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext oldcxt = CurrentMemoryContext;
-
 	PG_TRY();
 	{
 		ListCell   *lc;
@@ -329,10 +346,9 @@ apply_work(const CallState *call, List *work, bool atomic,
 			WorkItem   *w = (WorkItem *) lfirst(lc);
 			MigrationOutcome outcome;
 
-			MemoryContextSwitchTo(filecxt);
-			runner_report_progress(w->file, foreach_current_index(lc) + 1,
-								   list_length(work));
-			run_script(load_script(call->dir, w, PREFLIGHT_TRANSACTION),
+			run_script(start_file(call, w, PREFLIGHT_TRANSACTION,
+								  foreach_current_index(lc) + 1,
+								  list_length(work)),
 					   !atomic, &outcome);
 			if (outcome.ok)
 				record_success(w, &outcome);
@@ -340,18 +356,16 @@ apply_work(const CallState *call, List *work, bool atomic,
 				record_failure(w, &outcome, false);
 			put_run_row(rsinfo, w->migration,
 						outcome.ok ? "applied" : "failed", &outcome, (Datum) 0);
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(filecxt);
 			if (!outcome.ok)
 				break;
 		}
+		end_file(call);
 	}
 	PG_FINALLY();
 	{
 		runner_report_done();
 	}
 	PG_END_TRY();
-	MemoryContextDelete(filecxt);
 }
 
 /*
@@ -362,8 +376,7 @@ apply_work(const CallState *call, List *work, bool atomic,
  * leaving an internal subtransaction must.
  */
 static void
-rehearse_work(const CallState *call, List *work, bool atomic,
-			  ReturnSetInfo *rsinfo)
+rehearse_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -384,9 +397,9 @@ rehearse_work(const CallState *call, List *work, bool atomic,
 
 			MigrationScript *script;
 
-			runner_report_progress(w->file, foreach_current_index(lc) + 1,
-								   list_length(work));
-			script = load_script(call->dir, w, PREFLIGHT_REHEARSAL);
+			script = start_file(call, w, PREFLIGHT_REHEARSAL,
+								foreach_current_index(lc) + 1,
+								list_length(work));
 			if (script->needs_top_level)
 			{
 				/* only migrate_run can run it: outside any transaction */
@@ -407,6 +420,7 @@ rehearse_work(const CallState *call, List *work, bool atomic,
 			if (!outcome.ok)
 				break;
 		}
+		end_file(call);
 		runner_report_done();
 	}
 	PG_CATCH();
@@ -446,7 +460,7 @@ command_rollback(const char *path, int steps, const char *target,
 	runner_lock_history();
 	begin_call(&call, path);
 	work = down_work(&call, steps, target);
-	preflight(call.dir, work, PREFLIGHT_TRANSACTION);
+	preflight(&call, work, PREFLIGHT_TRANSACTION);
 
 	PG_TRY();
 	{
@@ -455,14 +469,15 @@ command_rollback(const char *path, int steps, const char *target,
 			WorkItem   *w = (WorkItem *) lfirst(lc);
 			MigrationOutcome outcome;
 
-			runner_report_progress(w->file, foreach_current_index(lc) + 1,
-								   list_length(work));
-			run_script(load_script(call.dir, w, PREFLIGHT_TRANSACTION), false,
-					   &outcome);
+			run_script(start_file(&call, w, PREFLIGHT_TRANSACTION,
+								  foreach_current_index(lc) + 1,
+								  list_length(work)),
+					   false, &outcome);
 			history_forget(w->migration);
 			put_run_row(rsinfo, w->migration, "rolled back", &outcome,
 						(Datum) 0);
 		}
+		end_file(&call);
 	}
 	PG_FINALLY();
 	{
@@ -494,7 +509,7 @@ command_run(const char *path, const char *target)
 		plan_warn_missing(call.entries);
 		warn_orphans(call.dir);
 		work = up_work(plan_pending(call.entries, target, -1, true));
-		preflight(call.dir, work, PREFLIGHT_STEPS);
+		preflight(&call, work, PREFLIGHT_STEPS);
 
 		foreach(lc, work)
 		{
@@ -502,9 +517,9 @@ command_run(const char *path, const char *target)
 			MigrationOutcome outcome;
 			MigrationScript *script;
 
-			runner_report_progress(w->file, foreach_current_index(lc) + 1,
-								   list_length(work));
-			script = load_script(call.dir, w, PREFLIGHT_STEPS);
+			script = start_file(&call, w, PREFLIGHT_STEPS,
+								foreach_current_index(lc) + 1,
+								list_length(work));
 			if (script->needs_top_level)
 				run_script_in_steps(script, &outcome);
 			else
@@ -518,6 +533,7 @@ command_run(const char *path, const char *target)
 			if (!outcome.ok)
 				ReThrowError(outcome.error);
 		}
+		end_file(&call);
 	}
 	PG_FINALLY();
 	{
