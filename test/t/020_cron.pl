@@ -3,7 +3,9 @@
 # run fail in cron.job_run_details with the migration's error and leaves
 # nothing of that run applied; a non-atomic job keeps its progress and
 # records the failure; CALL migrate_run() works as a job of its own and
-# refuses to run when the job's command holds more than the CALL.
+# refuses to run when the job's command holds more than the CALL.  The
+# scheduling recipes and the failed-runs query are those of
+# docs/operations.md, read from it.
 #
 # pg_cron 1.4 schedules by the minute: every job is scheduled first, then
 # one wait polls cron.job_run_details until each job has finished once.
@@ -14,6 +16,32 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
+
+# The text of the guide's example NAME (docs/operations.md), with its
+# indentation removed: the pg_cron recipes run here as they stand there.
+my $guide = slurp_file('docs/operations.md');
+sub example
+{
+	my ($name) = @_;
+	$guide =~ /^[ \t]*<!-- example: \Q$name\E -->\n(?:[ \t]*\n)*([ \t]*)```[a-z]*\n(.*?)^[ \t]*```[ \t]*$/ms
+	  or die "docs/operations.md has no example \"$name\"";
+	my ($indent, $text) = ($1, $2);
+	$text =~ s/^\Q$indent\E//mg;
+	return $text;
+}
+
+# A recipe of the guide for this test: every minute instead of every five,
+# the test's directory, job name and database.
+sub recipe
+{
+	my ($name, $dir, $jobname, $db) = @_;
+	my $sql = example($name);
+	$sql =~ s{\*/5 \* \* \* \*}{* * * * *} or die "$name: no schedule";
+	$sql =~ s{/srv/app/migrations}{$dir} or die "$name: no directory";
+	$sql =~ s{'migrate-app[a-z-]*'}{'$jobname'} or die "$name: no job name";
+	$sql =~ s{'app'\)}{'$db')} if defined $db;
+	return $sql;
+}
 
 # Writes a migration set: a directory holding the given files.
 sub write_set
@@ -90,14 +118,18 @@ my $tenant = write_set("$base/tenant",
 	'501_tenant_a.sql' => "CREATE TABLE tenant_a (id int);\n");
 
 my %job;
+# The guide's recipes.
+$job{good} = $node->safe_psql('app', recipe('cron-schedule', $good, 'migrate_good'));
+$job{run} = $node->safe_psql('app', recipe('cron-schedule-run', $run, 'migrate_run'));
+$job{tenant} = $node->safe_psql('app',
+	recipe('cron-schedule-in-database', $tenant, 'migrate_tenant', 'tenant'));
+# The failure cases of the guide's table.
 for (
-	[ good => qq(SELECT morgenmigrate.migrate_apply('$good')) ],
 	[ bad => qq(SELECT morgenmigrate.migrate_apply('$bad')) ],
 	[
 		partial =>
 		  qq(SELECT * FROM morgenmigrate.migrate_apply('$partial', atomic => false))
 	],
-	[ run => qq(CALL morgenmigrate.migrate_run('$run')) ],
 	[ run_multi => qq(CALL morgenmigrate.migrate_run('$run_multi'); SELECT 1) ],
 	[ run_fail => qq(CALL morgenmigrate.migrate_run('$run_fail')) ])
 {
@@ -105,9 +137,9 @@ for (
 	$job{$name} = $node->safe_psql('app',
 		qq(SELECT cron.schedule('migrate_$name', '* * * * *', \$cmd\$$command\$cmd\$)));
 }
-$job{tenant} = $node->safe_psql('app',
-	qq(SELECT cron.schedule_in_database('migrate_tenant', '* * * * *',
-	   \$cmd\$SELECT morgenmigrate.migrate_apply('$tenant')\$cmd\$, 'tenant')));
+is( $node->safe_psql('app', qq(SELECT string_agg(command, ' / ' ORDER BY jobid) FROM cron.job WHERE jobid IN ($job{good}, $job{run}, $job{tenant}))),
+	"SELECT morgenmigrate.migrate_apply('$good') / CALL morgenmigrate.migrate_run('$run') / SELECT morgenmigrate.migrate_apply('$tenant')",
+	'the guide\'s recipes scheduled the jobs they show');
 
 # One wait for all jobs: until each has a finished run, at most ~150 s.
 my $njobs = scalar keys %job;
@@ -124,8 +156,21 @@ while (time() < $deadline)
 is($finished, $njobs, 'every pg_cron job finished a run');
 note $node->safe_psql('app',
 	'SELECT jobid, runid, status, return_message FROM cron.job_run_details ORDER BY runid');
+# The guide's query of failed runs lists exactly the failed jobs.
+my $failures = example('cron-failures') =~ s/;\s*$//r;
+is( $node->safe_psql('app',
+		"SELECT string_agg(DISTINCT jobname, ',') FROM ($failures) f"),
+	'migrate_bad,migrate_run_fail,migrate_run_multi',
+	'the cron-failures query lists the failed migration jobs');
+like($node->safe_psql('app', "SELECT return_message FROM ($failures) f WHERE jobname = 'migrate_bad' LIMIT 1"),
+	qr/CONTEXT:  migration "102_bad_broken\.sql", line 3/,
+	'with the error and its CONTEXT line');
+
 # Stop the schedule; the assertions below look at each job's first run.
 $node->safe_psql('app', 'SELECT cron.unschedule(jobid) FROM cron.job');
+is( $node->safe_psql('app',
+		"SELECT count(DISTINCT jobid) || ' ' || count(jobname) FROM ($failures) f"),
+	'3 0', 'the query still lists the failed runs after the jobs are unscheduled');
 
 # The first finished run of a job: "status|return_message".
 sub first_run
@@ -178,7 +223,7 @@ is($node->safe_psql('app',
 
 # atomic => false: the run returns normally (the job succeeds), the file
 # before the failure stays applied and the failure is recorded.
-like(first_run('partial'), qr/^succeeded\|/,
+is(first_run('partial'), 'succeeded|2 rows',
 	'a non-atomic job with a failing file ends as succeeded in pg_cron');
 is( $node->safe_psql('app',
 		"SELECT string_agg(filename || ':' || state, ',' ORDER BY filename) FROM morgenmigrate.migrate_status('$partial') WHERE filename LIKE '2%'"),
