@@ -102,6 +102,14 @@ $node->command_ok([ 'pg_dump', '--format=plain', '--file', $plain, 'app' ],
 $node->command_ok([ 'pg_dump', '--format=custom', '--file', $custom, 'app' ],
 	'pg_dump in custom format');
 
+# A dump limited to the application's schema leaves out the extension and
+# its history (docs/operations.md says to dump the whole database).
+my ($public_dump) = PostgreSQL::Test::Utils::run_command(
+	[ 'pg_dump', '--schema=public', '-d', $node->connstr('app') ]);
+like($public_dump, qr/CREATE TABLE public\.members/, 'a --schema=public dump holds the application');
+unlike($public_dump, qr/schema_migrations|morgenmigrate/,
+	'but neither the extension nor its history');
+
 # Checks a restored database against the source.
 sub check_restored
 {
