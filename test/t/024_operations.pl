@@ -236,6 +236,42 @@ my $bad = write_set(
 	is($rc, 1, 'readiness-release: exits 1 when it is not');
 }
 
+# A ConfigMap volume as the kubelet lays it out: the files live in a
+# timestamped directory, "..data" links to it, and each key is a link
+# through "..data".  An update writes a new timestamped directory and swaps
+# "..data" atomically.
+{
+	my $mount = "$tmp/configmap";
+	mkdir $mount or die "mkdir $mount: $!";
+	my $publish = sub {
+		my ($stamp, %files) = @_;
+		write_set("$mount/$stamp", %files);
+		symlink($stamp, "$mount/..data_tmp") or die "symlink: $!";
+		rename("$mount/..data_tmp", "$mount/..data") or die "rename: $!";
+		for my $name (keys %files)
+		{
+			symlink("..data/$name", "$mount/$name") unless -l "$mount/$name";
+		}
+	};
+	$publish->('..2024_05_01_10_00_00.000000001',
+		map { $_ => $good_files{$_} } qw(001_teams.sql 002_members.sql));
+	my $db = new_db('configmap');
+	$node->safe_psql($db, "ALTER DATABASE $db SET morgenmigrate.allowed_directories = '$mount'");
+	my ($rc, $out, $err) = run_cmd($db, yaml_command(example('compose'), $mount));
+	is($rc, 0, 'configmap: the files of a ConfigMap volume apply');
+	is(history($db), '001_teams.sql,002_members.sql', 'configmap: both files are recorded');
+
+	$publish->('..2024_05_02_10_00_00.000000002', %good_files);
+	($rc, $out, $err) = run_cmd($db, yaml_command(example('compose'), $mount));
+	is($rc, 0, 'configmap: after an update of the ConfigMap the new file applies');
+	unlike($err, qr/WARNING/, 'configmap: without a warning');
+	is(history($db), '001_teams.sql,002_members.sql,003_seed.sql',
+		'configmap: and only the new file ran');
+	is( $node->safe_psql($db,
+			"SELECT string_agg(state, ',') FROM morgenmigrate.migrate_status('$mount')"),
+		'applied,applied,applied', 'configmap: the old files are unchanged');
+}
+
 # The readiness probe with migrate_check.
 {
 	my $probe = write_set("$tmp/probe", %good_files);
