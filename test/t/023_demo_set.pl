@@ -2,7 +2,8 @@
 # it applies from empty; every down file undoes exactly its up file (the
 # schema after rolling back to a file is the schema the first time that
 # file was the last applied); rolling back to base and applying again gives
-# the identical schema; and its data migrations do what they say.
+# the identical schema; the rollback calls of docs/operations.md do what it
+# says; and the set's data migrations do what they say.
 use strict;
 use warnings;
 
@@ -87,6 +88,27 @@ is(schema('demo'), $empty, 'nothing of the demo set is left');
 is(names('demo', "SELECT count(*) FROM morgenmigrate.migrate_apply('$demo')"),
 	scalar(@up), 'the set applies again');
 is(schema('demo'), $first, 'the schema after the second apply is identical to the first');
+
+# The guide's three rollback calls (docs/operations.md), each from the
+# whole set applied.
+my $guide = slurp_file('docs/operations.md');
+$guide =~ /<!-- example: rollback-down-files -->\n```sql\n(.*?)```/s
+  or die 'docs/operations.md: no rollback-down-files example';
+my @calls = grep { /migrate_rollback/ } split /\n/, $1;
+is(scalar(@calls), 3, 'the guide shows three rollback calls');
+for my $case (
+	[ 'the last one', '008_feed_token.sql' ],
+	[ 'the last three', '008_feed_token.sql,007_rbac.sql,006_standup_schedules.sql' ],
+	[ 'to 005_mood', '008_feed_token.sql,007_rbac.sql,006_standup_schedules.sql' ])
+{
+	my ($what, $expect) = @$case;
+	my $call = shift(@calls) =~ s{/srv/app/migrations}{$demo}gr =~ s/;\s*--.*$//r;
+	$call =~ s/^SELECT \* FROM/SELECT string_agg(filename, ',') FROM/ or die "unexpected call: $call";
+	is(names('demo', $call), $expect, "guide: rollback $what");
+	is(names('demo', "SELECT count(*) FROM morgenmigrate.migrate_apply('$demo')"),
+		scalar(split /,/, $expect), "guide: after rolling back $what the set applies again");
+}
+is(schema('demo'), $first, 'after the guide\'s rollbacks and applies the schema is the same');
 
 # The data migrations, on data: a database with workspaces before 006.
 $node->safe_psql('postgres', 'CREATE DATABASE data');

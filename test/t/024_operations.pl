@@ -110,6 +110,34 @@ my $bad = write_set(
 	'001_teams.sql' => $good_files{'001_teams.sql'},
 	'002_broken.sql' => "-- a typo\nINSERT INTO teamz VALUES (2, 'web');\n");
 
+# The first psql session of the guide: rehearse, apply, status.
+{
+	my $db = new_db('basics');
+	my $sql = example('psql-basics') =~ s{/srv/app/migrations}{$good}gr;
+	my ($rc, $out, $err) = run_cmd($db, [ 'psql', '-X', '-tA' ], $sql);
+	is($rc, 0, 'psql-basics: runs');
+	like($out, qr/^003_seed\.sql\|rehearsed\|.*^003_seed\.sql\|applied\|.*^003_seed\.sql\|applied\|/ms,
+		'psql-basics: rehearses, applies, and shows the status');
+	is(history($db), '001_teams.sql,002_members.sql,003_seed.sql',
+		'psql-basics: every file is applied');
+}
+
+# The manual revert of the raw-SQL seed: inverse SQL, then forget.
+{
+	my $dir = write_set("$tmp/revert",
+		'015_mcp_api_keys.sql' => "CREATE TABLE mcp_api_keys (id int PRIMARY KEY, key_hash text);\n");
+	my $db = new_db('revert');
+	$node->safe_psql($db, "SELECT morgenmigrate.migrate_apply('$dir')");
+	my ($rc, $out, $err) = run_cmd($db, [ 'psql', '-X', '-tA', '-v', 'ON_ERROR_STOP=1' ],
+		example('manual-revert'));
+	is($rc, 0, 'manual-revert: runs');
+	is($node->safe_psql($db,
+			"SELECT to_regclass('public.mcp_api_keys') IS NULL, (SELECT state FROM morgenmigrate.migrate_status('$dir'))"),
+		't|pending', 'manual-revert: the table is gone and the file is pending again');
+	is($node->safe_psql($db, "SELECT string_agg(filename, ',') FROM morgenmigrate.migrate_apply('$dir')"),
+		'015_mcp_api_keys.sql', 'manual-revert: and applies again');
+}
+
 # A transaction in psql: apply, look, roll back.
 {
 	my $db = new_db('txn');
