@@ -15,46 +15,22 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(write_set guide_example);
 use Time::HiRes qw(usleep);
-
-# The text of the guide's example NAME (docs/operations.md), with its
-# indentation removed: the pg_cron recipes run here as they stand there.
-my $guide = slurp_file('docs/operations.md');
-sub example
-{
-	my ($name) = @_;
-	$guide =~ /^[ \t]*<!-- example: \Q$name\E -->\n(?:[ \t]*\n)*([ \t]*)```[a-z]*\n(.*?)^[ \t]*```[ \t]*$/ms
-	  or die "docs/operations.md has no example \"$name\"";
-	my ($indent, $text) = ($1, $2);
-	$text =~ s/^\Q$indent\E//mg;
-	return $text;
-}
 
 # A recipe of the guide for this test: every minute instead of every five,
 # the test's directory, job name and database.
 sub recipe
 {
 	my ($name, $dir, $jobname, $db) = @_;
-	my $sql = example($name);
+	my $sql = guide_example($name);
 	$sql =~ s{\*/5 \* \* \* \*}{* * * * *} or die "$name: no schedule";
 	$sql =~ s{/srv/app/migrations}{$dir} or die "$name: no directory";
 	$sql =~ s{'migrate-app[a-z-]*'}{'$jobname'} or die "$name: no job name";
 	$sql =~ s{'app'\)}{'$db')} if defined $db;
 	return $sql;
-}
-
-# Writes a migration set: a directory holding the given files.
-sub write_set
-{
-	my ($dir, %files) = @_;
-	mkdir $dir or die "mkdir $dir: $!";
-	while (my ($name, $text) = each %files)
-	{
-		open my $fh, '>', "$dir/$name" or die "open $dir/$name: $!";
-		print $fh $text;
-		close $fh;
-	}
-	return $dir;
 }
 
 my $node = PostgreSQL::Test::Cluster->new('cron');
@@ -157,7 +133,7 @@ is($finished, $njobs, 'every pg_cron job finished a run');
 note $node->safe_psql('app',
 	'SELECT jobid, runid, status, return_message FROM cron.job_run_details ORDER BY runid');
 # The guide's query of failed runs lists exactly the failed jobs.
-my $failures = example('cron-failures') =~ s/;\s*$//r;
+my $failures = guide_example('cron-failures') =~ s/;\s*$//r;
 is( $node->safe_psql('app',
 		"SELECT string_agg(DISTINCT jobname, ',') FROM ($failures) f"),
 	'migrate_bad,migrate_run_fail,migrate_run_multi',

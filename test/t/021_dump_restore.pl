@@ -12,20 +12,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-
-# Writes a migration set: a directory holding the given files.
-sub write_set
-{
-	my ($dir, %files) = @_;
-	mkdir $dir or die "mkdir $dir: $!";
-	while (my ($name, $text) = each %files)
-	{
-		open my $fh, '>', "$dir/$name" or die "open $dir/$name: $!";
-		print $fh $text;
-		close $fh;
-	}
-	return $dir;
-}
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(write_set);
 
 my $node = PostgreSQL::Test::Cluster->new('dump');
 $node->init;

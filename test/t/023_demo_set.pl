@@ -11,6 +11,9 @@ use File::Copy qw(copy);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(guide_example);
 
 my $node = PostgreSQL::Test::Cluster->new('demo');
 $node->init;
@@ -91,10 +94,7 @@ is(schema('demo'), $first, 'the schema after the second apply is identical to th
 
 # The guide's three rollback calls (docs/operations.md), each from the
 # whole set applied.
-my $guide = slurp_file('docs/operations.md');
-$guide =~ /<!-- example: rollback-down-files -->\n```sql\n(.*?)```/s
-  or die 'docs/operations.md: no rollback-down-files example';
-my @calls = grep { /migrate_rollback/ } split /\n/, $1;
+my @calls = grep { /migrate_rollback/ } split /\n/, guide_example('rollback-down-files');
 is(scalar(@calls), 3, 'the guide shows three rollback calls');
 for my $case (
 	[ 'the last one', '008_feed_token.sql' ],

@@ -15,38 +15,14 @@ use JSON::PP qw(decode_json);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-
-my $guide = slurp_file('docs/operations.md');
-
-# The text of the guide's example NAME, with its indentation removed.
-sub example
-{
-	my ($name) = @_;
-	$guide =~ /^[ \t]*<!-- example: \Q$name\E -->\n(?:[ \t]*\n)*([ \t]*)```[a-z]*\n(.*?)^[ \t]*```[ \t]*$/ms
-	  or die "docs/operations.md has no example \"$name\"";
-	my ($indent, $text) = ($1, $2);
-	$text =~ s/^\Q$indent\E//mg;
-	return $text;
-}
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(write_set guide_example);
 
 my $node = PostgreSQL::Test::Cluster->new('ops');
 $node->init;
 $node->start;
 my $tmp = PostgreSQL::Test::Utils::tempdir();
-
-# Writes a migration set: a directory holding the given files.
-sub write_set
-{
-	my ($dir, %files) = @_;
-	mkdir $dir or die "mkdir $dir: $!";
-	while (my ($name, $text) = each %files)
-	{
-		open my $fh, '>', "$dir/$name" or die "open $dir/$name: $!";
-		print $fh $text;
-		close $fh;
-	}
-	return $dir;
-}
 
 # A new database with the extension.
 sub new_db
@@ -113,7 +89,7 @@ my $bad = write_set(
 # The first psql session of the guide: rehearse, apply, status.
 {
 	my $db = new_db('basics');
-	my $sql = example('psql-basics') =~ s{/srv/app/migrations}{$good}gr;
+	my $sql = guide_example('psql-basics') =~ s{/srv/app/migrations}{$good}gr;
 	my ($rc, $out, $err) = run_cmd($db, [ 'psql', '-X', '-tA' ], $sql);
 	is($rc, 0, 'psql-basics: runs');
 	like($out, qr/^003_seed\.sql\|rehearsed\|.*^003_seed\.sql\|applied\|.*^003_seed\.sql\|applied\|/ms,
@@ -129,7 +105,7 @@ my $bad = write_set(
 	my $db = new_db('revert');
 	$node->safe_psql($db, "SELECT morgenmigrate.migrate_apply('$dir')");
 	my ($rc, $out, $err) = run_cmd($db, [ 'psql', '-X', '-tA', '-v', 'ON_ERROR_STOP=1' ],
-		example('manual-revert'));
+		guide_example('manual-revert'));
 	is($rc, 0, 'manual-revert: runs');
 	is($node->safe_psql($db,
 			"SELECT to_regclass('public.mcp_api_keys') IS NULL, (SELECT state FROM morgenmigrate.migrate_status('$dir'))"),
@@ -141,7 +117,7 @@ my $bad = write_set(
 # A transaction in psql: apply, look, roll back.
 {
 	my $db = new_db('txn');
-	my $sql = example('psql-transaction') =~ s{/srv/app/migrations}{$good}gr;
+	my $sql = guide_example('psql-transaction') =~ s{/srv/app/migrations}{$good}gr;
 	my ($rc, $out, $err) =
 	  run_cmd($db, [ 'psql', '-X', '-v', 'ON_ERROR_STOP=1' ], $sql);
 	is($rc, 0, 'psql-transaction: runs');
@@ -155,7 +131,7 @@ my $bad = write_set(
 # The shell deploy step: exit 0 on a good set, 1 with the CONTEXT line on
 # a failing one, with nothing applied.
 {
-	my $script = example('deploy-step');
+	my $script = guide_example('deploy-step');
 	my $db = new_db('deploy_good');
 	my ($rc, $out, $err) = run_sh($db, $script, $good);
 	is($rc, 0, 'deploy-step: exits 0 on a good set');
@@ -179,7 +155,7 @@ my $bad = write_set(
 
 # The same, with the directory passed as a psql variable on stdin.
 {
-	my $script = example('deploy-step-stdin');
+	my $script = guide_example('deploy-step-stdin');
 	my $db = new_db('stdin_good');
 	my ($rc, $out, $err) = run_sh($db, $script, $good, MIGRATIONS_DIR => $good);
 	is($rc, 0, 'deploy-step-stdin: exits 0 on a good set');
@@ -199,7 +175,7 @@ my $bad = write_set(
 		"$tmp/slow",
 		'001_teams.sql' => $good_files{'001_teams.sql'},
 		'002_slow.sql' => "SELECT pg_sleep(30);\n");
-	my $script = example('deploy-timeout');
+	my $script = guide_example('deploy-timeout');
 	like($script, qr/statement_timeout=5min/, 'deploy-timeout: sets statement_timeout');
 	$script =~ s/statement_timeout=5min/statement_timeout=300ms/;
 	my $db = new_db('timeout');
@@ -214,7 +190,7 @@ my $bad = write_set(
 
 # The Docker Compose migrate service's command.
 {
-	my $argv = yaml_command(example('compose'), $good);
+	my $argv = yaml_command(guide_example('compose'), $good);
 	is($argv->[0], 'psql', 'compose: the migrate service runs psql');
 	my $db = new_db('compose');
 	my ($rc, $out, $err) = run_cmd($db, $argv);
@@ -226,7 +202,7 @@ my $bad = write_set(
 # The Kubernetes init container: fails until its release's newest file is
 # on the server, then applies, then has nothing to do.
 {
-	my $yaml = example('init-container');
+	my $yaml = guide_example('init-container');
 	$yaml =~ /name: MIGRATIONS_TARGET\n\s*value: "([^"]+)"/
 	  or die 'init-container: no MIGRATIONS_TARGET value';
 	my $target = $1;
@@ -256,7 +232,7 @@ my $bad = write_set(
 	unlike($out, qr/applied/, 'init-container: and applies nothing');
 
 	# The per-release readiness check.
-	my $check = example('readiness-release');
+	my $check = guide_example('readiness-release');
 	like($check, qr/\Q$target\E\.sql/, 'readiness-release: looks for the release\'s newest file');
 	($rc, $out, $err) = run_sh($db, $check, $demo);
 	is($rc, 0, 'readiness-release: exits 0 when the release\'s file is applied');
@@ -285,12 +261,12 @@ my $bad = write_set(
 		map { $_ => $good_files{$_} } qw(001_teams.sql 002_members.sql));
 	my $db = new_db('configmap');
 	$node->safe_psql($db, "ALTER DATABASE $db SET morgenmigrate.allowed_directories = '$mount'");
-	my ($rc, $out, $err) = run_cmd($db, yaml_command(example('compose'), $mount));
+	my ($rc, $out, $err) = run_cmd($db, yaml_command(guide_example('compose'), $mount));
 	is($rc, 0, 'configmap: the files of a ConfigMap volume apply');
 	is(history($db), '001_teams.sql,002_members.sql', 'configmap: both files are recorded');
 
 	$publish->('..2024_05_02_10_00_00.000000002', %good_files);
-	($rc, $out, $err) = run_cmd($db, yaml_command(example('compose'), $mount));
+	($rc, $out, $err) = run_cmd($db, yaml_command(guide_example('compose'), $mount));
 	is($rc, 0, 'configmap: after an update of the ConfigMap the new file applies');
 	unlike($err, qr/WARNING/, 'configmap: without a warning');
 	is(history($db), '001_teams.sql,002_members.sql,003_seed.sql',
@@ -303,7 +279,7 @@ my $bad = write_set(
 # The readiness probe with migrate_check.
 {
 	my $probe = write_set("$tmp/probe", %good_files);
-	my $argv = yaml_command(example('readiness-probe'), $probe);
+	my $argv = yaml_command(guide_example('readiness-probe'), $probe);
 	my $db = new_db('probe');
 	my ($rc, $out, $err) = run_cmd($db, $argv);
 	isnt($rc, 0, 'readiness-probe: fails while migrations are pending');
@@ -327,7 +303,7 @@ my $bad = write_set(
 	my $before = $node->safe_psql('app',
 		'SELECT * FROM morgenmigrate.schema_migrations ORDER BY filename');
 
-	my ($rc, $out, $err) = run_sh('app', example('upgrade-backup'), $dir);
+	my ($rc, $out, $err) = run_sh('app', guide_example('upgrade-backup'), $dir);
 	is($rc, 0, 'upgrade-backup: pg_dump exits 0');
 	ok(-s "$tmp/app-before-upgrade.dump", 'upgrade-backup: the dump exists');
 
@@ -336,11 +312,11 @@ my $bad = write_set(
 		'004_webhooks.sql' => "CREATE TABLE webhooks (id int PRIMARY KEY, url text);\n");
 	copy("$tmp/release_new/004_webhooks.sql", $dir) or die "copy: $!";
 
-	($rc, $out, $err) = run_sh('app', example('upgrade-apply'), $dir);
+	($rc, $out, $err) = run_sh('app', guide_example('upgrade-apply'), $dir);
 	is($rc, 0, 'upgrade-apply: apply and migrate_check exit 0');
 	like($out, qr/004_webhooks\.sql \| applied/, 'upgrade-apply: the new file applied');
 
-	($rc, $out, $err) = run_sh('postgres', example('restore-backup'), $dir);
+	($rc, $out, $err) = run_sh('postgres', guide_example('restore-backup'), $dir);
 	is($rc, 0, 'restore-backup: exits 0');
 	is( $node->safe_psql('app',
 			'SELECT * FROM morgenmigrate.schema_migrations ORDER BY filename'),
@@ -362,7 +338,7 @@ my $bad = write_set(
 	my $db = new_db('status');
 	$node->safe_psql($db,
 		"SELECT * FROM morgenmigrate.migrate_apply('$dir', atomic => false)");
-	my $sql = example('status-query') =~ s{/srv/app/migrations}{$dir}gr;
+	my $sql = guide_example('status-query') =~ s{/srv/app/migrations}{$dir}gr;
 	my ($rc, $out, $err) = run_cmd($db, [ 'psql', '-X', '-tA', '-v', 'ON_ERROR_STOP=1' ], $sql);
 	is($out,
 		qq(002_broken.sql|failed||42P01: relation "teamz" does not exist (line 2)\n003_later.sql|pending||\n),
@@ -396,7 +372,7 @@ my $bad = write_set(
 	$migrator->query_until(qr/started/,
 		"\\echo started\nSELECT count(*) FROM morgenmigrate.migrate_apply('$dir');\n");
 
-	my $watch = example('watch-activity') =~ s/;\s*$//r;
+	my $watch = guide_example('watch-activity') =~ s/;\s*$//r;
 	ok( $node->poll_query_until($db,
 			"SELECT count(*) FROM ($watch) w WHERE wait_event_type = 'Lock'", '1'),
 		'watch-activity: the blocked migration shows up');
@@ -424,7 +400,7 @@ $good_files{'001_teams.sql'}
 $good_files{'002_members.sql'}
 INSERT INTO public.schema_migrations (filename) VALUES ('001_teams.sql'), ('002_members.sql');
 });
-	my $sql = example('adopt-raw-runner') =~ s{/srv/app/migrations}{$dir}gr;
+	my $sql = guide_example('adopt-raw-runner') =~ s{/srv/app/migrations}{$dir}gr;
 	my ($rc, $out, $err) = run_cmd($db, [ 'psql', '-X', '-tA', '-v', 'ON_ERROR_STOP=1' ], $sql);
 	is($rc, 0, 'adopt-raw-runner: runs');
 	is($out, "2\n", 'adopt-raw-runner: no skipped files, two files recorded');
