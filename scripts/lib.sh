@@ -9,6 +9,10 @@ say() { printf '\n==> %s\n' "$*"; }
 # Re-runs the calling script as root when it is not.
 need_root() {
 	if [ "$(id -u)" -ne 0 ]; then
+		if ! command -v sudo >/dev/null 2>&1; then
+			echo "$0: run this as root (it installs packages and starts a server)" >&2
+			exit 1
+		fi
 		exec sudo -E "$0" "$@"
 	fi
 }

@@ -103,7 +103,7 @@ for suite in $suites; do
 	case $suite in
 		regress) run_suite regress ISOLATION= TAP_TESTS= ;;
 		isolation) run_suite isolation REGRESS= TAP_TESTS= ;;
-		tap) run_suite tap REGRESS= ISOLATION= ${PROVE_TESTS:+PROVE_TESTS="$PROVE_TESTS"} ;;
+		tap) run_suite tap REGRESS= ISOLATION= REGRESS_PREP= ${PROVE_TESTS:+PROVE_TESTS="$PROVE_TESTS"} ;;
 		*) echo "unknown suite: $suite" >&2; exit 2 ;;
 	esac
 done
