@@ -44,8 +44,6 @@ PG_FUNCTION_INFO_V1(migrate_forget);
 PG_FUNCTION_INFO_V1(migrate_repair);
 PG_FUNCTION_INFO_V1(migrate_run);
 
-static bool check_allowed_directories(char **newval, void **extra,
-									  GucSource source);
 static char *text_arg(FunctionCallInfo fcinfo, int argno, const char *name,
 					  bool required);
 static bool bool_arg(FunctionCallInfo fcinfo, int argno, const char *name);
@@ -54,7 +52,12 @@ static char *directory_arg(FunctionCallInfo fcinfo, int argno);
 static void check_can_write_history(const char *funcname);
 static ReturnSetInfo *begin_rows(FunctionCallInfo fcinfo);
 
-/* Defines the settings. */
+/*
+ * Defines the settings.  allowed_directories has no check hook on purpose:
+ * a value rejected when the library loads would leave the default, which
+ * allows every directory; instead a bad value refuses every directory when
+ * used (source.c).
+ */
 void
 _PG_init(void)
 {
@@ -67,7 +70,7 @@ _PG_init(void)
 							   "",
 							   PGC_SUSET,
 							   GUC_LIST_INPUT,
-							   check_allowed_directories, NULL, NULL);
+							   NULL, NULL, NULL);
 
 	DefineCustomIntVariable("morgenmigrate.max_file_size",
 							"Largest migration file that morgenmigrate reads.",
@@ -85,31 +88,6 @@ _PG_init(void)
 #else
 	EmitWarningsOnPlaceholders("morgenmigrate");
 #endif
-}
-
-/* GUC check hook: every entry of allowed_directories is an absolute path. */
-static bool
-check_allowed_directories(char **newval, void **extra, GucSource source)
-{
-	char	   *rawstring = pstrdup(*newval);
-	List	   *elemlist;
-	ListCell   *lc;
-
-	if (!SplitDirectoriesString(rawstring, ',', &elemlist))
-	{
-		GUC_check_errdetail("List syntax is invalid.");
-		return false;
-	}
-	foreach(lc, elemlist)
-	{
-		if (!is_absolute_path((char *) lfirst(lc)))
-		{
-			GUC_check_errdetail("\"%s\" is not an absolute path.",
-								(char *) lfirst(lc));
-			return false;
-		}
-	}
-	return true;
 }
 
 /* A text argument as a C string; NULL is an error when required. */

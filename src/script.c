@@ -144,14 +144,29 @@ refuse_copy_data(const MigrationScript *script, int offset)
 {
 	int			linestart = offset;
 	char	   *prefix;
-	List	   *raw;
+	List	   *volatile raw = NIL;
 	RawStmt    *last;
 	MigrationStatement stmt;
 
 	while (linestart > 0 && script->text[linestart - 1] != '\n')
 		linestart--;
 	prefix = pnstrdup(script->text, linestart);
-	raw = pg_parse_query(prefix);
+
+	/*
+	 * The text before that line may not parse (the line may start inside a
+	 * string): then it is no COPY data, and the caller raises the original
+	 * error.  Only the raw parser runs here, which holds no resources.
+	 */
+	PG_TRY();
+	{
+		raw = pg_parse_query(prefix);
+	}
+	PG_CATCH();
+	{
+		FlushErrorState();
+		raw = NIL;
+	}
+	PG_END_TRY();
 	if (raw == NIL)
 		return;
 	last = llast_node(RawStmt, raw);

@@ -29,6 +29,21 @@
 
 #include "morgenmigrate.h"
 
+/*
+ * errcode_for_file_access() for an errno saved before ereport (which does
+ * not allow errno in its arguments), except that a link loop is a missing
+ * file (ELOOP would be XX000, an internal error).
+ */
+#define errcode_for_path(err) \
+	((err) == ELOOP ? errcode(ERRCODE_UNDEFINED_FILE) : errcode_for_file_access())
+
+/* Where an encoding error is, for its error context. */
+typedef struct EncodingErrorPlace
+{
+	const char *name;
+	int			line;
+} EncodingErrorPlace;
+
 /* A file's bytes after the BOM is dropped and CRLF turned into LF. */
 typedef struct FileText
 {
@@ -44,6 +59,7 @@ static int	cmp_files_by_version(const void *a, const void *b);
 static void pair_down_files(MigrationDir *mdir, List *downs);
 static FileText read_file_text(const MigrationDir *dir, const char *name);
 static void check_utf8(const char *name, const FileText *ft);
+static void encoding_error_callback(void *arg);
 static void compute_checksum(const char *name, const FileText *ft,
 							 char *checksum);
 static void conversion_error_callback(void *arg);
@@ -69,10 +85,14 @@ migration_dir_check(const char *dir)
 	canonicalize_path(path);
 
 	if (stat(path, &st) < 0)
+	{
+		int			err = errno;
+
 		ereport(ERROR,
-				(errcode_for_file_access(),
+				(errcode_for_path(err),
 				 errmsg("could not open migration directory \"%s\": %m",
 						path)));
+	}
 	if (!S_ISDIR(st.st_mode))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -99,21 +119,34 @@ check_allowed(const char *path, const char *what)
 		return;
 
 	if (realpath(path, resolved) == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not resolve %s \"%s\": %m", what, path)));
+	{
+		int			err = errno;
 
+		ereport(ERROR,
+				(errcode_for_path(err),
+				 errmsg("could not resolve %s \"%s\": %m", what, path)));
+	}
+
+	/* a setting that cannot be read allows nothing: fail closed */
 	rawlist = pstrdup(mm_allowed_directories);
 	if (!SplitDirectoriesString(rawlist, ',', &allowed))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid list syntax in parameter \"%s\"",
-						"morgenmigrate.allowed_directories")));
+						"morgenmigrate.allowed_directories"),
+				 errdetail("Until it is fixed, no directory is allowed.")));
 
 	foreach(lc, allowed)
 	{
 		char		allowed_resolved[PATH_MAX];
 		const char *entry = (const char *) lfirst(lc);
+
+		if (!is_absolute_path(entry))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("\"%s\" in morgenmigrate.allowed_directories is not an absolute path",
+							entry),
+					 errdetail("Until it is fixed, no directory is allowed.")));
 
 		/* an entry that does not exist allows nothing */
 		if (realpath(entry, allowed_resolved) == NULL)
@@ -169,10 +202,14 @@ migration_dir_list(const char *path)
 
 	d = AllocateDir(path);
 	if (d == NULL)
+	{
+		int			err = errno;
+
 		ereport(ERROR,
-				(errcode_for_file_access(),
+				(errcode_for_path(err),
 				 errmsg("could not open migration directory \"%s\": %m",
 						path)));
+	}
 
 	while ((de = ReadDir(d, path)) != NULL)
 	{
@@ -186,12 +223,14 @@ migration_dir_list(const char *path)
 		if (stat(fullpath, &st) < 0)
 		{
 			struct stat lst;
+			int			err = errno;
 
 			/* removed since the directory was read: not there */
-			if (errno == ENOENT && lstat(fullpath, &lst) < 0 && errno == ENOENT)
+			if (err == ENOENT && lstat(fullpath, &lst) < 0 && errno == ENOENT)
 				continue;
+			errno = err;
 			ereport(ERROR,
-					(errcode_for_file_access(),
+					(errcode_for_path(err),
 					 errmsg("could not stat migration file \"%s\": %m",
 							fullpath)));
 		}
@@ -381,9 +420,13 @@ read_file_text(const MigrationDir *dir, const char *name)
 
 	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
 	if (fd < 0)
+	{
+		int			err = errno;
+
 		ereport(ERROR,
-				(errcode_for_file_access(),
+				(errcode_for_path(err),
 				 errmsg("could not open migration file \"%s\": %m", path)));
+	}
 	if (fstat(fd, &st) < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -440,40 +483,40 @@ read_file_text(const MigrationDir *dir, const char *name)
 }
 
 /*
- * Raises an error naming the file and the line if the text is not valid
- * UTF-8 or holds a NUL byte.
+ * Raises PostgreSQL's own invalid-encoding error (SQLSTATE 22021, the bad
+ * bytes in hex; a NUL byte is 0x00) with the file and the line, if the
+ * text is not valid UTF-8.
  */
 static void
 check_utf8(const char *name, const FileText *ft)
 {
 	int			valid = pg_encoding_verifymbstr(PG_UTF8, ft->data, ft->len);
-	int			line = 1;
-	char		bytes[16];
-	int			nbytes;
+	EncodingErrorPlace place;
+	ErrorContextCallback errcallback;
 
 	if (valid == ft->len)
 		return;
 
+	place.name = name;
+	place.line = 1;
 	for (int i = 0; i < valid; i++)
 		if (ft->data[i] == '\n')
-			line++;
+			place.line++;
 
-	if (ft->data[valid] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
-				 errmsg("migration file \"%s\" contains a NUL byte", name),
-				 errdetail("Migration files must be UTF-8 text."),
-				 errcontext("migration \"%s\", line %d", name, line)));
+	errcallback.callback = encoding_error_callback;
+	errcallback.arg = &place;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+	report_invalid_encoding(PG_UTF8, ft->data + valid, ft->len - valid);
+}
 
-	nbytes = Min(ft->len - valid, 4);
-	for (int i = 0; i < nbytes; i++)
-		snprintf(bytes + i * 5, 6, "%s0x%02x", i > 0 ? " " : "",
-				 (unsigned char) ft->data[valid + i]);
-	ereport(ERROR,
-			(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
-			 errmsg("invalid byte sequence for encoding \"UTF8\": %s", bytes),
-			 errdetail("Migration files must be UTF-8 text."),
-			 errcontext("migration \"%s\", line %d", name, line)));
+/* Error context of an encoding error: the file and line. */
+static void
+encoding_error_callback(void *arg)
+{
+	EncodingErrorPlace *place = (EncodingErrorPlace *) arg;
+
+	errcontext("migration \"%s\", line %d", place->name, place->line);
 }
 
 /* Lower-case hex SHA-256 of a file's normalized text. */
