@@ -1,9 +1,6 @@
-# PENDING (fails until src/ is fixed; see test/pending/README.md):
-# an invalid morgenmigrate.allowed_directories in postgresql.conf (here a
-# relative path, a one-character typo) must not leave every directory open.
-# Today the module's check hook rejects the value when the library loads,
-# the setting falls back to its default '' ("any directory"), and only a
-# WARNING is logged: the restriction fails open.
+# An invalid morgenmigrate.allowed_directories in postgresql.conf (here a
+# relative path, a one-character typo) must not leave every directory open:
+# the restriction fails closed, with an error that names the bad entry.
 use strict;
 use warnings;
 
@@ -25,6 +22,15 @@ PostgreSQL::Test::Utils::append_to_file("$dir/001_create_anywhere.sql",
 my ($rc, $out, $err) = $node->psql('postgres',
 	"SELECT filename FROM morgenmigrate.migrate_apply('$dir')");
 isnt($rc, 0, 'an invalid allowed_directories does not allow every directory');
+like($err, qr/ERROR:  "srv\/app\/migrations" in morgenmigrate.allowed_directories is not an absolute path\nDETAIL:  Until it is fixed, no directory is allowed\./,
+	'the error names the bad entry and says nothing is allowed');
+
+# a list that cannot be parsed, set by a superuser in the session
+($rc, $out, $err) = $node->psql('postgres',
+	"SET morgenmigrate.allowed_directories = '\"$dir';\n"
+	  . "SELECT filename FROM morgenmigrate.migrate_apply('$dir')");
+like($err, qr/ERROR:  invalid list syntax in parameter "morgenmigrate.allowed_directories"/,
+	'an unparsable list refuses too');
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_class WHERE relname = 'anywhere'"),
 	'0', 'nothing was applied from a directory that was never allowed');
 

@@ -1,12 +1,7 @@
-# PENDING (fails until src/ is fixed; see test/pending/README.md):
-# a syntax error on a line that starts inside a multi-line string or
-# dollar-quoted body.  parse_text() catches the error and calls
-# refuse_copy_data(), which runs pg_parse_query() on the file cut at the
-# start of the error's line, outside any error context and after
-# FlushErrorState(): the cut text ends inside the string, so a new error
-# ("unterminated dollar-quoted string") replaces the real one, without the
-# CONTEXT line naming the file, and with its position left as the cursor
-# of the caller's query (psql draws "LINE 1: SELECT ... migrate_apply(...)").
+# A syntax error on a line that starts inside a multi-line string or
+# dollar-quoted body keeps its message, gets the CONTEXT line with the file
+# and line, and leaves no cursor in the caller's query (the COPY-data check
+# that re-parses the text before the error must not replace the error).
 use strict;
 use warnings;
 
