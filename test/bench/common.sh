@@ -14,28 +14,46 @@ BENCH_CACHE=${BENCH_CACHE:-/var/tmp/mm-bench-cache} # npm packages
 MM_WORK=${MM_WORK:-/var/tmp/mm-bench}              # staged build tree
 sets=$BENCH_PGDIR/sets
 export PGHOST=$BENCH_PGDIR PGPORT=$BENCH_PORT PGUSER=postgres PGDATABASE=postgres
+export PGOPTIONS="-c client_min_messages=warning"
 
 # psql as the benchmark uses it: no psqlrc, quiet, stop at the first error.
 q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
-# Builds the extension from this tree and installs it, as scripts/test.sh
-# does, unless SKIP_INSTALL=1 (then the installed one is measured).
+# A private copy of the PostgreSQL installation (its binaries find their
+# share and lib directories relative to themselves), with the extension
+# built from this tree installed into it: another session's "make install"
+# of another build cannot change what is measured.  SKIP_INSTALL=1 measures
+# the extension installed on the machine instead.
 install_extension() {
+	local root=$BENCH_PGDIR/root
 	install_packages
+	stop_cluster
+	say "copying PostgreSQL $PG_MAJOR into $root"
+	rm -rf "$root"
+	mkdir -p "$root/usr/lib/postgresql" "$root/usr/share/postgresql"
+	cp -a "/usr/lib/postgresql/$PG_MAJOR" "$root/usr/lib/postgresql/"
+	cp -a "/usr/share/postgresql/$PG_MAJOR" "$root/usr/share/postgresql/"
+	PG_BIN=$root/usr/lib/postgresql/$PG_MAJOR/bin
 	if [ "${SKIP_INSTALL:-0}" = 1 ]; then
-		say "SKIP_INSTALL=1: measuring the installed morgenmigrate"
+		say "SKIP_INSTALL=1: measuring the morgenmigrate installed on this machine"
 		return
 	fi
-	say "staging the source tree in $MM_WORK/src"
+	say "building morgenmigrate in $MM_WORK/src"
 	stage_tree "$here" "$MM_WORK/src"
-	build_and_install "$MM_WORK/src"
+	runuser -u postgres -- make -C "$MM_WORK/src" -s clean >/dev/null
+	runuser -u postgres -- make -C "$MM_WORK/src" -s
+	make -C "$MM_WORK/src" -s install DESTDIR="$root" >/dev/null
 }
 
-# Stops the benchmark's cluster if it runs.
+# Stops the benchmark's cluster if it runs, and removes its databases
+# unless KEEP_SERVER=1 (then it stays up).
 stop_cluster() {
+	[ "${KEEP_SERVER:-0}" = 1 ] && [ -n "${1:-}" ] && return
 	if [ -f "$BENCH_PGDIR/data/postmaster.pid" ]; then
 		runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$BENCH_PGDIR/data" -m fast -w stop >/dev/null 2>&1 || true
 	fi
+	[ -n "${1:-}" ] && rm -rf "$BENCH_PGDIR/data"
+	return 0
 }
 
 # A new cluster with PostgreSQL's default settings (durable commits: the
@@ -59,12 +77,18 @@ start_cluster() {
 	q -d mmbench_tpl -c "CREATE EXTENSION morgenmigrate"
 }
 
-# A fresh database "mmbench" (the extension created, nothing applied),
-# with the previous one's dirty buffers flushed so that no checkpoint
-# lands in the middle of a measurement.
+# A fresh database, named in DB, created from the template (the extension
+# created, nothing applied), with dirty buffers flushed so that no
+# checkpoint lands in the middle of a measurement.  Databases are only
+# dropped when the cluster goes: deleting thousands of relation files just
+# before a measurement would slow its file creation down (see README.md of
+# this directory: ext4 without a journal skips recently deleted inodes one
+# by one when it allocates a new one).
+db_count=0
 fresh_db() {
-	q -d postgres -c "DROP DATABASE IF EXISTS mmbench" \
-		-c "CREATE DATABASE mmbench TEMPLATE mmbench_tpl" -c "CHECKPOINT"
+	db_count=$((db_count + 1))
+	DB=mmbench_$db_count
+	q -d postgres -c "CREATE DATABASE $DB TEMPLATE mmbench_tpl" -c "CHECKPOINT"
 }
 
 # Generates the sets the benchmark runs: sets/nN (N ordinary files),

@@ -87,6 +87,33 @@ for my $r (@runners)
 	print "\n";
 }
 
+if (grep { $samples{"cpu_$_"} } @runners)
+{
+	print "\n## The backend's CPU time for the same work\n\n";
+	print "For the runners that use one backend: nanoseconds on a CPU from /proc/PID/schedstat, read in the session "
+	  . "before and after the work (a separate run on a fresh database); other load on the machine disturbs this "
+	  . "far less than the wall time.\n\n";
+	print "| runner |", join('', map { " N=$_ | ms/file | vs limit |" } @ns), "\n";
+	print "|---|", join('', map { "---:|---:|---:|" } @ns), "\n";
+	for my $r (grep { $samples{"cpu_$_"} } @runners)
+	{
+		print "| $label{$r} |";
+		for my $n (@ns)
+		{
+			my ($med, $min, $max) = stat_of("cpu_$r", $n);
+			my ($lim) = stat_of('cpu_limit', $n);
+			if (!defined $med)
+			{
+				print " — | — | — |";
+				next;
+			}
+			printf " %s [%s–%s] | %.2f | %s |", dur($med), dur($min), dur($max), $med / $n,
+			  defined $lim ? sprintf('%.2fx', $med / $lim) : '—';
+		}
+		print "\n";
+	}
+}
+
 print "\n## Nothing to apply: all N applied\n\n";
 print "psql's `\\timing` in an open session (after one warm-up call), median of all calls; "
   . "\"new process\" rows are the wall time of the whole command (connection and process start included).\n\n";
@@ -193,6 +220,15 @@ if (defined $lim1000 && defined $app1000)
 	printf "- N=1000: migrate_apply / limit = %.2f (target <= 1.15): %s\n", $app1000 / $lim1000,
 	  verdict($app1000 / $lim1000 <= 1.15);
 }
+my ($clim1000) = stat_of('cpu_limit', 1000);
+my ($capp1000) = stat_of('cpu_apply', 1000);
+my ($clim100) = stat_of('cpu_limit', 100);
+my ($capp100) = stat_of('cpu_apply', 100);
+if (defined $clim1000 && defined $capp1000)
+{
+	printf "- N=1000, backend CPU: migrate_apply / limit = %.2f (target <= 1.15): %s\n", $capp1000 / $clim1000,
+	  verdict($capp1000 / $clim1000 <= 1.15);
+}
 if (defined $dbm1000 && defined $app1000)
 {
 	printf "- N=1000: migrate_apply %s vs dbmate %s (target: no slower): %s\n", dur($app1000), dur($dbm1000),
@@ -202,6 +238,11 @@ if (defined $lim100 && defined $app100)
 {
 	printf "- N=100: migrate_apply / limit = %.2f (target <= 1.10): %s\n", $app100 / $lim100,
 	  verdict($app100 / $lim100 <= 1.10);
+}
+if (defined $clim100 && defined $capp100)
+{
+	printf "- N=100, backend CPU: migrate_apply / limit = %.2f (target <= 1.10): %s\n", $capp100 / $clim100,
+	  verdict($capp100 / $clim100 <= 1.10);
 }
 for my $m ([ 'noop_apply', 'no-op migrate_apply' ], [ 'noop_status', 'migrate_status(dir)' ])
 {

@@ -49,7 +49,7 @@ chmod 755 "$tmp"
 skipped=""
 
 cleanup() {
-	[ "${KEEP_SERVER:-0}" = 1 ] || stop_cluster
+	stop_cluster final
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -127,7 +127,7 @@ timed() {
 # of it: relations, functions and constraints outside the runners' own
 # bookkeeping.
 fingerprint() {
-	q -d mmbench -Atc "SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relname NOT LIKE 'schema_migrations%')
+	q -d "$DB" -Atc "SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relname NOT LIKE 'schema_migrations%')
 		|| ' relations, ' || (SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace)
 		|| ' functions, ' || (SELECT count(*) FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conname NOT LIKE 'schema_migrations%')
 		|| ' constraints'"
@@ -136,9 +136,9 @@ fingerprint() {
 # The number of history rows a runner wrote.
 history_rows() {
 	case $1 in
-		apply | run) q -d mmbench -Atc "SELECT count(*) FROM morgenmigrate.schema_migrations" ;;
-		seeds | dbmate) q -d mmbench -Atc "SELECT count(*) FROM public.schema_migrations" ;;
-		sqitch) q -d mmbench -Atc "SELECT count(*) FROM sqitch.changes" ;;
+		apply | run) q -d "$DB" -Atc "SELECT count(*) FROM morgenmigrate.schema_migrations" ;;
+		seeds | dbmate) q -d "$DB" -Atc "SELECT count(*) FROM public.schema_migrations" ;;
+		sqitch) q -d "$DB" -Atc "SELECT count(*) FROM sqitch.changes" ;;
 		limit) echo "$2" ;;
 	esac
 }
@@ -149,14 +149,14 @@ history_rows() {
 seeds_runner() {
 	local dir=$1 f name
 	declare -A applied=()
-	q -d mmbench -c "CREATE TABLE IF NOT EXISTS schema_migrations (filename text PRIMARY KEY, applied_at timestamptz DEFAULT now())"
+	q -d "$DB" -c "CREATE TABLE IF NOT EXISTS schema_migrations (filename text PRIMARY KEY, applied_at timestamptz DEFAULT now())"
 	while read -r name; do
 		[ -n "$name" ] && applied[$name]=1
-	done < <(q -d mmbench -Atc "SELECT filename FROM schema_migrations")
+	done < <(q -d "$DB" -Atc "SELECT filename FROM schema_migrations")
 	for f in "$dir"/*.sql; do
 		name=${f##*/}
 		[ -z "${applied[$name]:-}" ] || continue
-		q -1 -d mmbench -f "$f" -c "INSERT INTO schema_migrations (filename) VALUES ('$name')"
+		q -1 -d "$DB" -f "$f" -c "INSERT INTO schema_migrations (filename) VALUES ('$name')"
 	done
 }
 
@@ -165,14 +165,35 @@ seeds_runner() {
 apply_with() {
 	local runner=$1 n=$2
 	case $runner in
-		limit) q -1 -d mmbench -f "$sets/all$n.sql" ;;
-		apply) q -d mmbench -o /dev/null -c "SELECT * FROM morgenmigrate.migrate_apply('$sets/n$n')" ;;
-		run) q -d mmbench -c "CALL morgenmigrate.migrate_run('$sets/n$n')" ;;
+		limit) q -1 -d "$DB" -f "$sets/all$n.sql" ;;
+		apply) q -d "$DB" -o /dev/null -c "SELECT * FROM morgenmigrate.migrate_apply('$sets/n$n')" ;;
+		run) q -d "$DB" -c "CALL morgenmigrate.migrate_run('$sets/n$n')" ;;
 		seeds) seeds_runner "$sets/n$n" ;;
-		dbmate) "$DBMATE" --url "postgres://postgres@/mmbench?socket=$PGHOST&port=$PGPORT&sslmode=disable" \
+		dbmate) "$DBMATE" --url "postgres://postgres@/$DB?socket=$PGHOST&port=$PGPORT&sslmode=disable" \
 			--migrations-dir "$sets/dbmate$n" --no-dump-schema migrate >/dev/null ;;
-		sqitch) (cd "$sets/sqitch$n" && sqitch --quiet deploy db:pg:mmbench >/dev/null) ;;
+		sqitch) (cd "$sets/sqitch$n" && sqitch --quiet deploy "db:pg:$DB" >/dev/null) ;;
 	esac
+}
+
+# The same as apply_with for the runners that use one backend (limit,
+# apply, run), in a session that reads the backend's CPU time
+# (/proc/PID/schedstat, nanoseconds on a CPU) before and after the work:
+# prints the milliseconds the backend spent on a CPU, which other load on
+# the machine disturbs far less than the wall time.
+backend_cpu_of() {
+	local runner=$1 n=$2
+	{
+		echo 'SELECT pg_backend_pid() AS pid \gset'
+		echo '\setenv MMPID :pid'
+		echo "\\! cat /proc/\$MMPID/schedstat > $tmp/cpu0"
+		case $runner in
+			limit) printf 'BEGIN;\n\\i %s\nCOMMIT;\n' "$sets/all$n.sql" ;;
+			apply) echo "SELECT * FROM morgenmigrate.migrate_apply('$sets/n$n') \\g /dev/null" ;;
+			run) echo "CALL morgenmigrate.migrate_run('$sets/n$n');" ;;
+		esac
+		echo "\\! cat /proc/\$MMPID/schedstat > $tmp/cpu1"
+	} | q -d "$DB" -f - >/dev/null
+	awk 'NR == FNR { t0 = $1; next } { printf "%.3f", ($1 - t0) / 1e6 }' "$tmp/cpu0" "$tmp/cpu1"
 }
 
 # migrate_apply (nothing pending) and migrate_status(dir) as psql's
@@ -190,7 +211,7 @@ noop_session() {
 			echo "SELECT * FROM morgenmigrate.migrate_status('$sets/n$n');"
 		done
 	} >"$script"
-	q -d mmbench -f "$script" | awk -v n="$n" -v runs="$NOOP_RUNS" '
+	q -d "$DB" -f "$script" | awk -v n="$n" -v runs="$NOOP_RUNS" '
 		/^Time: / {
 			k++
 			if (k == 1 || k == runs + 2) next
@@ -220,6 +241,15 @@ measure_set() {
 		printf '  rep %d  N=%-5d %-7s %10.1f ms   (%s)\n' "$rep" "$n" "$runner" "$ms" "$fp"
 
 		case $runner in
+			limit | apply | run)
+				fresh_db
+				ms=$(backend_cpu_of "$runner" "$n")
+				rows=$(history_rows "$runner" "$n")
+				[ "$rows" = "$n" ] || { echo "error: $runner recorded $rows of $n migrations" >&2; exit 1; }
+				sample "cpu_$runner" "$n" "$ms"
+				;;
+		esac
+		case $runner in
 			limit) ;;
 			apply)
 				noop_session "$n"
@@ -243,7 +273,7 @@ memory_of() {
 		echo 'SELECT pg_sleep(0.1);'
 		cat
 		echo 'SELECT pg_sleep(0.1);'
-	} | q -d mmbench -f - >/dev/null
+	} | q -d "$DB" -f - >/dev/null
 	for i in $(seq 1 300); do
 		[ -e "$out" ] && break
 		sleep 0.1
@@ -272,6 +302,9 @@ install_extension
 wants dbmate && setup_dbmate
 wants sqitch && setup_sqitch
 start_cluster
+# the build measured must stay the same for the whole run
+so=$("$PG_BIN/pg_config" --pkglibdir)/morgenmigrate.so
+so_sum=$(md5sum <"$so")
 
 say "generating the migration sets"
 # shellcheck disable=SC2086
@@ -309,6 +342,9 @@ cmd="$cmd test/bench/run.sh"
 	echo "  $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) memory, $(uname -sr),"
 	echo "  $(q -d postgres -Atc 'SELECT version()' | cut -d, -f1), default settings"
 	echo "  (shared_buffers $(q -d postgres -Atc 'SHOW shared_buffers'), fsync $(q -d postgres -Atc 'SHOW fsync'), synchronous_commit $(q -d postgres -Atc 'SHOW synchronous_commit'))"
+	echo "storage: $BENCH_PGDIR on $(df -T "$BENCH_PGDIR" | awk 'NR == 2 { print $2 }')$(
+		[ "$(cat /sys/fs/ext4/"$(basename "$(findmnt -no SOURCE --target "$BENCH_PGDIR")")"/journal_task 2>/dev/null)" = "<none>" ] &&
+		echo ' without a journal')"
 	echo "morgenmigrate: $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$here" diff --quiet HEAD -- src 2>/dev/null || echo ' with uncommitted changes in src/')"
 	wants dbmate && echo "dbmate: $("$DBMATE" --version 2>&1 | head -1) (npm package, its binary)"
 	wants sqitch && echo "sqitch: $(sqitch --version 2>&1 | head -1) (Debian)"
@@ -316,6 +352,8 @@ cmd="$cmd test/bench/run.sh"
 	echo "reproduce: $cmd"
 	echo "reps: $REPS, date: $(date -u +%Y-%m-%dT%H:%MZ)"
 	printf '%s' "$skipped"
+	[ "$(md5sum <"$so")" = "$so_sum" ] ||
+		echo "WARNING: $so was replaced during the run: the numbers may mix two builds"
 } >"$tmp/meta"
 perl "$bench/report.pl" "$raw" "$tmp/memory" "$tmp/meta" "$NS" "$RUNNERS" "$sets" >"$results/latest.md"
 cat "$results/latest.md"
