@@ -172,7 +172,7 @@ sub next_run_succeeds
 	new_db('timeout_db');
 	my $logstart = -s $node->logfile;
 	my ($s, $pid, $wpid) = start_slow_build('timeout_db',
-		"SET mmtest.sleep = 0.05; SET mmtest.pre = 1; SET statement_timeout = '3s'");
+		"SET mmtest.sleep = 0.05; SET mmtest.pre = 1; SET statement_timeout = '5s'");
 	$s->{run}->pump until $s->{stdout} =~ /call_done/;
 	like($s->{stderr}, qr/ERROR:  57014: canceling statement due to statement timeout/,
 		'statement_timeout: the call fails with 57014');
@@ -187,7 +187,7 @@ sub next_run_succeeds
 		'002_slow_index.sql:57014', 'statement_timeout: the failure of 002 is recorded');
 	$s->{stderr} = '';
 	$s->{stdout} = '';
-	is($s->query('SHOW statement_timeout'), '3s',
+	is($s->query('SHOW statement_timeout'), '5s',
 		'statement_timeout: the session keeps its setting and stays usable');
 	$s->quit;
 	interrupted_state('timeout_db', 'statement_timeout');
