@@ -16,6 +16,7 @@
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -496,6 +497,13 @@ void
 command_run(const char *path, const char *target)
 {
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
+
+	/*
+	 * Wait for the lock without a snapshot: a run that holds it may be
+	 * building an index concurrently, which would wait for our snapshot.
+	 */
+	SPI_commit();
+	InvalidateCatalogSnapshot();
 	runner_lock_history_session();
 
 	PG_TRY();

@@ -17,16 +17,19 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/catalog.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type_d.h"
+#include "commands/defrem.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "nodes/value.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "tcop/dest.h"
 #include "tcop/tcopprot.h"
@@ -35,6 +38,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/guc.h"
@@ -79,8 +83,9 @@ static ErrorData *try_statements(const MigrationScript *script, int first,
 								 MigrationOutcome *outcome);
 static void execute_statement(const MigrationScript *script,
 							  const MigrationStatement *stmt);
-static void drop_invalid_index(const MigrationScript *script,
-							   const MigrationStatement *stmt);
+static void drop_invalid_indexes(const MigrationScript *script,
+								 const MigrationStatement *stmt);
+static Oid	statement_build_table(Node *node);
 static List *save_settings(const MigrationScript *script);
 static void set_setting(const char *name, const char *value);
 static void restore_settings(List *saved);
@@ -375,8 +380,8 @@ try_statements(const MigrationScript *script, int first, int count,
 /*
  * Runs one statement: through SPI, discarding any rows it returns, or, for
  * a statement no transaction block can hold, at top level in a background
- * worker (after dropping an INVALID index an earlier failed build of it
- * left behind).
+ * worker (after dropping the INVALID indexes earlier failed builds left on
+ * its table), from its first token, so that pg_stat_activity shows it.
  */
 static void
 execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
@@ -385,8 +390,8 @@ execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
 
 	if (stmt->top_level)
 	{
-		drop_invalid_index(script, stmt);
-		worker_execute(stmt->sql);
+		drop_invalid_indexes(script, stmt);
+		worker_execute(script_statement_text(stmt));
 		return;
 	}
 
@@ -412,46 +417,92 @@ execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
 }
 
 /*
- * Before a CREATE INDEX CONCURRENTLY that names its index: an INVALID
- * index of that name on that table is what an earlier failed or
- * interrupted build left; it is dropped (concurrently) so the build can
- * start over.
+ * Before a CREATE INDEX CONCURRENTLY or a REINDEX ... CONCURRENTLY of an
+ * index or a table: the INVALID indexes of that table are what earlier
+ * failed or interrupted builds left (an unnamed build's name, a reindex's
+ * "_ccnew"); they are dropped, concurrently, so the build can start over.
+ * Not while another build on the table is in progress: that one holds a
+ * SHARE UPDATE EXCLUSIVE lock on the table for its whole run.
  */
 static void
-drop_invalid_index(const MigrationScript *script, const MigrationStatement *stmt)
+drop_invalid_indexes(const MigrationScript *script,
+					 const MigrationStatement *stmt)
 {
-	IndexStmt  *is = (IndexStmt *) stmt->parsetree;
-	Oid			relid;
-	Oid			nsp;
-	Oid			indexoid;
-	HeapTuple	tuple;
-	bool		invalid;
-	char	   *name;
+	Oid			relid = statement_build_table(stmt->parsetree);
+	Relation	rel;
+	List	   *indexes;
+	List	   *invalid = NIL;
+	ListCell   *lc;
 
-	if (!IsA(is, IndexStmt) || !is->concurrent || is->idxname == NULL)
+	if (!OidIsValid(relid) ||
+		!ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
 		return;
-	relid = RangeVarGetRelid(is->relation, NoLock, true);
-	if (!OidIsValid(relid))
-		return;
-	nsp = get_rel_namespace(relid);
-	indexoid = get_relname_relid(is->idxname, nsp);
-	if (!OidIsValid(indexoid))
-		return;
-	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
-	if (!HeapTupleIsValid(tuple))
-		return;
-	invalid = ((Form_pg_index) GETSTRUCT(tuple))->indrelid == relid &&
-		!((Form_pg_index) GETSTRUCT(tuple))->indisvalid;
-	ReleaseSysCache(tuple);
-	if (!invalid)
-		return;
+	rel = table_open(relid, NoLock);
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		Oid			indexoid = lfirst_oid(lc);
+		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
 
-	name = quote_qualified_identifier(get_namespace_name(nsp), is->idxname);
-	ereport(NOTICE,
-			(errmsg("dropping invalid index %s before building it again", name),
-			 errdetail("An earlier run of migration \"%s\" left it behind.",
-					   script->name)));
-	worker_execute(psprintf("DROP INDEX CONCURRENTLY %s", name));
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		if (!((Form_pg_index) GETSTRUCT(tuple))->indisvalid)
+			invalid = lappend(invalid,
+							  quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexoid)),
+														 get_rel_name(indexoid)));
+		ReleaseSysCache(tuple);
+	}
+	table_close(rel, NoLock);
+	UnlockRelationOid(relid, ShareUpdateExclusiveLock);
+
+	foreach(lc, invalid)
+	{
+		const char *name = (const char *) lfirst(lc);
+
+		ereport(NOTICE,
+				(errmsg("dropping invalid index %s", name),
+				 errdetail("A failed or interrupted concurrent build left it behind, and migration \"%s\" builds on its table again.",
+						   script->name)));
+		worker_execute(psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", name));
+	}
+}
+
+/*
+ * The table a concurrent index build or reindex works on, InvalidOid for
+ * any other statement (or a table that does not exist yet).
+ */
+static Oid
+statement_build_table(Node *node)
+{
+	if (IsA(node, IndexStmt) && ((IndexStmt *) node)->concurrent)
+		return RangeVarGetRelid(((IndexStmt *) node)->relation, NoLock, true);
+
+	if (IsA(node, ReindexStmt))
+	{
+		ReindexStmt *rs = (ReindexStmt *) node;
+		bool		concurrently = false;
+		Oid			relid;
+#if PG_VERSION_NUM >= 140000
+		ListCell   *lc;
+
+		foreach(lc, rs->params)
+		{
+			DefElem    *opt = lfirst_node(DefElem, lc);
+
+			if (strcmp(opt->defname, "concurrently") == 0)
+				concurrently = defGetBoolean(opt);
+		}
+#else
+		concurrently = rs->concurrent;
+#endif
+		if (!concurrently || rs->relation == NULL)
+			return InvalidOid;
+		relid = RangeVarGetRelid(rs->relation, NoLock, true);
+		if (OidIsValid(relid) && rs->kind == REINDEX_OBJECT_INDEX)
+			relid = IndexGetRelation(relid, true);
+		return relid;
+	}
+	return InvalidOid;
 }
 
 /*

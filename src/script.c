@@ -37,6 +37,7 @@ static const char *needs_top_level(Node *node, const char **hint,
 								   bool *runnable);
 static bool subscription_creates_slot(CreateSubscriptionStmt *stmt);
 static int	byte_offset_of_char(const char *text, int len, int charpos);
+static int	statement_first_token(const MigrationStatement *stmt);
 
 /*
  * Splits a script into statements and runs the preflight on each: reads
@@ -582,13 +583,18 @@ script_line_at(const MigrationScript *script, int offset)
 }
 
 /*
- * The line of a statement's first token: the text of a statement starts
- * right after the previous semicolon, comments and blank lines included,
- * so let the server's scanner skip those.
+ * A statement's text from its first token on, without the comments and
+ * blank lines before it (which the parser counts as part of it).
  */
-int
-script_statement_line(const MigrationScript *script,
-					  const MigrationStatement *stmt)
+char *
+script_statement_text(const MigrationStatement *stmt)
+{
+	return pstrdup(stmt->sql + statement_first_token(stmt));
+}
+
+/* The byte offset of a statement's first token in its text. */
+static int
+statement_first_token(const MigrationStatement *stmt)
 {
 	core_yy_extra_type yyextra;
 	core_yyscan_t scanner;
@@ -600,7 +606,19 @@ script_statement_line(const MigrationScript *script,
 	if (core_yylex(&yylval, &yylloc, scanner) == 0)
 		yylloc = 0;
 	scanner_finish(scanner);
-	return script_line_at(script, stmt->location + yylloc);
+	return yylloc;
+}
+
+/*
+ * The line of a statement's first token: the text of a statement starts
+ * right after the previous semicolon, comments and blank lines included,
+ * so let the server's scanner skip those.
+ */
+int
+script_statement_line(const MigrationScript *script,
+					  const MigrationStatement *stmt)
+{
+	return script_line_at(script, stmt->location + statement_first_token(stmt));
 }
 
 /*

@@ -138,15 +138,18 @@ check_allowed(const char *path, const char *what)
 
 	foreach(lc, allowed)
 	{
-		char		allowed_resolved[PATH_MAX];
-		const char *entry = (const char *) lfirst(lc);
-
-		if (!is_absolute_path(entry))
+		if (!is_absolute_path((const char *) lfirst(lc)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("\"%s\" in morgenmigrate.allowed_directories is not an absolute path",
-							entry),
+							(const char *) lfirst(lc)),
 					 errdetail("Until it is fixed, no directory is allowed.")));
+	}
+
+	foreach(lc, allowed)
+	{
+		char		allowed_resolved[PATH_MAX];
+		const char *entry = (const char *) lfirst(lc);
 
 		/* an entry that does not exist allows nothing */
 		if (realpath(entry, allowed_resolved) == NULL)

@@ -51,6 +51,8 @@
 /* What the worker needs to become the caller. */
 typedef struct WorkerFixed
 {
+	PGPROC	   *caller;			/* the lock group leader */
+	int			caller_pid;
 	Oid			database_id;
 	Oid			authenticated_user_id;
 	Oid			outer_user_id;	/* the role of SET ROLE, or InvalidOid */
@@ -97,6 +99,12 @@ worker_execute(const char *sql)
 		exit_hook_registered = true;
 	}
 
+	/*
+	 * The worker joins our lock group, so that the deadlock detector sees a
+	 * cycle through it: a session waiting for our migration lock while
+	 * holding a snapshot that the worker's index build waits for.
+	 */
+	BecomeLockGroupLeader();
 	seg = prepare_segment(sql, &mqh, &fixed);
 	running_worker = launch_worker(seg);
 	shm_mq_set_handle(mqh, running_worker);
@@ -164,6 +172,8 @@ prepare_segment(const char *sql, shm_mq_handle **mqh, WorkerFixed **fixed)
 	toc = shm_toc_create(MM_WORKER_MAGIC, dsm_segment_address(seg), size);
 
 	*fixed = shm_toc_allocate(toc, sizeof(WorkerFixed));
+	(*fixed)->caller = MyProc;
+	(*fixed)->caller_pid = MyProcPid;
 	(*fixed)->database_id = MyDatabaseId;
 	(*fixed)->authenticated_user_id = GetAuthenticatedUserId();
 	(*fixed)->outer_user_id = GetCurrentRoleId();
@@ -317,6 +327,10 @@ morgenmigrate_worker_main(Datum main_arg)
 	fixed = shm_toc_lookup(toc, MM_KEY_FIXED, false);
 	sql = shm_toc_lookup(toc, MM_KEY_SQL, false);
 	gucstate = shm_toc_lookup(toc, MM_KEY_GUC, false);
+
+	/* before any heavyweight lock, as parallel workers do */
+	if (!BecomeLockGroupMember(fixed->caller, fixed->caller_pid))
+		return;
 
 	BackgroundWorkerInitializeConnectionByOid(fixed->database_id,
 											  fixed->authenticated_user_id, 0);
