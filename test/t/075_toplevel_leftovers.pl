@@ -4,12 +4,6 @@
 # NOTICE says so)"), also when the build does not name its index
 # (CREATE INDEX CONCURRENTLY ON t (...)) and for REINDEX ... CONCURRENTLY,
 # whose interrupted run leaves an INVALID NAME_ccnew index.
-#
-# PENDING (see README.md here): drop_invalid_index() in src/runner.c only
-# looks at a CREATE INDEX CONCURRENTLY that names its index.  After the
-# retry, the unnamed build's first INVALID index stays next to the new
-# NAME1, and the REINDEX's INVALID NAME_ccnew stays for good: both are
-# still maintained by every write to the table.
 use strict;
 use warnings;
 

@@ -1,10 +1,5 @@
-# PENDING (fails until src/ is fixed; see test/pending/README.md):
-# a bad entry in morgenmigrate.allowed_directories refuses every directory
-# only when it comes before the entry that allows the directory:
-# check_allowed() returns at the first matching entry, so
-# '/srv/ok,relative/dir' still allows /srv/ok while 'relative/dir,/srv/ok'
-# allows nothing.  "A bad value refuses every directory" should not depend
-# on the order of the list.
+# A bad entry anywhere in morgenmigrate.allowed_directories refuses every
+# directory, whatever its place in the list (the setting fails closed).
 use strict;
 use warnings;
 

@@ -3,12 +3,6 @@
 # session advisory lock, both calls finish without error, each file is
 # applied once, and the session waiting for the lock does not make the
 # other's concurrent build wait for it (no undetected deadlock).
-#
-# PENDING (see README.md here): command_run() takes the session advisory
-# lock while the CALL's portal snapshot is still active, so the session
-# waiting for the lock holds an xmin; the running call's CREATE INDEX
-# CONCURRENTLY waits for that snapshot (virtualxid), which never goes away:
-# an undetected deadlock that lasts until a timeout or a cancel.
 use strict;
 use warnings;
 
