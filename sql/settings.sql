@@ -31,6 +31,17 @@ SELECT current_setting('work_mem') AS work_mem,
        current_setting('search_path') AS search_path;
 COMMIT;
 
+-- a file that sets something and then fails, inside a caller that catches
+-- the error and goes on: the setting is gone with the failed call
+DO $$
+BEGIN
+    PERFORM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/settings_error');
+EXCEPTION WHEN division_by_zero THEN
+    RAISE NOTICE 'caught; work_mem is %', current_setting('work_mem');
+END
+$$;
+SHOW work_mem;
+
 -- while a file runs, pg_stat_activity.query names it, k of n
 TRUNCATE morgenmigrate.schema_migrations;
 SELECT filename, status

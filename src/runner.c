@@ -76,10 +76,11 @@ static void report_unwrapped(const MigrationScript *script);
 static void finish_outcome(MigrationOutcome *outcome, ErrorData *edata,
 						   instr_time start);
 static ErrorData *try_with_retries(const MigrationScript *script, int first,
-								   int count, MigrationOutcome *outcome,
+								   int count, bool subxact,
+								   MigrationOutcome *outcome,
 								   bool *own_timeout);
 static ErrorData *try_statements(const MigrationScript *script, int first,
-								 int count, bool nest_settings,
+								 int count, bool subxact, bool nest_settings,
 								 MigrationOutcome *outcome);
 static void execute_statement(const MigrationScript *script,
 							  const MigrationStatement *stmt);
@@ -158,12 +159,19 @@ runner_report_done(void)
 }
 
 /*
- * Runs one script in its own subtransaction.  On success the
- * subtransaction is released (its work stays with the caller's
- * transaction).  On failure it is rolled back, and the error, annotated
- * with the file and line, is re-thrown, or returned in outcome when
- * catch_error is set (cancels are always re-thrown).  A lock timeout is
- * retried as often as the file's retries directive allows.
+ * Runs one script as a unit: its work stays with the caller's transaction,
+ * its settings end with it.  On failure the error, annotated with the file
+ * and line, is re-thrown, or returned in outcome when catch_error is set
+ * (cancels are always re-thrown).  A lock timeout is retried as often as
+ * the file's retries directive allows.
+ *
+ * When the error is to be re-thrown and nothing is retried, the whole call
+ * fails and its transaction rolls back anyway, so the file needs no
+ * subtransaction of its own: one per file would only cost time that grows
+ * with the number of files in the transaction, and a transaction with more
+ * than 64 subtransactions slows down every other session's snapshots.
+ * Only a caught error (non-atomic runs, migrate_run) or a retry needs the
+ * file's work rolled back alone, in a subtransaction.
  */
 void
 run_script(const MigrationScript *script, bool catch_error,
@@ -177,8 +185,9 @@ run_script(const MigrationScript *script, bool catch_error,
 	INSTR_TIME_SET_CURRENT(start);
 	report_unwrapped(script);
 
-	edata = try_with_retries(script, 0, script->nstatements, outcome,
-							 &own_timeout);
+	edata = try_with_retries(script, 0, script->nstatements,
+							 catch_error || script->directives.retries > 0,
+							 outcome, &own_timeout);
 	if (edata != NULL &&
 		(!catch_error ||
 		 (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !own_timeout)))
@@ -223,7 +232,7 @@ run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
 
 		/* every statement starts a transaction of its own, without snapshot */
 		SPI_commit();
-		edata = try_with_retries(script, i, 1, outcome, &own_timeout);
+		edata = try_with_retries(script, i, 1, true, outcome, &own_timeout);
 	}
 
 	restore_limits(&ft);
@@ -239,7 +248,7 @@ report_unwrapped(const MigrationScript *script)
 		ereport(NOTICE,
 				(errmsg("ignoring the BEGIN and COMMIT around migration \"%s\"",
 						script->name),
-				 errdetail("Each migration file runs in its own subtransaction.")));
+				 errdetail("Each migration file already runs as a unit.")));
 }
 
 /* Fills in the end of an outcome: success or the error, and the time. */
@@ -257,9 +266,9 @@ finish_outcome(MigrationOutcome *outcome, ErrorData *edata, instr_time start)
 }
 
 /*
- * Tries statements first .. first + count - 1 of a script in a
- * subtransaction, again after a lock timeout as often as the retries
- * directive allows.  A whole file (first == 0, count == all) gets its own
+ * Tries statements first .. first + count - 1 of a script (in a
+ * subtransaction if subxact), again after a lock timeout as often as the
+ * retries directive allows (which needs subxact).  A whole file (first == 0, count == all) gets its own
  * deadline per try and its settings end with it; a single statement of a
  * file run in steps keeps its settings, under the file's deadline.
  * Returns NULL or the annotated error; *own_timeout tells whether that is
@@ -267,7 +276,7 @@ finish_outcome(MigrationOutcome *outcome, ErrorData *edata, instr_time start)
  */
 static ErrorData *
 try_with_retries(const MigrationScript *script, int first, int count,
-				 MigrationOutcome *outcome, bool *own_timeout)
+				 bool subxact, MigrationOutcome *outcome, bool *own_timeout)
 {
 	bool		whole_file = (first == 0 && count == script->nstatements &&
 							  !script->needs_top_level);
@@ -280,7 +289,8 @@ try_with_retries(const MigrationScript *script, int first, int count,
 		memset(&ft, 0, sizeof(ft));
 		if (whole_file)
 			arm_file_timeout(script, &ft);
-		edata = try_statements(script, first, count, whole_file, outcome);
+		edata = try_statements(script, first, count, subxact, whole_file,
+							   outcome);
 		*own_timeout = edata != NULL &&
 			edata->sqlerrcode == ERRCODE_QUERY_CANCELED &&
 			(whole_file ? ft.armed && GetCurrentTimestamp() >= ft.fin :
@@ -288,7 +298,7 @@ try_with_retries(const MigrationScript *script, int first, int count,
 		restore_limits(&ft);
 
 		if (edata == NULL || edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE ||
-			attempt > script->directives.retries)
+			!subxact || attempt > script->directives.retries)
 			return edata;
 
 		ereport(NOTICE,
@@ -301,15 +311,17 @@ try_with_retries(const MigrationScript *script, int first, int count,
 }
 
 /*
- * One try of statements first .. first + count - 1 in a subtransaction;
- * NULL on success, else the annotated error (the subtransaction rolled
- * back).  With nest_settings, what the statements SET (even SET LOCAL)
- * ends with them, and the file's lock_timeout applies.  Counts completed
- * statements and the line of an error into outcome.
+ * One try of statements first .. first + count - 1; NULL on success, else
+ * the annotated error.  With subxact they run in a subtransaction, rolled
+ * back on error; without, the caller must re-throw the error at once,
+ * touching nothing (the transaction is not usable until it aborts).  With
+ * nest_settings, what the statements SET (even SET LOCAL) ends with them,
+ * and the file's lock_timeout applies.  Counts completed statements and the
+ * line of an error into outcome.
  */
 static ErrorData *
 try_statements(const MigrationScript *script, int first, int count,
-			   bool nest_settings, MigrationOutcome *outcome)
+			   bool subxact, bool nest_settings, MigrationOutcome *outcome)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -324,8 +336,11 @@ try_statements(const MigrationScript *script, int first, int count,
 
 	if (nest_settings)
 		gucnest = NewGUCNestLevel();
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
+	if (subxact)
+	{
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(oldcontext);
+	}
 
 	PG_TRY();
 	{
@@ -351,9 +366,12 @@ try_statements(const MigrationScript *script, int first, int count,
 		state.stmt = NULL;
 
 		error_context_stack = errcallback.previous;
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
+		if (subxact)
+		{
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcontext);
+			CurrentResourceOwner = oldowner;
+		}
 	}
 	PG_CATCH();
 	{
@@ -362,16 +380,20 @@ try_statements(const MigrationScript *script, int first, int count,
 		MemoryContextSwitchTo(oldcontext);
 		edata = CopyErrorData();
 		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
+		if (subxact)
+		{
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcontext);
+			CurrentResourceOwner = oldowner;
+		}
 
 		outcome->error_line = annotate_error(&state, edata);
 		result = edata;
 	}
 	PG_END_TRY();
 
-	if (nest_settings)
+	/* after an error without subtransaction, the abort puts settings back */
+	if (nest_settings && (result == NULL || subxact))
 		AtEOXact_GUC(false, gucnest);
 	outcome->statements += done;
 	return result;

@@ -368,7 +368,7 @@ preflight_statement(MigrationScript *script, MigrationStatement *stmt,
 				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
 				 errmsg("%s is not allowed in a migration file",
 						CreateCommandName(node)),
-				 errdetail("Each migration file runs in its own subtransaction, which morgenmigrate commits or rolls back."),
+				 errdetail("Each migration file runs as a unit, which morgenmigrate commits or rolls back."),
 				 errhint("Remove the statement.  One BEGIN at the start of a file with one COMMIT at its end is accepted and ignored."),
 				 errcontext("migration \"%s\", line %d", script->name,
 							script_statement_line(script, stmt))));
