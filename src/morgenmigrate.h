@@ -65,7 +65,8 @@ typedef struct MigrationStatement
 	int			location;		/* byte offset in the script's text */
 	int			length;			/* bytes */
 	char	   *sql;			/* the statement's own text */
-	Node	   *parsetree;		/* its raw parse tree */
+	Node	   *parsetree;		/* its raw parse tree: top-level statements
+								 * and SET only, else NULL */
 	bool		top_level;		/* must run outside any transaction block */
 } MigrationStatement;
 

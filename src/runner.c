@@ -496,6 +496,8 @@ drop_invalid_indexes(const MigrationScript *script,
 static Oid
 statement_build_table(Node *node)
 {
+	if (node == NULL)
+		return InvalidOid;
 	if (IsA(node, IndexStmt) && ((IndexStmt *) node)->concurrent)
 		return RangeVarGetRelid(((IndexStmt *) node)->relation, NoLock, true);
 
@@ -545,7 +547,8 @@ save_settings(const MigrationScript *script)
 	{
 		VariableSetStmt *vs = (VariableSetStmt *) script->statements[i].parsetree;
 
-		if (IsA(vs, VariableSetStmt) && vs->name != NULL && !vs->is_local &&
+		if (vs != NULL && IsA(vs, VariableSetStmt) && vs->name != NULL &&
+			!vs->is_local &&
 			vs->kind != VAR_SET_MULTI)
 			names = list_append_unique(names, makeString(vs->name));
 	}

@@ -20,6 +20,7 @@
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 
 #include "morgenmigrate.h"
 
@@ -44,18 +45,26 @@ static int	statement_first_token(const MigrationStatement *stmt);
  * the directive comment, parses the whole text (a syntax error points at
  * its line in the file), skips one BEGIN/COMMIT pair wrapped around the
  * whole file, and refuses every statement that cannot run inside the
- * file's subtransaction, before anything runs.
+ * file's transaction, before anything runs.  The parse trees are freed at
+ * once, but for those a run in steps needs (memory stays near the file's
+ * size, not ten times it).
  */
 void
 script_prepare(MigrationScript *script, PreflightMode mode)
 {
+	MemoryContext parsecxt = AllocSetContextCreate(CurrentMemoryContext,
+												   "morgenmigrate parse",
+												   ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt = CurrentMemoryContext;
 	List	   *raw;
 	int			first = 0;
 	int			last;
 	int			n = 0;
 
 	parse_directives(script);
+	MemoryContextSwitchTo(parsecxt);
 	raw = parse_text(script);
+	MemoryContextSwitchTo(oldcxt);
 	last = list_length(raw) - 1;
 
 	if (last >= 1 &&
@@ -80,9 +89,13 @@ script_prepare(MigrationScript *script, PreflightMode mode)
 		stmt->sql = pnstrdup(script->text + stmt->location, stmt->length);
 		stmt->parsetree = rs->stmt;
 		preflight_statement(script, stmt, mode);
+
+		/* the trees run in steps need later; the others SPI parses again */
+		stmt->parsetree = stmt->top_level || IsA(rs->stmt, VariableSetStmt) ?
+			copyObject(rs->stmt) : NULL;
 	}
 	script->nstatements = n;
-	list_free(raw);
+	MemoryContextDelete(parsecxt);
 }
 
 /* Where a parse error points, for the code that catches it. */

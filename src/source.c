@@ -21,6 +21,9 @@
 #include <unistd.h>
 
 #include "common/cryptohash.h"
+#if PG_VERSION_NUM >= 140000
+#include "common/file_utils.h"
+#endif
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
@@ -56,6 +59,7 @@ static char *file_path(const MigrationDir *dir, const char *name);
 static void check_allowed(const char *path, const char *what);
 static int	cmp_files_by_name(const void *a, const void *b);
 static int	cmp_files_by_version(const void *a, const void *b);
+static void add_entry(List **ups, List **downs, const char *name);
 static void pair_down_files(MigrationDir *mdir, List *downs);
 static FileText read_file_text(const MigrationDir *dir, const char *name);
 static void check_utf8(const char *name, const FileText *ft);
@@ -223,6 +227,21 @@ migration_dir_list(const char *path)
 			continue;
 
 		fullpath = file_path(mdir, de->d_name);
+#if PG_VERSION_NUM >= 140000
+		/* readdir's d_type saves a stat() per plain file */
+		switch (get_dirent_type(fullpath, de, false, DEBUG1))
+		{
+			case PGFILETYPE_REG:
+				add_entry(&ups, &downs, de->d_name);
+				pfree(fullpath);
+				continue;
+			case PGFILETYPE_DIR:
+				pfree(fullpath);
+				continue;
+			default:
+				break;			/* a link, or unknown: stat() says */
+		}
+#endif
 		if (stat(fullpath, &st) < 0)
 		{
 			struct stat lst;
@@ -249,10 +268,7 @@ migration_dir_list(const char *path)
 			continue;
 		}
 
-		if (has_suffix(de->d_name, ".down.sql"))
-			downs = lappend(downs, pstrdup(de->d_name));
-		else
-			ups = lappend(ups, pstrdup(de->d_name));
+		add_entry(&ups, &downs, de->d_name);
 	}
 	FreeDir(d);
 
@@ -265,6 +281,16 @@ migration_dir_list(const char *path)
 	qsort(mdir->files, mdir->nfiles, sizeof(MigrationFile),
 		  cmp_files_by_version);
 	return mdir;
+}
+
+/* Adds a file name to the up or the down files. */
+static void
+add_entry(List **ups, List **downs, const char *name)
+{
+	if (has_suffix(name, ".down.sql"))
+		*downs = lappend(*downs, pstrdup(name));
+	else
+		*ups = lappend(*ups, pstrdup(name));
 }
 
 /*
@@ -419,7 +445,10 @@ read_file_text(const MigrationDir *dir, const char *name)
 	char	   *end;
 	ssize_t		nread = 0;
 
-	check_allowed(path, "migration file");
+	/* the directory is allowed: only a link can lead out of it */
+	if (mm_allowed_directories != NULL && mm_allowed_directories[0] != '\0' &&
+		lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		check_allowed(path, "migration file");
 
 	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
 	if (fd < 0)
