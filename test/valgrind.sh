@@ -42,12 +42,14 @@ cat >"$work/valgrind.supp" <<'SUPP'
    postgres writes padding bytes of WAL records and relcache init files
    Memcheck:Param
    write(buf)
+   obj:*
    ...
 }
 {
    postgres writes padding bytes of WAL records and relcache init files
    Memcheck:Param
    pwrite64(buf)
+   obj:*
    ...
 }
 SUPP
@@ -62,9 +64,8 @@ chmod +x "$bin/postgres"
 say "building morgenmigrate -O1 -g into $root"
 stage_tree "$here" "$work/src"
 runuser -u postgres -- make -C "$work/src" -s clean >/dev/null
-runuser -u postgres -- make -C "$work/src" -s PG_CONFIG="$bin/pg_config" \
-	with_llvm=no COPT="-g -O1"
-make -C "$work/src" -s install PG_CONFIG="$bin/pg_config" with_llvm=no >/dev/null
+runuser -u postgres -- make -C "$work/src" -s with_llvm=no COPT="-g -O1"
+make -C "$work/src" -s install with_llvm=no DESTDIR="$root" >/dev/null
 chown -R postgres:postgres "$work"
 
 say "starting the server under valgrind on port $port"
