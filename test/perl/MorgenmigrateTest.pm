@@ -2,16 +2,20 @@
 #
 #   use FindBin;
 #   use lib "$FindBin::Bin/../perl";
-#   use MorgenmigrateTest qw(write_set guide_example);
+#   use MorgenmigrateTest qw(write_set guide_example cron_node
+#                            wait_for_cron_runs cron_first_run);
 package MorgenmigrateTest;
 
 use strict;
 use warnings;
 
 use Exporter 'import';
+use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils qw(slurp_file);
+use Time::HiRes qw(usleep);
 
-our @EXPORT_OK = qw(write_set guide_example);
+our @EXPORT_OK =
+  qw(write_set guide_example cron_node wait_for_cron_runs cron_first_run);
 
 # Writes a migration set: creates directory $dir holding the given files
 # (name => text) and returns $dir.
@@ -41,6 +45,60 @@ sub guide_example
 	my ($indent, $text) = ($1, $2);
 	$text =~ s/^\Q$indent\E//mg;
 	return $text;
+}
+
+# A started cluster NAME with pg_cron preloaded and scheduling in database
+# "app", which has pg_cron and morgenmigrate; database "tenant" has
+# morgenmigrate too (for cron.schedule_in_database).
+sub cron_node
+{
+	my ($name) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	# pg_cron connects to the server through libpq like any client: point it
+	# at the test cluster's unix socket directory.
+	$node->append_conf(
+		'postgresql.conf', qq(
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'app'
+cron.host = '@{[ $node->host ]}'
+));
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE DATABASE app');
+	$node->safe_psql('postgres', 'CREATE DATABASE tenant');
+	$node->safe_psql('app', 'CREATE EXTENSION pg_cron');
+	$node->safe_psql('app', 'CREATE EXTENSION morgenmigrate');
+	$node->safe_psql('tenant', 'CREATE EXTENSION morgenmigrate');
+	return $node;
+}
+
+# Waits until NJOBS pg_cron jobs have each finished a run (pg_cron 1.4
+# schedules by the minute: at most ~150 s); returns how many have.
+sub wait_for_cron_runs
+{
+	my ($node, $njobs) = @_;
+	my $deadline = time() + 150;
+	my $finished = 0;
+	while (time() < $deadline)
+	{
+		$finished = $node->safe_psql('app',
+			q(SELECT count(DISTINCT jobid) FROM cron.job_run_details
+			  WHERE status IN ('succeeded', 'failed')));
+		last if $finished == $njobs;
+		usleep(1_000_000);
+	}
+	return $finished;
+}
+
+# The first finished run of pg_cron job JOBID: "status|return_message".
+sub cron_first_run
+{
+	my ($node, $jobid) = @_;
+	return $node->safe_psql('app',
+		qq(SELECT status || '|' || coalesce(return_message, '')
+		   FROM cron.job_run_details
+		   WHERE jobid = $jobid AND status IN ('succeeded', 'failed')
+		   ORDER BY runid LIMIT 1));
 }
 
 1;

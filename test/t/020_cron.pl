@@ -17,8 +17,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../perl";
-use MorgenmigrateTest qw(write_set guide_example);
-use Time::HiRes qw(usleep);
+use MorgenmigrateTest
+  qw(write_set guide_example cron_node wait_for_cron_runs cron_first_run);
 
 # A recipe of the guide for this test: every minute instead of every five,
 # the test's directory, job name and database.
@@ -33,22 +33,7 @@ sub recipe
 	return $sql;
 }
 
-my $node = PostgreSQL::Test::Cluster->new('cron');
-$node->init;
-# pg_cron connects to the server through libpq like any client: point it at
-# the test cluster's unix socket directory.
-$node->append_conf(
-	'postgresql.conf', qq(
-shared_preload_libraries = 'pg_cron'
-cron.database_name = 'app'
-cron.host = '@{[ $node->host ]}'
-));
-$node->start;
-$node->safe_psql('postgres', 'CREATE DATABASE app');
-$node->safe_psql('postgres', 'CREATE DATABASE tenant');
-$node->safe_psql('app', 'CREATE EXTENSION pg_cron');
-$node->safe_psql('app', 'CREATE EXTENSION morgenmigrate');
-$node->safe_psql('tenant', 'CREATE EXTENSION morgenmigrate');
+my $node = cron_node('cron');
 
 my $base = PostgreSQL::Test::Utils::tempdir();
 
@@ -119,17 +104,7 @@ is( $node->safe_psql('app', qq(SELECT string_agg(command, ' / ' ORDER BY jobid) 
 
 # One wait for all jobs: until each has a finished run, at most ~150 s.
 my $njobs = scalar keys %job;
-my $deadline = time() + 150;
-my $finished = 0;
-while (time() < $deadline)
-{
-	$finished = $node->safe_psql('app',
-		q(SELECT count(DISTINCT jobid) FROM cron.job_run_details
-		  WHERE status IN ('succeeded', 'failed')));
-	last if $finished == $njobs;
-	usleep(1_000_000);
-}
-is($finished, $njobs, 'every pg_cron job finished a run');
+is(wait_for_cron_runs($node, $njobs), $njobs, 'every pg_cron job finished a run');
 note $node->safe_psql('app',
 	'SELECT jobid, runid, status, return_message FROM cron.job_run_details ORDER BY runid');
 # The guide's query of failed runs lists exactly the failed jobs.
@@ -152,11 +127,7 @@ is( $node->safe_psql('app',
 sub first_run
 {
 	my ($name) = @_;
-	return $node->safe_psql('app',
-		qq(SELECT status || '|' || coalesce(return_message, '')
-		   FROM cron.job_run_details
-		   WHERE jobid = $job{$name} AND status IN ('succeeded', 'failed')
-		   ORDER BY runid LIMIT 1));
+	return cron_first_run($node, $job{$name});
 }
 
 # The history rows of the files whose names match a LIKE pattern.

@@ -14,24 +14,11 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(cron_node wait_for_cron_runs cron_first_run);
 
-my $node = PostgreSQL::Test::Cluster->new('toplevel_cron');
-$node->init;
-# pg_cron connects to the server through libpq: point it at the test
-# cluster's unix socket directory
-$node->append_conf(
-	'postgresql.conf', qq(
-shared_preload_libraries = 'pg_cron'
-cron.database_name = 'app'
-cron.host = '@{[ $node->host ]}'
-));
-$node->start;
-$node->safe_psql('postgres', 'CREATE DATABASE app');
-$node->safe_psql('postgres', 'CREATE DATABASE tenant');
-$node->safe_psql('app', 'CREATE EXTENSION pg_cron');
-$node->safe_psql('app', 'CREATE EXTENSION morgenmigrate');
-$node->safe_psql('tenant', 'CREATE EXTENSION morgenmigrate');
+my $node = cron_node('toplevel_cron');
 
 my $dir = PostgreSQL::Test::Utils::tempdir();
 PostgreSQL::Test::Utils::append_to_file("$dir/001_create_events.sql", <<'EOF');
@@ -67,16 +54,7 @@ $job{fail} = $node->safe_psql('app',
 	  . "\$\$CALL morgenmigrate.migrate_run('$tdir')\$\$, 'tenant')");
 
 # One wait for both jobs: until each has a finished run, at most ~150 s.
-my $deadline = time() + 150;
-my $finished = 0;
-while (time() < $deadline)
-{
-	$finished = $node->safe_psql('app',
-		q(SELECT count(DISTINCT jobid) FROM cron.job_run_details
-		  WHERE status IN ('succeeded', 'failed')));
-	last if $finished == 2;
-	usleep(1_000_000);
-}
+my $finished = wait_for_cron_runs($node, 2);
 $node->safe_psql('app', 'SELECT cron.unschedule(jobid) FROM cron.job');
 is($finished, 2, 'both pg_cron jobs finished a run');
 note $node->safe_psql('app',
@@ -86,11 +64,7 @@ note $node->safe_psql('app',
 sub first_run
 {
 	my ($name) = @_;
-	return $node->safe_psql('app',
-		qq(SELECT status || '|' || coalesce(return_message, '')
-		   FROM cron.job_run_details
-		   WHERE jobid = $job{$name} AND status IN ('succeeded', 'failed')
-		   ORDER BY runid LIMIT 1));
+	return cron_first_run($node, $job{$name});
 }
 
 like(first_run('apply'), qr/^succeeded\|CALL$/, 'the migrate_run job succeeded');
