@@ -67,41 +67,20 @@ print "```\n", @meta, "```\n\n";
 print "## Applying N migrations from empty\n\n";
 print "Wall time of the runner's command from the client, on a fresh database each time; "
   . "median [min–max] of the repetitions; ms/file = median / N; ratio = median / the limit's median.\n\n";
-print "| runner |", join('', map { " N=$_ | ms/file | vs limit |" } @ns), "\n";
-print "|---|", join('', map { "---:|---:|---:|" } @ns), "\n";
-for my $r (@runners)
+# A table of the runners' medians [min-max], ms per file and ratio to the
+# limit, for the samples named PREFIX.runner ("" for wall time, "cpu_").
+sub runner_table
 {
-	print "| $label{$r} |";
-	for my $n (@ns)
-	{
-		my ($med, $min, $max) = stat_of($r, $n);
-		my ($lim) = stat_of('limit', $n);
-		if (!defined $med)
-		{
-			print " — | — | — |";
-			next;
-		}
-		printf " %s [%s–%s] | %.2f | %s |", dur($med), dur($min), dur($max), $med / $n,
-		  defined $lim ? sprintf('%.2fx', $med / $lim) : '—';
-	}
-	print "\n";
-}
-
-if (grep { $samples{"cpu_$_"} } @runners)
-{
-	print "\n## The backend's CPU time for the same work\n\n";
-	print "For the runners that use one backend: nanoseconds on a CPU from /proc/PID/schedstat, read in the session "
-	  . "before and after the work (a separate run on a fresh database); other load on the machine disturbs this "
-	  . "far less than the wall time.\n\n";
+	my ($prefix, @rows) = @_;
 	print "| runner |", join('', map { " N=$_ | ms/file | vs limit |" } @ns), "\n";
 	print "|---|", join('', map { "---:|---:|---:|" } @ns), "\n";
-	for my $r (grep { $samples{"cpu_$_"} } @runners)
+	for my $r (@rows)
 	{
 		print "| $label{$r} |";
 		for my $n (@ns)
 		{
-			my ($med, $min, $max) = stat_of("cpu_$r", $n);
-			my ($lim) = stat_of('cpu_limit', $n);
+			my ($med, $min, $max) = stat_of("$prefix$r", $n);
+			my ($lim) = stat_of("${prefix}limit", $n);
 			if (!defined $med)
 			{
 				print " — | — | — |";
@@ -112,6 +91,17 @@ if (grep { $samples{"cpu_$_"} } @runners)
 		}
 		print "\n";
 	}
+}
+
+runner_table('', @runners);
+
+if (grep { $samples{"cpu_$_"} } @runners)
+{
+	print "\n## The backend's CPU time for the same work\n\n";
+	print "For the runners that use one backend: nanoseconds on a CPU from /proc/PID/schedstat, read in the session "
+	  . "before and after the work (a separate run on a fresh database); other load on the machine disturbs this "
+	  . "far less than the wall time.\n\n";
+	runner_table('cpu_', grep { $samples{"cpu_$_"} } @runners);
 }
 
 print "\n## Nothing to apply: all N applied\n\n";
