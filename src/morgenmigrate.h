@@ -116,7 +116,6 @@ extern const char *migration_down_file(const MigrationDir *dir,
  * ----------------------------------------------------------------
  */
 extern void script_prepare(MigrationScript *script, PreflightMode mode);
-extern int	script_line_at(const MigrationScript *script, int offset);
 extern char *script_statement_text(const MigrationStatement *stmt);
 extern int	script_statement_line(const MigrationScript *script,
 								  const MigrationStatement *stmt);

@@ -39,6 +39,7 @@ static const char *needs_top_level(Node *node, const char **hint,
 static bool subscription_creates_slot(CreateSubscriptionStmt *stmt);
 static int	byte_offset_of_char(const char *text, int len, int charpos);
 static int	statement_first_token(const MigrationStatement *stmt);
+static int	script_line_at(const MigrationScript *script, int offset);
 
 /*
  * Splits a script into statements and runs the preflight on each: reads
@@ -580,7 +581,7 @@ subscription_creates_slot(CreateSubscriptionStmt *stmt)
 }
 
 /* The 1-based line of the file that a byte offset of its text falls on. */
-int
+static int
 script_line_at(const MigrationScript *script, int offset)
 {
 	int			line = 1;
