@@ -60,6 +60,11 @@ SELECT filename, status FROM morgenmigrate.migrate_apply(:'dir', target => '004'
 SELECT attname FROM pg_attribute WHERE attrelid = 'teams'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum;
 SELECT * FROM teams ORDER BY id;
 
+-- a version target with two files of that version stops after the last
+TRUNCATE morgenmigrate.schema_migrations;
+SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/versions', target => '1');
+SELECT filename, state FROM morgenmigrate.migrate_status('/tmp/morgenmigrate-regress/versions');
+
 SET client_min_messages = warning;
 DROP SCHEMA lifecycle_test CASCADE;
 DROP EXTENSION morgenmigrate;

@@ -52,9 +52,12 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM morgenmigrate.schema_migra
 $dir = migration_set('lock_timeout=100ms retries=50');
 my $migrator = $node->background_psql('postgres', on_error_stop => 0);
 $migrator->{stdin} .= "SELECT count(*) FROM morgenmigrate.migrate_apply('$dir');\n";
-pump_until($migrator->{run}, $migrator->{timeout}, \$migrator->{stderr},
-	qr/retry 1 of 50/);
-ok(1, 'the migration is retrying while the lock is held');
+ok( pump_until(
+		$migrator->{run}, $migrator->{timeout},
+		\$migrator->{stderr}, qr/retry 1 of 50/),
+	'the migration is retrying while the lock is held');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM morgenmigrate.schema_migrations'),
+	'0', 'and has applied nothing yet');
 $holder->query_safe('COMMIT');
 my ($applied) = $migrator->query("SELECT 'done'");
 like($applied, qr/^1\ndone$/, 'the migration call returned one applied file');

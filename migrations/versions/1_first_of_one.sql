@@ -1,0 +1,1 @@
+CREATE TABLE v1a (id int);
