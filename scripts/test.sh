@@ -16,6 +16,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
 need_root "$@"
 
+# a locale every Debian 12 machine has, whatever the caller's environment says
+export LANG=C.UTF-8
+unset LC_ALL LANGUAGE
+
 work=${MM_WORK:-/var/tmp/morgenmigrate-ci}
 src=$work/src
 data=$work/data
