@@ -45,11 +45,28 @@ stage_tree() {
 	chown -R postgres:postgres "$(dirname "$dst")"
 }
 
-# Builds as postgres and installs as root.
+# Builds as postgres and installs as root (into the PostgreSQL that
+# PG_CONFIG names, the system's by default).
 build_and_install() {
 	local dir=$1
 	say "building and installing morgenmigrate"
 	runuser -u postgres -- make -C "$dir" -s clean >/dev/null
 	runuser -u postgres -- make -C "$dir" -s
 	make -C "$dir" -s install
+}
+
+# Copies the system's PostgreSQL (binaries, libraries, shared files and
+# server headers; its binaries find the rest relative to themselves) into
+# ROOT and points PG_BIN and PG_CONFIG at the copy, so that what a test run
+# installs there cannot meet another build installed on the machine.
+private_postgres() {
+	local root=$1
+	say "copying PostgreSQL $PG_MAJOR into $root"
+	rm -rf "$root"
+	mkdir -p "$root/usr/lib/postgresql" "$root/usr/share/postgresql" "$root/usr/include/postgresql"
+	cp -a "/usr/lib/postgresql/$PG_MAJOR" "$root/usr/lib/postgresql/"
+	cp -a "/usr/share/postgresql/$PG_MAJOR" "$root/usr/share/postgresql/"
+	cp -a "/usr/include/postgresql/$PG_MAJOR" "$root/usr/include/postgresql/"
+	PG_BIN=$root/usr/lib/postgresql/$PG_MAJOR/bin
+	export PG_CONFIG=$PG_BIN/pg_config
 }

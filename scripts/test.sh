@@ -2,7 +2,9 @@
 # The whole test suite of morgenmigrate, on a fresh Debian 12 machine:
 # installs what the tests need, builds and installs the extension, starts a
 # PostgreSQL 15 server with pg_cron, and runs the pg_regress tests, the
-# isolation specs and the TAP tests.  Ends with "N passed, N failed" and
+# isolation specs and the TAP tests, against a private copy of PostgreSQL
+# (MM_WORK/root) that holds this build, so that no other build installed on
+# the machine can be the one tested.  Ends with "N passed, N failed" and
 # exits non-zero on any failure.
 #
 #   scripts/test.sh                  everything
@@ -29,6 +31,7 @@ suites=${*:-regress isolation tap}
 install_packages
 say "staging the source tree in $src"
 stage_tree "$here" "$src"
+private_postgres "$work/root"
 build_and_install "$src"
 
 # A test server of our own: a known port, pg_cron preloaded, unix socket
@@ -78,7 +81,7 @@ run_suite() {
 	say "$name tests"
 	set +e
 	runuser -u postgres -- env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
-		make -C "$src" installcheck "$@" 2>&1 | tee "$log"
+		PG_CONFIG="$PG_CONFIG" make -C "$src" installcheck "$@" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
 	set -e
 	local ok bad
