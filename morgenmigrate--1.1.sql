@@ -1,0 +1,132 @@
+/* morgenmigrate--1.1.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION morgenmigrate" to load this file. \quit
+
+-- One row per applied migration.  The runner writes it; a person may delete
+-- a row by hand (the manual revert), which makes that file pending again.
+CREATE TABLE @extschema@.schema_migrations (
+    filename   text PRIMARY KEY,
+    applied_at timestamptz NOT NULL,
+    checksum   text NOT NULL,
+    duration   interval NOT NULL,
+    applied_by text NOT NULL,
+    kind       text NOT NULL,
+    CONSTRAINT schema_migrations_kind_check
+        CHECK (kind IN ('applied', 'baseline'))
+);
+
+COMMENT ON TABLE @extschema@.schema_migrations IS
+    'one row per applied migration file';
+
+-- The last failure of a file that has not applied since (non-atomic runs and
+-- migrate_run only).
+CREATE TABLE @extschema@.migration_errors (
+    filename  text PRIMARY KEY,
+    failed_at timestamptz NOT NULL,
+    sqlstate  text NOT NULL,
+    message   text NOT NULL,
+    detail    text,
+    hint      text,
+    line      integer
+);
+
+COMMENT ON TABLE @extschema@.migration_errors IS
+    'the last failure of each migration file that has not applied since';
+
+-- pg_dump keeps the history with the database.
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.schema_migrations', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migration_errors', '');
+
+CREATE FUNCTION @extschema@.migrate_apply(
+    dir      text,
+    target   text DEFAULT NULL,
+    steps    integer DEFAULT NULL,
+    dry_run  boolean DEFAULT false,
+    atomic   boolean DEFAULT true)
+RETURNS TABLE (filename text, status text, statements integer,
+               duration interval, locks text[])
+AS 'MODULE_PATHNAME', 'migrate_apply'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_apply(text, text, integer, boolean, boolean) IS
+    'apply the pending migration files of a directory';
+
+CREATE FUNCTION @extschema@.migrate_status()
+RETURNS TABLE (filename text, state text, applied_at timestamptz,
+               duration interval, checksum text, error text)
+AS 'MODULE_PATHNAME', 'migrate_history'
+LANGUAGE C STABLE;
+
+COMMENT ON FUNCTION @extschema@.migrate_status() IS
+    'the migration history and recorded failures, in apply order';
+
+CREATE FUNCTION @extschema@.migrate_status(dir text)
+RETURNS TABLE (filename text, state text, applied_at timestamptz,
+               duration interval, checksum text, error text)
+AS 'MODULE_PATHNAME', 'migrate_status'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_status(text) IS
+    'every migration file of a directory and every history row, with its state';
+
+CREATE FUNCTION @extschema@.migrate_check(dir text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_check'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_check(text) IS
+    'raise an error unless every migration of a directory is applied unchanged';
+
+CREATE FUNCTION @extschema@.migrate_rollback(
+    dir    text,
+    steps  integer DEFAULT 1,
+    target text DEFAULT NULL)
+RETURNS TABLE (filename text, status text, statements integer,
+               duration interval)
+AS 'MODULE_PATHNAME', 'migrate_rollback'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_rollback(text, integer, text) IS
+    'run the down files of the newest applied migrations';
+
+CREATE FUNCTION @extschema@.migrate_baseline(dir text, target text DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'migrate_baseline'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_baseline(text, text) IS
+    'record migration files as applied without running them';
+
+CREATE FUNCTION @extschema@.migrate_forget(filename text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_forget'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_forget(text) IS
+    'delete one history row, making that migration pending again';
+
+CREATE FUNCTION @extschema@.migrate_repair(dir text)
+RETURNS TABLE (filename text, action text)
+AS 'MODULE_PATHNAME', 'migrate_repair'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_repair(text) IS
+    'accept edited migration files and clear recorded failures';
+
+CREATE PROCEDURE @extschema@.migrate_run(dir text, target text DEFAULT NULL)
+AS 'MODULE_PATHNAME', 'migrate_run'
+LANGUAGE C;
+
+COMMENT ON PROCEDURE @extschema@.migrate_run(text, text) IS
+    'apply the pending migration files of a directory, committing after each';
+
+REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text, integer, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_status() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_status(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_check(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_rollback(text, integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_baseline(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_forget(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_repair(text) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.migrate_run(text, text) FROM PUBLIC;
