@@ -72,7 +72,7 @@ static TimestampTz file_deadline = 0;
 #define file_deadline_passed \
 	(file_deadline != 0 && GetCurrentTimestamp() >= file_deadline)
 
-static void report_unwrapped(const MigrationScript *script);
+static int	statements_in_group(const MigrationScript *script, int i);
 static void finish_outcome(MigrationOutcome *outcome, ErrorData *edata,
 						   instr_time start);
 static ErrorData *try_with_retries(const MigrationScript *script, int first,
@@ -183,7 +183,6 @@ run_script(const MigrationScript *script, bool catch_error,
 
 	memset(outcome, 0, sizeof(MigrationOutcome));
 	INSTR_TIME_SET_CURRENT(start);
-	report_unwrapped(script);
 
 	edata = try_with_retries(script, 0, script->nstatements,
 							 catch_error || script->directives.retries > 0,
@@ -219,20 +218,24 @@ run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
 	memset(outcome, 0, sizeof(MigrationOutcome));
 	memset(&ft, 0, sizeof(ft));
 	INSTR_TIME_SET_CURRENT(start);
-	report_unwrapped(script);
 
 	if (script->directives.lock_timeout >= 0)
 		set_setting("lock_timeout",
 					psprintf("%d", script->directives.lock_timeout));
 	arm_file_timeout(script, &ft);
 
-	for (int i = 0; i < script->nstatements && edata == NULL; i++)
+	for (int i = 0; i < script->nstatements && edata == NULL;)
 	{
 		bool		own_timeout;
+		int			count = statements_in_group(script, i);
 
-		/* every statement starts a transaction of its own, without snapshot */
+		/*
+		 * every statement (or block of statements) starts a transaction of
+		 * its own, without snapshot
+		 */
 		SPI_commit();
-		edata = try_with_retries(script, i, 1, true, outcome, &own_timeout);
+		edata = try_with_retries(script, i, count, true, outcome, &own_timeout);
+		i += count;
 	}
 
 	restore_limits(&ft);
@@ -240,15 +243,24 @@ run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
 	finish_outcome(outcome, edata, start);
 }
 
-/* Says so when a BEGIN/COMMIT around a whole file was dropped. */
-static void
-report_unwrapped(const MigrationScript *script)
+/*
+ * How many statements from the i-th on run in one transaction of a file
+ * run in steps: the statements of one block (the author's BEGIN ...
+ * COMMIT, a runner's statement block) together, any other alone.
+ */
+static int
+statements_in_group(const MigrationScript *script, int i)
 {
-	if (script->unwrapped)
-		ereport(NOTICE,
-				(errmsg("ignoring the BEGIN and COMMIT around migration \"%s\"",
-						script->name),
-				 errdetail("Each migration file already runs as a unit.")));
+	int			group = script->statements[i].group;
+	int			count = 1;
+
+	if (group == 0 || script->statements[i].top_level)
+		return 1;
+	while (i + count < script->nstatements &&
+		   script->statements[i + count].group == group &&
+		   !script->statements[i + count].top_level)
+		count++;
+	return count;
 }
 
 /* Fills in the end of an outcome: success or the error, and the time. */
