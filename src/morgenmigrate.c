@@ -69,6 +69,7 @@ static int	steps_arg(FunctionCallInfo fcinfo, int argno);
 static char *directory_arg(FunctionCallInfo fcinfo, int argno);
 static void check_can_write_history(const char *funcname);
 static ReturnSetInfo *begin_rows(FunctionCallInfo fcinfo);
+static void rollback_args(FunctionCallInfo fcinfo, int *steps, char **target);
 static void refuse_atomic_call(FunctionCallInfo fcinfo, const char *name,
 							   const char *function);
 
@@ -297,12 +298,7 @@ migrate_rollback(PG_FUNCTION_ARGS)
 
 	check_can_write_history("migrate_rollback");
 	path = directory_arg(fcinfo, 0);
-	steps = steps_arg(fcinfo, 1);
-	target = text_arg(fcinfo, 2, "target", false);
-	if (steps < 0 && target == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument \"steps\" must not be null without a target")));
+	rollback_args(fcinfo, &steps, &target);
 
 	command_rollback(path, steps, target, begin_rows(fcinfo));
 	return (Datum) 0;
@@ -373,14 +369,24 @@ migrate_run_rollback(PG_FUNCTION_ARGS)
 	refuse_atomic_call(fcinfo, "migrate_run_rollback", "migrate_rollback");
 	check_can_write_history("migrate_run_rollback");
 	path = directory_arg(fcinfo, 0);
-	steps = steps_arg(fcinfo, 1);
-	target = text_arg(fcinfo, 2, "target", false);
-	if (steps < 0 && target == NULL)
+	rollback_args(fcinfo, &steps, &target);
+	command_run_rollback(path, steps, target);
+	PG_RETURN_VOID();
+}
+
+/*
+ * The steps and target arguments of a rollback: steps may be NULL only
+ * when a target is given.
+ */
+static void
+rollback_args(FunctionCallInfo fcinfo, int *steps, char **target)
+{
+	*steps = steps_arg(fcinfo, 1);
+	*target = text_arg(fcinfo, 2, "target", false);
+	if (*steps < 0 && *target == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("argument \"steps\" must not be null without a target")));
-	command_run_rollback(path, steps, target);
-	PG_RETURN_VOID();
 }
 
 /*

@@ -29,6 +29,7 @@
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/varlena.h"
 
 #include "morgenmigrate.h"
@@ -79,6 +80,7 @@ static void check_versions(const MigrationDir *mdir);
 static void settle_markers(MigrationDir *dir, const char *name,
 						   const FileSections *s);
 static int	cmp_files_by_layout(const void *a, const void *b);
+static int *copy_ints(const int *values, int n);
 
 /* The layout whose order cmp_files_by_layout uses. */
 static const LayoutMethods *sort_methods;
@@ -235,6 +237,8 @@ migration_dir_list(const char *path)
 	struct dirent *de;
 	List	   *listed = NIL;
 	const char *family_example[FAMILY_POSTGRATOR + 1] = {0};
+	char	   *subdir = NULL;
+	char	   *no_up = NULL;
 
 	mdir->path = pstrdup(path);
 
@@ -261,14 +265,22 @@ migration_dir_list(const char *path)
 			continue;
 		layout_read_name(de->d_name, is_dir, &entry);
 		if (entry.role == ROLE_IGNORED)
+		{
+			if (is_dir && subdir == NULL)
+				subdir = pstrdup(de->d_name);
 			continue;
+		}
 
 		le = palloc0(sizeof(ListedEntry));
 		le->name = pstrdup(de->d_name);
 		le->entry = entry;
 		le->no_transaction = -1;
 		if (is_dir && !read_diesel_dir(mdir, le))
+		{
+			if (no_up == NULL)
+				no_up = le->name;
 			continue;
+		}
 		if (family_example[entry.family] == NULL)
 			family_example[entry.family] = le->name;
 		listed = lappend(listed, le);
@@ -276,6 +288,20 @@ migration_dir_list(const char *path)
 	FreeDir(d);
 
 	mdir->family = settle_family(mdir, family_example);
+	if (mdir->family == FAMILY_DIESEL && no_up != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("migration directory \"%s\" has no up.sql", no_up),
+				 errdetail("In the diesel migration directory \"%s\", every subdirectory whose name starts with a version is a migration, as diesel reads it.",
+						   mdir->path),
+				 errhint("Add its up.sql, or move the directory out of the migration directory.")));
+	if (mdir->family == FAMILY_FLYWAY && subdir != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("Flyway migration directory \"%s\" has a subdirectory \"%s\"",
+						mdir->path, subdir),
+				 errdetail("Flyway reads the migrations of subdirectories too; morgenmigrate reads one directory."),
+				 errhint("Move the migrations of the subdirectory up into the directory, or the subdirectory out of it.")));
 	mdir->names_layout = layout_of_names(mdir->family, listed);
 	mdir->layout = LAYOUT_AUTO;
 	collect_files(mdir, listed);
@@ -343,9 +369,10 @@ entry_type(const MigrationDir *mdir, struct dirent *de, bool *is_dir)
 }
 
 /*
- * Reads a diesel migration directory: its up.sql (required, or the
- * directory is refused as diesel refuses it), its down.sql and the
- * run_in_transaction of its metadata.toml.
+ * Reads a diesel migration directory: its up.sql (false without one: then
+ * it is no migration, but in a diesel directory, where the caller refuses
+ * it as diesel does), its down.sql and the run_in_transaction of its
+ * metadata.toml.
  */
 static bool
 read_diesel_dir(const MigrationDir *mdir, ListedEntry *le)
@@ -356,12 +383,7 @@ read_diesel_dir(const MigrationDir *mdir, ListedEntry *le)
 	char	   *text;
 
 	if (!is_regular_file(mdir, up))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FILE),
-				 errmsg("migration directory \"%s\" has no up.sql", le->name),
-				 errdetail("In \"%s\", a subdirectory whose name starts with a version is a diesel migration.",
-						   mdir->path),
-				 errhint("Add its up.sql, or move the directory out of the migration directory.")));
+		return false;			/* refused only in a diesel directory */
 	if (is_regular_file(mdir, down))
 		le->down_path = down;
 	if (is_regular_file(mdir, meta))
@@ -918,18 +940,38 @@ void
 migration_inspect(MigrationDir *dir, const MigrationFile *file,
 				  char *checksum, FileSections *sections)
 {
+	MemoryContext scancxt = AllocSetContextCreate(CurrentMemoryContext,
+												  "morgenmigrate inspect",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt = MemoryContextSwitchTo(scancxt);
 	FileText	ft = read_file_text(dir, file->path);
+	FileSections s;
 
 	compute_checksum(file->path, &ft, checksum);
-	memset(sections, 0, sizeof(FileSections));
-	sections->layout = LAYOUT_PLAIN;
-	sections->down.start = -1;
+	memset(&s, 0, sizeof(FileSections));
+	s.layout = LAYOUT_PLAIN;
+	s.down.start = -1;
 	if (file->role != ROLE_EXTERNAL)
-	{
-		layout_scan_file(file->path, ft.data, ft.len, mm_layout, sections);
+		layout_scan_file(file->path, ft.data, ft.len, mm_layout, &s);
+	MemoryContextSwitchTo(oldcxt);
+
+	/* keep what was found, not the text (memory stays near one file's) */
+	*sections = s;
+	sections->markers = copy_ints(s.markers, s.nmarkers);
+	sections->marker_lens = copy_ints(s.marker_lens, s.nmarkers);
+	sections->blocks = s.nblocks > 0 ?
+		memcpy(palloc(sizeof(TextRange) * s.nblocks), s.blocks,
+			   sizeof(TextRange) * s.nblocks) : NULL;
+	MemoryContextDelete(scancxt);
+	if (file->role != ROLE_EXTERNAL)
 		settle_markers(dir, file->path, sections);
-	}
-	pfree(ft.data);
+}
+
+/* A copy of an array of ints, or NULL for none. */
+static int *
+copy_ints(const int *values, int n)
+{
+	return n > 0 ? memcpy(palloc(sizeof(int) * n), values, sizeof(int) * n) : NULL;
 }
 
 /*
