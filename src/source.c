@@ -21,9 +21,7 @@
 #include <unistd.h>
 
 #include "common/cryptohash.h"
-#if PG_VERSION_NUM >= 140000
 #include "common/file_utils.h"
-#endif
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
@@ -227,7 +225,6 @@ migration_dir_list(const char *path)
 			continue;
 
 		fullpath = file_path(mdir, de->d_name);
-#if PG_VERSION_NUM >= 140000
 		/* readdir's d_type saves a stat() per plain file */
 		switch (get_dirent_type(fullpath, de, false, DEBUG1))
 		{
@@ -241,7 +238,6 @@ migration_dir_list(const char *path)
 			default:
 				break;			/* a link, or unknown: stat() says */
 		}
-#endif
 		if (stat(fullpath, &st) < 0)
 		{
 			struct stat lst;
