@@ -73,8 +73,9 @@ rm -rf "$logs"; mkdir -p "$logs"
 chown postgres:postgres "$logs"
 
 # Runs one suite (make installcheck limited to it) as postgres and counts
-# its tests: pg_regress prints "... ok" / "... FAILED" per test, prove
-# prints "ok" or a failure per test script.
+# its tests: pg_regress of PostgreSQL 15 prints "test x ... ok" or
+# "... FAILED" per test, that of 16 and later "ok 1 - x 12 ms" or
+# "not ok 1 - x" (TAP), and prove prints "ok" or a failure per test script.
 run_suite() {
 	local name=$1; shift
 	local log=$logs/$name.log
@@ -89,8 +90,8 @@ run_suite() {
 		ok=$(grep -cE '^test/t/[^ ]+\.pl \.+ ok' "$log" || true)
 		bad=$(grep -E '^test/t/[^ ]+\.pl \.+ ' "$log" | grep -cvE '\.+ ok' || true)
 	else
-		ok=$(grep -cE '^(test|    ) .*\.\.\. ok' "$log" || true)
-		bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$log" || true)
+		ok=$(grep -cE '^(test|    ) .*\.\.\. ok|^ok [0-9]+ +[-+] ' "$log" || true)
+		bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]+ +[-+] ' "$log" || true)
 	fi
 	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
 		bad=1   # the suite failed without naming a test: count it
