@@ -55,7 +55,6 @@ fsync = off
 full_page_writes = off
 synchronous_commit = off
 max_connections = 60
-max_prepared_transactions = 10
 CONF
 runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -l "$work/server.log" -w start >/dev/null
 if [ -z "${KEEP_SERVER:-}" ]; then
