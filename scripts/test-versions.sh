@@ -11,6 +11,7 @@
 #
 #   scripts/test-versions.sh                 15, 17 and 18; every suite
 #   scripts/test-versions.sh 17 18           those versions
+#   scripts/test-versions.sh --release 15 17 18   and scripts/check-release.sh first
 #   MM_SUITES="regress isolation" scripts/test-versions.sh 18
 #   MM_ROOTS=/var/tmp/roots scripts/test-versions.sh   keep the roots elsewhere
 set -euo pipefail
@@ -20,6 +21,11 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/debian-root.sh"
 need_root "$@"
 
+release_checks=""
+if [ "${1:-}" = --release ]; then
+	release_checks=1
+	shift
+fi
 versions=${*:-15 17 18}
 suites=${MM_SUITES:-regress isolation tap deb}
 logs=${MM_LOGS:-/var/tmp/morgenmigrate-versions}
@@ -77,6 +83,12 @@ run_in_root() {
 		MM_WORK=/var/tmp/morgenmigrate-ci MM_PORT=5499 -- \
 		/srv/morgenmigrate/scripts/test.sh "$@"
 }
+
+if [ -n "$release_checks" ]; then
+	say "release checks"
+	logged "$logs/release.log" "$here/scripts/check-release.sh"
+	count release "$logs/release.log"
+fi
 
 for version in $versions; do
 	release=$(debian_release_of "$version")

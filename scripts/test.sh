@@ -7,16 +7,31 @@
 # the machine can be the one tested.  Ends with "N passed, N failed" and
 # exits non-zero on any failure.
 #
-#   scripts/test.sh                  everything
+#   scripts/test.sh                  everything, on PostgreSQL 15 (this machine's)
 #   scripts/test.sh tap              only some suites: regress, isolation, tap
+#   scripts/test.sh --pg 17 [suites] on PostgreSQL 17, in a Debian root of the
+#                                    release that ships it (scripts/test-versions.sh)
+#   scripts/test.sh --pg all         on 15, 17 and 18, with the Debian package
+#                                    and the release checks
 #   PROVE_TESTS=test/t/020_cron.pl scripts/test.sh tap   only some TAP tests
 #   KEEP_SERVER=1 scripts/test.sh    leave the test server running afterwards
 #   MM_WORK=/var/tmp/x MM_PORT=5510 scripts/test.sh   another staging place
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+if [ "${1:-}" = --pg ]; then
+	[ -n "${2:-}" ] || { echo "usage: $0 --pg VERSION[,VERSION...]|all [suites]" >&2; exit 2; }
+	versions=${2//,/ }
+	shift 2
+	if [ "$versions" = all ]; then
+		exec "$here/scripts/test-versions.sh" --release 15 17 18
+	fi
+	MM_SUITES=${*:-} exec "$here/scripts/test-versions.sh" $versions
+fi
 . "$here/scripts/lib.sh"
 need_root "$@"
+# psql, initdb and pg_ctl run as postgres: from a directory it can read
+cd /
 
 # a locale every Debian 12 machine has, whatever the caller's environment says
 export LANG=C.UTF-8
