@@ -14,6 +14,7 @@
 #   scripts/test-versions.sh --release 15 17 18   and scripts/check-release.sh first
 #   MM_SUITES="regress isolation" scripts/test-versions.sh 18
 #   MM_ROOTS=/var/tmp/roots scripts/test-versions.sh   keep the roots elsewhere
+#   MM_JOBS=2 scripts/test-versions.sh       two versions at a time
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,24 +35,13 @@ mkdir -p "$logs"
 
 passed=0
 failed=0
-mounted=""
-
-# Unmounts the root in use, whatever ended the run.
-cleanup() {
-	if [ -n "$mounted" ]; then
-		root_kill_leftovers "$mounted"
-		root_unmount "$mounted"
-		mounted=""
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+jobs=${MM_JOBS:-1}
 
 # Adds the last "N passed, N failed" line of LOG to the totals (a run that
 # printed none failed before any test could run: one failure).
 count() {
 	local label=$1 log=$2 line p f
-	line=$(grep -E '^([a-z]+: )?[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
+	line=$(grep -E '^([a-z]+: )?[0-9]+ passed, [0-9]+ failed$' "$log" 2>/dev/null | tail -n 1 || true)
 	if [ -z "$line" ]; then
 		p=0 f=1
 	else
@@ -65,24 +55,71 @@ count() {
 	results="${results:-}$label: $p passed, $f failed"$'\n'
 }
 
-# Runs COMMAND with its output shown and kept in LOG; never fails.
+# Runs COMMAND with its output kept in LOG, and shown unless versions run
+# side by side; never fails.
 logged() {
 	local log=$1; shift
 	set +e
-	"$@" 2>&1 | tee "$log"
+	if [ "$jobs" -gt 1 ]; then
+		"$@" >"$log" 2>&1
+	else
+		"$@" 2>&1 | tee "$log"
+	fi
 	set -e
 }
 
-# Runs the suites SUITES (deb excluded) of PostgreSQL VERSION inside ROOT.
-run_in_root() {
-	local version=$1 root=$2; shift 2
-	rsync -a --delete --exclude .git --exclude results --exclude tmp_check \
-		--exclude output_iso --exclude '*.o' --exclude '*.so' \
-		"$here"/ "$root/srv/morgenmigrate"/
-	in_root "$root" PG_MAJOR="$version" ${PROVE_TESTS:+PROVE_TESTS="$PROVE_TESTS"} \
-		MM_WORK=/var/tmp/morgenmigrate-ci MM_PORT=5499 -- \
-		/srv/morgenmigrate/scripts/test.sh "$@"
+# Takes the lock of the root of RELEASE on file descriptor 9 (one run at a
+# time per root), makes sure the root is ready, mounts it, and sets root.
+enter_root() {
+	local version=$1 release=$2 ready
+	mkdir -p "$MM_ROOTS"
+	exec 9>"$MM_ROOTS.$release.lock"
+	flock 9
+	ready=$(root_prepare "$version")
+	root=$ready
+	root_kill_leftovers "$root"
+	root_mount "$root"
 }
+
+# Ends what still runs in ROOT and unmounts it.
+leave_root() {
+	root_kill_leftovers "$1"
+	root_unmount "$1"
+}
+
+# Runs the suites of PostgreSQL VERSION (a subshell: its root is unmounted
+# whatever ends it); the output goes to $logs/pgVERSION.log and, for the
+# suite "deb", $logs/pgVERSION-deb.log.
+run_version() (
+	version=$1
+	release=$(debian_release_of "$version")
+	plain=$(echo " $suites " | sed 's/ deb / /; s/^ *//; s/ *$//')
+	root=""
+	trap '[ -z "$root" ] || leave_root "$root"' EXIT
+	rm -f "$logs/pg$version.log" "$logs/pg$version-deb.log"
+	if [ -n "$plain" ]; then
+		say "PostgreSQL $version: $plain"
+		if [ "$release" = "$host_release" ]; then
+			logged "$logs/pg$version.log" env PG_MAJOR="$version" "$here/scripts/test.sh" $plain
+		else
+			enter_root "$version" "$release"
+			rsync -a --delete --exclude .git --exclude results --exclude tmp_check \
+				--exclude output_iso --exclude '*.o' --exclude '*.so' \
+				"$here"/ "$root/srv/morgenmigrate"/
+			logged "$logs/pg$version.log" in_root "$root" PG_MAJOR="$version" \
+				${PROVE_TESTS:+PROVE_TESTS="$PROVE_TESTS"} \
+				MM_WORK=/var/tmp/morgenmigrate-ci MM_PORT=5499 -- \
+				/srv/morgenmigrate/scripts/test.sh $plain
+		fi
+	fi
+	if echo " $suites " | grep -q ' deb '; then
+		say "PostgreSQL $version: the Debian package, on a clean Debian $release"
+		[ -n "$root" ] || enter_root "$version" "$release"
+		rsync -a --delete --exclude .git "$here"/ "$root/srv/morgenmigrate"/
+		logged "$logs/pg$version-deb.log" in_root "$root" PG_MAJOR="$version" -- \
+			/srv/morgenmigrate/scripts/test-deb.sh
+	fi
+)
 
 if [ -n "$release_checks" ]; then
 	say "release checks"
@@ -90,38 +127,38 @@ if [ -n "$release_checks" ]; then
 	count release "$logs/release.log"
 fi
 
+# the versions, MM_JOBS at a time
+running=0
 for version in $versions; do
-	release=$(debian_release_of "$version")
-	plain=$(echo " $suites " | sed 's/ deb / /; s/^ *//; s/ *$//')
-	root=""
-	if [ "$release" != "$host_release" ] || echo " $suites " | grep -q ' deb '; then
-		exec 9>"$MM_ROOTS.$release.lock"
-		mkdir -p "$MM_ROOTS"
-		flock 9
-		root=$(root_prepare "$version")
-		root_kill_leftovers "$root"
-		root_mount "$root"
-		mounted=$root
-	fi
-	if [ -n "$plain" ]; then
-		say "PostgreSQL $version: $plain"
-		log=$logs/pg$version.log
-		if [ "$release" = "$host_release" ]; then
-			logged "$log" env PG_MAJOR="$version" "$here/scripts/test.sh" $plain
-		else
-			logged "$log" run_in_root "$version" "$root" $plain
+	debian_release_of "$version" >/dev/null
+	if [ "$jobs" -gt 1 ]; then
+		run_version "$version" &
+		running=$((running + 1))
+		if [ "$running" -ge "$jobs" ]; then
+			wait -n || true
+			running=$((running - 1))
 		fi
-		count "pg$version" "$log"
+	else
+		run_version "$version" || true
+	fi
+done
+wait || true
+
+for version in $versions; do
+	if [ "$jobs" -gt 1 ]; then
+		for log in "$logs/pg$version.log" "$logs/pg$version-deb.log"; do
+			if [ -f "$log" ]; then
+				say "$(basename "$log")"
+				cat "$log"
+			fi
+		done
+	fi
+	if [ "$(echo " $suites " | sed 's/ deb / /; s/^ *//; s/ *$//')" ]; then
+		count "pg$version" "$logs/pg$version.log"
 	fi
 	if echo " $suites " | grep -q ' deb '; then
-		say "PostgreSQL $version: the Debian package, on a clean Debian $release"
-		log=$logs/pg$version-deb.log
-		rsync -a --delete --exclude .git "$here"/ "$root/srv/morgenmigrate"/
-		logged "$log" in_root "$root" PG_MAJOR="$version" -- /srv/morgenmigrate/scripts/test-deb.sh
-		count "pg$version-deb" "$log"
+		count "pg$version-deb" "$logs/pg$version-deb.log"
 	fi
-	cleanup
-	exec 9>&-
 done
 
 say "summary"
