@@ -25,6 +25,7 @@
 #include "utils/varlena.h"
 
 #include "commands.h"
+#include "compat.h"
 #include "morgenmigrate.h"
 
 PG_MODULE_MAGIC;
@@ -115,11 +116,7 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
-#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("morgenmigrate");
-#else
-	EmitWarningsOnPlaceholders("morgenmigrate");
-#endif
 }
 
 /* A text argument as a C string; NULL is an error when required. */
@@ -173,11 +170,7 @@ directory_arg(FunctionCallInfo fcinfo, int argno)
 {
 	char	   *dir = text_arg(fcinfo, argno, "dir", true);
 
-#if PG_VERSION_NUM >= 140000
 	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
-#else
-	if (!is_member_of_role(GetUserId(), DEFAULT_ROLE_READ_SERVER_FILES))
-#endif
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to read migration files"),
@@ -216,28 +209,7 @@ check_can_write_history(const char *funcname)
 static ReturnSetInfo *
 begin_rows(FunctionCallInfo fcinfo)
 {
-#if PG_VERSION_NUM >= 150001
 	InitMaterializedSRF(fcinfo, 0);
-#elif PG_VERSION_NUM >= 150000
-	SetSingleFuncCall(fcinfo, 0);
-#else
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext oldcontext;
-	TupleDesc	tupdesc;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->setDesc = tupdesc;
-	MemoryContextSwitchTo(oldcontext);
-#endif
 	return (ReturnSetInfo *) fcinfo->resultinfo;
 }
 

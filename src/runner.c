@@ -429,7 +429,6 @@ execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
 		return;
 	}
 
-#if PG_VERSION_NUM >= 140000
 	{
 		SPIExecuteOptions options;
 
@@ -437,10 +436,6 @@ execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
 		options.dest = None_Receiver;
 		rc = SPI_execute_extended(stmt->sql, &options);
 	}
-#else
-	rc = SPI_execute(stmt->sql, false, 0);
-	SPI_freetuptable(SPI_tuptable);
-#endif
 
 	/* the preflight refuses these; this is the backstop */
 	if (rc < 0)
@@ -518,7 +513,6 @@ statement_build_table(Node *node)
 		ReindexStmt *rs = (ReindexStmt *) node;
 		bool		concurrently = false;
 		Oid			relid;
-#if PG_VERSION_NUM >= 140000
 		ListCell   *lc;
 
 		foreach(lc, rs->params)
@@ -528,9 +522,6 @@ statement_build_table(Node *node)
 			if (strcmp(opt->defname, "concurrently") == 0)
 				concurrently = defGetBoolean(opt);
 		}
-#else
-		concurrently = rs->concurrent;
-#endif
 		if (!concurrently || rs->relation == NULL)
 			return InvalidOid;
 		relid = RangeVarGetRelid(rs->relation, NoLock, true);

@@ -558,14 +558,10 @@ needs_top_level(Node *node, const char **hint, bool *runnable)
 		case T_ReindexStmt:
 			{
 				ReindexStmt *rs = (ReindexStmt *) node;
-#if PG_VERSION_NUM >= 140000
 				ListCell   *lc;
-#endif
 
 				*hint = HINT_CONCURRENTLY;
 				*runnable = true;
-#if PG_VERSION_NUM >= 140000
-
 				foreach(lc, rs->params)
 				{
 					DefElem    *opt = lfirst_node(DefElem, lc);
@@ -574,10 +570,6 @@ needs_top_level(Node *node, const char **hint, bool *runnable)
 						defGetBoolean(opt))
 						return "REINDEX CONCURRENTLY";
 				}
-#else
-				if (rs->concurrent)
-					return "REINDEX CONCURRENTLY";
-#endif
 				*hint = "Reindex the tables one at a time with REINDEX TABLE, or run the statement outside the migration set.";
 				if (rs->kind == REINDEX_OBJECT_SCHEMA)
 					return "REINDEX SCHEMA";
@@ -617,7 +609,6 @@ needs_top_level(Node *node, const char **hint, bool *runnable)
 				}
 				return NULL;
 			}
-#if PG_VERSION_NUM >= 140000
 		case T_AlterTableStmt:
 			{
 				ListCell   *lc;
@@ -634,7 +625,6 @@ needs_top_level(Node *node, const char **hint, bool *runnable)
 				}
 				return NULL;
 			}
-#endif
 		case T_DiscardStmt:
 			*hint = "Remove it: a migration runs inside the caller's session, which it must not reset.";
 			return ((DiscardStmt *) node)->target == DISCARD_ALL ?

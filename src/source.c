@@ -21,9 +21,7 @@
 #include <unistd.h>
 
 #include "common/cryptohash.h"
-#if PG_VERSION_NUM >= 140000
 #include "common/file_utils.h"
-#endif
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -321,7 +319,6 @@ entry_type(const MigrationDir *mdir, struct dirent *de, bool *is_dir)
 	char	   *fullpath = file_path(mdir, de->d_name);
 	struct stat st;
 
-#if PG_VERSION_NUM >= 140000
 	/* readdir's d_type saves a stat() per plain file */
 	switch (get_dirent_type(fullpath, de, false, DEBUG1))
 	{
@@ -336,7 +333,6 @@ entry_type(const MigrationDir *mdir, struct dirent *de, bool *is_dir)
 		default:
 			break;				/* a link, or unknown: stat() says */
 	}
-#endif
 	if (stat(fullpath, &st) < 0)
 	{
 		struct stat lst;

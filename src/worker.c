@@ -39,6 +39,7 @@
 #include "utils/ps_status.h"
 #include "utils/snapmgr.h"
 
+#include "compat.h"
 #include "morgenmigrate.h"
 
 #define MM_WORKER_MAGIC		0x6d6d7731	/* "mmw1" */
@@ -388,12 +389,8 @@ execute_top_level(const char *sql)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		snapshot_set = true;
 	}
-#if PG_VERSION_NUM >= 150000
 	querytrees = pg_analyze_and_rewrite_fixedparams(parsetree, sql, NULL, 0,
 													NULL);
-#else
-	querytrees = pg_analyze_and_rewrite(parsetree, sql, NULL, 0, NULL);
-#endif
 	plantrees = pg_plan_queries(querytrees, sql, CURSOR_OPT_PARALLEL_OK, NULL);
 	if (snapshot_set)
 		PopActiveSnapshot();
@@ -403,7 +400,7 @@ execute_top_level(const char *sql)
 	PortalDefineQuery(portal, NULL, sql, commandTag, plantrees, NULL);
 	PortalStart(portal, NULL, 0, InvalidSnapshot);
 	receiver = CreateDestReceiver(DestNone);
-	(void) PortalRun(portal, FETCH_ALL, true, true, receiver, receiver, &qc);
+	(void) mm_portal_run(portal, FETCH_ALL, true, receiver, receiver, &qc);
 	receiver->rDestroy(receiver);
 	PortalDrop(portal, false);
 
