@@ -268,4 +268,6 @@ const LayoutMethods goose_layout = {
 	.version_cmp = migration_name_cmp,
 	.scan = goose_scan,
 	.requires_markers = true,
+	.marker_word = "+goose",
+	.marker_word_ci = false,
 };
