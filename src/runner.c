@@ -662,16 +662,23 @@ context_line(const MigrationScript *script, int line)
 /*
  * Error context while a file runs: the file and the line of the statement
  * (for notices too).  Errors get a more precise line in annotate_error.
+ * errcontext() formats into the error's own memory, freed with it: nothing
+ * stays behind per notice.
  */
 static void
 run_error_callback(void *arg)
 {
 	RunState   *state = (RunState *) arg;
 
-	if (state->stmt != NULL && state->line == 0)
+	if (state->stmt == NULL)
+	{
+		errcontext("migration \"%s\"", state->script->name);
+		return;
+	}
+	if (state->line == 0)
 		state->line = script_statement_line(state->script, state->stmt);
-	errcontext("%s", context_line(state->script,
-								  state->stmt ? state->line : 0));
+	errcontext("migration \"%s\", line %d", state->script->name,
+			   state->line);
 }
 
 /*
