@@ -334,13 +334,19 @@ morgenmigrate_worker_main(Datum main_arg)
 
 	BackgroundWorkerInitializeConnectionByOid(fixed->database_id,
 											  fixed->authenticated_user_id, 0);
-	SetClientEncoding(GetDatabaseEncoding());
 
 	StartTransactionCommand();
 	RestoreGUCState(gucstate);
 	if (OidIsValid(fixed->outer_user_id))
 		role_is_superuser = superuser_arg(fixed->outer_user_id);
 	CommitTransactionCommand();
+
+	/*
+	 * Messages go to the caller unconverted (it converts them for its
+	 * client): after RestoreGUCState, which brings the caller's
+	 * client_encoding along.
+	 */
+	SetClientEncoding(GetDatabaseEncoding());
 
 	SetCurrentRoleId(fixed->outer_user_id, role_is_superuser);
 	SetUserIdAndSecContext(fixed->current_user_id, fixed->sec_context);
