@@ -908,3 +908,19 @@ runner_locks_taken(HeldLocks *before)
 	return PointerGetDatum(construct_array(items, nitems, TEXTOID, -1, false,
 										   TYPALIGN_INT));
 }
+
+/*
+ * After a rehearsal of several files: says that a later file's locks leave
+ * out those an earlier file of the rehearsal already took (all of them run
+ * in one transaction, which holds every lock until its end).
+ */
+void
+runner_note_held_locks(int nrehearsed)
+{
+	if (nrehearsed < 2)
+		return;
+	ereport(NOTICE,
+			(errmsg("the locks listed for each file leave out locks an earlier file of this rehearsal already took"),
+			 errdetail("The rehearsed files run one after the other in one transaction, which holds every lock until its end; a later file that takes the same lock again shows nothing for it."),
+			 errhint("To see every lock a file takes, rehearse it with the files before it already applied.")));
+}
