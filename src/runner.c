@@ -25,8 +25,10 @@
 #include "commands/defrem.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "nodes/value.h"
 #include "miscadmin.h"
+#include "parser/parse_target.h"
 #include "portability/instr_time.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"
@@ -86,6 +88,11 @@ static void execute_statement(const MigrationScript *script,
 							  const MigrationStatement *stmt);
 static void drop_invalid_indexes(const MigrationScript *script,
 								 const MigrationStatement *stmt);
+static bool is_build_leftover(Node *node, const char *relname,
+							  const char *name, List *names);
+static bool is_chosen_name(const char *name, const char *name1,
+						   const char *name2, const char *label, int passes);
+static char *index_column_names(IndexStmt *is);
 static Oid	statement_build_table(Node *node);
 static List *save_settings(const MigrationScript *script);
 static void set_setting(const char *name, const char *value);
@@ -440,11 +447,14 @@ execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
 
 /*
  * Before a CREATE INDEX CONCURRENTLY or a REINDEX ... CONCURRENTLY of an
- * index or a table: the INVALID indexes of that table are what earlier
- * failed or interrupted builds left (an unnamed build's name, a reindex's
- * "_ccnew"); they are dropped, concurrently, so the build can start over.
- * Not while another build on the table is in progress: that one holds a
- * SHARE UPDATE EXCLUSIVE lock on the table for its whole run.
+ * index or a table: drops, concurrently, the INVALID indexes that an
+ * earlier failed or interrupted run of this same statement left on its
+ * table (the index a build names, the name an unnamed build picks, a
+ * reindex's "_ccnew" and "_ccold" copies), so the build can start over.
+ * Any other INVALID index stays (the one a REINDEX repairs, another
+ * build's, a partitioned table's ON ONLY index).  Not while another build
+ * on the table is in progress: that one holds a SHARE UPDATE EXCLUSIVE
+ * lock on the table for its whole run.
  */
 static void
 drop_invalid_indexes(const MigrationScript *script,
@@ -453,7 +463,8 @@ drop_invalid_indexes(const MigrationScript *script,
 	Oid			relid = statement_build_table(stmt->parsetree);
 	Relation	rel;
 	List	   *indexes;
-	List	   *invalid = NIL;
+	List	   *names = NIL;
+	List	   *leftovers = NIL;
 	ListCell   *lc;
 
 	if (!OidIsValid(relid) ||
@@ -462,22 +473,29 @@ drop_invalid_indexes(const MigrationScript *script,
 	rel = table_open(relid, NoLock);
 	indexes = RelationGetIndexList(rel);
 	foreach(lc, indexes)
+		names = lappend(names, get_rel_name(lfirst_oid(lc)));
+	foreach(lc, indexes)
 	{
 		Oid			indexoid = lfirst_oid(lc);
+		const char *name = list_nth(names, foreach_current_index(lc));
 		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+		bool		invalid;
 
 		if (!HeapTupleIsValid(tuple))
 			continue;
-		if (!((Form_pg_index) GETSTRUCT(tuple))->indisvalid)
-			invalid = lappend(invalid,
-							  quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexoid)),
-														 get_rel_name(indexoid)));
+		invalid = !((Form_pg_index) GETSTRUCT(tuple))->indisvalid;
 		ReleaseSysCache(tuple);
+		if (invalid && get_rel_relkind(indexoid) == RELKIND_INDEX &&
+			is_build_leftover(stmt->parsetree, RelationGetRelationName(rel),
+							  name, names))
+			leftovers = lappend(leftovers,
+								quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexoid)),
+														   name));
 	}
 	table_close(rel, NoLock);
 	UnlockRelationOid(relid, ShareUpdateExclusiveLock);
 
-	foreach(lc, invalid)
+	foreach(lc, leftovers)
 	{
 		const char *name = (const char *) lfirst(lc);
 
@@ -487,6 +505,118 @@ drop_invalid_indexes(const MigrationScript *script,
 						   script->name)));
 		worker_execute(psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", name));
 	}
+}
+
+/*
+ * Tells whether index name (of table relname, whose indexes are names)
+ * is one that the build or reindex node makes under that name: the name
+ * CREATE INDEX gives or picks, or a copy REINDEX CONCURRENTLY makes.
+ */
+static bool
+is_build_leftover(Node *node, const char *relname, const char *name,
+				  List *names)
+{
+	int			passes = list_length(names) + 1;
+	ListCell   *lc;
+
+	if (IsA(node, IndexStmt))
+	{
+		IndexStmt  *is = (IndexStmt *) node;
+
+		if (is->idxname != NULL)
+			return strcmp(name, is->idxname) == 0;
+		return is_chosen_name(name, relname, index_column_names(is),
+							  is->excludeOpNames != NIL ? "excl" : "idx",
+							  passes);
+	}
+
+	foreach(lc, names)
+	{
+		const char *source = (const char *) lfirst(lc);
+		ReindexStmt *rs = (ReindexStmt *) node;
+
+		if (strcmp(source, name) == 0 ||
+			(rs->kind == REINDEX_OBJECT_INDEX &&
+			 strcmp(source, rs->relation->relname) != 0))
+			continue;
+		if (is_chosen_name(name, source, NULL, "ccnew", passes) ||
+			is_chosen_name(name, source, NULL, "ccold", passes))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Tells whether name is one ChooseRelationName() picks from name1, name2
+ * and label (label, then label1, label2, ... when taken).
+ */
+static bool
+is_chosen_name(const char *name, const char *name1, const char *name2,
+			   const char *label, int passes)
+{
+	for (int pass = 0; pass <= passes; pass++)
+	{
+		char		modlabel[NAMEDATALEN];
+
+		if (pass == 0)
+			strlcpy(modlabel, label, sizeof(modlabel));
+		else
+			snprintf(modlabel, sizeof(modlabel), "%s%d", label, pass);
+		if (strcmp(name, makeObjectName(name1, name2, modlabel)) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The column part of the name CREATE INDEX picks for an unnamed index, as
+ * DefineIndex does: each column's name (an expression's is what
+ * FigureIndexColname says, or "expr"), made unique with digits, joined
+ * with underscores.
+ */
+static char *
+index_column_names(IndexStmt *is)
+{
+	List	   *elems = list_concat_copy(is->indexParams,
+										 is->indexIncludingParams);
+	List	   *colnames = NIL;
+	StringInfoData buf;
+	ListCell   *lc;
+
+	foreach(lc, elems)
+	{
+		IndexElem  *elem = lfirst_node(IndexElem, lc);
+		const char *orig = elem->indexcolname ? elem->indexcolname :
+			elem->name ? elem->name :
+			elem->expr ? FigureIndexColname(elem->expr) : NULL;
+		char	   *cur;
+
+		if (orig == NULL)
+			orig = "expr";
+		cur = pstrdup(orig);
+		for (int i = 1; list_member(colnames, makeString(cur)); i++)
+		{
+			char		nbuf[32];
+			int			nlen;
+
+			snprintf(nbuf, sizeof(nbuf), "%d", i);
+			nlen = pg_mbcliplen(orig, strlen(orig),
+								NAMEDATALEN - 1 - strlen(nbuf));
+			cur = psprintf("%.*s%s", nlen, orig, nbuf);
+		}
+		colnames = lappend(colnames, makeString(cur));
+	}
+
+	initStringInfo(&buf);
+	foreach(lc, colnames)
+	{
+		if (buf.len > 0)
+			appendStringInfoChar(&buf, '_');
+		appendStringInfoString(&buf, strVal(lfirst(lc)));
+		if (buf.len >= NAMEDATALEN)
+			break;
+	}
+	return buf.data;
 }
 
 /*
