@@ -246,5 +246,6 @@ extern void runner_note_held_locks(int nrehearsed);
  * ----------------------------------------------------------------
  */
 extern void worker_execute(const char *sql);
+extern bool worker_still_running(void);
 
 #endif							/* MORGENMIGRATE_H */

@@ -135,7 +135,12 @@ runner_lock_history_session(void)
 	(void) LockAcquire(&tag, ExclusiveLock, true, false);
 }
 
-/* Releases the session-level lock of runner_lock_history_session. */
+/*
+ * Releases the session-level lock of runner_lock_history_session, unless a
+ * background worker that would not stop may still be building: then the
+ * session keeps the lock (until a later release finds the worker gone, or
+ * the session ends), so that no other run starts over a dying build.
+ */
 void
 runner_unlock_history_session(void)
 {
@@ -143,7 +148,16 @@ runner_unlock_history_session(void)
 
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
 						 (uint32) (MM_LOCK_KEY >> 32), (uint32) MM_LOCK_KEY, 1);
-	(void) LockRelease(&tag, ExclusiveLock, true);
+	if (worker_still_running())
+	{
+		ereport(WARNING,
+				(errmsg("keeping the migration lock while a background worker of this session still runs"),
+				 errhint("The lock is released when this session ends, or by its next migrate_run once the worker has stopped.")));
+		return;
+	}
+	while (LockHeldByMe(&tag, ExclusiveLock) &&
+		   LockRelease(&tag, ExclusiveLock, true))
+		;
 }
 
 /* Shows in pg_stat_activity.query which file runs, k of n. */
