@@ -33,6 +33,7 @@
 #include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "tcop/dest.h"
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
@@ -74,6 +75,9 @@ static TimestampTz file_deadline = 0;
 #define file_deadline_passed \
 	(file_deadline != 0 && GetCurrentTimestamp() >= file_deadline)
 
+/* The timeout that re-runs the deadlock check while waiting for the lock. */
+static TimeoutId lock_recheck_timeout = MAX_TIMEOUTS;
+
 static void report_unwrapped(const MigrationScript *script);
 static void finish_outcome(MigrationOutcome *outcome, ErrorData *edata,
 						   instr_time start);
@@ -110,6 +114,16 @@ static void retry_wait(int attempt);
  * Takes the transaction-level advisory lock that serialises every writer
  * of the history (the same lock as pg_advisory_xact_lock(MM_LOCK_KEY)).
  * Waits for it, honouring lock_timeout.
+ *
+ * The callers are functions, which hold their statement's snapshot while
+ * they wait; a migrate_run holding the lock may be building an index
+ * concurrently, and that build waits for every older snapshot: a deadlock
+ * through migrate_run's worker, which is in its caller's lock group.  The
+ * deadlock check runs once per wait, after deadlock_timeout, usually long
+ * before the build reaches its wait, and the build's own check would then
+ * cancel the build.  So while waiting here the check runs again every
+ * deadlock_timeout (the worker's is ten times longer): the cheap waiter
+ * finds the cycle first and is the one that fails (40P01).
  */
 void
 runner_lock_history(void)
@@ -118,7 +132,24 @@ runner_lock_history(void)
 
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
 						 (uint32) (MM_LOCK_KEY >> 32), (uint32) MM_LOCK_KEY, 1);
-	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
+		return;
+
+	if (lock_recheck_timeout == MAX_TIMEOUTS)
+		lock_recheck_timeout = RegisterTimeout(USER_TIMEOUT, CheckDeadLockAlert);
+	enable_timeout_every(lock_recheck_timeout,
+						 TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													 DeadlockTimeout),
+						 DeadlockTimeout);
+	PG_TRY();
+	{
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	}
+	PG_FINALLY();
+	{
+		disable_timeout(lock_recheck_timeout, false);
+	}
+	PG_END_TRY();
 }
 
 /*

@@ -54,6 +54,13 @@
 /* How long a caller waits for a worker it asked to stop. */
 #define MM_WORKER_STOP_WAIT_MS	60000
 
+/*
+ * The worker's deadlock_timeout, as a multiple of the caller's: a session
+ * waiting for the migration lock re-runs its deadlock check every
+ * deadlock_timeout, so it finds a cycle through the worker first.
+ */
+#define MM_WORKER_DEADLOCK_FACTOR	10
+
 /* What the worker needs to become the caller. */
 typedef struct WorkerFixed
 {
@@ -439,6 +446,10 @@ morgenmigrate_worker_main(Datum main_arg)
 	 * client_encoding along.
 	 */
 	SetClientEncoding(GetDatabaseEncoding());
+	SetConfigOption("deadlock_timeout",
+					psprintf("%d", DeadlockTimeout <= INT_MAX / MM_WORKER_DEADLOCK_FACTOR ?
+							 DeadlockTimeout * MM_WORKER_DEADLOCK_FACTOR : INT_MAX),
+					PGC_SUSET, PGC_S_SESSION);
 
 	SetCurrentRoleId(fixed->outer_user_id, role_is_superuser);
 	SetUserIdAndSecContext(fixed->current_user_id, fixed->sec_context);
