@@ -29,6 +29,7 @@
 #include "nodes/value.h"
 #include "miscadmin.h"
 #include "parser/parse_target.h"
+#include "parser/parser.h"
 #include "portability/instr_time.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"
@@ -75,6 +76,9 @@ static TimestampTz file_deadline = 0;
 #define file_deadline_passed \
 	(file_deadline != 0 && GetCurrentTimestamp() >= file_deadline)
 
+/* standard_conforming_strings as the running file was split with. */
+static bool file_standard_strings = true;
+
 /* The timeout that re-runs the deadlock check while waiting for the lock. */
 static TimeoutId lock_recheck_timeout = MAX_TIMEOUTS;
 
@@ -98,6 +102,7 @@ static bool is_chosen_name(const char *name, const char *name1,
 						   const char *name2, const char *label, int passes);
 static char *index_column_names(IndexStmt *is);
 static Oid	statement_build_table(Node *node);
+static void check_standard_strings(const MigrationScript *script);
 static List *save_settings(const MigrationScript *script);
 static void set_setting(const char *name, const char *value);
 static void restore_settings(List *saved);
@@ -236,6 +241,7 @@ run_script(const MigrationScript *script, bool catch_error,
 	memset(outcome, 0, sizeof(MigrationOutcome));
 	INSTR_TIME_SET_CURRENT(start);
 	report_unwrapped(script);
+	file_standard_strings = standard_conforming_strings;
 
 	edata = try_with_retries(script, 0, script->nstatements,
 							 catch_error || script->directives.retries > 0,
@@ -272,6 +278,7 @@ run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
 	memset(&ft, 0, sizeof(ft));
 	INSTR_TIME_SET_CURRENT(start);
 	report_unwrapped(script);
+	file_standard_strings = standard_conforming_strings;
 
 	if (script->directives.lock_timeout >= 0)
 		set_setting("lock_timeout",
@@ -412,6 +419,7 @@ try_statements(const MigrationScript *script, int first, int count,
 		{
 			state.stmt = &script->statements[i];
 			state.line = 0;
+			check_standard_strings(script);
 			execute_statement(script, state.stmt);
 			done++;
 		}
@@ -488,6 +496,26 @@ execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("statement cannot run in a migration: %s",
 						SPI_result_code_string(rc))));
+}
+
+/*
+ * Refuses to run a statement of a file once standard_conforming_strings
+ * differs from what the file was split with: the split decides where each
+ * statement ends, and the preflight checked those statements, so a file
+ * that changed it (through set_config() or a function) must not go on.
+ */
+static void
+check_standard_strings(const MigrationScript *script)
+{
+	if (standard_conforming_strings == file_standard_strings)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("migration \"%s\" changed standard_conforming_strings",
+					script->name),
+			 errdetail("The file was split into statements with standard_conforming_strings %s; the statements after the change could end elsewhere, so they do not run.",
+					   file_standard_strings ? "on" : "off"),
+			 errhint("Set standard_conforming_strings before the call or for the database, not in a migration file.")));
 }
 
 /*
