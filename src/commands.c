@@ -528,6 +528,7 @@ rehearse_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 	PG_TRY();
 	{
 		ListCell   *lc;
+		int			rehearsed = 0;
 
 		foreach(lc, work)
 		{
@@ -553,7 +554,10 @@ rehearse_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 			before = runner_locks_held();
 			run_script(script, !atomic, &outcome);
 			if (outcome.ok)
+			{
 				locks = runner_locks_taken(before);
+				rehearsed++;
+			}
 			else
 				record_failure(w, &outcome, true);
 			put_run_row(rsinfo, w->migration,
@@ -563,6 +567,7 @@ rehearse_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 		}
 		end_file(call);
 		runner_report_done();
+		runner_note_held_locks(rehearsed);
 	}
 	PG_CATCH();
 	{

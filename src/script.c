@@ -504,6 +504,17 @@ preflight_statement(MigrationScript *script, MigrationStatement *stmt,
 				 errcontext("migration \"%s\", line %d", script->name,
 							script_statement_line(script, stmt))));
 
+	/* it decides where the statements end: the split must stay valid */
+	if (IsA(node, VariableSetStmt) && ((VariableSetStmt *) node)->name != NULL &&
+		strcmp(((VariableSetStmt *) node)->name, "standard_conforming_strings") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a migration file cannot set standard_conforming_strings"),
+				 errdetail("The file is split into statements with the caller's standard_conforming_strings; a change would make its later statements end elsewhere than where they were checked."),
+				 errhint("Set standard_conforming_strings before the call or for the database, not in a migration file."),
+				 errcontext("migration \"%s\", line %d", script->name,
+							script_statement_line(script, stmt))));
+
 	what = needs_top_level(node, &hint, &runnable);
 	if (what != NULL && runnable && mode != PREFLIGHT_TRANSACTION)
 	{

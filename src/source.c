@@ -73,6 +73,10 @@ static void pair_down_file(MigrationDir *mdir, const ListedEntry *le);
 static void pair_config_file(MigrationDir *mdir, const ListedEntry *le);
 static MigrationFile *find_by_key(MigrationDir *mdir, const char *key);
 static int	cmp_files_by_key(const void *a, const void *b);
+static void check_resolved_allowed(const char *path, const char *resolved,
+								   const char *what);
+static void check_opened_allowed(int fd, const char *path);
+static void check_file_name(const char *name);
 static int	cmp_files_by_version(const void *a, const void *b);
 static void check_versions(const MigrationDir *mdir);
 static void settle_markers(MigrationDir *dir, const char *name,
@@ -136,9 +140,6 @@ static void
 check_allowed(const char *path, const char *what)
 {
 	char		resolved[PATH_MAX];
-	char	   *rawlist;
-	List	   *allowed;
-	ListCell   *lc;
 
 	if (mm_allowed_directories == NULL || mm_allowed_directories[0] == '\0')
 		return;
@@ -151,6 +152,20 @@ check_allowed(const char *path, const char *what)
 				(errcode_for_path(err),
 				 errmsg("could not resolve %s \"%s\": %m", what, path)));
 	}
+	check_resolved_allowed(path, resolved, what);
+}
+
+/*
+ * Raises an error unless resolved, the path of path with links and ".."
+ * resolved, lies in one of morgenmigrate.allowed_directories.
+ */
+static void
+check_resolved_allowed(const char *path, const char *resolved,
+					   const char *what)
+{
+	char	   *rawlist;
+	List	   *allowed;
+	ListCell   *lc;
 
 	/* a setting that cannot be read allows nothing: fail closed */
 	rawlist = pstrdup(mm_allowed_directories);
@@ -190,6 +205,76 @@ check_allowed(const char *path, const char *what)
 					what, path),
 			 errdetail("It resolves to \"%s\".", resolved),
 			 errhint("A superuser can add its directory to morgenmigrate.allowed_directories.")));
+}
+
+/*
+ * Checks the file an open descriptor reads, not the path it was opened by:
+ * between a check of the path and the open, the file could have become a
+ * link to somewhere else.  The kernel names what fd reads in
+ * /proc/self/fd; where it cannot, the file at the resolved path must be
+ * the one opened (same device and inode).
+ */
+static void
+check_opened_allowed(int fd, const char *path)
+{
+	char		link[64];
+	char		opened[PATH_MAX];
+	ssize_t		len;
+	struct stat fdst;
+	struct stat st;
+
+	if (mm_allowed_directories == NULL || mm_allowed_directories[0] == '\0')
+		return;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, opened, sizeof(opened) - 1);
+	if (len > 0 && opened[0] == '/')
+	{
+		opened[len] = '\0';
+		check_resolved_allowed(path, opened, "migration file");
+		return;
+	}
+
+	check_allowed(path, "migration file");
+	if (realpath(path, opened) == NULL || stat(opened, &st) < 0 ||
+		fstat(fd, &fdst) < 0 ||
+		st.st_dev != fdst.st_dev || st.st_ino != fdst.st_ino)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("migration file \"%s\" changed while it was opened", path),
+				 errhint("Run the migrations again once the directory is in place.")));
+}
+
+/*
+ * Refuses a migration whose file name is not valid UTF-8, or not valid in
+ * the database encoding: the history records names as text, and invalid
+ * text there would make a dump of it impossible to restore.  The name is
+ * shown with its other bytes escaped.
+ */
+static void
+check_file_name(const char *name)
+{
+	int			len = strlen(name);
+	StringInfoData shown;
+
+	if (pg_encoding_verifymbstr(PG_UTF8, name, len) == len &&
+		pg_verifymbstr(name, len, true))
+		return;
+
+	initStringInfo(&shown);
+	for (const unsigned char *p = (const unsigned char *) name; *p; p++)
+	{
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+			appendStringInfoChar(&shown, *p);
+		else
+			appendStringInfo(&shown, "\\x%02x", *p);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+			 errmsg("migration file name \"%s\" is not valid UTF-8", shown.data),
+			 errdetail("File names are recorded in the history as text in the database encoding, %s.",
+					   GetDatabaseEncodingName()),
+			 errhint("Rename the file to a name in UTF-8 (bytes other than printable ASCII are shown here as \\xNN).")));
 }
 
 /* Tells whether name ends in suffix. */
@@ -268,6 +353,7 @@ migration_dir_list(const char *path)
 				subdir = pstrdup(de->d_name);
 			continue;
 		}
+		check_file_name(de->d_name);
 
 		le = palloc0(sizeof(ListedEntry));
 		le->name = pstrdup(de->d_name);
@@ -799,11 +885,6 @@ read_file_text(const MigrationDir *dir, const char *name)
 	char	   *end;
 	ssize_t		nread = 0;
 
-	/* the directory is allowed: only a link can lead out of it */
-	if (mm_allowed_directories != NULL && mm_allowed_directories[0] != '\0' &&
-		lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
-		check_allowed(path, "migration file");
-
 	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
 	if (fd < 0)
 	{
@@ -813,6 +894,7 @@ read_file_text(const MigrationDir *dir, const char *name)
 				(errcode_for_path(err),
 				 errmsg("could not open migration file \"%s\": %m", path)));
 	}
+	check_opened_allowed(fd, path);
 	if (fstat(fd, &st) < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
