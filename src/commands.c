@@ -21,6 +21,7 @@
 #include "utils/tuplestore.h"
 
 #include "commands.h"
+#include "drift.h"
 #include "morgenmigrate.h"
 
 /*
@@ -679,6 +680,7 @@ command_status(const char *path, ReturnSetInfo *rsinfo)
 		put_status_row(rsinfo, e->filename, migration_state_name(e->state),
 					   e->applied, e->failure);
 	}
+	drift_put_status_rows(rsinfo);
 	SPI_finish();
 }
 
@@ -738,6 +740,7 @@ command_check(const char *path)
 	static const MigrationState checked[] = {MS_PENDING, MS_FAILED, MS_CHANGED};
 	static const char *const labels[] = {"Pending", "Failed", "Changed"};
 	int			count = 0;
+	int			drift;
 
 	SPI_connect();
 	begin_call(&call, path);
@@ -767,6 +770,7 @@ command_check(const char *path)
 		count += n;
 	}
 
+	drift = drift_describe(&detail);
 	if (count > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -775,5 +779,7 @@ command_check(const char *path)
 							   count, count, path),
 				 errdetail("%s", detail.data),
 				 errhint("Apply them with morgenmigrate.migrate_apply(); accept edited files with morgenmigrate.migrate_repair().")));
+	if (drift > 0)
+		drift_refuse(drift, detail.data);
 	SPI_finish();
 }

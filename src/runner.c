@@ -47,6 +47,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "drift.h"
 #include "morgenmigrate.h"
 
 /* The statement running, for the error context callback. */
@@ -185,9 +186,11 @@ run_script(const MigrationScript *script, bool catch_error,
 	INSTR_TIME_SET_CURRENT(start);
 	report_unwrapped(script);
 
+	drift_migration_begin();
 	edata = try_with_retries(script, 0, script->nstatements,
 							 catch_error || script->directives.retries > 0,
 							 outcome, &own_timeout);
+	drift_migration_end();
 	if (edata != NULL &&
 		(!catch_error ||
 		 (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !own_timeout)))
@@ -226,6 +229,7 @@ run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
 					psprintf("%d", script->directives.lock_timeout));
 	arm_file_timeout(script, &ft);
 
+	drift_migration_begin();
 	for (int i = 0; i < script->nstatements && edata == NULL; i++)
 	{
 		bool		own_timeout;
@@ -234,6 +238,7 @@ run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
 		SPI_commit();
 		edata = try_with_retries(script, i, 1, true, outcome, &own_timeout);
 	}
+	drift_migration_end();
 
 	restore_limits(&ft);
 	restore_settings(saved);
@@ -692,6 +697,7 @@ annotate_error(RunState *state, ErrorData *edata)
 		line = script_locate_error(state->script, state->stmt, edata);
 		replace_context_line(edata, ours, context_line(state->script, line),
 							 state->stmt->sql);
+		drift_explain_error(state->stmt->sql, edata);
 	}
 
 	if (edata->sqlerrcode == ERRCODE_ACTIVE_SQL_TRANSACTION &&

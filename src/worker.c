@@ -39,6 +39,7 @@
 #include "utils/ps_status.h"
 #include "utils/snapmgr.h"
 
+#include "drift.h"
 #include "morgenmigrate.h"
 
 #define MM_WORKER_MAGIC		0x6d6d7731	/* "mmw1" */
@@ -347,6 +348,7 @@ morgenmigrate_worker_main(Datum main_arg)
 	SetConfigOption("application_name", "morgenmigrate worker",
 					PGC_USERSET, PGC_S_SESSION);
 
+	drift_ignore_backend();
 	execute_top_level(sql);
 	fixed->completed = true;
 }
