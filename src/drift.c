@@ -99,6 +99,7 @@ static MemoryContext kept_cxt = NULL;
 static List *kept_rows = NIL;
 static LocalTransactionId kept_lxid = InvalidLocalTransactionId;
 
+static void register_callbacks(void);
 static void drift_xact_callback(XactEvent event, void *arg);
 static void drift_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								   SubTransactionId parentSubid, void *arg);
@@ -126,12 +127,7 @@ static void require_superuser(const char *action);
 void
 drift_migration_begin(void)
 {
-	if (!callbacks_registered)
-	{
-		RegisterXactCallback(drift_xact_callback, NULL);
-		RegisterSubXactCallback(drift_subxact_callback, NULL);
-		callbacks_registered = true;
-	}
+	register_callbacks();
 	in_migration = true;
 	migration_nest_level = GetCurrentTransactionNestLevel();
 	if (kept_lxid != MyLocalTransactionId)
@@ -152,12 +148,30 @@ drift_ignore_backend(void)
 	ignore_backend = true;
 }
 
-/* An error that ends the transaction ends the file that was running. */
+/* Registers the callbacks that clear this module's flags on an abort. */
+static void
+register_callbacks(void)
+{
+	if (callbacks_registered)
+		return;
+	RegisterXactCallback(drift_xact_callback, NULL);
+	RegisterSubXactCallback(drift_subxact_callback, NULL);
+	callbacks_registered = true;
+}
+
+/*
+ * An error that ends the transaction ends the file that was running, and
+ * any recording (its own error handling resets the flag; this covers an
+ * error before it starts).
+ */
 static void
 drift_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
 		in_migration = false;
+		recording = false;
+	}
 }
 
 /*
@@ -278,6 +292,7 @@ drift_record_event(EventTriggerData *trigdata, bool dropped)
 	if (in_migration || ignore_backend || recording || creating_extension ||
 		!tag_is_drift(trigdata->tag, dropped))
 		return;
+	register_callbacks();
 	insert_rows(GetCommandTagName(trigdata->tag), dropped);
 }
 
