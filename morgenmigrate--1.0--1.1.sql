@@ -82,25 +82,3 @@ REVOKE ALL ON FUNCTION @extschema@.drift_record_drop() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.drift_enable() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.drift_disable() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.drift_acknowledge(text, timestamptz) FROM PUBLIC;
-
--- Roles that could use the history (the README's grants) can use the drift
--- table too: give them the same rights on it as on schema_migrations.
-DO $grant$
-DECLARE
-    g record;
-BEGIN
-    FOR g IN
-        SELECT a.privilege_type, a.grantee
-        FROM pg_catalog.pg_class c,
-             pg_catalog.aclexplode(c.relacl) a
-        WHERE c.oid = '@extschema@.schema_migrations'::pg_catalog.regclass
-          AND a.grantee <> c.relowner
-          AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
-    LOOP
-        EXECUTE pg_catalog.format('GRANT %s ON @extschema@.drift TO %s',
-            g.privilege_type,
-            CASE WHEN g.grantee = 0 THEN 'PUBLIC'
-                 ELSE g.grantee::pg_catalog.regrole::text END);
-    END LOOP;
-END
-$grant$;

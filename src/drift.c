@@ -35,7 +35,6 @@
 #include "parser/gram.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -105,6 +104,8 @@ static void drift_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								   SubTransactionId parentSubid, void *arg);
 static void keep_rows(void);
 static Oid	drift_relid(void);
+static Oid	drift_owner(Oid relid);
+static List *load_rows_as_owner(int64 limit);
 static List *load_rows(int64 limit);
 static bool tag_is_drift(CommandTag tag, bool dropped);
 static void insert_rows(const char *tag, bool dropped);
@@ -191,13 +192,11 @@ drift_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 /*
  * Reads the newest unacknowledged drift rows into memory that outlives
  * the transaction's failure, so that an error can be explained without
- * a query.  Nothing when the table is missing (the library serving an
- * older version's SQL) or the caller may not read it.
+ * a query.
  */
 static void
 keep_rows(void)
 {
-	Oid			relid = drift_relid();
 	MemoryContext oldcxt;
 
 	if (kept_cxt == NULL)
@@ -206,13 +205,10 @@ keep_rows(void)
 	MemoryContextReset(kept_cxt);
 	kept_rows = NIL;
 	kept_lxid = MyLocalTransactionId;
-	if (!OidIsValid(relid) ||
-		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-		return;
 
 	SPI_connect();
 	oldcxt = MemoryContextSwitchTo(kept_cxt);
-	kept_rows = load_rows(DRIFT_KEPT_MAX);
+	kept_rows = load_rows_as_owner(DRIFT_KEPT_MAX);
 	MemoryContextSwitchTo(oldcxt);
 	SPI_finish();
 }
@@ -224,6 +220,55 @@ drift_relid(void)
 	Oid			nsp = get_namespace_oid(MM_SCHEMA, true);
 
 	return OidIsValid(nsp) ? get_relname_relid(DRIFT_TABLE, nsp) : InvalidOid;
+}
+
+/* The owner of the drift table (the extension's installer). */
+static Oid
+drift_owner(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tuple))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s.%s\" does not exist",
+						MM_SCHEMA, DRIFT_TABLE)));
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+/*
+ * load_rows with the rights of the drift table's owner: whoever may call
+ * migrate_status or migrate_check, or run a migration, sees the drift,
+ * whether or not it may read the table itself.  NIL when the table is
+ * missing (the library serving an older version's SQL).
+ */
+static List *
+load_rows_as_owner(int64 limit)
+{
+	Oid			relid = drift_relid();
+	Oid			save_userid;
+	int			save_sec_context;
+	List	   *rows = NIL;
+
+	if (!OidIsValid(relid))
+		return NIL;
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(drift_owner(relid), save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		rows = load_rows(limit);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+	return rows;
 }
 
 /*
@@ -361,22 +406,10 @@ insert_rows(const char *tag, bool dropped)
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		Oid			relid = drift_relid();
 		SPIPlanPtr *plan = dropped ? &drop_plan : &ddl_plan;
-		HeapTuple	tuple;
-		Oid			owner;
 		int			rc;
 
-		tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-		if (!HeapTupleIsValid(tuple))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("relation \"%s.%s\" does not exist",
-							MM_SCHEMA, DRIFT_TABLE)));
-		owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-		ReleaseSysCache(tuple);
-
-		SetUserIdAndSecContext(owner, save_sec_context |
+		SetUserIdAndSecContext(drift_owner(drift_relid()), save_sec_context |
 							   SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_RESTRICTED_OPERATION);
 		SPI_connect();
@@ -503,9 +536,7 @@ drift_put_status_rows(ReturnSetInfo *rsinfo)
 {
 	ListCell   *lc;
 
-	if (!OidIsValid(drift_relid()))
-		return;
-	foreach(lc, load_rows(-1))
+	foreach(lc, load_rows_as_owner(-1))
 	{
 		const DriftRow *row = (const DriftRow *) lfirst(lc);
 		Datum		values[6];
@@ -528,12 +559,9 @@ drift_put_status_rows(ReturnSetInfo *rsinfo)
 int
 drift_describe(StringInfo detail)
 {
-	List	   *rows;
+	List	   *rows = load_rows_as_owner(-1);
 	ListCell   *lc;
 
-	if (!OidIsValid(drift_relid()))
-		return 0;
-	rows = load_rows(-1);
 	if (rows == NIL)
 		return 0;
 
