@@ -7,9 +7,10 @@
 # On the benchmark's own cluster (common.sh: default settings, durable
 # commits), two databases made from the same template, one with
 # morgenmigrate.drift_enable() and one without, run the same PAIRS pairs of
-# "CREATE TABLE t (id int)" / "DROP TABLE t" with psql -f: once with a
+# "CREATE TABLE t (id int)" / "DROP TABLE t" with psql: once with a
 # transaction per statement (what a person at psql does) and once in one
-# transaction (psql -1: only the CPU cost, no commit per statement).  The
+# transaction (no commit per statement), timing the wall clock and the
+# backend's CPU time.  The
 # repetitions interleave the databases (alternating which goes first) so
 # that a slow minute of the machine hits both; the drift table is emptied
 # after each run.  Prints the medians and the cost per DDL statement and
@@ -23,7 +24,9 @@ PAIRS=${PAIRS:-2000}
 REPS=${REPS:-7}
 results=$bench/results
 mkdir -p "$results"
-trap 'stop_cluster final' EXIT
+tmp=$(mktemp -d /var/tmp/mm-bench-drift.XXXXXX)
+chmod 755 "$tmp"
+trap 'stop_cluster final; rm -rf "$tmp"' EXIT
 
 install_extension
 start_cluster
@@ -38,15 +41,26 @@ for ((i = 1; i <= PAIRS; i++)); do
 done >"$ddl"
 chmod a+r "$ddl"
 
-# Runs the workload in database $1 (psql options in $2), prints ms;
-# checks that drift_on recorded each statement and drift_off none.
+# Runs the workload in database $1 (in one transaction if $2 is
+# "single"), prints the wall time and the backend's CPU time
+# (/proc/PID/schedstat, as run.sh reads it: far less disturbed by other
+# load than the wall time) in ms; checks that drift_on recorded each
+# statement and drift_off none.
 run_once() {
-	local db=$1 opts=$2 t0 t1 rows want=0
+	local db=$1 mode=$2 t0 t1 cpu rows want=0
 	q -d "$db" -c "CHECKPOINT"
 	t0=$(now_us)
-	# shellcheck disable=SC2086
-	q -d "$db" $opts -f "$ddl"
+	{
+		echo 'SELECT pg_backend_pid() AS pid \gset'
+		echo '\setenv MMPID :pid'
+		echo "\\! cat /proc/\$MMPID/schedstat > $tmp/cpu0"
+		[ "$mode" = single ] && echo 'BEGIN;'
+		echo "\\i $ddl"
+		[ "$mode" = single ] && echo 'COMMIT;'
+		echo "\\! cat /proc/\$MMPID/schedstat > $tmp/cpu1"
+	} | q -d "$db" -f - >/dev/null
 	t1=$(now_us)
+	cpu=$(awk 'NR == FNR { t0 = $1; next } { printf "%d", ($1 - t0) / 1e6 }' "$tmp/cpu0" "$tmp/cpu1")
 	rows=$(q -At -d "$db" -c "SELECT count(*) FROM morgenmigrate.drift")
 	[ "$db" = drift_on ] && want=$((2 * PAIRS))
 	if [ "$rows" != "$want" ]; then
@@ -54,23 +68,23 @@ run_once() {
 		exit 1
 	fi
 	q -d "$db" -c "TRUNCATE morgenmigrate.drift"
-	echo $(((t1 - t0) / 1000))
+	echo "$(((t1 - t0) / 1000)) $cpu"
 }
 
 # The median of the numbers given.
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
-declare -A samples
+declare -A wall cpu
 for ((rep = 1; rep <= REPS; rep++)); do
 	for mode in autocommit single; do
-		opts=""
-		[ "$mode" = single ] && opts="-1"
 		order="drift_on drift_off"
 		[ $((rep % 2)) = 0 ] && order="drift_off drift_on"
 		for db in $order; do
-			ms=$(run_once "$db" "$opts")
-			samples[$mode.$db]="${samples[$mode.$db]:-} $ms"
-			say "rep $rep $mode $db: $ms ms"
+			res=$(run_once "$db" "$mode")
+			read -r w c <<<"$res"
+			wall[$mode.$db]="${wall[$mode.$db]:-} $w"
+			cpu[$mode.$db]="${cpu[$mode.$db]:-} $c"
+			say "rep $rep $mode $db: $w ms wall, $c ms backend CPU"
 		done
 	done
 done
@@ -78,20 +92,26 @@ done
 {
 	echo "Drift recording, $PAIRS CREATE TABLE / DROP TABLE pairs ($((2 * PAIRS)) DDL statements), median of $REPS interleaved runs, PostgreSQL $PG_MAJOR, $(nproc) cores, $(date -u +%Y-%m-%d):"
 	echo
-	echo "| transactions | drift off | drift on | cost per DDL statement |"
-	echo "|---|---:|---:|---:|"
+	echo "| transactions | time | drift off | drift on | cost per DDL statement |"
+	echo "|---|---|---:|---:|---:|"
 	for mode in autocommit single; do
-		# shellcheck disable=SC2086
-		off=$(median ${samples[$mode.drift_off]})
-		# shellcheck disable=SC2086
-		on=$(median ${samples[$mode.drift_on]})
 		label="one per statement"
-		[ "$mode" = single ] && label="one for all (psql -1)"
-		printf '| %s | %d ms | %d ms | %s us (%s%%) |\n' "$label" "$off" "$on" \
-			"$(awk -v a="$on" -v b="$off" -v n=$((2 * PAIRS)) 'BEGIN {printf "%.0f", (a - b) * 1000 / n}')" \
-			"$(awk -v a="$on" -v b="$off" 'BEGIN {printf "%+.0f", (a - b) * 100 / b}')"
+		[ "$mode" = single ] && label="one for all"
+		for what in wall cpu; do
+			declare -n m=$what
+			# shellcheck disable=SC2086
+			off=$(median ${m[$mode.drift_off]})
+			# shellcheck disable=SC2086
+			on=$(median ${m[$mode.drift_on]})
+			printf '| %s | %s | %d ms | %d ms | %s us (%s%%) |\n' "$label" \
+				"$([ $what = wall ] && echo wall || echo "backend CPU")" "$off" "$on" \
+				"$(awk -v a="$on" -v b="$off" -v n=$((2 * PAIRS)) 'BEGIN {printf "%.0f", (a - b) * 1000 / n}')" \
+				"$(awk -v a="$on" -v b="$off" 'BEGIN {printf "%+.0f", (a - b) * 100 / b}')"
+			unset -n m
+		done
 	done
 	echo
-	echo "Samples (ms): $(for k in "${!samples[@]}"; do printf '%s:%s; ' "$k" "${samples[$k]}"; done)"
+	echo "Samples, wall ms: $(for k in "${!wall[@]}"; do printf '%s:%s; ' "$k" "${wall[$k]}"; done)"
+	echo "Samples, backend CPU ms: $(for k in "${!cpu[@]}"; do printf '%s:%s; ' "$k" "${cpu[$k]}"; done)"
 	echo "Each drift_on run recorded $((2 * PAIRS)) rows, each drift_off run none."
 } | tee "$results/drift.md"
