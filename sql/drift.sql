@@ -82,6 +82,13 @@ RESET ROLE;
 SELECT command_tag, object_type, object_identity, by_me, my_session, statement
 FROM recorded WHERE NOT by_me;
 
+-- a superuser's way to make DDL unrecorded: event triggers fire only for
+-- session_replication_role = origin
+SET session_replication_role = replica;
+CREATE TABLE unrecorded_on_purpose (id int);
+RESET session_replication_role;
+SELECT count(*) AS recorded FROM morgenmigrate.drift WHERE statement ~ 'unrecorded_on_purpose';
+
 -- a materialized view is drift, its refresh is not
 CREATE MATERIALIZED VIEW account_count AS SELECT count(*) AS n FROM drift_accounts;
 REFRESH MATERIALIZED VIEW account_count;
