@@ -107,6 +107,11 @@ SELECT error_of(format('SELECT morgenmigrate.migrate_check(%L)', :'dir'));
 -- a migration that fails on an object drift touched says so; nothing applied
 SELECT error_of(format('SELECT * FROM morgenmigrate.migrate_apply(%L)', :'after'));
 SELECT count(*) AS history FROM morgenmigrate.schema_migrations;
+-- a row inserted by hand, without an object type, is named like the others
+INSERT INTO morgenmigrate.drift (recorded_at, user_name, session_user_name, command_tag, object_identity)
+    VALUES (now(), 'someone', 'someone', 'ALTER TABLE', 'drift_test.drift_accounts');
+SELECT error_of(format('SELECT * FROM morgenmigrate.migrate_apply(%L)', :'after')) ~ 'ALTER TABLE drift_test.drift_accounts by someone' AS names_it;
+DELETE FROM morgenmigrate.drift WHERE user_name = 'someone';
 -- a failure on an object drift did not touch says nothing of drift
 SELECT error_of($q$SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/errors')$q$) ~ 'outside the migrations' AS mentions_drift;
 

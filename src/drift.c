@@ -663,7 +663,8 @@ identity_names(const DriftRow *row)
 	scanner_finish(scanner);
 	if (pending != NULL)
 		names = lappend(names, pending);
-	if (strcmp(row->object_type, "table column") == 0 && names != NIL)
+	if (row->object_type != NULL &&
+		strcmp(row->object_type, "table column") == 0 && names != NIL)
 		names = list_delete_last(names);
 	return names;
 }
