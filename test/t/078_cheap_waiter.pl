@@ -41,7 +41,8 @@ my ($run) = start_background($node, 'postgres',
 	"CALL morgenmigrate.migrate_run('$dir')", 'SET mmtest.sleep = 0.01');
 ok( $node->poll_query_until('postgres', q{
 		SELECT count(*) FROM pg_stat_activity
-		 WHERE backend_type = 'morgenmigrate worker' AND wait_event = 'PgSleep'}, '1'),
+		 WHERE backend_type = 'morgenmigrate worker'
+		   AND query ~ 'CREATE INDEX CONCURRENTLY big_slow_idx'}, '1'),
 	'the worker is building the index');
 
 my ($apply) = start_background($node, 'postgres',
