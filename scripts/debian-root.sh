@@ -78,6 +78,8 @@ in_root() {
 root_create() {
 	local release=$1 root=$2 tmp=$2.tmp
 	if ! command -v debootstrap >/dev/null 2>&1; then
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -q
 		apt-get install -y -q debootstrap
 	fi
 	root_unmount "$tmp"
