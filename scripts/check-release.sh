@@ -17,8 +17,8 @@ install_packages >/dev/null
 for tool in python3 unzip git; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
 		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -q >/dev/null
-		apt-get install -y -q "$tool" >/dev/null
+		apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null
+		apt-get -o DPkg::Lock::Timeout=900 install -y -q "$tool" >/dev/null
 	fi
 done
 export PATH=/usr/lib/postgresql/$PG_MAJOR/bin:$PATH

@@ -128,6 +128,15 @@ if [ -n "$release_checks" ]; then
 	count release "$logs/release.log"
 fi
 
+# debootstrap before the versions start side by side (one apt-get at a time)
+for version in $versions; do
+	release=$(debian_release_of "$version")
+	if [ "$release" != "$host_release" ] || echo " $suites " | grep -q ' deb '; then
+		need_debootstrap
+		break
+	fi
+done
+
 # the versions, MM_JOBS at a time
 running=0
 for version in $versions; do
