@@ -130,3 +130,27 @@ REVOKE ALL ON FUNCTION @extschema@.migrate_baseline(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_forget(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_repair(text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.migrate_run(text, text) FROM PUBLIC;
+
+-- Layouts (1.1): what is read from a directory, and rollbacks that commit
+-- after each down migration.
+CREATE FUNCTION @extschema@.migrate_layout(dir text)
+RETURNS TABLE (filename text, layout text, version text, kind text,
+               up text, down text, in_transaction boolean, runs text)
+AS 'MODULE_PATHNAME', 'migrate_layout'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_layout(text) IS
+    'what is read from a migration directory: layout, versions, up and down parts, transactions';
+
+CREATE PROCEDURE @extschema@.migrate_run_rollback(
+    dir    text,
+    steps  integer DEFAULT 1,
+    target text DEFAULT NULL)
+AS 'MODULE_PATHNAME', 'migrate_run_rollback'
+LANGUAGE C;
+
+COMMENT ON PROCEDURE @extschema@.migrate_run_rollback(text, integer, text) IS
+    'run the down migrations of the newest applied migrations, committing after each';
+
+REVOKE ALL ON FUNCTION @extschema@.migrate_layout(text) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.migrate_run_rollback(text, integer, text) FROM PUBLIC;

@@ -14,6 +14,8 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "storage/lock.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -40,13 +42,26 @@ typedef struct CallState
 /* A file a call runs, and the migration it runs for. */
 typedef struct WorkItem
 {
-	const char *migration;		/* the up file's name: the history key */
+	const char *migration;		/* the history key */
 	const char *file;			/* the file to run: up file or down file */
+	bool		down;			/* runs the migration's down part */
+	const MigrationFile *mfile; /* the migration, NULL if its file is gone */
 	const MigrationEntry *entry;	/* NULL for a rollback of a missing file */
 	char		checksum[MM_CHECKSUM_LEN + 1];	/* as the preflight read it */
 } WorkItem;
 
 static void begin_call(CallState *call, const char *path);
+static void explain_lock_table_full(int done, int total);
+static bool sorts_after(const CallState *call, const char *name,
+						const MigrationEntry *stop);
+static void refuse_external(const MigrationFile *file);
+static MigrationScript *read_work(CallState *call, const WorkItem *w);
+static void run_committing(const char *path, const char *target, int steps,
+						   bool down);
+static char *describe_part(const char *path, const TextRange *r,
+						   MigrationLayout layout);
+static void describe_run(CallState *call, const MigrationEntry *e,
+						 bool *in_transaction, char **runs);
 static void warn_orphans(const MigrationDir *dir);
 static List *up_work(List *pending);
 static List *down_work(const CallState *call, int steps, const char *target);
@@ -66,7 +81,8 @@ static void put_run_row(ReturnSetInfo *rsinfo, const char *filename,
 						Datum locks);
 static void put_status_row(ReturnSetInfo *rsinfo, const char *filename,
 						   const char *state, const HistoryRow *applied,
-						   const FailureRow *failure);
+						   const char *error);
+static const char *entry_error(const MigrationEntry *e);
 
 /*
  * Reads what a call works on: the directory (when path is not NULL), the
@@ -110,7 +126,8 @@ up_work(List *pending)
 		WorkItem   *w = palloc0(sizeof(WorkItem));
 
 		w->migration = e->filename;
-		w->file = e->filename;
+		w->file = e->file->path;
+		w->mfile = e->file;
 		w->entry = e;
 		work = lappend(work, w);
 	}
@@ -118,27 +135,31 @@ up_work(List *pending)
 }
 
 /*
- * The work of a rollback: the down files of the newest applied migrations
- * (steps of them, or all that sort after target, or all for 'base'),
- * newest first.  A missing down file is an error before anything runs.
+ * The work of a rollback: the down parts of the newest applied migrations
+ * (steps of them, or all that sort after target in version order, or all
+ * for 'base'), newest first.  A missing down file is an error before
+ * anything runs.
  */
 static List *
 down_work(const CallState *call, int steps, const char *target)
 {
 	List	   *applied = history_in_apply_order(call->history);
-	const HistoryRow *stop = NULL;
+	const MigrationEntry *stop = NULL;
 	List	   *work = NIL;
 	List	   *missing = NIL;
 	ListCell   *lc;
 
 	if (target != NULL && strcmp(target, "base") != 0)
 	{
-		foreach(lc, applied)
+		/* the last applied migration the target names, in version order */
+		foreach(lc, call->entries)
 		{
-			const HistoryRow *row = (const HistoryRow *) lfirst(lc);
+			const MigrationEntry *e = (const MigrationEntry *) lfirst(lc);
 
-			if (migration_name_matches(row->filename, target))
-				stop = row;
+			if (e->applied != NULL &&
+				(e->file != NULL ? migration_file_matches(call->dir, e->file, target) :
+				 migration_name_matches(e->filename, target)))
+				stop = e;
 		}
 		if (stop == NULL)
 			ereport(ERROR,
@@ -155,11 +176,15 @@ down_work(const CallState *call, int steps, const char *target)
 
 		if (target == NULL && list_length(work) + list_length(missing) >= steps)
 			break;
-		if (stop != NULL && migration_name_cmp(row->filename, stop->filename) <= 0)
+		if (stop != NULL && !sorts_after(call, row->filename, stop))
 			continue;
 
 		w = palloc0(sizeof(WorkItem));
 		w->migration = row->filename;
+		w->down = true;
+		w->mfile = migration_find(call->dir, row->filename);
+		if (w->mfile != NULL && w->mfile->role == ROLE_REPEATABLE)
+			continue;			/* Flyway has no undo for these: they stay */
 		w->file = migration_down_file(call->dir, row->filename);
 		if (w->file == NULL)
 			missing = lappend(missing, (char *) row->filename);
@@ -181,9 +206,28 @@ down_work(const CallState *call, int steps, const char *target)
 							   "%d migrations to roll back have no down file",
 							   list_length(missing), list_length(missing)),
 				 errdetail("Without a down file: %s.", names.data),
-				 errhint("The down file of NAME.sql or NAME.up.sql is NAME.down.sql in the same directory.")));
+				 errhint("The down file of NAME.sql or NAME.up.sql is NAME.down.sql in the same directory; other layouts keep their own (a down section, U files, .undo. files, down.sql).")));
 	}
 	return work;
+}
+
+/* Tells whether a migration sorts after an entry in the call's version order. */
+static bool
+sorts_after(const CallState *call, const char *name, const MigrationEntry *stop)
+{
+	bool		after = false;
+	ListCell   *lc;
+
+	foreach(lc, call->entries)
+	{
+		const MigrationEntry *e = (const MigrationEntry *) lfirst(lc);
+
+		if (e == stop)
+			after = true;
+		else if (strcmp(e->filename, name) == 0)
+			return after;
+	}
+	return false;
 }
 
 /*
@@ -191,24 +235,84 @@ down_work(const CallState *call, int steps, const char *target)
  * anything runs, so that a bad file anywhere refuses the whole call with
  * nothing changed.  Keeps only each file's checksum (memory stays bounded
  * by the largest file); the run reads the files again and checks that
- * they did not change in between.
+ * they did not change in between.  A migration that only its own runner
+ * can run refuses the call, but in migrate_run, which stops before it.
+ * One NOTICE says how many files had their BEGIN and COMMIT dropped.
  */
 static void
 preflight(CallState *call, List *work, PreflightMode mode)
 {
 	ListCell   *lc;
+	int			unwrapped = 0;
 
 	foreach(lc, work)
 	{
 		WorkItem   *w = (WorkItem *) lfirst(lc);
 		MigrationScript *script;
 
+		if (w->mfile != NULL && w->mfile->role == ROLE_EXTERNAL && !w->down)
+		{
+			if (mode == PREFLIGHT_STEPS)
+				break;			/* the run stops before it */
+			refuse_external(w->mfile);
+		}
 		MemoryContextSwitchTo(call->filecxt);
-		script = migration_read(call->dir, w->file);
+		script = read_work(call, w);
 		script_prepare(script, mode);
 		memcpy(w->checksum, script->checksum, sizeof(w->checksum));
+		if (script->unwrapped > 0)
+			unwrapped++;
 		end_file(call);
 	}
+	if (unwrapped > 0)
+		ereport(NOTICE,
+				(errmsg_plural("ignoring the BEGIN and COMMIT in %d migration file",
+							   "ignoring the BEGIN and COMMIT in %d migration files",
+							   unwrapped, unwrapped),
+				 mode == PREFLIGHT_STEPS ?
+				 errdetail("Each migration file already runs as a unit; a file made of several BEGIN ... COMMIT blocks commits at the end of each.") :
+				 errdetail("Each migration file already runs as a unit.")));
+}
+
+/* Refuses to run a migration that only its own runner can run. */
+static void
+refuse_external(const MigrationFile *file)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("migration \"%s\" is %s, which morgenmigrate cannot run",
+					file->name, file->what),
+			 errdetail("Only its own runner can run it; the migrations before it can be applied alone with the target argument."),
+			 errhint("Run it with its own runner and record it with morgenmigrate.migrate_baseline(dir, target => '%s'), or port it to SQL.",
+					 file->name)));
+}
+
+/*
+ * Reads the file of a work item: the up part of a migration, or its down
+ * part (a section of the same file, or a down file of its own), with what
+ * its config file says about transactions.
+ */
+static MigrationScript *
+read_work(CallState *call, const WorkItem *w)
+{
+	bool		own_file = w->down &&
+		(w->mfile == NULL || strcmp(w->file, w->mfile->path) != 0);
+	MigrationScript *script;
+
+	script = migration_read(call->dir, w->migration, w->file,
+							w->down && !own_file ? SECTION_DOWN : SECTION_UP);
+	script->section = w->down ? SECTION_DOWN : SECTION_UP;
+	/* diesel's metadata.toml is the directory's; a Flyway .conf its script's */
+	if (w->mfile != NULL && w->mfile->config_no_transaction == 1 &&
+		!script->no_transaction &&
+		(!w->down || call->dir->family == FAMILY_DIESEL))
+	{
+		script->no_transaction = true;
+		script->no_transaction_by = call->dir->family == FAMILY_DIESEL ?
+			psprintf("%s/metadata.toml", w->mfile->name) :
+			psprintf("%s.conf", w->mfile->path);
+	}
+	return script;
 }
 
 /*
@@ -224,7 +328,7 @@ start_file(CallState *call, const WorkItem *w, PreflightMode mode, int k,
 	end_file(call);
 	MemoryContextSwitchTo(call->filecxt);
 	runner_report_progress(w->file, k, n);
-	script = migration_read(call->dir, w->file);
+	script = read_work(call, w);
 
 	if (strcmp(script->checksum, w->checksum) != 0)
 		ereport(ERROR,
@@ -244,10 +348,15 @@ end_file(CallState *call)
 	MemoryContextReset(call->filecxt);
 }
 
-/* Records a file that applied, and clears its recorded failure. */
+/*
+ * Records a file that applied (a repeatable migration that ran again
+ * replaces its row), and clears its recorded failure.
+ */
 static void
 record_success(const WorkItem *w, const MigrationOutcome *outcome)
 {
+	if (w->entry != NULL && w->entry->state == MS_OUTDATED)
+		history_forget(w->migration);
 	history_record(w->migration, w->checksum, outcome->finished_at,
 				   outcome->duration, false);
 	if (w->entry != NULL && w->entry->failure != NULL)
@@ -316,8 +425,8 @@ command_apply(const char *path, const ApplyOptions *options,
 	plan_refuse_changed(call.entries);
 	plan_warn_missing(call.entries);
 	warn_orphans(call.dir);
-	work = up_work(plan_pending(call.entries, options->target, options->steps,
-								true));
+	work = up_work(plan_pending(call.dir, call.entries, options->target,
+								options->steps, true));
 	preflight(&call, work, options->dry_run ?
 			  PREFLIGHT_REHEARSAL : PREFLIGHT_TRANSACTION);
 
@@ -338,6 +447,9 @@ command_apply(const char *path, const ApplyOptions *options,
 static void
 apply_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 {
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile int done = 0;
+
 	PG_TRY();
 	{
 		ListCell   *lc;
@@ -359,14 +471,42 @@ apply_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 						outcome.ok ? "applied" : "failed", &outcome, (Datum) 0);
 			if (!outcome.ok)
 				break;
+			done++;
 		}
 		end_file(call);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
 		runner_report_done();
+		MemoryContextSwitchTo(oldcxt);
+		explain_lock_table_full(done, list_length(work));
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	runner_report_done();
+}
+
+/*
+ * When a call ran out of the shared lock table, keeps PostgreSQL's error
+ * and extends its hint: how far the call got, that a call in one
+ * transaction keeps every lock to its end, and that migrate_run commits
+ * after each file.  Other errors pass unchanged (the caller re-throws).
+ */
+static void
+explain_lock_table_full(int done, int total)
+{
+	ErrorData  *edata = CopyErrorData();
+
+	if (edata->sqlerrcode != ERRCODE_OUT_OF_MEMORY || edata->hint == NULL ||
+		strstr(edata->hint, "max_locks_per_transaction") == NULL)
+	{
+		FreeErrorData(edata);
+		return;
+	}
+	FlushErrorState();
+	edata->hint = psprintf("%s  This call had applied %d of its %d files in one transaction, which holds every lock it takes until it ends (max_locks_per_transaction is %d).  CALL morgenmigrate.migrate_run() commits after each file and needs only the locks of one file at a time.",
+						   edata->hint, done, total, max_locks_per_xact);
+	ReThrowError(edata);
 }
 
 /*
@@ -388,6 +528,7 @@ rehearse_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 	PG_TRY();
 	{
 		ListCell   *lc;
+		int			rehearsed = 0;
 
 		foreach(lc, work)
 		{
@@ -413,7 +554,10 @@ rehearse_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 			before = runner_locks_held();
 			run_script(script, !atomic, &outcome);
 			if (outcome.ok)
+			{
 				locks = runner_locks_taken(before);
+				rehearsed++;
+			}
 			else
 				record_failure(w, &outcome, true);
 			put_run_row(rsinfo, w->migration,
@@ -423,6 +567,7 @@ rehearse_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 		}
 		end_file(call);
 		runner_report_done();
+		runner_note_held_locks(rehearsed);
 	}
 	PG_CATCH();
 	{
@@ -496,6 +641,30 @@ command_rollback(const char *path, int steps, const char *target,
 void
 command_run(const char *path, const char *target)
 {
+	run_committing(path, target, -1, false);
+}
+
+/*
+ * CALL migrate_run_rollback: runs the down parts of the newest applied
+ * migrations as migrate_rollback chooses them, committing after each, so
+ * that a down migration that must run outside a transaction (DROP INDEX
+ * CONCURRENTLY, a runner's no-transaction marker) runs as migrate_run runs
+ * such up migrations.  A failing one is rolled back alone and its error
+ * raised; the ones before it stay rolled back.
+ */
+void
+command_run_rollback(const char *path, int steps, const char *target)
+{
+	run_committing(path, target, steps, true);
+}
+
+/*
+ * The procedures' common run: under the session-level lock, the up work
+ * (or the down work of a rollback), each file committed as it is done.
+ */
+static void
+run_committing(const char *path, const char *target, int steps, bool down)
+{
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 
 	/*
@@ -513,10 +682,16 @@ command_run(const char *path, const char *target)
 		ListCell   *lc;
 
 		begin_call(&call, path);
-		plan_refuse_changed(call.entries);
-		plan_warn_missing(call.entries);
-		warn_orphans(call.dir);
-		work = up_work(plan_pending(call.entries, target, -1, true));
+		if (down)
+			work = down_work(&call, steps, target);
+		else
+		{
+			plan_refuse_changed(call.entries);
+			plan_warn_missing(call.entries);
+			warn_orphans(call.dir);
+			work = up_work(plan_pending(call.dir, call.entries, target, -1,
+										true));
+		}
 		preflight(&call, work, PREFLIGHT_STEPS);
 
 		foreach(lc, work)
@@ -525,6 +700,8 @@ command_run(const char *path, const char *target)
 			MigrationOutcome outcome;
 			MigrationScript *script;
 
+			if (!down && w->mfile->role == ROLE_EXTERNAL)
+				refuse_external(w->mfile);
 			script = start_file(&call, w, PREFLIGHT_STEPS,
 								foreach_current_index(lc) + 1,
 								list_length(work));
@@ -532,9 +709,11 @@ command_run(const char *path, const char *target)
 				run_script_in_steps(script, &outcome);
 			else
 				run_script(script, true, &outcome);
-			if (outcome.ok)
+			if (outcome.ok && down)
+				history_forget(w->migration);
+			else if (outcome.ok)
 				record_success(w, &outcome);
-			else
+			else if (!down)
 				history_record_failure(w->migration, outcome.finished_at,
 									   outcome.error, outcome.error_line);
 			SPI_commit();
@@ -553,6 +732,121 @@ command_run(const char *path, const char *target)
 }
 
 /*
+ * migrate_layout(dir): what morgenmigrate reads from a directory, before
+ * anything runs: per migration its layout, version, kind, where its up
+ * and down parts are, and whether it runs in a transaction (and if not,
+ * why).  Every file is read and checked as a run would check it.
+ */
+void
+command_layout(const char *path, ReturnSetInfo *rsinfo)
+{
+	CallState	call;
+	ListCell   *lc;
+
+	SPI_connect();
+	begin_call(&call, path);
+	foreach(lc, call.entries)
+	{
+		MigrationEntry *e = (MigrationEntry *) lfirst(lc);
+		Datum		values[8];
+		bool		nulls[8] = {false, false, false, false, false, true, false, true};
+		const MigrationFile *f = e->file;
+		const char *kind;
+		char	   *runs = NULL;
+		bool		in_transaction = true;
+
+		if (f == NULL)
+			continue;
+		kind = f->role == ROLE_REPEATABLE ? "repeatable" :
+			f->role == ROLE_EXTERNAL ? "external" : "versioned";
+		if (f->role == ROLE_EXTERNAL)
+		{
+			in_transaction = false;
+			runs = psprintf("only its own runner can run it: %s", f->what);
+		}
+		else
+			describe_run(&call, e, &in_transaction, &runs);
+
+		values[0] = CStringGetTextDatum(e->filename);
+		values[1] = CStringGetTextDatum(layout_name(call.dir->layout));
+		values[2] = CStringGetTextDatum(f->version ? f->version : "");
+		values[3] = CStringGetTextDatum(kind);
+		values[4] = CStringGetTextDatum(describe_part(f->path, &e->sections.up,
+													  e->sections.layout));
+		if (f->down_path != NULL)
+		{
+			values[5] = CStringGetTextDatum(strcmp(f->down_path, f->path) == 0 ?
+											describe_part(f->path, &e->sections.down,
+														  e->sections.layout) :
+											f->down_path);
+			nulls[5] = false;
+		}
+		values[6] = BoolGetDatum(in_transaction);
+		if (runs != NULL)
+		{
+			values[7] = CStringGetTextDatum(runs);
+			nulls[7] = false;
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		end_file(&call);
+	}
+	SPI_finish();
+}
+
+/* Where one part of a migration is: a file, or lines of a file. */
+static char *
+describe_part(const char *path, const TextRange *r, MigrationLayout layout)
+{
+	if (layout == LAYOUT_PLAIN)
+		return pstrdup(path);
+	return psprintf("%s, lines %d-%d", path, r->line, r->last_line);
+}
+
+/*
+ * Reads and checks a migration's up part as migrate_run would, and says
+ * whether it runs in a transaction, and if not, why.
+ */
+static void
+describe_run(CallState *call, const MigrationEntry *e, bool *in_transaction,
+			 char **runs)
+{
+	WorkItem	w;
+	MigrationScript *script;
+
+	memset(&w, 0, sizeof(w));
+	w.migration = e->filename;
+	w.file = e->file->path;
+	w.mfile = e->file;
+	w.entry = e;
+	MemoryContextSwitchTo(call->filecxt);
+	script = read_work(call, &w);
+	script_prepare(script, PREFLIGHT_STEPS);
+	MemoryContextSwitchTo(call->callcxt);
+
+	if (script->no_transaction)
+	{
+		*in_transaction = false;
+		*runs = psprintf("statement by statement, outside a transaction: %s",
+						 script->no_transaction_by);
+		return;
+	}
+	for (int i = 0; i < script->nstatements; i++)
+	{
+		if (script->statements[i].top_level)
+		{
+			*in_transaction = false;
+			*runs = psprintf("statement by statement by migrate_run: %s on line %d cannot run in a transaction",
+							 script->statements[i].top_level_what,
+							 script_statement_line(script, &script->statements[i]));
+			return;
+		}
+	}
+	if (script->unwrapped > 1)
+		*runs = psprintf("as one unit by migrate_apply; migrate_run commits at each of its %d COMMITs",
+						 script->unwrapped);
+}
+
+/*
  * migrate_baseline: records the pending files up to target as applied
  * (kind 'baseline') without running them; returns how many.
  */
@@ -563,24 +857,26 @@ command_baseline(const char *path, const char *target)
 	List	   *pending;
 	ListCell   *lc;
 	TimestampTz now;
+	int			n = 0;
 
 	SPI_connect();
 	runner_lock_history();
 	begin_call(&call, path);
-	pending = plan_pending(call.entries, target, -1, false);
+	pending = plan_pending(call.dir, call.entries, target, -1, false);
 	now = GetCurrentTimestamp();
 	foreach(lc, pending)
 	{
 		MigrationEntry *e = (MigrationEntry *) lfirst(lc);
-		char		checksum[MM_CHECKSUM_LEN + 1];
 
-		migration_checksum(call.dir, e->filename, checksum);
-		history_record(e->filename, checksum, now, 0, true);
+		if (e->state == MS_OUTDATED)
+			continue;			/* recorded already: it runs again */
+		history_record(e->filename, e->checksum, now, 0, true);
 		if (e->failure != NULL)
 			history_clear_failure(e->filename);
+		n++;
 	}
 	SPI_finish();
-	return list_length(pending);
+	return n;
 }
 
 /* migrate_forget: deletes one history row; an unknown name is an error. */
@@ -641,7 +937,7 @@ command_repair(const char *path, ReturnSetInfo *rsinfo)
 /* Adds a row of migrate_status. */
 static void
 put_status_row(ReturnSetInfo *rsinfo, const char *filename, const char *state,
-			   const HistoryRow *applied, const FailureRow *failure)
+			   const HistoryRow *applied, const char *error)
 {
 	Datum		values[6];
 	bool		nulls[6] = {false, false, true, true, true, true};
@@ -655,12 +951,24 @@ put_status_row(ReturnSetInfo *rsinfo, const char *filename, const char *state,
 		values[4] = CStringGetTextDatum(applied->checksum);
 		nulls[2] = nulls[3] = nulls[4] = false;
 	}
-	if (failure != NULL)
+	if (error != NULL)
 	{
-		values[5] = CStringGetTextDatum(failure_text(failure));
+		values[5] = CStringGetTextDatum(error);
 		nulls[5] = false;
 	}
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* What migrate_status says in an entry's error column, or NULL. */
+static const char *
+entry_error(const MigrationEntry *e)
+{
+	if (e->failure != NULL)
+		return failure_text(e->failure);
+	if (e->state == MS_EXTERNAL)
+		return psprintf("%s: run it with its own runner and record it with migrate_baseline(), or port it to SQL",
+						e->file->what);
+	return NULL;
 }
 
 /* migrate_status(dir): every file and history row, in version order. */
@@ -677,7 +985,7 @@ command_status(const char *path, ReturnSetInfo *rsinfo)
 		MigrationEntry *e = (MigrationEntry *) lfirst(lc);
 
 		put_status_row(rsinfo, e->filename, migration_state_name(e->state),
-					   e->applied, e->failure);
+					   e->applied, entry_error(e));
 	}
 	SPI_finish();
 }
@@ -721,7 +1029,7 @@ command_history(ReturnSetInfo *rsinfo)
 	{
 		const FailureRow *f = (const FailureRow *) lfirst(lc);
 
-		put_status_row(rsinfo, f->filename, "failed", NULL, f);
+		put_status_row(rsinfo, f->filename, "failed", NULL, failure_text(f));
 	}
 	SPI_finish();
 }
@@ -735,8 +1043,10 @@ command_check(const char *path)
 {
 	CallState	call;
 	StringInfoData detail;
-	static const MigrationState checked[] = {MS_PENDING, MS_FAILED, MS_CHANGED};
-	static const char *const labels[] = {"Pending", "Failed", "Changed"};
+	static const MigrationState checked[] = {MS_PENDING, MS_EXTERNAL,
+	MS_OUTDATED, MS_FAILED, MS_CHANGED};
+	static const char *const labels[] = {"Pending", "Pending, to run with its own runner",
+	"Changed, to run again", "Failed", "Changed"};
 	int			count = 0;
 
 	SPI_connect();

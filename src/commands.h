@@ -33,5 +33,8 @@ extern int	command_baseline(const char *path, const char *target);
 extern void command_forget(const char *filename);
 extern void command_repair(const char *path, ReturnSetInfo *rsinfo);
 extern void command_run(const char *path, const char *target);
+extern void command_run_rollback(const char *path, int steps,
+								 const char *target);
+extern void command_layout(const char *path, ReturnSetInfo *rsinfo);
 
 #endif							/* MORGENMIGRATE_COMMANDS_H */

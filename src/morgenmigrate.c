@@ -32,6 +32,22 @@ PG_MODULE_MAGIC;
 
 char	   *mm_allowed_directories = NULL;
 int			mm_max_file_size = 64 * 1024;
+int			mm_layout = LAYOUT_AUTO;
+
+/* The values of morgenmigrate.layout. */
+static const struct config_enum_entry layout_options[] = {
+	{"auto", LAYOUT_AUTO, false},
+	{"plain", LAYOUT_PLAIN, false},
+	{"golang-migrate", LAYOUT_GOLANG_MIGRATE, false},
+	{"dbmate", LAYOUT_DBMATE, false},
+	{"goose", LAYOUT_GOOSE, false},
+	{"sql-migrate", LAYOUT_SQL_MIGRATE, false},
+	{"node-pg-migrate", LAYOUT_NODE_PG_MIGRATE, false},
+	{"flyway", LAYOUT_FLYWAY, false},
+	{"diesel", LAYOUT_DIESEL, false},
+	{"postgrator", LAYOUT_POSTGRATOR, false},
+	{NULL, 0, false}
+};
 
 void		_PG_init(void);
 
@@ -44,6 +60,8 @@ PG_FUNCTION_INFO_V1(migrate_baseline);
 PG_FUNCTION_INFO_V1(migrate_forget);
 PG_FUNCTION_INFO_V1(migrate_repair);
 PG_FUNCTION_INFO_V1(migrate_run);
+PG_FUNCTION_INFO_V1(migrate_run_rollback);
+PG_FUNCTION_INFO_V1(migrate_layout);
 
 static char *text_arg(FunctionCallInfo fcinfo, int argno, const char *name,
 					  bool required);
@@ -52,6 +70,9 @@ static int	steps_arg(FunctionCallInfo fcinfo, int argno);
 static char *directory_arg(FunctionCallInfo fcinfo, int argno);
 static void check_can_write_history(const char *funcname);
 static ReturnSetInfo *begin_rows(FunctionCallInfo fcinfo);
+static void rollback_args(FunctionCallInfo fcinfo, int *steps, char **target);
+static void refuse_atomic_call(FunctionCallInfo fcinfo, const char *name,
+							   const char *function);
 
 /*
  * Defines the settings.  allowed_directories has no check hook on purpose:
@@ -83,6 +104,17 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("morgenmigrate.layout",
+							 "Layout of the migration directories: which runner wrote them.",
+							 "auto reads the layout from the names and markers of the files; "
+							 "a runner's name requires its layout and refuses anything else.",
+							 &mm_layout,
+							 LAYOUT_AUTO,
+							 layout_options,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("morgenmigrate");
 }
@@ -238,12 +270,7 @@ migrate_rollback(PG_FUNCTION_ARGS)
 
 	check_can_write_history("migrate_rollback");
 	path = directory_arg(fcinfo, 0);
-	steps = steps_arg(fcinfo, 1);
-	target = text_arg(fcinfo, 2, "target", false);
-	if (steps < 0 && target == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument \"steps\" must not be null without a target")));
+	rollback_args(fcinfo, &steps, &target);
 
 	command_rollback(path, steps, target, begin_rows(fcinfo));
 	return (Datum) 0;
@@ -291,17 +318,73 @@ migrate_run(PG_FUNCTION_ARGS)
 	char	   *path;
 	char	   *target;
 
-	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
-		castNode(CallContext, fcinfo->context)->atomic)
-		ereport(ERROR,
-				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-				 errmsg("migrate_run() cannot run inside a transaction block"),
-				 errdetail("It commits after each migration file."),
-				 errhint("CALL it as a statement of its own, outside BEGIN and COMMIT, or use morgenmigrate.migrate_apply(), which runs inside the caller's transaction.")));
-
+	refuse_atomic_call(fcinfo, "migrate_run", "migrate_apply");
 	check_can_write_history("migrate_run");
 	path = directory_arg(fcinfo, 0);
 	target = text_arg(fcinfo, 1, "target", false);
 	command_run(path, target);
 	PG_RETURN_VOID();
+}
+
+/*
+ * CALL migrate_run_rollback(dir, steps, target): runs down migrations,
+ * newest first, committing after each; down migrations that must run
+ * outside a transaction run statement by statement.
+ */
+Datum
+migrate_run_rollback(PG_FUNCTION_ARGS)
+{
+	char	   *path;
+	int			steps;
+	char	   *target;
+
+	refuse_atomic_call(fcinfo, "migrate_run_rollback", "migrate_rollback");
+	check_can_write_history("migrate_run_rollback");
+	path = directory_arg(fcinfo, 0);
+	rollback_args(fcinfo, &steps, &target);
+	command_run_rollback(path, steps, target);
+	PG_RETURN_VOID();
+}
+
+/*
+ * The steps and target arguments of a rollback: steps may be NULL only
+ * when a target is given.
+ */
+static void
+rollback_args(FunctionCallInfo fcinfo, int *steps, char **target)
+{
+	*steps = steps_arg(fcinfo, 1);
+	*target = text_arg(fcinfo, 2, "target", false);
+	if (*steps < 0 && *target == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"steps\" must not be null without a target")));
+}
+
+/*
+ * Refuses a procedure that commits when it is called inside a transaction
+ * block, pointing at the function that runs inside one.
+ */
+static void
+refuse_atomic_call(FunctionCallInfo fcinfo, const char *name,
+				   const char *function)
+{
+	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
+		castNode(CallContext, fcinfo->context)->atomic)
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("%s() cannot run inside a transaction block", name),
+				 errdetail("It commits after each migration file."),
+				 errhint("CALL it as a statement of its own, outside BEGIN and COMMIT, or use morgenmigrate.%s(), which runs inside the caller's transaction.",
+						 function)));
+}
+
+/* migrate_layout(dir): what is read from a directory, per migration. */
+Datum
+migrate_layout(PG_FUNCTION_ARGS)
+{
+	char	   *path = directory_arg(fcinfo, 0);
+
+	command_layout(path, begin_rows(fcinfo));
+	return (Datum) 0;
 }

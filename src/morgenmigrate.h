@@ -22,6 +22,8 @@
 #include "nodes/pg_list.h"
 #include "utils/elog.h"
 
+#include "layout.h"
+
 /* The schema every object of the extension lives in (not relocatable). */
 #define MM_SCHEMA "morgenmigrate"
 
@@ -43,19 +45,39 @@ extern int	mm_max_file_size;	/* kB */
  * ----------------------------------------------------------------
  */
 
-/* An up migration found in the directory. */
+/* A migration found in the directory. */
 typedef struct MigrationFile
 {
-	char	   *name;			/* file name without directory */
-	char	   *down_name;		/* its NAME.down.sql partner, or NULL */
+	char	   *name;			/* the history key: the up file's name, or
+								 * the directory's (diesel) */
+	char	   *path;			/* the file holding the up migration, relative
+								 * to the directory */
+	char	   *down_path;		/* the file holding its down migration (the
+								 * same file for sections), or NULL */
+	char	   *version;		/* the version as its runner reads it */
+	char	   *description;	/* Flyway's description (repeatables sort by
+								 * it), or NULL */
+	EntryRole	role;			/* ROLE_UP, ROLE_REPEATABLE or ROLE_EXTERNAL */
+	const char *what;			/* ROLE_EXTERNAL: what kind of migration */
+	int8		config_no_transaction;	/* a config file beside it says: 1
+										 * outside a transaction, 0 inside,
+										 * -1 nothing */
+	char	   *key;			/* what its down and config files name */
 } MigrationFile;
 
 /* The migration files of one directory, in version order. */
 typedef struct MigrationDir
 {
 	char	   *path;			/* absolute, canonical */
+	LayoutFamily family;		/* what the names say */
+	MigrationLayout names_layout;	/* what the names (or the setting) say */
+	MigrationLayout layout;		/* what names and markers say, once every
+								 * file is inspected (plan_entries) */
+	MigrationLayout marked_layout;	/* whose markers the files carry */
+	const char *marked_example; /* a file that carries them */
+	const char *unmarked_example;	/* a file that carries none */
 	int			nfiles;
-	MigrationFile *files;		/* up files, version order */
+	MigrationFile *files;		/* version order */
 	List	   *orphans;		/* names of down files without an up file */
 } MigrationDir;
 
@@ -68,6 +90,11 @@ typedef struct MigrationStatement
 	Node	   *parsetree;		/* its raw parse tree: top-level statements
 								 * and SET only, else NULL */
 	bool		top_level;		/* must run outside any transaction block */
+	const char *top_level_what; /* what it is, such as "CREATE INDEX
+								 * CONCURRENTLY" */
+	int			group;			/* statements of one block (the author's
+								 * BEGIN ... COMMIT, a runner's statement
+								 * block) share a number > 0 */
 } MigrationStatement;
 
 /* Per-file limits set by a directive comment; -1 means "not set". */
@@ -88,8 +115,17 @@ typedef struct MigrationScript
 	int			nstatements;
 	MigrationStatement *statements;
 	MigrationDirectives directives;
-	bool		unwrapped;		/* a BEGIN/COMMIT around it was dropped */
-	bool		needs_top_level;	/* some statement is top_level */
+	int			unwrapped;		/* BEGIN/COMMIT blocks whose wrappers were
+								 * dropped */
+	bool		needs_top_level;	/* it runs in steps: some statement is
+									 * top_level, or it runs outside a
+									 * transaction */
+	MigrationSection section;	/* up or down */
+	const char *runner;			/* whose markers cut it, or NULL */
+	bool		no_transaction; /* its runner runs it outside a transaction */
+	int			no_transaction_line;	/* the marker that says so, or 0 */
+	const char *no_transaction_by;	/* what says so, for messages */
+	FileSections sections;		/* where its sections and blocks are */
 } MigrationScript;
 
 /* What the preflight allows of the statements no transaction can hold. */
@@ -104,12 +140,19 @@ extern char *migration_dir_check(const char *dir);
 extern MigrationDir *migration_dir_list(const char *path);
 extern int	migration_name_cmp(const char *a, const char *b);
 extern bool migration_name_matches(const char *name, const char *target);
-extern void migration_checksum(const MigrationDir *dir, const char *name,
-							   char *checksum);
+extern bool migration_file_matches(const MigrationDir *dir,
+								   const MigrationFile *file,
+								   const char *target);
+extern void migration_inspect(MigrationDir *dir, const MigrationFile *file,
+							  char *checksum, FileSections *sections);
+extern void migration_dir_settle(MigrationDir *dir);
 extern MigrationScript *migration_read(const MigrationDir *dir,
-									   const char *name);
+									   const char *name, const char *path,
+									   MigrationSection section);
 extern const char *migration_down_file(const MigrationDir *dir,
-									   const char *upname);
+									   const char *name);
+extern const MigrationFile *migration_find(const MigrationDir *dir,
+										   const char *name);
 
 /* ----------------------------------------------------------------
  * script.c: one file's text into statements, the preflight, directives
@@ -187,7 +230,9 @@ typedef enum MigrationState
 	MS_CHANGED,
 	MS_MISSING,
 	MS_FAILED,
-	MS_ORPHAN
+	MS_ORPHAN,
+	MS_EXTERNAL,				/* pending, but only its own runner can run it */
+	MS_OUTDATED					/* a repeatable migration changed since it ran */
 } MigrationState;
 
 /* One file or history row, with its state. */
@@ -199,12 +244,13 @@ typedef struct MigrationEntry
 	const HistoryRow *applied;	/* NULL when never applied */
 	const FailureRow *failure;	/* the last failure, or NULL */
 	char		checksum[MM_CHECKSUM_LEN + 1];	/* of the file, "" if unread */
+	FileSections sections;		/* of the file, as inspected */
 } MigrationEntry;
 
-extern List *plan_entries(const MigrationDir *dir, const History *history);
+extern List *plan_entries(MigrationDir *dir, const History *history);
 extern const char *migration_state_name(MigrationState state);
-extern List *plan_pending(List *entries, const char *target, int steps,
-						  bool warn_order);
+extern List *plan_pending(const MigrationDir *dir, List *entries,
+						  const char *target, int steps, bool warn_order);
 extern void plan_refuse_changed(List *entries);
 extern void plan_warn_missing(List *entries);
 
@@ -239,11 +285,13 @@ typedef struct HeldLocks HeldLocks;
 
 extern HeldLocks *runner_locks_held(void);
 extern Datum runner_locks_taken(HeldLocks *before);
+extern void runner_note_held_locks(int nrehearsed);
 
 /* ----------------------------------------------------------------
  * worker.c: one statement at top level, in a background worker
  * ----------------------------------------------------------------
  */
 extern void worker_execute(const char *sql);
+extern bool worker_still_running(void);
 
 #endif							/* MORGENMIGRATE_H */

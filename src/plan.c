@@ -15,6 +15,8 @@
 static MigrationEntry *new_entry(List **entries, const char *filename,
 								 MigrationState state);
 static int	cmp_entries(const ListCell *a, const ListCell *b);
+static bool is_runnable_state(MigrationState state);
+static int	cmp_entries_of(const MigrationEntry *a, const MigrationEntry *b);
 static char *join_names(List *entries);
 
 /* The word migrate_status shows for a state. */
@@ -37,6 +39,10 @@ migration_state_name(MigrationState state)
 			return "failed";
 		case MS_ORPHAN:
 			return "orphan";
+		case MS_EXTERNAL:
+			return "external";
+		case MS_OUTDATED:
+			return "outdated";
 	}
 	return "unknown";
 }
@@ -53,21 +59,32 @@ new_entry(List **entries, const char *filename, MigrationState state)
 	return e;
 }
 
-/* list_sort comparator: entries in version order of their names. */
+/* The layout whose order cmp_entries uses (list_sort has no argument). */
+static const LayoutMethods *entry_order;
+
+/*
+ * list_sort comparator: entries in the version order of the directory's
+ * layout; history rows without a file and orphans by their names.
+ */
 static int
 cmp_entries(const ListCell *a, const ListCell *b)
 {
-	return migration_name_cmp(((const MigrationEntry *) lfirst(a))->filename,
-							  ((const MigrationEntry *) lfirst(b))->filename);
+	const MigrationEntry *ea = (const MigrationEntry *) lfirst(a);
+	const MigrationEntry *eb = (const MigrationEntry *) lfirst(b);
+
+	if (ea->file != NULL && eb->file != NULL)
+		return entry_order->compare(ea->file, eb->file);
+	return migration_name_cmp(ea->filename, eb->filename);
 }
 
 /*
  * Every file of the directory and every history row, in version order,
- * with its state.  Applied files are read to compare their checksum with
- * the recorded one; pending files are not read.
+ * with its state.  Every file is read once: its checksum is compared with
+ * the recorded one, and its markers settle the directory's layout (a
+ * mixed or malformed directory is refused here, before anything runs).
  */
 List *
-plan_entries(const MigrationDir *dir, const History *history)
+plan_entries(MigrationDir *dir, const History *history)
 {
 	List	   *entries = NIL;
 	bool	   *seen = palloc0(sizeof(bool) * Max(history->nrows, 1));
@@ -77,27 +94,31 @@ plan_entries(const MigrationDir *dir, const History *history)
 	{
 		const MigrationFile *file = &dir->files[i];
 		HistoryRow *row = history_find(history, file->name);
-		MigrationEntry *e;
+		MigrationEntry *e = new_entry(&entries, file->name, MS_PENDING);
 
+		e->file = file;
+		migration_inspect(dir, file, e->checksum, &e->sections);
+		if (e->sections.down.start >= 0 && file->down_path == NULL)
+			dir->files[i].down_path = file->path;	/* a down section */
 		if (row != NULL)
 		{
-			e = new_entry(&entries, file->name,
-						  row->baseline ? MS_BASELINE : MS_APPLIED);
+			e->state = row->baseline ? MS_BASELINE : MS_APPLIED;
 			e->applied = row;
 			seen[row - history->rows] = true;
-			migration_checksum(dir, file->name, e->checksum);
 			if (strcmp(e->checksum, row->checksum) != 0)
-				e->state = MS_CHANGED;
+				e->state = file->role == ROLE_REPEATABLE ? MS_OUTDATED :
+					MS_CHANGED;
 		}
 		else
 		{
-			e = new_entry(&entries, file->name, MS_PENDING);
 			e->failure = history_find_failure(history, file->name);
 			if (e->failure != NULL)
 				e->state = MS_FAILED;
+			else if (file->role == ROLE_EXTERNAL)
+				e->state = MS_EXTERNAL;
 		}
-		e->file = file;
 	}
+	migration_dir_settle(dir);
 
 	for (int i = 0; i < history->nrows; i++)
 	{
@@ -108,6 +129,7 @@ plan_entries(const MigrationDir *dir, const History *history)
 	foreach(lc, dir->orphans)
 		new_entry(&entries, (const char *) lfirst(lc), MS_ORPHAN);
 
+	entry_order = layout_methods(dir->layout);
 	list_sort(entries, cmp_entries);
 	pfree(seen);
 	return entries;
@@ -186,7 +208,8 @@ plan_warn_missing(List *entries)
  * older than an applied one (merged from a branch) gets a WARNING.
  */
 List *
-plan_pending(List *entries, const char *target, int steps, bool warn_order)
+plan_pending(const MigrationDir *dir, List *entries, const char *target,
+			 int steps, bool warn_order)
 {
 	List	   *pending = NIL;
 	MigrationEntry *last_applied = NULL;
@@ -199,7 +222,7 @@ plan_pending(List *entries, const char *target, int steps, bool warn_order)
 		{
 			MigrationEntry *e = (MigrationEntry *) lfirst(lc);
 
-			if (e->file != NULL && migration_name_matches(e->filename, target))
+			if (e->file != NULL && migration_file_matches(dir, e->file, target))
 				target_index = foreach_current_index(lc);
 		}
 		if (target_index < 0)
@@ -214,11 +237,12 @@ plan_pending(List *entries, const char *target, int steps, bool warn_order)
 	{
 		MigrationEntry *e = (MigrationEntry *) lfirst(lc);
 
-		if (e->applied != NULL)
+		if (e->applied != NULL &&
+			(e->file == NULL || e->file->role != ROLE_REPEATABLE))
 			last_applied = e;
 		if (target_index >= 0 && foreach_current_index(lc) > target_index)
 			continue;
-		if ((e->state == MS_PENDING || e->state == MS_FAILED) &&
+		if (is_runnable_state(e->state) &&
 			(steps < 0 || list_length(pending) < steps))
 			pending = lappend(pending, e);
 	}
@@ -229,7 +253,8 @@ plan_pending(List *entries, const char *target, int steps, bool warn_order)
 		{
 			MigrationEntry *e = (MigrationEntry *) lfirst(lc);
 
-			if (migration_name_cmp(e->filename, last_applied->filename) < 0)
+			if (e->file->role != ROLE_REPEATABLE &&
+				cmp_entries_of(e, last_applied) < 0)
 				ereport(WARNING,
 						(errmsg("applying migration \"%s\" out of order",
 								e->filename),
@@ -238,4 +263,24 @@ plan_pending(List *entries, const char *target, int steps, bool warn_order)
 		}
 	}
 	return pending;
+}
+
+/* Tells whether a run takes an entry in this state: it has not run as it is. */
+static bool
+is_runnable_state(MigrationState state)
+{
+	return state == MS_PENDING || state == MS_FAILED ||
+		state == MS_OUTDATED || state == MS_EXTERNAL;
+}
+
+/* Compares two entries as cmp_entries does. */
+static int
+cmp_entries_of(const MigrationEntry *a, const MigrationEntry *b)
+{
+	ListCell	ca,
+				cb;
+
+	ca.ptr_value = (void *) a;
+	cb.ptr_value = (void *) b;
+	return cmp_entries(&ca, &cb);
 }

@@ -30,6 +30,9 @@ static void refuse_copy_data(const MigrationScript *script, int offset);
 static void parse_directives(MigrationScript *script);
 static void parse_directive(MigrationScript *script, const char *item,
 							int line);
+static int	find_wrappers(List *raw, int *groups);
+static int	runner_block_of(const MigrationScript *script, int location);
+static void preflight_transaction(MigrationScript *script, PreflightMode mode);
 static bool is_wrapper_begin(Node *stmt);
 static bool is_wrapper_commit(Node *stmt);
 static void preflight_statement(MigrationScript *script,
@@ -58,37 +61,33 @@ script_prepare(MigrationScript *script, PreflightMode mode)
 												   ALLOCSET_DEFAULT_SIZES);
 	MemoryContext oldcxt = CurrentMemoryContext;
 	List	   *raw;
-	int			first = 0;
-	int			last;
+	int		   *groups;
 	int			n = 0;
 
 	parse_directives(script);
 	MemoryContextSwitchTo(parsecxt);
 	raw = parse_text(script);
+	groups = palloc0(sizeof(int) * Max(list_length(raw), 1));
+	script->unwrapped = find_wrappers(raw, groups);
 	MemoryContextSwitchTo(oldcxt);
-	last = list_length(raw) - 1;
-
-	if (last >= 1 &&
-		is_wrapper_begin(linitial_node(RawStmt, raw)->stmt) &&
-		is_wrapper_commit(llast_node(RawStmt, raw)->stmt))
-	{
-		script->unwrapped = true;
-		first = 1;
-		last--;
-	}
 
 	script->statements = palloc0(sizeof(MigrationStatement) *
-								 Max(last - first + 1, 1));
-	for (int i = first; i <= last; i++)
+								 Max(list_length(raw), 1));
+	for (int i = 0; i < list_length(raw); i++)
 	{
 		RawStmt    *rs = list_nth_node(RawStmt, raw, i);
-		MigrationStatement *stmt = &script->statements[n++];
+		MigrationStatement *stmt;
 
+		if (groups[i] < 0)
+			continue;			/* a wrapper's BEGIN or COMMIT */
+		stmt = &script->statements[n++];
 		stmt->location = rs->stmt_location;
 		stmt->length = rs->stmt_len > 0 ? rs->stmt_len :
 			script->len - rs->stmt_location;
 		stmt->sql = pnstrdup(script->text + stmt->location, stmt->length);
 		stmt->parsetree = rs->stmt;
+		stmt->group = groups[i] > 0 ? groups[i] :
+			runner_block_of(script, stmt->location);
 		preflight_statement(script, stmt, mode);
 
 		/* the trees run in steps need later; the others SPI parses again */
@@ -97,6 +96,112 @@ script_prepare(MigrationScript *script, PreflightMode mode)
 	}
 	script->nstatements = n;
 	MemoryContextDelete(parsecxt);
+
+	preflight_transaction(script, mode);
+}
+
+/*
+ * Finds the author's own transaction blocks: a file made of BEGIN ...
+ * COMMIT blocks with nothing but comments between them (one block wrapped
+ * around the whole file is the common case).  Marks the BEGINs and
+ * COMMITs -1 and the statements of the k-th block k in groups, and
+ * returns the number of blocks; 0 (and groups untouched) when the file is
+ * not made of such blocks.
+ */
+static int
+find_wrappers(List *raw, int *groups)
+{
+	int			nblocks = 0;
+	bool		inside = false;
+	ListCell   *lc;
+
+	foreach(lc, raw)
+	{
+		Node	   *stmt = lfirst_node(RawStmt, lc)->stmt;
+
+		if (!inside && is_wrapper_begin(stmt))
+			inside = true;
+		else if (inside && is_wrapper_commit(stmt))
+			inside = false;
+		else if (inside && !IsA(stmt, TransactionStmt))
+			continue;
+		else
+			return 0;
+		if (inside)
+			nblocks++;
+	}
+	if (inside || nblocks == 0)
+		return 0;
+
+	inside = false;
+	nblocks = 0;
+	foreach(lc, raw)
+	{
+		Node	   *stmt = lfirst_node(RawStmt, lc)->stmt;
+		int			i = foreach_current_index(lc);
+
+		if (!inside && is_wrapper_begin(stmt))
+		{
+			inside = true;
+			nblocks++;
+			groups[i] = -1;
+		}
+		else if (inside && is_wrapper_commit(stmt))
+		{
+			inside = false;
+			groups[i] = -1;
+		}
+		else
+			groups[i] = nblocks;
+	}
+	return nblocks;
+}
+
+/*
+ * The group of a statement at this offset that lies in a statement block
+ * of its runner (goose's and sql-migrate's StatementBegin ... End), which
+ * the runner sends as one statement; 0 for none.  Numbered after the
+ * author's BEGIN ... COMMIT blocks.
+ */
+static int
+runner_block_of(const MigrationScript *script, int location)
+{
+	const FileSections *s = &script->sections;
+
+	for (int k = 0; k < s->nblocks; k++)
+	{
+		if (location >= s->blocks[k].start && location < s->blocks[k].end)
+			return script->unwrapped + 1 + k;
+	}
+	return 0;
+}
+
+/*
+ * What a file as a whole needs: a file its runner runs outside a
+ * transaction, or made of several transaction blocks of its author's,
+ * runs in steps under migrate_run (committing at each statement or each
+ * COMMIT, as its runner or psql would); migrate_apply refuses the first
+ * (naming migrate_run) and runs the second as one unit; a rehearsal cannot
+ * rehearse the first.
+ */
+static void
+preflight_transaction(MigrationScript *script, PreflightMode mode)
+{
+	if (script->no_transaction && mode == PREFLIGHT_TRANSACTION)
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("migration \"%s\" must run outside a transaction",
+						script->name),
+				 errdetail("It is marked so by %s; its runner runs such a migration statement by statement, each statement in a transaction of its own.",
+						   script->no_transaction_by),
+				 script->section == SECTION_DOWN ?
+				 errhint("CALL morgenmigrate.migrate_run_rollback() runs a down migration that way.") :
+				 errhint("CALL morgenmigrate.migrate_run() runs it that way.")));
+	if (mode == PREFLIGHT_TRANSACTION)
+		return;
+	if (script->no_transaction ||
+		(mode == PREFLIGHT_STEPS && script->unwrapped > 1))
+		script->needs_top_level = true;
 }
 
 /* Where a parse error points, for the code that catches it. */
@@ -383,7 +488,7 @@ preflight_statement(MigrationScript *script, MigrationStatement *stmt,
 				 errmsg("%s is not allowed in a migration file",
 						CreateCommandName(node)),
 				 errdetail("Each migration file runs as a unit, which morgenmigrate commits or rolls back."),
-				 errhint("Remove the statement.  One BEGIN at the start of a file with one COMMIT at its end is accepted and ignored."),
+				 errhint("Remove the statement.  A file made of BEGIN ... COMMIT blocks, with only comments between them, is accepted: migrate_apply runs it as one unit, migrate_run commits at each COMMIT."),
 				 errcontext("migration \"%s\", line %d", script->name,
 							script_statement_line(script, stmt))));
 
@@ -399,10 +504,22 @@ preflight_statement(MigrationScript *script, MigrationStatement *stmt,
 				 errcontext("migration \"%s\", line %d", script->name,
 							script_statement_line(script, stmt))));
 
+	/* it decides where the statements end: the split must stay valid */
+	if (IsA(node, VariableSetStmt) && ((VariableSetStmt *) node)->name != NULL &&
+		strcmp(((VariableSetStmt *) node)->name, "standard_conforming_strings") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a migration file cannot set standard_conforming_strings"),
+				 errdetail("The file is split into statements with the caller's standard_conforming_strings; a change would make its later statements end elsewhere than where they were checked."),
+				 errhint("Set standard_conforming_strings before the call or for the database, not in a migration file."),
+				 errcontext("migration \"%s\", line %d", script->name,
+							script_statement_line(script, stmt))));
+
 	what = needs_top_level(node, &hint, &runnable);
 	if (what != NULL && runnable && mode != PREFLIGHT_TRANSACTION)
 	{
 		stmt->top_level = true;
+		stmt->top_level_what = what;
 		script->needs_top_level = true;
 		return;
 	}
@@ -411,6 +528,8 @@ preflight_statement(MigrationScript *script, MigrationStatement *stmt,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				 errmsg("%s cannot run inside a transaction block", what),
 				 errdetail("Each migration file runs inside a transaction, so that it applies whole or not at all."),
+				 runnable && script->section == SECTION_DOWN ?
+				 errhint("CALL morgenmigrate.migrate_run_rollback() runs such a statement of a down migration outside a transaction, in a background worker.  %s", hint) :
 				 runnable ?
 				 errhint("CALL morgenmigrate.migrate_run() runs such a statement outside a transaction, in a background worker.  %s", hint) :
 				 errhint("%s", hint),

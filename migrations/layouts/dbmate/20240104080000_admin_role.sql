@@ -1,0 +1,5 @@
+-- migrate:up transaction:false
+ALTER TYPE dbmate_role ADD VALUE 'admin';
+SELECT 'admin'::dbmate_role;
+
+-- migrate:down

@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS diesel_set_updated_at();

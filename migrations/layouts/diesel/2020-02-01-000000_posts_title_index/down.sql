@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY diesel_posts_title_idx;

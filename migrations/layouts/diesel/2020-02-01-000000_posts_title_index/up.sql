@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY diesel_posts_title_idx ON diesel_posts (title);

@@ -1,0 +1,1 @@
+ALTER TABLE fw_lines DROP COLUMN qty;

@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY fw_lines_sku_idx;

@@ -1,0 +1,1 @@
+DROP TYPE fw_status;

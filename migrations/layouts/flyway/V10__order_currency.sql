@@ -1,0 +1,1 @@
+ALTER TABLE fw_orders ADD COLUMN currency text NOT NULL DEFAULT 'EUR';

@@ -1,0 +1,1 @@
+ALTER TABLE fw_lines ADD COLUMN qty int NOT NULL DEFAULT 1;

@@ -1,0 +1,1 @@
+CREATE TABLE fw_lines (order_id int REFERENCES fw_orders, sku text);

@@ -1,0 +1,3 @@
+CREATE TYPE fw_status AS ENUM ('open');
+ALTER TYPE fw_status ADD VALUE 'paid';
+SELECT 'paid'::fw_status;

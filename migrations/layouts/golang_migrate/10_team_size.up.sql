@@ -1,0 +1,1 @@
+ALTER TABLE gm_teams ADD COLUMN size int;

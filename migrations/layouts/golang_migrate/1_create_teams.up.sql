@@ -1,0 +1,1 @@
+CREATE TABLE gm_teams (id int PRIMARY KEY);

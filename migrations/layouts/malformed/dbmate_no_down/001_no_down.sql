@@ -1,0 +1,2 @@
+-- migrate:up
+CREATE TABLE malformed_marker (id int);

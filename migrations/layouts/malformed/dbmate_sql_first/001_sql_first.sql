@@ -1,0 +1,4 @@
+SELECT 1;
+-- migrate:up
+CREATE TABLE malformed_marker (id int);
+-- migrate:down

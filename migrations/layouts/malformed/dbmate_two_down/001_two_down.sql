@@ -1,0 +1,6 @@
+-- migrate:up
+CREATE TABLE malformed_marker (id int);
+-- migrate:down
+DROP TABLE malformed_marker;
+-- migrate:down
+SELECT 1;

@@ -1,0 +1,3 @@
+-- +goose ENVSUB ON
+-- +goose Up
+CREATE TABLE ${TABLE_NAME} (id int);

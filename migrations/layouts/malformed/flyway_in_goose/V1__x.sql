@@ -1,0 +1,2 @@
+-- +goose Up
+CREATE TABLE malformed_marker (id int);

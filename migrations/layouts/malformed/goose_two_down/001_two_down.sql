@@ -1,0 +1,6 @@
+-- +goose Up
+CREATE TABLE malformed_marker (id int);
+-- +goose Down
+DROP TABLE malformed_marker;
+-- +goose Down
+SELECT 1;

@@ -1,0 +1,4 @@
+-- +migrate Up
+CREATE TABLE malformed_marker (id int);
+-- +migrate down
+DROP TABLE malformed_marker;

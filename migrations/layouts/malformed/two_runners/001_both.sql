@@ -1,0 +1,6 @@
+-- +goose Up
+-- migrate:up
+CREATE TABLE malformed_marker (id int);
+-- +goose Down
+-- migrate:down
+DROP TABLE malformed_marker;

@@ -1,0 +1,1 @@
+INSERT INTO npm_notes (body, author) VALUES ('hello', 'ann');

@@ -1,0 +1,1 @@
+CREATE TABLE pg_products (id int PRIMARY KEY, name text);

@@ -1,0 +1,1 @@
+ALTER TABLE pg_products ADD COLUMN price numeric;

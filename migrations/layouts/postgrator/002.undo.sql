@@ -1,0 +1,1 @@
+ALTER TABLE pg_products DROP COLUMN price;

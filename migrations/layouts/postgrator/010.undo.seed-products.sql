@@ -1,0 +1,1 @@
+DELETE FROM pg_products WHERE id IN (1, 2);

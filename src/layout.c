@@ -1,0 +1,443 @@
+/*-------------------------------------------------------------------------
+ *
+ * layout.c
+ *	  The layouts morgenmigrate reads, in one table, and what they share:
+ *	  reading a directory entry's name, ordering, scanning a file for
+ *	  markers and cutting it into the section to run.  Each runner's own
+ *	  rules live in src/layouts/<runner>.c.
+ *
+ * A section is cut by blanking, not by copying: everything outside it
+ * becomes spaces, newlines stay, so that byte offsets and line numbers of
+ * the cut text are those of the file, and errors name the file's lines.
+ * Each marker line becomes a semicolon and spaces, so that the server's
+ * parser breaks statements exactly where the runner breaks them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "layout.h"
+
+/* Every layout, in the order a directory entry's name is tried. */
+static const LayoutMethods *const all_layouts[] = {
+	&diesel_layout,
+	&flyway_layout,
+	&postgrator_layout,
+	&plain_layout,
+	&golang_migrate_layout,
+	&dbmate_layout,
+	&goose_layout,
+	&sql_migrate_layout,
+	&node_pg_migrate_layout,
+};
+
+/* The methods of a layout; NULL for LAYOUT_AUTO. */
+const LayoutMethods *
+layout_methods(MigrationLayout layout)
+{
+	for (int i = 0; i < lengthof(all_layouts); i++)
+		if (all_layouts[i]->layout == layout)
+			return all_layouts[i];
+	return NULL;
+}
+
+/* The name of a layout, as morgenmigrate.layout and migrate_layout say it. */
+const char *
+layout_name(MigrationLayout layout)
+{
+	const LayoutMethods *m = layout_methods(layout);
+
+	return m ? m->name : "auto";
+}
+
+/* The family of a layout (FAMILY_NONE for LAYOUT_AUTO). */
+LayoutFamily
+layout_family(MigrationLayout layout)
+{
+	const LayoutMethods *m = layout_methods(layout);
+
+	return m ? m->family : FAMILY_NONE;
+}
+
+/* The layout of a family whose names say it all. */
+MigrationLayout
+layout_of_family(LayoutFamily family)
+{
+	switch (family)
+	{
+		case FAMILY_FLYWAY:
+			return LAYOUT_FLYWAY;
+		case FAMILY_DIESEL:
+			return LAYOUT_DIESEL;
+		case FAMILY_POSTGRATOR:
+			return LAYOUT_POSTGRATOR;
+		default:
+			return LAYOUT_AUTO;
+	}
+}
+
+/* How a family names its migrations, for messages. */
+const char *
+layout_family_names(LayoutFamily family)
+{
+	switch (family)
+	{
+		case FAMILY_FLYWAY:
+			return "a Flyway migration";
+		case FAMILY_DIESEL:
+			return "a diesel migration directory";
+		case FAMILY_POSTGRATOR:
+			return "a postgrator migration";
+		default:
+			return "a migration file of its own";
+	}
+}
+
+/*
+ * Reads what a directory entry is: the first layout that recognises its
+ * name says; the flat family takes every other *.sql file.
+ */
+void
+layout_read_name(const char *name, bool is_dir, LayoutEntry *entry)
+{
+	for (int i = 0; i < lengthof(all_layouts); i++)
+	{
+		const LayoutMethods *m = all_layouts[i];
+
+		memset(entry, 0, sizeof(LayoutEntry));
+		if (m->read_name != NULL && m->read_name(name, is_dir, entry))
+		{
+			entry->family = m->family;
+			return;
+		}
+	}
+	memset(entry, 0, sizeof(LayoutEntry));
+	entry->role = ROLE_IGNORED;
+}
+
+/* Orders two migrations of a family: its layout's version order. */
+int
+layout_compare(LayoutFamily family, const struct MigrationFile *a,
+			   const struct MigrationFile *b)
+{
+	MigrationLayout layout = layout_of_family(family);
+
+	return layout_methods(layout == LAYOUT_AUTO ? LAYOUT_PLAIN : layout)->compare(a, b);
+}
+
+/* Compares two versions as a family's runner does; 0 for the same version. */
+int
+layout_version_cmp(LayoutFamily family, const char *a, const char *b)
+{
+	MigrationLayout layout = layout_of_family(family);
+
+	return layout_methods(layout == LAYOUT_AUTO ? LAYOUT_PLAIN : layout)->version_cmp(a, b);
+}
+
+/* Sets the line of a range's last byte. */
+static void
+set_last_line(const char *text, int len, TextRange *r)
+{
+	const char *p = text;
+	const char *end;
+
+	if (r->start < 0)
+		return;
+	end = text + Min(Max(r->end - 1, 0), len);
+	r->last_line = 1;
+	while ((p = memchr(p, '\n', end - p)) != NULL)
+	{
+		r->last_line++;
+		p++;
+	}
+}
+
+/* Tells whether a line holds a word, in any case if ci. */
+static bool
+line_holds(const char *line, int len, const char *word, bool ci)
+{
+	int			wlen = strlen(word);
+	char		lower = pg_tolower((unsigned char) word[0]);
+
+	if (!ci)
+		return memmem(line, len, word, wlen) != NULL;
+	for (int i = 0; i + wlen <= len; i++)
+	{
+		if (pg_tolower((unsigned char) line[i]) == lower &&
+			pg_strncasecmp(line + i, word, wlen) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The marker layouts whose markers a text may carry, as a bit per layout:
+ * every marker is a comment line ("--" after blanks) that holds the
+ * layout's marker word.  One pass over the text, looking only into its
+ * comment lines, is much cheaper than each layout's scan line by line, and
+ * most files carry no runner's markers at all.
+ */
+static uint32
+candidate_layouts(const char *text, int len)
+{
+	uint32		found = 0;
+	const char *p = text;
+	const char *end = text + len;
+
+	while (p < end)
+	{
+		const char *eol = memchr(p, '\n', end - p);
+		const char *q = p;
+
+		if (eol == NULL)
+			eol = end;
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if (eol - q >= 2 && q[0] == '-' && q[1] == '-')
+		{
+			for (int i = 0; i < lengthof(all_layouts); i++)
+			{
+				const LayoutMethods *m = all_layouts[i];
+
+				if (m->scan != NULL &&
+					line_holds(q, eol - q, m->marker_word, m->marker_word_ci))
+					found |= (uint32) 1 << m->layout;
+			}
+		}
+		p = eol + 1;
+	}
+	return found;
+}
+
+/*
+ * Scans a file's text for the markers of every marker layout: the one
+ * whose markers it carries cuts it (a file with two runners' markers is
+ * refused); a file without markers is one up section, PLAIN.  With a
+ * forced layout, only that layout's markers count as markers, and a file
+ * that carries another's is refused all the same.
+ */
+void
+layout_scan_file(const char *name, const char *text, int len,
+				 MigrationLayout forced, FileSections *sections)
+{
+	MigrationLayout found = LAYOUT_PLAIN;
+	int			found_line = 0;
+	uint32		candidates = candidate_layouts(text, len);
+
+	memset(sections, 0, sizeof(FileSections));
+	for (int i = 0; i < lengthof(all_layouts); i++)
+	{
+		const LayoutMethods *m = all_layouts[i];
+		FileSections s;
+
+		if (m->scan == NULL || (candidates & ((uint32) 1 << m->layout)) == 0)
+			continue;
+		memset(&s, 0, sizeof(s));
+		s.down.start = -1;
+		if (!m->scan(name, text, len, &s))
+			continue;
+		if (found != LAYOUT_PLAIN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("migration \"%s\" carries the markers of two runners",
+							name),
+					 errdetail("Line %d is a %s marker, line %d a %s marker.",
+							   found_line, layout_methods(found)->runner,
+							   s.up.line, m->runner),
+					 errhint("Keep the markers of the runner the directory is written for.")));
+		found = m->layout;
+		found_line = s.up.line;
+		*sections = s;
+	}
+
+	if (found == LAYOUT_PLAIN)
+	{
+		sections->layout = LAYOUT_PLAIN;
+		sections->up.start = 0;
+		sections->up.end = len;
+		sections->up.line = 1;
+		sections->down.start = -1;
+	}
+	set_last_line(text, len, &sections->up);
+	set_last_line(text, len, &sections->down);
+	if (forced != LAYOUT_AUTO && found != LAYOUT_PLAIN && found != forced)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("migration \"%s\" carries %s markers, but morgenmigrate.layout is '%s'",
+						name, layout_methods(found)->runner, layout_name(forced)),
+				 errdetail("Line %d is a %s marker.", found_line,
+						   layout_methods(found)->runner),
+				 errhint("A file is never run as plain SQL while it carries another runner's markers; set morgenmigrate.layout to '%s' or 'auto'.",
+						 layout_name(found))));
+}
+
+/*
+ * The text of one section of a file: a copy of the whole text, with
+ * everything outside the section turned into spaces (newlines kept) and
+ * each marker line into a statement break.  NULL if the file has no such
+ * section.
+ */
+char *
+layout_cut_section(const char *text, int len, const FileSections *sections,
+				   MigrationSection section)
+{
+	const TextRange *r = section == SECTION_UP ? &sections->up : &sections->down;
+	char	   *cut;
+
+	if (r->start < 0)
+		return NULL;
+	cut = palloc(len + 1);
+	memcpy(cut, text, len);
+	cut[len] = '\0';
+	if (sections->layout == LAYOUT_PLAIN)
+		return cut;
+
+	for (int i = 0; i < len; i++)
+	{
+		if ((i < r->start || i >= r->end) && cut[i] != '\n')
+			cut[i] = ' ';
+	}
+	for (int m = 0; m < sections->nmarkers; m++)
+	{
+		int			off = sections->markers[m];
+
+		if (off < r->start || off >= r->end)
+			continue;
+		memset(cut + off, ' ', sections->marker_lens[m]);
+		if (sections->marker_lens[m] > 0)
+			cut[off] = ';';
+	}
+	return cut;
+}
+
+/* Iterates over the lines of a text; start with line->start = NULL. */
+bool
+layout_next_line(const char *text, int len, TextLine *line)
+{
+	const char *p;
+	const char *eol;
+
+	if (line->start == NULL)
+	{
+		p = text;
+		line->number = 1;
+	}
+	else
+	{
+		p = line->start + line->len + 1;	/* past the newline */
+		line->number++;
+	}
+	if (p >= text + len)
+		return false;
+	eol = memchr(p, '\n', text + len - p);
+	line->start = p;
+	line->len = eol ? eol - p : text + len - p;
+	line->offset = p - text;
+	return true;
+}
+
+/* Notes a marker line, which the cut turns into a statement break. */
+void
+layout_add_marker(FileSections *sections, const TextLine *line)
+{
+	if (sections->nmarkers == 0)
+	{
+		sections->markers = palloc(sizeof(int) * 8);
+		sections->marker_lens = palloc(sizeof(int) * 8);
+	}
+	else if ((sections->nmarkers & (sections->nmarkers - 1)) == 0 &&
+			 sections->nmarkers >= 8)
+	{
+		sections->markers = repalloc(sections->markers,
+									 sizeof(int) * sections->nmarkers * 2);
+		sections->marker_lens = repalloc(sections->marker_lens,
+										 sizeof(int) * sections->nmarkers * 2);
+	}
+	sections->markers[sections->nmarkers] = line->offset;
+	sections->marker_lens[sections->nmarkers] = line->len;
+	sections->nmarkers++;
+}
+
+/* Notes a statement block, whose statements run together. */
+void
+layout_add_block(FileSections *sections, int start, int end, int line)
+{
+	if (sections->nblocks == 0)
+		sections->blocks = palloc(sizeof(TextRange) * 4);
+	else if ((sections->nblocks & (sections->nblocks - 1)) == 0 &&
+			 sections->nblocks >= 4)
+		sections->blocks = repalloc(sections->blocks,
+									sizeof(TextRange) * sections->nblocks * 2);
+	sections->blocks[sections->nblocks].start = start;
+	sections->blocks[sections->nblocks].end = end;
+	sections->blocks[sections->nblocks].line = line;
+	sections->nblocks++;
+}
+
+/*
+ * Tells whether a line ends a statement as goose and sql-migrate see it:
+ * its last word before any word that starts a comment ends in a semicolon.
+ */
+bool
+layout_ends_statement(const TextLine *line)
+{
+	const char *p = line->start;
+	const char *end = line->start + line->len;
+	char		last = '\0';
+
+	while (p < end)
+	{
+		const char *w;
+
+		while (p < end && isspace((unsigned char) *p))
+			p++;
+		if (p >= end)
+			break;
+		w = p;
+		if (end - w >= 2 && w[0] == '-' && w[1] == '-')
+			break;
+		while (p < end && !isspace((unsigned char) *p))
+			p++;
+		last = p[-1];
+	}
+	return last == ';';
+}
+
+/* Tells whether a line is blank or a comment line ("--" after blanks). */
+bool
+layout_is_blank_or_comment(const TextLine *line)
+{
+	const char *p = line->start;
+	const char *end = line->start + line->len;
+
+	while (p < end && isspace((unsigned char) *p))
+		p++;
+	return p >= end || (end - p >= 2 && p[0] == '-' && p[1] == '-');
+}
+
+/* Refuses a file whose markers its runner would refuse, naming the line. */
+void
+layout_malformed(const char *name, int line, const char *runner,
+				 const char *message, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_SYNTAX_ERROR),
+			 errmsg("malformed %s migration \"%s\": %s", runner, name, message),
+			 hint ? errhint("%s", hint) : 0,
+			 errcontext("migration \"%s\", line %d", name, line)));
+}
+
+/* Tells whether name ends in suffix, ignoring case if ci. */
+bool
+has_suffix_ci(const char *name, const char *suffix, bool ci)
+{
+	size_t		nlen = strlen(name);
+	size_t		slen = strlen(suffix);
+
+	if (nlen < slen)
+		return false;
+	return ci ? pg_strcasecmp(name + nlen - slen, suffix) == 0 :
+		strcmp(name + nlen - slen, suffix) == 0;
+}

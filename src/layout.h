@@ -1,0 +1,202 @@
+/*-------------------------------------------------------------------------
+ *
+ * layout.h
+ *	  How other migration runners lay out their directories, behind one
+ *	  small interface: which directory entries are migrations and what
+ *	  each is (name, version, up or down, repeatable, or one only its own
+ *	  runner can run), their order, and where a file's up and down
+ *	  sections and statement blocks are.  One file per runner under
+ *	  src/layouts/; files only, nothing here touches the database.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MORGENMIGRATE_LAYOUT_H
+#define MORGENMIGRATE_LAYOUT_H
+
+#include "postgres.h"
+
+#include "compat.h"
+
+/* The layouts morgenmigrate reads; LAYOUT_AUTO only as a setting. */
+typedef enum MigrationLayout
+{
+	LAYOUT_AUTO = 0,
+	LAYOUT_PLAIN,
+	LAYOUT_GOLANG_MIGRATE,
+	LAYOUT_DBMATE,
+	LAYOUT_GOOSE,
+	LAYOUT_SQL_MIGRATE,
+	LAYOUT_NODE_PG_MIGRATE,
+	LAYOUT_FLYWAY,
+	LAYOUT_DIESEL,
+	LAYOUT_POSTGRATOR
+} MigrationLayout;
+
+#define LAYOUT_COUNT (LAYOUT_POSTGRATOR + 1)
+
+/*
+ * The families of layouts, told apart by names alone: the flat family
+ * (one *.sql file per migration: plain, golang-migrate and the runners
+ * whose markers are inside the files) and one family for each runner whose
+ * names say it all.
+ */
+typedef enum LayoutFamily
+{
+	FAMILY_NONE = 0,			/* not a migration: ignored */
+	FAMILY_FLAT,
+	FAMILY_FLYWAY,
+	FAMILY_DIESEL,
+	FAMILY_POSTGRATOR
+} LayoutFamily;
+
+/* What a directory entry is to its layout. */
+typedef enum EntryRole
+{
+	ROLE_IGNORED = 0,			/* not a migration file (README.md, ...) */
+	ROLE_UP,					/* an up migration */
+	ROLE_DOWN,					/* the down file of an up migration */
+	ROLE_REPEATABLE,			/* runs again whenever it changes (Flyway R__) */
+	ROLE_EXTERNAL,				/* a migration only its own runner can run */
+	ROLE_CONFIG,				/* settings of a migration (Flyway .sql.conf) */
+	ROLE_UNKNOWN				/* looks like a migration but is not one: refused */
+} EntryRole;
+
+/* One directory entry, as a layout reads its name. */
+typedef struct LayoutEntry
+{
+	LayoutFamily family;
+	MigrationLayout layout;		/* when the name alone says it, else AUTO */
+	EntryRole	role;
+	char	   *key;			/* the migration it belongs to, for pairing */
+	char	   *version;		/* the version as its runner reads it */
+	char	   *description;	/* Flyway's description, else NULL */
+	const char *what;			/* for ROLE_EXTERNAL and ROLE_UNKNOWN: what it is */
+} LayoutEntry;
+
+struct MigrationFile;
+
+/* Reads what a directory entry is (is_dir: a subdirectory). */
+extern void layout_read_name(const char *name, bool is_dir, LayoutEntry *entry);
+extern int	layout_compare(LayoutFamily family, const struct MigrationFile *a,
+						   const struct MigrationFile *b);
+extern int	layout_version_cmp(LayoutFamily family, const char *a,
+							   const char *b);
+extern int8 layout_diesel_metadata(const char *name, const char *text);
+extern int8 layout_flyway_config(const char *name, const char *text);
+
+/* ----------------------------------------------------------------
+ * Sections: where in a file its up and down migrations are
+ * ----------------------------------------------------------------
+ */
+
+/* Which part of a migration to run. */
+typedef enum MigrationSection
+{
+	SECTION_UP,
+	SECTION_DOWN
+} MigrationSection;
+
+/* A range of a file's text, in bytes; start < 0 when absent. */
+typedef struct TextRange
+{
+	int			start;
+	int			end;
+	int			line;			/* line of the marker that opens it */
+	int			last_line;		/* line of its last byte */
+} TextRange;
+
+/* What a layout's markers say of one file's text. */
+typedef struct FileSections
+{
+	MigrationLayout layout;		/* whose markers the file carries; PLAIN: none */
+	TextRange	up;				/* the up section (the whole text without markers) */
+	TextRange	down;			/* the down section, start < 0 if none */
+	bool		up_no_transaction;	/* the runner runs the up part outside a
+									 * transaction */
+	bool		down_no_transaction;
+	int			no_transaction_line;	/* the marker that says so */
+	int			nblocks;		/* statement blocks: run as one statement */
+	TextRange  *blocks;
+	int			nmarkers;		/* marker lines, turned into statement breaks */
+	int		   *markers;		/* their byte offsets */
+	int		   *marker_lens;	/* and lengths (without the newline) */
+} FileSections;
+
+/*
+ * What one layout (one file under src/layouts/) offers.  read_name tells
+ * whether a directory entry is named as this layout names migrations and
+ * what it is; compare orders two migrations of the layout's family; scan
+ * tells whether a file's text carries this runner's markers and, if it
+ * does, fills in its sections, or raises an error naming the file and line
+ * of a malformed marker.  Layouts of the flat family share read_name and
+ * compare; only the marker layouts have scan.
+ */
+typedef struct LayoutMethods
+{
+	MigrationLayout layout;
+	const char *name;			/* as morgenmigrate.layout says it */
+	const char *runner;			/* as people call the runner */
+	LayoutFamily family;
+	bool		(*read_name) (const char *name, bool is_dir, LayoutEntry *entry);
+	int			(*compare) (const struct MigrationFile *a,
+							const struct MigrationFile *b);
+	int			(*version_cmp) (const char *a, const char *b);
+	bool		(*scan) (const char *name, const char *text, int len,
+						 FileSections *sections);
+	bool		requires_markers;	/* its runner refuses a file without them */
+	const char *marker_word;	/* text every marker line holds (a quick
+								 * test before scanning line by line) */
+	bool		marker_word_ci; /* ... in any case */
+} LayoutMethods;
+
+extern const LayoutMethods plain_layout;
+extern const LayoutMethods golang_migrate_layout;
+extern const LayoutMethods dbmate_layout;
+extern const LayoutMethods goose_layout;
+extern const LayoutMethods sql_migrate_layout;
+extern const LayoutMethods node_pg_migrate_layout;
+extern const LayoutMethods flyway_layout;
+extern const LayoutMethods diesel_layout;
+extern const LayoutMethods postgrator_layout;
+
+extern const LayoutMethods *layout_methods(MigrationLayout layout);
+
+/* Helpers for the layouts' own files (layout.c). */
+typedef struct TextLine
+{
+	const char *start;
+	int			len;			/* without the newline */
+	int			offset;			/* of start in the text */
+	int			number;			/* 1-based */
+} TextLine;
+
+extern bool layout_next_line(const char *text, int len, TextLine *line);
+extern void layout_add_marker(FileSections *sections, const TextLine *line);
+extern void layout_add_block(FileSections *sections, int start, int end,
+							 int line);
+extern bool layout_ends_statement(const TextLine *line);
+extern bool layout_is_blank_or_comment(const TextLine *line);
+extern mm_noreturn void layout_malformed(const char *name, int line,
+										 const char *runner,
+										 const char *message,
+										 const char *hint) mm_noreturn_after;
+extern bool has_suffix_ci(const char *name, const char *suffix, bool ci);
+extern int	migration_name_cmp(const char *a, const char *b);
+extern int	flat_compare(const struct MigrationFile *a,
+						 const struct MigrationFile *b);
+
+extern void layout_scan_file(const char *name, const char *text, int len,
+							 MigrationLayout forced, FileSections *sections);
+extern char *layout_cut_section(const char *text, int len,
+								const FileSections *sections,
+								MigrationSection section);
+
+extern const char *layout_name(MigrationLayout layout);
+extern LayoutFamily layout_family(MigrationLayout layout);
+extern MigrationLayout layout_of_family(LayoutFamily family);
+extern const char *layout_family_names(LayoutFamily family);
+
+/* The setting morgenmigrate.layout (morgenmigrate.c). */
+extern int	mm_layout;
+
+#endif							/* MORGENMIGRATE_LAYOUT_H */

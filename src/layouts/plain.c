@@ -1,0 +1,100 @@
+/*-------------------------------------------------------------------------
+ *
+ * plain.c
+ *	  morgenmigrate's own layout, and the names of the flat family it
+ *	  shares with golang-migrate, dbmate, goose, sql-migrate and
+ *	  node-pg-migrate: one NAME.sql (or NAME.up.sql) file per migration, its
+ *	  down file NAME.down.sql, in version order (runs of digits compare as
+ *	  numbers).  The runners whose markers live inside the files tell
+ *	  themselves apart by those markers (see their own files).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "../morgenmigrate.h"
+
+/* The leading digits of a name ("" if none). */
+static char *
+leading_digits(const char *name)
+{
+	return pnstrdup(name, strspn(name, "0123456789"));
+}
+
+/*
+ * A flat family name: NAME.sql is an up file, NAME.up.sql too
+ * (golang-migrate), NAME.down.sql a down file; VERSION_name.go is a goose
+ * Go migration and VERSION_name.js (or .ts, .cjs, .mjs) a node-pg-migrate
+ * JavaScript migration, which only their own runner can run.
+ */
+static bool
+flat_read_name(const char *name, bool is_dir, LayoutEntry *entry)
+{
+	size_t		digits = strspn(name, "0123456789");
+	static const char *const js[] = {".js", ".cjs", ".mjs", ".ts"};
+
+	if (is_dir)
+		return false;
+	entry->version = leading_digits(name);
+	if (has_suffix_ci(name, ".down.sql", false))
+	{
+		entry->role = ROLE_DOWN;
+		entry->key = pnstrdup(name, strlen(name) - strlen(".down.sql"));
+		return true;
+	}
+	if (has_suffix_ci(name, ".up.sql", false))
+	{
+		entry->role = ROLE_UP;
+		entry->layout = LAYOUT_GOLANG_MIGRATE;
+		entry->key = pnstrdup(name, strlen(name) - strlen(".up.sql"));
+		return true;
+	}
+	if (has_suffix_ci(name, ".sql", false))
+	{
+		entry->role = ROLE_UP;
+		entry->key = pnstrdup(name, strlen(name) - strlen(".sql"));
+		return true;
+	}
+	if (digits == 0 || name[digits] != '_')
+		return false;
+	if (has_suffix_ci(name, ".go", false) && !has_suffix_ci(name, "_test.go", false))
+	{
+		entry->role = ROLE_EXTERNAL;
+		entry->layout = LAYOUT_GOOSE;
+		entry->what = "a goose Go migration";
+		entry->key = pnstrdup(name, strlen(name) - strlen(".go"));
+		return true;
+	}
+	for (int i = 0; i < lengthof(js); i++)
+	{
+		if (has_suffix_ci(name, js[i], false))
+		{
+			entry->role = ROLE_EXTERNAL;
+			entry->layout = LAYOUT_NODE_PG_MIGRATE;
+			entry->what = "a node-pg-migrate JavaScript migration";
+			entry->key = pnstrdup(name, strlen(name) - strlen(js[i]));
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Version order of the flat family: the names in version order. */
+int
+flat_compare(const MigrationFile *a, const MigrationFile *b)
+{
+	return migration_name_cmp(a->name, b->name);
+}
+
+const LayoutMethods plain_layout = {
+	.layout = LAYOUT_PLAIN,
+	.name = "plain",
+	.runner = "morgenmigrate",
+	.family = FAMILY_FLAT,
+	.read_name = flat_read_name,
+	.compare = flat_compare,
+	.version_cmp = migration_name_cmp,
+	.scan = NULL,
+};
