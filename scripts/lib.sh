@@ -33,8 +33,9 @@ install_packages() {
 	if [ -n "$missing" ]; then
 		say "installing$missing"
 		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -q
-		apt-get install -y -q $missing
+		# wait for another apt-get (a parallel run) rather than fail
+		apt-get -o DPkg::Lock::Timeout=900 update -q
+		apt-get -o DPkg::Lock::Timeout=900 install -y -q $missing
 	fi
 }
 

@@ -7,7 +7,7 @@
  *	  changing this file.
  *
  * Every PG_VERSION_NUM test of the extension is here; a check in
- * scripts/check-compat.sh fails the build of CI when one appears elsewhere.
+ * scripts/check-release.sh fails CI when one appears elsewhere.
  *
  *-------------------------------------------------------------------------
  */
