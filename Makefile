@@ -3,7 +3,7 @@
 EXTENSION = morgenmigrate
 MODULE_big = morgenmigrate
 OBJS = src/morgenmigrate.o src/commands.o src/source.o src/layout.o src/script.o \
-	src/plan.o src/runner.o src/history.o src/worker.o \
+	src/plan.o src/runner.o src/history.o src/adopt.o src/worker.o \
 	$(patsubst %.c,%.o,$(wildcard src/layouts/*.c))
 DATA = $(wildcard morgenmigrate--*.sql)
 PGFILEDESC = "morgenmigrate - apply schema migrations inside the server"
@@ -25,7 +25,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(OBJS): src/morgenmigrate.h src/commands.h src/layout.h
+$(OBJS): src/morgenmigrate.h src/commands.h src/layout.h src/adopt.h
 
 .PHONY: fixtures
 fixtures:
