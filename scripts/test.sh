@@ -29,6 +29,7 @@ port=${MM_PORT:-5499}
 suites=${*:-regress isolation tap}
 
 install_packages
+install_npm_runners "$here"
 say "staging the source tree in $src"
 stage_tree "$here" "$src"
 private_postgres "$work/root"
