@@ -541,17 +541,17 @@ flyway_checksum_matches(const MigrationDir *dir, const MigrationFile *f,
 	if (GetDatabaseEncoding() != PG_UTF8)
 		return false;
 	script = migration_read(dir, f->name, f->path, SECTION_UP);
-	INIT_LEGACY_CRC32(crc);
+	INIT_TRADITIONAL_CRC32(crc);
 	for (const char *p = script->text; *p != '\0';)
 	{
 		size_t		n = strcspn(p, "\n");
 
-		COMP_LEGACY_CRC32(crc, p, n);
+		COMP_TRADITIONAL_CRC32(crc, p, n);
 		p += n;
 		if (*p == '\n')
 			p++;
 	}
-	FIN_LEGACY_CRC32(crc);
+	FIN_TRADITIONAL_CRC32(crc);
 	return (int32) crc == checksum;
 }
 

@@ -384,7 +384,8 @@ my $diesel_ddl = q{
 		GRANT USAGE ON SCHEMA morgenmigrate TO deployer;
 		GRANT EXECUTE ON FUNCTION morgenmigrate.migrate_adopt(text, text, text, boolean) TO deployer;
 		GRANT ALL ON morgenmigrate.schema_migrations, morgenmigrate.migration_errors TO deployer;
-		CREATE ROLE outsider LOGIN;});
+		CREATE ROLE outsider LOGIN;
+		GRANT USAGE ON SCHEMA morgenmigrate TO outsider;});
 	($rc, $out, $err) = $node->psql($db,
 		"SELECT * FROM morgenmigrate.migrate_adopt('$fixtures/goose')",
 		extra_params => [ '-U', 'outsider' ]);
