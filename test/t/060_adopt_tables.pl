@@ -6,16 +6,20 @@
 # "applied" means for each, the original applied times, idempotence, the
 # refusals (failed or dirty history, rows without a file, a morgenmigrate
 # history that disagrees) with nothing recorded, detection of the runner,
-# a table outside the search path, dry runs, the lock and the privileges.
-# (The standby refusal is in 042_standby.pl.)
+# a table outside the search path, dry runs, the lock and the privileges,
+# and the README's "Switching from" example of each of these runners, run
+# as it stands there.  (The standby refusal is in 042_standby.pl.)
 use strict;
 use warnings;
 
 use Compress::Zlib qw(crc32);
 use FindBin;
 use PostgreSQL::Test::Cluster;
+use IPC::Run;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(write_set guide_example);
 
 my $fixtures = "$FindBin::Bin/../../migrations/adopt";
 my $node = PostgreSQL::Test::Cluster->new('adopt');
@@ -403,6 +407,60 @@ my $diesel_ddl = q{
 	is($node->safe_psql($db,
 			q(SELECT applied_by FROM morgenmigrate.schema_migrations)),
 		'deployer', 'the row says who adopted it');
+}
+
+# goose's Go migrations, which only goose can run, are adopted all the same.
+{
+	my $dir = write_set(PostgreSQL::Test::Utils::tempdir() . '/goose-go',
+		'00001_create_teams.sql' => "-- +goose Up\nCREATE TABLE teams (id integer PRIMARY KEY);\n",
+		'00002_fill_teams.go' => "package migrations\n");
+	my $db = new_db($goose_ddl . q{INSERT INTO goose_db_version (version_id, is_applied) VALUES (1, true), (2, true);});
+	is($node->safe_psql($db,
+			"SELECT string_agg(filename || ':' || action, ',') FROM morgenmigrate.migrate_adopt('$dir')"),
+		'00001_create_teams.sql:adopted,00002_fill_teams.go:adopted', 'goose: a Go migration it applied is adopted');
+	is($node->safe_psql($db, "SELECT count(*) FROM morgenmigrate.migrate_apply('$dir')"),
+		'0', 'goose: and nothing is left to run');
+}
+
+# The README's examples: goose, golang-migrate, Flyway, diesel, sql-migrate
+# and the raw-SQL runner applied the first two migrations of the set.
+my $first_two = q{
+	CREATE TABLE teams (id integer PRIMARY KEY, name text NOT NULL UNIQUE);
+	CREATE TABLE members (id integer PRIMARY KEY, team_id integer NOT NULL REFERENCES teams,
+		email text NOT NULL);
+	CREATE INDEX members_team_id_idx ON members (team_id);
+};
+my %after_two = (
+	goose => $goose_ddl
+	  . q{INSERT INTO goose_db_version (version_id, is_applied) VALUES (1, true), (2, true);},
+	'golang-migrate' => $golang_ddl . q{INSERT INTO schema_migrations VALUES (2, false);},
+	flyway => $flyway_ddl . q{INSERT INTO flyway_schema_history VALUES
+		(1, '1', 'create teams', 'SQL', 'V1__create_teams.sql', 1, 'app', now(), 5, true),
+		(2, '1.1', 'create members', 'SQL', 'V1_1__create_members.sql', 2, 'app', now(), 5, true);},
+	diesel => $diesel_ddl . q{INSERT INTO __diesel_schema_migrations (version) VALUES
+		('20240101100000'), ('20240102100000');},
+	'sql-migrate' => q{CREATE TABLE IF NOT EXISTS "gorp_migrations" ("id" text not null primary key,
+			"applied_at" timestamp with time zone);
+		INSERT INTO gorp_migrations VALUES ('1_create_teams.sql', now()), ('2_create_members.sql', now());},
+	'raw-sql' => q{CREATE TABLE schema_migrations (filename text PRIMARY KEY,
+			applied_at timestamptz NOT NULL DEFAULT now());
+		INSERT INTO schema_migrations (filename) VALUES ('001_create_teams.sql'), ('002_create_members.sql');});
+for my $runner (sort keys %after_two)
+{
+	my $db = new_db($after_two{$runner} . $first_two);
+	my $example = guide_example("switch-$runner", "$FindBin::Bin/../../README.md");
+	$example =~ s{/srv/app/migrations}{$fixtures/$runner}g;
+	my ($out, $err) = ('', '');
+	local %ENV = (%ENV, PGHOST => $node->host, PGPORT => $node->port, PGDATABASE => $db);
+	ok(IPC::Run::run([ 'sh', '-e', '-c', $example ], '>', \$out, '2>', \$err),
+		"switch-$runner: the README's example runs") or diag($err);
+	is($node->safe_psql($db, q(SELECT string_agg(DISTINCT kind, ',') FROM morgenmigrate.schema_migrations
+			GROUP BY kind = 'adopted' ORDER BY 1)), "adopted\napplied",
+		"switch-$runner: adopted and applied rows");
+	is($node->safe_psql($db, q(SELECT count(*) FROM morgenmigrate.schema_migrations WHERE kind = 'adopted')),
+		'2', "switch-$runner: the two migrations it applied are adopted");
+	is(objects($db) =~ s/,team_sizes$//r, 'teams,members,role,member_count(integer)',
+		"switch-$runner: the rest is applied, nothing twice");
 }
 
 $node->stop;

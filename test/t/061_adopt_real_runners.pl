@@ -3,8 +3,9 @@
 # /var/cache/morgenmigrate/npm), Sqitch and Alembic (Debian's packages; a
 # Sqitch or Alembic project first goes through scripts/sqitch-to-migrations
 # or scripts/alembic-to-migrations).  For each: the runner applies the whole
-# set to one database and the first two migrations to another; morgenmigrate
-# adopts the second and applies the rest; nothing runs twice (every fixture
+# set to one database and the first two migrations to another; the README's
+# "Switching from" example for the runner, run as it stands there, adopts
+# the second and applies the rest; nothing runs twice (every fixture
 # migration fails if run again) and the two schemas are the same (pg_dump
 # --schema-only, the runners' own tables left out).
 use strict;
@@ -15,6 +16,8 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(guide_example);
 
 my $src = "$FindBin::Bin/../..";
 my $fixtures = "$src/migrations/adopt";
@@ -72,8 +75,9 @@ sub schema
 }
 
 # One runner: WHOLE applies everything to database NAME_whole and PART the
-# first two migrations to NAME_part; then adopt DIR in NAME_part, apply the
-# rest, and compare.
+# first two migrations to NAME_part; then the README's example for the
+# runner switches NAME_part to morgenmigrate with DIR (and PROJECT, a
+# Sqitch project or an alembic.ini); the two databases are compared.
 sub adopt_after
 {
 	my (%t) = @_;
@@ -86,15 +90,17 @@ sub adopt_after
 	$t{whole}->("${name}_whole");
 	$t{part}->("${name}_part");
 
-	my $adopted = $node->safe_psql("${name}_part",
-		"SELECT string_agg(filename || ':' || action, ',') FROM morgenmigrate.migrate_adopt('$t{dir}')");
-	is($adopted, $t{adopted}, "$name: adopts the two migrations it applied");
-	my $applied = $node->safe_psql("${name}_part",
-		"SELECT string_agg(filename, ',') FROM morgenmigrate.migrate_apply('$t{dir}')");
-	is($applied, $t{rest}, "$name: migrate_apply runs only the other two");
+	my $example = guide_example("switch-$t{runner}", "$src/README.md");
+	$example =~ s{/srv/app/migrations}{$t{dir}}g;
+	$example =~ s{/srv/app/(?:sqitch|alembic\.ini)}{$t{project}}g if $t{project};
+	run_ok("$name: the README's example runs", $src, [ 'sh', '-e', '-c', $example ],
+		PGDATABASE => "${name}_part");
+	my @files = @{ $t{files} };
 	is($node->safe_psql("${name}_part",
-			"SELECT string_agg(DISTINCT state, ',') FROM morgenmigrate.migrate_status('$t{dir}')"),
-		'applied', "$name: every migration is applied");
+			q(SELECT string_agg(filename || ':' || kind, ',' ORDER BY filename)
+			  FROM morgenmigrate.schema_migrations)),
+		"$files[0]:adopted,$files[1]:adopted,$files[2]:applied,$files[3]:applied",
+		"$name: the two migrations it applied are adopted, the other two applied, none twice");
 	my $whole = schema("${name}_whole", @{ $t{exclude} });
 	my $part = schema("${name}_part", @{ $t{exclude} });
 	like($whole, qr/CREATE FUNCTION public\.member_count/, "$name: the dump has the schema");
@@ -112,12 +118,12 @@ sub adopt_after
 	};
 	adopt_after(
 		name => 'dbmate',
+		runner => 'dbmate',
 		dir => $dir,
 		whole => sub { $dbmate->($dir, @_) },
 		part => sub { $dbmate->(first_files($dir, 2), @_) },
-		adopted => '20240101000001_create_teams.sql:adopted,20240101000002_create_members.sql:adopted,'
-		  . '20240101000003_add_member_roles.sql:pending,20240101000004_create_member_count.sql:pending',
-		rest => '20240101000003_add_member_roles.sql,20240101000004_create_member_count.sql',
+		files => [ '20240101000001_create_teams.sql', '20240101000002_create_members.sql',
+			'20240101000003_add_member_roles.sql', '20240101000004_create_member_count.sql' ],
 		exclude => ['public.schema_migrations']);
 }
 
@@ -131,12 +137,12 @@ sub adopt_after
 	};
 	adopt_after(
 		name => 'npgm',
+		runner => 'node-pg-migrate',
 		dir => $dir,
 		whole => sub { $npgm->($dir, @_) },
 		part => sub { $npgm->(first_files($dir, 2), @_) },
-		adopted => '1700000000001_create-teams.sql:adopted,1700000000002_create-members.sql:adopted,'
-		  . '1700000000003_add-member-roles.sql:pending,1700000000004_create-member-count.sql:pending',
-		rest => '1700000000003_add-member-roles.sql,1700000000004_create-member-count.sql',
+		files => [ '1700000000001_create-teams.sql', '1700000000002_create-members.sql',
+			'1700000000003_add-member-roles.sql', '1700000000004_create-member-count.sql' ],
 		exclude => [ 'public.pgmigrations', 'public.pgmigrations_id_seq' ]);
 }
 
@@ -151,12 +157,12 @@ sub adopt_after
 	};
 	adopt_after(
 		name => 'postgrator',
+		runner => 'postgrator',
 		dir => $dir,
 		whole => sub { $postgrator->('max', @_) },
 		part => sub { $postgrator->('2', @_) },
-		adopted => '001.do.create-teams.sql:adopted,002.do.create-members.sql:adopted,'
-		  . '003.do.add-member-roles.sql:pending,004.do.create-member-count.sql:pending',
-		rest => '003.do.add-member-roles.sql,004.do.create-member-count.sql',
+		files => [ '001.do.create-teams.sql', '002.do.create-members.sql',
+			'003.do.add-member-roles.sql', '004.do.create-member-count.sql' ],
 		exclude => ['public.schemaversion']);
 }
 
@@ -164,8 +170,6 @@ sub adopt_after
 {
 	my $project = "$fixtures/sqitch";
 	my $dir = "$tmp/sqitch-migrations";
-	run_ok('sqitch-to-migrations converts the project', $tmp,
-		[ "$src/scripts/sqitch-to-migrations", $project, $dir ]);
 	my $sqitch = sub {
 		my ($db, @to) = @_;
 		run_ok("sqitch deploys to $db", $project, [ 'sqitch', 'deploy', @to, "db:pg:$db" ],
@@ -173,12 +177,13 @@ sub adopt_after
 	};
 	adopt_after(
 		name => 'sqitch',
+		runner => 'sqitch',
+		project => $project,
 		dir => $dir,
 		whole => sub { $sqitch->(@_) },
 		part => sub { $sqitch->(@_, '--to-change', 'create_members') },
-		adopted => '0001_create_teams.sql:adopted,0002_create_members.sql:adopted,'
-		  . '0003_add_member_roles.sql:pending,0004_create_member_count.sql:pending',
-		rest => '0003_add_member_roles.sql,0004_create_member_count.sql',
+		files => [ '0001_create_teams.sql', '0002_create_members.sql',
+			'0003_add_member_roles.sql', '0004_create_member_count.sql' ],
 		exclude => ['sqitch']);
 }
 
@@ -187,13 +192,6 @@ sub adopt_after
 {
 	my $ini = "$fixtures/alembic/alembic.ini";
 	my $dir = "$tmp/alembic-migrations";
-	my $out = run_ok('alembic-to-migrations converts the project', $tmp,
-		[ "$src/scripts/alembic-to-migrations", $ini, $dir ]);
-	is($out, "0001_3f1c2a9b7d01.sql\n0002_8e4d0c6f2a13.sql\n0003_b72e95d1c4a8.sql\n0004_0c5a7e3b9f26.sql\n",
-		'alembic-to-migrations: one file per revision, in revision order');
-	ok(-f "$dir/0004_0c5a7e3b9f26.down.sql", 'alembic-to-migrations: with down files');
-	unlike(slurp_file("$dir/0001_3f1c2a9b7d01.sql"), qr/alembic_version|BEGIN|COMMIT/,
-		'alembic-to-migrations: without Alembic\'s bookkeeping');
 	my $alembic = sub {
 		my ($rev, $db) = @_;
 		run_ok("alembic upgrades $db to $rev", $tmp,
@@ -202,13 +200,21 @@ sub adopt_after
 	};
 	adopt_after(
 		name => 'alembic',
+		runner => 'alembic',
+		project => $ini,
 		dir => $dir,
 		whole => sub { $alembic->('head', @_) },
 		part => sub { $alembic->('8e4d0c6f2a13', @_) },
-		adopted => '0001_3f1c2a9b7d01.sql:adopted,0002_8e4d0c6f2a13.sql:adopted,'
-		  . '0003_b72e95d1c4a8.sql:pending,0004_0c5a7e3b9f26.sql:pending',
-		rest => '0003_b72e95d1c4a8.sql,0004_0c5a7e3b9f26.sql',
+		files => [ '0001_3f1c2a9b7d01.sql', '0002_8e4d0c6f2a13.sql',
+			'0003_b72e95d1c4a8.sql', '0004_0c5a7e3b9f26.sql' ],
 		exclude => ['public.alembic_version']);
+
+	is(join(',', map { s{.*/}{}r } sort glob("$dir/*.sql")),
+		'0001_3f1c2a9b7d01.down.sql,0001_3f1c2a9b7d01.sql,0002_8e4d0c6f2a13.down.sql,0002_8e4d0c6f2a13.sql,'
+		  . '0003_b72e95d1c4a8.down.sql,0003_b72e95d1c4a8.sql,0004_0c5a7e3b9f26.down.sql,0004_0c5a7e3b9f26.sql',
+		'alembic-to-migrations: one file per revision, in revision order, with down files');
+	unlike(slurp_file("$dir/0001_3f1c2a9b7d01.sql"), qr/alembic_version|BEGIN|COMMIT/,
+		'alembic-to-migrations: without Alembic\'s bookkeeping');
 
 	# the down files roll back what the offline mode wrote
 	is($node->safe_psql('alembic_part',
