@@ -27,14 +27,15 @@ $node->init;
 $node->start;
 
 my $ndb = 0;
+$node->safe_psql('postgres', 'CREATE DATABASE adopt_template');
+$node->safe_psql('adopt_template', 'CREATE EXTENSION morgenmigrate');
 
 # A new database with the extension and, optionally, some SQL run in it.
 sub new_db
 {
 	my ($sql) = @_;
 	my $db = 'adopt' . ++$ndb;
-	$node->safe_psql('postgres', "CREATE DATABASE $db");
-	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate');
+	$node->safe_psql('postgres', "CREATE DATABASE $db TEMPLATE adopt_template");
 	$node->safe_psql($db, $sql) if defined $sql;
 	return $db;
 }
