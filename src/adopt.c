@@ -139,7 +139,6 @@ static void read_flyway(OldHistory *old);
 static char *sqitch_project(const MigrationDir *dir);
 static bool key_matches(const OldRunner *r, const MigrationFile *f,
 						const OldRow *row);
-static bool same_number(const char *a, const char *b);
 static bool flyway_checksum_matches(const MigrationDir *dir,
 									const MigrationFile *f, int32 checksum);
 static void refuse_names(List *names, int sqlstate, const char *singular,
@@ -478,17 +477,6 @@ sqitch_project(const MigrationDir *dir)
 	return project;
 }
 
-/* Tells whether two strings of digits are the same number. */
-static bool
-same_number(const char *a, const char *b)
-{
-	while (*a == '0' && a[1] != '\0')
-		a++;
-	while (*b == '0' && b[1] != '\0')
-		b++;
-	return strcmp(a, b) == 0;
-}
-
 /* Tells whether a row of the old runner's table names this file. */
 static bool
 key_matches(const OldRunner *r, const MigrationFile *f, const OldRow *row)
@@ -514,9 +502,9 @@ key_matches(const OldRunner *r, const MigrationFile *f, const OldRow *row)
 		case KEY_TEXT:
 			return f->version != NULL && strcmp(f->version, row->key) == 0;
 		case KEY_NUMBER:
+			/* a version of digits, equal as a number */
 			return f->version != NULL && f->version[0] != '\0' &&
-				strspn(row->key, "0123456789") == strlen(row->key) &&
-				same_number(f->version, row->key);
+				migration_name_matches(f->version, row->key);
 		case KEY_FLYWAY:
 			if (row->repeatable)
 				return f->role == ROLE_REPEATABLE && strcmp(f->path, row->key) == 0;

@@ -187,6 +187,22 @@ sub adopt_after
 		exclude => ['sqitch']);
 }
 
+# sqitch-to-migrations refuses a plan that reworks a change.
+{
+	my $reworked = "$tmp/sqitch-reworked";
+	mkdir $reworked or die;
+	PostgreSQL::Test::Utils::append_to_file("$reworked/sqitch.plan",
+		slurp_file("$fixtures/sqitch/sqitch.plan")
+		  . "create_teams [create_teams\@v1.0] 2024-01-05T10:00:00Z Test Writer <writer\@example.com> # rework\n");
+	my ($o, $e) = ('', '');
+	ok(!IPC::Run::run([ "$src/scripts/sqitch-to-migrations", $reworked, "$tmp/reworked-out" ],
+			'>', \$o, '2>', \$e),
+		'sqitch-to-migrations refuses a reworked change');
+	like($e, qr/^sqitch-to-migrations: .*sqitch\.plan, line 10: change create_teams is reworked/,
+		'sqitch-to-migrations: and names it and its line');
+	ok(!-e "$tmp/reworked-out", 'sqitch-to-migrations: nothing was written');
+}
+
 # Alembic: upgrade online, convert with the offline mode, adopt
 # alembic_version.
 {
