@@ -65,41 +65,120 @@ typedef struct OldRunner
 
 /* In the order detection tries them: the most telling columns first. */
 static const OldRunner old_runners[] = {
-	{"flyway", NULL, "flyway_schema_history",
-	{"installed_rank", "version", "script", "success"}, "installed_on",
-	KEY_FLYWAY, false, NULL},
-	{"goose", NULL, "goose_db_version",
-		{"id", "version_id", "is_applied", "tstamp"}, "tstamp", KEY_NUMBER, false,
-		"SELECT version_id::pg_catalog.text, %s, false FROM"
-		" (SELECT DISTINCT ON (version_id) * FROM %s"
-		"  ORDER BY version_id, id DESC) AS newest"
-	" WHERE is_applied AND version_id OPERATOR(pg_catalog.<>) 0"},
-	{"sqitch", "sqitch", "changes", {"change", "project", "committed_at"},
-		"committed_at", KEY_ID, false,
-	"SELECT change::pg_catalog.text, %s, false FROM %s"},
-	{"alembic", NULL, "alembic_version", {"version_num"}, NULL, KEY_ID, true,
-	"SELECT version_num::pg_catalog.text, %s, false FROM %s"},
-	{"raw-sql", NULL, "schema_migrations", {"filename"}, "applied_at",
-		KEY_NAME, false,
-	"SELECT filename::pg_catalog.text, %s, false FROM %s"},
-	{"golang-migrate", NULL, "schema_migrations", {"version", "dirty"}, NULL,
-		KEY_NUMBER, true,
-	"SELECT version::pg_catalog.text, %s, dirty FROM %s"},
-	{"postgrator", NULL, "schemaversion", {"version", "md5"}, "run_at",
-		KEY_NUMBER, false,
-		"SELECT version::pg_catalog.text, %s, false FROM %s"
-	" WHERE version OPERATOR(pg_catalog.<>) 0"},
-	{"diesel", NULL, "__diesel_schema_migrations", {"version", "run_on"},
-		"run_on", KEY_TEXT, false,
-	"SELECT version::pg_catalog.text, %s, false FROM %s"},
-	{"node-pg-migrate", NULL, "pgmigrations", {"name", "run_on"}, "run_on",
-		KEY_STEM, false,
-	"SELECT name::pg_catalog.text, %s, false FROM %s"},
-	{"sql-migrate", NULL, "gorp_migrations", {"id", "applied_at"},
-		"applied_at", KEY_NAME, false,
-	"SELECT id::pg_catalog.text, %s, false FROM %s"},
-	{"dbmate", NULL, "schema_migrations", {"version"}, NULL, KEY_TEXT, false,
-	"SELECT version::pg_catalog.text, %s, false FROM %s"},
+	{
+		.name = "flyway",
+		.schema = NULL,
+		.table = "flyway_schema_history",
+		.columns = {"installed_rank", "version", "script", "success"},
+		.time_column = "installed_on",
+		.key = KEY_FLYWAY,
+		.newest_only = false,
+		.query = NULL
+	},
+	{
+		.name = "goose",
+		.schema = NULL,
+		.table = "goose_db_version",
+		.columns = {"id", "version_id", "is_applied", "tstamp"},
+		.time_column = "tstamp",
+		.key = KEY_NUMBER,
+		.newest_only = false,
+		.query = "SELECT version_id::pg_catalog.text, %s, false FROM"
+			" (SELECT DISTINCT ON (version_id) * FROM %s"
+			"  ORDER BY version_id, id DESC) AS newest"
+			" WHERE is_applied AND version_id OPERATOR(pg_catalog.<>) 0"
+	},
+	{
+		.name = "sqitch",
+		.schema = "sqitch",
+		.table = "changes",
+		.columns = {"change", "project", "committed_at"},
+		.time_column = "committed_at",
+		.key = KEY_ID,
+		.newest_only = false,
+		.query = "SELECT change::pg_catalog.text, %s, false FROM %s"
+	},
+	{
+		.name = "alembic",
+		.schema = NULL,
+		.table = "alembic_version",
+		.columns = {"version_num"},
+		.time_column = NULL,
+		.key = KEY_ID,
+		.newest_only = true,
+		.query = "SELECT version_num::pg_catalog.text, %s, false FROM %s"
+	},
+	{
+		.name = "raw-sql",
+		.schema = NULL,
+		.table = "schema_migrations",
+		.columns = {"filename"},
+		.time_column = "applied_at",
+		.key = KEY_NAME,
+		.newest_only = false,
+		.query = "SELECT filename::pg_catalog.text, %s, false FROM %s"
+	},
+	{
+		.name = "golang-migrate",
+		.schema = NULL,
+		.table = "schema_migrations",
+		.columns = {"version", "dirty"},
+		.time_column = NULL,
+		.key = KEY_NUMBER,
+		.newest_only = true,
+		.query = "SELECT version::pg_catalog.text, %s, dirty FROM %s"
+	},
+	{
+		.name = "postgrator",
+		.schema = NULL,
+		.table = "schemaversion",
+		.columns = {"version", "md5"},
+		.time_column = "run_at",
+		.key = KEY_NUMBER,
+		.newest_only = false,
+		.query = "SELECT version::pg_catalog.text, %s, false FROM %s"
+			" WHERE version OPERATOR(pg_catalog.<>) 0"
+	},
+	{
+		.name = "diesel",
+		.schema = NULL,
+		.table = "__diesel_schema_migrations",
+		.columns = {"version", "run_on"},
+		.time_column = "run_on",
+		.key = KEY_TEXT,
+		.newest_only = false,
+		.query = "SELECT version::pg_catalog.text, %s, false FROM %s"
+	},
+	{
+		.name = "node-pg-migrate",
+		.schema = NULL,
+		.table = "pgmigrations",
+		.columns = {"name", "run_on"},
+		.time_column = "run_on",
+		.key = KEY_STEM,
+		.newest_only = false,
+		.query = "SELECT name::pg_catalog.text, %s, false FROM %s"
+	},
+	{
+		.name = "sql-migrate",
+		.schema = NULL,
+		.table = "gorp_migrations",
+		.columns = {"id", "applied_at"},
+		.time_column = "applied_at",
+		.key = KEY_NAME,
+		.newest_only = false,
+		.query = "SELECT id::pg_catalog.text, %s, false FROM %s"
+	},
+	{
+		.name = "dbmate",
+		.schema = NULL,
+		.table = "schema_migrations",
+		.columns = {"version"},
+		.time_column = NULL,
+		.key = KEY_TEXT,
+		.newest_only = false,
+		.query = "SELECT version::pg_catalog.text, %s, false FROM %s"
+	},
 };
 
 /* One migration the old runner's table says is applied (or failed). */
