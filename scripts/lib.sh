@@ -17,14 +17,12 @@ need_root() {
 	fi
 }
 
-# Installs PostgreSQL 15, its server headers, pg_cron, the build tools,
-# the perl modules of the TAP tests, and the runners the adoption tests
-# migrate with (Sqitch, Alembic) from Debian's packages.
+# Installs PostgreSQL 15, its server headers, pg_cron, the build tools and
+# the perl modules of the TAP tests from Debian's packages (and PKGS too).
 install_packages() {
 	local pkgs="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
 		postgresql-$PG_MAJOR-cron postgresql-client-$PG_MAJOR
-		build-essential libipc-run-perl rsync
-		sqitch libdbd-pg-perl python3-alembic python3-psycopg2"
+		build-essential libipc-run-perl rsync ${PKGS:-}"
 	local missing=""
 	for p in $pkgs; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -36,6 +34,9 @@ install_packages() {
 		apt-get install -y -q $missing
 	fi
 }
+
+# The Debian packages of the runners the adoption tests migrate with.
+ADOPTION_PACKAGES="sqitch libdbd-pg-perl python3-alembic python3-psycopg2"
 
 # Installs the npm runners the adoption tests migrate with (dbmate,
 # node-pg-migrate, postgrator-cli, as test/adopt/package-lock.json pins
