@@ -594,9 +594,8 @@ key_matches(const OldRunner *r, const MigrationFile *f, const OldRow *row)
 }
 
 /*
- * Tells whether a repeatable file is as Flyway last ran it: Flyway's
- * checksum is the CRC-32 of the file's lines, UTF-8, without their line
- * ends.
+ * Tells whether a file is as Flyway last ran it: Flyway's checksum is the
+ * CRC-32 of the file's lines, UTF-8, without their line ends.
  */
 static bool
 flyway_checksum_matches(const MigrationDir *dir, const MigrationFile *f,
@@ -789,6 +788,14 @@ adopt_plan(const MigrationDir *dir, List *entries, AdoptSource *source)
 			step->action = ADOPT_RECORD;
 			step->known_time = row->known_time;
 			step->applied_at = row->applied_at;
+			if (old.runner->key == KEY_FLYWAY && row->has_checksum &&
+				e->file->role == ROLE_UP &&
+				!flyway_checksum_matches(dir, e->file, row->checksum))
+				ereport(WARNING,
+						(errmsg("migration \"%s\" changed since Flyway applied it",
+								e->filename),
+						 errdetail("Its checksum differs from the one in %s; it is adopted as it is now, and later edits are compared with this text.",
+								   old.table)));
 		}
 		if (row != NULL && !row->repeatable)
 			last_old = list_length(steps);

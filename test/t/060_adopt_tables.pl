@@ -246,6 +246,10 @@ sub flyway_checksum
 		  . 'V2__add_member_roles.sql:pending,V2_0_1__create_member_count.sql:pending,'
 		  . 'R__team_sizes.sql:adopted',
 		'flyway: the baseline covers V1, V1_1 ran, the repeatable ran as it is now');
+	like($err,
+		qr/WARNING:  01000: migration "V1_1__create_members\.sql" changed since Flyway applied it\nDETAIL:  Its checksum differs from the one in public\.flyway_schema_history;/,
+		'flyway: an applied file edited since Flyway ran it is named');
+	unlike($err, qr/V1__create_teams\.sql" changed/, 'flyway: not the baseline\'s, which has no checksum');
 	is($node->safe_psql($db,
 			q(SELECT string_agg(to_char(applied_at AT TIME ZONE current_setting('TimeZone'), 'MM-DD'), ',' ORDER BY filename)
 			  FROM morgenmigrate.schema_migrations)),
