@@ -210,6 +210,7 @@ static const OldRunner *runner_named(const char *name);
 static Oid	find_table(const char *schema, const char *relname);
 static Oid	explicit_table(const char *table);
 static bool has_columns(Oid relid, const OldRunner *r);
+static char *column_names(const OldRunner *r);
 static const OldRunner *runner_of_columns(Oid relid);
 static void settle_source(AdoptSource *source, OldHistory *old,
 						  bool *detected);
@@ -311,6 +312,18 @@ has_columns(Oid relid, const OldRunner *r)
 	return true;
 }
 
+/* The columns a runner's table has, comma-separated. */
+static char *
+column_names(const OldRunner *r)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < lengthof(r->columns) && r->columns[i] != NULL; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", r->columns[i]);
+	return buf.data;
+}
+
 /* The runner a table's columns belong to, or NULL. */
 static const OldRunner *
 runner_of_columns(Oid relid)
@@ -398,11 +411,8 @@ settle_source(AdoptSource *source, OldHistory *old, bool *detected)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("table \"%s\" is not a %s history table", get_rel_name(relid),
 						r->name),
-				 errdetail("A %s history table has the columns %s%s%s%s%s%s%s.", r->name,
-						   r->columns[0],
-						   r->columns[1] ? ", " : "", r->columns[1] ? r->columns[1] : "",
-						   r->columns[2] ? ", " : "", r->columns[2] ? r->columns[2] : "",
-						   r->columns[3] ? ", " : "", r->columns[3] ? r->columns[3] : "")));
+				 errdetail("A %s history table has the columns %s.", r->name,
+						   column_names(r))));
 
 	old->runner = r;
 	old->table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
