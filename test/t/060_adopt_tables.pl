@@ -358,7 +358,7 @@ my $diesel_ddl = q{
 	($rc, $out, $err) = adopt($db, 'goose', q{history_table => 'legacy."Goose Versions"'});
 	like($out, qr/^00001_create_teams\.sql:adopted,/, 'history_table names it, runner told by its columns');
 	($rc, $out, $err) = adopt($db, 'goose', q{runner => 'dbmate', history_table => 'legacy."Goose Versions"'});
-	like($err, qr/ERROR:  42703: table "Goose Versions" is not a dbmate history table/,
+	like($err, qr/ERROR:  42703: table "Goose Versions" is not a dbmate history table\nDETAIL:  A dbmate history table has the columns version\./,
 		'a table without the runner\'s columns refuses');
 	($rc, $out, $err) = adopt($db, 'goose', q{history_table => 'morgenmigrate.schema_migrations'});
 	like($err, qr/ERROR:  22023: history table "morgenmigrate\.schema_migrations" is morgenmigrate's own/,
