@@ -1,10 +1,11 @@
 # morgenmigrate: PGXS build, install and tests
 
 EXTENSION = morgenmigrate
+# the version lives in morgenmigrate.control alone
+EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" morgenmigrate.control)
 MODULE_big = morgenmigrate
-OBJS = src/morgenmigrate.o src/commands.o src/source.o src/layout.o src/script.o \
-	src/plan.o src/runner.o src/history.o src/adopt.o src/worker.o \
-	$(patsubst %.c,%.o,$(wildcard src/layouts/*.c))
+# every .c file of src/ and src/layouts/: a new module needs no edit here
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/layouts/*.c)))
 DATA = $(wildcard morgenmigrate--*.sql)
 PGFILEDESC = "morgenmigrate - apply schema migrations inside the server"
 
@@ -25,7 +26,14 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(OBJS): src/morgenmigrate.h src/commands.h src/layout.h src/adopt.h
+$(OBJS): $(wildcard src/*.h src/layouts/*.h)
+
+# the source archive PGXN takes: morgenmigrate-VERSION.zip of the committed
+# tree (HEAD), every file under one top directory
+DISTNAME = $(EXTENSION)-$(EXTVERSION)
+.PHONY: dist
+dist:
+	git archive --format zip --prefix=$(DISTNAME)/ -o $(DISTNAME).zip HEAD
 
 .PHONY: fixtures
 fixtures:

@@ -12,6 +12,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
 need_root "$@"
+# psql runs as postgres: from a directory it can read
+cd /
 
 work=${DEMO_WORK:-/var/tmp/morgenmigrate-demo}
 db=morgenmigrate_demo
@@ -73,7 +75,8 @@ sql "$db" -c "SELECT filename, state, applied_at, duration, left(checksum, 12) A
 
 cat <<EOF
 
-Done.  Try it yourself in  sudo -u postgres psql -p $port -d $db
+Done.  Try it yourself, as root:  cd / && runuser -u postgres -- psql -p $port -d $db
+                  (or with sudo:  cd / && sudo -u postgres psql -p $port -d $db)
   undo the last file:          SELECT * FROM morgenmigrate.migrate_rollback('$migrations');
   rehearse it, with its locks: SELECT * FROM morgenmigrate.migrate_apply('$migrations', dry_run => true);
   apply it again:              SELECT * FROM morgenmigrate.migrate_apply('$migrations');

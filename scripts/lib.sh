@@ -1,7 +1,10 @@
 # Shared helpers of scripts/demo.sh and scripts/test.sh (sourced, not run).
 # Everything here works on a fresh Debian 12 machine, as root.
 
-PG_MAJOR=15
+# the PostgreSQL major version to build and test against: Debian 12's 15
+# unless the caller says otherwise (scripts/test-versions.sh does, inside a
+# root file system of a later Debian release)
+PG_MAJOR=${PG_MAJOR:-15}
 PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 
 say() { printf '\n==> %s\n' "$*"; }
@@ -17,7 +20,7 @@ need_root() {
 	fi
 }
 
-# Installs PostgreSQL 15, its server headers, pg_cron, the build tools and
+# Installs PostgreSQL PG_MAJOR, its server headers, pg_cron, the build tools and
 # the perl modules of the TAP tests from Debian's packages (and PKGS too).
 install_packages() {
 	local pkgs="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR

@@ -7,16 +7,31 @@
 # the machine can be the one tested.  Ends with "N passed, N failed" and
 # exits non-zero on any failure.
 #
-#   scripts/test.sh                  everything
+#   scripts/test.sh                  everything, on PostgreSQL 15 (this machine's)
 #   scripts/test.sh tap              only some suites: regress, isolation, tap
+#   scripts/test.sh --pg 17 [suites] on PostgreSQL 17, in a Debian root of the
+#                                    release that ships it (scripts/test-versions.sh)
+#   scripts/test.sh --pg all         on 15, 17 and 18, with the Debian package
+#                                    and the release checks
 #   PROVE_TESTS=test/t/020_cron.pl scripts/test.sh tap   only some TAP tests
 #   KEEP_SERVER=1 scripts/test.sh    leave the test server running afterwards
 #   MM_WORK=/var/tmp/x MM_PORT=5510 scripts/test.sh   another staging place
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+if [ "${1:-}" = --pg ]; then
+	[ -n "${2:-}" ] || { echo "usage: $0 --pg VERSION[,VERSION...]|all [suites]" >&2; exit 2; }
+	versions=${2//,/ }
+	shift 2
+	if [ "$versions" = all ]; then
+		exec "$here/scripts/test-versions.sh" --release 15 17 18
+	fi
+	MM_SUITES=${*:-} exec "$here/scripts/test-versions.sh" $versions
+fi
 . "$here/scripts/lib.sh"
 need_root "$@"
+# psql, initdb and pg_ctl run as postgres: from a directory it can read
+cd /
 
 # a locale every Debian 12 machine has, whatever the caller's environment says
 export LANG=C.UTF-8
@@ -56,7 +71,6 @@ fsync = off
 full_page_writes = off
 synchronous_commit = off
 max_connections = 60
-max_prepared_transactions = 10
 CONF
 runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -l "$work/server.log" -w start >/dev/null
 if [ -z "${KEEP_SERVER:-}" ]; then
@@ -74,8 +88,9 @@ rm -rf "$logs"; mkdir -p "$logs"
 chown postgres:postgres "$logs"
 
 # Runs one suite (make installcheck limited to it) as postgres and counts
-# its tests: pg_regress prints "... ok" / "... FAILED" per test, prove
-# prints "ok" or a failure per test script.
+# its tests: pg_regress of PostgreSQL 15 prints "test x ... ok" or
+# "... FAILED" per test, that of 16 and later "ok 1 - x 12 ms" or
+# "not ok 1 - x" (TAP), and prove prints "ok" or a failure per test script.
 run_suite() {
 	local name=$1; shift
 	local log=$logs/$name.log
@@ -90,8 +105,8 @@ run_suite() {
 		ok=$(grep -cE '^test/t/[^ ]+\.pl \.+ ok' "$log" || true)
 		bad=$(grep -E '^test/t/[^ ]+\.pl \.+ ' "$log" | grep -cvE '\.+ ok' || true)
 	else
-		ok=$(grep -cE '^(test|    ) .*\.\.\. ok' "$log" || true)
-		bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$log" || true)
+		ok=$(grep -cE '^(test|    ) .*\.\.\. ok|^ok [0-9]+ +[-+] ' "$log" || true)
+		bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]+ +[-+] ' "$log" || true)
 	fi
 	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
 		bad=1   # the suite failed without naming a test: count it

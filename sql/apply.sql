@@ -14,8 +14,10 @@ SELECT attname, format_type(atttypid, atttypmod), attnotnull
   FROM pg_attribute
  WHERE attrelid = 'morgenmigrate.schema_migrations'::regclass AND attnum > 0
  ORDER BY attnum;
+-- (NOT NULL is attnotnull above; PostgreSQL 18 also lists it here)
 SELECT pg_get_constraintdef(oid) FROM pg_constraint
- WHERE conrelid = 'morgenmigrate.schema_migrations'::regclass ORDER BY conname;
+ WHERE conrelid = 'morgenmigrate.schema_migrations'::regclass AND contype <> 'n'
+ ORDER BY conname;
 
 -- nothing applied yet
 SELECT * FROM morgenmigrate.migrate_status();

@@ -19,6 +19,9 @@ SELECT * FROM morgenmigrate.migrate_apply(:'base' || '/goose');
 \set VERBOSITY terse
 SELECT count(*) AS history FROM morgenmigrate.schema_migrations;
 SELECT to_regclass('goose_accounts') IS NULL AS nothing_created;
+-- a rehearsal rehearses what runs in a transaction, and says which it cannot
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/goose', dry_run => true);
+SELECT to_regclass('goose_accounts') IS NULL AS nothing_created;
 -- up to the last transactional file: the down sections do not run
 SELECT filename, status, statements
   FROM morgenmigrate.migrate_apply(:'base' || '/goose', target => '4');
@@ -192,7 +195,8 @@ SELECT d AS dir, refused(:'base' || '/malformed/' || d) AS error,
                     'dbmate_two_down', 'dbmate_sql_first', 'sql_migrate_unknown',
                     'node_down_only', 'mixed_markers', 'mixed_names',
                     'two_runners', 'flyway_conf', 'flyway_same_version',
-                    'diesel_no_up', 'flyway_in_goose', 'envsub']) AS d;
+                    'diesel_no_up', 'flyway_in_goose', 'envsub',
+                    'flyway_subdir']) AS d;
 -- with the detail, hint and context line naming the file and line
 \set VERBOSITY default
 SELECT * FROM morgenmigrate.migrate_status(:'base' || '/malformed/goose_open_block');

@@ -65,6 +65,17 @@ TRUNCATE morgenmigrate.schema_migrations;
 SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/versions', target => '1');
 SELECT filename, state FROM morgenmigrate.migrate_status('/tmp/morgenmigrate-regress/versions');
 
+-- a version target names the last file of that version in version order,
+-- whatever the order they were applied in: 003_a applied again after 004_c
+TRUNCATE morgenmigrate.schema_migrations;
+\set dir '/tmp/morgenmigrate-regress/rollback_target'
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'dir');
+SELECT morgenmigrate.migrate_forget('003_a.sql');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'dir');
+SELECT filename FROM morgenmigrate.migrate_status() ORDER BY applied_at;
+SELECT filename, status FROM morgenmigrate.migrate_rollback(:'dir', target => '3');
+SELECT filename FROM morgenmigrate.migrate_status() ORDER BY applied_at;
+
 SET client_min_messages = warning;
 DROP SCHEMA lifecycle_test CASCADE;
 DROP EXTENSION morgenmigrate;

@@ -32,6 +32,7 @@
 #include "utils/varlena.h"
 
 #include "adopt.h"
+#include "compat.h"
 
 /* How a row of a runner's table names a migration file. */
 typedef enum KeyKind
@@ -284,11 +285,7 @@ explicit_table(const char *table)
 	List	   *names;
 	Oid			relid;
 
-#if PG_VERSION_NUM >= 160000
-	names = stringToQualifiedNameList(table, NULL);
-#else
-	names = stringToQualifiedNameList(table);
-#endif
+	names = mm_qualified_name_list(table);
 	relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
 	if (!OidIsValid(relid))
 		ereport(ERROR,

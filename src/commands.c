@@ -14,6 +14,7 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "storage/lock.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -51,6 +52,7 @@ typedef struct WorkItem
 } WorkItem;
 
 static void begin_call(CallState *call, const char *path);
+static void explain_lock_table_full(int done, int total);
 static bool sorts_after(const CallState *call, const char *name,
 						const MigrationEntry *stop);
 static void refuse_external(const MigrationFile *file);
@@ -446,6 +448,9 @@ command_apply(const char *path, const ApplyOptions *options,
 static void
 apply_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 {
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile int done = 0;
+
 	PG_TRY();
 	{
 		ListCell   *lc;
@@ -467,14 +472,42 @@ apply_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 						outcome.ok ? "applied" : "failed", &outcome, (Datum) 0);
 			if (!outcome.ok)
 				break;
+			done++;
 		}
 		end_file(call);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
 		runner_report_done();
+		MemoryContextSwitchTo(oldcxt);
+		explain_lock_table_full(done, list_length(work));
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	runner_report_done();
+}
+
+/*
+ * When a call ran out of the shared lock table, keeps PostgreSQL's error
+ * and extends its hint: how far the call got, that a call in one
+ * transaction keeps every lock to its end, and that migrate_run commits
+ * after each file.  Other errors pass unchanged (the caller re-throws).
+ */
+static void
+explain_lock_table_full(int done, int total)
+{
+	ErrorData  *edata = CopyErrorData();
+
+	if (edata->sqlerrcode != ERRCODE_OUT_OF_MEMORY || edata->hint == NULL ||
+		strstr(edata->hint, "max_locks_per_transaction") == NULL)
+	{
+		FreeErrorData(edata);
+		return;
+	}
+	FlushErrorState();
+	edata->hint = psprintf("%s  This call had applied %d of its %d files in one transaction, which holds every lock it takes until it ends (max_locks_per_transaction is %d).  CALL morgenmigrate.migrate_run() commits after each file and needs only the locks of one file at a time.",
+						   edata->hint, done, total, max_locks_per_xact);
+	ReThrowError(edata);
 }
 
 /*
@@ -496,6 +529,7 @@ rehearse_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 	PG_TRY();
 	{
 		ListCell   *lc;
+		int			rehearsed = 0;
 
 		foreach(lc, work)
 		{
@@ -521,7 +555,10 @@ rehearse_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 			before = runner_locks_held();
 			run_script(script, !atomic, &outcome);
 			if (outcome.ok)
+			{
 				locks = runner_locks_taken(before);
+				rehearsed++;
+			}
 			else
 				record_failure(w, &outcome, true);
 			put_run_row(rsinfo, w->migration,
@@ -531,6 +568,7 @@ rehearse_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 		}
 		end_file(call);
 		runner_report_done();
+		runner_note_held_locks(rehearsed);
 	}
 	PG_CATCH();
 	{

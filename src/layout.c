@@ -154,6 +154,63 @@ set_last_line(const char *text, int len, TextRange *r)
 	}
 }
 
+/* Tells whether a line holds a word, in any case if ci. */
+static bool
+line_holds(const char *line, int len, const char *word, bool ci)
+{
+	int			wlen = strlen(word);
+	char		lower = pg_tolower((unsigned char) word[0]);
+
+	if (!ci)
+		return memmem(line, len, word, wlen) != NULL;
+	for (int i = 0; i + wlen <= len; i++)
+	{
+		if (pg_tolower((unsigned char) line[i]) == lower &&
+			pg_strncasecmp(line + i, word, wlen) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The marker layouts whose markers a text may carry, as a bit per layout:
+ * every marker is a comment line ("--" after blanks) that holds the
+ * layout's marker word.  One pass over the text, looking only into its
+ * comment lines, is much cheaper than each layout's scan line by line, and
+ * most files carry no runner's markers at all.
+ */
+static uint32
+candidate_layouts(const char *text, int len)
+{
+	uint32		found = 0;
+	const char *p = text;
+	const char *end = text + len;
+
+	while (p < end)
+	{
+		const char *eol = memchr(p, '\n', end - p);
+		const char *q = p;
+
+		if (eol == NULL)
+			eol = end;
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if (eol - q >= 2 && q[0] == '-' && q[1] == '-')
+		{
+			for (int i = 0; i < lengthof(all_layouts); i++)
+			{
+				const LayoutMethods *m = all_layouts[i];
+
+				if (m->scan != NULL &&
+					line_holds(q, eol - q, m->marker_word, m->marker_word_ci))
+					found |= (uint32) 1 << m->layout;
+			}
+		}
+		p = eol + 1;
+	}
+	return found;
+}
+
 /*
  * Scans a file's text for the markers of every marker layout: the one
  * whose markers it carries cuts it (a file with two runners' markers is
@@ -167,6 +224,7 @@ layout_scan_file(const char *name, const char *text, int len,
 {
 	MigrationLayout found = LAYOUT_PLAIN;
 	int			found_line = 0;
+	uint32		candidates = candidate_layouts(text, len);
 
 	memset(sections, 0, sizeof(FileSections));
 	for (int i = 0; i < lengthof(all_layouts); i++)
@@ -174,7 +232,7 @@ layout_scan_file(const char *name, const char *text, int len,
 		const LayoutMethods *m = all_layouts[i];
 		FileSections s;
 
-		if (m->scan == NULL)
+		if (m->scan == NULL || (candidates & ((uint32) 1 << m->layout)) == 0)
 			continue;
 		memset(&s, 0, sizeof(s));
 		s.down.start = -1;

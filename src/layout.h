@@ -142,6 +142,9 @@ typedef struct LayoutMethods
 	bool		(*scan) (const char *name, const char *text, int len,
 						 FileSections *sections);
 	bool		requires_markers;	/* its runner refuses a file without them */
+	const char *marker_word;	/* text every marker line holds (a quick
+								 * test before scanning line by line) */
+	bool		marker_word_ci; /* ... in any case */
 } LayoutMethods;
 
 extern const LayoutMethods plain_layout;

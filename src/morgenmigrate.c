@@ -25,6 +25,7 @@
 #include "utils/varlena.h"
 
 #include "commands.h"
+#include "compat.h"
 #include "morgenmigrate.h"
 
 PG_MODULE_MAGIC;
@@ -70,6 +71,7 @@ static int	steps_arg(FunctionCallInfo fcinfo, int argno);
 static char *directory_arg(FunctionCallInfo fcinfo, int argno);
 static void check_can_write_history(const char *funcname);
 static ReturnSetInfo *begin_rows(FunctionCallInfo fcinfo);
+static void rollback_args(FunctionCallInfo fcinfo, int *steps, char **target);
 static void refuse_atomic_call(FunctionCallInfo fcinfo, const char *name,
 							   const char *function);
 
@@ -115,11 +117,7 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
-#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("morgenmigrate");
-#else
-	EmitWarningsOnPlaceholders("morgenmigrate");
-#endif
 }
 
 /* A text argument as a C string; NULL is an error when required. */
@@ -173,11 +171,7 @@ directory_arg(FunctionCallInfo fcinfo, int argno)
 {
 	char	   *dir = text_arg(fcinfo, argno, "dir", true);
 
-#if PG_VERSION_NUM >= 140000
 	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
-#else
-	if (!is_member_of_role(GetUserId(), DEFAULT_ROLE_READ_SERVER_FILES))
-#endif
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to read migration files"),
@@ -216,28 +210,7 @@ check_can_write_history(const char *funcname)
 static ReturnSetInfo *
 begin_rows(FunctionCallInfo fcinfo)
 {
-#if PG_VERSION_NUM >= 150001
 	InitMaterializedSRF(fcinfo, 0);
-#elif PG_VERSION_NUM >= 150000
-	SetSingleFuncCall(fcinfo, 0);
-#else
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext oldcontext;
-	TupleDesc	tupdesc;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->setDesc = tupdesc;
-	MemoryContextSwitchTo(oldcontext);
-#endif
 	return (ReturnSetInfo *) fcinfo->resultinfo;
 }
 
@@ -298,12 +271,7 @@ migrate_rollback(PG_FUNCTION_ARGS)
 
 	check_can_write_history("migrate_rollback");
 	path = directory_arg(fcinfo, 0);
-	steps = steps_arg(fcinfo, 1);
-	target = text_arg(fcinfo, 2, "target", false);
-	if (steps < 0 && target == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument \"steps\" must not be null without a target")));
+	rollback_args(fcinfo, &steps, &target);
 
 	command_rollback(path, steps, target, begin_rows(fcinfo));
 	return (Datum) 0;
@@ -374,14 +342,24 @@ migrate_run_rollback(PG_FUNCTION_ARGS)
 	refuse_atomic_call(fcinfo, "migrate_run_rollback", "migrate_rollback");
 	check_can_write_history("migrate_run_rollback");
 	path = directory_arg(fcinfo, 0);
-	steps = steps_arg(fcinfo, 1);
-	target = text_arg(fcinfo, 2, "target", false);
-	if (steps < 0 && target == NULL)
+	rollback_args(fcinfo, &steps, &target);
+	command_run_rollback(path, steps, target);
+	PG_RETURN_VOID();
+}
+
+/*
+ * The steps and target arguments of a rollback: steps may be NULL only
+ * when a target is given.
+ */
+static void
+rollback_args(FunctionCallInfo fcinfo, int *steps, char **target)
+{
+	*steps = steps_arg(fcinfo, 1);
+	*target = text_arg(fcinfo, 2, "target", false);
+	if (*steps < 0 && *target == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("argument \"steps\" must not be null without a target")));
-	command_run_rollback(path, steps, target);
-	PG_RETURN_VOID();
 }
 
 /*

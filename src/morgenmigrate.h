@@ -288,11 +288,13 @@ typedef struct HeldLocks HeldLocks;
 
 extern HeldLocks *runner_locks_held(void);
 extern Datum runner_locks_taken(HeldLocks *before);
+extern void runner_note_held_locks(int nrehearsed);
 
 /* ----------------------------------------------------------------
  * worker.c: one statement at top level, in a background worker
  * ----------------------------------------------------------------
  */
 extern void worker_execute(const char *sql);
+extern bool worker_still_running(void);
 
 #endif							/* MORGENMIGRATE_H */

@@ -21,16 +21,22 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type_d.h"
 #include "commands/defrem.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "nodes/value.h"
 #include "miscadmin.h"
+#include "parser/parse_target.h"
+#include "parser/parser.h"
 #include "portability/instr_time.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "tcop/dest.h"
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
@@ -42,6 +48,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/resowner.h"
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
@@ -55,7 +62,24 @@ typedef struct RunState
 	const MigrationScript *script;
 	const MigrationStatement *stmt; /* NULL between statements */
 	int			line;			/* stmt's line, 0 until first needed */
+	const char *phase;			/* what runs when stmt is NULL, or NULL */
 } RunState;
+
+/* A session setting as it was before a file ran in steps. */
+typedef struct SavedSetting
+{
+	const char *name;
+	char	   *value;			/* NULL when not set in the session */
+	GucContext	scontext;
+	Oid			srole;
+} SavedSetting;
+
+/* The caller's session settings, saved before a file run in steps. */
+typedef struct SavedSettings
+{
+	int			n;
+	SavedSetting *settings;		/* in the order of get_guc_variables() */
+} SavedSettings;
 
 /* The file's statement_timeout, armed over the caller's. */
 typedef struct FileTimeout
@@ -72,6 +96,12 @@ static TimestampTz file_deadline = 0;
 #define file_deadline_passed \
 	(file_deadline != 0 && GetCurrentTimestamp() >= file_deadline)
 
+/* standard_conforming_strings as the running file was split with. */
+static bool file_standard_strings = true;
+
+/* The timeout that re-runs the deadlock check while waiting for the lock. */
+static TimeoutId lock_recheck_timeout = MAX_TIMEOUTS;
+
 static int	statements_in_group(const MigrationScript *script, int i);
 static void finish_outcome(MigrationOutcome *outcome, ErrorData *edata,
 						   instr_time start);
@@ -87,9 +117,16 @@ static void execute_statement(const MigrationScript *script,
 static void drop_invalid_indexes(const MigrationScript *script,
 								 const MigrationStatement *stmt);
 static Oid	statement_build_table(Node *node);
-static List *save_settings(const MigrationScript *script);
-static void set_setting(const char *name, const char *value);
-static void restore_settings(List *saved);
+static bool is_build_leftover(Node *node, const char *relname,
+							  const char *name, List *names);
+static bool is_chosen_name(const char *name, const char *name1,
+						   const char *name2, const char *label, int passes);
+static char *index_column_names(IndexStmt *is);
+static void check_standard_strings(const MigrationScript *script);
+static bool deferrable_triggers_exist(void);
+static void check_deferred_constraints(void);
+static SavedSettings *settings_save(void);
+static void settings_restore(SavedSettings *saved);
 static void arm_file_timeout(const MigrationScript *script, FileTimeout *ft);
 static void restore_limits(FileTimeout *ft);
 static void run_error_callback(void *arg);
@@ -103,6 +140,16 @@ static void retry_wait(int attempt);
  * Takes the transaction-level advisory lock that serialises every writer
  * of the history (the same lock as pg_advisory_xact_lock(MM_LOCK_KEY)).
  * Waits for it, honouring lock_timeout.
+ *
+ * The callers are functions, which hold their statement's snapshot while
+ * they wait; a migrate_run holding the lock may be building an index
+ * concurrently, and that build waits for every older snapshot: a deadlock
+ * through migrate_run's worker, which is in its caller's lock group.  The
+ * deadlock check runs once per wait, after deadlock_timeout, usually long
+ * before the build reaches its wait, and the build's own check would then
+ * cancel the build.  So while waiting here the check runs again every
+ * deadlock_timeout (the worker's is ten times longer): the cheap waiter
+ * finds the cycle first and is the one that fails (40P01).
  */
 void
 runner_lock_history(void)
@@ -111,7 +158,24 @@ runner_lock_history(void)
 
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
 						 (uint32) (MM_LOCK_KEY >> 32), (uint32) MM_LOCK_KEY, 1);
-	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
+		return;
+
+	if (lock_recheck_timeout == MAX_TIMEOUTS)
+		lock_recheck_timeout = RegisterTimeout(USER_TIMEOUT, CheckDeadLockAlert);
+	enable_timeout_every(lock_recheck_timeout,
+						 TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													 DeadlockTimeout),
+						 DeadlockTimeout);
+	PG_TRY();
+	{
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	}
+	PG_FINALLY();
+	{
+		disable_timeout(lock_recheck_timeout, false);
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -128,7 +192,12 @@ runner_lock_history_session(void)
 	(void) LockAcquire(&tag, ExclusiveLock, true, false);
 }
 
-/* Releases the session-level lock of runner_lock_history_session. */
+/*
+ * Releases the session-level lock of runner_lock_history_session, unless a
+ * background worker that would not stop may still be building: then the
+ * session keeps the lock (until a later release finds the worker gone, or
+ * the session ends), so that no other run starts over a dying build.
+ */
 void
 runner_unlock_history_session(void)
 {
@@ -136,7 +205,16 @@ runner_unlock_history_session(void)
 
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
 						 (uint32) (MM_LOCK_KEY >> 32), (uint32) MM_LOCK_KEY, 1);
-	(void) LockRelease(&tag, ExclusiveLock, true);
+	if (worker_still_running())
+	{
+		ereport(WARNING,
+				(errmsg("keeping the migration lock while a background worker of this session still runs"),
+				 errhint("The lock is released when this session ends, or by its next migrate_run once the worker has stopped.")));
+		return;
+	}
+	while (LockHeldByMe(&tag, ExclusiveLock) &&
+		   LockRelease(&tag, ExclusiveLock, true))
+		;
 }
 
 /* Shows in pg_stat_activity.query which file runs, k of n. */
@@ -183,6 +261,7 @@ run_script(const MigrationScript *script, bool catch_error,
 
 	memset(outcome, 0, sizeof(MigrationOutcome));
 	INSTR_TIME_SET_CURRENT(start);
+	file_standard_strings = standard_conforming_strings;
 
 	edata = try_with_retries(script, 0, script->nstatements,
 							 catch_error || script->directives.retries > 0,
@@ -198,48 +277,81 @@ run_script(const MigrationScript *script, bool catch_error,
  * Runs a script that holds statements no transaction block can hold (as
  * marked by the preflight in PREFLIGHT_STEPS mode), for migrate_run:
  * statement by statement, each in its own transaction, committed; the
- * top-level ones in a background worker.  Settings the file SETs hold
+ * top-level ones in a background worker.  Settings the file changes hold
  * from one statement to the next (so that "SET lock_timeout" before a
- * CREATE INDEX CONCURRENTLY works) and are put back after the file.  The
- * file's statement_timeout is a deadline for the whole file, retries apply
- * to the statement that hit the lock timeout.  Never throws a migration's
- * error (cancels included: what committed must be recorded): it comes back
- * in outcome, the settings already put back.  The caller must be connected
- * to SPI in non-atomic mode.
+ * CREATE INDEX CONCURRENTLY works) and end with the file.  The file's
+ * statement_timeout is a deadline for the whole file, retries apply to the
+ * statement that hit the lock timeout.  Never throws a migration's error
+ * (cancels included: what committed must be recorded): whatever fails
+ * (a statement, the wait before a retry, the commit after a statement)
+ * comes back in outcome with the file's context line, its transaction
+ * rolled back, the caller's settings and role put back.  The caller must
+ * be connected to SPI in non-atomic mode.
  */
 void
 run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
 {
+	MemoryContext oldcontext = CurrentMemoryContext;
 	instr_time	start;
-	List	   *saved = save_settings(script);
+	SavedSettings *saved = settings_save();
 	FileTimeout ft;
-	ErrorData  *edata = NULL;
+	ErrorData  *volatile edata = NULL;
+	volatile int current = -1;
 
 	memset(outcome, 0, sizeof(MigrationOutcome));
 	memset(&ft, 0, sizeof(ft));
 	INSTR_TIME_SET_CURRENT(start);
+	file_standard_strings = standard_conforming_strings;
 
-	if (script->directives.lock_timeout >= 0)
-		set_setting("lock_timeout",
-					psprintf("%d", script->directives.lock_timeout));
-	arm_file_timeout(script, &ft);
-
-	for (int i = 0; i < script->nstatements && edata == NULL;)
+	PG_TRY();
 	{
-		bool		own_timeout;
-		int			count = statements_in_group(script, i);
+		if (script->directives.lock_timeout >= 0)
+			(void) set_config_option("lock_timeout",
+									 psprintf("%d", script->directives.lock_timeout),
+									 PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SET, true, 0, false);
+		arm_file_timeout(script, &ft);
 
 		/*
 		 * every statement (or block of statements) starts a transaction of
 		 * its own, without snapshot
 		 */
 		SPI_commit();
-		edata = try_with_retries(script, i, count, true, outcome, &own_timeout);
-		i += count;
+		for (int i = 0; i < script->nstatements && edata == NULL;)
+		{
+			bool		own_timeout;
+			int			count = statements_in_group(script, i);
+
+			current = i;
+			edata = try_with_retries(script, i, count, true, outcome,
+									 &own_timeout);
+			/* deferred constraints fire here, still the statement's */
+			if (edata == NULL)
+				SPI_commit();
+			i += count;
+		}
 	}
+	PG_CATCH();
+	{
+		RunState	state;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		/* the failed transaction goes; a new one starts */
+		SPI_rollback();
+		MemoryContextSwitchTo(oldcontext);
+
+		state.script = script;
+		state.stmt = current >= 0 ? &script->statements[current] : NULL;
+		state.line = state.stmt ? script_statement_line(script, state.stmt) : 0;
+		state.phase = NULL;
+		outcome->error_line = annotate_error(&state, edata);
+	}
+	PG_END_TRY();
 
 	restore_limits(&ft);
-	restore_settings(saved);
+	settings_restore(saved);
 	finish_outcome(outcome, edata, start);
 }
 
@@ -327,8 +439,9 @@ try_with_retries(const MigrationScript *script, int first, int count,
  * the annotated error.  With subxact they run in a subtransaction, rolled
  * back on error; without, the caller must re-throw the error at once,
  * touching nothing (the transaction is not usable until it aborts).  With
- * nest_settings, what the statements SET (even SET LOCAL) ends with them,
- * and the file's lock_timeout applies.  Counts completed statements and the
+ * nest_settings (a whole file), what the statements SET (even SET LOCAL)
+ * ends with them, the file's lock_timeout applies, and its deferred
+ * constraints are checked at its end.  Counts completed statements and the
  * line of an error into outcome.
  */
 static ErrorData *
@@ -345,6 +458,7 @@ try_statements(const MigrationScript *script, int first, int count,
 	state.script = script;
 	state.stmt = NULL;
 	state.line = 0;
+	state.phase = NULL;
 
 	if (nest_settings)
 		gucnest = NewGUCNestLevel();
@@ -372,10 +486,19 @@ try_statements(const MigrationScript *script, int first, int count,
 		{
 			state.stmt = &script->statements[i];
 			state.line = 0;
+			check_standard_strings(script);
 			execute_statement(script, state.stmt);
 			done++;
 		}
 		state.stmt = NULL;
+
+		/* a whole file is done only once its deferred constraints hold */
+		if (nest_settings)
+		{
+			state.phase = "while checking its deferred constraints";
+			check_deferred_constraints();
+			state.phase = NULL;
+		}
 
 		error_context_stack = errcallback.previous;
 		if (subxact)
@@ -429,7 +552,6 @@ execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
 		return;
 	}
 
-#if PG_VERSION_NUM >= 140000
 	{
 		SPIExecuteOptions options;
 
@@ -437,10 +559,6 @@ execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
 		options.dest = None_Receiver;
 		rc = SPI_execute_extended(stmt->sql, &options);
 	}
-#else
-	rc = SPI_execute(stmt->sql, false, 0);
-	SPI_freetuptable(SPI_tuptable);
-#endif
 
 	/* the preflight refuses these; this is the backstop */
 	if (rc < 0)
@@ -451,12 +569,99 @@ execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
 }
 
 /*
+ * Refuses to run a statement of a file once standard_conforming_strings
+ * differs from what the file was split with: the split decides where each
+ * statement ends, and the preflight checked those statements, so a file
+ * that changed it (through set_config() or a function) must not go on.
+ */
+static void
+check_standard_strings(const MigrationScript *script)
+{
+	if (standard_conforming_strings == file_standard_strings)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("migration \"%s\" changed standard_conforming_strings",
+					script->name),
+			 errdetail("The file was split into statements with standard_conforming_strings %s; the statements after the change could end elsewhere, so they do not run.",
+					   file_standard_strings ? "on" : "off"),
+			 errhint("Set standard_conforming_strings before the call or for the database, not in a migration file.")));
+}
+
+/* Tells whether any trigger (constraint triggers too) can be deferred. */
+static bool
+deferrable_triggers_exist(void)
+{
+	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	bool		found;
+
+	ScanKeyInit(&key, Anum_pg_trigger_tgdeferrable, BTEqualStrategyNumber,
+				F_BOOLEQ, BoolGetDatum(true));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * Checks the deferred constraints of the work done so far, as the file's
+ * COMMIT would, and raises the first violation.  SET CONSTRAINTS ALL
+ * IMMEDIATE fires the pending checks; it runs in a subtransaction that is
+ * then rolled back, so that the constraints stay deferred for the files
+ * after this one (and fire again at the real commit).  Skipped when no
+ * trigger can be deferred: the subtransaction is not free.
+ */
+static void
+check_deferred_constraints(void)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ConstraintsSetStmt *all_immediate;
+
+	if (!deferrable_triggers_exist())
+		return;
+	all_immediate = makeNode(ConstraintsSetStmt);
+	all_immediate->constraints = NIL;
+	all_immediate->deferred = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		CommandCounterIncrement();
+		AfterTriggerSetState(all_immediate);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcontext);
+	CurrentResourceOwner = oldowner;
+}
+
+/*
  * Before a CREATE INDEX CONCURRENTLY or a REINDEX ... CONCURRENTLY of an
- * index or a table: the INVALID indexes of that table are what earlier
- * failed or interrupted builds left (an unnamed build's name, a reindex's
- * "_ccnew"); they are dropped, concurrently, so the build can start over.
- * Not while another build on the table is in progress: that one holds a
- * SHARE UPDATE EXCLUSIVE lock on the table for its whole run.
+ * index or a table: drops, concurrently, the INVALID indexes that an
+ * earlier failed or interrupted run of this same statement left on its
+ * table (the index a build names, the name an unnamed build picks, a
+ * reindex's "_ccnew" and "_ccold" copies), so the build can start over.
+ * Any other INVALID index stays (the one a REINDEX repairs, another
+ * build's, a partitioned table's ON ONLY index).  Not while another build
+ * on the table is in progress: that one holds a SHARE UPDATE EXCLUSIVE
+ * lock on the table for its whole run.
  */
 static void
 drop_invalid_indexes(const MigrationScript *script,
@@ -465,7 +670,8 @@ drop_invalid_indexes(const MigrationScript *script,
 	Oid			relid = statement_build_table(stmt->parsetree);
 	Relation	rel;
 	List	   *indexes;
-	List	   *invalid = NIL;
+	List	   *names = NIL;
+	List	   *leftovers = NIL;
 	ListCell   *lc;
 
 	if (!OidIsValid(relid) ||
@@ -474,22 +680,29 @@ drop_invalid_indexes(const MigrationScript *script,
 	rel = table_open(relid, NoLock);
 	indexes = RelationGetIndexList(rel);
 	foreach(lc, indexes)
+		names = lappend(names, get_rel_name(lfirst_oid(lc)));
+	foreach(lc, indexes)
 	{
 		Oid			indexoid = lfirst_oid(lc);
+		const char *name = list_nth(names, foreach_current_index(lc));
 		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+		bool		invalid;
 
 		if (!HeapTupleIsValid(tuple))
 			continue;
-		if (!((Form_pg_index) GETSTRUCT(tuple))->indisvalid)
-			invalid = lappend(invalid,
-							  quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexoid)),
-														 get_rel_name(indexoid)));
+		invalid = !((Form_pg_index) GETSTRUCT(tuple))->indisvalid;
 		ReleaseSysCache(tuple);
+		if (invalid && get_rel_relkind(indexoid) == RELKIND_INDEX &&
+			is_build_leftover(stmt->parsetree, RelationGetRelationName(rel),
+							  name, names))
+			leftovers = lappend(leftovers,
+								quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexoid)),
+														   name));
 	}
 	table_close(rel, NoLock);
 	UnlockRelationOid(relid, ShareUpdateExclusiveLock);
 
-	foreach(lc, invalid)
+	foreach(lc, leftovers)
 	{
 		const char *name = (const char *) lfirst(lc);
 
@@ -499,6 +712,118 @@ drop_invalid_indexes(const MigrationScript *script,
 						   script->name)));
 		worker_execute(psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", name));
 	}
+}
+
+/*
+ * Tells whether index name (of table relname, whose indexes are names)
+ * is one that the build or reindex node makes under that name: the name
+ * CREATE INDEX gives or picks, or a copy REINDEX CONCURRENTLY makes.
+ */
+static bool
+is_build_leftover(Node *node, const char *relname, const char *name,
+				  List *names)
+{
+	int			passes = list_length(names) + 1;
+	ListCell   *lc;
+
+	if (IsA(node, IndexStmt))
+	{
+		IndexStmt  *is = (IndexStmt *) node;
+
+		if (is->idxname != NULL)
+			return strcmp(name, is->idxname) == 0;
+		return is_chosen_name(name, relname, index_column_names(is),
+							  is->excludeOpNames != NIL ? "excl" : "idx",
+							  passes);
+	}
+
+	foreach(lc, names)
+	{
+		const char *source = (const char *) lfirst(lc);
+		ReindexStmt *rs = (ReindexStmt *) node;
+
+		if (strcmp(source, name) == 0 ||
+			(rs->kind == REINDEX_OBJECT_INDEX &&
+			 strcmp(source, rs->relation->relname) != 0))
+			continue;
+		if (is_chosen_name(name, source, NULL, "ccnew", passes) ||
+			is_chosen_name(name, source, NULL, "ccold", passes))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Tells whether name is one ChooseRelationName() picks from name1, name2
+ * and label (label, then label1, label2, ... when taken).
+ */
+static bool
+is_chosen_name(const char *name, const char *name1, const char *name2,
+			   const char *label, int passes)
+{
+	for (int pass = 0; pass <= passes; pass++)
+	{
+		char		modlabel[NAMEDATALEN];
+
+		if (pass == 0)
+			strlcpy(modlabel, label, sizeof(modlabel));
+		else
+			snprintf(modlabel, sizeof(modlabel), "%s%d", label, pass);
+		if (strcmp(name, makeObjectName(name1, name2, modlabel)) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The column part of the name CREATE INDEX picks for an unnamed index, as
+ * DefineIndex does: each column's name (an expression's is what
+ * FigureIndexColname says, or "expr"), made unique with digits, joined
+ * with underscores.
+ */
+static char *
+index_column_names(IndexStmt *is)
+{
+	List	   *elems = list_concat_copy(is->indexParams,
+										 is->indexIncludingParams);
+	List	   *colnames = NIL;
+	StringInfoData buf;
+	ListCell   *lc;
+
+	foreach(lc, elems)
+	{
+		IndexElem  *elem = lfirst_node(IndexElem, lc);
+		const char *orig = elem->indexcolname ? elem->indexcolname :
+			elem->name ? elem->name :
+			elem->expr ? FigureIndexColname(elem->expr) : NULL;
+		char	   *cur;
+
+		if (orig == NULL)
+			orig = "expr";
+		cur = pstrdup(orig);
+		for (int i = 1; list_member(colnames, makeString(cur)); i++)
+		{
+			char		nbuf[32];
+			int			nlen;
+
+			snprintf(nbuf, sizeof(nbuf), "%d", i);
+			nlen = pg_mbcliplen(orig, strlen(orig),
+								NAMEDATALEN - 1 - strlen(nbuf));
+			cur = psprintf("%.*s%s", nlen, orig, nbuf);
+		}
+		colnames = lappend(colnames, makeString(cur));
+	}
+
+	initStringInfo(&buf);
+	foreach(lc, colnames)
+	{
+		if (buf.len > 0)
+			appendStringInfoChar(&buf, '_');
+		appendStringInfoString(&buf, strVal(lfirst(lc)));
+		if (buf.len >= NAMEDATALEN)
+			break;
+	}
+	return buf.data;
 }
 
 /*
@@ -518,7 +843,6 @@ statement_build_table(Node *node)
 		ReindexStmt *rs = (ReindexStmt *) node;
 		bool		concurrently = false;
 		Oid			relid;
-#if PG_VERSION_NUM >= 140000
 		ListCell   *lc;
 
 		foreach(lc, rs->params)
@@ -528,9 +852,6 @@ statement_build_table(Node *node)
 			if (strcmp(opt->defname, "concurrently") == 0)
 				concurrently = defGetBoolean(opt);
 		}
-#else
-		concurrently = rs->concurrent;
-#endif
 		if (!concurrently || rs->relation == NULL)
 			return InvalidOid;
 		relid = RangeVarGetRelid(rs->relation, NoLock, true);
@@ -542,63 +863,139 @@ statement_build_table(Node *node)
 }
 
 /*
- * The current values of the settings a file run in steps SETs (not SET
- * LOCAL: that ends with each statement's transaction), and of
- * lock_timeout when the file has that directive, to put back afterwards.
+ * Tells whether a setting can differ between one statement of a session and
+ * the next: those SET, set_config(), RESET ALL, SET ROLE, SET SESSION
+ * AUTHORIZATION and SET SESSION CHARACTERISTICS change, not the
+ * per-transaction ones (transaction_isolation, ...) nor setseed's seed.
  */
-static List *
-save_settings(const MigrationScript *script)
+static bool
+is_session_setting(struct config_generic *gconf)
 {
-	List	   *names = NIL;
-	List	   *saved = NIL;
-	ListCell   *lc;
+	if (gconf->context != PGC_SUSET && gconf->context != PGC_USERSET)
+		return false;
+	return (gconf->flags & GUC_NO_RESET_ALL) == 0 ||
+		strcmp(gconf->name, "role") == 0 ||
+		strcmp(gconf->name, "session_authorization") == 0;
+}
 
-	if (!script->needs_top_level)
-		return NIL;
-	for (int i = 0; i < script->nstatements; i++)
+/* A setting's current value as text that sets it exactly. */
+static char *
+setting_text(struct config_generic *gconf)
+{
+	switch (gconf->vartype)
 	{
-		VariableSetStmt *vs = (VariableSetStmt *) script->statements[i].parsetree;
+		case PGC_BOOL:
+			return pstrdup(*((struct config_bool *) gconf)->variable ? "on" : "off");
+		case PGC_INT:
+			return psprintf("%d", *((struct config_int *) gconf)->variable);
+		case PGC_REAL:
+			return psprintf("%.17g", *((struct config_real *) gconf)->variable);
+		case PGC_STRING:
+			{
+				char	   *value = *((struct config_string *) gconf)->variable;
 
-		if (vs != NULL && IsA(vs, VariableSetStmt) && vs->name != NULL &&
-			!vs->is_local &&
-			vs->kind != VAR_SET_MULTI)
-			names = list_append_unique(names, makeString(vs->name));
+				return pstrdup(value ? value : "");
+			}
+		case PGC_ENUM:
+			return pstrdup(config_enum_lookup_by_value((struct config_enum *) gconf,
+													   *((struct config_enum *) gconf)->variable));
 	}
-	if (script->directives.lock_timeout >= 0)
-		names = list_append_unique(names, makeString("lock_timeout"));
+	return NULL;
+}
 
-	foreach(lc, names)
+/* bsearch comparator: a setting's name against a SavedSetting. */
+static int
+cmp_saved_name(const void *key, const void *saved)
+{
+	return pg_strcasecmp((const char *) key,
+						 ((const SavedSetting *) saved)->name);
+}
+
+/*
+ * The caller's session settings before a file run in steps, to put back
+ * after it.  A GUC nest level (as a function's SET clause uses) cannot
+ * span the file's commits: every commit ends all nest levels and keeps
+ * session values.  So every setting a session can change is saved, with
+ * the context and role that set it.
+ */
+static SavedSettings *
+settings_save(void)
+{
+	struct config_generic **vars = get_guc_variables();
+	int			nvars = GetNumConfigOptions();
+	SavedSettings *saved = palloc(sizeof(SavedSettings));
+
+	saved->n = 0;
+	saved->settings = palloc(sizeof(SavedSetting) * Max(nvars, 1));
+	for (int i = 0; i < nvars; i++)
 	{
-		const char *name = strVal(lfirst(lc));
-		const char *value = GetConfigOption(name, true, false);
+		SavedSetting *ss;
 
-		if (value != NULL)
-			saved = lappend(saved, list_make2(makeString(pstrdup(name)),
-											  makeString(pstrdup(value))));
+		if (!is_session_setting(vars[i]))
+			continue;
+		ss = &saved->settings[saved->n++];
+		ss->name = pstrdup(vars[i]->name);
+		ss->value = vars[i]->source == PGC_S_SESSION ?
+			setting_text(vars[i]) : NULL;
+		ss->scontext = vars[i]->scontext;
+		ss->srole = vars[i]->srole;
 	}
 	return saved;
 }
 
-/* Sets a setting for the session, as SET would. */
+/* Puts one setting back as it was saved (NULL: not saved, so not set). */
 static void
-set_setting(const char *name, const char *value)
+setting_restore(struct config_generic *gconf, const SavedSetting *ss)
 {
-	(void) set_config_option(name, value,
-							 superuser() ? PGC_SUSET : PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
+	bool		was_set = ss != NULL && ss->value != NULL;
+	bool		is_set = gconf->source == PGC_S_SESSION;
+	char	   *now = is_set ? setting_text(gconf) : NULL;
+
+	if (!was_set && !is_set)
+		return;
+	if (was_set && is_set && strcmp(now, ss->value) == 0)
+		return;
+	/* as saved, in the context that set it then; else RESET */
+	if (was_set)
+		(void) set_config_option_ext(gconf->name, ss->value, ss->scontext,
+									 PGC_S_SESSION, ss->srole,
+									 GUC_ACTION_SET, true, WARNING, false);
+	else
+		(void) set_config_option_ext(gconf->name, NULL, PGC_SUSET,
+									 PGC_S_SESSION, GetUserId(),
+									 GUC_ACTION_SET, true, WARNING, false);
 }
 
-/* Puts back the settings save_settings saved. */
+/*
+ * Puts the caller's settings back after a file run in steps: session
+ * authorization and role first (the others do not depend on who runs),
+ * every other setting as saved, in the context that set it then, and
+ * settings the file added (a new custom setting) reset.  Problems are
+ * WARNINGs: the file's outcome is already decided.
+ */
 static void
-restore_settings(List *saved)
+settings_restore(SavedSettings *saved)
 {
-	ListCell   *lc;
+	static const char *const order[] = {"session_authorization", "role", NULL};
 
-	foreach(lc, saved)
+	for (int pass = 0; pass < lengthof(order); pass++)
 	{
-		List	   *pair = (List *) lfirst(lc);
+		struct config_generic **vars = get_guc_variables();
+		int			nvars = GetNumConfigOptions();
 
-		set_setting(strVal(linitial(pair)), strVal(lsecond(pair)));
+		for (int i = 0; i < nvars; i++)
+		{
+			const char *name = vars[i]->name;
+
+			if (!is_session_setting(vars[i]) ||
+				(order[pass] != NULL && strcmp(name, order[pass]) != 0) ||
+				(order[pass] == NULL && (strcmp(name, order[0]) == 0 ||
+										 strcmp(name, order[1]) == 0)))
+				continue;
+			setting_restore(vars[i],
+							bsearch(name, saved->settings, saved->n,
+									sizeof(SavedSetting), cmp_saved_name));
+		}
 	}
 }
 
@@ -673,17 +1070,27 @@ context_line(const MigrationScript *script, int line)
 
 /*
  * Error context while a file runs: the file and the line of the statement
- * (for notices too).  Errors get a more precise line in annotate_error.
+ * (for notices too), or what runs after the statements.  Errors get a more
+ * precise line in annotate_error.  errcontext() formats into the error's
+ * own memory, freed with it: nothing stays behind per notice.
  */
 static void
 run_error_callback(void *arg)
 {
 	RunState   *state = (RunState *) arg;
 
-	if (state->stmt != NULL && state->line == 0)
-		state->line = script_statement_line(state->script, state->stmt);
-	errcontext("%s", context_line(state->script,
-								  state->stmt ? state->line : 0));
+	if (state->stmt != NULL)
+	{
+		if (state->line == 0)
+			state->line = script_statement_line(state->script, state->stmt);
+		errcontext("migration \"%s\", line %d", state->script->name,
+				   state->line);
+	}
+	else if (state->phase != NULL)
+		errcontext("migration \"%s\", %s", state->script->name,
+				   state->phase);
+	else
+		errcontext("migration \"%s\"", state->script->name);
 }
 
 /*
@@ -912,4 +1319,20 @@ runner_locks_taken(HeldLocks *before)
 	UnregisterSnapshot(before->snapshot);
 	return PointerGetDatum(construct_array(items, nitems, TEXTOID, -1, false,
 										   TYPALIGN_INT));
+}
+
+/*
+ * After a rehearsal of several files: says that a later file's locks leave
+ * out those an earlier file of the rehearsal already took (all of them run
+ * in one transaction, which holds every lock until its end).
+ */
+void
+runner_note_held_locks(int nrehearsed)
+{
+	if (nrehearsed < 2)
+		return;
+	ereport(NOTICE,
+			(errmsg("the locks listed for each file leave out locks an earlier file of this rehearsal already took"),
+			 errdetail("The rehearsed files run one after the other in one transaction, which holds every lock until its end; a later file that takes the same lock again shows nothing for it."),
+			 errhint("To see every lock a file takes, rehearse it with the files before it already applied.")));
 }

@@ -504,6 +504,17 @@ preflight_statement(MigrationScript *script, MigrationStatement *stmt,
 				 errcontext("migration \"%s\", line %d", script->name,
 							script_statement_line(script, stmt))));
 
+	/* it decides where the statements end: the split must stay valid */
+	if (IsA(node, VariableSetStmt) && ((VariableSetStmt *) node)->name != NULL &&
+		strcmp(((VariableSetStmt *) node)->name, "standard_conforming_strings") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a migration file cannot set standard_conforming_strings"),
+				 errdetail("The file is split into statements with the caller's standard_conforming_strings; a change would make its later statements end elsewhere than where they were checked."),
+				 errhint("Set standard_conforming_strings before the call or for the database, not in a migration file."),
+				 errcontext("migration \"%s\", line %d", script->name,
+							script_statement_line(script, stmt))));
+
 	what = needs_top_level(node, &hint, &runnable);
 	if (what != NULL && runnable && mode != PREFLIGHT_TRANSACTION)
 	{
@@ -558,14 +569,10 @@ needs_top_level(Node *node, const char **hint, bool *runnable)
 		case T_ReindexStmt:
 			{
 				ReindexStmt *rs = (ReindexStmt *) node;
-#if PG_VERSION_NUM >= 140000
 				ListCell   *lc;
-#endif
 
 				*hint = HINT_CONCURRENTLY;
 				*runnable = true;
-#if PG_VERSION_NUM >= 140000
-
 				foreach(lc, rs->params)
 				{
 					DefElem    *opt = lfirst_node(DefElem, lc);
@@ -574,10 +581,6 @@ needs_top_level(Node *node, const char **hint, bool *runnable)
 						defGetBoolean(opt))
 						return "REINDEX CONCURRENTLY";
 				}
-#else
-				if (rs->concurrent)
-					return "REINDEX CONCURRENTLY";
-#endif
 				*hint = "Reindex the tables one at a time with REINDEX TABLE, or run the statement outside the migration set.";
 				if (rs->kind == REINDEX_OBJECT_SCHEMA)
 					return "REINDEX SCHEMA";
@@ -617,7 +620,6 @@ needs_top_level(Node *node, const char **hint, bool *runnable)
 				}
 				return NULL;
 			}
-#if PG_VERSION_NUM >= 140000
 		case T_AlterTableStmt:
 			{
 				ListCell   *lc;
@@ -634,7 +636,6 @@ needs_top_level(Node *node, const char **hint, bool *runnable)
 				}
 				return NULL;
 			}
-#endif
 		case T_DiscardStmt:
 			*hint = "Remove it: a migration runs inside the caller's session, which it must not reset.";
 			return ((DiscardStmt *) node)->target == DISCARD_ALL ?

@@ -21,14 +21,13 @@
 #include <unistd.h>
 
 #include "common/cryptohash.h"
-#if PG_VERSION_NUM >= 140000
 #include "common/file_utils.h"
-#endif
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/varlena.h"
 
 #include "morgenmigrate.h"
@@ -74,11 +73,16 @@ static void pair_down_file(MigrationDir *mdir, const ListedEntry *le);
 static void pair_config_file(MigrationDir *mdir, const ListedEntry *le);
 static MigrationFile *find_by_key(MigrationDir *mdir, const char *key);
 static int	cmp_files_by_key(const void *a, const void *b);
+static void check_resolved_allowed(const char *path, const char *resolved,
+								   const char *what);
+static void check_opened_allowed(int fd, const char *path);
+static void check_file_name(const char *name);
 static int	cmp_files_by_version(const void *a, const void *b);
 static void check_versions(const MigrationDir *mdir);
 static void settle_markers(MigrationDir *dir, const char *name,
 						   const FileSections *s);
 static int	cmp_files_by_layout(const void *a, const void *b);
+static int *copy_ints(const int *values, int n);
 
 /* The layout whose order cmp_files_by_layout uses. */
 static const LayoutMethods *sort_methods;
@@ -136,9 +140,6 @@ static void
 check_allowed(const char *path, const char *what)
 {
 	char		resolved[PATH_MAX];
-	char	   *rawlist;
-	List	   *allowed;
-	ListCell   *lc;
 
 	if (mm_allowed_directories == NULL || mm_allowed_directories[0] == '\0')
 		return;
@@ -151,6 +152,20 @@ check_allowed(const char *path, const char *what)
 				(errcode_for_path(err),
 				 errmsg("could not resolve %s \"%s\": %m", what, path)));
 	}
+	check_resolved_allowed(path, resolved, what);
+}
+
+/*
+ * Raises an error unless resolved, the path of path with links and ".."
+ * resolved, lies in one of morgenmigrate.allowed_directories.
+ */
+static void
+check_resolved_allowed(const char *path, const char *resolved,
+					   const char *what)
+{
+	char	   *rawlist;
+	List	   *allowed;
+	ListCell   *lc;
 
 	/* a setting that cannot be read allows nothing: fail closed */
 	rawlist = pstrdup(mm_allowed_directories);
@@ -190,6 +205,76 @@ check_allowed(const char *path, const char *what)
 					what, path),
 			 errdetail("It resolves to \"%s\".", resolved),
 			 errhint("A superuser can add its directory to morgenmigrate.allowed_directories.")));
+}
+
+/*
+ * Checks the file an open descriptor reads, not the path it was opened by:
+ * between a check of the path and the open, the file could have become a
+ * link to somewhere else.  The kernel names what fd reads in
+ * /proc/self/fd; where it cannot, the file at the resolved path must be
+ * the one opened (same device and inode).
+ */
+static void
+check_opened_allowed(int fd, const char *path)
+{
+	char		link[64];
+	char		opened[PATH_MAX];
+	ssize_t		len;
+	struct stat fdst;
+	struct stat st;
+
+	if (mm_allowed_directories == NULL || mm_allowed_directories[0] == '\0')
+		return;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, opened, sizeof(opened) - 1);
+	if (len > 0 && opened[0] == '/')
+	{
+		opened[len] = '\0';
+		check_resolved_allowed(path, opened, "migration file");
+		return;
+	}
+
+	check_allowed(path, "migration file");
+	if (realpath(path, opened) == NULL || stat(opened, &st) < 0 ||
+		fstat(fd, &fdst) < 0 ||
+		st.st_dev != fdst.st_dev || st.st_ino != fdst.st_ino)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("migration file \"%s\" changed while it was opened", path),
+				 errhint("Run the migrations again once the directory is in place.")));
+}
+
+/*
+ * Refuses a migration whose file name is not valid UTF-8, or not valid in
+ * the database encoding: the history records names as text, and invalid
+ * text there would make a dump of it impossible to restore.  The name is
+ * shown with its other bytes escaped.
+ */
+static void
+check_file_name(const char *name)
+{
+	int			len = strlen(name);
+	StringInfoData shown;
+
+	if (pg_encoding_verifymbstr(PG_UTF8, name, len) == len &&
+		pg_verifymbstr(name, len, true))
+		return;
+
+	initStringInfo(&shown);
+	for (const unsigned char *p = (const unsigned char *) name; *p; p++)
+	{
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+			appendStringInfoChar(&shown, *p);
+		else
+			appendStringInfo(&shown, "\\x%02x", *p);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+			 errmsg("migration file name \"%s\" is not valid UTF-8", shown.data),
+			 errdetail("File names are recorded in the history as text in the database encoding, %s.",
+					   GetDatabaseEncodingName()),
+			 errhint("Rename the file to a name in UTF-8 (bytes other than printable ASCII are shown here as \\xNN).")));
 }
 
 /* Tells whether name ends in suffix. */
@@ -235,6 +320,8 @@ migration_dir_list(const char *path)
 	struct dirent *de;
 	List	   *listed = NIL;
 	const char *family_example[FAMILY_POSTGRATOR + 1] = {0};
+	char	   *subdir = NULL;
+	char	   *no_up = NULL;
 
 	mdir->path = pstrdup(path);
 
@@ -261,14 +348,23 @@ migration_dir_list(const char *path)
 			continue;
 		layout_read_name(de->d_name, is_dir, &entry);
 		if (entry.role == ROLE_IGNORED)
+		{
+			if (is_dir && subdir == NULL)
+				subdir = pstrdup(de->d_name);
 			continue;
+		}
+		check_file_name(de->d_name);
 
 		le = palloc0(sizeof(ListedEntry));
 		le->name = pstrdup(de->d_name);
 		le->entry = entry;
 		le->no_transaction = -1;
 		if (is_dir && !read_diesel_dir(mdir, le))
+		{
+			if (no_up == NULL)
+				no_up = le->name;
 			continue;
+		}
 		if (family_example[entry.family] == NULL)
 			family_example[entry.family] = le->name;
 		listed = lappend(listed, le);
@@ -276,6 +372,20 @@ migration_dir_list(const char *path)
 	FreeDir(d);
 
 	mdir->family = settle_family(mdir, family_example);
+	if (mdir->family == FAMILY_DIESEL && no_up != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("migration directory \"%s\" has no up.sql", no_up),
+				 errdetail("In the diesel migration directory \"%s\", every subdirectory whose name starts with a version is a migration, as diesel reads it.",
+						   mdir->path),
+				 errhint("Add its up.sql, or move the directory out of the migration directory.")));
+	if (mdir->family == FAMILY_FLYWAY && subdir != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("Flyway migration directory \"%s\" has a subdirectory \"%s\"",
+						mdir->path, subdir),
+				 errdetail("Flyway reads the migrations of subdirectories too; morgenmigrate reads one directory."),
+				 errhint("Move the migrations of the subdirectory up into the directory, or the subdirectory out of it.")));
 	mdir->names_layout = layout_of_names(mdir->family, listed);
 	mdir->layout = LAYOUT_AUTO;
 	collect_files(mdir, listed);
@@ -295,7 +405,6 @@ entry_type(const MigrationDir *mdir, struct dirent *de, bool *is_dir)
 	char	   *fullpath = file_path(mdir, de->d_name);
 	struct stat st;
 
-#if PG_VERSION_NUM >= 140000
 	/* readdir's d_type saves a stat() per plain file */
 	switch (get_dirent_type(fullpath, de, false, DEBUG1))
 	{
@@ -310,7 +419,6 @@ entry_type(const MigrationDir *mdir, struct dirent *de, bool *is_dir)
 		default:
 			break;				/* a link, or unknown: stat() says */
 	}
-#endif
 	if (stat(fullpath, &st) < 0)
 	{
 		struct stat lst;
@@ -343,9 +451,10 @@ entry_type(const MigrationDir *mdir, struct dirent *de, bool *is_dir)
 }
 
 /*
- * Reads a diesel migration directory: its up.sql (required, or the
- * directory is refused as diesel refuses it), its down.sql and the
- * run_in_transaction of its metadata.toml.
+ * Reads a diesel migration directory: its up.sql (false without one: then
+ * it is no migration, but in a diesel directory, where the caller refuses
+ * it as diesel does), its down.sql and the run_in_transaction of its
+ * metadata.toml.
  */
 static bool
 read_diesel_dir(const MigrationDir *mdir, ListedEntry *le)
@@ -356,12 +465,7 @@ read_diesel_dir(const MigrationDir *mdir, ListedEntry *le)
 	char	   *text;
 
 	if (!is_regular_file(mdir, up))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FILE),
-				 errmsg("migration directory \"%s\" has no up.sql", le->name),
-				 errdetail("In \"%s\", a subdirectory whose name starts with a version is a diesel migration.",
-						   mdir->path),
-				 errhint("Add its up.sql, or move the directory out of the migration directory.")));
+		return false;			/* refused only in a diesel directory */
 	if (is_regular_file(mdir, down))
 		le->down_path = down;
 	if (is_regular_file(mdir, meta))
@@ -781,11 +885,6 @@ read_file_text(const MigrationDir *dir, const char *name)
 	char	   *end;
 	ssize_t		nread = 0;
 
-	/* the directory is allowed: only a link can lead out of it */
-	if (mm_allowed_directories != NULL && mm_allowed_directories[0] != '\0' &&
-		lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
-		check_allowed(path, "migration file");
-
 	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
 	if (fd < 0)
 	{
@@ -795,6 +894,7 @@ read_file_text(const MigrationDir *dir, const char *name)
 				(errcode_for_path(err),
 				 errmsg("could not open migration file \"%s\": %m", path)));
 	}
+	check_opened_allowed(fd, path);
 	if (fstat(fd, &st) < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -918,18 +1018,38 @@ void
 migration_inspect(MigrationDir *dir, const MigrationFile *file,
 				  char *checksum, FileSections *sections)
 {
+	MemoryContext scancxt = AllocSetContextCreate(CurrentMemoryContext,
+												  "morgenmigrate inspect",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt = MemoryContextSwitchTo(scancxt);
 	FileText	ft = read_file_text(dir, file->path);
+	FileSections s;
 
 	compute_checksum(file->path, &ft, checksum);
-	memset(sections, 0, sizeof(FileSections));
-	sections->layout = LAYOUT_PLAIN;
-	sections->down.start = -1;
+	memset(&s, 0, sizeof(FileSections));
+	s.layout = LAYOUT_PLAIN;
+	s.down.start = -1;
 	if (file->role != ROLE_EXTERNAL)
-	{
-		layout_scan_file(file->path, ft.data, ft.len, mm_layout, sections);
+		layout_scan_file(file->path, ft.data, ft.len, mm_layout, &s);
+	MemoryContextSwitchTo(oldcxt);
+
+	/* keep what was found, not the text (memory stays near one file's) */
+	*sections = s;
+	sections->markers = copy_ints(s.markers, s.nmarkers);
+	sections->marker_lens = copy_ints(s.marker_lens, s.nmarkers);
+	sections->blocks = s.nblocks > 0 ?
+		memcpy(palloc(sizeof(TextRange) * s.nblocks), s.blocks,
+			   sizeof(TextRange) * s.nblocks) : NULL;
+	MemoryContextDelete(scancxt);
+	if (file->role != ROLE_EXTERNAL)
 		settle_markers(dir, file->path, sections);
-	}
-	pfree(ft.data);
+}
+
+/* A copy of an array of ints, or NULL for none. */
+static int *
+copy_ints(const int *values, int n)
+{
+	return n > 0 ? memcpy(palloc(sizeof(int) * n), values, sizeof(int) * n) : NULL;
 }
 
 /*

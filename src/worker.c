@@ -26,6 +26,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
+#include "storage/latch.h"
 #include "storage/ipc.h"
 #include "storage/proc.h"
 #include "storage/shm_mq.h"
@@ -38,7 +39,10 @@
 #include "utils/portal.h"
 #include "utils/ps_status.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
 
+#include "compat.h"
 #include "morgenmigrate.h"
 
 #define MM_WORKER_MAGIC		0x6d6d7731	/* "mmw1" */
@@ -47,6 +51,16 @@
 #define MM_KEY_GUC			3
 #define MM_KEY_QUEUE		4
 #define MM_QUEUE_SIZE		(64 * 1024)
+
+/* How long a caller waits for a worker it asked to stop. */
+#define MM_WORKER_STOP_WAIT_MS	60000
+
+/*
+ * The worker's deadlock_timeout, as a multiple of the caller's: a session
+ * waiting for the migration lock re-runs its deadlock check every
+ * deadlock_timeout, so it finds a cycle through the worker first.
+ */
+#define MM_WORKER_DEADLOCK_FACTOR	10
 
 /* What the worker needs to become the caller. */
 typedef struct WorkerFixed
@@ -70,6 +84,8 @@ static dsm_segment *prepare_segment(const char *sql, shm_mq_handle **mqh,
 									WorkerFixed **fixed);
 static BackgroundWorkerHandle *launch_worker(dsm_segment *seg);
 static ErrorData *relay_messages(shm_mq_handle *mqh);
+static bool stop_worker(BackgroundWorkerHandle *handle, long timeout_ms,
+						bool interruptible);
 static void terminate_worker_at_exit(int code, Datum arg);
 static void execute_top_level(const char *sql);
 
@@ -87,6 +103,7 @@ worker_execute(const char *sql)
 	shm_mq_handle *mqh;
 	WorkerFixed *fixed;
 	ErrorData  *edata = NULL;
+	MemoryContext oldcontext = CurrentMemoryContext;
 
 	/* a snapshot held here would make a concurrent build wait for us */
 	InvalidateCatalogSnapshot();
@@ -116,9 +133,29 @@ worker_execute(const char *sql)
 	}
 	PG_CATCH();
 	{
-		TerminateBackgroundWorker(running_worker);
+		ErrorData  *stop_reason;
+		pid_t		pid = 0;
+
+		/*
+		 * Our migration lock must outlive the worker: a run queued behind
+		 * us would otherwise find the dying build's index.
+		 */
+		MemoryContextSwitchTo(oldcontext);
+		stop_reason = CopyErrorData();
+		FlushErrorState();
+		if (!stop_worker(running_worker, MM_WORKER_STOP_WAIT_MS, true))
+		{
+			(void) GetBackgroundWorkerPid(running_worker, &pid);
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("background worker %d did not stop within %d seconds",
+							(int) pid, MM_WORKER_STOP_WAIT_MS / 1000),
+					 errdetail("It was asked to stop because: %s", stop_reason->message),
+					 errhint("This session keeps the migration lock until the worker has stopped; the server log says what the worker does.")));
+		}
+		pfree(running_worker);
 		running_worker = NULL;
-		PG_RE_THROW();
+		ReThrowError(stop_reason);
 	}
 	PG_END_TRY();
 
@@ -275,12 +312,75 @@ relay_messages(shm_mq_handle *mqh)
 	return error;
 }
 
-/* before_shmem_exit hook: a caller that dies takes its worker along. */
+/*
+ * Asks a worker to stop and waits until it has exited, at most timeout_ms;
+ * tells whether it did.  A cancel does not end the wait (what the worker
+ * still does must be over before the caller lets go of its lock); when
+ * interruptible, a terminate does (the exit hook waits again).
+ */
+static bool
+stop_worker(BackgroundWorkerHandle *handle, long timeout_ms,
+			bool interruptible)
+{
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												  timeout_ms);
+	bool		stopped = false;
+
+	TerminateBackgroundWorker(handle);
+	HOLD_CANCEL_INTERRUPTS();
+	for (;;)
+	{
+		pid_t		pid;
+		long		left;
+		BgwHandleStatus status = GetBackgroundWorkerPid(handle, &pid);
+
+		if (status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED)
+		{
+			stopped = true;
+			break;
+		}
+		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
+		if (left <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 Min(left, 100), WAIT_EVENT_BGWORKER_SHUTDOWN);
+		ResetLatch(MyLatch);
+		if (interruptible)
+			CHECK_FOR_INTERRUPTS();
+	}
+	RESUME_CANCEL_INTERRUPTS();
+	return stopped;
+}
+
+/*
+ * Tells whether a worker of this session that was asked to stop may still
+ * run (it did not stop in time); forgets it once it has stopped.
+ */
+bool
+worker_still_running(void)
+{
+	pid_t		pid;
+	BgwHandleStatus status;
+
+	if (running_worker == NULL)
+		return false;
+	status = GetBackgroundWorkerPid(running_worker, &pid);
+	if (status == BGWH_STARTED || status == BGWH_NOT_YET_STARTED)
+		return true;
+	pfree(running_worker);
+	running_worker = NULL;
+	return false;
+}
+
+/*
+ * before_shmem_exit hook: a caller that dies takes its worker along, and
+ * waits a while for it, since its session lock goes when it exits.
+ */
 static void
 terminate_worker_at_exit(int code, Datum arg)
 {
 	if (running_worker != NULL)
-		TerminateBackgroundWorker(running_worker);
+		(void) stop_worker(running_worker, 10000, false);
 }
 
 /*
@@ -334,13 +434,23 @@ morgenmigrate_worker_main(Datum main_arg)
 
 	BackgroundWorkerInitializeConnectionByOid(fixed->database_id,
 											  fixed->authenticated_user_id, 0);
-	SetClientEncoding(GetDatabaseEncoding());
 
 	StartTransactionCommand();
 	RestoreGUCState(gucstate);
 	if (OidIsValid(fixed->outer_user_id))
 		role_is_superuser = superuser_arg(fixed->outer_user_id);
 	CommitTransactionCommand();
+
+	/*
+	 * Messages go to the caller unconverted (it converts them for its
+	 * client): after RestoreGUCState, which brings the caller's
+	 * client_encoding along.
+	 */
+	SetClientEncoding(GetDatabaseEncoding());
+	SetConfigOption("deadlock_timeout",
+					psprintf("%d", DeadlockTimeout <= INT_MAX / MM_WORKER_DEADLOCK_FACTOR ?
+							 DeadlockTimeout * MM_WORKER_DEADLOCK_FACTOR : INT_MAX),
+					PGC_SUSET, PGC_S_SESSION);
 
 	SetCurrentRoleId(fixed->outer_user_id, role_is_superuser);
 	SetUserIdAndSecContext(fixed->current_user_id, fixed->sec_context);
@@ -388,12 +498,8 @@ execute_top_level(const char *sql)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		snapshot_set = true;
 	}
-#if PG_VERSION_NUM >= 150000
 	querytrees = pg_analyze_and_rewrite_fixedparams(parsetree, sql, NULL, 0,
 													NULL);
-#else
-	querytrees = pg_analyze_and_rewrite(parsetree, sql, NULL, 0, NULL);
-#endif
 	plantrees = pg_plan_queries(querytrees, sql, CURSOR_OPT_PARALLEL_OK, NULL);
 	if (snapshot_set)
 		PopActiveSnapshot();
@@ -403,7 +509,7 @@ execute_top_level(const char *sql)
 	PortalDefineQuery(portal, NULL, sql, commandTag, plantrees, NULL);
 	PortalStart(portal, NULL, 0, InvalidSnapshot);
 	receiver = CreateDestReceiver(DestNone);
-	(void) PortalRun(portal, FETCH_ALL, true, true, receiver, receiver, &qc);
+	(void) mm_portal_run(portal, FETCH_ALL, true, receiver, receiver, &qc);
 	receiver->rDestroy(receiver);
 	PortalDrop(portal, false);
 

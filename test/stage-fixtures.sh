@@ -19,3 +19,9 @@ mkdir -p "$dst/fifo"
 printf 'CREATE TABLE fifo_neighbour (id int);\n' > "$dst/fifo/001_create_neighbour.sql"
 mkfifo "$dst/fifo/002_pipe.sql"
 chmod -R a+rX "$dst/fifo"
+
+# a migration whose file name is not UTF-8 (git cannot hold it portably)
+mkdir -p "$dst/badname"
+printf 'CREATE TABLE badname_first (id int);\n' > "$dst/badname/001_first.sql"
+printf 'CREATE TABLE badname_ran (id int);\n' > "$dst/badname/002_caf"$'\xe9'"_bad.sql"
+chmod -R a+rX "$dst/badname"

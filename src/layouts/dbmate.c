@@ -141,4 +141,6 @@ const LayoutMethods dbmate_layout = {
 	.version_cmp = migration_name_cmp,
 	.scan = dbmate_scan,
 	.requires_markers = true,
+	.marker_word = "migrate:",
+	.marker_word_ci = false,
 };

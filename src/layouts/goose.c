@@ -50,8 +50,8 @@ typedef enum GooseAnnotation
 static GooseAnnotation
 read_annotation(const char *name, const TextLine *line)
 {
-	char	   *text = pnstrdup(line->start, line->len);
-	char	   *trimmed = text;
+	char	   *text;
+	char	   *trimmed;
 	char	   *plus;
 	StringInfoData word;
 	static const struct
@@ -68,10 +68,18 @@ read_annotation(const char *name, const TextLine *line)
 		{"ENVSUB OFF", GOOSE_ENVSUB_OFF},
 	};
 
+	/* most lines are SQL: look before copying */
+	if (line->len < 8 || memchr(line->start, '+', line->len) == NULL)
+		return GOOSE_NONE;
+	text = pnstrdup(line->start, line->len);
+	trimmed = text;
 	while (isspace((unsigned char) *trimmed))
 		trimmed++;
 	if (strncmp(trimmed, "--", 2) != 0 || strstr(text, "+goose") == NULL)
+	{
+		pfree(text);
 		return GOOSE_NONE;
+	}
 	if (trimmed != text)
 		layout_malformed(name, line->number, GOOSE,
 						 "an annotation must start at the beginning of its line", NULL);
@@ -260,4 +268,6 @@ const LayoutMethods goose_layout = {
 	.version_cmp = migration_name_cmp,
 	.scan = goose_scan,
 	.requires_markers = true,
+	.marker_word = "+goose",
+	.marker_word_ci = false,
 };

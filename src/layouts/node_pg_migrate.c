@@ -135,4 +135,6 @@ const LayoutMethods node_pg_migrate_layout = {
 	.version_cmp = migration_name_cmp,
 	.scan = node_pg_migrate_scan,
 	.requires_markers = false,
+	.marker_word = "migration",
+	.marker_word_ci = true,
 };

@@ -171,4 +171,6 @@ const LayoutMethods sql_migrate_layout = {
 	.version_cmp = migration_name_cmp,
 	.scan = sql_migrate_scan,
 	.requires_markers = true,
+	.marker_word = "-- +migrate ",
+	.marker_word_ci = false,
 };

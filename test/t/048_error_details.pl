@@ -1,7 +1,9 @@
-# Two error reports of the directory reader: invalid UTF-8 shows the bytes
-# of the invalid character as PostgreSQL's own message does (the first
-# version overran its buffer formatting them), and a symbolic link loop
-# named x.sql is a file error (58P01), not an internal error (XX000).
+# Error reports: invalid UTF-8 shows the bytes of the invalid character as
+# PostgreSQL's own message does (the first version overran its buffer
+# formatting them); a symbolic link loop named x.sql is a file error
+# (58P01), not an internal error (XX000); an error of migrate_run's worker
+# reaches the caller with every field (SQLSTATE, schema, table, constraint)
+# and the file's line.
 use strict;
 use warnings;
 
@@ -31,6 +33,28 @@ symlink("$loop/001_a.sql", "$loop/002_b.sql") or die $!;
 	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 like($err, qr/ERROR:  (?!XX000)[0-9A-Z]{5}: could not stat migration file/,
 	'a link loop is a user error, not an internal error (XX000)');
+
+my $run = PostgreSQL::Test::Utils::tempdir();
+open $fh, '>', "$run/001_unique_codes.sql" or die $!;
+print $fh "CREATE TABLE events (code text);\n"
+  . "INSERT INTO events VALUES ('a'), ('a');\n"
+  . "CREATE UNIQUE INDEX CONCURRENTLY events_code_key\n"
+  . "    ON events (code);\n";
+close $fh;
+($rc, $out, $err) = $node->psql('postgres',
+	"CALL morgenmigrate.migrate_run('$run')",
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+my $expected = join("\n",
+	'ERROR:  23505: could not create unique index "events_code_key"',
+	'DETAIL:  Key (code)=(a) is duplicated.',
+	'CONTEXT:  migration "001_unique_codes.sql", line 3',
+	'SCHEMA NAME:  public',
+	'TABLE NAME:  events',
+	'CONSTRAINT NAME:  events_code_key');
+like(
+	$err,
+	qr/\Q$expected\E$/m,
+	'an error of the worker keeps its SQLSTATE, detail, schema, table and constraint and names the line');
 
 $node->stop;
 done_testing();

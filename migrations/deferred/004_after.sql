@@ -1,0 +1,1 @@
+CREATE TABLE deferred_after (id int);

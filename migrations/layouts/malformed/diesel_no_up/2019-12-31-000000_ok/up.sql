@@ -1,0 +1,1 @@
+CREATE TABLE malformed_marker (id int);

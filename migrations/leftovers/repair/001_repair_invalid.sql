@@ -1,0 +1,2 @@
+-- PostgreSQL's documented repair of an INVALID index
+REINDEX INDEX CONCURRENTLY gadgets_code_key;

@@ -1,0 +1,2 @@
+-- ACCESS EXCLUSIVE on members
+ALTER TABLE members ADD COLUMN nickname text;

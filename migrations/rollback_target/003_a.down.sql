@@ -1,0 +1,1 @@
+SELECT 1; -- undo 003_a

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Checks what a release needs besides working code: one version string
+# (morgenmigrate.control's default_version) that META.json, debian/changelog
+# and CHANGELOG.md agree with; "make dist" making the archive PGXN takes;
+# every PostgreSQL version test in src/compat.h.  Ends with
+# "N passed, N failed".
+#
+#   scripts/check-release.sh
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+for tool in python3 unzip git; do
+	command -v "$tool" >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$tool" >/dev/null
+done
+passed=0
+failed=0
+
+# Records one check: its name, then the command that must succeed.
+check() {
+	local name=$1; shift
+	if "$@"; then
+		echo "ok - $name"
+		passed=$((passed + 1))
+	else
+		echo "not ok - $name"
+		failed=$((failed + 1))
+	fi
+}
+
+version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" morgenmigrate.control)
+echo "the version: $version"
+check "the control file names a version" test -n "$version"
+check "make reads the same version" \
+	test "$(make -s --no-print-directory --eval 'v: ; @echo $(EXTVERSION)' v)" = "$version"
+check "META.json is valid JSON, for version $version.0 (semver), license postgresql" \
+	python3 -c '
+import json, sys
+m = json.load(open("META.json"))
+v = sys.argv[1] + ".0"
+assert m["version"] == v and m["provides"]["morgenmigrate"]["version"] == v, m["version"]
+assert m["license"] == "postgresql" and m["meta-spec"]["version"] == "1.0.0"
+assert m["provides"]["morgenmigrate"]["file"] == "morgenmigrate--%s.sql" % sys.argv[1]
+' "$version"
+check "debian/changelog is at version $version" \
+	test "$(dpkg-parsechangelog -S Version 2>/dev/null | sed 's/-[^-]*$//')" = "$version"
+check "CHANGELOG.md has a section for $version" grep -q "^## $version\b" CHANGELOG.md
+check "the install script of $version exists" test -f "morgenmigrate--$version.sql"
+check "no PG_VERSION_NUM test outside src/compat.h" \
+	sh -c '! grep -rln PG_VERSION_NUM src --include="*.c" --include="*.h" | grep -v "^src/compat.h$"'
+
+# make dist archives HEAD: done in a scratch clone of this commit
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+if git rev-parse --verify -q HEAD >/dev/null 2>&1; then
+	git clone -q --no-hardlinks "$here" "$tmp/clone"
+	check "make dist makes morgenmigrate-$version.zip" \
+		make -s -C "$tmp/clone" dist
+	zip=$tmp/clone/morgenmigrate-$version.zip
+	check "the archive has META.json, the control file and the Makefile under morgenmigrate-$version/" \
+		sh -c "unzip -Z1 '$zip' | grep -qx 'morgenmigrate-$version/META.json' &&
+			unzip -Z1 '$zip' | grep -qx 'morgenmigrate-$version/morgenmigrate.control' &&
+			unzip -Z1 '$zip' | grep -qx 'morgenmigrate-$version/Makefile'"
+	unzip -q -d "$tmp" "$zip"
+	check "the archive builds with -Werror against $(pg_config --version)" \
+		make -s -C "$tmp/morgenmigrate-$version" COPT=-Werror
+	make -s -C "$tmp/morgenmigrate-$version" clean
+	check "and with assertions enabled (-DUSE_ASSERT_CHECKING)" \
+		make -s -C "$tmp/morgenmigrate-$version" COPT="-Werror -DUSE_ASSERT_CHECKING"
+else
+	check "a git checkout to archive" false
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

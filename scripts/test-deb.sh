@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Builds the Debian package postgresql-PG_MAJOR-morgenmigrate from this tree
+# (scripts/build-deb.sh), installs it with apt-get into this system's
+# PostgreSQL PG_MAJOR, creates the extension from it in a new cluster and
+# applies the demo set, then removes the package again.  Meant for a clean
+# system of its own, such as the roots scripts/test-versions.sh makes; it
+# refuses a system where the package is already installed.  Ends with
+# "N passed, N failed".
+#
+#   PG_MAJOR=17 scripts/test-deb.sh
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/scripts/lib.sh"
+need_root "$@"
+
+pkg=postgresql-$PG_MAJOR-morgenmigrate
+work=${MM_DEB_WORK:-/var/tmp/morgenmigrate-deb}
+port=${MM_PORT:-5498}
+passed=0
+failed=0
+
+# Records one check: its name, then the command that must succeed.
+check() {
+	local name=$1; shift
+	if "$@"; then
+		echo "ok - $name"
+		passed=$((passed + 1))
+	else
+		echo "not ok - $name"
+		failed=$((failed + 1))
+	fi
+}
+
+# Prints the closing line and exits with its verdict.
+finish() {
+	stop_server
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+	exit
+}
+
+# psql as postgres on the test cluster; prints bare values.
+sql() {
+	runuser -u postgres -- psql -X -q -At -v ON_ERROR_STOP=1 -h "$work" -p "$port" "$@"
+}
+
+stop_server() {
+	if [ -f "$work/data/postmaster.pid" ]; then
+		runuser -u postgres -- "/usr/lib/postgresql/$PG_MAJOR/bin/pg_ctl" -D "$work/data" -m fast stop >/dev/null 2>&1
+	fi
+}
+
+if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+	echo "$pkg is installed already: this test needs a system without it" >&2
+	failed=1
+	finish
+fi
+
+export LANG=C.UTF-8
+rm -rf "$work"
+mkdir -p "$work"
+cd /
+
+say "building $pkg"
+check "dpkg-buildpackage builds $pkg" \
+	env MM_DEB_OUT="$work" PG_SUPPORTED_VERSIONS="$PG_MAJOR" "$here/scripts/build-deb.sh"
+deb=$(ls "$work"/"$pkg"_*.deb 2>/dev/null | head -n 1)
+[ -n "$deb" ] || finish
+
+say "installing $deb"
+check "apt-get installs $pkg" apt-get install -y -q "$deb"
+check "the package holds the library, the control file and the scripts" \
+	test -f "/usr/lib/postgresql/$PG_MAJOR/lib/morgenmigrate.so" \
+	-a -f "/usr/share/postgresql/$PG_MAJOR/extension/morgenmigrate.control" \
+	-a -f "/usr/share/postgresql/$PG_MAJOR/extension/morgenmigrate--1.0--1.1.sql"
+
+say "a cluster of the installed PostgreSQL $PG_MAJOR"
+mkdir -p "$work/data" "$work/migrations"
+chown postgres:postgres "$work" "$work/data"
+runuser -u postgres -- "/usr/lib/postgresql/$PG_MAJOR/bin/initdb" -D "$work/data" -A trust \
+	-E UTF8 --locale=C.UTF-8 >/dev/null
+check "the server starts" runuser -u postgres -- "/usr/lib/postgresql/$PG_MAJOR/bin/pg_ctl" \
+	-D "$work/data" -l "$work/server.log" -w \
+	-o "-c port=$port -c listen_addresses='' -c unix_socket_directories='$work'" start
+cp -R "$here/migrations/demo/." "$work/migrations/"
+chmod -R a+rX "$work/migrations"
+nfiles=$(ls "$work/migrations" | grep -c '\.sql$' | tr -d ' ')
+ndown=$(ls "$work/migrations" | grep -c '\.down\.sql$' | tr -d ' ')
+nup=$((nfiles - ndown))
+
+check "CREATE EXTENSION morgenmigrate, from the package" \
+	sql -d postgres -c "CREATE EXTENSION morgenmigrate"
+check "the installed version is the package's" \
+	test "$(sql -d postgres -c "SELECT extversion FROM pg_extension WHERE extname = 'morgenmigrate'")" \
+	= "$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$here/morgenmigrate.control")"
+check "migrate_apply applies every file of the demo set" \
+	test "$(sql -d postgres -c "SELECT count(*) FROM morgenmigrate.migrate_apply('$work/migrations') WHERE status = 'applied'")" = "$nup"
+check "migrate_status shows every file applied" \
+	test "$(sql -d postgres -c "SELECT count(*) FILTER (WHERE state = 'applied') || '/' || count(*) FROM morgenmigrate.migrate_status('$work/migrations')")" = "$nup/$nup"
+stop_server
+
+say "removing $pkg"
+check "apt-get removes $pkg and its files" \
+	sh -c "apt-get purge -y -q '$pkg' >/dev/null && test ! -e '/usr/lib/postgresql/$PG_MAJOR/lib/morgenmigrate.so'"
+finish

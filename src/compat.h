@@ -1,0 +1,53 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *	  Every difference between the PostgreSQL releases morgenmigrate
+ *	  supports (15, 16, 17 and 18), in one place: the .c files call one
+ *	  name on every version, and supporting the next release means
+ *	  changing this file.
+ *
+ * Every PG_VERSION_NUM test of the extension is here; a check in
+ * scripts/check-compat.sh fails the build of CI when one appears elsewhere.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MORGENMIGRATE_COMPAT_H
+#define MORGENMIGRATE_COMPAT_H
+
+#include "postgres.h"
+
+#if PG_VERSION_NUM < 150000
+#error "morgenmigrate needs PostgreSQL 15 or later"
+#endif
+
+/*
+ * 15.1 renamed SetSingleFuncCall() to InitMaterializedSRF(); 15.0 has only
+ * the old name.
+ */
+#if PG_VERSION_NUM < 150001
+#define InitMaterializedSRF(fcinfo, flags) SetSingleFuncCall(fcinfo, flags)
+#endif
+
+/*
+ * PortalRun() without run_once, which PostgreSQL 18 dropped: every caller
+ * here runs its portal once, to completion.
+ */
+#if PG_VERSION_NUM >= 180000
+#define mm_portal_run(portal, count, isTopLevel, dest, altdest, qc) \
+	PortalRun(portal, count, isTopLevel, dest, altdest, qc)
+#else
+#define mm_portal_run(portal, count, isTopLevel, dest, altdest, qc) \
+	PortalRun(portal, count, isTopLevel, true, dest, altdest, qc)
+#endif
+
+/*
+ * 16 gave stringToQualifiedNameList() a context to save errors in; without
+ * one it raises them, as before.
+ */
+#if PG_VERSION_NUM >= 160000
+#define mm_qualified_name_list(string) stringToQualifiedNameList(string, NULL)
+#else
+#define mm_qualified_name_list(string) stringToQualifiedNameList(string)
+#endif
+
+#endif							/* MORGENMIGRATE_COMPAT_H */
