@@ -96,7 +96,11 @@ run_suite() {
 	local log=$logs/$name.log
 	say "$name tests"
 	set +e
-	runuser -u postgres -- env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
+	# the pg_regress and isolation fixtures live at one fixed path that
+	# their expected output names: one run at a time on a machine uses it
+	local lock=()
+	[ "$name" = tap ] || lock=(flock /tmp/morgenmigrate-regress.lock)
+	"${lock[@]}" runuser -u postgres -- env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
 		PG_CONFIG="$PG_CONFIG" make -C "$src" installcheck "$@" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
 	set -e

@@ -41,6 +41,34 @@
 #endif
 
 /*
+ * The session's settings as an array sorted by name: 16 made
+ * get_guc_variables() count them itself (and dropped
+ * GetNumConfigOptions()).  Needs utils/guc_tables.h.
+ */
+#if PG_VERSION_NUM >= 160000
+#define mm_guc_variables(nvars) get_guc_variables(nvars)
+#else
+#define mm_guc_variables(nvars) \
+	(*(nvars) = GetNumConfigOptions(), get_guc_variables())
+#endif
+
+/* LockHeldByMe() with its orstronger argument of 17, false before. */
+#if PG_VERSION_NUM >= 170000
+#define mm_lock_held_by_me(tag, mode) LockHeldByMe(tag, mode, false)
+#else
+#define mm_lock_held_by_me(tag, mode) LockHeldByMe(tag, mode)
+#endif
+
+/* 18 replaced pg_attribute_noreturn() after a declaration by pg_noreturn before it. */
+#if PG_VERSION_NUM >= 180000
+#define mm_noreturn pg_noreturn
+#define mm_noreturn_after
+#else
+#define mm_noreturn
+#define mm_noreturn_after pg_attribute_noreturn()
+#endif
+
+/*
  * 16 gave stringToQualifiedNameList() a context to save errors in; without
  * one it raises them, as before.
  */

@@ -54,6 +54,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "compat.h"
 #include "morgenmigrate.h"
 
 /* The statement running, for the error context callback. */
@@ -212,7 +213,7 @@ runner_unlock_history_session(void)
 				 errhint("The lock is released when this session ends, or by its next migrate_run once the worker has stopped.")));
 		return;
 	}
-	while (LockHeldByMe(&tag, ExclusiveLock) &&
+	while (mm_lock_held_by_me(&tag, ExclusiveLock) &&
 		   LockRelease(&tag, ExclusiveLock, true))
 		;
 }
@@ -921,8 +922,8 @@ cmp_saved_name(const void *key, const void *saved)
 static SavedSettings *
 settings_save(void)
 {
-	struct config_generic **vars = get_guc_variables();
-	int			nvars = GetNumConfigOptions();
+	int			nvars;
+	struct config_generic **vars = mm_guc_variables(&nvars);
 	SavedSettings *saved = palloc(sizeof(SavedSettings));
 
 	saved->n = 0;
@@ -980,8 +981,8 @@ settings_restore(SavedSettings *saved)
 
 	for (int pass = 0; pass < lengthof(order); pass++)
 	{
-		struct config_generic **vars = get_guc_variables();
-		int			nvars = GetNumConfigOptions();
+		int			nvars;
+		struct config_generic **vars = mm_guc_variables(&nvars);
 
 		for (int i = 0; i < nvars; i++)
 		{
