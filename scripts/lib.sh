@@ -43,23 +43,29 @@ ADOPTION_PACKAGES="sqitch libdbd-pg-perl python3-alembic python3-psycopg2"
 
 # Installs the npm runners the adoption tests migrate with (dbmate,
 # node-pg-migrate, postgrator-cli, as test/adopt/package-lock.json pins
-# them) into NPM_RUNNERS, once: again only when the lock file changes.
+# them) into NPM_RUNNERS, once: again only when the lock file changes (a
+# Debian root of scripts/test-versions.sh gets this machine's copy and
+# needs only node).
 # (npm install, not npm ci: npm ci refuses a lock file without the
 # binaries dbmate ships for other platforms.)
 NPM_RUNNERS=/var/cache/morgenmigrate/npm
 install_npm_runners() {
 	local src=$1
-	if ! command -v npm >/dev/null 2>&1; then
-		say "installing nodejs and npm"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm
-	fi
 	if [ ! -d "$NPM_RUNNERS/node_modules" ] ||
 		! cmp -s "$src/test/adopt/package-lock.json" "$NPM_RUNNERS/package-lock.json"; then
+		if ! command -v npm >/dev/null 2>&1; then
+			say "installing nodejs and npm"
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm
+		fi
 		say "installing the npm runners of the adoption tests into $NPM_RUNNERS"
 		rm -rf "$NPM_RUNNERS"
 		mkdir -p "$NPM_RUNNERS"
 		cp "$src/test/adopt/package.json" "$src/test/adopt/package-lock.json" "$NPM_RUNNERS/"
 		(cd "$NPM_RUNNERS" && npm install --no-audit --no-fund --loglevel=error)
+	fi
+	if ! command -v node >/dev/null 2>&1; then
+		say "installing nodejs"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs
 	fi
 	chmod -R a+rX "$NPM_RUNNERS"
 }
