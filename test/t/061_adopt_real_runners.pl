@@ -113,7 +113,7 @@ sub adopt_after
 	my $dbmate = sub {
 		my ($set, $db) = @_;
 		run_ok("dbmate migrates $db", $tmp,
-			[ "$npm/dbmate", '--url', "postgres://postgres@:$port/$db?socket=$host&sslmode=disable",
+			[ "$npm/dbmate", '--url', "postgres://postgres\@:$port/$db?socket=$host&sslmode=disable",
 				'--migrations-dir', $set, '--no-dump-schema', 'migrate' ]);
 	};
 	adopt_after(
@@ -133,7 +133,7 @@ sub adopt_after
 	my $npgm = sub {
 		my ($set, $db) = @_;
 		run_ok("node-pg-migrate migrates $db", $tmp, [ "$npm/node-pg-migrate", 'up', '-m', $set ],
-			DATABASE_URL => "postgres://postgres@/$db?host=$host&port=$port");
+			DATABASE_URL => "postgres://postgres\@/$db?host=$host&port=$port");
 	};
 	adopt_after(
 		name => 'npgm',
@@ -212,7 +212,7 @@ sub adopt_after
 		my ($rev, $db) = @_;
 		run_ok("alembic upgrades $db to $rev", $tmp,
 			[ '/usr/bin/python3', '-m', 'alembic', '-c', $ini, 'upgrade', $rev ],
-			DATABASE_URL => "postgresql+psycopg2://postgres@/$db?host=$host&port=$port");
+			DATABASE_URL => "postgresql+psycopg2://postgres\@/$db?host=$host&port=$port");
 	};
 	adopt_after(
 		name => 'alembic',
