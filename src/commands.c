@@ -24,6 +24,7 @@
 
 #include "adopt.h"
 #include "commands.h"
+#include "drift.h"
 #include "morgenmigrate.h"
 
 /*
@@ -1032,6 +1033,7 @@ command_status(const char *path, ReturnSetInfo *rsinfo)
 		put_status_row(rsinfo, e->filename, migration_state_name(e->state),
 					   e->applied, entry_error(e));
 	}
+	drift_put_status_rows(rsinfo);
 	SPI_finish();
 }
 
@@ -1093,6 +1095,7 @@ command_check(const char *path)
 	static const char *const labels[] = {"Pending", "Pending, to run with its own runner",
 	"Changed, to run again", "Failed", "Changed"};
 	int			count = 0;
+	int			drift;
 
 	SPI_connect();
 	begin_call(&call, path);
@@ -1122,6 +1125,7 @@ command_check(const char *path)
 		count += n;
 	}
 
+	drift = drift_describe(&detail);
 	if (count > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1130,5 +1134,7 @@ command_check(const char *path)
 							   count, count, path),
 				 errdetail("%s", detail.data),
 				 errhint("Apply them with morgenmigrate.migrate_apply(); accept edited files with morgenmigrate.migrate_repair().")));
+	if (drift > 0)
+		drift_refuse(drift, detail.data);
 	SPI_finish();
 }

@@ -55,6 +55,7 @@
 #include "utils/wait_event.h"
 
 #include "compat.h"
+#include "drift.h"
 #include "morgenmigrate.h"
 
 /* The statement running, for the error context callback. */
@@ -264,9 +265,11 @@ run_script(const MigrationScript *script, bool catch_error,
 	INSTR_TIME_SET_CURRENT(start);
 	file_standard_strings = standard_conforming_strings;
 
+	drift_migration_begin();
 	edata = try_with_retries(script, 0, script->nstatements,
 							 catch_error || script->directives.retries > 0,
 							 outcome, &own_timeout);
+	drift_migration_end();
 	if (edata != NULL &&
 		(!catch_error ||
 		 (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !own_timeout)))
@@ -304,6 +307,7 @@ run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
 	INSTR_TIME_SET_CURRENT(start);
 	file_standard_strings = standard_conforming_strings;
 
+	drift_migration_begin();
 	PG_TRY();
 	{
 		if (script->directives.lock_timeout >= 0)
@@ -350,6 +354,7 @@ run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
 		outcome->error_line = annotate_error(&state, edata);
 	}
 	PG_END_TRY();
+	drift_migration_end();
 
 	restore_limits(&ft);
 	settings_restore(saved);
@@ -1112,6 +1117,7 @@ annotate_error(RunState *state, ErrorData *edata)
 		line = script_locate_error(state->script, state->stmt, edata);
 		replace_context_line(edata, ours, context_line(state->script, line),
 							 state->stmt->sql);
+		drift_explain_error(state->stmt->sql, edata);
 	}
 
 	if (edata->sqlerrcode == ERRCODE_ACTIVE_SQL_TRANSACTION &&
