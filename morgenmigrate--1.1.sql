@@ -13,7 +13,7 @@ CREATE TABLE @extschema@.schema_migrations (
     applied_by text NOT NULL,
     kind       text NOT NULL,
     CONSTRAINT schema_migrations_kind_check
-        CHECK (kind IN ('applied', 'baseline'))
+        CHECK (kind IN ('applied', 'baseline', 'adopted'))
 );
 
 COMMENT ON TABLE @extschema@.schema_migrations IS
@@ -234,3 +234,19 @@ REVOKE ALL ON FUNCTION @extschema@.drift_record_drop() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.drift_enable() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.drift_disable() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.drift_acknowledge(text, timestamptz) FROM PUBLIC;
+
+-- Adoption (1.1): switch a database from another runner by recording what
+-- that runner applied, read from its history table.
+CREATE FUNCTION @extschema@.migrate_adopt(
+    dir           text,
+    runner        text DEFAULT NULL,
+    history_table text DEFAULT NULL,
+    dry_run       boolean DEFAULT false)
+RETURNS TABLE (filename text, action text, applied_at timestamptz)
+AS 'MODULE_PATHNAME', 'migrate_adopt'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_adopt(text, text, text, boolean) IS
+    'record as applied what the runner the database was migrated with applied';
+
+REVOKE ALL ON FUNCTION @extschema@.migrate_adopt(text, text, text, boolean) FROM PUBLIC;

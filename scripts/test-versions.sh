@@ -107,6 +107,10 @@ run_version() (
 			rsync -a --delete --exclude .git --exclude results --exclude tmp_check \
 				--exclude output_iso --exclude '*.o' --exclude '*.so' \
 				"$here"/ "$root/srv/morgenmigrate"/
+			# the npm runners of the adoption tests, as this machine installed
+			# them (a root may not reach the npm registry as this machine does)
+			mkdir -p "$root$NPM_RUNNERS"
+			rsync -a --delete "$NPM_RUNNERS"/ "$root$NPM_RUNNERS"/
 			logged "$logs/pg$version.log" in_root "$root" PG_MAJOR="$version" \
 				${PROVE_TESTS:+PROVE_TESTS="$PROVE_TESTS"} \
 				MM_WORK=/var/tmp/morgenmigrate-ci MM_PORT=5499 -- \
@@ -136,6 +140,9 @@ for version in $versions; do
 		break
 	fi
 done
+
+# the npm runners of the adoption tests, once for every version
+install_npm_runners "$here"
 
 # the versions, MM_JOBS at a time
 running=0

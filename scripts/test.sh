@@ -44,7 +44,8 @@ data=$work/data
 port=${MM_PORT:-5499}
 suites=${*:-regress isolation tap}
 
-install_packages
+PKGS=$ADOPTION_PACKAGES install_packages
+install_npm_runners "$here"
 say "staging the source tree in $src"
 stage_tree "$here" "$src"
 private_postgres "$work/root"

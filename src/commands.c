@@ -22,6 +22,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "adopt.h"
 #include "commands.h"
 #include "drift.h"
 #include "morgenmigrate.h"
@@ -878,6 +879,50 @@ command_baseline(const char *path, const char *target)
 	}
 	SPI_finish();
 	return n;
+}
+
+/*
+ * migrate_adopt: records as applied (kind 'adopted') every file the runner
+ * the database was migrated with applied, at the time it applied it; a
+ * row per file says what became of it.  A dry run records nothing.
+ */
+void
+command_adopt(const char *path, const char *runner, const char *table,
+			  bool dry_run, ReturnSetInfo *rsinfo)
+{
+	CallState	call;
+	AdoptSource source = {runner, table};
+	TimestampTz now = GetCurrentTimestamp();
+	ListCell   *lc;
+
+	SPI_connect();
+	runner_lock_history();
+	begin_call(&call, path);
+	foreach(lc, adopt_plan(call.dir, call.entries, &source))
+	{
+		const AdoptStep *step = (const AdoptStep *) lfirst(lc);
+		const MigrationEntry *e = step->entry;
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		TimestampTz at = step->known_time ? step->applied_at : now;
+
+		values[1] = CStringGetTextDatum(step->action == ADOPT_PENDING ? "pending" :
+										step->action == ADOPT_RECORDED ? "already recorded" :
+										dry_run ? "would adopt" : "adopted");
+		if (step->action == ADOPT_RECORD && !dry_run)
+		{
+			history_record_adopted(e->filename, e->checksum, at);
+			if (e->failure != NULL)
+				history_clear_failure(e->filename);
+		}
+		if (step->action == ADOPT_RECORDED)
+			at = e->applied->applied_at;
+		values[0] = CStringGetTextDatum(e->filename);
+		values[2] = TimestampTzGetDatum(at);
+		nulls[2] = step->action == ADOPT_PENDING;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
 }
 
 /* migrate_forget: deletes one history row; an unknown name is an error. */

@@ -68,4 +68,14 @@
 #define mm_noreturn_after pg_attribute_noreturn()
 #endif
 
+/*
+ * 16 gave stringToQualifiedNameList() a context to save errors in; without
+ * one it raises them, as before.
+ */
+#if PG_VERSION_NUM >= 160000
+#define mm_qualified_name_list(string) stringToQualifiedNameList(string, NULL)
+#else
+#define mm_qualified_name_list(string) stringToQualifiedNameList(string)
+#endif
+
 #endif							/* MORGENMIGRATE_COMPAT_H */

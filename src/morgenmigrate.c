@@ -65,6 +65,7 @@ PG_FUNCTION_INFO_V1(migrate_repair);
 PG_FUNCTION_INFO_V1(migrate_run);
 PG_FUNCTION_INFO_V1(migrate_run_rollback);
 PG_FUNCTION_INFO_V1(migrate_layout);
+PG_FUNCTION_INFO_V1(migrate_adopt);
 PG_FUNCTION_INFO_V1(drift_enable);
 PG_FUNCTION_INFO_V1(drift_disable);
 PG_FUNCTION_INFO_V1(drift_acknowledge);
@@ -396,6 +397,27 @@ migrate_layout(PG_FUNCTION_ARGS)
 	char	   *path = directory_arg(fcinfo, 0);
 
 	command_layout(path, begin_rows(fcinfo));
+	return (Datum) 0;
+}
+
+/*
+ * migrate_adopt(dir, runner, history_table, dry_run): records what the
+ * runner the database was migrated with applied.
+ */
+Datum
+migrate_adopt(PG_FUNCTION_ARGS)
+{
+	char	   *path;
+	char	   *runner;
+	char	   *table;
+	bool		dry_run;
+
+	check_can_write_history("migrate_adopt");
+	path = directory_arg(fcinfo, 0);
+	runner = text_arg(fcinfo, 1, "runner", false);
+	table = text_arg(fcinfo, 2, "history_table", false);
+	dry_run = bool_arg(fcinfo, 3, "dry_run");
+	command_adopt(path, runner, table, dry_run, begin_rows(fcinfo));
 	return (Datum) 0;
 }
 

@@ -34,16 +34,18 @@ sub write_set
 	return $dir;
 }
 
-# The text of example NAME of docs/operations.md (the fenced block after the
-# line "<!-- example: NAME -->"), with the block's indentation removed, so
-# that a test runs the guide's example as it stands there.
-my $guide;
+# The text of example NAME of docs/operations.md (or of FILE, such as
+# README.md): the fenced block after the line "<!-- example: NAME -->",
+# with the block's indentation removed, so that a test runs the example as
+# it stands there.
+my %guides;
 sub guide_example
 {
-	my ($name) = @_;
-	$guide //= slurp_file('docs/operations.md');
-	$guide =~ /^[ \t]*<!-- example: \Q$name\E -->\n(?:[ \t]*\n)*([ \t]*)```[a-z]*\n(.*?)^[ \t]*```[ \t]*$/ms
-	  or die "docs/operations.md has no example \"$name\"";
+	my ($name, $file) = @_;
+	$file //= 'docs/operations.md';
+	$guides{$file} //= slurp_file($file);
+	$guides{$file} =~ /^[ \t]*<!-- example: \Q$name\E -->\n(?:[ \t]*\n)*([ \t]*)```[a-z]*\n(.*?)^[ \t]*```[ \t]*$/ms
+	  or die "$file has no example \"$name\"";
 	my ($indent, $text) = ($1, $2);
 	$text =~ s/^\Q$indent\E//mg;
 	return $text;

@@ -67,6 +67,7 @@ my %writers = (
 	migrate_repair => "SELECT * FROM morgenmigrate.migrate_repair('$nowhere')",
 	migrate_forget => "SELECT morgenmigrate.migrate_forget('001_create_replicated.sql')",
 	migrate_run => "CALL morgenmigrate.migrate_run('$nowhere')",
+	migrate_adopt => "SELECT * FROM morgenmigrate.migrate_adopt('$nowhere')",
 );
 for my $f (sort keys %writers)
 {
