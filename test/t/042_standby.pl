@@ -1,4 +1,4 @@
-# Migrations and a streaming replica (SPEC 6): applied on the primary, the
+# Migrations and a streaming replica: applied on the primary, the
 # schema and the history reach the standby; on the standby every history
 # writer refuses with 25006 before it reads anything (shown with a
 # directory that does not exist there), while migrate_status and
