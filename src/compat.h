@@ -78,4 +78,11 @@
 #define mm_qualified_name_list(string) stringToQualifiedNameList(string)
 #endif
 
+/* This backend's local transaction id: 17 moved it into MyProc->vxid. */
+#if PG_VERSION_NUM >= 170000
+#define mm_local_transaction_id (MyProc->vxid.lxid)
+#else
+#define mm_local_transaction_id (MyProc->lxid)
+#endif
+
 #endif							/* MORGENMIGRATE_COMPAT_H */

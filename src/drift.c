@@ -32,7 +32,6 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/scanner.h"
-#include "parser/gram.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
@@ -43,14 +42,10 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "compat.h"
 #include "drift.h"
 #include "morgenmigrate.h"
 
-#if PG_VERSION_NUM >= 170000
-#define MyLocalTransactionId (MyProc->vxid.lxid)
-#else
-#define MyLocalTransactionId (MyProc->lxid)
-#endif
 
 /* The drift table and the event triggers that fill it. */
 #define DRIFT_TABLE			"drift"
@@ -131,7 +126,7 @@ drift_migration_begin(void)
 	register_callbacks();
 	in_migration = true;
 	migration_nest_level = GetCurrentTransactionNestLevel();
-	if (kept_lxid != MyLocalTransactionId)
+	if (kept_lxid != mm_local_transaction_id)
 		keep_rows();
 }
 
@@ -204,7 +199,7 @@ keep_rows(void)
 										 ALLOCSET_SMALL_SIZES);
 	MemoryContextReset(kept_cxt);
 	kept_rows = NIL;
-	kept_lxid = MyLocalTransactionId;
+	kept_lxid = mm_local_transaction_id;
 
 	SPI_connect();
 	oldcxt = MemoryContextSwitchTo(kept_cxt);
@@ -595,6 +590,32 @@ drift_refuse(int count, const char *detail)
 }
 
 /*
+ * The scanner's token number for an identifier.  It is a number of the
+ * generated grammar, whose header not every PostgreSQL package installs,
+ * so it is read off the scanner itself: a word that is no keyword scans as
+ * an identifier.
+ */
+static int
+ident_token(void)
+{
+	static int	token = 0;
+
+	if (token == 0)
+	{
+		core_yy_extra_type yyextra;
+		core_yyscan_t scanner;
+		core_YYSTYPE yylval;
+		YYLTYPE		yylloc;
+
+		scanner = scanner_init("morgenmigrate_identifier", &yyextra,
+							   &ScanKeywords, ScanKeywordTokens);
+		token = core_yylex(&yylval, &yylloc, scanner);
+		scanner_finish(scanner);
+	}
+	return token;
+}
+
+/*
  * The identifiers of a statement, as the parser sees them (unquoted ones
  * folded to lower case).
  */
@@ -611,7 +632,7 @@ statement_identifiers(const char *sql)
 	scanner = scanner_init(sql, &yyextra, &ScanKeywords, ScanKeywordTokens);
 	while ((tok = core_yylex(&yylval, &yylloc, scanner)) != 0)
 	{
-		if (tok == IDENT)
+		if (tok == ident_token())
 			names = lappend(names, pstrdup(yylval.str));
 	}
 	scanner_finish(scanner);
@@ -653,7 +674,7 @@ identity_names(const DriftRow *row)
 			depth++;
 		else if (tok == ')')
 			depth--;
-		else if (tok == IDENT && depth == 0)
+		else if (tok == ident_token() && depth == 0)
 		{
 			pending = pstrdup(yylval.str);
 			pending_qualified = (prev == '.');
