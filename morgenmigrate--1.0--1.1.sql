@@ -25,3 +25,104 @@ COMMENT ON PROCEDURE @extschema@.migrate_run_rollback(text, integer, text) IS
 
 REVOKE ALL ON FUNCTION @extschema@.migrate_layout(text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.migrate_run_rollback(text, integer, text) FROM PUBLIC;
+
+-- Drift: schema changes made outside the migrations.  drift_enable() creates
+-- two event triggers (not members of the extension, so that pg_dump keeps
+-- them and pg_restore creates them after everything else) that record each
+-- DDL command not run by a migration here; migrate_status(dir) shows what is
+-- not acknowledged and migrate_check(dir) refuses it.
+CREATE SEQUENCE @extschema@.drift_id_seq;
+
+CREATE TABLE @extschema@.drift (
+    id                bigint PRIMARY KEY
+                      DEFAULT nextval('@extschema@.drift_id_seq'),
+    recorded_at       timestamptz NOT NULL,
+    user_name         text NOT NULL,
+    session_user_name text NOT NULL,
+    application_name  text,
+    client_addr       inet,
+    command_tag       text NOT NULL,
+    object_type       text,
+    object_identity   text,
+    statement         text,
+    acknowledged_at   timestamptz,
+    acknowledged_by   text,
+    note              text
+);
+
+CREATE INDEX drift_unacknowledged ON @extschema@.drift (id)
+    WHERE acknowledged_at IS NULL;
+
+COMMENT ON TABLE @extschema@.drift IS
+    'DDL run outside the migrations, one row per object, until acknowledged';
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.drift', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.drift_id_seq', '');
+
+CREATE FUNCTION @extschema@.drift_record_ddl()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'drift_record_ddl'
+LANGUAGE C;
+
+COMMENT ON FUNCTION @extschema@.drift_record_ddl() IS
+    'ddl_command_end event trigger: records DDL run outside the migrations';
+
+CREATE FUNCTION @extschema@.drift_record_drop()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'drift_record_drop'
+LANGUAGE C;
+
+COMMENT ON FUNCTION @extschema@.drift_record_drop() IS
+    'sql_drop event trigger: records objects dropped outside the migrations';
+
+CREATE FUNCTION @extschema@.drift_enable()
+RETURNS void
+AS 'MODULE_PATHNAME', 'drift_enable'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.drift_enable() IS
+    'record DDL run outside the migrations in this database (superuser)';
+
+CREATE FUNCTION @extschema@.drift_disable()
+RETURNS void
+AS 'MODULE_PATHNAME', 'drift_disable'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.drift_disable() IS
+    'stop recording DDL run outside the migrations (superuser)';
+
+CREATE FUNCTION @extschema@.drift_acknowledge(note text,
+                                               up_to timestamptz DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'drift_acknowledge'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.drift_acknowledge(text, timestamptz) IS
+    'accept the drift recorded so far, or up to a time, with a note';
+
+REVOKE ALL ON FUNCTION @extschema@.drift_record_ddl() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.drift_record_drop() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.drift_enable() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.drift_disable() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.drift_acknowledge(text, timestamptz) FROM PUBLIC;
+
+-- Adoption (1.1): switch a database from another runner by recording what
+-- that runner applied, read from its history table.  Its rows have kind
+-- 'adopted'.
+ALTER TABLE @extschema@.schema_migrations
+    DROP CONSTRAINT schema_migrations_kind_check,
+    ADD CONSTRAINT schema_migrations_kind_check
+        CHECK (kind IN ('applied', 'baseline', 'adopted'));
+CREATE FUNCTION @extschema@.migrate_adopt(
+    dir           text,
+    runner        text DEFAULT NULL,
+    history_table text DEFAULT NULL,
+    dry_run       boolean DEFAULT false)
+RETURNS TABLE (filename text, action text, applied_at timestamptz)
+AS 'MODULE_PATHNAME', 'migrate_adopt'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_adopt(text, text, text, boolean) IS
+    'record as applied what the runner the database was migrated with applied';
+
+REVOKE ALL ON FUNCTION @extschema@.migrate_adopt(text, text, text, boolean) FROM PUBLIC;

@@ -9,10 +9,19 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/scripts/lib.sh"
+need_root "$@"
 cd "$here"
+# the build tools and server headers of PG_MAJOR, and what the checks use
+install_packages >/dev/null
 for tool in python3 unzip git; do
-	command -v "$tool" >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$tool" >/dev/null
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null
+		apt-get -o DPkg::Lock::Timeout=900 install -y -q "$tool" >/dev/null
+	fi
 done
+export PATH=/usr/lib/postgresql/$PG_MAJOR/bin:$PATH
 passed=0
 failed=0
 

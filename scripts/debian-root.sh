@@ -27,6 +27,15 @@ root_packages() {
 		debhelper dpkg-dev libipc-run-perl rsync"
 }
 
+# Installs debootstrap on this machine if it has none.
+need_debootstrap() {
+	if ! command -v debootstrap >/dev/null 2>&1; then
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get -o DPkg::Lock::Timeout=900 update -q
+		apt-get -o DPkg::Lock::Timeout=900 install -y -q debootstrap
+	fi
+}
+
 # Unmounts everything mounted under ROOT, deepest first; a mount still busy
 # is detached lazily, so that nothing stays mounted whatever happened.
 root_unmount() {
@@ -77,9 +86,6 @@ in_root() {
 # where sid's Release file may be older than the clock.
 root_create() {
 	local release=$1 root=$2 tmp=$2.tmp
-	if ! command -v debootstrap >/dev/null 2>&1; then
-		apt-get install -y -q debootstrap
-	fi
 	root_unmount "$tmp"
 	rm -rf "$tmp"
 	say "making a Debian $release root file system in $root (debootstrap, a few minutes)"
@@ -107,6 +113,7 @@ root_prepare() {
 	if [ ! -x "$root/bin/sh" ]; then
 		root_unmount "$root"
 		rm -rf "$root"
+		need_debootstrap >&2
 		root_create "$release" "$root" >&2 || return 1
 	fi
 	if [ "$(cat "$stamp" 2>/dev/null)" != "$pkgs" ]; then

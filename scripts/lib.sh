@@ -21,11 +21,11 @@ need_root() {
 }
 
 # Installs PostgreSQL PG_MAJOR, its server headers, pg_cron, the build tools and
-# the perl modules of the TAP tests from Debian's packages.
+# the perl modules of the TAP tests from Debian's packages (and PKGS too).
 install_packages() {
 	local pkgs="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
 		postgresql-$PG_MAJOR-cron postgresql-client-$PG_MAJOR
-		build-essential libipc-run-perl rsync"
+		build-essential libipc-run-perl rsync ${PKGS:-}"
 	local missing=""
 	for p in $pkgs; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -33,9 +33,42 @@ install_packages() {
 	if [ -n "$missing" ]; then
 		say "installing$missing"
 		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -q
-		apt-get install -y -q $missing
+		# wait for another apt-get (a parallel run) rather than fail
+		apt-get -o DPkg::Lock::Timeout=900 update -q
+		apt-get -o DPkg::Lock::Timeout=900 install -y -q $missing
 	fi
+}
+
+# The Debian packages of the runners the adoption tests migrate with.
+ADOPTION_PACKAGES="sqitch libdbd-pg-perl python3-alembic python3-psycopg2"
+
+# Installs the npm runners the adoption tests migrate with (dbmate,
+# node-pg-migrate, postgrator-cli, as test/adopt/package-lock.json pins
+# them) into NPM_RUNNERS, once: again only when the lock file changes (a
+# Debian root of scripts/test-versions.sh gets this machine's copy and
+# needs only node).
+# (npm install, not npm ci: npm ci refuses a lock file without the
+# binaries dbmate ships for other platforms.)
+NPM_RUNNERS=/var/cache/morgenmigrate/npm
+install_npm_runners() {
+	local src=$1
+	if [ ! -d "$NPM_RUNNERS/node_modules" ] ||
+		! cmp -s "$src/test/adopt/package-lock.json" "$NPM_RUNNERS/package-lock.json"; then
+		if ! command -v npm >/dev/null 2>&1; then
+			say "installing nodejs and npm"
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm
+		fi
+		say "installing the npm runners of the adoption tests into $NPM_RUNNERS"
+		rm -rf "$NPM_RUNNERS"
+		mkdir -p "$NPM_RUNNERS"
+		cp "$src/test/adopt/package.json" "$src/test/adopt/package-lock.json" "$NPM_RUNNERS/"
+		(cd "$NPM_RUNNERS" && npm install --no-audit --no-fund --loglevel=error)
+	fi
+	if ! command -v node >/dev/null 2>&1; then
+		say "installing nodejs"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs
+	fi
+	chmod -R a+rX "$NPM_RUNNERS"
 }
 
 # Copies the source tree to a directory the postgres OS user owns, so that

@@ -37,15 +37,15 @@ passed=0
 failed=0
 jobs=${MM_JOBS:-1}
 
-# Adds the last "N passed, N failed" line of LOG to the totals (a run that
-# printed none failed before any test could run: one failure).
+# Adds the closing "N passed, N failed" line of LOG to the totals (a run
+# that printed none stopped before its end: one failure, whatever it counted
+# before, as a suite's own "regress: N passed, N failed" line).
 count() {
 	local label=$1 log=$2 line p f
-	line=$(grep -E '^([a-z]+: )?[0-9]+ passed, [0-9]+ failed$' "$log" 2>/dev/null | tail -n 1 || true)
+	line=$(tail -n 1 "$log" 2>/dev/null | grep -E '^[0-9]+ passed, [0-9]+ failed$' || true)
 	if [ -z "$line" ]; then
 		p=0 f=1
 	else
-		line=${line#*: }
 		p=${line%% passed*}
 		f=${line#*, }
 		f=${f%% failed}
@@ -96,6 +96,7 @@ run_version() (
 	plain=$(echo " $suites " | sed 's/ deb / /; s/^ *//; s/ *$//')
 	root=""
 	trap '[ -z "$root" ] || leave_root "$root"' EXIT
+	trap 'exit 130' INT TERM
 	rm -f "$logs/pg$version.log" "$logs/pg$version-deb.log"
 	if [ -n "$plain" ]; then
 		say "PostgreSQL $version: $plain"
@@ -106,6 +107,10 @@ run_version() (
 			rsync -a --delete --exclude .git --exclude results --exclude tmp_check \
 				--exclude output_iso --exclude '*.o' --exclude '*.so' \
 				"$here"/ "$root/srv/morgenmigrate"/
+			# the npm runners of the adoption tests, as this machine installed
+			# them (a root may not reach the npm registry as this machine does)
+			mkdir -p "$root$NPM_RUNNERS"
+			rsync -a --delete "$NPM_RUNNERS"/ "$root$NPM_RUNNERS"/
 			logged "$logs/pg$version.log" in_root "$root" PG_MAJOR="$version" \
 				${PROVE_TESTS:+PROVE_TESTS="$PROVE_TESTS"} \
 				MM_WORK=/var/tmp/morgenmigrate-ci MM_PORT=5499 -- \
@@ -126,6 +131,18 @@ if [ -n "$release_checks" ]; then
 	logged "$logs/release.log" "$here/scripts/check-release.sh"
 	count release "$logs/release.log"
 fi
+
+# debootstrap before the versions start side by side (one apt-get at a time)
+for version in $versions; do
+	release=$(debian_release_of "$version")
+	if [ "$release" != "$host_release" ] || echo " $suites " | grep -q ' deb '; then
+		need_debootstrap
+		break
+	fi
+done
+
+# the npm runners of the adoption tests, once for every version
+install_npm_runners "$here"
 
 # the versions, MM_JOBS at a time
 running=0

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite of morgenmigrate, on a fresh Debian 12 machine:
 # installs what the tests need, builds and installs the extension, starts a
-# PostgreSQL 15 server with pg_cron, and runs the pg_regress tests, the
-# isolation specs and the TAP tests, against a private copy of PostgreSQL
+# PostgreSQL server (PG_MAJOR, 15 by default) with pg_cron, and runs the
+# pg_regress tests, the isolation specs and the TAP tests, against a private
+# copy of PostgreSQL
 # (MM_WORK/root) that holds this build, so that no other build installed on
 # the machine can be the one tested.  Ends with "N passed, N failed" and
 # exits non-zero on any failure.
@@ -43,7 +44,8 @@ data=$work/data
 port=${MM_PORT:-5499}
 suites=${*:-regress isolation tap}
 
-install_packages
+PKGS=$ADOPTION_PACKAGES install_packages
+install_npm_runners "$here"
 say "staging the source tree in $src"
 stage_tree "$here" "$src"
 private_postgres "$work/root"
@@ -105,8 +107,8 @@ run_suite() {
 	set -e
 	local ok bad
 	if [ "$name" = tap ]; then
-		ok=$(grep -cE '^test/t/[^ ]+\.pl \.+ ok' "$log" || true)
-		bad=$(grep -E '^test/t/[^ ]+\.pl \.+ ' "$log" | grep -cvE '\.+ ok' || true)
+		ok=$(grep -cE '^(\[[0-9:]+\] )?test/t/[^ ]+\.pl \.+ ok' "$log" || true)
+		bad=$(grep -E '^(\[[0-9:]+\] )?test/t/[^ ]+\.pl \.+ ' "$log" | grep -cvE '\.+ ok' || true)
 	else
 		ok=$(grep -cE '^(test|    ) .*\.\.\. ok|^ok [0-9]+ +[-+] ' "$log" || true)
 		bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]+ +[-+] ' "$log" || true)
@@ -129,7 +131,9 @@ for suite in $suites; do
 	case $suite in
 		regress) run_suite regress ISOLATION= TAP_TESTS= ;;
 		isolation) run_suite isolation REGRESS= TAP_TESTS= ;;
-		tap) run_suite tap REGRESS= ISOLATION= REGRESS_PREP= ${PROVE_TESTS:+PROVE_TESTS="$PROVE_TESTS"} ;;
+		# --timer: each test's time, to see where a slow run spends it
+		tap) run_suite tap REGRESS= ISOLATION= REGRESS_PREP= PROVE_FLAGS=--timer \
+			${PROVE_TESTS:+PROVE_TESTS="$PROVE_TESTS"} ;;
 		*) echo "unknown suite: $suite" >&2; exit 2 ;;
 	esac
 done

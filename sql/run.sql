@@ -54,7 +54,7 @@ DROP SCHEMA run_test CASCADE;
 DROP EXTENSION morgenmigrate;
 
 --
--- Statements no transaction block can hold (SPEC 5.8): migrate_apply refuses
+-- Statements no transaction block can hold: migrate_apply refuses
 -- them with a hint naming migrate_run, the rehearsal lists them as not
 -- rehearsable, and migrate_run runs them at top level in a background worker
 --

@@ -1,5 +1,5 @@
 --
--- The migration directory (SPEC section 3): which paths and files count,
+-- The migration directory: which paths and files count,
 -- links, encodings and checksums
 --
 CREATE EXTENSION morgenmigrate;

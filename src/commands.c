@@ -22,7 +22,9 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "adopt.h"
 #include "commands.h"
+#include "drift.h"
 #include "morgenmigrate.h"
 
 /*
@@ -879,6 +881,50 @@ command_baseline(const char *path, const char *target)
 	return n;
 }
 
+/*
+ * migrate_adopt: records as applied (kind 'adopted') every file the runner
+ * the database was migrated with applied, at the time it applied it; a
+ * row per file says what became of it.  A dry run records nothing.
+ */
+void
+command_adopt(const char *path, const char *runner, const char *table,
+			  bool dry_run, ReturnSetInfo *rsinfo)
+{
+	CallState	call;
+	AdoptSource source = {runner, table};
+	TimestampTz now = GetCurrentTimestamp();
+	ListCell   *lc;
+
+	SPI_connect();
+	runner_lock_history();
+	begin_call(&call, path);
+	foreach(lc, adopt_plan(call.dir, call.entries, &source))
+	{
+		const AdoptStep *step = (const AdoptStep *) lfirst(lc);
+		const MigrationEntry *e = step->entry;
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		TimestampTz at = step->known_time ? step->applied_at : now;
+
+		values[1] = CStringGetTextDatum(step->action == ADOPT_PENDING ? "pending" :
+										step->action == ADOPT_RECORDED ? "already recorded" :
+										dry_run ? "would adopt" : "adopted");
+		if (step->action == ADOPT_RECORD && !dry_run)
+		{
+			history_record_adopted(e->filename, e->checksum, at);
+			if (e->failure != NULL)
+				history_clear_failure(e->filename);
+		}
+		if (step->action == ADOPT_RECORDED)
+			at = e->applied->applied_at;
+		values[0] = CStringGetTextDatum(e->filename);
+		values[2] = TimestampTzGetDatum(at);
+		nulls[2] = step->action == ADOPT_PENDING;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+}
+
 /* migrate_forget: deletes one history row; an unknown name is an error. */
 void
 command_forget(const char *filename)
@@ -987,6 +1033,7 @@ command_status(const char *path, ReturnSetInfo *rsinfo)
 		put_status_row(rsinfo, e->filename, migration_state_name(e->state),
 					   e->applied, entry_error(e));
 	}
+	drift_put_status_rows(rsinfo);
 	SPI_finish();
 }
 
@@ -1048,6 +1095,7 @@ command_check(const char *path)
 	static const char *const labels[] = {"Pending", "Pending, to run with its own runner",
 	"Changed, to run again", "Failed", "Changed"};
 	int			count = 0;
+	int			drift;
 
 	SPI_connect();
 	begin_call(&call, path);
@@ -1077,6 +1125,7 @@ command_check(const char *path)
 		count += n;
 	}
 
+	drift = drift_describe(&detail);
 	if (count > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1085,5 +1134,7 @@ command_check(const char *path)
 							   count, count, path),
 				 errdetail("%s", detail.data),
 				 errhint("Apply them with morgenmigrate.migrate_apply(); accept edited files with morgenmigrate.migrate_repair().")));
+	if (drift > 0)
+		drift_refuse(drift, detail.data);
 	SPI_finish();
 }

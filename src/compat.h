@@ -7,7 +7,7 @@
  *	  changing this file.
  *
  * Every PG_VERSION_NUM test of the extension is here; a check in
- * scripts/check-compat.sh fails the build of CI when one appears elsewhere.
+ * scripts/check-release.sh fails CI when one appears elsewhere.
  *
  *-------------------------------------------------------------------------
  */
@@ -38,6 +38,51 @@
 #else
 #define mm_portal_run(portal, count, isTopLevel, dest, altdest, qc) \
 	PortalRun(portal, count, isTopLevel, true, dest, altdest, qc)
+#endif
+
+/*
+ * The session's settings as an array sorted by name: 16 made
+ * get_guc_variables() count them itself (and dropped
+ * GetNumConfigOptions()).  Needs utils/guc_tables.h.
+ */
+#if PG_VERSION_NUM >= 160000
+#define mm_guc_variables(nvars) get_guc_variables(nvars)
+#else
+#define mm_guc_variables(nvars) \
+	(*(nvars) = GetNumConfigOptions(), get_guc_variables())
+#endif
+
+/* LockHeldByMe() with its orstronger argument of 17, false before. */
+#if PG_VERSION_NUM >= 170000
+#define mm_lock_held_by_me(tag, mode) LockHeldByMe(tag, mode, false)
+#else
+#define mm_lock_held_by_me(tag, mode) LockHeldByMe(tag, mode)
+#endif
+
+/* 18 replaced pg_attribute_noreturn() after a declaration by pg_noreturn before it. */
+#if PG_VERSION_NUM >= 180000
+#define mm_noreturn pg_noreturn
+#define mm_noreturn_after
+#else
+#define mm_noreturn
+#define mm_noreturn_after pg_attribute_noreturn()
+#endif
+
+/*
+ * 16 gave stringToQualifiedNameList() a context to save errors in; without
+ * one it raises them, as before.
+ */
+#if PG_VERSION_NUM >= 160000
+#define mm_qualified_name_list(string) stringToQualifiedNameList(string, NULL)
+#else
+#define mm_qualified_name_list(string) stringToQualifiedNameList(string)
+#endif
+
+/* This backend's local transaction id: 17 moved it into MyProc->vxid. */
+#if PG_VERSION_NUM >= 170000
+#define mm_local_transaction_id (MyProc->vxid.lxid)
+#else
+#define mm_local_transaction_id (MyProc->lxid)
 #endif
 
 #endif							/* MORGENMIGRATE_COMPAT_H */

@@ -25,6 +25,9 @@ static SPIPlanPtr prepare_kept(SPIPlanPtr *plan, const char *sql, int nargs,
 							   Oid *argtypes);
 static int	run_kept(SPIPlanPtr *plan, const char *sql, int nargs,
 					 Oid *argtypes, Datum *values, const char *nulls);
+static void record_row(const char *filename, const char *checksum,
+					   TimestampTz applied_at, int64 duration,
+					   const char *kind);
 static int	cmp_rows(const void *a, const void *b);
 static int	cmp_failures(const void *a, const void *b);
 static int	cmp_apply_order(const ListCell *a, const ListCell *b);
@@ -78,7 +81,8 @@ history_load(void)
 
 	run_kept(&rows_plan,
 			 "SELECT filename, applied_at, checksum, duration,"
-			 " kind OPERATOR(pg_catalog.=) 'baseline'"
+			 " kind OPERATOR(pg_catalog.=) 'baseline',"
+			 " kind OPERATOR(pg_catalog.=) 'adopted'"
 			 " FROM " MM_SCHEMA ".schema_migrations",
 			 0, NULL, NULL, NULL);
 	history->nrows = SPI_processed;
@@ -97,6 +101,7 @@ history_load(void)
 		row->duration = duration->time +
 			(duration->day + (int64) duration->month * DAYS_PER_MONTH) * USECS_PER_DAY;
 		row->baseline = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
+		row->adopted = DatumGetBool(SPI_getbinval(tuple, desc, 6, &isnull));
 	}
 	SPI_freetuptable(SPI_tuptable);
 	qsort(history->rows, history->nrows, sizeof(HistoryRow), cmp_rows);
@@ -207,6 +212,26 @@ void
 history_record(const char *filename, const char *checksum,
 			   TimestampTz applied_at, int64 duration, bool baseline)
 {
+	record_row(filename, checksum, applied_at, duration,
+			   baseline ? "baseline" : "applied");
+}
+
+/*
+ * Adds the history row of a file another runner applied (kind 'adopted'),
+ * with the time that runner applied it.
+ */
+void
+history_record_adopted(const char *filename, const char *checksum,
+					   TimestampTz applied_at)
+{
+	record_row(filename, checksum, applied_at, 0, "adopted");
+}
+
+/* Adds a history row of the given kind. */
+static void
+record_row(const char *filename, const char *checksum, TimestampTz applied_at,
+		   int64 duration, const char *kind)
+{
 	static SPIPlanPtr plan = NULL;
 	Oid			types[6] = {TEXTOID, TIMESTAMPTZOID, TEXTOID, INTERVALOID,
 	TEXTOID, TEXTOID};
@@ -217,7 +242,7 @@ history_record(const char *filename, const char *checksum,
 	values[2] = CStringGetTextDatum(checksum);
 	values[3] = interval_datum(duration);
 	values[4] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	values[5] = CStringGetTextDatum(baseline ? "baseline" : "applied");
+	values[5] = CStringGetTextDatum(kind);
 	run_kept(&plan,
 			 "INSERT INTO " MM_SCHEMA ".schema_migrations"
 			 " (filename, applied_at, checksum, duration, applied_by, kind)"

@@ -15,6 +15,8 @@
 
 #include "postgres.h"
 
+#include "compat.h"
+
 /* The layouts morgenmigrate reads; LAYOUT_AUTO only as a setting. */
 typedef enum MigrationLayout
 {
@@ -174,9 +176,10 @@ extern void layout_add_block(FileSections *sections, int start, int end,
 							 int line);
 extern bool layout_ends_statement(const TextLine *line);
 extern bool layout_is_blank_or_comment(const TextLine *line);
-extern void layout_malformed(const char *name, int line, const char *runner,
-							 const char *message, const char *hint)
-			pg_attribute_noreturn();
+extern mm_noreturn void layout_malformed(const char *name, int line,
+										 const char *runner,
+										 const char *message,
+										 const char *hint) mm_noreturn_after;
 extern bool has_suffix_ci(const char *name, const char *suffix, bool ci);
 extern int	migration_name_cmp(const char *a, const char *b);
 extern int	flat_compare(const struct MigrationFile *a,

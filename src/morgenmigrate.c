@@ -13,6 +13,7 @@
 #include "access/xlog.h"
 #include "catalog/pg_authid_d.h"
 #include "commands/defrem.h"
+#include "commands/event_trigger.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -21,10 +22,12 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
 
 #include "commands.h"
+#include "drift.h"
 #include "compat.h"
 #include "morgenmigrate.h"
 
@@ -64,6 +67,12 @@ PG_FUNCTION_INFO_V1(migrate_repair);
 PG_FUNCTION_INFO_V1(migrate_run);
 PG_FUNCTION_INFO_V1(migrate_run_rollback);
 PG_FUNCTION_INFO_V1(migrate_layout);
+PG_FUNCTION_INFO_V1(migrate_adopt);
+PG_FUNCTION_INFO_V1(drift_enable);
+PG_FUNCTION_INFO_V1(drift_disable);
+PG_FUNCTION_INFO_V1(drift_acknowledge);
+PG_FUNCTION_INFO_V1(drift_record_ddl);
+PG_FUNCTION_INFO_V1(drift_record_drop);
 
 static char *text_arg(FunctionCallInfo fcinfo, int argno, const char *name,
 					  bool required);
@@ -72,6 +81,8 @@ static int	steps_arg(FunctionCallInfo fcinfo, int argno);
 static char *directory_arg(FunctionCallInfo fcinfo, int argno);
 static void check_can_write_history(const char *funcname);
 static ReturnSetInfo *begin_rows(FunctionCallInfo fcinfo);
+static EventTriggerData *event_trigger_data(FunctionCallInfo fcinfo,
+											const char *funcname);
 static void rollback_args(FunctionCallInfo fcinfo, int *steps, char **target);
 static void refuse_atomic_call(FunctionCallInfo fcinfo, const char *name,
 							   const char *function);
@@ -411,4 +422,91 @@ migrate_layout(PG_FUNCTION_ARGS)
 
 	command_layout(path, begin_rows(fcinfo));
 	return (Datum) 0;
+}
+
+/*
+ * migrate_adopt(dir, runner, history_table, dry_run): records what the
+ * runner the database was migrated with applied.
+ */
+Datum
+migrate_adopt(PG_FUNCTION_ARGS)
+{
+	char	   *path;
+	char	   *runner;
+	char	   *table;
+	bool		dry_run;
+
+	check_can_write_history("migrate_adopt");
+	path = directory_arg(fcinfo, 0);
+	runner = text_arg(fcinfo, 1, "runner", false);
+	table = text_arg(fcinfo, 2, "history_table", false);
+	dry_run = bool_arg(fcinfo, 3, "dry_run");
+	command_adopt(path, runner, table, dry_run, begin_rows(fcinfo));
+	return (Datum) 0;
+}
+
+/* drift_enable(): records drift in this database from now on. */
+Datum
+drift_enable(PG_FUNCTION_ARGS)
+{
+	check_can_write_history("drift_enable");
+	drift_triggers_create();
+	PG_RETURN_VOID();
+}
+
+/* drift_disable(): stops recording drift in this database. */
+Datum
+drift_disable(PG_FUNCTION_ARGS)
+{
+	check_can_write_history("drift_disable");
+	drift_triggers_drop();
+	PG_RETURN_VOID();
+}
+
+/*
+ * drift_acknowledge(note, up_to): accepts the drift recorded so far (or
+ * up to up_to) with a note; returns how many changes it accepted.
+ */
+Datum
+drift_acknowledge(PG_FUNCTION_ARGS)
+{
+	char	   *note;
+
+	check_can_write_history("drift_acknowledge");
+	note = text_arg(fcinfo, 0, "note", true);
+	if (note[strspn(note, " \t\r\n")] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("argument \"note\" must not be empty"),
+				 errhint("Say why the change is accepted, for whoever reads the drift table next.")));
+	PG_RETURN_INT64(drift_acknowledge_rows(note, PG_ARGISNULL(1),
+										   PG_ARGISNULL(1) ? 0 :
+										   PG_GETARG_TIMESTAMPTZ(1)));
+}
+
+/* The checks of an event trigger function; its event trigger data. */
+static EventTriggerData *
+event_trigger_data(FunctionCallInfo fcinfo, const char *funcname)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s() can only be called by an event trigger", funcname)));
+	return (EventTriggerData *) fcinfo->context;
+}
+
+/* The ddl_command_end event trigger: records DDL made outside migrations. */
+Datum
+drift_record_ddl(PG_FUNCTION_ARGS)
+{
+	drift_record_event(event_trigger_data(fcinfo, "drift_record_ddl"), false);
+	PG_RETURN_VOID();
+}
+
+/* The sql_drop event trigger: records objects dropped outside migrations. */
+Datum
+drift_record_drop(PG_FUNCTION_ARGS)
+{
+	drift_record_event(event_trigger_data(fcinfo, "drift_record_drop"), true);
+	PG_RETURN_VOID();
 }

@@ -185,6 +185,7 @@ typedef struct HistoryRow
 	char	   *checksum;
 	int64		duration;		/* microseconds */
 	bool		baseline;		/* kind = 'baseline' */
+	bool		adopted;		/* kind = 'adopted' */
 } HistoryRow;
 
 /* One row of migration_errors. */
@@ -216,6 +217,8 @@ extern FailureRow *history_find_failure(const History *history,
 extern void history_record(const char *filename, const char *checksum,
 						   TimestampTz applied_at, int64 duration,
 						   bool baseline);
+extern void history_record_adopted(const char *filename, const char *checksum,
+								   TimestampTz applied_at);
 extern bool history_forget(const char *filename);
 extern void history_set_checksum(const char *filename, const char *checksum);
 extern void history_record_failure(const char *filename, TimestampTz failed_at,

@@ -54,6 +54,8 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "compat.h"
+#include "drift.h"
 #include "morgenmigrate.h"
 
 /* The statement running, for the error context callback. */
@@ -212,7 +214,7 @@ runner_unlock_history_session(void)
 				 errhint("The lock is released when this session ends, or by its next migrate_run once the worker has stopped.")));
 		return;
 	}
-	while (LockHeldByMe(&tag, ExclusiveLock) &&
+	while (mm_lock_held_by_me(&tag, ExclusiveLock) &&
 		   LockRelease(&tag, ExclusiveLock, true))
 		;
 }
@@ -263,9 +265,11 @@ run_script(const MigrationScript *script, bool catch_error,
 	INSTR_TIME_SET_CURRENT(start);
 	file_standard_strings = standard_conforming_strings;
 
+	drift_migration_begin();
 	edata = try_with_retries(script, 0, script->nstatements,
 							 catch_error || script->directives.retries > 0,
 							 outcome, &own_timeout);
+	drift_migration_end();
 	if (edata != NULL &&
 		(!catch_error ||
 		 (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !own_timeout)))
@@ -303,6 +307,7 @@ run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
 	INSTR_TIME_SET_CURRENT(start);
 	file_standard_strings = standard_conforming_strings;
 
+	drift_migration_begin();
 	PG_TRY();
 	{
 		if (script->directives.lock_timeout >= 0)
@@ -349,6 +354,7 @@ run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
 		outcome->error_line = annotate_error(&state, edata);
 	}
 	PG_END_TRY();
+	drift_migration_end();
 
 	restore_limits(&ft);
 	settings_restore(saved);
@@ -921,8 +927,8 @@ cmp_saved_name(const void *key, const void *saved)
 static SavedSettings *
 settings_save(void)
 {
-	struct config_generic **vars = get_guc_variables();
-	int			nvars = GetNumConfigOptions();
+	int			nvars;
+	struct config_generic **vars = mm_guc_variables(&nvars);
 	SavedSettings *saved = palloc(sizeof(SavedSettings));
 
 	saved->n = 0;
@@ -980,8 +986,8 @@ settings_restore(SavedSettings *saved)
 
 	for (int pass = 0; pass < lengthof(order); pass++)
 	{
-		struct config_generic **vars = get_guc_variables();
-		int			nvars = GetNumConfigOptions();
+		int			nvars;
+		struct config_generic **vars = mm_guc_variables(&nvars);
 
 		for (int i = 0; i < nvars; i++)
 		{
@@ -1111,6 +1117,7 @@ annotate_error(RunState *state, ErrorData *edata)
 		line = script_locate_error(state->script, state->stmt, edata);
 		replace_context_line(edata, ours, context_line(state->script, line),
 							 state->stmt->sql);
+		drift_explain_error(state->stmt->sql, edata);
 	}
 
 	if (edata->sqlerrcode == ERRCODE_ACTIVE_SQL_TRANSACTION &&

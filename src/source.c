@@ -5,7 +5,7 @@
  *	  files in version order, read a file, check its encoding and compute
  *	  its checksum.  Files only: nothing here touches the database.
  *
- * The rules follow SPEC.md section 3.  Listing follows pg_ls_dir_files in
+ * Listing follows pg_ls_dir_files in
  * src/backend/utils/adt/genfile.c; reading follows read_whole_file and
  * read_extension_script_file in src/backend/commands/extension.c.
  *

@@ -43,6 +43,7 @@
 #include "utils/wait_event.h"
 
 #include "compat.h"
+#include "drift.h"
 #include "morgenmigrate.h"
 
 #define MM_WORKER_MAGIC		0x6d6d7731	/* "mmw1" */
@@ -457,6 +458,7 @@ morgenmigrate_worker_main(Datum main_arg)
 	SetConfigOption("application_name", "morgenmigrate worker",
 					PGC_USERSET, PGC_S_SESSION);
 
+	drift_ignore_backend();
 	execute_top_level(sql);
 	fixed->completed = true;
 }

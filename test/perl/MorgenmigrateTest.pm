@@ -3,7 +3,8 @@
 #   use FindBin;
 #   use lib "$FindBin::Bin/../perl";
 #   use MorgenmigrateTest qw(write_set guide_example cron_node
-#                            wait_for_cron_runs cron_first_run);
+#                            wait_for_cron_runs cron_first_run
+#                            start_background finish_background);
 package MorgenmigrateTest;
 
 use strict;
@@ -15,7 +16,8 @@ use PostgreSQL::Test::Utils qw(slurp_file);
 use Time::HiRes qw(usleep);
 
 our @EXPORT_OK =
-  qw(write_set guide_example cron_node wait_for_cron_runs cron_first_run);
+  qw(write_set guide_example cron_node wait_for_cron_runs cron_first_run
+  start_background finish_background);
 
 # Writes a migration set: creates directory $dir holding the given files
 # (name => text) and returns $dir.
@@ -32,16 +34,18 @@ sub write_set
 	return $dir;
 }
 
-# The text of example NAME of docs/operations.md (the fenced block after the
-# line "<!-- example: NAME -->"), with the block's indentation removed, so
-# that a test runs the guide's example as it stands there.
-my $guide;
+# The text of example NAME of docs/operations.md (or of FILE, such as
+# README.md): the fenced block after the line "<!-- example: NAME -->",
+# with the block's indentation removed, so that a test runs the example as
+# it stands there.
+my %guides;
 sub guide_example
 {
-	my ($name) = @_;
-	$guide //= slurp_file('docs/operations.md');
-	$guide =~ /^[ \t]*<!-- example: \Q$name\E -->\n(?:[ \t]*\n)*([ \t]*)```[a-z]*\n(.*?)^[ \t]*```[ \t]*$/ms
-	  or die "docs/operations.md has no example \"$name\"";
+	my ($name, $file) = @_;
+	$file //= 'docs/operations.md';
+	$guides{$file} //= slurp_file($file);
+	$guides{$file} =~ /^[ \t]*<!-- example: \Q$name\E -->\n(?:[ \t]*\n)*([ \t]*)```[a-z]*\n(.*?)^[ \t]*```[ \t]*$/ms
+	  or die "$file has no example \"$name\"";
 	my ($indent, $text) = ($1, $2);
 	$text =~ s/^\Q$indent\E//mg;
 	return $text;
@@ -99,6 +103,34 @@ sub cron_first_run
 		   FROM cron.job_run_details
 		   WHERE jobid = $jobid AND status IN ('succeeded', 'failed')
 		   ORDER BY runid LIMIT 1));
+}
+
+# Starts $sql in a new session of database $db, after the statements
+# $setup (if any), without waiting for it to finish; returns the session
+# and its backend's pid.
+sub start_background
+{
+	my ($node, $db, $sql, $setup) = @_;
+	my $s = $node->background_psql($db, on_error_stop => 0);
+	$s->query_safe($setup) if defined $setup;
+	my $pid = $s->query_safe('SELECT pg_backend_pid()');
+	$s->{stdout} = '';
+	$s->{stderr} = '';
+	$s->{stdin} .= "$sql;\n\\echo background_done\n";
+	$s->{run}->pump_nb;
+	return ($s, $pid);
+}
+
+# Waits until the statement start_background sent has finished; returns
+# what it wrote to stderr, and leaves the session ready for more queries.
+sub finish_background
+{
+	my ($s) = @_;
+	$s->{run}->pump until $s->{stdout} =~ /background_done/;
+	my $err = $s->{stderr};
+	$s->{stdout} = '';
+	$s->{stderr} = '';
+	return $err;
 }
 
 1;

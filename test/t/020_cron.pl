@@ -1,4 +1,4 @@
-# Migrations run by the real pg_cron (SPEC §8): a scheduled
+# Migrations run by the real pg_cron: a scheduled
 # migrate_apply() applies a pending set on its own; a failing file makes the
 # run fail in cron.job_run_details with the migration's error and leaves
 # nothing of that run applied; a non-atomic job keeps its progress and

@@ -1,4 +1,4 @@
-# pg_dump and pg_restore keep the migration history (SPEC §2, §8): a
+# pg_dump and pg_restore keep the migration history: a
 # migrated database dumped in plain and in custom format and restored into
 # a new database has every history row and every recorded failure, exactly;
 # migrate_status(dir) there shows everything applied, and migrate_apply(dir)

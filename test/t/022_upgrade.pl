@@ -1,5 +1,5 @@
 # ALTER EXTENSION morgenmigrate UPDATE from every released version keeps
-# the history and leaves the same extension as a fresh install (SPEC §8).
+# the history and leaves the same extension as a fresh install.
 #
 # The versions come from the installed extension itself: every version in
 # pg_available_extension_versions and every morgenmigrate--A--B.sql upgrade

@@ -1,4 +1,4 @@
-# Many sessions applying the same directory at once (SPEC 6): 8 clients,
+# Many sessions applying the same directory at once: 8 clients,
 # each calling migrate_apply on the same 50 files 20 times, a few files per
 # call so that the clients really interleave.  Every file must be applied
 # exactly once (one client reports it, one history row, one table with its

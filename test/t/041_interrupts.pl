@@ -1,4 +1,4 @@
-# A migration interrupted in the middle (SPEC 6, issue 5): the backend
+# A migration interrupted in the middle: the backend
 # running migrate_apply is cancelled, terminated, killed with SIGKILL, or
 # runs out of statement_timeout while a file sleeps.  Each time the history
 # and the schema show nothing of that call, the server accepts connections,

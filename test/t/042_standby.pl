@@ -1,4 +1,4 @@
-# Migrations and a streaming replica (SPEC 6): applied on the primary, the
+# Migrations and a streaming replica: applied on the primary, the
 # schema and the history reach the standby; on the standby every history
 # writer refuses with 25006 before it reads anything (shown with a
 # directory that does not exist there), while migrate_status and
@@ -67,6 +67,7 @@ my %writers = (
 	migrate_repair => "SELECT * FROM morgenmigrate.migrate_repair('$nowhere')",
 	migrate_forget => "SELECT morgenmigrate.migrate_forget('001_create_replicated.sql')",
 	migrate_run => "CALL morgenmigrate.migrate_run('$nowhere')",
+	migrate_adopt => "SELECT * FROM morgenmigrate.migrate_adopt('$nowhere')",
 );
 for my $f (sort keys %writers)
 {

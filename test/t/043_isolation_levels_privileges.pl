@@ -1,6 +1,6 @@
 # Who may migrate, under which isolation level, from which directories, and
 # whether a caller's search_path can change the extension's own queries
-# (SPEC 6 and 7).  Every refusal is checked for its SQLSTATE, a message that
+#.  Every refusal is checked for its SQLSTATE, a message that
 # names the problem, and that nothing changed.
 use strict;
 use warnings;

@@ -1,4 +1,4 @@
-# Hostile and broken input (SPEC 3, 4 and 7): a table of cases, each with
+# Hostile and broken input: a table of cases, each with
 # its set-up, the SQLSTATE and a message that names the problem, and a check
 # that nothing changed (no new relation, no history row, no recorded
 # failure).  The cases that must apply (FIFOs and directories named x.sql

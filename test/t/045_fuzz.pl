@@ -1,4 +1,4 @@
-# Fuzzing migrate_apply (issue 5): generated files of random bytes,
+# Fuzzing migrate_apply: generated files of random bytes,
 # truncated and mutated SQL, unbalanced dollar quotes and comments, deeply
 # nested parentheses, huge identifiers and broken directives go through
 # migrate_apply one file per call, each call rolled back.  The server must

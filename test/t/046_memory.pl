@@ -1,4 +1,4 @@
-# Memory (issue 5, SPEC 9): applying many large files must not grow the
+# Memory: applying many large files must not grow the
 # backend's memory with the number of files: each file is read, split and
 # run in memory that is freed before the next.  60 files of about 1 MB each
 # (a long comment and a 512 kB literal inserted into a table) are applied by

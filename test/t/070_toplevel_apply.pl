@@ -1,5 +1,4 @@
-# CALL migrate_run with statements no transaction block can hold (SPEC 5.8,
-# issue 8): a set mixing tables, data, CREATE INDEX CONCURRENTLY (named,
+# CALL migrate_run with statements no transaction block can hold: a set mixing tables, data, CREATE INDEX CONCURRENTLY (named,
 # unique and unnamed), DROP INDEX CONCURRENTLY, REINDEX INDEX CONCURRENTLY,
 # VACUUM and ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY applies; the
 # indexes are valid, the history is complete, no worker is left.  Then a

@@ -1,5 +1,5 @@
 # Interrupting migrate_run while a background worker builds an index
-# concurrently (SPEC 5.8, issue 8): cancelling the caller, the caller's
+# concurrently: cancelling the caller, the caller's
 # statement_timeout and pg_terminate_backend of the caller each stop the
 # worker (no orphan goes on building), leave the file out of the history,
 # and the next run drops the INVALID index the interrupted build left and

@@ -1,5 +1,5 @@
 # Two sessions calling migrate_run at once on a set with CREATE INDEX
-# CONCURRENTLY (SPEC 5.8 and 6, issue 8): runs stay serialised by the
+# CONCURRENTLY: runs stay serialised by the
 # session advisory lock, both calls finish without error, each file is
 # applied once, and the session waiting for the lock does not make the
 # other's concurrent build wait for it (no undetected deadlock).

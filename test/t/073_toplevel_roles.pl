@@ -1,5 +1,5 @@
-# Who runs a statement that migrate_run hands to a background worker
-# (SPEC 5.8 and 7, issue 8): the worker connects as the caller's login
+# Who runs a statement that migrate_run hands to a background worker:
+# the worker connects as the caller's login
 # role, takes on the role of the caller's SET ROLE (here a NOLOGIN owner
 # role, which the NOINHERIT login role cannot act as without SET ROLE) and
 # the caller's search_path, so unqualified names in CREATE INDEX
@@ -23,7 +23,7 @@ $node->safe_psql('postgres', q{
 	CREATE ROLE deployer LOGIN NOINHERIT;
 	CREATE ROLE app_owner NOLOGIN;
 	GRANT app_owner TO deployer;
-	-- what a non-superuser needs to run migrations (SPEC 7), given to the
+	-- what a non-superuser needs to run migrations, given to the
 	-- role the deployer switches to
 	GRANT pg_read_server_files TO app_owner;
 	GRANT USAGE ON SCHEMA morgenmigrate TO app_owner;

@@ -1,6 +1,5 @@
 # A pg_cron job whose command is CALL morgenmigrate.migrate_run('<dir>')
-# applies a set holding CREATE INDEX CONCURRENTLY on its own (SPEC 5.8 and
-# 8, issue 8): the indexes are valid, the history complete, no worker is
+# applies a set holding CREATE INDEX CONCURRENTLY on its own: the indexes are valid, the history complete, no worker is
 # left.  A second job, in another database and the same minute, runs a
 # unique concurrent build over duplicate data: pg_cron shows that run as
 # failed with the migration's error, and the history records the failure

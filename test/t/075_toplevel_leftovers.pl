@@ -1,7 +1,5 @@
 # What an interrupted concurrent build leaves behind is dropped before the
-# file is tried again (issue 8: "Before a retry, an INVALID index left by a
-# failed or interrupted concurrent build of that file is dropped (and a
-# NOTICE says so)"), also when the build does not name its index
+# file is tried again (a NOTICE says so), also when the build does not name its index
 # (CREATE INDEX CONCURRENTLY ON t (...)) and for REINDEX ... CONCURRENTLY,
 # whose interrupted run leaves an INVALID NAME_ccnew index.
 use strict;

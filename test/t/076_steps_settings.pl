@@ -14,6 +14,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(start_background finish_background);
 
 my $node = PostgreSQL::Test::Cluster->new('steps_settings');
 $node->init;
@@ -151,21 +154,14 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS gadgets_code_idx ON gadgets (code);
 EOF
 	my $holder = $node->background_psql('retry_cancel_db');
 	$holder->query_safe('BEGIN; LOCK TABLE gadgets IN ACCESS SHARE MODE');
-	my $s = $node->background_psql('retry_cancel_db', on_error_stop => 0);
-	$s->query_safe($caller_settings);
-	my $pid = $s->query_safe('SELECT pg_backend_pid()');
-	$s->{stderr} = '';
-	$s->{stdout} = '';
-	$s->{stdin} .= "CALL morgenmigrate.migrate_run('$dir');\n\\echo call_done\n";
-	$s->{run}->pump_nb;
+	my ($s, $pid) = start_background($node, 'retry_cancel_db',
+		"CALL morgenmigrate.migrate_run('$dir')", $caller_settings);
 	ok( $node->poll_query_until('postgres', qq{
 			SELECT count(*) FROM pg_stat_activity
 			 WHERE pid = $pid AND wait_event_type = 'Extension'}, '1'),
 		'cancel in the retry wait: the caller waits to retry');
 	$node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
-	$s->{run}->pump until $s->{stdout} =~ /call_done/;
-	my $err = $s->{stderr};
-	$s->{stdout} = '';
+	my $err = finish_background($s);
 	my $out = $s->query($show);
 	$s->quit;
 	$holder->query_safe('COMMIT');

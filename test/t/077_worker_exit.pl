@@ -10,6 +10,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(start_background finish_background);
 
 my $node = PostgreSQL::Test::Cluster->new('worker_exit');
 $node->init;
@@ -34,13 +37,8 @@ PostgreSQL::Test::Utils::append_to_file("$dir/002_stubborn_index.sql",
 $node->safe_psql('postgres', "CALL morgenmigrate.migrate_run('$dir', '001_create_big.sql')");
 
 # the first run builds slowly
-my $first = $node->background_psql('postgres', on_error_stop => 0);
-$first->query_safe('SET mmtest.stubborn = on');
-my $pid = $first->query_safe('SELECT pg_backend_pid()');
-$first->{stdout} = '';
-$first->{stderr} = '';
-$first->{stdin} .= "CALL morgenmigrate.migrate_run('$dir');\n\\echo call_done\n";
-$first->{run}->pump_nb;
+my ($first, $pid) = start_background($node, 'postgres',
+	"CALL morgenmigrate.migrate_run('$dir')", 'SET mmtest.stubborn = on');
 ok( $node->poll_query_until('postgres', q{
 		SELECT count(*) FROM pg_stat_progress_create_index p
 		  JOIN pg_stat_activity a USING (pid)
@@ -50,28 +48,24 @@ my $wpid = $node->safe_psql('postgres',
 	q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'morgenmigrate worker'});
 
 # a second run waits for the migration lock
-my $second = $node->background_psql('postgres', on_error_stop => 0);
-my $pid2 = $second->query_safe('SELECT pg_backend_pid()');
-$second->{stdout} = '';
-$second->{stderr} = '';
-$second->{stdin} .= "CALL morgenmigrate.migrate_run('$dir');\n\\echo call_done\n";
-$second->{run}->pump_nb;
+my ($second, $pid2) = start_background($node, 'postgres',
+	"CALL morgenmigrate.migrate_run('$dir')");
 ok( $node->poll_query_until('postgres', qq{
 		SELECT count(*) FROM pg_locks
 		 WHERE locktype = 'advisory' AND pid = $pid2 AND NOT granted}, '1'),
 	'the second run waits for the migration lock');
 
 $node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
-$first->{run}->pump until $first->{stdout} =~ /call_done/;
+my $first_err = finish_background($first);
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE pid = $wpid"),
 	'0', 'the cancelled call returns only once its worker has exited');
-like($first->{stderr}, qr/ERROR:  canceling statement due to user request/,
+like($first_err, qr/ERROR:  canceling statement due to user request/,
 	'the first run is cancelled');
 $first->quit;
 
-$second->{run}->pump until $second->{stdout} =~ /call_done/;
-unlike($second->{stderr}, qr/ERROR/, 'the second run succeeds');
-like($second->{stderr}, qr/NOTICE:  dropping invalid index public\.big_stubborn_idx/,
+my $second_err = finish_background($second);
+unlike($second_err, qr/ERROR/, 'the second run succeeds');
+like($second_err, qr/NOTICE:  dropping invalid index public\.big_stubborn_idx/,
 	'the second run drops what the cancelled build left');
 $second->quit;
 is( $node->safe_psql('postgres', q{

@@ -12,6 +12,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(start_background finish_background);
 
 my $node = PostgreSQL::Test::Cluster->new('cheap_waiter');
 $node->init;
@@ -34,30 +37,21 @@ PostgreSQL::Test::Utils::append_to_file("$dir/002_slow_index.sql",
 	"CREATE INDEX CONCURRENTLY big_slow_idx ON big (slow_key(id));\n");
 $node->safe_psql('postgres', "CALL morgenmigrate.migrate_run('$dir', '001_create_big.sql')");
 
-my $run = $node->background_psql('postgres', on_error_stop => 0);
-$run->query_safe('SET mmtest.sleep = 0.01');
-$run->{stdout} = '';
-$run->{stderr} = '';
-$run->{stdin} .= "CALL morgenmigrate.migrate_run('$dir');\n\\echo call_done\n";
-$run->{run}->pump_nb;
+my ($run) = start_background($node, 'postgres',
+	"CALL morgenmigrate.migrate_run('$dir')", 'SET mmtest.sleep = 0.01');
 ok( $node->poll_query_until('postgres', q{
 		SELECT count(*) FROM pg_stat_activity
-		 WHERE backend_type = 'morgenmigrate worker' AND wait_event = 'PgSleep'}, '1'),
+		 WHERE backend_type = 'morgenmigrate worker'
+		   AND query ~ 'CREATE INDEX CONCURRENTLY big_slow_idx'}, '1'),
 	'the worker is building the index');
 
-my $apply = $node->background_psql('postgres', on_error_stop => 0);
-$apply->{stdout} = '';
-$apply->{stderr} = '';
-$apply->{stdin} .= "SELECT count(*) FROM morgenmigrate.migrate_apply('$dir');\n\\echo apply_done\n";
-$apply->{run}->pump_nb;
-
-$apply->{run}->pump until $apply->{stdout} =~ /apply_done/;
-like($apply->{stderr}, qr/ERROR:  deadlock detected/,
+my ($apply) = start_background($node, 'postgres',
+	"SELECT count(*) FROM morgenmigrate.migrate_apply('$dir')");
+like(finish_background($apply), qr/ERROR:  deadlock detected/,
 	'the waiting migrate_apply gets the deadlock error');
 $apply->quit;
 
-$run->{run}->pump until $run->{stdout} =~ /call_done/;
-is($run->{stderr}, '', 'the index build goes on and the run succeeds');
+is(finish_background($run), '', 'the index build goes on and the run succeeds');
 $run->quit;
 is( $node->safe_psql('postgres', q{
 		SELECT indisvalid FROM pg_index WHERE indexrelid = 'big_slow_idx'::regclass}),

@@ -6,6 +6,7 @@
 # syntax error that would say so).
 use strict;
 use warnings;
+use POSIX ();
 
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -32,6 +33,10 @@ my $swapper = fork();
 die "fork: $!" unless defined $swapper;
 if ($swapper == 0)
 {
+	# the child ends by the parent's TERM, or _exit: never through the
+	# handler and END blocks it inherited, which would stop the parent's
+	# node (PostgreSQL::Test::Cluster of 16 and later traps TERM)
+	$SIG{TERM} = 'DEFAULT';
 	my $end = time() + 120;
 	while (time() < $end && getppid() != 1)
 	{
@@ -43,7 +48,7 @@ if ($swapper == 0)
 		close $fh;
 		rename("$allowed/.tmp_file", $target);
 	}
-	exit 0;
+	POSIX::_exit(0);
 }
 
 my $result = $node->safe_psql('postgres', qq{

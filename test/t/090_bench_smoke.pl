@@ -1,4 +1,4 @@
-# The benchmark's migration generator, at a tiny size (SPEC §9; the
+# The benchmark's migration generator, at a tiny size (the
 # benchmark itself is test/bench/run.sh and is never run here): the
 # generator is deterministic, its SQL applies with migrate_apply exactly as
 # it does with psql -1 -f (the benchmark's limit), every file is recorded

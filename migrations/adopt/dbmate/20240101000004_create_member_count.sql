@@ -1,0 +1,7 @@
+-- migrate:up
+CREATE FUNCTION member_count(team integer) RETURNS bigint
+    LANGUAGE sql STABLE
+    AS $$ SELECT count(*) FROM members WHERE team_id = team $$;
+
+-- migrate:down
+DROP FUNCTION member_count(integer);

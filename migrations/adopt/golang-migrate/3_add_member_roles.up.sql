@@ -1,0 +1,1 @@
+ALTER TABLE members ADD COLUMN role text NOT NULL DEFAULT 'member';

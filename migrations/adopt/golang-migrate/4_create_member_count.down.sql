@@ -1,0 +1,1 @@
+DROP FUNCTION member_count(integer);

@@ -1,0 +1,8 @@
+-- +goose Up
+CREATE TABLE teams (
+    id   integer PRIMARY KEY,
+    name text NOT NULL UNIQUE
+);
+
+-- +goose Down
+DROP TABLE teams;

@@ -1,0 +1,8 @@
+-- Up Migration
+CREATE TABLE teams (
+    id   integer PRIMARY KEY,
+    name text NOT NULL UNIQUE
+);
+
+-- Down Migration
+DROP TABLE teams;

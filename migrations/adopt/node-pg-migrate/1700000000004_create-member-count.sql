@@ -1,0 +1,7 @@
+-- Up Migration
+CREATE FUNCTION member_count(team integer) RETURNS bigint
+    LANGUAGE sql STABLE
+    AS $$ SELECT count(*) FROM members WHERE team_id = team $$;
+
+-- Down Migration
+DROP FUNCTION member_count(integer);

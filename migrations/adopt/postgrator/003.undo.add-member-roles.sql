@@ -1,0 +1,2 @@
+DROP VIEW team_sizes;
+ALTER TABLE members DROP COLUMN role;

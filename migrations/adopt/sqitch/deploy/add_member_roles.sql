@@ -1,0 +1,9 @@
+-- Deploy teams:add_member_roles to pg
+
+BEGIN;
+
+ALTER TABLE members ADD COLUMN role text NOT NULL DEFAULT 'member';
+CREATE VIEW team_sizes AS
+    SELECT team_id, count(*) AS members FROM members GROUP BY team_id;
+
+COMMIT;

@@ -1,0 +1,9 @@
+-- Deploy teams:create_member_count to pg
+
+BEGIN;
+
+CREATE FUNCTION member_count(team integer) RETURNS bigint
+    LANGUAGE sql STABLE
+    AS $$ SELECT count(*) FROM members WHERE team_id = team $$;
+
+COMMIT;

@@ -1,0 +1,7 @@
+-- Revert teams:create_members from pg
+
+BEGIN;
+
+DROP TABLE members;
+
+COMMIT;

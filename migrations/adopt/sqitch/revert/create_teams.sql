@@ -1,0 +1,7 @@
+-- Revert teams:create_teams from pg
+
+BEGIN;
+
+DROP TABLE teams;
+
+COMMIT;

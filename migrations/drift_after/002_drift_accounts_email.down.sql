@@ -1,0 +1,1 @@
+DROP INDEX drift_accounts_email;

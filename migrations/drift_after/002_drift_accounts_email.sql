@@ -1,0 +1,1 @@
+CREATE INDEX drift_accounts_email ON drift_accounts (email);

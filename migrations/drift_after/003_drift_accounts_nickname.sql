@@ -1,0 +1,3 @@
+-- someone added this column by hand already: the migration fails
+ALTER TABLE drift_accounts
+    ADD COLUMN nickname text;
