@@ -6,11 +6,38 @@ CREATE SCHEMA directives_test;
 SET search_path = directives_test;
 SET lock_timeout = '42s';
 
--- lock_timeout=5s holds in 001 only; 002 and the caller see 42s again
+-- lock_timeout=5s holds in 001 only; 002, without a directive, gets
+-- morgenmigrate.lock_timeout (100ms by default); the caller sees 42s again
+SHOW morgenmigrate.lock_timeout;
+SHOW morgenmigrate.lock_retries;
 SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/directives/limits');
 SELECT * FROM limits_seen ORDER BY file;
 SHOW lock_timeout;
 TRUNCATE morgenmigrate.schema_migrations;
+DROP TABLE limits_seen;
+
+-- the setting changes what a file without a directive gets, never what a
+-- directive says
+SET morgenmigrate.lock_timeout = '2s';
+SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/directives/limits');
+SELECT * FROM limits_seen ORDER BY file;
+TRUNCATE morgenmigrate.schema_migrations;
+DROP TABLE limits_seen;
+
+-- 0 leaves the caller's lock_timeout in force for such a file
+SET morgenmigrate.lock_timeout = 0;
+SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/directives/limits');
+SELECT * FROM limits_seen ORDER BY file;
+SHOW lock_timeout;
+TRUNCATE morgenmigrate.schema_migrations;
+RESET morgenmigrate.lock_timeout;
+
+-- out-of-range values are refused by the setting itself
+SET morgenmigrate.lock_timeout = -1;
+SET morgenmigrate.lock_retries = 101;
+SET morgenmigrate.lock_retries = -1;
+SHOW morgenmigrate.lock_timeout;
+SHOW morgenmigrate.lock_retries;
 
 -- statement_timeout=200ms limits the whole file: the error is the server's
 -- own, with the file and line
@@ -25,7 +52,8 @@ SET statement_timeout = '150ms';
 SELECT pg_sleep(1);
 RESET statement_timeout;
 
--- a directive comment after the first statement is only a comment
+-- a directive comment after the first statement is only a comment: the
+-- file gets morgenmigrate.lock_timeout
 TRUNCATE morgenmigrate.schema_migrations, morgenmigrate.migration_errors;
 SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/directives/late');
 SELECT * FROM late;

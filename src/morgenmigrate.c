@@ -36,6 +36,8 @@ PG_MODULE_MAGIC;
 char	   *mm_allowed_directories = NULL;
 int			mm_max_file_size = 64 * 1024;
 int			mm_layout = LAYOUT_AUTO;
+int			mm_lock_timeout = 100;
+int			mm_lock_retries = 10;
 
 /* The values of morgenmigrate.layout. */
 static const struct config_enum_entry layout_options[] = {
@@ -126,6 +128,28 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("morgenmigrate.lock_timeout",
+							"lock_timeout of a migration file that sets none with a directive.",
+							"0 leaves the caller's lock_timeout in force.",
+							&mm_lock_timeout,
+							100,
+							0,
+							INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("morgenmigrate.lock_retries",
+							"Retries after a lock timeout of a migration file that sets none with a directive.",
+							NULL,
+							&mm_lock_retries,
+							10,
+							0,
+							100,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("morgenmigrate");
 }

@@ -39,6 +39,8 @@
 /* Settings (morgenmigrate.c) */
 extern char *mm_allowed_directories;
 extern int	mm_max_file_size;	/* kB */
+extern int	mm_lock_timeout;	/* ms, a file's lock_timeout by default */
+extern int	mm_lock_retries;	/* a file's retries by default */
 
 /* ----------------------------------------------------------------
  * source.c: the migration directory
@@ -97,7 +99,11 @@ typedef struct MigrationStatement
 								 * block) share a number > 0 */
 } MigrationStatement;
 
-/* Per-file limits set by a directive comment; -1 means "not set". */
+/*
+ * Per-file limits set by a directive comment, or for lock_timeout and
+ * retries by the settings morgenmigrate.lock_timeout and .lock_retries when
+ * the file does not say; -1 means "not set".
+ */
 typedef struct MigrationDirectives
 {
 	int			lock_timeout;	/* ms */

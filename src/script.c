@@ -33,6 +33,7 @@ static void parse_directive(MigrationScript *script, const char *item,
 static int	find_wrappers(List *raw, int *groups);
 static int	runner_block_of(const MigrationScript *script, int location);
 static void preflight_transaction(MigrationScript *script, PreflightMode mode);
+static void default_lock_directives(MigrationScript *script);
 static bool is_wrapper_begin(Node *stmt);
 static bool is_wrapper_commit(Node *stmt);
 static void preflight_statement(MigrationScript *script,
@@ -98,6 +99,34 @@ script_prepare(MigrationScript *script, PreflightMode mode)
 	MemoryContextDelete(parsecxt);
 
 	preflight_transaction(script, mode);
+	default_lock_directives(script);
+}
+
+/*
+ * Gives a file whose directives set no lock_timeout or retries those of
+ * the settings morgenmigrate.lock_timeout and morgenmigrate.lock_retries.
+ * A file with a statement that must run outside a transaction (CREATE
+ * INDEX CONCURRENTLY and the like) keeps the caller's: such a statement
+ * takes no lock that stops reads or writes of its table, and it waits by
+ * design for every older transaction to end, which a short lock_timeout
+ * would turn into failures.
+ */
+static void
+default_lock_directives(MigrationScript *script)
+{
+	for (int i = 0; i < script->nstatements; i++)
+	{
+		if (script->statements[i].top_level)
+		{
+			if (script->directives.retries < 0)
+				script->directives.retries = 0;
+			return;
+		}
+	}
+	if (script->directives.lock_timeout < 0 && mm_lock_timeout > 0)
+		script->directives.lock_timeout = mm_lock_timeout;
+	if (script->directives.retries < 0)
+		script->directives.retries = mm_lock_retries;
 }
 
 /*
@@ -351,7 +380,7 @@ parse_directives(MigrationScript *script)
 
 	script->directives.lock_timeout = -1;
 	script->directives.statement_timeout = -1;
-	script->directives.retries = 0;
+	script->directives.retries = -1;
 
 	while (*p != '\0')
 	{

@@ -57,7 +57,8 @@ stop_cluster() {
 }
 
 # A new cluster with PostgreSQL's default settings (durable commits: the
-# per-file runners pay for their commits as they would in production),
+# per-file runners pay for their commits as they would in production;
+# BENCH_CONF, if set, is added to postgresql.conf),
 # a unix socket only, and a template database holding the extension.
 start_cluster() {
 	stop_cluster
@@ -71,6 +72,7 @@ start_cluster() {
 	port = $BENCH_PORT
 	listen_addresses = ''
 	unix_socket_directories = '$BENCH_PGDIR'
+	${BENCH_CONF:-}
 	CONF
 	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$BENCH_PGDIR/data" -l "$BENCH_PGDIR/server.log" -w start >/dev/null
 	q -c "CREATE DATABASE mmbench_tpl" -d postgres
@@ -136,6 +138,41 @@ sqitch_set() {
 			{ printf 'BEGIN;\n\n'; cat "$f"; printf '\nCOMMIT;\n'; } >"$dir/deploy/$name.sql"
 		done
 	} >"$dir/sqitch.plan"
+}
+
+# Drops a runner from this run (the caller's RUNNERS), saying why in the
+# report's $skipped.
+skip_runner() {
+	local name=$1 why=$2
+	RUNNERS=$(echo " $RUNNERS " | sed "s/ $name / /")
+	skipped="$skipped- $name skipped: $why"$'\n'
+	say "skipping $name: $why"
+}
+
+# dbmate from the npm registry (its package ships the binary); the
+# platform binary is used directly, not through node.  Writes npm's log
+# into the caller's scratch directory $tmp.
+setup_dbmate() {
+	local dir=$BENCH_CACHE/npm
+	DBMATE=""
+	if ! command -v npm >/dev/null; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >/dev/null 2>&1 || true
+	fi
+	if ! command -v npm >/dev/null; then
+		skip_runner dbmate "npm is not installed and could not be installed"
+		return
+	fi
+	mkdir -p "$dir"
+	if [ ! -e "$dir/node_modules/dbmate/package.json" ] &&
+		! (cd "$dir" && npm install --no-audit --no-fund --silent dbmate >"$tmp/npm.log" 2>&1); then
+		skip_runner dbmate "npm install dbmate failed: $(tail -1 "$tmp/npm.log")"
+		return
+	fi
+	DBMATE=$(find "$dir/node_modules/@dbmate" -path '*/bin/dbmate' -type f 2>/dev/null | head -1)
+	[ -n "$DBMATE" ] || DBMATE=$dir/node_modules/.bin/dbmate
+	if ! "$DBMATE" --version >/dev/null 2>&1; then
+		skip_runner dbmate "the installed dbmate does not run ($DBMATE)"
+	fi
 }
 
 # Microseconds since the epoch, without a fork.

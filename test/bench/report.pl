@@ -53,6 +53,7 @@ my %label = (
 	limit  => 'the limit: `psql -X -q -1 -f` of the concatenated files',
 	apply  => '`SELECT * FROM morgenmigrate.migrate_apply(dir)`',
 	run    => '`CALL morgenmigrate.migrate_run(dir)` (a commit per file)',
+	session => 'one `psql` session: `BEGIN`, the file, `INSERT`, `COMMIT` per file',
 	seeds  => "the seeds' runner: `psql -1 -f` per file + `INSERT` into `schema_migrations`",
 	dbmate => '`dbmate migrate` (a transaction per file)',
 	sqitch => '`sqitch deploy` (psql per change)');
@@ -240,5 +241,13 @@ for my $m ([ 'noop_apply', 'no-op migrate_apply' ], [ 'noop_status', 'migrate_st
 	my ($med) = stat_of($m->[0], $n);
 	printf "- N=%d: %s %s (target < 50 ms): %s\n", $n, $m->[1], dur($med), verdict($med < 50)
 	  if defined $med;
+}
+for my $n (@ns)
+{
+	my ($run) = stat_of('run', $n);
+	my ($session) = stat_of('session', $n);
+	printf "- N=%d: migrate_run %s vs the per-file psql session %s (target: at most): %s\n", $n, dur($run),
+	  dur($session), verdict($run <= $session)
+	  if defined $run && defined $session;
 }
 print "- $_\n" for @verdicts;

@@ -3,7 +3,7 @@
 # scripts/test.sh):
 #
 #   test/bench/run.sh
-#   REPS=5 NS="100 1000" test/bench/run.sh      (the defaults)
+#   REPS=5 NS="100 1000 10000" test/bench/run.sh      (the defaults)
 #
 # It installs what it needs (the extension built from this tree, dbmate
 # from npm into $BENCH_CACHE, Debian's sqitch and libdbd-pg-perl), starts
@@ -14,11 +14,15 @@
 #   limit    psql -X -q -1 -f on one file concatenating the N files
 #   apply    SELECT * FROM morgenmigrate.migrate_apply(dir)
 #   run      CALL morgenmigrate.migrate_run(dir)
+#   session  one psql session running BEGIN, the file (\i), an INSERT
+#            into schema_migrations(filename) and COMMIT per file
 #   seeds    the seeds' runner: psql -1 -f per file plus an INSERT into
 #            schema_migrations(filename) in the same transaction
 #   dbmate   dbmate migrate, the same SQL under "-- migrate:up"
 #   sqitch   sqitch deploy of a plan of the N changes
 #
+# (from N = LARGE_N on only the runners of LARGE_RUNNERS: the others
+# start a process per file, which takes many minutes at 10,000 files)
 # each timed from the client (wall time of the command), then the no-op
 # runs with all N applied (migrate_apply and migrate_status(dir) as psql's
 # \timing sees them in an open session, median of NOOP_RUNS; each runner's
@@ -26,8 +30,15 @@
 # while applying N files and the BIG_COUNT files of BIG_SIZE bytes.
 # Writes test/bench/results/latest.md (and raw.tsv beside it) and prints it.
 #
-# Settings: REPS (5), NS ("100 1000"), RUNNERS ("limit apply run seeds
-# dbmate sqitch"), NOOP_RUNS (21), MEMORY (1; 0 skips the memory part),
+# A set of 10,000 files creates some 75,000 objects; applied in one
+# transaction (the limit, migrate_apply) that outgrows PostgreSQL's lock
+# table at its default max_locks_per_transaction (64), so when NS holds an
+# N of LARGE_N or more the cluster runs with max_locks_per_transaction =
+# MAX_LOCKS (1024) for every N, and the report says so.
+#
+# Settings: REPS (5), NS ("100 1000 10000"), RUNNERS ("limit apply run
+# session seeds dbmate sqitch"), LARGE_N (5000), LARGE_RUNNERS ("limit
+# apply run session"), MAX_LOCKS (1024), NOOP_RUNS (21), MEMORY (1; 0 skips the memory part),
 # BIG_COUNT (200), BIG_SIZE (1048576), SKIP_INSTALL (0), KEEP_SERVER (0),
 # BENCH_PGDIR (/var/tmp/mm-bench-pg), BENCH_PORT (5513), BENCH_CACHE
 # (/var/tmp/mm-bench-cache), MM_WORK (/var/tmp/mm-bench: the staged build).
@@ -37,8 +48,11 @@ shopt -s inherit_errexit
 need_root "$@"
 
 REPS=${REPS:-5}
-NS=${NS:-100 1000}
-RUNNERS=${RUNNERS:-limit apply run seeds dbmate sqitch}
+NS=${NS:-100 1000 10000}
+RUNNERS=${RUNNERS:-limit apply run session seeds dbmate sqitch}
+LARGE_N=${LARGE_N:-5000}
+LARGE_RUNNERS=${LARGE_RUNNERS:-limit apply run session}
+MAX_LOCKS=${MAX_LOCKS:-1024}
 NOOP_RUNS=${NOOP_RUNS:-21}
 MEMORY=${MEMORY:-1}
 results=$bench/results
@@ -56,37 +70,36 @@ trap cleanup EXIT
 
 wants() { case " $RUNNERS " in *" $1 "*) return 0 ;; esac; return 1; }
 
-# Drops a runner from this run, saying why.
-skip_runner() {
-	local name=$1 why=$2
-	RUNNERS=$(echo " $RUNNERS " | sed "s/ $name / /")
-	skipped="$skipped- $name skipped: $why"$'\n'
-	say "skipping $name: $why"
+# The runners measured at set size N.
+runners_for() {
+	local r
+	for r in $RUNNERS; do
+		if [ "$1" -lt "$LARGE_N" ] || case " $LARGE_RUNNERS " in *" $r "*) true ;; *) false ;; esac; then
+			echo "$r"
+		fi
+	done
 }
 
-# dbmate from the npm registry (its package ships the binary); the
-# platform binary is used directly, not through node.
-setup_dbmate() {
-	local dir=$BENCH_CACHE/npm
-	DBMATE=""
-	if ! command -v npm >/dev/null; then
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >/dev/null 2>&1 || true
-	fi
-	if ! command -v npm >/dev/null; then
-		skip_runner dbmate "npm is not installed and could not be installed"
-		return
-	fi
-	mkdir -p "$dir"
-	if [ ! -e "$dir/node_modules/dbmate/package.json" ] &&
-		! (cd "$dir" && npm install --no-audit --no-fund --silent dbmate >"$tmp/npm.log" 2>&1); then
-		skip_runner dbmate "npm install dbmate failed: $(tail -1 "$tmp/npm.log")"
-		return
-	fi
-	DBMATE=$(find "$dir/node_modules/@dbmate" -path '*/bin/dbmate' -type f 2>/dev/null | head -1)
-	[ -n "$DBMATE" ] || DBMATE=$dir/node_modules/.bin/dbmate
-	if ! "$DBMATE" --version >/dev/null 2>&1; then
-		skip_runner dbmate "the installed dbmate does not run ($DBMATE)"
-	fi
+# Whether some N of the run needs the larger lock table.
+large_run() {
+	local n
+	for n in $NS; do
+		[ "$n" -ge "$LARGE_N" ] && return 0
+	done
+	return 1
+}
+
+# The per-file psql session's script for set N: the history table, then
+# BEGIN, the file, the INSERT of its name and COMMIT for each file.
+session_set() {
+	local n=$1 f
+	{
+		echo 'CREATE TABLE IF NOT EXISTS schema_migrations (filename text PRIMARY KEY, applied_at timestamptz DEFAULT now());'
+		for f in "$sets/n$n"/*.sql; do
+			printf 'BEGIN;\n\\i %s\nINSERT INTO schema_migrations (filename) VALUES (%s);\nCOMMIT;\n' \
+				"$f" "'${f##*/}'"
+		done
+	} >"$sets/session$n.sql"
 }
 
 # sqitch and its PostgreSQL driver from Debian.
@@ -137,7 +150,7 @@ fingerprint() {
 history_rows() {
 	case $1 in
 		apply | run) q -d "$DB" -Atc "SELECT count(*) FROM morgenmigrate.schema_migrations" ;;
-		seeds | dbmate) q -d "$DB" -Atc "SELECT count(*) FROM public.schema_migrations" ;;
+		seeds | dbmate | session) q -d "$DB" -Atc "SELECT count(*) FROM public.schema_migrations" ;;
 		sqitch) q -d "$DB" -Atc "SELECT count(*) FROM sqitch.changes" ;;
 		limit) echo "$2" ;;
 	esac
@@ -168,6 +181,7 @@ apply_with() {
 		limit) q -1 -d "$DB" -f "$sets/all$n.sql" ;;
 		apply) q -d "$DB" -o /dev/null -c "SELECT * FROM morgenmigrate.migrate_apply('$sets/n$n')" ;;
 		run) q -d "$DB" -c "CALL morgenmigrate.migrate_run('$sets/n$n')" ;;
+		session) q -d "$DB" -f "$sets/session$n.sql" ;;
 		seeds) seeds_runner "$sets/n$n" ;;
 		dbmate) "$DBMATE" --url "postgres://postgres@/$DB?socket=$PGHOST&port=$PGPORT&sslmode=disable" \
 			--migrations-dir "$sets/dbmate$n" --no-dump-schema migrate >/dev/null ;;
@@ -222,7 +236,7 @@ noop_session() {
 # The measurements of one set size in one repetition.
 measure_set() {
 	local n=$1 rep=$2 runner ms rows fp
-	for runner in $RUNNERS; do
+	for runner in $(runners_for "$n"); do
 		fresh_db
 		ms=$(timed apply_with "$runner" "$n")
 		rows=$(history_rows "$runner" "$n")
@@ -240,17 +254,16 @@ measure_set() {
 		sample "$runner" "$n" "$ms"
 		printf '  rep %d  N=%-5d %-7s %10.1f ms   (%s)\n' "$rep" "$n" "$runner" "$ms" "$fp"
 
+		# the CPU-time run doubles the time of a large set: only below LARGE_N
+		if [ "$n" -lt "$LARGE_N" ] && case $runner in limit | apply | run) true ;; *) false ;; esac; then
+			fresh_db
+			ms=$(backend_cpu_of "$runner" "$n")
+			rows=$(history_rows "$runner" "$n")
+			[ "$rows" = "$n" ] || { echo "error: $runner recorded $rows of $n migrations" >&2; exit 1; }
+			sample "cpu_$runner" "$n" "$ms"
+		fi
 		case $runner in
-			limit | apply | run)
-				fresh_db
-				ms=$(backend_cpu_of "$runner" "$n")
-				rows=$(history_rows "$runner" "$n")
-				[ "$rows" = "$n" ] || { echo "error: $runner recorded $rows of $n migrations" >&2; exit 1; }
-				sample "cpu_$runner" "$n" "$ms"
-				;;
-		esac
-		case $runner in
-			limit) ;;
+			limit | session) ;;
 			apply)
 				noop_session "$n"
 				sample noop_apply_conn "$n" "$(timed apply_with apply "$n")"
@@ -298,9 +311,14 @@ measure_memory() {
 	done
 }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 install_extension
 wants dbmate && setup_dbmate
 wants sqitch && setup_sqitch
+if large_run; then
+	BENCH_CONF="max_locks_per_transaction = $MAX_LOCKS"
+	say "a set of $LARGE_N files or more: max_locks_per_transaction = $MAX_LOCKS for the whole run"
+fi
 start_cluster
 # the build measured must stay the same for the whole run
 so=$("$PG_BIN/pg_config" --pkglibdir)/morgenmigrate.so
@@ -313,6 +331,7 @@ generate_sets $NS
 for n in $NS; do
 	wants dbmate && dbmate_set "$n"
 	wants sqitch && sqitch_set "$n"
+	wants session && session_set "$n"
 done
 export SQITCH_FULLNAME=Bench SQITCH_EMAIL=bench@example.invalid
 
@@ -333,7 +352,7 @@ fi
 
 say "report"
 cmd="sudo"
-for v in REPS NS RUNNERS NOOP_RUNS MEMORY BIG_COUNT BIG_SIZE; do
+for v in REPS NS RUNNERS LARGE_N LARGE_RUNNERS NOOP_RUNS MEMORY BIG_COUNT BIG_SIZE; do
 	[ -n "${!v:-}" ] && cmd="$cmd $v=\"${!v}\""
 done
 cmd="$cmd test/bench/run.sh"
@@ -342,6 +361,9 @@ cmd="$cmd test/bench/run.sh"
 	echo "  $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) memory, $(uname -sr),"
 	echo "  $(q -d postgres -Atc 'SELECT version()' | cut -d, -f1), default settings"
 	echo "  (shared_buffers $(q -d postgres -Atc 'SHOW shared_buffers'), fsync $(q -d postgres -Atc 'SHOW fsync'), synchronous_commit $(q -d postgres -Atc 'SHOW synchronous_commit'))"
+	large_run && echo "  except max_locks_per_transaction = $(q -d postgres -Atc 'SHOW max_locks_per_transaction') (default 64), for the one-transaction runs of N >= $LARGE_N"
+	large_run && echo "  N >= $LARGE_N: only $LARGE_RUNNERS (the others start a process per file)"
+	echo "  load average before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "storage: $BENCH_PGDIR on $(df -T "$BENCH_PGDIR" | awk 'NR == 2 { print $2 }')$(
 		[ "$(cat /sys/fs/ext4/"$(basename "$(findmnt -no SOURCE --target "$BENCH_PGDIR")")"/journal_task 2>/dev/null)" = "<none>" ] &&
 		echo ' without a journal')"

@@ -368,7 +368,9 @@ my $bad = write_set(
 	$holder->query_safe('SELECT * FROM busy');
 	my $holder_pid = $holder->query_safe('SELECT pg_backend_pid()');
 
+	# without the default lock timeout, so that it waits on the lock
 	my $migrator = $node->background_psql($db);
+	$migrator->query_safe('SET morgenmigrate.lock_timeout = 0');
 	$migrator->query_until(qr/started/,
 		"\\echo started\nSELECT count(*) FROM morgenmigrate.migrate_apply('$dir');\n");
 
