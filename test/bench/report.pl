@@ -54,7 +54,7 @@ my %label = (
 	apply  => '`SELECT * FROM morgenmigrate.migrate_apply(dir)`',
 	run    => '`CALL morgenmigrate.migrate_run(dir)` (a commit per file)',
 	session => 'one `psql` session: `BEGIN`, the file, `INSERT`, `COMMIT` per file',
-	seeds  => "the seeds' runner: `psql -1 -f` per file + `INSERT` into `schema_migrations`",
+	seeds  => "a raw-SQL runner: `psql -1 -f` per file + `INSERT` into `schema_migrations`",
 	dbmate => '`dbmate migrate` (a transaction per file)',
 	sqitch => '`sqitch deploy` (psql per change)');
 
@@ -115,7 +115,7 @@ my @noop = (
 	[ 'noop_status',     '`migrate_status(dir)`, `\\timing`', '< 50 ms (aim < 20 ms)' ],
 	[ 'noop_apply_conn', '`migrate_apply(dir)`, new `psql -c` process', '' ],
 	[ 'noop_run',        '`CALL migrate_run(dir)`, new `psql -c` process', '' ],
-	[ 'noop_seeds',      "the seeds' runner, new processes", '' ],
+	[ 'noop_seeds',      "a raw-SQL runner, new processes", '' ],
 	[ 'noop_dbmate',     '`dbmate migrate`, new process', '' ],
 	[ 'noop_sqitch',     '`sqitch deploy`, new process', '' ]);
 for my $row (@noop)
@@ -199,7 +199,7 @@ if (%mem && $mem{select1})
 	}
 }
 
-print "\n## Targets (SPEC.md section 9, issue 7)\n\n";
+print "\n## Targets\n\n";
 my ($lim1000) = stat_of('limit', 1000);
 my ($app1000) = stat_of('apply', 1000);
 my ($dbm1000) = stat_of('dbmate', 1000);

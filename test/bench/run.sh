@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark of SPEC.md section 9, in one command (as root, like
+# The benchmark, in one command (as root, like
 # scripts/test.sh):
 #
 #   test/bench/run.sh
@@ -16,7 +16,7 @@
 #   run      CALL morgenmigrate.migrate_run(dir)
 #   session  one psql session running BEGIN, the file (\i), an INSERT
 #            into schema_migrations(filename) and COMMIT per file
-#   seeds    the seeds' runner: psql -1 -f per file plus an INSERT into
+#   seeds    a raw-SQL runner: psql -1 -f per file plus an INSERT into
 #            schema_migrations(filename) in the same transaction
 #   dbmate   dbmate migrate, the same SQL under "-- migrate:up"
 #   sqitch   sqitch deploy of a plan of the N changes
@@ -156,7 +156,7 @@ history_rows() {
 	esac
 }
 
-# The seeds' runner (seeds/000): create the history table, skip the files
+# A raw-SQL runner: create the history table, skip the files
 # it lists, run each other file in its own transaction with the INSERT of
 # its name.
 seeds_runner() {

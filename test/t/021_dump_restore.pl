@@ -2,7 +2,7 @@
 # migrated database dumped in plain and in custom format and restored into
 # a new database has every history row and every recorded failure, exactly;
 # migrate_status(dir) there shows everything applied, and migrate_apply(dir)
-# does nothing.  Also the rollback of the seeds, "restore the backup taken
+# does nothing.  Also the rollback of a raw-SQL runner's runbook, "restore the backup taken
 # before the upgrade", in both of its forms: into a recreated database (the
 # history and the schema go back together) and with pg_restore --clean over
 # the upgraded database (objects created after the backup stay behind).
@@ -138,7 +138,7 @@ $node->command_ok(
 	'the custom dump restores with pg_restore');
 check_restored('restored_custom', 'custom format');
 
-# The rollback of the seeds: restore the backup taken before an upgrade.
+# The rollback of a raw-SQL runner's runbook: restore the backup taken before an upgrade.
 # The new release: the same files and one more.
 my $upgrade = write_set("$base/upgrade",
 	'005_webhooks.sql' => "CREATE TABLE webhooks (id int PRIMARY KEY, url text NOT NULL);\n");

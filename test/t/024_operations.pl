@@ -391,7 +391,7 @@ my $bad = write_set(
 		'watch-activity: nothing is running afterwards');
 }
 
-# Adopting a database that the raw-SQL runner of the seeds migrated.
+# Adopting a database that the raw-SQL runner migrated.
 {
 	my $dir = write_set("$tmp/adopt", %good_files);
 	my $db = new_db('legacy');
