@@ -32,8 +32,11 @@ SHOW lock_timeout;
 TRUNCATE morgenmigrate.schema_migrations;
 RESET morgenmigrate.lock_timeout;
 
--- out-of-range values are refused by the setting itself
+-- out-of-range values are refused by the setting itself (the message of a
+-- duration's range differs between PostgreSQL versions: the SQLSTATE only)
+\set VERBOSITY sqlstate
 SET morgenmigrate.lock_timeout = -1;
+\set VERBOSITY default
 SET morgenmigrate.lock_retries = 101;
 SET morgenmigrate.lock_retries = -1;
 SHOW morgenmigrate.lock_timeout;
