@@ -327,6 +327,7 @@ start_file(CallState *call, const WorkItem *w, PreflightMode mode, int k,
 {
 	MigrationScript *script;
 
+	Assert(k >= 1 && k <= n);
 	end_file(call);
 	MemoryContextSwitchTo(call->filecxt);
 	runner_report_progress(w->file, k, n);

@@ -288,6 +288,7 @@ layout_cut_section(const char *text, int len, const FileSections *sections,
 
 	if (r->start < 0)
 		return NULL;
+	Assert(r->start <= r->end && r->end <= len);
 	cut = palloc(len + 1);
 	memcpy(cut, text, len);
 	cut[len] = '\0';

@@ -372,6 +372,7 @@ statements_in_group(const MigrationScript *script, int i)
 	int			group = script->statements[i].group;
 	int			count = 1;
 
+	Assert(i >= 0 && i < script->nstatements);
 	if (group == 0 || script->statements[i].top_level)
 		return 1;
 	while (i + count < script->nstatements &&

@@ -1022,8 +1022,11 @@ migration_inspect(MigrationDir *dir, const MigrationFile *file,
 												  "morgenmigrate inspect",
 												  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext oldcxt = MemoryContextSwitchTo(scancxt);
-	FileText	ft = read_file_text(dir, file->path);
+	FileText	ft;
 	FileSections s;
+
+	Assert(file->path != NULL && file->role != ROLE_IGNORED);
+	ft = read_file_text(dir, file->path);
 
 	compute_checksum(file->path, &ft, checksum);
 	memset(&s, 0, sizeof(FileSections));
