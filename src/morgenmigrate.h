@@ -144,7 +144,6 @@ typedef enum PreflightMode
 
 extern char *migration_dir_check(const char *dir);
 extern MigrationDir *migration_dir_list(const char *path);
-extern int	migration_name_cmp(const char *a, const char *b);
 extern bool migration_name_matches(const char *name, const char *target);
 extern bool migration_file_matches(const MigrationDir *dir,
 								   const MigrationFile *file,
