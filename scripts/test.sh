@@ -84,6 +84,7 @@ rm -rf /tmp/morgenmigrate-regress
 export PGHOST=$work PGPORT=$port PGUSER=postgres
 passed=0
 failed=0
+all_skipped=""   # "test/t/x.pl (reason)" of each skipped TAP test, one a line
 logs=$work/logs
 rm -rf "$logs"; mkdir -p "$logs"
 chown postgres:postgres "$logs"
@@ -91,7 +92,10 @@ chown postgres:postgres "$logs"
 # Runs one suite (make installcheck limited to it) as postgres and counts
 # its tests: pg_regress of PostgreSQL 15 prints "test x ... ok" or
 # "... FAILED" per test, that of 16 and later "ok 1 - x 12 ms" or
-# "not ok 1 - x" (TAP), and prove prints "ok" or a failure per test script.
+# "not ok 1 - x" (TAP), and prove prints "ok", "skipped: REASON" (a test
+# whose plan is skip_all, such as one that needs Citus where it is not
+# installed) or a failure per test script.  A skipped test is neither
+# passed nor failed: it is listed, with its reason, and counted apart.
 run_suite() {
 	local name=$1; shift
 	local log=$logs/$name.log
@@ -105,10 +109,12 @@ run_suite() {
 		PG_CONFIG="$PG_CONFIG" make -C "$src" installcheck "$@" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
 	set -e
-	local ok bad
+	local ok bad skipped=""
 	if [ "$name" = tap ]; then
 		ok=$(grep -cE '^(\[[0-9:]+\] )?test/t/[^ ]+\.pl \.+ ok' "$log" || true)
-		bad=$(grep -E '^(\[[0-9:]+\] )?test/t/[^ ]+\.pl \.+ ' "$log" | grep -cvE '\.+ ok' || true)
+		bad=$(grep -E '^(\[[0-9:]+\] )?test/t/[^ ]+\.pl \.+ ' "$log" | grep -cvE '\.+ (ok|skipped: )' || true)
+		# "test/t/x.pl (reason)", one a line
+		skipped=$(sed -nE 's/^(\[[0-9:]+\] )?(test\/t\/[^ ]+\.pl) \.+ skipped: (.*)$/\2 (\3)/p' "$log")
 	else
 		ok=$(grep -cE '^(test|    ) .*\.\.\. ok|^ok [0-9]+ +[-+] ' "$log" || true)
 		bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]+ +[-+] ' "$log" || true)
@@ -118,7 +124,13 @@ run_suite() {
 	fi
 	passed=$((passed + ok))
 	failed=$((failed + bad))
-	printf '%s: %d passed, %d failed\n' "$name" "$ok" "$bad"
+	if [ -n "$skipped" ]; then
+		all_skipped="$all_skipped$skipped"$'\n'
+		printf '%s: %d passed, %d failed, %d skipped\n' "$name" "$ok" "$bad" \
+			"$(printf '%s\n' "$skipped" | wc -l)"
+	else
+		printf '%s: %d passed, %d failed\n' "$name" "$ok" "$bad"
+	fi
 	for diffs in "$src/regression.diffs" "$src/output_iso/regression.diffs"; do
 		if [ "$bad" -gt 0 ] && [ -s "$diffs" ]; then
 			say "differences ($diffs)"
@@ -139,5 +151,8 @@ for suite in $suites; do
 done
 
 say "summary"
+# the skipped tests, then (always the last line, which
+# scripts/test-versions.sh reads) the passed and failed ones
+printf '%s' "$all_skipped" | sed 's/^/skipped: /'
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
