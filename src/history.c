@@ -70,40 +70,67 @@ run_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
 	return rc;
 }
 
+/* rows of the history fetched at a time */
+#define HISTORY_BATCH 1000
+
 /* Reads both history tables, each sorted by file name. */
 History *
 history_load(void)
 {
 	static SPIPlanPtr rows_plan = NULL;
 	static SPIPlanPtr failures_plan = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
 	History    *history = palloc0(sizeof(History));
 	bool		isnull;
+	Portal		portal;
+	uint64		allocated;
 
-	run_kept(&rows_plan,
-			 "SELECT filename, applied_at, checksum, duration,"
-			 " kind OPERATOR(pg_catalog.=) 'baseline',"
-			 " kind OPERATOR(pg_catalog.=) 'adopted'"
-			 " FROM " MM_SCHEMA ".schema_migrations",
-			 0, NULL, NULL, NULL);
-	history->nrows = SPI_processed;
-	history->rows = palloc0(sizeof(HistoryRow) * Max(SPI_processed, 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
+	/*
+	 * Fetched in batches: each batch's tuples are freed before the next, so
+	 * a history of 10,000 rows is never held twice.
+	 */
+	portal = SPI_cursor_open(NULL,
+							 prepare_kept(&rows_plan,
+										  "SELECT filename, applied_at, checksum, duration,"
+										  " kind OPERATOR(pg_catalog.=) 'baseline',"
+										  " kind OPERATOR(pg_catalog.=) 'adopted'"
+										  " FROM " MM_SCHEMA ".schema_migrations",
+										  0, NULL),
+							 NULL, NULL, false);
+	MemoryContextSwitchTo(cxt);
+	allocated = 1024;
+	history->rows = palloc(sizeof(HistoryRow) * allocated);
+	for (;;)
 	{
-		HeapTuple	tuple = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		HistoryRow *row = &history->rows[i];
-		Interval   *duration;
+		SPI_cursor_fetch(portal, true, HISTORY_BATCH);
+		MemoryContextSwitchTo(cxt);
+		if (SPI_processed == 0)
+			break;
+		if (history->nrows + SPI_processed > allocated)
+		{
+			allocated = Max(allocated * 2, history->nrows + SPI_processed);
+			history->rows = repalloc(history->rows, sizeof(HistoryRow) * allocated);
+		}
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tuple = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			HistoryRow *row = &history->rows[history->nrows++];
+			Interval   *duration;
 
-		row->filename = SPI_getvalue(tuple, desc, 1);
-		row->applied_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 2, &isnull));
-		row->checksum = SPI_getvalue(tuple, desc, 3);
-		duration = DatumGetIntervalP(SPI_getbinval(tuple, desc, 4, &isnull));
-		row->duration = duration->time +
-			(duration->day + (int64) duration->month * DAYS_PER_MONTH) * USECS_PER_DAY;
-		row->baseline = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
-		row->adopted = DatumGetBool(SPI_getbinval(tuple, desc, 6, &isnull));
+			/* text columns without a type output lookup per value */
+			row->filename = TextDatumGetCString(SPI_getbinval(tuple, desc, 1, &isnull));
+			row->applied_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 2, &isnull));
+			row->checksum = TextDatumGetCString(SPI_getbinval(tuple, desc, 3, &isnull));
+			duration = DatumGetIntervalP(SPI_getbinval(tuple, desc, 4, &isnull));
+			row->duration = duration->time +
+				(duration->day + (int64) duration->month * DAYS_PER_MONTH) * USECS_PER_DAY;
+			row->baseline = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
+			row->adopted = DatumGetBool(SPI_getbinval(tuple, desc, 6, &isnull));
+		}
+		SPI_freetuptable(SPI_tuptable);
 	}
-	SPI_freetuptable(SPI_tuptable);
+	SPI_cursor_close(portal);
 	qsort(history->rows, history->nrows, sizeof(HistoryRow), cmp_rows);
 
 	run_kept(&failures_plan,

@@ -339,6 +339,28 @@ layout_next_line(const char *text, int len, TextLine *line)
 	return true;
 }
 
+/* A copy of an array, or NULL for none. */
+static void *
+copy_array(const void *values, int n, Size size)
+{
+	return n > 0 ? memcpy(palloc(size * n), values, size * n) : NULL;
+}
+
+/*
+ * A copy of what a scan found whose arrays live in the current memory
+ * context (the text they point into is not copied: offsets only).
+ */
+FileSections
+layout_copy_sections(const FileSections *s)
+{
+	FileSections c = *s;
+
+	c.markers = copy_array(s->markers, s->nmarkers, sizeof(int));
+	c.marker_lens = copy_array(s->marker_lens, s->nmarkers, sizeof(int));
+	c.blocks = copy_array(s->blocks, s->nblocks, sizeof(TextRange));
+	return c;
+}
+
 /* Notes a marker line, which the cut turns into a statement break. */
 void
 layout_add_marker(FileSections *sections, const TextLine *line)

@@ -172,6 +172,7 @@ typedef struct TextLine
 
 extern bool layout_next_line(const char *text, int len, TextLine *line);
 extern void layout_add_marker(FileSections *sections, const TextLine *line);
+extern FileSections layout_copy_sections(const FileSections *s);
 extern void layout_add_block(FileSections *sections, int start, int end,
 							 int line);
 extern bool layout_ends_statement(const TextLine *line);

@@ -148,7 +148,10 @@ extern bool migration_name_matches(const char *name, const char *target);
 extern bool migration_file_matches(const MigrationDir *dir,
 								   const MigrationFile *file,
 								   const char *target);
-extern void migration_inspect(MigrationDir *dir, const MigrationFile *file,
+extern int	migration_dir_open(const MigrationDir *dir);
+extern void migration_dir_close(int dirfd);
+extern void migration_inspect(MigrationDir *dir, int dirfd,
+							  const MigrationFile *file,
 							  char *checksum, FileSections *sections);
 extern void migration_dir_settle(MigrationDir *dir);
 extern MigrationScript *migration_read(const MigrationDir *dir,

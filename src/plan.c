@@ -88,6 +88,7 @@ plan_entries(MigrationDir *dir, const History *history)
 {
 	List	   *entries = NIL;
 	bool	   *seen = palloc0(sizeof(bool) * Max(history->nrows, 1));
+	int			dirfd = migration_dir_open(dir);
 	ListCell   *lc;
 
 	for (int i = 0; i < dir->nfiles; i++)
@@ -97,7 +98,7 @@ plan_entries(MigrationDir *dir, const History *history)
 		MigrationEntry *e = new_entry(&entries, file->name, MS_PENDING);
 
 		e->file = file;
-		migration_inspect(dir, file, e->checksum, &e->sections);
+		migration_inspect(dir, dirfd, file, e->checksum, &e->sections);
 		if (e->sections.down.start >= 0 && file->down_path == NULL)
 			dir->files[i].down_path = file->path;	/* a down section */
 		if (row != NULL)
@@ -118,6 +119,7 @@ plan_entries(MigrationDir *dir, const History *history)
 				e->state = MS_EXTERNAL;
 		}
 	}
+	migration_dir_close(dirfd);
 	migration_dir_settle(dir);
 
 	for (int i = 0; i < history->nrows; i++)

@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cryptohash.h"
@@ -30,6 +31,7 @@
 #include "utils/memutils.h"
 #include "utils/varlena.h"
 
+#include "filecache.h"
 #include "morgenmigrate.h"
 
 /*
@@ -52,6 +54,8 @@ typedef struct FileText
 {
 	char	   *data;			/* NUL-terminated */
 	int			len;
+	struct stat st;				/* the file when it was opened */
+	struct timespec read_at;	/* the time just before it was opened */
 } FileText;
 
 /* The family whose order cmp_files_by_version uses (qsort has no arg). */
@@ -82,7 +86,6 @@ static void check_versions(const MigrationDir *mdir);
 static void settle_markers(MigrationDir *dir, const char *name,
 						   const FileSections *s);
 static int	cmp_files_by_layout(const void *a, const void *b);
-static int *copy_ints(const int *values, int n);
 
 /* The layout whose order cmp_files_by_layout uses. */
 static const LayoutMethods *sort_methods;
@@ -878,13 +881,13 @@ read_file_text(const MigrationDir *dir, const char *name)
 {
 	char	   *path = file_path(dir, name);
 	FileText	ft;
-	struct stat st;
 	int			fd;
 	char	   *src;
 	char	   *dst;
 	char	   *end;
 	ssize_t		nread = 0;
 
+	clock_gettime(CLOCK_REALTIME, &ft.read_at);
 	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
 	if (fd < 0)
 	{
@@ -895,26 +898,26 @@ read_file_text(const MigrationDir *dir, const char *name)
 				 errmsg("could not open migration file \"%s\": %m", path)));
 	}
 	check_opened_allowed(fd, path);
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, &ft.st) < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not stat migration file \"%s\": %m", path)));
-	if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(ft.st.st_mode))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("migration file \"%s\" is not a regular file", path)));
-	if (st.st_size > (off_t) mm_max_file_size * 1024)
+	if (ft.st.st_size > (off_t) mm_max_file_size * 1024)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("migration file \"%s\" is too large", path),
 				 errdetail("The file has %lld bytes; morgenmigrate.max_file_size allows %lld.",
-						   (long long) st.st_size,
+						   (long long) ft.st.st_size,
 						   (long long) mm_max_file_size * 1024)));
 
-	ft.data = palloc(st.st_size + 1);
-	while (nread < st.st_size)
+	ft.data = palloc(ft.st.st_size + 1);
+	while (nread < ft.st.st_size)
 	{
-		ssize_t		r = read(fd, ft.data + nread, st.st_size - nread);
+		ssize_t		r = read(fd, ft.data + nread, ft.st.st_size - nread);
 
 		if (r < 0)
 		{
@@ -1008,6 +1011,26 @@ compute_checksum(const char *name, const FileText *ft, char *checksum)
 }
 
 /*
+ * Opens the directory for migration_inspect, which looks its files up
+ * relative to it (a stat() of each file then walks one path component,
+ * not the whole path); -1 if it cannot, and every file is read again.
+ * The descriptor is a transient file: an error closes it.
+ */
+int
+migration_dir_open(const MigrationDir *dir)
+{
+	return OpenTransientFile(dir->path, O_RDONLY | O_DIRECTORY | PG_BINARY);
+}
+
+/* Closes what migration_dir_open opened. */
+void
+migration_dir_close(int dirfd)
+{
+	if (dirfd >= 0)
+		CloseTransientFile(dirfd);
+}
+
+/*
  * Reads a migration file once for what the directory needs to know of it:
  * its checksum and, for SQL files, the markers it carries (which settle
  * the layout of a flat directory: a file with another runner's markers, or
@@ -1015,44 +1038,38 @@ compute_checksum(const char *name, const FileText *ft, char *checksum)
  * before anything runs).
  */
 void
-migration_inspect(MigrationDir *dir, const MigrationFile *file,
+migration_inspect(MigrationDir *dir, int dirfd, const MigrationFile *file,
 				  char *checksum, FileSections *sections)
 {
-	MemoryContext scancxt = AllocSetContextCreate(CurrentMemoryContext,
-												  "morgenmigrate inspect",
-												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext oldcxt = MemoryContextSwitchTo(scancxt);
+	MemoryContext scancxt;
+	MemoryContext oldcxt;
 	FileText	ft;
 	FileSections s;
 
 	Assert(file->path != NULL && file->role != ROLE_IGNORED);
-	ft = read_file_text(dir, file->path);
+	if (!filecache_lookup(dirfd, file->path, file->role,
+						  (off_t) mm_max_file_size * 1024, checksum, sections))
+	{
+		scancxt = AllocSetContextCreate(CurrentMemoryContext,
+										"morgenmigrate inspect",
+										ALLOCSET_DEFAULT_SIZES);
+		oldcxt = MemoryContextSwitchTo(scancxt);
+		ft = read_file_text(dir, file->path);
+		compute_checksum(file->path, &ft, checksum);
+		memset(&s, 0, sizeof(FileSections));
+		s.layout = LAYOUT_PLAIN;
+		s.down.start = -1;
+		if (file->role != ROLE_EXTERNAL)
+			layout_scan_file(file->path, ft.data, ft.len, mm_layout, &s);
+		filecache_store(&ft.st, &ft.read_at, file->role, checksum, &s);
+		MemoryContextSwitchTo(oldcxt);
 
-	compute_checksum(file->path, &ft, checksum);
-	memset(&s, 0, sizeof(FileSections));
-	s.layout = LAYOUT_PLAIN;
-	s.down.start = -1;
-	if (file->role != ROLE_EXTERNAL)
-		layout_scan_file(file->path, ft.data, ft.len, mm_layout, &s);
-	MemoryContextSwitchTo(oldcxt);
-
-	/* keep what was found, not the text (memory stays near one file's) */
-	*sections = s;
-	sections->markers = copy_ints(s.markers, s.nmarkers);
-	sections->marker_lens = copy_ints(s.marker_lens, s.nmarkers);
-	sections->blocks = s.nblocks > 0 ?
-		memcpy(palloc(sizeof(TextRange) * s.nblocks), s.blocks,
-			   sizeof(TextRange) * s.nblocks) : NULL;
-	MemoryContextDelete(scancxt);
+		/* keep what was found, not the text (memory stays near one file's) */
+		*sections = layout_copy_sections(&s);
+		MemoryContextDelete(scancxt);
+	}
 	if (file->role != ROLE_EXTERNAL)
 		settle_markers(dir, file->path, sections);
-}
-
-/* A copy of an array of ints, or NULL for none. */
-static int *
-copy_ints(const int *values, int n)
-{
-	return n > 0 ? memcpy(palloc(sizeof(int) * n), values, sizeof(int) * n) : NULL;
 }
 
 /*

@@ -1,0 +1,209 @@
+/*-------------------------------------------------------------------------
+ *
+ * filecache.c
+ *	  What inspecting a migration file found, its checksum and its sections,
+ *	  kept by the backend so that a later call of the same session reads
+ *	  only the files that changed.  A no-op migrate_apply or a
+ *	  migrate_status of 10,000 applied files then costs one stat() per file
+ *	  instead of an open, reads, a close and a SHA-256 of every byte.
+ *
+ * A file is taken as unchanged when stat() gives the same device, inode,
+ * size, modification time and change time as when it was read.  The
+ * change time (ctime) moves on every write, and no program can set it
+ * back; but the kernel stamps files with a clock of coarse resolution, so
+ * a file written twice within one tick could keep its times.  As git does
+ * for its index ("racy git"), a file is kept only when both its times lie
+ * RACY_MARGIN_S seconds before the moment it was read: any later write
+ * stamps a time after that moment, and so differs from the one kept.
+ *
+ * What a file's text means depends on morgenmigrate.layout (its markers)
+ * and what may be read on morgenmigrate.allowed_directories: the cache is
+ * dropped whenever either differs from the values it was filled under.
+ * A link retargeted elsewhere gives another device and inode, hence a
+ * miss, so the file is opened and checked again.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <fcntl.h>
+#include <time.h>
+
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "filecache.h"
+#include "morgenmigrate.h"
+
+/* seconds a file's times must lie before its reading to be kept */
+#define RACY_MARGIN_S 2
+/* more files than this and the cache starts over (a few hundred bytes each) */
+#define MAX_CACHED_FILES 200000
+
+typedef struct CachedFileKey
+{
+	dev_t		dev;
+	ino_t		ino;
+} CachedFileKey;
+
+typedef struct CachedFile
+{
+	CachedFileKey key;
+	off_t		size;
+	struct timespec mtime;
+	struct timespec ctime;
+	EntryRole	role;
+	char		checksum[MM_CHECKSUM_LEN + 1];
+	FileSections sections;		/* arrays in cache_cxt */
+} CachedFile;
+
+static HTAB *cache = NULL;
+static MemoryContext cache_cxt = NULL;
+static char *cached_allowed = NULL; /* in cache_cxt */
+static int	cached_layout = -1;
+
+static void cache_reset(void);
+static bool cache_usable(void);
+static bool same_time(const struct timespec *a, const struct timespec *b);
+static bool before_margin(const struct timespec *t,
+						  const struct timespec *read_at);
+
+/* Drops every entry and starts over under the current settings. */
+static void
+cache_reset(void)
+{
+	HASHCTL		ctl;
+
+	if (cache_cxt == NULL)
+		cache_cxt = AllocSetContextCreate(TopMemoryContext,
+										  "morgenmigrate file cache",
+										  ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(cache_cxt);
+
+	ctl.keysize = sizeof(CachedFileKey);
+	ctl.entrysize = sizeof(CachedFile);
+	ctl.hcxt = cache_cxt;
+	cache = hash_create("morgenmigrate file cache", 1024, &ctl,
+						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	cached_allowed = MemoryContextStrdup(cache_cxt,
+										 mm_allowed_directories ? mm_allowed_directories : "");
+	cached_layout = mm_layout;
+}
+
+/*
+ * Tells whether the cache holds what the current settings would make of
+ * its files, starting it over if not.
+ */
+static bool
+cache_usable(void)
+{
+	const char *allowed = mm_allowed_directories ? mm_allowed_directories : "";
+
+	if (cache != NULL && cached_layout == mm_layout &&
+		strcmp(cached_allowed, allowed) == 0)
+		return true;
+	cache_reset();
+	return false;
+}
+
+/* Two file times, equal to the nanosecond. */
+static bool
+same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* Tells whether t lies RACY_MARGIN_S seconds or more before read_at. */
+static bool
+before_margin(const struct timespec *t, const struct timespec *read_at)
+{
+	return t->tv_sec + RACY_MARGIN_S < read_at->tv_sec ||
+		(t->tv_sec + RACY_MARGIN_S == read_at->tv_sec &&
+		 t->tv_nsec <= read_at->tv_nsec);
+}
+
+/*
+ * Fills in checksum and sections (arrays in the current memory context)
+ * from the cache if the file at relpath in the directory open as dirfd
+ * (links followed) is a regular file of at most max_size
+ * bytes that is still as it was when it was read, and as role.  False
+ * otherwise, or when stat() fails: the caller reads the file, and reports
+ * what is wrong with it.
+ */
+bool
+filecache_lookup(int dirfd, const char *relpath, EntryRole role,
+				 off_t max_size, char *checksum, FileSections *sections)
+{
+	struct stat st;
+	CachedFileKey key;
+	CachedFile *cf;
+
+	if (dirfd < 0 || !cache_usable())
+		return false;
+	if (fstatat(dirfd, relpath, &st, 0) < 0 || !S_ISREG(st.st_mode) ||
+		st.st_size > max_size)
+		return false;
+
+	memset(&key, 0, sizeof(key));
+	key.dev = st.st_dev;
+	key.ino = st.st_ino;
+	cf = hash_search(cache, &key, HASH_FIND, NULL);
+	if (cf == NULL || cf->role != role || cf->size != st.st_size ||
+		!same_time(&cf->mtime, &st.st_mtim) ||
+		!same_time(&cf->ctime, &st.st_ctim))
+		return false;
+
+	memcpy(checksum, cf->checksum, MM_CHECKSUM_LEN + 1);
+	*sections = layout_copy_sections(&cf->sections);
+	return true;
+}
+
+/*
+ * Keeps what was found in a file that fstat() described as st when it was
+ * opened, read at read_at, unless the file is too new to be told apart
+ * from a later write by its times.
+ */
+void
+filecache_store(const struct stat *st, const struct timespec *read_at,
+				EntryRole role, const char *checksum,
+				const FileSections *sections)
+{
+	CachedFileKey key;
+	CachedFile *cf;
+	bool		found;
+	FileSections copy;
+	MemoryContext oldcxt;
+
+	if (!before_margin(&st->st_mtim, read_at) ||
+		!before_margin(&st->st_ctim, read_at))
+		return;
+	(void) cache_usable();
+	if (hash_get_num_entries(cache) >= MAX_CACHED_FILES)
+		cache_reset();
+
+	/* the copy first: an error in it must not leave a half-made entry */
+	oldcxt = MemoryContextSwitchTo(cache_cxt);
+	copy = layout_copy_sections(sections);
+	MemoryContextSwitchTo(oldcxt);
+
+	memset(&key, 0, sizeof(key));
+	key.dev = st->st_dev;
+	key.ino = st->st_ino;
+	cf = hash_search(cache, &key, HASH_ENTER, &found);
+	if (found)
+	{
+		if (cf->sections.markers)
+			pfree(cf->sections.markers);
+		if (cf->sections.marker_lens)
+			pfree(cf->sections.marker_lens);
+		if (cf->sections.blocks)
+			pfree(cf->sections.blocks);
+	}
+	cf->size = st->st_size;
+	cf->mtime = st->st_mtim;
+	cf->ctime = st->st_ctim;
+	cf->role = role;
+	memcpy(cf->checksum, checksum, MM_CHECKSUM_LEN + 1);
+	cf->sections = copy;
+}

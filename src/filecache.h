@@ -1,0 +1,23 @@
+/*-------------------------------------------------------------------------
+ *
+ * filecache.h
+ *	  What inspecting a file found (its checksum and sections), kept by the
+ *	  backend for as long as the file stays as it was.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MORGENMIGRATE_FILECACHE_H
+#define MORGENMIGRATE_FILECACHE_H
+
+#include <sys/stat.h>
+
+#include "layout.h"
+
+extern bool filecache_lookup(int dirfd, const char *relpath, EntryRole role,
+							 off_t max_size, char *checksum,
+							 FileSections *sections);
+extern void filecache_store(const struct stat *st, const struct timespec *read_at,
+							EntryRole role, const char *checksum,
+							const FileSections *sections);
+
+#endif							/* MORGENMIGRATE_FILECACHE_H */
