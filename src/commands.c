@@ -23,6 +23,7 @@
 #include "utils/tuplestore.h"
 
 #include "adopt.h"
+#include "citus.h"
 #include "commands.h"
 #include "drift.h"
 #include "morgenmigrate.h"
@@ -467,7 +468,12 @@ apply_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 								  list_length(work)),
 					   !atomic, &outcome);
 			if (outcome.ok)
+			{
 				record_success(w, &outcome);
+				/* the workers commit it with the caller's transaction */
+				if (citus_active())
+					citus_note_file(w->migration);
+			}
 			else
 				record_failure(w, &outcome, false);
 			put_run_row(rsinfo, w->migration,
@@ -538,6 +544,7 @@ rehearse_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 			WorkItem   *w = (WorkItem *) lfirst(lc);
 			MigrationOutcome outcome;
 			HeldLocks  *before;
+			CitusLocks *workers_before = NULL;
 			Datum		locks = (Datum) 0;
 
 			MigrationScript *script;
@@ -555,10 +562,14 @@ rehearse_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 				continue;
 			}
 			before = runner_locks_held();
+			if (citus_active())
+				workers_before = citus_worker_locks();
 			run_script(script, !atomic, &outcome);
 			if (outcome.ok)
 			{
 				locks = runner_locks_taken(before);
+				if (workers_before != NULL)
+					locks = citus_report_worker_locks(locks, workers_before);
 				rehearsed++;
 			}
 			else

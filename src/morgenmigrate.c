@@ -26,9 +26,10 @@
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
 
+#include "citus.h"
 #include "commands.h"
-#include "drift.h"
 #include "compat.h"
+#include "drift.h"
 #include "morgenmigrate.h"
 
 PG_MODULE_MAGIC;
@@ -231,6 +232,7 @@ check_can_write_history(const char *funcname)
 				 errdetail("This server is a standby; its schema changes only by replication."),
 				 errhint("Run migrations on the primary server.")));
 	PreventCommandIfReadOnly(psprintf("%s()", funcname));
+	citus_refuse_on_worker(funcname);
 	if (IsolationUsesXactSnapshot())
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
@@ -273,6 +275,7 @@ migrate_apply(PG_FUNCTION_ARGS)
 Datum
 migrate_history(PG_FUNCTION_ARGS)
 {
+	citus_refuse_on_worker("migrate_status");
 	command_history(begin_rows(fcinfo));
 	return (Datum) 0;
 }
@@ -283,6 +286,7 @@ migrate_status(PG_FUNCTION_ARGS)
 {
 	char	   *path = directory_arg(fcinfo, 0);
 
+	citus_refuse_on_worker("migrate_status");
 	command_status(path, begin_rows(fcinfo));
 	return (Datum) 0;
 }
@@ -291,6 +295,7 @@ migrate_status(PG_FUNCTION_ARGS)
 Datum
 migrate_check(PG_FUNCTION_ARGS)
 {
+	citus_refuse_on_worker("migrate_check");
 	command_check(directory_arg(fcinfo, 0));
 	PG_RETURN_VOID();
 }

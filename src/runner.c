@@ -54,6 +54,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "citus.h"
 #include "compat.h"
 #include "drift.h"
 #include "morgenmigrate.h"
@@ -489,6 +490,13 @@ try_statements(const MigrationScript *script, int first, int count,
 									 psprintf("%d", script->directives.lock_timeout),
 									 PGC_USERSET, PGC_S_SESSION,
 									 GUC_ACTION_SAVE, true, 0, false);
+		/*
+		 * the shards' locks are taken on the workers: the limit holds there
+		 * too (a top-level statement runs in a background worker, which
+		 * must find this transaction without a snapshot)
+		 */
+		if (!script->statements[first].top_level && citus_active())
+			citus_propagate_lock_timeout();
 		for (int i = first; i < first + count; i++)
 		{
 			state.stmt = &script->statements[i];
@@ -1120,6 +1128,7 @@ annotate_error(RunState *state, ErrorData *edata)
 							 state->stmt->sql);
 		drift_explain_error(state->stmt->sql, edata);
 	}
+	citus_explain_error(edata);
 
 	if (edata->sqlerrcode == ERRCODE_ACTIVE_SQL_TRANSACTION &&
 		edata->hint == NULL)

@@ -22,6 +22,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
+#include "citus.h"
 #include "morgenmigrate.h"
 
 static List *parse_text(MigrationScript *script);
@@ -694,6 +695,9 @@ needs_top_level(Node *node, const char **hint, bool *runnable)
 				}
 				return "ALTER SUBSCRIPTION ... PUBLICATION with refresh";
 			}
+		case T_SelectStmt:
+			*runnable = true;
+			return citus_top_level_call(node, hint);
 		default:
 			return NULL;
 	}
