@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "common/cryptohash.h"
-#include "common/file_utils.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -405,23 +404,19 @@ migration_dir_list(const char *path)
 static bool
 entry_type(const MigrationDir *mdir, struct dirent *de, bool *is_dir)
 {
-	char	   *fullpath = file_path(mdir, de->d_name);
+	char	   *fullpath;
 	struct stat st;
 
-	/* readdir's d_type saves a stat() per plain file */
-	switch (get_dirent_type(fullpath, de, false, DEBUG1))
+	/* readdir's d_type saves a stat() (and a path) per plain file */
+#if defined(DT_REG) && defined(DT_DIR)
+	if (de->d_type == DT_REG || de->d_type == DT_DIR)
 	{
-		case PGFILETYPE_REG:
-			*is_dir = false;
-			pfree(fullpath);
-			return true;
-		case PGFILETYPE_DIR:
-			*is_dir = true;
-			pfree(fullpath);
-			return true;
-		default:
-			break;				/* a link, or unknown: stat() says */
+		*is_dir = de->d_type == DT_DIR;
+		return true;
 	}
+#endif
+	/* a link, or a file system that does not say: stat() says */
+	fullpath = file_path(mdir, de->d_name);
 	if (stat(fullpath, &st) < 0)
 	{
 		struct stat lst;
