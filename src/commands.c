@@ -1036,15 +1036,25 @@ command_status(const char *path, ReturnSetInfo *rsinfo)
 	CallState	call;
 	ListCell   *lc;
 
+	MemoryContext rowcxt;
+	MemoryContext oldcxt;
+
 	SPI_connect();
 	begin_call(&call, path);
+	/* each row's datums, freed once the tuplestore has its copy */
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "morgenmigrate status row",
+								   ALLOCSET_SMALL_SIZES);
 	foreach(lc, call.entries)
 	{
 		MigrationEntry *e = (MigrationEntry *) lfirst(lc);
 
+		oldcxt = MemoryContextSwitchTo(rowcxt);
 		put_status_row(rsinfo, e->filename, migration_state_name(e->state),
 					   e->applied, entry_error(e));
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(rowcxt);
 	}
+	MemoryContextDelete(rowcxt);
 	drift_put_status_rows(rsinfo);
 	SPI_finish();
 }

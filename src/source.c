@@ -562,6 +562,7 @@ collect_files(MigrationDir *mdir, List *listed)
 {
 	ListCell   *lc;
 	int			n = 0;
+	bool		to_pair = false;
 
 	mdir->files = palloc0(sizeof(MigrationFile) * Max(list_length(listed), 1));
 	foreach(lc, listed)
@@ -576,6 +577,8 @@ collect_files(MigrationDir *mdir, List *listed)
 							le->name, mdir->path, layout_family_names(mdir->family)),
 					 errdetail("%s", le->entry.what),
 					 errhint("Rename it as its runner expects, or move it out of the migration directory.")));
+		if (le->entry.role == ROLE_DOWN || le->entry.role == ROLE_CONFIG)
+			to_pair = true;
 		if (le->entry.role != ROLE_UP && le->entry.role != ROLE_REPEATABLE &&
 			le->entry.role != ROLE_EXTERNAL)
 			continue;
@@ -593,15 +596,19 @@ collect_files(MigrationDir *mdir, List *listed)
 	}
 	mdir->nfiles = n;
 
-	qsort(mdir->files, mdir->nfiles, sizeof(MigrationFile), cmp_files_by_key);
-	foreach(lc, listed)
+	/* down and config files find their migration by key */
+	if (to_pair)
 	{
-		ListedEntry *le = (ListedEntry *) lfirst(lc);
+		qsort(mdir->files, mdir->nfiles, sizeof(MigrationFile), cmp_files_by_key);
+		foreach(lc, listed)
+		{
+			ListedEntry *le = (ListedEntry *) lfirst(lc);
 
-		if (le->entry.role == ROLE_DOWN)
-			pair_down_file(mdir, le);
-		else if (le->entry.role == ROLE_CONFIG)
-			pair_config_file(mdir, le);
+			if (le->entry.role == ROLE_DOWN)
+				pair_down_file(mdir, le);
+			else if (le->entry.role == ROLE_CONFIG)
+				pair_config_file(mdir, le);
+		}
 	}
 	sort_family = mdir->family;
 	qsort(mdir->files, mdir->nfiles, sizeof(MigrationFile),

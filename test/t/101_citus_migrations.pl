@@ -160,8 +160,11 @@ for my $w ($w1, $w2)
 		"the rehearsal reports the 4 shards of tenants locked on worker $node");
 	like($locks, qr/^AccessExclusiveLock on countries \(reference table\): 1 shard on worker \Q$node\E$/m,
 		"and the shard of the reference table");
+	like($locks, qr/^AccessExclusiveLock on tenants \(distributed table\): its shell table on worker \Q$node\E$/m,
+		"and the worker's shell table of the distributed table");
 }
 like($locks, qr/^AccessExclusiveLock on public\.tenants$/m, "and the coordinator's own lock");
+unlike($locks, qr/tenants_pkey|_\d+ on worker/, "no index of a shard, no shard by its own name");
 is(on_all("SELECT count(*) FROM pg_attribute WHERE attname IN ('plan', 'region') AND NOT attisdropped"),
 	'0/0/0', 'the rehearsal left nothing on any node');
 
