@@ -22,6 +22,13 @@
  * A link retargeted elsewhere gives another device and inode, hence a
  * miss, so the file is opened and checked again.
  *
+ * The listing of a directory (its migrations, versions, order and down
+ * files) is kept the same way, keyed by its path, while the directory's
+ * own times stay as they were: adding, removing or renaming an entry
+ * changes them.  Only directories of regular files and subdirectories
+ * are kept (a link can change what it is, diesel's and Flyway's config
+ * files can change in place, without the directory changing).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -57,7 +64,19 @@ typedef struct CachedFile
 	FileSections sections;		/* arrays in cache_cxt */
 } CachedFile;
 
+typedef struct CachedDir
+{
+	char		path[MAXPGPATH];	/* key */
+	dev_t		dev;
+	ino_t		ino;
+	struct timespec mtime;
+	struct timespec ctime;
+	MemoryContext cxt;			/* holds dir */
+	MigrationDir *dir;
+} CachedDir;
+
 static HTAB *cache = NULL;
+static HTAB *dir_cache = NULL;
 static MemoryContext cache_cxt = NULL;
 static char *cached_allowed = NULL; /* in cache_cxt */
 static int	cached_layout = -1;
@@ -86,6 +105,10 @@ cache_reset(void)
 	ctl.hcxt = cache_cxt;
 	cache = hash_create("morgenmigrate file cache", 1024, &ctl,
 						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.keysize = MAXPGPATH;
+	ctl.entrysize = sizeof(CachedDir);
+	dir_cache = hash_create("morgenmigrate directory cache", 16, &ctl,
+							HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	cached_allowed = MemoryContextStrdup(cache_cxt,
 										 mm_allowed_directories ? mm_allowed_directories : "");
 	cached_layout = mm_layout;
@@ -206,4 +229,67 @@ filecache_store(const struct stat *st, const struct timespec *read_at,
 	cf->role = role;
 	memcpy(cf->checksum, checksum, MM_CHECKSUM_LEN + 1);
 	cf->sections = copy;
+}
+
+/*
+ * A copy, in the current memory context, of the listing of the directory
+ * at path if stat() found it (st) as it was when it was listed; NULL
+ * otherwise.
+ */
+MigrationDir *
+filecache_dir_lookup(const char *path, const struct stat *st)
+{
+	CachedDir  *cd;
+
+	if (!cache_usable() || strlen(path) >= MAXPGPATH)
+		return NULL;
+	cd = hash_search(dir_cache, path, HASH_FIND, NULL);
+	if (cd == NULL || cd->dev != st->st_dev || cd->ino != st->st_ino ||
+		!same_time(&cd->mtime, &st->st_mtim) ||
+		!same_time(&cd->ctime, &st->st_ctim))
+		return NULL;
+	return migration_dir_copy(cd->dir);
+}
+
+/*
+ * Keeps the listing of the directory at path, which stat() described as
+ * st just before it was listed at read_at, unless it changed while it was
+ * listed or is too new to be told apart from a later change by its times.
+ */
+void
+filecache_dir_store(const char *path, const struct stat *st,
+					const struct timespec *read_at, const MigrationDir *dir)
+{
+	struct stat now;
+	CachedDir  *cd;
+	bool		found;
+	MemoryContext cxt;
+	MemoryContext oldcxt;
+	MigrationDir *copy;
+
+	if (strlen(path) >= MAXPGPATH ||
+		!before_margin(&st->st_mtim, read_at) ||
+		!before_margin(&st->st_ctim, read_at) ||
+		stat(path, &now) < 0 || now.st_dev != st->st_dev ||
+		now.st_ino != st->st_ino || !same_time(&now.st_mtim, &st->st_mtim) ||
+		!same_time(&now.st_ctim, &st->st_ctim))
+		return;
+	(void) cache_usable();
+
+	/* the copy first: an error in it must not leave a half-made entry */
+	cxt = AllocSetContextCreate(cache_cxt, "morgenmigrate cached directory",
+								ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	copy = migration_dir_copy(dir);
+	MemoryContextSwitchTo(oldcxt);
+
+	cd = hash_search(dir_cache, path, HASH_ENTER, &found);
+	if (found)
+		MemoryContextDelete(cd->cxt);
+	cd->dev = st->st_dev;
+	cd->ino = st->st_ino;
+	cd->mtime = st->st_mtim;
+	cd->ctime = st->st_ctim;
+	cd->cxt = cxt;
+	cd->dir = copy;
 }

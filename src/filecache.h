@@ -16,6 +16,13 @@
 extern bool filecache_lookup(int dirfd, const char *relpath, EntryRole role,
 							 off_t max_size, char *checksum,
 							 FileSections *sections);
+struct MigrationDir;
+
+extern struct MigrationDir *filecache_dir_lookup(const char *path,
+												 const struct stat *st);
+extern void filecache_dir_store(const char *path, const struct stat *st,
+								const struct timespec *read_at,
+								const struct MigrationDir *dir);
 extern void filecache_store(const struct stat *st, const struct timespec *read_at,
 							EntryRole role, const char *checksum,
 							const FileSections *sections);

@@ -144,6 +144,7 @@ typedef enum PreflightMode
 
 extern char *migration_dir_check(const char *dir);
 extern MigrationDir *migration_dir_list(const char *path);
+extern MigrationDir *migration_dir_copy(const MigrationDir *src);
 extern bool migration_name_matches(const char *name, const char *target);
 extern bool migration_file_matches(const MigrationDir *dir,
 								   const MigrationFile *file,

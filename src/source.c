@@ -317,14 +317,24 @@ struct ListedEntry
 MigrationDir *
 migration_dir_list(const char *path)
 {
-	MigrationDir *mdir = palloc0(sizeof(MigrationDir));
+	MigrationDir *mdir;
 	DIR		   *d;
 	struct dirent *de;
 	List	   *listed = NIL;
 	const char *family_example[FAMILY_POSTGRATOR + 1] = {0};
 	char	   *subdir = NULL;
 	char	   *no_up = NULL;
+	struct stat st;
+	struct timespec read_at;
+	bool		keep;
 
+	/* a directory whose entries did not change since it was listed */
+	clock_gettime(CLOCK_REALTIME, &read_at);
+	keep = stat(path, &st) == 0;
+	if (keep && (mdir = filecache_dir_lookup(path, &st)) != NULL)
+		return mdir;
+
+	mdir = palloc0(sizeof(MigrationDir));
 	mdir->path = pstrdup(path);
 
 	d = AllocateDir(path);
@@ -346,6 +356,13 @@ migration_dir_list(const char *path)
 
 		if (de->d_name[0] == '.')
 			continue;
+#if defined(DT_REG) && defined(DT_DIR)
+		/* a link can change what it is without the directory changing */
+		if (de->d_type != DT_REG && de->d_type != DT_DIR)
+			keep = false;
+#else
+		keep = false;
+#endif
 		if (!entry_type(mdir, de, &is_dir))
 			continue;
 		layout_read_name(de->d_name, is_dir, &entry);
@@ -392,7 +409,44 @@ migration_dir_list(const char *path)
 	mdir->layout = LAYOUT_AUTO;
 	collect_files(mdir, listed);
 	check_versions(mdir);
+
+	/* diesel's and Flyway's config files can change in place */
+	if (keep && mdir->family != FAMILY_DIESEL && mdir->family != FAMILY_FLYWAY)
+		filecache_dir_store(path, &st, &read_at, mdir);
 	return mdir;
+}
+
+/*
+ * A copy of a directory's listing in the current memory context: what the
+ * file cache keeps, or gives back (a call changes its copy as it goes).
+ */
+MigrationDir *
+migration_dir_copy(const MigrationDir *src)
+{
+	MigrationDir *dst = palloc(sizeof(MigrationDir));
+	ListCell   *lc;
+
+	*dst = *src;
+	dst->path = pstrdup(src->path);
+	dst->files = palloc(sizeof(MigrationFile) * Max(src->nfiles, 1));
+	for (int i = 0; i < src->nfiles; i++)
+	{
+		const MigrationFile *f = &src->files[i];
+		MigrationFile *c = &dst->files[i];
+
+		*c = *f;
+		c->name = pstrdup(f->name);
+		c->path = f->path == f->name ? c->name : pstrdup(f->path);
+		c->down_path = f->down_path ? pstrdup(f->down_path) : NULL;
+		c->version = f->version ? pstrdup(f->version) : NULL;
+		c->description = f->description ? pstrdup(f->description) : NULL;
+		c->what = f->what ? pstrdup(f->what) : NULL;
+		c->key = f->key ? pstrdup(f->key) : NULL;
+	}
+	dst->orphans = NIL;
+	foreach(lc, src->orphans)
+		dst->orphans = lappend(dst->orphans, pstrdup((const char *) lfirst(lc)));
+	return dst;
 }
 
 /*

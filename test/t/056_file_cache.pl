@@ -4,7 +4,8 @@
 # as a new session would: an edit of the same size with its modification
 # time put back, a file replaced by another of the same size and times, a
 # file written again within the same second, another morgenmigrate.layout,
-# and a link turned to a file outside morgenmigrate.allowed_directories.
+# a link turned to a file outside morgenmigrate.allowed_directories, and a
+# directory whose entries are added, renamed or removed.
 use strict;
 use warnings;
 
@@ -40,8 +41,12 @@ write_old("$base/out/004_d.sql", "CREATE TABLE d (id int);\n");
 symlink("$base/in/004_d.sql", "$dir/004_d.sql") or die;
 write_old("$base/marked/20240101000000_m.sql",
 	"-- migrate:up\nCREATE TABLE m (id int);\n\n-- migrate:down\nDROP TABLE m;\n");
-# a file is kept once its change time (now: no program can set it back)
-# lies two seconds before its reading
+# a directory whose entries change between two calls of one session
+mkdir "$base/list" or die;
+write_old("$base/list/101_x.sql", "CREATE TABLE x (id int);\n");
+write_old("$base/list/102_y.sql", "CREATE TABLE y (id int);\n");
+# a file or a directory listing is kept once its change time (now: no
+# program can set it back) lies two seconds before its reading
 sleep 3;
 
 # A shell step of a psql script: perl code run between two queries.
@@ -129,5 +134,28 @@ my $one = $node->safe_psql('postgres',
 like($each[0], qr/^auto: dbmate\|/, 'a new session reads dbmate markers under auto');
 like($each[1], qr/^plain: ERROR /, 'and refuses them under plain');
 is($one, join("\n", @each), 'one session under each setting in turn sees what a new session sees');
+
+# the listing of a directory: an entry added, renamed or removed between
+# two calls of one session is seen (in a database of its own: the history
+# of the other sets is not this directory's)
+$node->safe_psql('postgres', 'CREATE DATABASE listing');
+$node->safe_psql('listing', 'CREATE EXTENSION morgenmigrate');
+my $liststatus = "SELECT string_agg(filename || ':' || state, ' ' ORDER BY filename)"
+  . " FROM morgenmigrate.migrate_status('$base/list');\n";
+($rc, $out, $err) = $node->psql('listing',
+	"SELECT count(*) FROM morgenmigrate.migrate_apply('$base/list');\n"
+	  . $liststatus
+	  . rewrite("$base/list/103_z.sql", 'CREATE TABLE z (id int);\n', 1)
+	  . $liststatus
+	  . step("rename q{$base/list/103_z.sql}, q{$base/list/104_z.sql} or die;")
+	  . $liststatus
+	  . step("unlink q{$base/list/101_x.sql} or die;")
+	  . $liststatus);
+is($rc, 0, 'the listing session ran') or diag($err);
+is($out, "2\n101_x.sql:applied 102_y.sql:applied\n"
+	  . "101_x.sql:applied 102_y.sql:applied 103_z.sql:pending\n"
+	  . "101_x.sql:applied 102_y.sql:applied 104_z.sql:pending\n"
+	  . "101_x.sql:missing 102_y.sql:applied 104_z.sql:pending",
+	'a file added, renamed and removed is seen by the same session');
 
 done_testing();
