@@ -44,8 +44,9 @@
 
 /* seconds a file's times must lie before its reading to be kept */
 #define RACY_MARGIN_S 2
-/* more files than this and the cache starts over (a few hundred bytes each) */
-#define MAX_CACHED_FILES 200000
+/* more files than this and the cache starts over (a few hundred bytes each:
+ * some 17 MB at most) */
+#define MAX_CACHED_FILES 50000
 
 typedef struct CachedFileKey
 {
