@@ -25,17 +25,6 @@ export PATH=/usr/lib/postgresql/$PG_MAJOR/bin:$PATH
 passed=0
 failed=0
 
-# Records one check: its name, then the command that must succeed.
-check() {
-	local name=$1; shift
-	if "$@"; then
-		echo "ok - $name"
-		passed=$((passed + 1))
-	else
-		echo "not ok - $name"
-		failed=$((failed + 1))
-	fi
-}
 
 version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" morgenmigrate.control)
 echo "the version: $version"

@@ -20,6 +20,19 @@ need_root() {
 	fi
 }
 
+# Records one check of a script that counts its own (passed and failed,
+# which the caller sets to 0): its name, then the command that must succeed.
+check() {
+	local name=$1; shift
+	if "$@"; then
+		echo "ok - $name"
+		passed=$((passed + 1))
+	else
+		echo "not ok - $name"
+		failed=$((failed + 1))
+	fi
+}
+
 # Installs PostgreSQL PG_MAJOR, its server headers, pg_cron, the build tools and
 # the perl modules of the TAP tests from Debian's packages (and PKGS too).
 install_packages() {
@@ -56,7 +69,8 @@ install_npm_runners() {
 		! cmp -s "$src/test/adopt/package-lock.json" "$NPM_RUNNERS/package-lock.json"; then
 		if ! command -v npm >/dev/null 2>&1; then
 			say "installing nodejs and npm"
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm
+			apt-get -o DPkg::Lock::Timeout=900 update -q
+			DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q nodejs npm
 		fi
 		say "installing the npm runners of the adoption tests into $NPM_RUNNERS"
 		rm -rf "$NPM_RUNNERS"

@@ -20,17 +20,6 @@ port=${MM_PORT:-5498}
 passed=0
 failed=0
 
-# Records one check: its name, then the command that must succeed.
-check() {
-	local name=$1; shift
-	if "$@"; then
-		echo "ok - $name"
-		passed=$((passed + 1))
-	else
-		echo "not ok - $name"
-		failed=$((failed + 1))
-	fi
-}
 
 # Prints the closing line and exits with its verdict.
 finish() {

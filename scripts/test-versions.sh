@@ -14,7 +14,9 @@
 #   scripts/test-versions.sh --release 15 17 18   and scripts/check-release.sh first
 #   MM_SUITES="regress isolation" scripts/test-versions.sh 18
 #   MM_ROOTS=/var/tmp/roots scripts/test-versions.sh   keep the roots elsewhere
-#   MM_JOBS=2 scripts/test-versions.sh       two versions at a time
+#   MM_JOBS=1 scripts/test-versions.sh       one version at a time (three by
+#                                            default, side by side, with the
+#                                            output of each in its log)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,7 +37,7 @@ mkdir -p "$logs"
 
 passed=0
 failed=0
-jobs=${MM_JOBS:-1}
+jobs=${MM_JOBS:-3}
 
 # Adds the closing "N passed, N failed" line of LOG to the totals (a run
 # that printed none stopped before its end: one failure, whatever it counted
