@@ -452,12 +452,7 @@ insert_rows(const char *tag, bool dropped)
 		ErrorData  *edata;
 
 		SetUserIdAndSecContext(save_userid, save_sec_context);
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
+		edata = runner_subxact_catch(oldcxt, oldowner);
 		recording = false;
 
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)

@@ -20,6 +20,7 @@
 #include "datatype/timestamp.h"
 #include "nodes/nodes.h"
 #include "nodes/pg_list.h"
+#include "utils/resowner.h"
 #include "utils/elog.h"
 
 #include "layout.h"
@@ -295,6 +296,9 @@ extern void run_script_in_steps(const MigrationScript *script,
 /* The relation locks a backend holds, with the catalog as it was then. */
 typedef struct HeldLocks HeldLocks;
 
+extern ErrorData *runner_subxact_catch(MemoryContext cxt,
+										ResourceOwner owner);
+extern void runner_subxact_rollback(MemoryContext cxt, ResourceOwner owner);
 extern HeldLocks *runner_locks_held(void);
 extern Datum runner_locks_taken(HeldLocks *before);
 extern void runner_note_held_locks(int nrehearsed);

@@ -383,6 +383,35 @@ statements_in_group(const MigrationScript *script, int i)
 	return count;
 }
 
+/*
+ * In the PG_CATCH of an internal subtransaction begun in cxt under owner:
+ * the error, copied into cxt, the subtransaction rolled back, and cxt and
+ * owner current again (as exec_stmt_block of PL/pgSQL does).
+ */
+ErrorData *
+runner_subxact_catch(MemoryContext cxt, ResourceOwner owner)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	runner_subxact_rollback(cxt, owner);
+	return edata;
+}
+
+/*
+ * Rolls back the internal subtransaction begun in cxt under owner, which
+ * become current again.
+ */
+void
+runner_subxact_rollback(MemoryContext cxt, ResourceOwner owner)
+{
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+}
+
 /* Fills in the end of an outcome: success or the error, and the time. */
 static void
 finish_outcome(MigrationOutcome *outcome, ErrorData *edata, instr_time start)
@@ -527,14 +556,13 @@ try_statements(const MigrationScript *script, int first, int count,
 	{
 		ErrorData  *edata;
 
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
 		if (subxact)
+			edata = runner_subxact_catch(oldcontext, oldowner);
+		else
 		{
-			RollbackAndReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(oldcontext);
-			CurrentResourceOwner = oldowner;
+			edata = CopyErrorData();
+			FlushErrorState();
 		}
 
 		outcome->error_line = annotate_error(&state, edata);
@@ -651,20 +679,10 @@ check_deferred_constraints(void)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		ReThrowError(edata);
+		ReThrowError(runner_subxact_catch(oldcontext, oldowner));
 	}
 	PG_END_TRY();
-	RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(oldcontext);
-	CurrentResourceOwner = oldowner;
+	runner_subxact_rollback(oldcontext, oldowner);
 }
 
 /*
