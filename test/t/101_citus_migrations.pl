@@ -104,10 +104,13 @@ for my $call ("SELECT * FROM morgenmigrate.migrate_apply('$set')",
 	"SELECT * FROM morgenmigrate.migrate_status('$set')",
 	"SELECT * FROM morgenmigrate.migrate_status()",
 	"SELECT morgenmigrate.migrate_check('$set')",
-	"SELECT morgenmigrate.migrate_baseline('$set')")
+	"SELECT morgenmigrate.migrate_baseline('$set')",
+	"CALL morgenmigrate.migrate_run('$set')",
+	"SELECT morgenmigrate.migrate_forget('001_countries.sql')",
+	"SELECT morgenmigrate.drift_enable()")
 {
 	my $err = fails($w1, $call);
-	like($err, qr/ERROR:  55000: migrate_\w+\(\) cannot run on a Citus worker node/,
+	like($err, qr/ERROR:  55000: \w+\(\) cannot run on a Citus worker node/,
 		"on a worker: $call refuses");
 	like($err, qr/DETAIL:  The migrations of this Citus cluster are applied and recorded on its coordinator, \Q$coordinator\E; this node \(group \d+\)/,
 		'and names the coordinator');
@@ -115,6 +118,8 @@ for my $call ("SELECT * FROM morgenmigrate.migrate_apply('$set')",
 is($w1->safe_psql('postgres',
 		"SELECT (SELECT count(*) FROM morgenmigrate.schema_migrations) || '/' || (SELECT count(*) FROM pg_class WHERE relname IN ('countries', 'tenants'))"),
 	'0/0', 'the worker changed nothing');
+is($w1->safe_psql('postgres', "SELECT count(*) FROM morgenmigrate.migrate_layout('$set')"),
+	'5', 'migrate_layout, which reads only files, works on a worker');
 
 # --- migrate_apply refuses a concurrent index build before running anything;
 # create_distributed_table_concurrently likewise
@@ -127,7 +132,13 @@ my $cdtc = write_set("$base/cdtc",
 $err = fails($coord, "SELECT * FROM morgenmigrate.migrate_apply('$cdtc')");
 like($err, qr/ERROR:  25001: create_distributed_table_concurrently\(\) cannot run inside a transaction block.*HINT:  CALL morgenmigrate\.migrate_run\(\) runs such a statement outside a transaction, in a background worker\.  Or use create_distributed_table\(\)/s,
 	'migrate_apply refuses create_distributed_table_concurrently, naming migrate_run');
-is(on_all("SELECT count(*) FROM pg_class WHERE relname IN ('countries', 'tenants', 'events')"),
+my $cleanup = write_set("$base/cleanup",
+	'001_scratch.sql' => "CREATE TABLE scratch (id int);\n",
+	'002_cleanup.sql' => "SELECT citus_cleanup_orphaned_resources();\n");
+$err = fails($coord, "SELECT * FROM morgenmigrate.migrate_apply('$cleanup')");
+like($err, qr/ERROR:  25001: citus_cleanup_orphaned_resources\(\) cannot run inside a transaction block/,
+	'and citus_cleanup_orphaned_resources');
+is(on_all("SELECT count(*) FROM pg_class WHERE relname IN ('countries', 'tenants', 'events', 'scratch')"),
 	'0/0/0', 'nothing was created on any node');
 
 # --- the whole set with migrate_run: 001-004 apply, 005 fails on every shard
@@ -216,10 +227,14 @@ my $rules = write_set("$base/rules",
 $err = fails($coord, "SELECT * FROM morgenmigrate.migrate_apply('$rules')");
 like($err, qr/ERROR:  XX000: cannot execute DML on table "countries" because there was a parallel DML access to distributed table "tenants" in the same transaction.*HINT:  .*SET LOCAL citus\.multi_shard_modify_mode TO 'sequential' at the top of the file \(before its first command on a distributed table\), or apply with CALL morgenmigrate\.migrate_run\(\)/s,
 	'a parallel operation before a reference table write: the hint names sequential mode and migrate_run');
+is($coord->safe_psql('postgres', "SELECT count(*) FROM countries WHERE code = 'it'"),
+	'0', 'and the file changed nothing');
 unlink "$rules/001_update_then_reference.sql";
 $err = fails($coord, "SELECT * FROM morgenmigrate.migrate_apply('$rules')");
 like($err, qr/ERROR:  XX000: triggers are not supported on distributed tables.*HINT:  Citus creates triggers on distributed and reference tables only with citus\.enable_unsafe_triggers on/s,
 	'a trigger on a distributed table: the hint names citus.enable_unsafe_triggers');
+is(on_all("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'tenants_touch2%'"),
+	'0/0/0', 'and no node has the trigger');
 
 # --- rolling back from the coordinator reaches every shard
 # (the files of the other directories leave the history first)
