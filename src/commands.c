@@ -26,7 +26,15 @@
 #include "citus.h"
 #include "commands.h"
 #include "drift.h"
+#include "files.h"
+#include "history.h"
+#include "migration.h"
 #include "morgenmigrate.h"
+#include "plan.h"
+#include "runner.h"
+#include "script.h"
+#include "source.h"
+
 
 /*
  * What a call works on: the directory, the history, every file's state,
@@ -112,7 +120,7 @@ warn_orphans(const MigrationDir *dir)
 	foreach(lc, dir->orphans)
 		ereport(WARNING,
 				(errmsg("down migration \"%s\" has no up migration",
-						(const char *) lfirst(lc)),
+						((const MigrationOrphan *) lfirst(lc))->name),
 				 errhint("A down file NAME.down.sql belongs to NAME.sql or NAME.up.sql.")));
 }
 
@@ -305,15 +313,13 @@ read_work(CallState *call, const WorkItem *w)
 	script = migration_read(call->dir, w->migration, w->file,
 							w->down && !own_file ? SECTION_DOWN : SECTION_UP);
 	script->section = w->down ? SECTION_DOWN : SECTION_UP;
-	/* diesel's metadata.toml is the directory's; a Flyway .conf its script's */
+	/* a config file speaks for the up part, and for some layouts the down */
 	if (w->mfile != NULL && w->mfile->config_no_transaction == 1 &&
 		!script->no_transaction &&
-		(!w->down || call->dir->family == FAMILY_DIESEL))
+		(!w->down || w->mfile->config_covers_down))
 	{
 		script->no_transaction = true;
-		script->no_transaction_by = call->dir->family == FAMILY_DIESEL ?
-			psprintf("%s/metadata.toml", w->mfile->name) :
-			psprintf("%s.conf", w->mfile->path);
+		script->no_transaction_by = files_name_to_server(w->mfile->config_path);
 	}
 	return script;
 }
@@ -331,14 +337,14 @@ start_file(CallState *call, const WorkItem *w, PreflightMode mode, int k,
 	Assert(k >= 1 && k <= n);
 	end_file(call);
 	MemoryContextSwitchTo(call->filecxt);
-	runner_report_progress(w->file, k, n);
+	runner_report_progress(files_name_to_server(w->file), k, n);
 	script = read_work(call, w);
 
 	if (strcmp(script->checksum, w->checksum) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("migration file \"%s\" changed while migrations were running",
-						w->file),
+						script->name),
 				 errhint("Run the migrations again once the file is in place.")));
 	script_prepare(script, mode);
 	return script;
@@ -784,7 +790,7 @@ command_layout(const char *path, ReturnSetInfo *rsinfo)
 			values[5] = CStringGetTextDatum(strcmp(f->down_path, f->path) == 0 ?
 											describe_part(f->path, &e->sections.down,
 														  e->sections.layout) :
-											f->down_path);
+											files_name_to_server(f->down_path));
 			nulls[5] = false;
 		}
 		values[6] = BoolGetDatum(in_transaction);
@@ -803,9 +809,11 @@ command_layout(const char *path, ReturnSetInfo *rsinfo)
 static char *
 describe_part(const char *path, const TextRange *r, MigrationLayout layout)
 {
+	char	   *shown = files_name_to_server(path);
+
 	if (layout == LAYOUT_PLAIN)
-		return pstrdup(path);
-	return psprintf("%s, lines %d-%d", path, r->line, r->last_line);
+		return shown;
+	return psprintf("%s, lines %d-%d", shown, r->line, r->last_line);
 }
 
 /*

@@ -19,6 +19,7 @@
 #include <ctype.h>
 
 #include "layout.h"
+#include "migration.h"
 
 /* Every layout, in the order a directory entry's name is tried. */
 static const LayoutMethods *const all_layouts[] = {
@@ -61,38 +62,36 @@ layout_family(MigrationLayout layout)
 	return m ? m->family : FAMILY_NONE;
 }
 
-/* The layout of a family whose names say it all. */
+/*
+ * The layout of a family whose names say it all; LAYOUT_AUTO for the flat
+ * family, whose files' markers tell its layouts apart.
+ */
 MigrationLayout
 layout_of_family(LayoutFamily family)
 {
-	switch (family)
-	{
-		case FAMILY_FLYWAY:
-			return LAYOUT_FLYWAY;
-		case FAMILY_DIESEL:
-			return LAYOUT_DIESEL;
-		case FAMILY_POSTGRATOR:
-			return LAYOUT_POSTGRATOR;
-		default:
-			return LAYOUT_AUTO;
-	}
+	const LayoutMethods *m = layout_of_names(family);
+
+	return m->family == FAMILY_FLAT ? LAYOUT_AUTO : m->layout;
+}
+
+/*
+ * The layout whose rules read a family's names and order (plain's for
+ * the flat family).
+ */
+const LayoutMethods *
+layout_of_names(LayoutFamily family)
+{
+	for (int i = 0; i < lengthof(all_layouts); i++)
+		if (all_layouts[i]->family == family && all_layouts[i]->names_as != NULL)
+			return all_layouts[i];
+	return &plain_layout;
 }
 
 /* How a family names its migrations, for messages. */
 const char *
 layout_family_names(LayoutFamily family)
 {
-	switch (family)
-	{
-		case FAMILY_FLYWAY:
-			return "a Flyway migration";
-		case FAMILY_DIESEL:
-			return "a diesel migration directory";
-		case FAMILY_POSTGRATOR:
-			return "a postgrator migration";
-		default:
-			return "a migration file of its own";
-	}
+	return layout_of_names(family)->names_as;
 }
 
 /*
@@ -122,18 +121,89 @@ int
 layout_compare(LayoutFamily family, const struct MigrationFile *a,
 			   const struct MigrationFile *b)
 {
-	MigrationLayout layout = layout_of_family(family);
-
-	return layout_methods(layout == LAYOUT_AUTO ? LAYOUT_PLAIN : layout)->compare(a, b);
+	return layout_of_names(family)->compare(a, b);
 }
 
 /* Compares two versions as a family's runner does; 0 for the same version. */
 int
 layout_version_cmp(LayoutFamily family, const char *a, const char *b)
 {
-	MigrationLayout layout = layout_of_family(family);
+	return layout_of_names(family)->version_cmp(a, b);
+}
 
-	return layout_methods(layout == LAYOUT_AUTO ? LAYOUT_PLAIN : layout)->version_cmp(a, b);
+/*
+ * Tells whether a target names a version as the family's runner reads
+ * versions; by default a target of digits names the version of the same
+ * number ("3" is 003_x.sql).
+ */
+bool
+layout_target_matches(LayoutFamily family, const char *version,
+					  const char *target)
+{
+	const LayoutMethods *m = layout_of_names(family);
+	const char *a = version;
+	const char *b = target;
+
+	if (version == NULL || version[0] == '\0' || target[0] == '\0')
+		return false;
+	if (m->target_matches != NULL)
+		return m->target_matches(version, target);
+	if (strspn(target, "0123456789") != strlen(target))
+		return false;
+	while (*a == '0' && a[1] != '\0')
+		a++;
+	while (*b == '0' && b[1] != '\0')
+		b++;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * Version order of two file names: runs of digits compare as numbers,
+ * other runs byte by byte; names equal that way compare byte by byte.
+ */
+int
+migration_name_cmp(const char *a, const char *b)
+{
+	const unsigned char *pa = (const unsigned char *) a;
+	const unsigned char *pb = (const unsigned char *) b;
+
+	while (*pa != '\0' && *pb != '\0')
+	{
+		if (isdigit(*pa) && isdigit(*pb))
+		{
+			const unsigned char *sa,
+					   *sb;
+			size_t		la,
+						lb;
+			int			c;
+
+			while (*pa == '0')
+				pa++;
+			while (*pb == '0')
+				pb++;
+			for (sa = pa; isdigit(*pa); pa++)
+				;
+			for (sb = pb; isdigit(*pb); pb++)
+				;
+			la = pa - sa;
+			lb = pb - sb;
+			if (la != lb)
+				return la < lb ? -1 : 1;
+			c = memcmp(sa, sb, la);
+			if (c != 0)
+				return c;
+		}
+		else
+		{
+			if (*pa != *pb)
+				return *pa < *pb ? -1 : 1;
+			pa++;
+			pb++;
+		}
+	}
+	if (*pa != *pb)
+		return *pa == '\0' ? -1 : 1;
+	return strcmp(a, b);
 }
 
 /* Sets the line of a range's last byte. */

@@ -10,7 +10,10 @@
 
 #include "lib/stringinfo.h"
 
-#include "morgenmigrate.h"
+#include "history.h"
+#include "migration.h"
+#include "plan.h"
+#include "source.h"
 
 static MigrationEntry *new_entry(List **entries, const char *filename,
 								 MigrationState state);
@@ -129,7 +132,8 @@ plan_entries(MigrationDir *dir, const History *history)
 					  MS_MISSING)->applied = &history->rows[i];
 	}
 	foreach(lc, dir->orphans)
-		new_entry(&entries, (const char *) lfirst(lc), MS_ORPHAN);
+		new_entry(&entries, ((const MigrationOrphan *) lfirst(lc))->name,
+				  MS_ORPHAN);
 
 	entry_order = layout_methods(dir->layout);
 	list_sort(entries, cmp_entries);

@@ -1,99 +1,61 @@
 /*-------------------------------------------------------------------------
  *
  * source.c
- *	  The migration directory: check it may be read, list its migration
- *	  files in version order, read a file, check its encoding and compute
- *	  its checksum.  Files only: nothing here touches the database.
- *
- * Listing follows pg_ls_dir_files in
- * src/backend/utils/adt/genfile.c; reading follows read_whole_file and
- * read_extension_script_file in src/backend/commands/extension.c.
+ *	  The migration directory: list its migrations as their layout names,
+ *	  pairs and orders them, read each file once for its checksum and its
+ *	  markers, and read a migration's text for running.  Which entries are
+ *	  migrations, their versions, order, side files and sections are the
+ *	  layouts' (layout.h): nothing here names a runner.  Every file is
+ *	  read through files.c; nothing here touches the database.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include <ctype.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "common/cryptohash.h"
 #include "lib/stringinfo.h"
-#include "mb/pg_wchar.h"
-#include "miscadmin.h"
-#include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
-#include "utils/varlena.h"
 
 #include "filecache.h"
+#include "files.h"
+#include "migration.h"
 #include "morgenmigrate.h"
-
-/*
- * errcode_for_file_access() for an errno saved before ereport (which does
- * not allow errno in its arguments), except that a link loop is a missing
- * file (ELOOP would be XX000, an internal error).
- */
-#define errcode_for_path(err) \
-	((err) == ELOOP ? errcode(ERRCODE_UNDEFINED_FILE) : errcode_for_file_access())
-
-/* Where an encoding error is, for its error context. */
-typedef struct EncodingErrorPlace
-{
-	const char *name;
-	int			line;
-} EncodingErrorPlace;
-
-/* A file's bytes after the BOM is dropped and CRLF turned into LF. */
-typedef struct FileText
-{
-	char	   *data;			/* NUL-terminated */
-	int			len;
-	struct stat st;				/* the file when it was opened */
-	struct timespec read_at;	/* the time just before it was opened */
-} FileText;
+#include "source.h"
 
 /* The family whose order cmp_files_by_version uses (qsort has no arg). */
 static LayoutFamily sort_family;
 
-static bool has_suffix(const char *name, const char *suffix);
-static char *file_path(const MigrationDir *dir, const char *name);
-static void check_allowed(const char *path, const char *what);
-static bool entry_type(const MigrationDir *mdir, struct dirent *de,
-					   bool *is_dir);
-typedef struct ListedEntry ListedEntry;
-static bool read_diesel_dir(const MigrationDir *mdir, ListedEntry *le);
-static bool is_regular_file(const MigrationDir *mdir, const char *relpath);
+/* The layout whose order cmp_files_by_layout uses. */
+static const LayoutMethods *sort_methods;
+
+/* One directory entry that is part of a migration, while listing. */
+typedef struct ListedEntry
+{
+	char	   *name;			/* as the file system names it */
+	char	   *shown;			/* in the database encoding */
+	LayoutEntry entry;
+} ListedEntry;
+
 static LayoutFamily settle_family(const MigrationDir *mdir,
 								  const char **example);
-static MigrationLayout layout_of_names(LayoutFamily family, List *listed);
+static MigrationLayout layout_of_listed(LayoutFamily family, List *listed);
 static void collect_files(MigrationDir *mdir, List *listed);
-static void pair_down_file(MigrationDir *mdir, const ListedEntry *le);
+static bool pair_down_file(MigrationDir *mdir, const ListedEntry *le);
 static void pair_config_file(MigrationDir *mdir, const ListedEntry *le);
 static MigrationFile *find_by_key(MigrationDir *mdir, const char *key);
 static int	cmp_files_by_key(const void *a, const void *b);
-static void check_resolved_allowed(const char *path, const char *resolved,
-								   const char *what);
-static void check_opened_allowed(int fd, const char *path);
-static void check_file_name(const char *name);
 static int	cmp_files_by_version(const void *a, const void *b);
 static void check_versions(const MigrationDir *mdir);
 static void settle_markers(MigrationDir *dir, const char *name,
 						   const FileSections *s);
 static int	cmp_files_by_layout(const void *a, const void *b);
-
-/* The layout whose order cmp_files_by_layout uses. */
-static const LayoutMethods *sort_methods;
-static FileText read_file_text(const MigrationDir *dir, const char *name);
-static void check_utf8(const char *name, const FileText *ft);
-static void encoding_error_callback(void *arg);
 static void compute_checksum(const char *name, const FileText *ft,
 							 char *checksum);
-static void conversion_error_callback(void *arg);
 
 /*
  * Checks that dir names a directory the caller may read migrations from
@@ -102,233 +64,39 @@ static void conversion_error_callback(void *arg);
 char *
 migration_dir_check(const char *dir)
 {
-	char	   *path;
-	struct stat st;
-
-	if (!is_absolute_path(dir))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("migration directory \"%s\" is not an absolute path",
-						dir),
-				 errhint("Give the directory's full path on the database server, such as \"/srv/app/migrations\".")));
-
-	path = pstrdup(dir);
-	canonicalize_path(path);
-
-	if (stat(path, &st) < 0)
-	{
-		int			err = errno;
-
-		ereport(ERROR,
-				(errcode_for_path(err),
-				 errmsg("could not open migration directory \"%s\": %m",
-						path)));
-	}
-	if (!S_ISDIR(st.st_mode))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("migration directory \"%s\" is not a directory",
-						path)));
-
-	check_allowed(path, "migration directory");
-	return path;
+	return files_check_directory(dir);
 }
-
-/*
- * Raises an error unless path, with links and ".." resolved, lies in one of
- * morgenmigrate.allowed_directories (when that setting is not empty).
- */
-static void
-check_allowed(const char *path, const char *what)
-{
-	char		resolved[PATH_MAX];
-
-	if (mm_allowed_directories == NULL || mm_allowed_directories[0] == '\0')
-		return;
-
-	if (realpath(path, resolved) == NULL)
-	{
-		int			err = errno;
-
-		ereport(ERROR,
-				(errcode_for_path(err),
-				 errmsg("could not resolve %s \"%s\": %m", what, path)));
-	}
-	check_resolved_allowed(path, resolved, what);
-}
-
-/*
- * Raises an error unless resolved, the path of path with links and ".."
- * resolved, lies in one of morgenmigrate.allowed_directories.
- */
-static void
-check_resolved_allowed(const char *path, const char *resolved,
-					   const char *what)
-{
-	char	   *rawlist;
-	List	   *allowed;
-	ListCell   *lc;
-
-	/* a setting that cannot be read allows nothing: fail closed */
-	rawlist = pstrdup(mm_allowed_directories);
-	if (!SplitDirectoriesString(rawlist, ',', &allowed))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid list syntax in parameter \"%s\"",
-						"morgenmigrate.allowed_directories"),
-				 errdetail("Until it is fixed, no directory is allowed.")));
-
-	foreach(lc, allowed)
-	{
-		if (!is_absolute_path((const char *) lfirst(lc)))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("\"%s\" in morgenmigrate.allowed_directories is not an absolute path",
-							(const char *) lfirst(lc)),
-					 errdetail("Until it is fixed, no directory is allowed.")));
-	}
-
-	foreach(lc, allowed)
-	{
-		char		allowed_resolved[PATH_MAX];
-		const char *entry = (const char *) lfirst(lc);
-
-		/* an entry that does not exist allows nothing */
-		if (realpath(entry, allowed_resolved) == NULL)
-			continue;
-		if (strcmp(allowed_resolved, "/") == 0 ||
-			path_is_prefix_of_path(allowed_resolved, resolved))
-			return;
-	}
-
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("%s \"%s\" is outside morgenmigrate.allowed_directories",
-					what, path),
-			 errdetail("It resolves to \"%s\".", resolved),
-			 errhint("A superuser can add its directory to morgenmigrate.allowed_directories.")));
-}
-
-/*
- * Checks the file an open descriptor reads, not the path it was opened by:
- * between a check of the path and the open, the file could have become a
- * link to somewhere else.  The kernel names what fd reads in
- * /proc/self/fd; where it cannot, the file at the resolved path must be
- * the one opened (same device and inode).
- */
-static void
-check_opened_allowed(int fd, const char *path)
-{
-	char		link[64];
-	char		opened[PATH_MAX];
-	ssize_t		len;
-	struct stat fdst;
-	struct stat st;
-
-	if (mm_allowed_directories == NULL || mm_allowed_directories[0] == '\0')
-		return;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	len = readlink(link, opened, sizeof(opened) - 1);
-	if (len > 0 && opened[0] == '/')
-	{
-		opened[len] = '\0';
-		check_resolved_allowed(path, opened, "migration file");
-		return;
-	}
-
-	check_allowed(path, "migration file");
-	if (realpath(path, opened) == NULL || stat(opened, &st) < 0 ||
-		fstat(fd, &fdst) < 0 ||
-		st.st_dev != fdst.st_dev || st.st_ino != fdst.st_ino)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("migration file \"%s\" changed while it was opened", path),
-				 errhint("Run the migrations again once the directory is in place.")));
-}
-
-/*
- * Refuses a migration whose file name is not valid UTF-8, or not valid in
- * the database encoding: the history records names as text, and invalid
- * text there would make a dump of it impossible to restore.  The name is
- * shown with its other bytes escaped.
- */
-static void
-check_file_name(const char *name)
-{
-	int			len = strlen(name);
-	StringInfoData shown;
-
-	if (pg_encoding_verifymbstr(PG_UTF8, name, len) == len &&
-		pg_verifymbstr(name, len, true))
-		return;
-
-	initStringInfo(&shown);
-	for (const unsigned char *p = (const unsigned char *) name; *p; p++)
-	{
-		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
-			appendStringInfoChar(&shown, *p);
-		else
-			appendStringInfo(&shown, "\\x%02x", *p);
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
-			 errmsg("migration file name \"%s\" is not valid UTF-8", shown.data),
-			 errdetail("File names are recorded in the history as text in the database encoding, %s.",
-					   GetDatabaseEncodingName()),
-			 errhint("Rename the file to a name in UTF-8 (bytes other than printable ASCII are shown here as \\xNN).")));
-}
-
-/* Tells whether name ends in suffix. */
-static bool
-has_suffix(const char *name, const char *suffix)
-{
-	size_t		nlen = strlen(name);
-	size_t		slen = strlen(suffix);
-
-	return nlen >= slen && strcmp(name + nlen - slen, suffix) == 0;
-}
-
-/* The full path of a file of the directory. */
-static char *
-file_path(const MigrationDir *dir, const char *name)
-{
-	return psprintf("%s/%s", dir->path, name);
-}
-
-/* One directory entry that is part of a migration, while listing. */
-struct ListedEntry
-{
-	char	   *name;
-	LayoutEntry entry;
-	int8		no_transaction; /* diesel's metadata.toml */
-	char	   *down_path;		/* diesel's down.sql */
-};
 
 /*
  * Lists the migrations of a directory as their layout defines them: which
- * entries are migrations (files, or diesel's directories), their versions,
+ * entries are migrations (files, or subdirectories), their versions,
  * their down files and config files, in version order.  Names alone decide
  * the layout's family; a directory whose names belong to several families
  * is refused, and so is an entry that looks like a migration but is none.
- * Nothing but a stat() touches a file here, but for diesel's and Flyway's
- * small config files.
+ * Nothing but a stat() touches a file here, but for small config files.
+ *
+ * A session keeps the listing (filecache.c) while the directory's own
+ * times stay as they were, unless what it holds could change without
+ * changing them: a link, a subdirectory (a file added inside it leaves its
+ * parent as it was), a config file (edited in place).
  */
 MigrationDir *
 migration_dir_list(const char *path)
 {
 	MigrationDir *mdir;
-	DIR		   *d;
-	struct dirent *de;
+	FilesDir   *d;
+	const char *name;
 	List	   *listed = NIL;
 	const char *family_example[FAMILY_POSTGRATOR + 1] = {0};
 	char	   *subdir = NULL;
-	char	   *no_up = NULL;
+	ListedEntry *incomplete = NULL;
+	const LayoutMethods *m;
 	struct stat st;
 	struct timespec read_at;
 	bool		keep;
+	FileKind	kind;
+	bool		plain;
 
-	/* a directory whose entries did not change since it was listed */
 	clock_gettime(CLOCK_REALTIME, &read_at);
 	keep = stat(path, &st) == 0;
 	if (keep && (mdir = filecache_dir_lookup(path, &st)) != NULL)
@@ -337,210 +105,80 @@ migration_dir_list(const char *path)
 	mdir = palloc0(sizeof(MigrationDir));
 	mdir->path = pstrdup(path);
 
-	d = AllocateDir(path);
-	if (d == NULL)
-	{
-		int			err = errno;
-
-		ereport(ERROR,
-				(errcode_for_path(err),
-				 errmsg("could not open migration directory \"%s\": %m",
-						path)));
-	}
-
-	while ((de = ReadDir(d, path)) != NULL)
+	d = files_dir_open(path);
+	while ((name = files_dir_next(d, &kind, &plain)) != NULL)
 	{
 		ListedEntry *le;
-		bool		is_dir;
 		LayoutEntry entry;
 
-		if (de->d_name[0] == '.')
+		if (name[0] == '.')
 			continue;
-#if defined(DT_REG) && defined(DT_DIR)
-		/* a link can change what it is without the directory changing */
-		if (de->d_type != DT_REG && de->d_type != DT_DIR)
+		if (!plain || kind == FILE_DIRECTORY)
 			keep = false;
-#else
-		keep = false;
-#endif
-		if (!entry_type(mdir, de, &is_dir))
+		if (kind == FILE_GONE)
 			continue;
-		layout_read_name(de->d_name, is_dir, &entry);
+		layout_read_name(name, kind == FILE_DIRECTORY, &entry);
+		if (kind == FILE_OTHER)
+		{
+			/* never opened (a FIFO must not hang the backend) */
+			if (entry.role != ROLE_IGNORED)
+				ereport(WARNING,
+						(errmsg("ignoring \"%s\" in migration directory \"%s\": not a regular file",
+								files_name_to_server(name), mdir->path)));
+			continue;
+		}
 		if (entry.role == ROLE_IGNORED)
 		{
-			if (is_dir && subdir == NULL)
-				subdir = pstrdup(de->d_name);
+			if (kind == FILE_DIRECTORY && subdir == NULL)
+				subdir = files_name_to_server(name);
 			continue;
 		}
-		check_file_name(de->d_name);
 
 		le = palloc0(sizeof(ListedEntry));
-		le->name = pstrdup(de->d_name);
+		le->name = pstrdup(name);
+		le->shown = files_name_to_server(name);
 		le->entry = entry;
-		le->no_transaction = -1;
-		if (is_dir && !read_diesel_dir(mdir, le))
+		le->entry.no_transaction = -1;
+		if (kind == FILE_DIRECTORY)
 		{
-			if (no_up == NULL)
-				no_up = le->name;
-			continue;
+			m = layout_methods(entry.layout);
+			m->read_subdir(path, le->name, &le->entry);
+			if (le->entry.incomplete)
+			{
+				if (incomplete == NULL)
+					incomplete = le;
+				continue;
+			}
 		}
 		if (family_example[entry.family] == NULL)
-			family_example[entry.family] = le->name;
+			family_example[entry.family] = le->shown;
 		listed = lappend(listed, le);
 	}
-	FreeDir(d);
+	files_dir_close(d);
 
 	mdir->family = settle_family(mdir, family_example);
-	if (mdir->family == FAMILY_DIESEL && no_up != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FILE),
-				 errmsg("migration directory \"%s\" has no up.sql", no_up),
-				 errdetail("In the diesel migration directory \"%s\", every subdirectory whose name starts with a version is a migration, as diesel reads it.",
-						   mdir->path),
-				 errhint("Add its up.sql, or move the directory out of the migration directory.")));
-	if (mdir->family == FAMILY_FLYWAY && subdir != NULL)
+	m = layout_of_names(mdir->family);
+	if (incomplete != NULL && incomplete->entry.family == mdir->family)
+		layout_methods(incomplete->entry.layout)->refuse_incomplete(mdir->path,
+																	incomplete->shown);
+	if (subdir != NULL && m->subdir_refusal != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("Flyway migration directory \"%s\" has a subdirectory \"%s\"",
-						mdir->path, subdir),
-				 errdetail("Flyway reads the migrations of subdirectories too; morgenmigrate reads one directory."),
+				 errmsg("%s migration directory \"%s\" has a subdirectory \"%s\"",
+						m->runner, mdir->path, subdir),
+				 errdetail("%s", m->subdir_refusal),
 				 errhint("Move the migrations of the subdirectory up into the directory, or the subdirectory out of it.")));
-	mdir->names_layout = layout_of_names(mdir->family, listed);
+	mdir->names_layout = layout_of_listed(mdir->family, listed);
 	mdir->layout = LAYOUT_AUTO;
 	collect_files(mdir, listed);
 	check_versions(mdir);
 
-	/* diesel's and Flyway's config files can change in place */
-	if (keep && mdir->family != FAMILY_DIESEL && mdir->family != FAMILY_FLYWAY)
+	for (int i = 0; i < mdir->nfiles; i++)
+		if (mdir->files[i].config_path != NULL)
+			keep = false;
+	if (keep)
 		filecache_dir_store(path, &st, &read_at, mdir);
 	return mdir;
-}
-
-/*
- * A copy of a directory's listing in the current memory context: what the
- * file cache keeps, or gives back (a call changes its copy as it goes).
- */
-MigrationDir *
-migration_dir_copy(const MigrationDir *src)
-{
-	MigrationDir *dst = palloc(sizeof(MigrationDir));
-	ListCell   *lc;
-
-	*dst = *src;
-	dst->path = pstrdup(src->path);
-	dst->files = palloc(sizeof(MigrationFile) * Max(src->nfiles, 1));
-	for (int i = 0; i < src->nfiles; i++)
-	{
-		const MigrationFile *f = &src->files[i];
-		MigrationFile *c = &dst->files[i];
-
-		*c = *f;
-		c->name = pstrdup(f->name);
-		c->path = f->path == f->name ? c->name : pstrdup(f->path);
-		c->down_path = f->down_path ? pstrdup(f->down_path) : NULL;
-		c->version = f->version ? pstrdup(f->version) : NULL;
-		c->description = f->description ? pstrdup(f->description) : NULL;
-		c->what = f->what ? pstrdup(f->what) : NULL;
-		c->key = f->key ? pstrdup(f->key) : NULL;
-	}
-	dst->orphans = NIL;
-	foreach(lc, src->orphans)
-		dst->orphans = lappend(dst->orphans, pstrdup((const char *) lfirst(lc)));
-	return dst;
-}
-
-/*
- * Tells what a directory entry is without opening it: false for entries
- * that are neither regular files (or links to them) nor directories, with
- * a WARNING where the name is that of a migration.  Nothing that is not a
- * regular file is ever opened (a FIFO must not hang the backend).
- */
-static bool
-entry_type(const MigrationDir *mdir, struct dirent *de, bool *is_dir)
-{
-	char	   *fullpath;
-	struct stat st;
-
-	/* readdir's d_type saves a stat() (and a path) per plain file */
-#if defined(DT_REG) && defined(DT_DIR)
-	if (de->d_type == DT_REG || de->d_type == DT_DIR)
-	{
-		*is_dir = de->d_type == DT_DIR;
-		return true;
-	}
-#endif
-	/* a link, or a file system that does not say: stat() says */
-	fullpath = file_path(mdir, de->d_name);
-	if (stat(fullpath, &st) < 0)
-	{
-		struct stat lst;
-		int			err = errno;
-
-		/* removed since the directory was read: not there */
-		if (err == ENOENT && lstat(fullpath, &lst) < 0 && errno == ENOENT)
-			return false;
-		errno = err;
-		ereport(ERROR,
-				(errcode_for_path(err),
-				 errmsg("could not stat migration file \"%s\": %m",
-						fullpath)));
-	}
-	pfree(fullpath);
-	*is_dir = S_ISDIR(st.st_mode);
-	if (*is_dir || S_ISREG(st.st_mode))
-		return true;
-
-	{
-		LayoutEntry entry;
-
-		layout_read_name(de->d_name, false, &entry);
-		if (entry.role != ROLE_IGNORED)
-			ereport(WARNING,
-					(errmsg("ignoring \"%s\" in migration directory \"%s\": not a regular file",
-							de->d_name, mdir->path)));
-	}
-	return false;
-}
-
-/*
- * Reads a diesel migration directory: its up.sql (false without one: then
- * it is no migration, but in a diesel directory, where the caller refuses
- * it as diesel does), its down.sql and the run_in_transaction of its
- * metadata.toml.
- */
-static bool
-read_diesel_dir(const MigrationDir *mdir, ListedEntry *le)
-{
-	char	   *up = psprintf("%s/up.sql", le->name);
-	char	   *down = psprintf("%s/down.sql", le->name);
-	char	   *meta = psprintf("%s/metadata.toml", le->name);
-	char	   *text;
-
-	if (!is_regular_file(mdir, up))
-		return false;			/* refused only in a diesel directory */
-	if (is_regular_file(mdir, down))
-		le->down_path = down;
-	if (is_regular_file(mdir, meta))
-	{
-		FileText	ft = read_file_text(mdir, meta);
-
-		text = ft.data;
-		le->no_transaction = layout_diesel_metadata(meta, text);
-		pfree(text);
-	}
-	return true;
-}
-
-/* Tells whether a path of the directory is a regular file (links followed). */
-static bool
-is_regular_file(const MigrationDir *mdir, const char *relpath)
-{
-	struct stat st;
-	char	   *fullpath = file_path(mdir, relpath);
-	bool		result = stat(fullpath, &st) == 0 && S_ISREG(st.st_mode);
-
-	pfree(fullpath);
-	return result;
 }
 
 /*
@@ -581,11 +219,12 @@ settle_family(const MigrationDir *mdir, const char **example)
 
 /*
  * The layout the names alone tell (refined by the files' markers later):
- * the family's, the forced one, goose where a goose Go migration is among
- * the files, golang-migrate where up files are named NAME.up.sql.
+ * the family's, the forced one, or one that an entry's name alone says
+ * (an up file named as only one runner names them, a migration only its
+ * runner can run).
  */
 static MigrationLayout
-layout_of_names(LayoutFamily family, List *listed)
+layout_of_listed(LayoutFamily family, List *listed)
 {
 	MigrationLayout layout = LAYOUT_AUTO;
 	ListCell   *lc;
@@ -601,7 +240,7 @@ layout_of_names(LayoutFamily family, List *listed)
 			layout = le->entry.layout;
 	}
 	if (layout == LAYOUT_AUTO)
-		layout = family == FAMILY_FLAT ? LAYOUT_AUTO : layout_of_family(family);
+		layout = layout_of_family(family);
 	return layout;
 }
 
@@ -628,7 +267,7 @@ collect_files(MigrationDir *mdir, List *listed)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("\"%s\" in migration directory \"%s\" is not a migration %s can read",
-							le->name, mdir->path, layout_family_names(mdir->family)),
+							le->shown, mdir->path, layout_family_names(mdir->family)),
 					 errdetail("%s", le->entry.what),
 					 errhint("Rename it as its runner expects, or move it out of the migration directory.")));
 		if (le->entry.role == ROLE_DOWN || le->entry.role == ROLE_CONFIG)
@@ -637,15 +276,17 @@ collect_files(MigrationDir *mdir, List *listed)
 			le->entry.role != ROLE_EXTERNAL)
 			continue;
 		f = &mdir->files[n++];
-		f->name = le->name;
-		f->path = le->entry.family == FAMILY_DIESEL ?
-			psprintf("%s/up.sql", le->name) : le->name;
-		f->down_path = le->down_path;
+		f->name = le->shown;
+		f->path = le->entry.path != NULL ? le->entry.path : le->name;
+		f->down_path = le->entry.down_path;
 		f->version = le->entry.version;
 		f->description = le->entry.description;
 		f->role = le->entry.role;
 		f->what = le->entry.what;
-		f->config_no_transaction = le->no_transaction;
+		f->config_no_transaction = le->entry.no_transaction;
+		f->config_path = le->entry.config_path;
+		f->config_covers_down = f->config_path != NULL &&
+			layout_methods(le->entry.layout)->config_covers_down;
 		f->key = le->entry.key;
 	}
 	mdir->nfiles = n;
@@ -658,8 +299,15 @@ collect_files(MigrationDir *mdir, List *listed)
 		{
 			ListedEntry *le = (ListedEntry *) lfirst(lc);
 
-			if (le->entry.role == ROLE_DOWN)
-				pair_down_file(mdir, le);
+			if (le->entry.role == ROLE_DOWN && !pair_down_file(mdir, le))
+			{
+				MigrationOrphan *o = palloc(sizeof(MigrationOrphan));
+
+				o->name = le->shown;
+				o->path = le->name;
+				o->key = le->entry.key;
+				mdir->orphans = lappend(mdir->orphans, o);
+			}
 			else if (le->entry.role == ROLE_CONFIG)
 				pair_config_file(mdir, le);
 		}
@@ -672,10 +320,10 @@ collect_files(MigrationDir *mdir, List *listed)
 /*
  * Gives a down file to the migrations whose key it names (NAME.down.sql
  * belongs to NAME.sql and to NAME.up.sql; Flyway's U1__x.sql and
- * postgrator's 1.undo.x.sql to the version); one that belongs to none is
- * an orphan.
+ * postgrator's 1.undo.x.sql to the version); false when it belongs to
+ * none: it is an orphan.
  */
-static void
+static bool
 pair_down_file(MigrationDir *mdir, const ListedEntry *le)
 {
 	bool		paired = false;
@@ -690,17 +338,17 @@ pair_down_file(MigrationDir *mdir, const ListedEntry *le)
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_FILE),
 					 errmsg("migration \"%s\" has two down files", f->name),
-					 errdetail("Both \"%s\" and \"%s\" undo it.", f->down_path, le->name)));
+					 errdetail("Both \"%s\" and \"%s\" undo it.",
+							   files_name_to_server(f->down_path), le->shown)));
 		f->down_path = le->name;
 		paired = true;
 	}
-	if (!paired)
-		mdir->orphans = lappend(mdir->orphans, le->name);
+	return paired;
 }
 
 /*
- * Reads a Flyway NAME.sql.conf into the migration NAME.sql; a config file
- * without its script is refused, as Flyway refuses it.
+ * Reads a config file into the migration it names (its key is that
+ * migration's file name); a config file without its migration is refused.
  */
 static void
 pair_config_file(MigrationDir *mdir, const ListedEntry *le)
@@ -709,16 +357,19 @@ pair_config_file(MigrationDir *mdir, const ListedEntry *le)
 	FileText	ft;
 
 	for (int i = 0; i < mdir->nfiles; i++)
-		if (strcmp(mdir->files[i].name, le->entry.key) == 0)
+		if (strcmp(mdir->files[i].path, le->entry.key) == 0)
 			f = &mdir->files[i];
 	if (f == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FILE),
 				 errmsg("config file \"%s\" has no migration \"%s\"",
-						le->name, le->entry.key),
+						le->shown, files_name_to_server(le->entry.key)),
 				 errhint("Rename or remove the config file.")));
-	ft = read_file_text(mdir, le->name);
-	f->config_no_transaction = layout_flyway_config(le->name, ft.data);
+	ft = files_read(mdir->path, le->name, "migration file", false);
+	f->config_no_transaction =
+		layout_methods(le->entry.layout)->read_config(le->shown, ft.data);
+	f->config_path = le->name;
+	f->config_covers_down = layout_methods(le->entry.layout)->config_covers_down;
 	pfree(ft.data);
 }
 
@@ -787,55 +438,6 @@ check_versions(const MigrationDir *mdir)
 }
 
 /*
- * Version order of two file names: runs of digits compare as numbers,
- * other runs byte by byte; names equal that way compare byte by byte.
- */
-int
-migration_name_cmp(const char *a, const char *b)
-{
-	const unsigned char *pa = (const unsigned char *) a;
-	const unsigned char *pb = (const unsigned char *) b;
-
-	while (*pa != '\0' && *pb != '\0')
-	{
-		if (isdigit(*pa) && isdigit(*pb))
-		{
-			const unsigned char *sa,
-					   *sb;
-			size_t		la,
-						lb;
-			int			c;
-
-			while (*pa == '0')
-				pa++;
-			while (*pb == '0')
-				pb++;
-			for (sa = pa; isdigit(*pa); pa++)
-				;
-			for (sb = pb; isdigit(*pb); pb++)
-				;
-			la = pa - sa;
-			lb = pb - sb;
-			if (la != lb)
-				return la < lb ? -1 : 1;
-			c = memcmp(sa, sb, la);
-			if (c != 0)
-				return c;
-		}
-		else
-		{
-			if (*pa != *pb)
-				return *pa < *pb ? -1 : 1;
-			pa++;
-			pb++;
-		}
-	}
-	if (*pa != *pb)
-		return *pa == '\0' ? -1 : 1;
-	return strcmp(a, b);
-}
-
-/*
  * Tells whether a migration_apply/rollback target names this file: its full
  * name, its name without ".sql" or ".up.sql", or its version (the leading
  * digits, compared as a number, so '3' matches "003_x.sql").
@@ -866,17 +468,6 @@ migration_name_matches(const char *name, const char *target)
 	return strncmp(n, t, tlen) == 0 && !isdigit((unsigned char) n[tlen]);
 }
 
-/* Tells whether two strings of digits are the same number. */
-static bool
-same_number(const char *a, const char *b)
-{
-	while (*a == '0' && a[1] != '\0')
-		a++;
-	while (*b == '0' && b[1] != '\0')
-		b++;
-	return strcmp(a, b) == 0;
-}
-
 /*
  * Tells whether a target names a migration: its name, its name without
  * ".sql" or ".up.sql", or its version as its runner reads versions ("3"
@@ -895,155 +486,7 @@ migration_file_matches(const MigrationDir *dir, const MigrationFile *file,
 		(strcmp(file->name + tlen, ".sql") == 0 ||
 		 strcmp(file->name + tlen, ".up.sql") == 0))
 		return true;
-	if (file->version == NULL || file->version[0] == '\0' || tlen == 0)
-		return false;
-
-	switch (dir->family)
-	{
-		case FAMILY_FLYWAY:
-			{
-				char	   *v = pstrdup(target);
-
-				for (char *p = v; *p; p++)
-					if (*p == '_')
-						*p = '.';
-				return strspn(v, "0123456789.") == tlen &&
-					layout_version_cmp(FAMILY_FLYWAY, file->version, v) == 0;
-			}
-		case FAMILY_DIESEL:
-			{
-				StringInfoData v;
-
-				initStringInfo(&v);
-				for (const char *p = target; *p; p++)
-					if (*p != '-')
-						appendStringInfoChar(&v, *p);
-				return strcmp(file->version, v.data) == 0;
-			}
-		default:
-			return strspn(target, "0123456789") == tlen &&
-				same_number(file->version, target);
-	}
-}
-
-/*
- * Reads a migration file whole, refusing anything but a regular file
- * (opened without blocking, so a FIFO cannot hang the backend) and files
- * over morgenmigrate.max_file_size.  Drops a UTF-8 byte-order mark, turns
- * CRLF into LF and checks the text is UTF-8 without NUL bytes.
- */
-static FileText
-read_file_text(const MigrationDir *dir, const char *name)
-{
-	char	   *path = file_path(dir, name);
-	FileText	ft;
-	int			fd;
-	char	   *src;
-	char	   *dst;
-	char	   *end;
-	ssize_t		nread = 0;
-
-	clock_gettime(CLOCK_REALTIME, &ft.read_at);
-	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
-	if (fd < 0)
-	{
-		int			err = errno;
-
-		ereport(ERROR,
-				(errcode_for_path(err),
-				 errmsg("could not open migration file \"%s\": %m", path)));
-	}
-	check_opened_allowed(fd, path);
-	if (fstat(fd, &ft.st) < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not stat migration file \"%s\": %m", path)));
-	if (!S_ISREG(ft.st.st_mode))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("migration file \"%s\" is not a regular file", path)));
-	if (ft.st.st_size > (off_t) mm_max_file_size * 1024)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("migration file \"%s\" is too large", path),
-				 errdetail("The file has %lld bytes; morgenmigrate.max_file_size allows %lld.",
-						   (long long) ft.st.st_size,
-						   (long long) mm_max_file_size * 1024)));
-
-	ft.data = palloc(ft.st.st_size + 1);
-	while (nread < ft.st.st_size)
-	{
-		ssize_t		r = read(fd, ft.data + nread, ft.st.st_size - nread);
-
-		if (r < 0)
-		{
-			if (errno == EINTR)
-				continue;
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not read migration file \"%s\": %m", path)));
-		}
-		if (r == 0)
-			break;				/* truncated since fstat: read what is there */
-		nread += r;
-	}
-	CloseTransientFile(fd);
-	ft.data[nread] = '\0';
-
-	/* drop the byte-order mark, turn CRLF into LF */
-	src = ft.data;
-	end = ft.data + nread;
-	if (nread >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0)
-		src += 3;
-	for (dst = ft.data; src < end; src++)
-	{
-		if (*src == '\r' && src + 1 < end && src[1] == '\n')
-			continue;
-		*dst++ = *src;
-	}
-	*dst = '\0';
-	ft.len = dst - ft.data;
-
-	check_utf8(name, &ft);
-	pfree(path);
-	return ft;
-}
-
-/*
- * Raises PostgreSQL's own invalid-encoding error (SQLSTATE 22021, the bad
- * bytes in hex; a NUL byte is 0x00) with the file and the line, if the
- * text is not valid UTF-8.
- */
-static void
-check_utf8(const char *name, const FileText *ft)
-{
-	int			valid = pg_encoding_verifymbstr(PG_UTF8, ft->data, ft->len);
-	EncodingErrorPlace place;
-	ErrorContextCallback errcallback;
-
-	if (valid == ft->len)
-		return;
-
-	place.name = name;
-	place.line = 1;
-	for (int i = 0; i < valid; i++)
-		if (ft->data[i] == '\n')
-			place.line++;
-
-	errcallback.callback = encoding_error_callback;
-	errcallback.arg = &place;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
-	report_invalid_encoding(PG_UTF8, ft->data + valid, ft->len - valid);
-}
-
-/* Error context of an encoding error: the file and line. */
-static void
-encoding_error_callback(void *arg)
-{
-	EncodingErrorPlace *place = (EncodingErrorPlace *) arg;
-
-	errcontext("migration \"%s\", line %d", place->name, place->line);
+	return layout_target_matches(dir->family, file->version, target);
 }
 
 /* Lower-case hex SHA-256 of a file's normalized text. */
@@ -1075,15 +518,14 @@ compute_checksum(const char *name, const FileText *ft, char *checksum)
 int
 migration_dir_open(const MigrationDir *dir)
 {
-	return OpenTransientFile(dir->path, O_RDONLY | O_DIRECTORY | PG_BINARY);
+	return files_dir_fd(dir->path);
 }
 
 /* Closes what migration_dir_open opened. */
 void
 migration_dir_close(int dirfd)
 {
-	if (dirfd >= 0)
-		CloseTransientFile(dirfd);
+	files_dir_fd_close(dirfd);
 }
 
 /*
@@ -1110,7 +552,7 @@ migration_inspect(MigrationDir *dir, int dirfd, const MigrationFile *file,
 										"morgenmigrate inspect",
 										ALLOCSET_DEFAULT_SIZES);
 		oldcxt = MemoryContextSwitchTo(scancxt);
-		ft = read_file_text(dir, file->path);
+		ft = files_read(dir->path, file->path, "migration file", false);
 		compute_checksum(file->path, &ft, checksum);
 		memset(&s, 0, sizeof(FileSections));
 		s.layout = LAYOUT_PLAIN;
@@ -1253,29 +695,22 @@ migration_read(const MigrationDir *dir, const char *name, const char *path,
 			   MigrationSection section)
 {
 	MigrationScript *script = palloc0(sizeof(MigrationScript));
-	FileText	ft = read_file_text(dir, path);
-	ErrorContextCallback errcallback;
+	FileText	ft = files_read(dir->path, path, "migration file", false);
 	char	   *text;
 	MigrationLayout forced = dir->layout;
 	const LayoutMethods *m = layout_methods(forced);
 
-	script->name = path;
+	script->name = files_name_to_server(path);
 	script->section = section;
-	compute_checksum(path, &ft, script->checksum);
-
-	errcallback.callback = conversion_error_callback;
-	errcallback.arg = (void *) path;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
-	text = pg_any_to_server(ft.data, ft.len, PG_UTF8);
-	error_context_stack = errcallback.previous;
+	compute_checksum(script->name, &ft, script->checksum);
+	text = files_text_to_server(&ft, path);
 	if (text != ft.data)
 		pfree(ft.data);
 
 	/* the directory's layout decides whose markers count */
 	if (m == NULL || m->scan == NULL)
 		forced = mm_layout;
-	layout_scan_file(path, text, strlen(text), forced, &script->sections);
+	layout_scan_file(script->name, text, strlen(text), forced, &script->sections);
 	script->text = layout_cut_section(text, strlen(text), &script->sections,
 									  section);
 	if (script->text == NULL)
@@ -1283,7 +718,7 @@ migration_read(const MigrationDir *dir, const char *name, const char *path,
 				(errcode(ERRCODE_UNDEFINED_FILE),
 				 errmsg("migration \"%s\" has no down section", name),
 				 errhint("Add a down section to \"%s\", or roll back by hand and remove its history row with morgenmigrate.migrate_forget().",
-						 path)));
+						 script->name)));
 	pfree(text);
 	script->len = strlen(script->text);
 	if (script->sections.layout != LAYOUT_PLAIN)
@@ -1300,11 +735,14 @@ migration_read(const MigrationDir *dir, const char *name, const char *path,
 	return script;
 }
 
-/* Names the file whose text could not be converted to the database encoding. */
-static void
-conversion_error_callback(void *arg)
+/*
+ * A migration file's text as it is on disk, in UTF-8 (BOM dropped, CRLF
+ * turned into LF), not converted: for checksums other runners computed.
+ */
+FileText
+migration_read_text(const MigrationDir *dir, const char *path)
 {
-	errcontext("migration \"%s\"", (const char *) arg);
+	return files_read(dir->path, path, "migration file", false);
 }
 
 /*
@@ -1315,8 +753,8 @@ conversion_error_callback(void *arg)
 const char *
 migration_down_file(const MigrationDir *dir, const char *name)
 {
-	size_t		len = strlen(name);
-	char	   *down;
+	const LayoutMethods *m = layout_of_names(dir->family);
+	char	   *key;
 	ListCell   *lc;
 
 	for (int i = 0; i < dir->nfiles; i++)
@@ -1324,18 +762,15 @@ migration_down_file(const MigrationDir *dir, const char *name)
 		if (strcmp(dir->files[i].name, name) == 0)
 			return dir->files[i].down_path;
 	}
-	if (dir->family != FAMILY_FLAT)
+	if (m->down_key == NULL)
 		return NULL;
-
-	if (has_suffix(name, ".up.sql"))
-		len -= strlen(".up.sql");
-	else if (has_suffix(name, ".sql"))
-		len -= strlen(".sql");
-	down = psprintf("%.*s.down.sql", (int) len, name);
+	key = m->down_key(name);
 	foreach(lc, dir->orphans)
 	{
-		if (strcmp((const char *) lfirst(lc), down) == 0)
-			return (const char *) lfirst(lc);
+		const MigrationOrphan *o = (const MigrationOrphan *) lfirst(lc);
+
+		if (strcmp(o->key, key) == 0)
+			return o->path;
 	}
 	return NULL;
 }

@@ -26,8 +26,8 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
-#include "storage/latch.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/proc.h"
 #include "storage/shm_mq.h"
 #include "storage/shm_toc.h"
@@ -45,6 +45,8 @@
 #include "compat.h"
 #include "drift.h"
 #include "morgenmigrate.h"
+#include "worker.h"
+
 
 #define MM_WORKER_MAGIC		0x6d6d7731	/* "mmw1" */
 #define MM_KEY_FIXED		1

@@ -9,7 +9,7 @@
  */
 #include "postgres.h"
 
-#include "../morgenmigrate.h"
+#include "../layout.h"
 
 const LayoutMethods golang_migrate_layout = {
 	.layout = LAYOUT_GOLANG_MIGRATE,

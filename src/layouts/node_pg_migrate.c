@@ -21,7 +21,8 @@
 #include "datatype/timestamp.h"
 #include "utils/datetime.h"
 
-#include "../morgenmigrate.h"
+#include "../layout.h"
+#include "../migration.h"
 
 #define NODE_PG_MIGRATE "node-pg-migrate"
 

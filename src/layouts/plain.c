@@ -14,7 +14,8 @@
 
 #include <ctype.h>
 
-#include "../morgenmigrate.h"
+#include "../layout.h"
+#include "../migration.h"
 
 /* The leading digits of a name ("" if none). */
 static char *
@@ -81,6 +82,22 @@ flat_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 	return false;
 }
 
+/*
+ * The key of the down file of a migration: NAME.down.sql is the down file
+ * of NAME.sql and of NAME.up.sql.
+ */
+static char *
+flat_down_key(const char *name)
+{
+	size_t		len = strlen(name);
+
+	if (has_suffix_ci(name, ".up.sql", false))
+		len -= strlen(".up.sql");
+	else if (has_suffix_ci(name, ".sql", false))
+		len -= strlen(".sql");
+	return pnstrdup(name, len);
+}
+
 /* Version order of the flat family: the names in version order. */
 int
 flat_compare(const MigrationFile *a, const MigrationFile *b)
@@ -93,8 +110,10 @@ const LayoutMethods plain_layout = {
 	.name = "plain",
 	.runner = "morgenmigrate",
 	.family = FAMILY_FLAT,
+	.names_as = "a migration file of its own",
 	.read_name = flat_read_name,
 	.compare = flat_compare,
 	.version_cmp = migration_name_cmp,
 	.scan = NULL,
+	.down_key = flat_down_key,
 };

@@ -12,7 +12,8 @@
 
 #include <ctype.h>
 
-#include "../morgenmigrate.h"
+#include "../layout.h"
+#include "../migration.h"
 
 /* Reads a postgrator name: VERSION.do[.name].sql or VERSION.undo[.name].sql. */
 static bool
@@ -63,6 +64,7 @@ const LayoutMethods postgrator_layout = {
 	.name = "postgrator",
 	.runner = "postgrator",
 	.family = FAMILY_POSTGRATOR,
+	.names_as = "a postgrator migration",
 	.read_name = postgrator_read_name,
 	.compare = postgrator_compare,
 	.version_cmp = migration_name_cmp,
