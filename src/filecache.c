@@ -353,7 +353,7 @@ filecache_dir_store(const char *path, const struct stat *st,
 
 	/* the copy first: an error in it must not leave a half-made entry */
 	cxt = AllocSetContextCreate(cache_cxt, "morgenmigrate cached directory",
-								ALLOCSET_DEFAULT_SIZES);
+								ALLOCSET_SMALL_SIZES);
 	oldcxt = MemoryContextSwitchTo(cxt);
 	copy = dir_copy(dir);
 	MemoryContextSwitchTo(oldcxt);

@@ -19,7 +19,6 @@
 #include <ctype.h>
 
 #include "layout.h"
-#include "migration.h"
 
 /* Every layout, in the order a directory entry's name is tried. */
 static const LayoutMethods *const all_layouts[] = {

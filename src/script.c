@@ -25,8 +25,6 @@
 #include "citus.h"
 #include "migration.h"
 #include "morgenmigrate.h"
-#include "plan.h"
-#include "runner.h"
 #include "script.h"
 
 static List *parse_text(MigrationScript *script);
