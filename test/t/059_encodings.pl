@@ -11,6 +11,7 @@ use Encode qw(encode);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+binmode(Test::More->builder->$_, ':encoding(UTF-8)') for qw(output failure_output todo_output);
 
 $ENV{PGCLIENTENCODING} = 'UTF8';
 my $node = PostgreSQL::Test::Cluster->new('encodings');
