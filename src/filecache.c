@@ -67,6 +67,7 @@ typedef struct CachedFile
 	struct timespec mtime;
 	struct timespec ctime;
 	EntryRole	role;
+	MigrationLayout scan_layout;	/* whose markers counted */
 	char		checksum[MM_CHECKSUM_LEN + 1];
 	FileSections sections;		/* arrays in cache_cxt */
 } CachedFile;
@@ -164,14 +165,16 @@ before_margin(const struct timespec *t, const struct timespec *read_at)
 /*
  * Fills in checksum and sections (arrays in the current memory context)
  * from the cache if the file at relpath in the directory open as dirfd
- * (links followed) is a regular file of at most max_size
- * bytes that is still as it was when it was read, and as role.  False
+ * (links followed) is a regular file of at most max_size bytes that is
+ * still as it was when it was read, as role, with the markers of
+ * scan_layout counting.  False
  * otherwise, or when stat() fails: the caller reads the file, and reports
  * what is wrong with it.
  */
 bool
 filecache_lookup(int dirfd, const char *relpath, EntryRole role,
-				 off_t max_size, char *checksum, FileSections *sections)
+				 MigrationLayout scan_layout, off_t max_size, char *checksum,
+				 FileSections *sections)
 {
 	struct stat st;
 	CachedFileKey key;
@@ -187,7 +190,8 @@ filecache_lookup(int dirfd, const char *relpath, EntryRole role,
 	key.dev = st.st_dev;
 	key.ino = st.st_ino;
 	cf = hash_search(cache, &key, HASH_FIND, NULL);
-	if (cf == NULL || cf->role != role || cf->size != st.st_size ||
+	if (cf == NULL || cf->role != role || cf->scan_layout != scan_layout ||
+		cf->size != st.st_size ||
 		!same_time(&cf->mtime, &st.st_mtim) ||
 		!same_time(&cf->ctime, &st.st_ctim))
 		return false;
@@ -204,8 +208,8 @@ filecache_lookup(int dirfd, const char *relpath, EntryRole role,
  */
 void
 filecache_store(const struct stat *st, const struct timespec *read_at,
-				EntryRole role, const char *checksum,
-				const FileSections *sections)
+				EntryRole role, MigrationLayout scan_layout,
+				const char *checksum, const FileSections *sections)
 {
 	CachedFileKey key;
 	CachedFile *cf;
@@ -242,6 +246,7 @@ filecache_store(const struct stat *st, const struct timespec *read_at,
 	cf->mtime = st->st_mtim;
 	cf->ctime = st->st_ctim;
 	cf->role = role;
+	cf->scan_layout = scan_layout;
 	memcpy(cf->checksum, checksum, MM_CHECKSUM_LEN + 1);
 	cf->sections = copy;
 }
@@ -271,8 +276,27 @@ dir_copy(const MigrationDir *src)
 		c->version = f->version ? pstrdup(f->version) : NULL;
 		c->description = f->description ? pstrdup(f->description) : NULL;
 		c->what = f->what ? pstrdup(f->what) : NULL;
+		c->why = f->why ? pstrdup(f->why) : NULL;
 		c->config_path = f->config_path ? pstrdup(f->config_path) : NULL;
 		c->key = f->key ? pstrdup(f->key) : NULL;
+		c->inspected = false;
+	}
+	dst->entries = palloc(sizeof(DirEntry) * Max(src->nentries, 1));
+	for (int i = 0; i < src->nentries; i++)
+	{
+		dst->entries[i].name = pstrdup(src->entries[i].name);
+		dst->entries[i].shown = pstrdup(src->entries[i].shown);
+		dst->entries[i].is_dir = src->entries[i].is_dir;
+	}
+	dst->ignored = NIL;
+	foreach(lc, src->ignored)
+	{
+		const MigrationIgnored *ig = (const MigrationIgnored *) lfirst(lc);
+		MigrationIgnored *c = palloc(sizeof(MigrationIgnored));
+
+		c->name = pstrdup(ig->name);
+		c->why = pstrdup(ig->why);
+		dst->ignored = lappend(dst->ignored, c);
 	}
 	dst->orphans = NIL;
 	foreach(lc, src->orphans)

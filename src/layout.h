@@ -80,6 +80,8 @@ typedef struct LayoutEntry
 	int8		no_transaction; /* the config file says: 1 outside a
 								 * transaction, 0 inside, -1 nothing */
 	bool		incomplete;		/* named as a migration, but lacks its up file */
+	const char *why;			/* why it is, or is not, a migration (for
+								 * migrate_layout) */
 } LayoutEntry;
 
 struct MigrationFile;
@@ -115,6 +117,19 @@ typedef struct TextRange
 	int			last_line;		/* line of its last byte */
 } TextRange;
 
+/*
+ * Something a runner would refuse in one part of a file, found by a scan
+ * and raised only when that part is needed: goose checks only the
+ * direction it runs, and weak markers (node-pg-migrate's look like
+ * ordinary comments) count only once the directory is that runner's.
+ */
+typedef struct LayoutProblem
+{
+	int			line;			/* 0: no problem */
+	const char *message;
+	const char *hint;
+} LayoutProblem;
+
 /* What a layout's markers say of one file's text. */
 typedef struct FileSections
 {
@@ -130,6 +145,8 @@ typedef struct FileSections
 	int			nmarkers;		/* marker lines, turned into statement breaks */
 	int		   *markers;		/* their byte offsets */
 	int		   *marker_lens;	/* and lengths (without the newline) */
+	LayoutProblem up_problem;	/* raised when the up part is needed */
+	LayoutProblem down_problem; /* raised when the down part runs */
 } FileSections;
 
 /*
@@ -159,6 +176,24 @@ typedef struct LayoutMethods
 	const char *marker_word;	/* text every marker line holds (a quick
 								 * test before scanning line by line) */
 	bool		marker_word_ci; /* ... in any case */
+	bool		weak_markers;	/* its markers read like ordinary comments:
+								 * they count only in a directory known to
+								 * be this runner's, never beside another
+								 * runner's markers */
+
+	/*
+	 * Flat layouts: how this runner reads a file name, once the directory
+	 * is known to be its own (NULL: as the flat family reads it).  Sets
+	 * entry->role (ROLE_IGNORED for a file the runner skips), key, version
+	 * and why.
+	 */
+	void		(*own_name) (const char *name, LayoutEntry *entry);
+	bool		unique_versions;	/* refuses two migrations of one version */
+	bool		noop_rollback;	/* a migration without a down part rolls
+								 * back as a no-op (its history row goes) */
+	const char *orphan_hint;	/* a down file without its up file is
+								 * refused, with this hint (NULL: it is an
+								 * orphan, shown and warned of) */
 
 	/*
 	 * Layouts whose migrations are subdirectories: reads the subdirectory
@@ -235,8 +270,12 @@ extern int	flat_compare(const struct MigrationFile *a,
 						 const struct MigrationFile *b);
 
 extern void layout_scan_file(const char *name, const char *text, int len,
-							 MigrationLayout forced, FileSections *sections);
-extern char *layout_cut_section(const char *text, int len,
+							 MigrationLayout layout, FileSections *sections);
+extern void layout_raise_problem(const char *name, MigrationLayout layout,
+								 const LayoutProblem *problem);
+extern void layout_defer_problem(LayoutProblem *problem, int line,
+								 const char *message, const char *hint);
+extern char *layout_cut_section(const char *name, const char *text, int len,
 								const FileSections *sections,
 								MigrationSection section);
 

@@ -40,6 +40,12 @@ typedef struct MigrationFile
 	bool		config_covers_down; /* and what it says holds for the down
 									 * part too */
 	char	   *key;			/* what its down and config files name */
+	const char *why;			/* why its layout reads it as a migration */
+
+	/* what inspecting its file found (migration_inspect) */
+	bool		inspected;
+	char		checksum[MM_CHECKSUM_LEN + 1];
+	FileSections sections;
 } MigrationFile;
 
 /* A down file without its up file. */
@@ -49,6 +55,21 @@ typedef struct MigrationOrphan
 	char	   *path;			/* as the file system names it */
 	char	   *key;			/* what up file it would belong to */
 } MigrationOrphan;
+
+/* A directory entry: a file, or a subdirectory. */
+typedef struct DirEntry
+{
+	char	   *name;			/* as the file system names it */
+	char	   *shown;			/* in the database encoding */
+	bool		is_dir;
+} DirEntry;
+
+/* A directory entry that is no migration, and why. */
+typedef struct MigrationIgnored
+{
+	char	   *name;			/* in the database encoding */
+	const char *why;
+} MigrationIgnored;
 
 /* The migration files of one directory, in version order. */
 typedef struct MigrationDir
@@ -65,6 +86,21 @@ typedef struct MigrationDir
 	MigrationFile *files;		/* version order */
 	List	   *orphans;		/* MigrationOrphan: down files without an up
 								 * file */
+	List	   *ignored;		/* MigrationIgnored: entries that are none */
+
+	/*
+	 * A directory of the flat family whose layout only its files' markers
+	 * tell is not settled when listed: files then holds every file that
+	 * one of the family's layouts could read, inspected with scan_layout
+	 * LAYOUT_AUTO, and migration_dir_settle reads entries again by the
+	 * rules of the layout the markers tell.
+	 */
+	bool		settled;
+	MigrationLayout scan_layout;	/* whose markers count: the layout, or
+									 * LAYOUT_AUTO while unsettled */
+	int			nentries;
+	DirEntry   *entries;		/* the flat family's entries, as listed */
+	const char *weak_example;	/* a file carrying weak markers only */
 } MigrationDir;
 
 /* One statement of a migration script. */

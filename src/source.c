@@ -27,10 +27,7 @@
 #include "morgenmigrate.h"
 #include "source.h"
 
-/* The family whose order cmp_files_by_version uses (qsort has no arg). */
-static LayoutFamily sort_family;
-
-/* The layout whose order cmp_files_by_layout uses. */
+/* The layout whose order cmp_files_by_layout uses (qsort has no arg). */
 static const LayoutMethods *sort_methods;
 
 /* One directory entry that is part of a migration, while listing. */
@@ -44,16 +41,21 @@ typedef struct ListedEntry
 static LayoutFamily settle_family(const MigrationDir *mdir,
 								  const char **example);
 static MigrationLayout layout_of_listed(LayoutFamily family, List *listed);
-static void collect_files(MigrationDir *mdir, List *listed);
+static void add_ignored(MigrationDir *mdir, const char *shown, const char *why);
+static void flat_candidates(MigrationDir *mdir, List *listed);
+static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
+static void collect_files(MigrationDir *mdir, List *listed,
+						  const LayoutMethods *m);
 static bool pair_down_file(MigrationDir *mdir, const ListedEntry *le);
 static void pair_config_file(MigrationDir *mdir, const ListedEntry *le);
 static MigrationFile *find_by_key(MigrationDir *mdir, const char *key);
 static int	cmp_files_by_key(const void *a, const void *b);
-static int	cmp_files_by_version(const void *a, const void *b);
-static void check_versions(const MigrationDir *mdir);
-static void settle_markers(MigrationDir *dir, const char *name,
-						   const FileSections *s);
+static int	cmp_files_by_path(const void *a, const void *b);
+static void check_versions(const MigrationDir *mdir, const LayoutMethods *m);
+static int	cmp_versions(const void *a, const void *b);
+static void sort_files(MigrationDir *mdir, const LayoutMethods *m);
 static int	cmp_files_by_layout(const void *a, const void *b);
+static MigrationLayout settle_markers(MigrationDir *dir);
 static void compute_checksum(const char *name, const FileText *ft,
 							 char *checksum);
 
@@ -75,6 +77,9 @@ migration_dir_check(const char *dir)
  * is refused, and so is an entry that looks like a migration but is none.
  * Nothing but a stat() touches a file here, but for small config files.
  *
+ * A directory of the flat family whose names do not tell its layout is
+ * left unsettled: its files' markers tell it (migration_dir_settle).
+ *
  * A session keeps the listing (filecache.c) while the directory's own
  * times stay as they were, unless what it holds could change without
  * changing them: a link, a subdirectory (a file added inside it leaves its
@@ -87,6 +92,7 @@ migration_dir_list(const char *path)
 	FilesDir   *d;
 	const char *name;
 	List	   *listed = NIL;
+	List	   *entries = NIL;
 	const char *family_example[FAMILY_POSTGRATOR + 1] = {0};
 	char	   *subdir = NULL;
 	ListedEntry *incomplete = NULL;
@@ -110,13 +116,18 @@ migration_dir_list(const char *path)
 	{
 		ListedEntry *le;
 		LayoutEntry entry;
+		DirEntry   *de;
 
-		if (name[0] == '.')
-			continue;
 		if (!plain || kind == FILE_DIRECTORY)
 			keep = false;
 		if (kind == FILE_GONE)
 			continue;
+		if (name[0] == '.')
+		{
+			add_ignored(mdir, files_name_to_server(name),
+						"hidden: its name starts with a dot");
+			continue;
+		}
 		layout_read_name(name, kind == FILE_DIRECTORY, &entry);
 		if (kind == FILE_OTHER)
 		{
@@ -125,23 +136,31 @@ migration_dir_list(const char *path)
 				ereport(WARNING,
 						(errmsg("ignoring \"%s\" in migration directory \"%s\": not a regular file",
 								files_name_to_server(name), mdir->path)));
+			add_ignored(mdir, files_name_to_server(name), "not a regular file");
 			continue;
 		}
+
+		de = palloc(sizeof(DirEntry));
+		de->name = pstrdup(name);
+		de->shown = files_name_to_server(name);
+		de->is_dir = kind == FILE_DIRECTORY;
+		entries = lappend(entries, de);
 		if (entry.role == ROLE_IGNORED)
 		{
 			if (kind == FILE_DIRECTORY && subdir == NULL)
-				subdir = files_name_to_server(name);
+				subdir = de->shown;
 			continue;
 		}
 
 		le = palloc0(sizeof(ListedEntry));
-		le->name = pstrdup(name);
-		le->shown = files_name_to_server(name);
+		le->name = de->name;
+		le->shown = de->shown;
 		le->entry = entry;
 		le->entry.no_transaction = -1;
 		if (kind == FILE_DIRECTORY)
 		{
 			m = layout_methods(entry.layout);
+			Assert(m->read_subdir != NULL);
 			m->read_subdir(path, le->name, &le->entry);
 			if (le->entry.incomplete)
 			{
@@ -170,8 +189,42 @@ migration_dir_list(const char *path)
 				 errhint("Move the migrations of the subdirectory up into the directory, or the subdirectory out of it.")));
 	mdir->names_layout = layout_of_listed(mdir->family, listed);
 	mdir->layout = LAYOUT_AUTO;
-	collect_files(mdir, listed);
-	check_versions(mdir);
+
+	if (mdir->family == FAMILY_FLAT)
+	{
+		ListCell   *lc;
+		int			i = 0;
+
+		mdir->nentries = list_length(entries);
+		mdir->entries = palloc(sizeof(DirEntry) * Max(mdir->nentries, 1));
+		foreach(lc, entries)
+			mdir->entries[i++] = *(DirEntry *) lfirst(lc);
+		if (mdir->names_layout != LAYOUT_AUTO)
+			flat_finish(mdir, mdir->names_layout);
+		else
+			flat_candidates(mdir, listed);
+	}
+	else
+	{
+		ListCell   *lc;
+
+		foreach(lc, entries)
+		{
+			DirEntry   *de = (DirEntry *) lfirst(lc);
+			LayoutEntry entry;
+
+			layout_read_name(de->name, de->is_dir, &entry);
+			if (entry.role == ROLE_IGNORED)
+				add_ignored(mdir, de->shown, entry.why ? entry.why :
+							psprintf("not named as %s", m->names_as));
+		}
+		collect_files(mdir, listed, m);
+		check_versions(mdir, m);
+		sort_files(mdir, m);
+		mdir->layout = mdir->names_layout;
+		mdir->scan_layout = mdir->names_layout;
+		mdir->settled = true;
+	}
 
 	for (int i = 0; i < mdir->nfiles; i++)
 		if (mdir->files[i].config_path != NULL)
@@ -179,6 +232,17 @@ migration_dir_list(const char *path)
 	if (keep)
 		filecache_dir_store(path, &st, &read_at, mdir);
 	return mdir;
+}
+
+/* Notes a directory entry that is no migration, and why. */
+static void
+add_ignored(MigrationDir *mdir, const char *shown, const char *why)
+{
+	MigrationIgnored *ig = palloc(sizeof(MigrationIgnored));
+
+	ig->name = (char *) shown;
+	ig->why = why;
+	mdir->ignored = lappend(mdir->ignored, ig);
 }
 
 /*
@@ -218,10 +282,10 @@ settle_family(const MigrationDir *mdir, const char **example)
 }
 
 /*
- * The layout the names alone tell (refined by the files' markers later):
- * the family's, the forced one, or one that an entry's name alone says
- * (an up file named as only one runner names them, a migration only its
- * runner can run).
+ * The layout the names alone tell: the forced one, the family's, or one
+ * that an entry's name alone says (an up file named as only one runner
+ * names them, a migration only its runner can run); LAYOUT_AUTO when only
+ * the files' markers can tell.
  */
 static MigrationLayout
 layout_of_listed(LayoutFamily family, List *listed)
@@ -245,13 +309,131 @@ layout_of_listed(LayoutFamily family, List *listed)
 }
 
 /*
+ * The files of an unsettled flat directory: every file one of the
+ * family's layouts could read as an up migration, to be inspected for the
+ * markers that settle the layout.
+ */
+static void
+flat_candidates(MigrationDir *mdir, List *listed)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	mdir->files = palloc0(sizeof(MigrationFile) * Max(list_length(listed), 1));
+	foreach(lc, listed)
+	{
+		ListedEntry *le = (ListedEntry *) lfirst(lc);
+		MigrationFile *f;
+
+		if (le->entry.role != ROLE_UP)
+			continue;
+		f = &mdir->files[n++];
+		f->name = le->shown;
+		f->path = le->name;
+		f->role = ROLE_UP;
+		f->version = le->entry.version;
+		f->key = le->entry.key;
+		f->config_no_transaction = -1;
+	}
+	mdir->nfiles = n;
+	mdir->scan_layout = LAYOUT_AUTO;
+	mdir->settled = false;
+}
+
+/*
+ * Reads a flat directory's entries by the rules of its layout: which
+ * files its runner reads as migrations (the rest is ignored, each with
+ * the reason), their versions, down files and order.  What inspecting the
+ * files found while the layout was unsettled stays with them.
+ */
+static void
+flat_finish(MigrationDir *mdir, MigrationLayout layout)
+{
+	const LayoutMethods *m = layout_methods(layout);
+	const LayoutMethods *family = layout_of_names(FAMILY_FLAT);
+	MigrationFile *inspected = mdir->files;
+	int			ninspected = mdir->nfiles;
+	List	   *listed = NIL;
+
+	for (int i = 0; i < mdir->nentries; i++)
+	{
+		const DirEntry *de = &mdir->entries[i];
+		ListedEntry *le;
+		LayoutEntry entry;
+
+		memset(&entry, 0, sizeof(entry));
+		if (de->is_dir)
+		{
+			add_ignored(mdir, de->shown,
+						psprintf("a subdirectory: %s reads the files of the directory itself",
+								 m->runner));
+			continue;
+		}
+		if (m->own_name != NULL)
+			m->own_name(de->name, &entry);
+		else if (!family->read_name(de->name, false, &entry))
+		{
+			memset(&entry, 0, sizeof(entry));
+			entry.role = ROLE_IGNORED;
+		}
+		if (entry.role == ROLE_IGNORED)
+		{
+			add_ignored(mdir, de->shown, entry.why ? entry.why :
+						psprintf("not named as %s names migrations", m->runner));
+			continue;
+		}
+		entry.layout = layout;
+		entry.no_transaction = -1;
+		le = palloc0(sizeof(ListedEntry));
+		le->name = de->name;
+		le->shown = de->shown;
+		le->entry = entry;
+		listed = lappend(listed, le);
+	}
+	collect_files(mdir, listed, m);
+
+	/* what inspecting them found while the layout was unsettled */
+	if (ninspected > 0)
+	{
+		qsort(inspected, ninspected, sizeof(MigrationFile), cmp_files_by_path);
+		for (int i = 0; i < mdir->nfiles; i++)
+		{
+			MigrationFile *f = &mdir->files[i];
+			MigrationFile *was = bsearch(f, inspected, ninspected,
+										 sizeof(MigrationFile), cmp_files_by_path);
+
+			if (was != NULL && was->inspected)
+			{
+				f->inspected = true;
+				memcpy(f->checksum, was->checksum, sizeof(f->checksum));
+				f->sections = was->sections;
+			}
+		}
+	}
+
+	if (m->orphan_hint != NULL && mdir->orphans != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("down migration \"%s\" has no up migration",
+						((MigrationOrphan *) linitial(mdir->orphans))->name),
+				 errdetail("%s reads a down file without its up file as a migration of its own.",
+						   m->runner),
+				 errhint("%s", m->orphan_hint)));
+	check_versions(mdir, m);
+	sort_files(mdir, m);
+	mdir->layout = layout;
+	mdir->scan_layout = layout;
+	mdir->settled = true;
+}
+
+/*
  * Turns the listed entries into the directory's migrations: up files,
  * repeatables and external ones become MigrationFiles; down files and
  * config files join theirs; entries that look like migrations but are
  * none are refused.
  */
 static void
-collect_files(MigrationDir *mdir, List *listed)
+collect_files(MigrationDir *mdir, List *listed, const LayoutMethods *m)
 {
 	ListCell   *lc;
 	int			n = 0;
@@ -267,7 +449,7 @@ collect_files(MigrationDir *mdir, List *listed)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("\"%s\" in migration directory \"%s\" is not a migration %s can read",
-							le->shown, mdir->path, layout_family_names(mdir->family)),
+							le->shown, mdir->path, m->runner),
 					 errdetail("%s", le->entry.what),
 					 errhint("Rename it as its runner expects, or move it out of the migration directory.")));
 		if (le->entry.role == ROLE_DOWN || le->entry.role == ROLE_CONFIG)
@@ -283,10 +465,10 @@ collect_files(MigrationDir *mdir, List *listed)
 		f->description = le->entry.description;
 		f->role = le->entry.role;
 		f->what = le->entry.what;
+		f->why = le->entry.why;
 		f->config_no_transaction = le->entry.no_transaction;
 		f->config_path = le->entry.config_path;
-		f->config_covers_down = f->config_path != NULL &&
-			layout_methods(le->entry.layout)->config_covers_down;
+		f->config_covers_down = f->config_path != NULL && m->config_covers_down;
 		f->key = le->entry.key;
 	}
 	mdir->nfiles = n;
@@ -312,9 +494,6 @@ collect_files(MigrationDir *mdir, List *listed)
 				pair_config_file(mdir, le);
 		}
 	}
-	sort_family = mdir->family;
-	qsort(mdir->files, mdir->nfiles, sizeof(MigrationFile),
-		  cmp_files_by_version);
 }
 
 /*
@@ -404,37 +583,70 @@ cmp_files_by_key(const void *a, const void *b)
 	return c != 0 ? c : strcmp(fa->name, fb->name);
 }
 
-/* qsort comparator: MigrationFile by its layout's version order. */
+/* qsort and bsearch comparator: MigrationFile by path. */
 static int
-cmp_files_by_version(const void *a, const void *b)
+cmp_files_by_path(const void *a, const void *b)
 {
-	return layout_compare(sort_family, (const MigrationFile *) a,
-						  (const MigrationFile *) b);
+	return strcmp(((const MigrationFile *) a)->path,
+				  ((const MigrationFile *) b)->path);
 }
 
 /*
- * Refuses two migrations of one version where the runner keys its history
- * by version (Flyway, diesel, postgrator): which one ran would be unknown.
+ * Refuses two migrations of one version where the runner refuses them
+ * (or keys its history by version): which one ran would be unknown.
  */
 static void
-check_versions(const MigrationDir *mdir)
+check_versions(const MigrationDir *mdir, const LayoutMethods *m)
 {
-	if (mdir->family == FAMILY_FLAT)
-		return;
-	for (int i = 1; i < mdir->nfiles; i++)
-	{
-		const MigrationFile *a = &mdir->files[i - 1];
-		const MigrationFile *b = &mdir->files[i];
+	MigrationFile **sorted;
+	int			n = 0;
 
-		if (a->role == ROLE_REPEATABLE || b->role == ROLE_REPEATABLE)
-			continue;
-		if (layout_version_cmp(mdir->family, a->version, b->version) == 0)
+	if (!m->unique_versions || mdir->nfiles < 2)
+		return;
+	sorted = palloc(sizeof(MigrationFile *) * mdir->nfiles);
+	for (int i = 0; i < mdir->nfiles; i++)
+		if (mdir->files[i].role != ROLE_REPEATABLE)
+			sorted[n++] = &mdir->files[i];
+	sort_methods = m;
+	qsort(sorted, n, sizeof(MigrationFile *), cmp_versions);
+	for (int i = 1; i < n; i++)
+	{
+		const MigrationFile *a = sorted[i - 1];
+		const MigrationFile *b = sorted[i];
+
+		if (m->version_cmp(a->version, b->version) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
 					 errmsg("migrations \"%s\" and \"%s\" have the same version %s",
 							a->name, b->name, a->version),
+					 errdetail("%s would not know which of them ran.", m->runner),
 					 errhint("Give each migration a version of its own.")));
 	}
+	pfree(sorted);
+}
+
+/* qsort comparator: pointers to MigrationFile by sort_methods' versions. */
+static int
+cmp_versions(const void *a, const void *b)
+{
+	return sort_methods->version_cmp((*(MigrationFile *const *) a)->version,
+									 (*(MigrationFile *const *) b)->version);
+}
+
+/* Puts a directory's migrations in their layout's order. */
+static void
+sort_files(MigrationDir *mdir, const LayoutMethods *m)
+{
+	sort_methods = m;
+	qsort(mdir->files, mdir->nfiles, sizeof(MigrationFile), cmp_files_by_layout);
+}
+
+/* qsort comparator: MigrationFile by sort_methods' order. */
+static int
+cmp_files_by_layout(const void *a, const void *b)
+{
+	return sort_methods->compare((const MigrationFile *) a,
+								 (const MigrationFile *) b);
 }
 
 /*
@@ -529,15 +741,13 @@ migration_dir_close(int dirfd)
 }
 
 /*
- * Reads a migration file once for what the directory needs to know of it:
- * its checksum and, for SQL files, the markers it carries (which settle
- * the layout of a flat directory: a file with another runner's markers, or
- * without the markers its directory's runner requires, is refused here,
- * before anything runs).
+ * Reads a migration file once for what the directory needs to know of it,
+ * and keeps it in the file: its checksum and, for SQL files, the markers
+ * it carries, as the directory's scan layout reads them.  A file whose
+ * markers its runner would refuse is refused here, before anything runs.
  */
 void
-migration_inspect(MigrationDir *dir, int dirfd, const MigrationFile *file,
-				  char *checksum, FileSections *sections)
+migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 {
 	MemoryContext scancxt;
 	MemoryContext oldcxt;
@@ -545,133 +755,130 @@ migration_inspect(MigrationDir *dir, int dirfd, const MigrationFile *file,
 	FileSections s;
 
 	Assert(file->path != NULL && file->role != ROLE_IGNORED);
-	if (!filecache_lookup(dirfd, file->path, file->role,
-						  (off_t) mm_max_file_size * 1024, checksum, sections))
+	if (!filecache_lookup(dirfd, file->path, file->role, dir->scan_layout,
+						  (off_t) mm_max_file_size * 1024, file->checksum,
+						  &file->sections))
 	{
 		scancxt = AllocSetContextCreate(CurrentMemoryContext,
 										"morgenmigrate inspect",
 										ALLOCSET_DEFAULT_SIZES);
 		oldcxt = MemoryContextSwitchTo(scancxt);
 		ft = files_read(dir->path, file->path, "migration file", false);
-		compute_checksum(file->path, &ft, checksum);
+		compute_checksum(file->name, &ft, file->checksum);
 		memset(&s, 0, sizeof(FileSections));
 		s.layout = LAYOUT_PLAIN;
 		s.down.start = -1;
 		if (file->role != ROLE_EXTERNAL)
-			layout_scan_file(file->path, ft.data, ft.len, mm_layout, &s);
-		filecache_store(&ft.st, &ft.read_at, file->role, checksum, &s);
+			layout_scan_file(file->name, ft.data, ft.len, dir->scan_layout, &s);
+		filecache_store(&ft.st, &ft.read_at, file->role, dir->scan_layout,
+						file->checksum, &s);
 		MemoryContextSwitchTo(oldcxt);
 
 		/* keep what was found, not the text (memory stays near one file's) */
-		*sections = layout_copy_sections(&s);
+		file->sections = layout_copy_sections(&s);
 		MemoryContextDelete(scancxt);
 	}
-	if (file->role != ROLE_EXTERNAL)
-		settle_markers(dir, file->path, sections);
+	file->inspected = true;
 }
 
 /*
- * Takes one file's markers into the directory's layout: the files of a
- * flat directory carry one runner's markers, or none; a runner that
- * requires markers refuses a file without them; other layouts' files carry
- * none.
+ * Settles the layout of a flat directory that its names do not tell, by
+ * the markers its files carry: one runner's strong markers, or else weak
+ * markers (which are then that runner's), or none (plain).  A directory
+ * whose files carry two runners' strong markers is refused.
  */
-static void
-settle_markers(MigrationDir *dir, const char *name, const FileSections *s)
+static MigrationLayout
+settle_markers(MigrationDir *dir)
 {
-	MigrationLayout expected;
-	const LayoutMethods *m;
+	MigrationLayout strong = LAYOUT_AUTO;
+	MigrationLayout weak = LAYOUT_AUTO;
+	const char *strong_example = NULL;
 
-	if (s->layout != LAYOUT_PLAIN && dir->family != FAMILY_FLAT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("migration \"%s\" carries %s markers in a directory laid out for %s",
-						name, layout_methods(s->layout)->runner,
-						layout_methods(dir->names_layout)->runner),
-				 errdetail("Line %d is a %s marker.", s->up.line,
-						   layout_methods(s->layout)->runner),
-				 errhint("Keep the migrations of one runner in a directory.")));
-	if (dir->family != FAMILY_FLAT)
-		return;
-
-	if (s->layout != LAYOUT_PLAIN)
+	for (int i = 0; i < dir->nfiles; i++)
 	{
-		if (dir->marked_layout == LAYOUT_AUTO)
+		const MigrationFile *f = &dir->files[i];
+		MigrationLayout found = f->sections.layout;
+
+		if (found == LAYOUT_PLAIN)
+			continue;
+		if (layout_methods(found)->weak_markers)
 		{
-			dir->marked_layout = s->layout;
-			dir->marked_example = name;
+			weak = found;
+			if (dir->weak_example == NULL)
+				dir->weak_example = f->name;
 		}
-		else if (dir->marked_layout != s->layout)
+		else if (strong == LAYOUT_AUTO)
+		{
+			strong = found;
+			strong_example = f->name;
+		}
+		else if (strong != found)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("migration directory \"%s\" mixes layouts", dir->path),
 					 errdetail("\"%s\" carries %s markers, \"%s\" %s markers.",
-							   dir->marked_example,
-							   layout_methods(dir->marked_layout)->runner,
-							   name, layout_methods(s->layout)->runner),
+							   strong_example, layout_methods(strong)->runner,
+							   f->name, layout_methods(found)->runner),
 					 errhint("Keep the migrations of one runner in a directory.")));
 	}
-	else if (dir->unmarked_example == NULL)
-		dir->unmarked_example = name;
-
-	/* what the names (or the setting) say must agree with the markers */
-	if (dir->marked_layout != LAYOUT_AUTO &&
-		layout_methods(dir->names_layout) != NULL &&
-		layout_methods(dir->names_layout)->scan != NULL &&
-		dir->names_layout != dir->marked_layout)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("migration directory \"%s\" mixes layouts", dir->path),
-				 errdetail("\"%s\" carries %s markers in a directory of %s migrations.",
-						   dir->marked_example,
-						   layout_methods(dir->marked_layout)->runner,
-						   layout_methods(dir->names_layout)->runner),
-				 errhint("Keep the migrations of one runner in a directory.")));
-
-	expected = dir->marked_layout != LAYOUT_AUTO ? dir->marked_layout :
-		dir->names_layout;
-	m = layout_methods(expected);
-	if (m != NULL && m->requires_markers && dir->unmarked_example != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("migration \"%s\" has no %s markers", dir->unmarked_example,
-						m->runner),
-				 errdetail("The directory holds %s migrations%s%s, and %s refuses a file without its markers.",
-						   m->runner,
-						   dir->marked_example ? ", such as " : "",
-						   dir->marked_example ? dir->marked_example : "",
-						   m->runner),
-				 errhint("Add the markers to the file, or move it to a directory of its own.")));
-	dir->layout = expected;
+	dir->marked_example = strong_example;
+	return strong != LAYOUT_AUTO ? strong : weak != LAYOUT_AUTO ? weak : LAYOUT_PLAIN;
 }
 
 /*
- * Settles the directory's layout once every file is inspected, and puts
- * the migrations in that layout's order (sql-migrate and node-pg-migrate
- * order a flat directory their own way).
+ * Settles the directory's layout once every file is inspected: the
+ * markers of an unsettled flat directory tell it, and its entries are
+ * read again by that layout's rules.  A runner that requires markers
+ * refuses a file without them; a runner's weak markers count from here
+ * on, and what it would refuse in them is refused now.
  */
 void
-migration_dir_settle(MigrationDir *dir)
+migration_dir_settle(MigrationDir *dir, int dirfd)
 {
 	const LayoutMethods *m;
 
-	if (dir->layout == LAYOUT_AUTO)
-		dir->layout = dir->marked_layout != LAYOUT_AUTO ? dir->marked_layout :
-			dir->names_layout != LAYOUT_AUTO ? dir->names_layout : LAYOUT_PLAIN;
-	m = layout_methods(dir->layout);
-	if (m->compare != flat_compare)
+	if (!dir->settled)
 	{
-		sort_methods = m;
-		qsort(dir->files, dir->nfiles, sizeof(MigrationFile), cmp_files_by_layout);
-	}
-}
+		MigrationLayout layout = settle_markers(dir);
 
-/* qsort comparator: MigrationFile by sort_methods' order. */
-static int
-cmp_files_by_layout(const void *a, const void *b)
-{
-	return sort_methods->compare((const MigrationFile *) a,
-								 (const MigrationFile *) b);
+		flat_finish(dir, layout);
+		for (int i = 0; i < dir->nfiles; i++)
+		{
+			MigrationFile *f = &dir->files[i];
+
+			/* weak markers beside strong ones are comments: read it so */
+			if (!f->inspected ||
+				(f->sections.layout != LAYOUT_PLAIN &&
+				 f->sections.layout != layout))
+			{
+				f->inspected = false;
+				migration_inspect(dir, dirfd, f);
+			}
+			if (f->sections.layout == layout)
+				layout_raise_problem(f->name, layout, &f->sections.up_problem);
+		}
+	}
+
+	m = layout_methods(dir->layout);
+	if (m->requires_markers)
+	{
+		for (int i = 0; i < dir->nfiles; i++)
+		{
+			const MigrationFile *f = &dir->files[i];
+
+			if (f->role == ROLE_UP && f->sections.layout != dir->layout)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("migration \"%s\" has no %s markers", f->name,
+								m->runner),
+						 errdetail("The directory holds %s migrations%s%s, and %s refuses a file without its markers.",
+								   m->runner,
+								   dir->marked_example ? ", such as " : "",
+								   dir->marked_example ? dir->marked_example : "",
+								   m->runner),
+						 errhint("Add the markers to the file, or move it to a directory of its own.")));
+		}
+	}
 }
 
 /* The migration of a directory with that name (history key), or NULL. */
@@ -697,8 +904,6 @@ migration_read(const MigrationDir *dir, const char *name, const char *path,
 	MigrationScript *script = palloc0(sizeof(MigrationScript));
 	FileText	ft = files_read(dir->path, path, "migration file", false);
 	char	   *text;
-	MigrationLayout forced = dir->layout;
-	const LayoutMethods *m = layout_methods(forced);
 
 	script->name = files_name_to_server(path);
 	script->section = section;
@@ -708,11 +913,10 @@ migration_read(const MigrationDir *dir, const char *name, const char *path,
 		pfree(ft.data);
 
 	/* the directory's layout decides whose markers count */
-	if (m == NULL || m->scan == NULL)
-		forced = mm_layout;
-	layout_scan_file(script->name, text, strlen(text), forced, &script->sections);
-	script->text = layout_cut_section(text, strlen(text), &script->sections,
-									  section);
+	layout_scan_file(script->name, text, strlen(text), dir->layout,
+					 &script->sections);
+	script->text = layout_cut_section(script->name, text, strlen(text),
+									  &script->sections, section);
 	if (script->text == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FILE),

@@ -26,9 +26,8 @@ extern bool migration_file_matches(const MigrationDir *dir,
 extern int	migration_dir_open(const MigrationDir *dir);
 extern void migration_dir_close(int dirfd);
 extern void migration_inspect(MigrationDir *dir, int dirfd,
-							  const MigrationFile *file,
-							  char *checksum, FileSections *sections);
-extern void migration_dir_settle(MigrationDir *dir);
+							  MigrationFile *file);
+extern void migration_dir_settle(MigrationDir *dir, int dirfd);
 extern MigrationScript *migration_read(const MigrationDir *dir,
 									   const char *name, const char *path,
 									   MigrationSection section);

@@ -188,4 +188,5 @@ const LayoutMethods diesel_layout = {
 	.refuse_incomplete = diesel_refuse_incomplete,
 	.config_covers_down = true,
 	.target_matches = diesel_target_matches,
+	.unique_versions = true,
 };

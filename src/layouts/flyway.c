@@ -310,4 +310,5 @@ const LayoutMethods flyway_layout = {
 	.read_config = flyway_read_config,
 	.target_matches = flyway_target_matches,
 	.subdir_refusal = "Flyway reads the migrations of subdirectories too; morgenmigrate reads one directory.",
+	.unique_versions = true,
 };

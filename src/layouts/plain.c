@@ -27,14 +27,15 @@ leading_digits(const char *name)
 /*
  * A flat family name: NAME.sql is an up file, NAME.up.sql too
  * (golang-migrate), NAME.down.sql a down file; VERSION_name.go is a goose
- * Go migration and VERSION_name.js (or .ts, .cjs, .mjs) a node-pg-migrate
- * JavaScript migration, which only their own runner can run.
+ * Go migration and VERSION_name.js (or .cjs, .mjs, .ts, .mts, .cts) a
+ * node-pg-migrate JavaScript or TypeScript migration, which only their own
+ * runner can run.
  */
 static bool
 flat_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 {
 	size_t		digits = strspn(name, "0123456789");
-	static const char *const js[] = {".js", ".cjs", ".mjs", ".ts"};
+	static const char *const js[] = {".js", ".cjs", ".mjs", ".ts", ".mts", ".cts"};
 
 	if (is_dir)
 		return false;
@@ -74,7 +75,7 @@ flat_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 		{
 			entry->role = ROLE_EXTERNAL;
 			entry->layout = LAYOUT_NODE_PG_MIGRATE;
-			entry->what = "a node-pg-migrate JavaScript migration";
+			entry->what = "a node-pg-migrate JavaScript or TypeScript migration";
 			entry->key = pnstrdup(name, strlen(name) - strlen(js[i]));
 			return true;
 		}

@@ -70,4 +70,5 @@ const LayoutMethods postgrator_layout = {
 	.version_cmp = migration_name_cmp,
 	.scan = NULL,
 	.requires_markers = false,
+	.unique_versions = true,
 };
