@@ -15,7 +15,13 @@ SET client_min_messages = warning;
 -- Only names of the form VERSION_name.up.EXT / VERSION_name.down.EXT are
 -- migrations, with the case as written: seed.sql, a forgotten ".up", an
 -- upper-case ".UP", a hidden file, a file in a subdirectory and a name
--- without a leading version are ignored, never run
+-- without a leading version are ignored, never run.  Left to itself,
+-- morgenmigrate cannot tell such a directory from a plain one with a
+-- NAME.up.sql file (where seed.sql is a migration): it refuses it, naming
+-- a file of each, until morgenmigrate.layout says which it is
+SELECT * FROM refused(:'base' || '/ignored_names', '2_forgot_the_up.sql')
+ WHERE call = 'layout';
+SET morgenmigrate.layout = 'golang-migrate';
 SELECT filename, layout, version, kind
   FROM morgenmigrate.migrate_layout(:'base' || '/ignored_names');
 SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/ignored_names');
@@ -24,6 +30,7 @@ SELECT filename, state FROM morgenmigrate.migrate_status(:'base' || '/ignored_na
 SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/ignored_names');
 SELECT * FROM state();
 SELECT reset();
+RESET morgenmigrate.layout;
 
 -- whatever follows ".up." or ".down." is run as SQL, as golang-migrate
 -- hands any such file to the database

@@ -56,6 +56,8 @@ typedef struct WorkItem
 	const char *migration;		/* the history key */
 	const char *file;			/* the file to run: up file or down file */
 	bool		down;			/* runs the migration's down part */
+	bool		noop;			/* a down part its runner rolls back as
+								 * nothing: only the history row goes */
 	const MigrationFile *mfile; /* the migration, NULL if its file is gone */
 	const MigrationEntry *entry;	/* NULL for a rollback of a missing file */
 	char		checksum[MM_CHECKSUM_LEN + 1];	/* as the preflight read it */
@@ -197,7 +199,9 @@ down_work(const CallState *call, int steps, const char *target)
 		if (w->mfile != NULL && w->mfile->role == ROLE_REPEATABLE)
 			continue;			/* Flyway has no undo for these: they stay */
 		w->file = migration_down_file(call->dir, row->filename);
-		if (w->file == NULL)
+		w->noop = w->file == NULL && w->mfile != NULL &&
+			layout_methods(call->dir->layout)->noop_rollback;
+		if (w->file == NULL && !w->noop)
 			missing = lappend(missing, (char *) row->filename);
 		else
 			work = lappend(work, w);
@@ -267,6 +271,8 @@ preflight(CallState *call, List *work, PreflightMode mode)
 				break;			/* the run stops before it */
 			refuse_external(w->mfile);
 		}
+		if (w->noop)
+			continue;
 		MemoryContextSwitchTo(call->filecxt);
 		script = read_work(call, w);
 		script_prepare(script, mode);
@@ -627,10 +633,13 @@ command_rollback(const char *path, int steps, const char *target,
 			WorkItem   *w = (WorkItem *) lfirst(lc);
 			MigrationOutcome outcome;
 
-			run_script(start_file(&call, w, PREFLIGHT_TRANSACTION,
-								  foreach_current_index(lc) + 1,
-								  list_length(work)),
-					   false, &outcome);
+			if (w->noop)
+				memset(&outcome, 0, sizeof(outcome));
+			else
+				run_script(start_file(&call, w, PREFLIGHT_TRANSACTION,
+									  foreach_current_index(lc) + 1,
+									  list_length(work)),
+						   false, &outcome);
 			history_forget(w->migration);
 			put_run_row(rsinfo, w->migration, "rolled back", &outcome,
 						(Datum) 0);
@@ -714,6 +723,14 @@ run_committing(const char *path, const char *target, int steps, bool down)
 
 			if (!down && w->mfile->role == ROLE_EXTERNAL)
 				refuse_external(w->mfile);
+			if (w->noop)
+			{
+				memset(&outcome, 0, sizeof(outcome));
+				outcome.ok = true;
+				history_forget(w->migration);
+				SPI_commit();
+				continue;
+			}
 			script = start_file(&call, w, PREFLIGHT_STEPS,
 								foreach_current_index(lc) + 1,
 								list_length(work));

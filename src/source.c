@@ -41,6 +41,7 @@ typedef struct ListedEntry
 static LayoutFamily settle_family(const MigrationDir *mdir,
 								  const char **example);
 static MigrationLayout layout_of_listed(LayoutFamily family, List *listed);
+static void refuse_mixed_names(MigrationDir *mdir, MigrationLayout layout);
 static void add_ignored(MigrationDir *mdir, const char *shown, const char *why);
 static void flat_candidates(MigrationDir *mdir, List *listed);
 static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
@@ -199,6 +200,8 @@ migration_dir_list(const char *path)
 		mdir->entries = palloc(sizeof(DirEntry) * Max(mdir->nentries, 1));
 		foreach(lc, entries)
 			mdir->entries[i++] = *(DirEntry *) lfirst(lc);
+		if (mm_layout == LAYOUT_AUTO && mdir->names_layout != LAYOUT_AUTO)
+			refuse_mixed_names(mdir, mdir->names_layout);
 		if (mdir->names_layout != LAYOUT_AUTO)
 			flat_finish(mdir, mdir->names_layout);
 		else
@@ -232,6 +235,57 @@ migration_dir_list(const char *path)
 	if (keep)
 		filecache_dir_store(path, &st, &read_at, mdir);
 	return mdir;
+}
+
+/*
+ * Refuses a flat directory whose names follow two conventions: migrations
+ * named as the layout its names tell names them, beside files that the
+ * flat family reads as migrations but that layout's runner skips (seed.sql
+ * beside golang-migrate's 1_x.up.sql).  Which runner the directory is for
+ * decides whether those files run; only the setting can say.
+ */
+static void
+refuse_mixed_names(MigrationDir *mdir, MigrationLayout layout)
+{
+	const LayoutMethods *m = layout_methods(layout);
+	const LayoutMethods *family = layout_of_names(FAMILY_FLAT);
+	const char *own = NULL;
+	const char *other = NULL;
+	const char *why = NULL;
+
+	if (m->own_name == NULL)
+		return;
+	for (int i = 0; i < mdir->nentries; i++)
+	{
+		const DirEntry *de = &mdir->entries[i];
+		LayoutEntry entry;
+		bool		as_family;
+
+		if (de->is_dir)
+			continue;
+		memset(&entry, 0, sizeof(entry));
+		as_family = family->read_name(de->name, false, &entry) &&
+			entry.role == ROLE_UP;
+		memset(&entry, 0, sizeof(entry));
+		m->own_name(de->name, &entry);
+		/* the first of each by name, whatever order the directory has */
+		if (entry.role == ROLE_UP && (own == NULL || strcmp(de->shown, own) < 0))
+			own = de->shown;
+		else if (entry.role == ROLE_IGNORED && as_family &&
+				 (other == NULL || strcmp(de->shown, other) < 0))
+		{
+			other = de->shown;
+			why = entry.why;
+		}
+	}
+	if (own != NULL && other != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("migration directory \"%s\" mixes layouts", mdir->path),
+				 errdetail("\"%s\" is named as %s names migrations, \"%s\" as a migration of its own, which %s skips: %s.",
+						   own, m->runner, other, m->runner, why),
+				 errhint("Set morgenmigrate.layout to '%s' to read the directory as %s does, or to 'plain' to run every .sql file.",
+						 m->name, m->runner)));
 }
 
 /* Notes a directory entry that is no migration, and why. */

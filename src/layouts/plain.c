@@ -40,6 +40,15 @@ flat_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 	if (is_dir)
 		return false;
 	entry->version = leading_digits(name);
+	/* golang-migrate's VERSION_name.up.EXT, whatever EXT is */
+	if (digits > 0 && name[digits] == '_' && !has_suffix_ci(name, ".sql", false) &&
+		(strstr(name, ".up.") != NULL || strstr(name, ".down.") != NULL))
+	{
+		entry->role = strstr(name, ".up.") != NULL ? ROLE_UP : ROLE_DOWN;
+		entry->layout = LAYOUT_GOLANG_MIGRATE;
+		entry->key = pstrdup(name);
+		return true;
+	}
 	if (has_suffix_ci(name, ".down.sql", false))
 	{
 		entry->role = ROLE_DOWN;
