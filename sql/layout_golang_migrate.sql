@@ -22,7 +22,8 @@ SET client_min_messages = warning;
 SELECT * FROM refused(:'base' || '/ignored_names', '2_forgot_the_up.sql')
  WHERE call = 'layout';
 SET morgenmigrate.layout = 'golang-migrate';
-SELECT filename, layout, version, kind
+-- migrate_layout says of every entry why it is, or is not, a migration
+SELECT filename, layout, version, kind, why
   FROM morgenmigrate.migrate_layout(:'base' || '/ignored_names');
 SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/ignored_names');
 SELECT * FROM state();

@@ -76,6 +76,7 @@ static char *describe_part(const char *path, const TextRange *r,
 static void describe_run(CallState *call, const MigrationEntry *e,
 						 bool *in_transaction, char **runs);
 static void warn_orphans(const MigrationDir *dir);
+static int	cmp_ignored(const ListCell *a, const ListCell *b);
 static List *up_work(List *pending);
 static List *down_work(const CallState *call, int steps, const char *target);
 static void preflight(CallState *call, List *work, PreflightMode mode);
@@ -771,14 +772,15 @@ command_layout(const char *path, ReturnSetInfo *rsinfo)
 {
 	CallState	call;
 	ListCell   *lc;
+	bool		with_why = rsinfo->setDesc->natts > 8;
 
 	SPI_connect();
 	begin_call(&call, path);
 	foreach(lc, call.entries)
 	{
 		MigrationEntry *e = (MigrationEntry *) lfirst(lc);
-		Datum		values[8];
-		bool		nulls[8] = {false, false, false, false, false, true, false, true};
+		Datum		values[9];
+		bool		nulls[9] = {false, false, false, false, false, true, false, true, false};
 		const MigrationFile *f = e->file;
 		const char *kind;
 		char	   *runs = NULL;
@@ -816,10 +818,36 @@ command_layout(const char *path, ReturnSetInfo *rsinfo)
 			values[7] = CStringGetTextDatum(runs);
 			nulls[7] = false;
 		}
+		values[8] = CStringGetTextDatum(f->why != NULL ? f->why :
+										psprintf("named as %s names its migrations",
+												 layout_methods(call.dir->layout)->runner));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		end_file(&call);
 	}
+
+	/* and what is no migration, and why (where the function can say it) */
+	list_sort(call.dir->ignored, cmp_ignored);
+	foreach(lc, with_why ? call.dir->ignored : NIL)
+	{
+		const MigrationIgnored *ig = (const MigrationIgnored *) lfirst(lc);
+		Datum		values[9] = {0};
+		bool		nulls[9] = {false, false, true, false, true, true, true, true, false};
+
+		values[0] = CStringGetTextDatum(ig->name);
+		values[1] = CStringGetTextDatum(layout_name(call.dir->layout));
+		values[3] = CStringGetTextDatum("ignored");
+		values[8] = CStringGetTextDatum(ig->why);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
 	SPI_finish();
+}
+
+/* list_sort comparator: ignored entries by name. */
+static int
+cmp_ignored(const ListCell *a, const ListCell *b)
+{
+	return strcmp(((const MigrationIgnored *) lfirst(a))->name,
+				  ((const MigrationIgnored *) lfirst(b))->name);
 }
 
 /* Where one part of a migration is: a file, or lines of a file. */
