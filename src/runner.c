@@ -105,6 +105,14 @@ static bool file_standard_strings = true;
 /* The timeout that re-runs the deadlock check while waiting for the lock. */
 static TimeoutId lock_recheck_timeout = MAX_TIMEOUTS;
 
+/*
+ * The session-level holds on the migration lock that runs of this session
+ * took and have not released: the current run's, and any a run kept for a
+ * background worker that would not stop.  The caller's own holds (a deploy
+ * script's pg_advisory_lock on the same key) are not counted, and stay.
+ */
+static int	session_lock_holds = 0;
+
 static int	statements_in_group(const MigrationScript *script, int i);
 static void finish_outcome(MigrationOutcome *outcome, ErrorData *edata,
 						   instr_time start);
@@ -192,14 +200,21 @@ runner_lock_history_session(void)
 
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
 						 (uint32) (MM_LOCK_KEY >> 32), (uint32) MM_LOCK_KEY, 1);
+
+	/* pg_advisory_unlock_all() or DISCARD ALL took the kept holds along */
+	if (!mm_lock_held_by_me(&tag, ExclusiveLock))
+		session_lock_holds = 0;
 	(void) LockAcquire(&tag, ExclusiveLock, true, false);
+	session_lock_holds++;
 }
 
 /*
- * Releases the session-level lock of runner_lock_history_session, unless a
- * background worker that would not stop may still be building: then the
- * session keeps the lock (until a later release finds the worker gone, or
- * the session ends), so that no other run starts over a dying build.
+ * Releases the holds of runner_lock_history_session (this run's, and those
+ * earlier runs kept), unless a background worker that would not stop may
+ * still be building: then the session keeps them (until a later release
+ * finds the worker gone, or the session ends), so that no other run starts
+ * over a dying build.  Holds the session took itself, with
+ * pg_advisory_lock() on the same key, stay: they are the caller's.
  */
 void
 runner_unlock_history_session(void)
@@ -215,9 +230,13 @@ runner_unlock_history_session(void)
 				 errhint("The lock is released when this session ends, or by its next migrate_run once the worker has stopped.")));
 		return;
 	}
-	while (mm_lock_held_by_me(&tag, ExclusiveLock) &&
-		   LockRelease(&tag, ExclusiveLock, true))
-		;
+	while (session_lock_holds > 0 && mm_lock_held_by_me(&tag, ExclusiveLock))
+	{
+		(void) LockRelease(&tag, ExclusiveLock, true);
+		session_lock_holds--;
+	}
+	/* any left were released with pg_advisory_unlock_all() or DISCARD ALL */
+	session_lock_holds = 0;
 }
 
 /* Shows in pg_stat_activity.query which file runs, k of n. */
