@@ -307,7 +307,8 @@ extern void runner_note_held_locks(int nrehearsed);
  * worker.c: one statement at top level, in a background worker
  * ----------------------------------------------------------------
  */
-extern void worker_execute(const char *sql);
+extern void worker_execute(const char *sql, const char *migration);
 extern bool worker_still_running(void);
+extern bool worker_build_marked(Oid indexoid);
 
 #endif							/* MORGENMIGRATE_H */

@@ -27,10 +27,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
-#include "mb/pg_wchar.h"
-#include "nodes/value.h"
 #include "miscadmin.h"
-#include "parser/parse_target.h"
 #include "parser/parser.h"
 #include "portability/instr_time.h"
 #include "storage/latch.h"
@@ -128,11 +125,7 @@ static void execute_statement(const MigrationScript *script,
 static void drop_invalid_indexes(const MigrationScript *script,
 								 const MigrationStatement *stmt);
 static Oid	statement_build_table(Node *node);
-static bool is_build_leftover(Node *node, const char *relname,
-							  const char *name, List *names);
-static bool is_chosen_name(const char *name, const char *name1,
-						   const char *name2, const char *label, int passes);
-static char *index_column_names(IndexStmt *is);
+static bool is_build_leftover(Oid indexoid);
 static void check_standard_strings(const MigrationScript *script);
 static bool deferrable_triggers_exist(void);
 static void check_deferred_constraints(void);
@@ -610,7 +603,7 @@ execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
 	if (stmt->top_level)
 	{
 		drop_invalid_indexes(script, stmt);
-		worker_execute(script_statement_text(stmt));
+		worker_execute(script_statement_text(stmt), script->name);
 		return;
 	}
 
@@ -706,14 +699,14 @@ check_deferred_constraints(void)
 
 /*
  * Before a CREATE INDEX CONCURRENTLY or a REINDEX ... CONCURRENTLY of an
- * index or a table: drops, concurrently, the INVALID indexes that an
- * earlier failed or interrupted run of this same statement left on its
- * table (the index a build names, the name an unnamed build picks, a
- * reindex's "_ccnew" and "_ccold" copies), so the build can start over.
- * Any other INVALID index stays (the one a REINDEX repairs, another
- * build's, a partitioned table's ON ONLY index).  Not while another build
- * on the table is in progress: that one holds a SHARE UPDATE EXCLUSIVE
- * lock on the table for its whole run.
+ * index or a table: drops, concurrently, the INVALID indexes on its table
+ * that a failed or interrupted build run by migrate_run left behind (an
+ * index a worker created and marked, see worker.c), so the build can start
+ * over.  Any other INVALID index stays, whatever its name: another
+ * session's build (running or failed), the one a REINDEX repairs, a
+ * partitioned table's ON ONLY index.  Not while another build on the table
+ * is in progress: that one holds a SHARE UPDATE EXCLUSIVE lock on the
+ * table for its whole run.
  */
 static void
 drop_invalid_indexes(const MigrationScript *script,
@@ -721,8 +714,6 @@ drop_invalid_indexes(const MigrationScript *script,
 {
 	Oid			relid = statement_build_table(stmt->parsetree);
 	Relation	rel;
-	List	   *indexes;
-	List	   *names = NIL;
 	List	   *leftovers = NIL;
 	ListCell   *lc;
 
@@ -730,152 +721,62 @@ drop_invalid_indexes(const MigrationScript *script,
 		!ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
 		return;
 	rel = table_open(relid, NoLock);
-	indexes = RelationGetIndexList(rel);
-	foreach(lc, indexes)
-		names = lappend(names, get_rel_name(lfirst_oid(lc)));
-	foreach(lc, indexes)
+	foreach(lc, RelationGetIndexList(rel))
 	{
-		Oid			indexoid = lfirst_oid(lc);
-		const char *name = list_nth(names, foreach_current_index(lc));
-		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
-		bool		invalid;
-
-		if (!HeapTupleIsValid(tuple))
-			continue;
-		invalid = !((Form_pg_index) GETSTRUCT(tuple))->indisvalid;
-		ReleaseSysCache(tuple);
-		if (invalid && get_rel_relkind(indexoid) == RELKIND_INDEX &&
-			is_build_leftover(stmt->parsetree, RelationGetRelationName(rel),
-							  name, names))
-			leftovers = lappend(leftovers,
-								quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexoid)),
-														   name));
+		if (is_build_leftover(lfirst_oid(lc)))
+			leftovers = lappend_oid(leftovers, lfirst_oid(lc));
 	}
 	table_close(rel, NoLock);
 	UnlockRelationOid(relid, ShareUpdateExclusiveLock);
 
 	foreach(lc, leftovers)
 	{
-		const char *name = (const char *) lfirst(lc);
+		Oid			indexoid = lfirst_oid(lc);
+		char	   *name;
 
+		/*
+		 * Held until the worker has dropped it, so that the name the worker
+		 * looks up stays this index's: no one can drop or rename it
+		 * meanwhile.  The worker is in our lock group, so it does not wait
+		 * for this lock.  Taken without waiting: an index someone else is
+		 * working on is left alone.
+		 */
+		if (!ConditionalLockRelationOid(indexoid, ShareUpdateExclusiveLock))
+			continue;
+		if (!is_build_leftover(indexoid))
+		{
+			UnlockRelationOid(indexoid, ShareUpdateExclusiveLock);
+			continue;
+		}
+		name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexoid)),
+										  get_rel_name(indexoid));
 		ereport(NOTICE,
 				(errmsg("dropping invalid index %s", name),
 				 errdetail("A failed or interrupted concurrent build left it behind, and migration \"%s\" builds on its table again.",
 						   script->name)));
-		worker_execute(psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", name));
+		worker_execute(psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", name),
+					   NULL);
+		UnlockRelationOid(indexoid, ShareUpdateExclusiveLock);
 	}
 }
 
 /*
- * Tells whether index name (of table relname, whose indexes are names)
- * is one that the build or reindex node makes under that name: the name
- * CREATE INDEX gives or picks, or a copy REINDEX CONCURRENTLY makes.
+ * Tells whether an index is the leftover of a build of ours: INVALID, and
+ * still carrying the mark the worker put on it when a migration's
+ * statement created it.
  */
 static bool
-is_build_leftover(Node *node, const char *relname, const char *name,
-				  List *names)
+is_build_leftover(Oid indexoid)
 {
-	int			passes = list_length(names) + 1;
-	ListCell   *lc;
+	HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+	bool		invalid;
 
-	if (IsA(node, IndexStmt))
-	{
-		IndexStmt  *is = (IndexStmt *) node;
-
-		if (is->idxname != NULL)
-			return strcmp(name, is->idxname) == 0;
-		return is_chosen_name(name, relname, index_column_names(is),
-							  is->excludeOpNames != NIL ? "excl" : "idx",
-							  passes);
-	}
-
-	foreach(lc, names)
-	{
-		const char *source = (const char *) lfirst(lc);
-		ReindexStmt *rs = (ReindexStmt *) node;
-
-		if (strcmp(source, name) == 0 ||
-			(rs->kind == REINDEX_OBJECT_INDEX &&
-			 strcmp(source, rs->relation->relname) != 0))
-			continue;
-		if (is_chosen_name(name, source, NULL, "ccnew", passes) ||
-			is_chosen_name(name, source, NULL, "ccold", passes))
-			return true;
-	}
-	return false;
-}
-
-/*
- * Tells whether name is one ChooseRelationName() picks from name1, name2
- * and label (label, then label1, label2, ... when taken).
- */
-static bool
-is_chosen_name(const char *name, const char *name1, const char *name2,
-			   const char *label, int passes)
-{
-	for (int pass = 0; pass <= passes; pass++)
-	{
-		char		modlabel[NAMEDATALEN];
-
-		if (pass == 0)
-			strlcpy(modlabel, label, sizeof(modlabel));
-		else
-			snprintf(modlabel, sizeof(modlabel), "%s%d", label, pass);
-		if (strcmp(name, makeObjectName(name1, name2, modlabel)) == 0)
-			return true;
-	}
-	return false;
-}
-
-/*
- * The column part of the name CREATE INDEX picks for an unnamed index, as
- * DefineIndex does: each column's name (an expression's is what
- * FigureIndexColname says, or "expr"), made unique with digits, joined
- * with underscores.
- */
-static char *
-index_column_names(IndexStmt *is)
-{
-	List	   *elems = list_concat_copy(is->indexParams,
-										 is->indexIncludingParams);
-	List	   *colnames = NIL;
-	StringInfoData buf;
-	ListCell   *lc;
-
-	foreach(lc, elems)
-	{
-		IndexElem  *elem = lfirst_node(IndexElem, lc);
-		const char *orig = elem->indexcolname ? elem->indexcolname :
-			elem->name ? elem->name :
-			elem->expr ? FigureIndexColname(elem->expr) : NULL;
-		char	   *cur;
-
-		if (orig == NULL)
-			orig = "expr";
-		cur = pstrdup(orig);
-		for (int i = 1; list_member(colnames, makeString(cur)); i++)
-		{
-			char		nbuf[32];
-			int			nlen;
-
-			snprintf(nbuf, sizeof(nbuf), "%d", i);
-			nlen = pg_mbcliplen(orig, strlen(orig),
-								NAMEDATALEN - 1 - strlen(nbuf));
-			cur = psprintf("%.*s%s", nlen, orig, nbuf);
-		}
-		colnames = lappend(colnames, makeString(cur));
-	}
-
-	initStringInfo(&buf);
-	foreach(lc, colnames)
-	{
-		if (buf.len > 0)
-			appendStringInfoChar(&buf, '_');
-		appendStringInfoString(&buf, strVal(lfirst(lc)));
-		if (buf.len >= NAMEDATALEN)
-			break;
-	}
-	return buf.data;
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	invalid = !((Form_pg_index) GETSTRUCT(tuple))->indisvalid;
+	ReleaseSysCache(tuple);
+	return invalid && get_rel_relkind(indexoid) == RELKIND_INDEX &&
+		worker_build_marked(indexoid);
 }
 
 /*
