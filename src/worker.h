@@ -12,7 +12,8 @@
 #include "postgres.h"
 
 
-extern void worker_execute(const char *sql);
+extern void worker_execute(const char *sql, const char *migration);
 extern bool worker_still_running(void);
+extern bool worker_build_marked(Oid indexoid);
 
 #endif							/* MORGENMIGRATE_WORKER_H */
