@@ -36,7 +36,6 @@
 #include "migration.h"
 #include "morgenmigrate.h"
 #include "plan.h"
-#include "runner.h"
 #include "source.h"
 
 /* How a row of a runner's table names a migration file. */

@@ -29,9 +29,12 @@
 #include "citus.h"
 #include "commands.h"
 #include "compat.h"
+#include "context.h"
 #include "drift.h"
 #include "morgenmigrate.h"
+#include "runner.h"
 #include "source.h"
+#include "worker.h"
 
 
 PG_MODULE_MAGIC;
@@ -155,6 +158,12 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("morgenmigrate");
+
+	/* drift hears of the migrations the modules below run */
+	runner_begin_hook = drift_migration_begin;
+	runner_end_hook = drift_migration_end;
+	context_explain_hook = drift_explain_error;
+	worker_start_hook = drift_ignore_backend;
 }
 
 /* A text argument as a C string; NULL is an error when required. */
