@@ -191,6 +191,9 @@ typedef struct LayoutMethods
 	bool		unique_versions;	/* refuses two migrations of one version */
 	bool		noop_rollback;	/* a migration without a down part rolls
 								 * back as a no-op (its history row goes) */
+	bool		rollback_by_version;	/* a rollback takes the applied
+										 * migrations highest version first,
+										 * not last applied first */
 	const char *orphan_hint;	/* a down file without its up file is
 								 * refused, with this hint (NULL: it is an
 								 * orphan, shown and warned of) */

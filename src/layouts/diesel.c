@@ -189,4 +189,5 @@ const LayoutMethods diesel_layout = {
 	.config_covers_down = true,
 	.target_matches = diesel_target_matches,
 	.unique_versions = true,
+	.rollback_by_version = true,
 };
