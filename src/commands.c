@@ -909,7 +909,9 @@ describe_run(CallState *call, const MigrationEntry *e, bool *in_transaction,
 	if (script->no_transaction)
 	{
 		*in_transaction = false;
-		*runs = psprintf("statement by statement, outside a transaction: %s",
+		*runs = psprintf(script_runs_as_one_batch(script) ?
+						 "in one batch, outside a transaction: %s" :
+						 "statement by statement, outside a transaction: %s",
 						 script->no_transaction_by);
 		return;
 	}

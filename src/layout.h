@@ -218,6 +218,16 @@ typedef struct LayoutMethods
 	int8		(*read_config) (const char *name, const char *text);
 	bool		config_covers_down;
 
+	/*
+	 * Layouts without markers whose runner still reads what a file holds:
+	 * called for every file read in a directory of this layout, once its
+	 * sections are the whole text (one up section).  Adds the statement
+	 * blocks its runner sends together, and refuses, naming the file, what
+	 * its runner would refuse to run.
+	 */
+	void		(*read_text) (const char *name, const char *text, int len,
+							  FileSections *sections);
+
 	/* Tells whether a target names a version (NULL: the leading digits). */
 	bool		(*target_matches) (const char *version, const char *target);
 

@@ -25,6 +25,7 @@
 #include "files.h"
 #include "migration.h"
 #include "morgenmigrate.h"
+#include "script.h"
 #include "source.h"
 
 /* The layout whose order cmp_files_by_layout uses (qsort has no arg). */
@@ -798,7 +799,8 @@ migration_dir_close(int dirfd)
  * Reads a migration file once for what the directory needs to know of it,
  * and keeps it in the file: its checksum and, for SQL files, the markers
  * it carries, as the directory's scan layout reads them.  A file whose
- * markers its runner would refuse is refused here, before anything runs.
+ * markers its runner would refuse, or that holds a statement block its
+ * runner cannot run, is refused here, before anything runs.
  */
 void
 migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
@@ -824,6 +826,11 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 		s.down.start = -1;
 		if (file->role != ROLE_EXTERNAL)
 			layout_scan_file(file->name, ft.data, ft.len, dir->scan_layout, &s);
+		/* what its runner sends together, once the layout is known */
+		if (s.nblocks > 0 && dir->scan_layout != LAYOUT_AUTO)
+			script_check_blocks(file->name,
+								layout_methods(dir->scan_layout)->runner,
+								ft.data, ft.len, &s);
 		filecache_store(&ft.st, &ft.read_at, file->role, dir->scan_layout,
 						file->checksum, &s);
 		MemoryContextSwitchTo(oldcxt);
@@ -981,6 +988,8 @@ migration_read(const MigrationDir *dir, const char *name, const char *path,
 	script->len = strlen(script->text);
 	if (script->sections.layout != LAYOUT_PLAIN)
 		script->runner = layout_methods(script->sections.layout)->runner;
+	else if (script->sections.nblocks > 0)
+		script->runner = layout_methods(dir->layout)->runner;	/* its blocks */
 	if (section == SECTION_UP ? script->sections.up_no_transaction :
 		script->sections.down_no_transaction)
 	{

@@ -16,6 +16,10 @@
  *	  migrations (diesel would refuse other non-empty ones); each must hold
  *	  an up.sql.
  *
+ *	  diesel sends a file to the server in one round trip, which the
+ *	  server runs as one transaction even without diesel's: its statements
+ *	  form one block.  It refuses to run a file without a statement.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -23,6 +27,7 @@
 #include <ctype.h>
 
 #include "lib/stringinfo.h"
+#include "parser/scansup.h"
 
 #include "../files.h"
 #include "../layout.h"
@@ -158,6 +163,61 @@ diesel_refuse_incomplete(const char *dir, const char *name)
 }
 
 /*
+ * Tells whether a text holds no statement: nothing but blanks, comments
+ * and semicolons, which the server answers as an empty query.
+ */
+static bool
+holds_no_statement(const char *text, int len)
+{
+	int			i = 0;
+
+	while (i < len)
+	{
+		if (scanner_isspace(text[i]) || text[i] == ';')
+			i++;
+		else if (text[i] == '-' && i + 1 < len && text[i + 1] == '-')
+		{
+			while (i < len && text[i] != '\n')
+				i++;
+		}
+		else if (text[i] == '/' && i + 1 < len && text[i + 1] == '*')
+		{
+			int			depth = 1;
+
+			/* comments nest, as the server's scanner reads them */
+			for (i += 2; i < len && depth > 0; i++)
+			{
+				if (text[i] == '/' && i + 1 < len && text[i + 1] == '*')
+					depth++, i++;
+				else if (text[i] == '*' && i + 1 < len && text[i + 1] == '/')
+					depth--, i++;
+			}
+			if (depth > 0)
+				return false;	/* the parser refuses it, naming the line */
+		}
+		else
+			return false;
+	}
+	return true;
+}
+
+/*
+ * What diesel makes of up.sql or down.sql: it refuses an empty file, and
+ * the server answers a file of only comments with an empty query, which
+ * diesel takes for a failure; the rest it sends in one round trip, which
+ * the server runs as one transaction: one block.
+ */
+static void
+diesel_read_text(const char *name, const char *text, int len,
+				 FileSections *sections)
+{
+	if (holds_no_statement(text, len))
+		layout_malformed(name, 1, "diesel", "no SQL statement to run",
+						 "diesel refuses to run a migration file without a statement.  Write the statements the migration needs, or SELECT 1; for one that does nothing.");
+	layout_add_block(sections, sections->up.start, sections->up.end, 1);
+}
+
+/*
  * Tells whether a target names a version: diesel's, with or without the
  * dashes ("20200113025151" and "2020-01-13-025151").
  */
@@ -186,6 +246,7 @@ const LayoutMethods diesel_layout = {
 	.requires_markers = false,
 	.read_subdir = diesel_read_subdir,
 	.refuse_incomplete = diesel_refuse_incomplete,
+	.read_text = diesel_read_text,
 	.config_covers_down = true,
 	.target_matches = diesel_target_matches,
 	.unique_versions = true,
