@@ -202,12 +202,14 @@ typedef struct LayoutMethods
 	 * Layouts whose migrations are subdirectories: reads the subdirectory
 	 * name of the directory dir, which read_name named a migration, into
 	 * entry (its files, and what its config file says); sets
-	 * entry->incomplete when it lacks its up file.  refuse_incomplete
-	 * refuses such a subdirectory in a directory of this layout.
+	 * entry->incomplete when it lacks its up file (or cannot be looked
+	 * into: then it may be none of the layout's business).  In a directory
+	 * of this layout, refuse_incomplete refuses such a subdirectory, or
+	 * returns why its runner skips it.
 	 */
 	void		(*read_subdir) (const char *dir, const char *name,
 								LayoutEntry *entry);
-	void		(*refuse_incomplete) (const char *dir, const char *name);
+	const char *(*refuse_incomplete) (const char *dir, const char *name);
 
 	/*
 	 * Layouts with config files (ROLE_CONFIG, named by the migration they

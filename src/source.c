@@ -44,6 +44,8 @@ static LayoutFamily settle_family(const MigrationDir *mdir,
 static MigrationLayout layout_of_listed(LayoutFamily family, List *listed);
 static void refuse_mixed_names(MigrationDir *mdir, MigrationLayout layout);
 static void add_ignored(MigrationDir *mdir, const char *shown, const char *why);
+static void settle_incomplete(MigrationDir *mdir, List *incomplete);
+static int	cmp_listed_by_name(const ListCell *a, const ListCell *b);
 static void flat_candidates(MigrationDir *mdir, List *listed);
 static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
 static void collect_files(MigrationDir *mdir, List *listed,
@@ -97,7 +99,8 @@ migration_dir_list(const char *path)
 	List	   *entries = NIL;
 	const char *family_example[FAMILY_POSTGRATOR + 1] = {0};
 	char	   *subdir = NULL;
-	ListedEntry *incomplete = NULL;
+	List	   *incomplete = NIL;
+	LayoutFamily forced = layout_family(mm_layout);
 	const LayoutMethods *m;
 	struct stat st;
 	struct timespec read_at;
@@ -147,6 +150,10 @@ migration_dir_list(const char *path)
 		de->shown = files_name_to_server(name);
 		de->is_dir = kind == FILE_DIRECTORY;
 		entries = lappend(entries, de);
+		/* a layout set by hand whose migrations are no subdirectories */
+		if (kind == FILE_DIRECTORY && forced != FAMILY_NONE &&
+			entry.family != forced)
+			entry.role = ROLE_IGNORED;
 		if (entry.role == ROLE_IGNORED)
 		{
 			if (kind == FILE_DIRECTORY && subdir == NULL)
@@ -166,8 +173,10 @@ migration_dir_list(const char *path)
 			m->read_subdir(path, le->name, &le->entry);
 			if (le->entry.incomplete)
 			{
-				if (incomplete == NULL)
-					incomplete = le;
+				/* no migration: the directory's family says what it is */
+				if (subdir == NULL)
+					subdir = de->shown;
+				incomplete = lappend(incomplete, le);
 				continue;
 			}
 		}
@@ -179,9 +188,7 @@ migration_dir_list(const char *path)
 
 	mdir->family = settle_family(mdir, family_example);
 	m = layout_of_names(mdir->family);
-	if (incomplete != NULL && incomplete->entry.family == mdir->family)
-		layout_methods(incomplete->entry.layout)->refuse_incomplete(mdir->path,
-																	incomplete->shown);
+	settle_incomplete(mdir, incomplete);
 	if (subdir != NULL && m->subdir_refusal != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -218,7 +225,7 @@ migration_dir_list(const char *path)
 			LayoutEntry entry;
 
 			layout_read_name(de->name, de->is_dir, &entry);
-			if (entry.role == ROLE_IGNORED)
+			if (entry.role == ROLE_IGNORED || entry.family != mdir->family)
 				add_ignored(mdir, de->shown, entry.why ? entry.why :
 							psprintf("not named as %s", m->names_as));
 		}
@@ -287,6 +294,37 @@ refuse_mixed_names(MigrationDir *mdir, MigrationLayout layout)
 						   own, m->runner, other, m->runner, why),
 				 errhint("Set morgenmigrate.layout to '%s' to read the directory as %s does, or to 'plain' to run every .sql file.",
 						 m->name, m->runner)));
+}
+
+/*
+ * Settles the subdirectories named as migrations that lack their up file:
+ * in a directory of their layout, their runner refuses the directory (the
+ * first by name is named) or skips them; in another they are no migration
+ * (a flat layout ignores them, Flyway refuses them, both below).
+ */
+static void
+settle_incomplete(MigrationDir *mdir, List *incomplete)
+{
+	ListCell   *lc;
+
+	list_sort(incomplete, cmp_listed_by_name);
+	foreach(lc, incomplete)
+	{
+		ListedEntry *le = (ListedEntry *) lfirst(lc);
+
+		if (le->entry.family == mdir->family)
+			add_ignored(mdir, le->shown,
+						layout_methods(le->entry.layout)->refuse_incomplete(mdir->path,
+																			le->name));
+	}
+}
+
+/* list_sort comparator: ListedEntry by name. */
+static int
+cmp_listed_by_name(const ListCell *a, const ListCell *b)
+{
+	return strcmp(((const ListedEntry *) lfirst(a))->shown,
+				  ((const ListedEntry *) lfirst(b))->shown);
 }
 
 /* Notes a directory entry that is no migration, and why. */

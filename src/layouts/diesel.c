@@ -1,20 +1,19 @@
 /*-------------------------------------------------------------------------
  *
  * diesel.c
- *	  diesel's migrations: one directory per migration, named
- *	  VERSION_name (2020-01-13-025151_create_users), holding up.sql, an
- *	  optional down.sql and an optional metadata.toml.  The version is the
- *	  name up to its first underscore with the dashes removed, and
- *	  migrations run in the order of their versions, compared as text, as
- *	  diesel compares them.  The history key is the directory's name.
+ *	  diesel's migrations: one directory per migration, holding up.sql, an
+ *	  optional down.sql and an optional metadata.toml.  As diesel reads a
+ *	  migration directory, every subdirectory that is not hidden is a
+ *	  migration, whatever its name (2020-01-13-025151_create_users, and
+ *	  seed_data too), but an empty one, which it skips; a non-empty one
+ *	  without up.sql makes it refuse the whole directory.  The version is
+ *	  the name up to its first underscore with the dashes removed
+ *	  ("seed_data" is "seed"), and migrations run in the order of their
+ *	  versions, compared as text.  The history key is the directory's name.
  *
  *	  metadata.toml's run_in_transaction = false runs up.sql and down.sql
  *	  outside a transaction.  As diesel reads it, a metadata.toml that
  *	  parses but leaves run_in_transaction out means false.
- *
- *	  Only subdirectories whose name starts with a digit are read as
- *	  migrations (diesel would refuse other non-empty ones); each must hold
- *	  an up.sql.
  *
  *	  diesel sends a file to the server in one round trip, which the
  *	  server runs as one transaction even without diesel's: its statements
@@ -33,7 +32,12 @@
 #include "../layout.h"
 #include "../migration.h"
 
-/* Reads a diesel migration directory's name. */
+/*
+ * Reads a directory entry's name: every subdirectory is a diesel
+ * migration (hidden ones never reach here), its version the name up to
+ * the first underscore without dashes.  Whether it is one is for
+ * read_subdir to say.
+ */
 static bool
 diesel_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 {
@@ -41,7 +45,7 @@ diesel_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 	int			vlen = us ? us - name : strlen(name);
 	StringInfoData v;
 
-	if (!is_dir || !isdigit((unsigned char) name[0]))
+	if (!is_dir || name[0] == '.')
 		return false;
 	initStringInfo(&v);
 	for (int i = 0; i < vlen; i++)
@@ -117,9 +121,27 @@ read_metadata(const char *name, const char *text)
 }
 
 /*
+ * Tells whether a subdirectory holds nothing at all (hidden entries
+ * count): diesel skips such a directory.
+ */
+static bool
+subdir_is_empty(const char *dir, const char *name)
+{
+	FilesDir   *d = files_dir_open(psprintf("%s/%s", dir, name));
+	FileKind	kind;
+	bool		plain;
+	bool		empty = files_dir_next(d, &kind, &plain) == NULL;
+
+	files_dir_close(d);
+	return empty;
+}
+
+/*
  * Reads a migration's directory: its up.sql (without one it is
  * incomplete), its down.sql and the run_in_transaction of its
- * metadata.toml.
+ * metadata.toml.  A subdirectory the server may not look into is
+ * incomplete too: in a directory of another layout it is none of
+ * diesel's business (a volume's lost+found).
  */
 static void
 diesel_read_subdir(const char *dir, const char *name, LayoutEntry *entry)
@@ -129,12 +151,13 @@ diesel_read_subdir(const char *dir, const char *name, LayoutEntry *entry)
 	char	   *meta = psprintf("%s/metadata.toml", name);
 
 	entry->no_transaction = -1;
-	if (files_kind(dir, up) != FILE_REGULAR)
+	if (files_probe_kind(dir, up) != FILE_REGULAR)
 	{
 		entry->incomplete = true;
 		return;
 	}
 	entry->path = up;
+	entry->why = "a subdirectory holding up.sql, which diesel runs whatever its name";
 	if (files_kind(dir, down) == FILE_REGULAR)
 		entry->down_path = down;
 	if (files_kind(dir, meta) == FILE_REGULAR)
@@ -142,24 +165,30 @@ diesel_read_subdir(const char *dir, const char *name, LayoutEntry *entry)
 		FileText	ft = files_read(dir, meta, "migration file", false);
 
 		entry->config_path = meta;
-		entry->no_transaction = read_metadata(meta, ft.data);
+		entry->no_transaction = read_metadata(files_name_to_server(meta),
+											  ft.data);
 		pfree(ft.data);
 	}
 }
 
 /*
- * Refuses a migration's directory without up.sql: diesel refuses the
- * whole directory then.
+ * Settles a subdirectory of a diesel directory without up.sql as diesel
+ * does: an empty one is skipped (the reason is returned), any other makes
+ * it refuse the whole directory.
  */
-static void
+static const char *
 diesel_refuse_incomplete(const char *dir, const char *name)
 {
+	if (subdir_is_empty(dir, name))
+		return "an empty directory, which diesel skips";
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_FILE),
-			 errmsg("migration directory \"%s\" has no up.sql", name),
-			 errdetail("In the diesel migration directory \"%s\", every subdirectory whose name starts with a version is a migration, as diesel reads it.",
+			 errmsg("migration directory \"%s\" has no up.sql",
+					files_name_to_server(name)),
+			 errdetail("diesel reads every subdirectory of \"%s\" that is neither hidden nor empty as a migration, whatever its name, and refuses the whole directory when one lacks its up.sql.",
 					   dir),
 			 errhint("Add its up.sql, or move the directory out of the migration directory.")));
+	return NULL;				/* keep the compiler quiet */
 }
 
 /*
