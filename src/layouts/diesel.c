@@ -13,7 +13,8 @@
  *
  *	  metadata.toml's run_in_transaction = false runs up.sql and down.sql
  *	  outside a transaction.  As diesel reads it, a metadata.toml that
- *	  parses but leaves run_in_transaction out means false.
+ *	  parses but leaves run_in_transaction out means false; one that does
+ *	  not parse means true, without a word, and is refused here instead.
  *
  *	  diesel sends a file to the server in one round trip, which the
  *	  server runs as one transaction even without diesel's: its statements
@@ -31,6 +32,8 @@
 #include "../files.h"
 #include "../layout.h"
 #include "../migration.h"
+
+#define METADATA_HINT "diesel runs a migration whose metadata.toml does not parse, or whose run_in_transaction is no boolean, in a transaction without a word.  Write lines of key = value (a bare key; true, false, a whole number or a one-line string), [table] headers and # comments, which morgenmigrate reads as diesel does."
 
 /*
  * Reads a directory entry's name: every subdirectory is a diesel
@@ -74,50 +77,234 @@ diesel_version_cmp(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
+/* Refuses a metadata.toml diesel would not read as it is meant. */
+static void
+metadata_malformed(const char *name, int line, const char *message)
+{
+	layout_malformed(name, line, "diesel", message, METADATA_HINT);
+}
+
+/* Skips TOML's blanks (spaces and tabs). */
+static const char *
+skip_blanks(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/* Reads a TOML bare key (letters, digits, "_" and "-"); NULL if none. */
+static char *
+read_bare_key(const char **p, const char *end)
+{
+	const char *start = *p;
+
+	while (*p < end && (isalnum((unsigned char) **p) || **p == '_' || **p == '-'))
+		(*p)++;
+	return *p > start ? pnstrdup(start, *p - start) : NULL;
+}
+
+/* Tells whether p is where a TOML value may end: blanks, a comment, the end. */
+static bool
+at_value_end(const char *p, const char *end)
+{
+	p = skip_blanks(p, end);
+	return p == end || *p == '#';
+}
+
 /*
- * Reads a metadata.toml: 1 when up.sql and down.sql run outside a
- * transaction, 0 when inside.  Only run_in_transaction is read; a value
- * other than true or false is refused.
+ * Reads a TOML string, basic ("...", with its escapes) or literal ('...'),
+ * on one line; false when it is not one.
+ */
+static bool
+read_string(const char **pp, const char *end)
+{
+	const char *p = *pp;
+	char		quote = *p++;
+
+	while (p < end && *p != quote)
+	{
+		if (quote == '"' && *p == '\\')
+		{
+			int			hex = 0;
+			uint32		c = 0;
+
+			if (++p >= end)
+				return false;
+			if (*p == 'u' || *p == 'U')
+				hex = *p == 'u' ? 4 : 8;
+			else if (strchr("btnfr\"\\", *p) == NULL)
+				return false;
+			for (int i = 0; i < hex; i++)
+			{
+				if (++p >= end || !isxdigit((unsigned char) *p))
+					return false;
+				c = c * 16 + (isdigit((unsigned char) *p) ? *p - '0' :
+							  pg_tolower((unsigned char) *p) - 'a' + 10);
+			}
+			if (hex > 0 && (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)))
+				return false;
+		}
+		p++;
+	}
+	if (p >= end)
+		return false;
+	*pp = p + 1;
+	return true;
+}
+
+/*
+ * Reads a TOML decimal integer: an optional sign, then 0 or digits not
+ * starting with 0, with single underscores between digits, that fits in
+ * 64 bits.
+ */
+static bool
+read_integer(const char **pp, const char *end)
+{
+	const char *p = *pp;
+	StringInfoData digits;
+	char	   *stop;
+
+	initStringInfo(&digits);
+	if (p < end && (*p == '+' || *p == '-'))
+		appendStringInfoChar(&digits, *p++);
+	if (p < end && *p == '0')
+		appendStringInfoChar(&digits, *p++);
+	else if (p < end && isdigit((unsigned char) *p))
+	{
+		while (p < end && isdigit((unsigned char) *p))
+		{
+			appendStringInfoChar(&digits, *p++);
+			if (p + 1 < end && *p == '_' && isdigit((unsigned char) p[1]))
+				p++;
+		}
+	}
+	else
+		return false;
+	errno = 0;
+	(void) strtoi64(digits.data, &stop, 10);
+	if (errno != 0 || *stop != '\0')
+		return false;
+	*pp = p;
+	return true;
+}
+
+/*
+ * Reads the TOML value at *pp, which must end the line (or come before a
+ * comment): 1 for true, 0 for false, -1 for another value morgenmigrate
+ * reads (a decimal integer or a one-line string); refuses the others.
+ */
+static int
+read_value(const char *name, int line, const char **pp, const char *end)
+{
+	const char *p = *pp;
+	int			value = -1;
+
+	if (end - p >= 4 && strncmp(p, "true", 4) == 0 && at_value_end(p + 4, end))
+	{
+		value = 1;
+		p += 4;
+	}
+	else if (end - p >= 5 && strncmp(p, "false", 5) == 0 && at_value_end(p + 5, end))
+	{
+		value = 0;
+		p += 5;
+	}
+	else if ((p < end && (*p == '"' || *p == '\'')) ? !read_string(&p, end) :
+			 !read_integer(&p, end))
+		p = *pp;
+	if (p == *pp || !at_value_end(p, end))
+		metadata_malformed(name, line,
+						   psprintf("a value morgenmigrate does not read: %s",
+									pnstrdup(*pp, end - *pp)));
+	*pp = p;
+	return value;
+}
+
+/*
+ * Notes a key (or table) as defined, as "table.key" or, at the top, as
+ * "key"; refuses one defined twice, as TOML does.
+ */
+static List *
+define_key(const char *name, int line, List *defined, const char *table,
+		   const char *key)
+{
+	char	   *full = table[0] ? psprintf("%s.%s", table, key) : pstrdup(key);
+	ListCell   *lc;
+
+	foreach(lc, defined)
+	{
+		if (strcmp((const char *) lfirst(lc), full) == 0)
+			metadata_malformed(name, line,
+							   psprintf("\"%s\" is defined twice", full));
+	}
+	return lappend(defined, full);
+}
+
+/*
+ * Reads a metadata.toml as diesel does: 1 when up.sql and down.sql run
+ * outside a transaction, 0 when inside.  diesel reads run_in_transaction
+ * of the top-level table, false when it is left out (in a table below,
+ * it is another key), and ignores the other keys; but a file that is not
+ * TOML, or whose run_in_transaction is no boolean, makes it run the
+ * migration in a transaction without a word.  morgenmigrate reads the
+ * TOML of lines of key = value (a bare key; true, false, a decimal integer
+ * or a one-line string), [table] headers, comments and blank lines, and
+ * refuses every other line rather than guess how diesel reads it.
  */
 static int8
 read_metadata(const char *name, const char *text)
 {
 	TextLine	line;
 	int			len = strlen(text);
+	List	   *defined = NIL;
+	const char *table = "";
+	int8		no_transaction = 1;
 
 	memset(&line, 0, sizeof(line));
 	while (layout_next_line(text, len, &line))
 	{
-		char	   *l = pnstrdup(line.start, line.len);
-		char	   *p = l;
-		char	   *value;
-		char	   *hash;
+		const char *p = line.start;
+		const char *end = line.start + line.len;
+		char	   *key;
+		int			value;
 
-		if ((hash = strchr(p, '#')) != NULL)
-			*hash = '\0';
-		while (isspace((unsigned char) *p))
-			p++;
-		if (strncmp(p, "run_in_transaction", 18) != 0)
+		for (const char *c = p; c < end; c++)
+		{
+			if (((unsigned char) *c < ' ' && *c != '\t') || *c == 0x7f)
+				metadata_malformed(name, line.number, "a control character");
+		}
+		p = skip_blanks(p, end);
+		if (p == end || *p == '#')
 			continue;
-		p += 18;
-		while (isspace((unsigned char) *p))
-			p++;
-		if (*p != '=')
+		if (*p == '[')
+		{
+			p = skip_blanks(p + 1, end);
+			if ((key = read_bare_key(&p, end)) == NULL ||
+				*(p = skip_blanks(p, end)) != ']' || !at_value_end(p + 1, end))
+				metadata_malformed(name, line.number,
+								   "a table header that is not [name]");
+			if (strcmp(key, "run_in_transaction") == 0)
+				metadata_malformed(name, line.number,
+								   "run_in_transaction is a table, neither true nor false");
+			defined = define_key(name, line.number, defined, "", key);
+			table = key;
 			continue;
-		value = p + 1;
-		while (isspace((unsigned char) *value))
-			value++;
-		for (int i = strlen(value); i > 0 && isspace((unsigned char) value[i - 1]); i--)
-			value[i - 1] = '\0';
-		if (strcmp(value, "true") == 0)
-			return 0;
-		if (strcmp(value, "false") == 0)
-			return 1;
-		layout_malformed(name, line.number, "diesel",
-						 psprintf("run_in_transaction = %s is neither true nor false", value),
-						 NULL);
+		}
+		if ((key = read_bare_key(&p, end)) == NULL ||
+			*(p = skip_blanks(p, end)) != '=')
+			metadata_malformed(name, line.number, "a line that is not key = value");
+		p = skip_blanks(p + 1, end);
+		defined = define_key(name, line.number, defined, table, key);
+		value = read_value(name, line.number, &p, end);
+		if (table[0] != '\0' || strcmp(key, "run_in_transaction") != 0)
+			continue;
+		if (value < 0)
+			metadata_malformed(name, line.number,
+							   "run_in_transaction is neither true nor false");
+		no_transaction = value == 1 ? 0 : 1;
 	}
-	return 1;
+	return no_transaction;
 }
 
 /*
@@ -217,9 +404,15 @@ holds_no_statement(const char *text, int len)
 			for (i += 2; i < len && depth > 0; i++)
 			{
 				if (text[i] == '/' && i + 1 < len && text[i + 1] == '*')
-					depth++, i++;
+				{
+					depth++;
+					i++;
+				}
 				else if (text[i] == '*' && i + 1 < len && text[i + 1] == '/')
-					depth--, i++;
+				{
+					depth--;
+					i++;
+				}
 			}
 			if (depth > 0)
 				return false;	/* the parser refuses it, naming the line */
