@@ -65,7 +65,8 @@ SELECT reset();
 
 -- a subdirectory holding up.sql beside migration files of the directory's
 -- own is a diesel migration beside another layout's: refused, naming one
--- of each; with the layout set by hand, the subdirectory is no migration
+-- of each; with a layout of migration files set by hand, the subdirectory
+-- is no migration
 \set VERBOSITY default
 SELECT * FROM morgenmigrate.migrate_status(:'base' || '/flat_with_fixtures');
 \set VERBOSITY terse
@@ -75,8 +76,11 @@ SELECT filename, layout, kind, why
   FROM morgenmigrate.migrate_layout(:'base' || '/flat_with_fixtures');
 SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/flat_with_fixtures');
 SELECT * FROM state();
-RESET morgenmigrate.layout;
 SELECT reset();
+-- but a directory of diesel migrations alone is not laid out for plain
+SELECT * FROM refusal(format('SELECT * FROM morgenmigrate.migrate_status(%L)',
+                             :'base' || '/names'), 'layout_diesel/names');
+RESET morgenmigrate.layout;
 
 -- refused before anything runs, nothing recorded or created: a non-empty
 -- subdirectory without up.sql, which diesel refuses; an empty up.sql, which

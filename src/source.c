@@ -36,6 +36,7 @@ typedef struct ListedEntry
 {
 	char	   *name;			/* as the file system names it */
 	char	   *shown;			/* in the database encoding */
+	bool		is_dir;
 	LayoutEntry entry;
 } ListedEntry;
 
@@ -45,6 +46,8 @@ static MigrationLayout layout_of_listed(LayoutFamily family, List *listed);
 static void refuse_mixed_names(MigrationDir *mdir, MigrationLayout layout);
 static void add_ignored(MigrationDir *mdir, const char *shown, const char *why);
 static void settle_incomplete(MigrationDir *mdir, List *incomplete);
+static List *drop_other_subdirs(List *listed, LayoutFamily forced,
+								const char **example, char **subdir);
 static int	cmp_listed_by_name(const ListCell *a, const ListCell *b);
 static void flat_candidates(MigrationDir *mdir, List *listed);
 static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
@@ -150,10 +153,6 @@ migration_dir_list(const char *path)
 		de->shown = files_name_to_server(name);
 		de->is_dir = kind == FILE_DIRECTORY;
 		entries = lappend(entries, de);
-		/* a layout set by hand whose migrations are no subdirectories */
-		if (kind == FILE_DIRECTORY && forced != FAMILY_NONE &&
-			entry.family != forced)
-			entry.role = ROLE_IGNORED;
 		if (entry.role == ROLE_IGNORED)
 		{
 			if (kind == FILE_DIRECTORY && subdir == NULL)
@@ -164,6 +163,7 @@ migration_dir_list(const char *path)
 		le = palloc0(sizeof(ListedEntry));
 		le->name = de->name;
 		le->shown = de->shown;
+		le->is_dir = de->is_dir;
 		le->entry = entry;
 		le->entry.no_transaction = -1;
 		if (kind == FILE_DIRECTORY)
@@ -186,6 +186,8 @@ migration_dir_list(const char *path)
 	}
 	files_dir_close(d);
 
+	if (forced != FAMILY_NONE && family_example[forced] != NULL)
+		listed = drop_other_subdirs(listed, forced, family_example, &subdir);
 	mdir->family = settle_family(mdir, family_example);
 	m = layout_of_names(mdir->family);
 	settle_incomplete(mdir, incomplete);
@@ -317,6 +319,39 @@ settle_incomplete(MigrationDir *mdir, List *incomplete)
 						layout_methods(le->entry.layout)->refuse_incomplete(mdir->path,
 																			le->name));
 	}
+}
+
+/*
+ * With morgenmigrate.layout set, subdirectories that are migrations of
+ * another family (diesel's) beside migrations of the layout set are none
+ * of that layout's: they leave the listing, and the family's examples are
+ * those of what stays.  A flat layout then ignores them, Flyway refuses
+ * them as subdirectories.
+ */
+static List *
+drop_other_subdirs(List *listed, LayoutFamily forced, const char **example,
+				   char **subdir)
+{
+	List	   *kept = NIL;
+	ListCell   *lc;
+
+	for (int f = FAMILY_FLAT; f <= FAMILY_POSTGRATOR; f++)
+		example[f] = NULL;
+	foreach(lc, listed)
+	{
+		ListedEntry *le = (ListedEntry *) lfirst(lc);
+
+		if (le->is_dir && le->entry.family != forced)
+		{
+			if (*subdir == NULL)
+				*subdir = le->shown;
+			continue;
+		}
+		if (example[le->entry.family] == NULL)
+			example[le->entry.family] = le->shown;
+		kept = lappend(kept, le);
+	}
+	return kept;
 }
 
 /* list_sort comparator: ListedEntry by name. */
