@@ -16,7 +16,7 @@ SET client_min_messages = warning;
 -- whatever its name: the version is the name up to its first "_" without
 -- its dashes, and versions are ordered as text (so "seed" comes last);
 -- files beside the directories and hidden directories are not read
-SELECT filename, version, down
+SELECT filename, version, down, why
   FROM morgenmigrate.migrate_layout(:'base' || '/names');
 SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/names');
 SELECT * FROM state();
@@ -25,12 +25,13 @@ SELECT * FROM state();
 SELECT reset();
 
 -- an empty subdirectory is no migration
-SELECT filename, version
+SELECT filename, version, kind, why
   FROM morgenmigrate.migrate_layout(:'base' || '/empty_dir');
 
 -- metadata.toml: run_in_transaction = false runs the migration without a
 -- transaction; a metadata.toml without the key means false too; other keys
--- are not read
+-- are not read, and run_in_transaction under a [table] header is another
+-- key
 SELECT filename, in_transaction
   FROM morgenmigrate.migrate_layout(:'base' || '/metadata');
 
@@ -47,6 +48,8 @@ SELECT reset();
 
 -- without a transaction, diesel sends up.sql in one batch, which the server
 -- runs as one transaction: a failure commits none of it
+SELECT filename, in_transaction, runs
+  FROM morgenmigrate.migrate_layout(:'base' || '/no_transaction_batch');
 SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/no_transaction_batch', target => '20200101000000');
 CALL morgenmigrate.migrate_run(:'base' || '/no_transaction_batch');
 SELECT * FROM state();
@@ -60,19 +63,44 @@ SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/rollbac
 SELECT * FROM state();
 SELECT reset();
 
+-- a subdirectory holding up.sql beside migration files of the directory's
+-- own is a diesel migration beside another layout's: refused, naming one
+-- of each; with a layout of migration files set by hand, the subdirectory
+-- is no migration
+\set VERBOSITY default
+SELECT * FROM morgenmigrate.migrate_status(:'base' || '/flat_with_fixtures');
+\set VERBOSITY terse
+SELECT * FROM refused(:'base' || '/flat_with_fixtures', 'fixtures');
+SET morgenmigrate.layout = 'plain';
+SELECT filename, layout, kind, why
+  FROM morgenmigrate.migrate_layout(:'base' || '/flat_with_fixtures');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/flat_with_fixtures');
+SELECT * FROM state();
+SELECT reset();
+-- but a directory of diesel migrations alone is not laid out for plain
+SELECT * FROM refusal(format('SELECT * FROM morgenmigrate.migrate_status(%L)',
+                             :'base' || '/names'), 'layout_diesel/names');
+RESET morgenmigrate.layout;
+
 -- refused before anything runs, nothing recorded or created: a non-empty
 -- subdirectory without up.sql, which diesel refuses; an empty up.sql, which
--- diesel refuses to run; a metadata.toml diesel cannot read, or whose
+-- diesel refuses to run, and one of comments only, which the server
+-- answers as an empty query, a failure to diesel; a metadata.toml diesel
+-- cannot read (a line that is not TOML, a key set twice), or whose
 -- run_in_transaction is no boolean, where diesel falls back to a
--- transaction without a word; a batch without a transaction that holds
--- CREATE INDEX CONCURRENTLY and more, which the server refuses in diesel's
--- one batch; two directories of one version, of which diesel would drop one
--- without a word; a migration file beside the directories
+-- transaction without a word, and one morgenmigrate does not read (an
+-- array); a batch without a transaction that holds CREATE INDEX
+-- CONCURRENTLY and more, which the server refuses in diesel's one batch;
+-- two directories of one version, of which diesel would drop one without a
+-- word; a migration file beside the directories
 SELECT d AS dir, r.*
   FROM (VALUES ('unknown_dir', 'notes'),
                ('empty_up', '2020-01-02-000000_empty'),
+               ('comments_up', '2020-01-02-000000_comments'),
                ('metadata_unparsable', 'metadata.toml'),
+               ('metadata_twice', 'metadata.toml'),
                ('metadata_string', 'metadata.toml'),
+               ('metadata_array', 'metadata.toml'),
                ('no_transaction_concurrently', '2020-01-02-000000_index_and_more'),
                ('duplicate_version', '20200101000000_b'),
                ('top_level_sql', '001_schema.sql')) AS c(d, f),
@@ -83,6 +111,17 @@ SELECT d AS dir, r.*
 CALL morgenmigrate.migrate_run(:'base' || '/no_transaction_concurrently');
 \set VERBOSITY terse
 SELECT * FROM state();
+
+-- a down.sql without a transaction is one batch too: DROP INDEX
+-- CONCURRENTLY among other statements refuses the rollback before
+-- anything runs, while an up.sql of CREATE INDEX CONCURRENTLY alone runs
+CALL morgenmigrate.migrate_run(:'base' || '/no_transaction_down_batch');
+\set VERBOSITY sqlstate
+CALL morgenmigrate.migrate_run_rollback(:'base' || '/no_transaction_down_batch');
+\set VERBOSITY terse
+SELECT * FROM state();
+SELECT to_regclass('layout_log_what') IS NOT NULL AS index_kept;
+SELECT reset();
 
 DROP SCHEMA layout_diesel_test CASCADE;
 DROP EXTENSION morgenmigrate;

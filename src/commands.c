@@ -82,6 +82,7 @@ static void warn_orphans(const MigrationDir *dir);
 static int	cmp_ignored(const ListCell *a, const ListCell *b);
 static List *up_work(List *pending);
 static List *down_work(const CallState *call, int steps, const char *target);
+static List *applied_in_version_order(const CallState *call);
 static void preflight(CallState *call, List *work, PreflightMode mode);
 static MigrationScript *start_file(CallState *call, const WorkItem *w,
 								   PreflightMode mode, int k, int n);
@@ -154,13 +155,15 @@ up_work(List *pending)
 /*
  * The work of a rollback: the down parts of the newest applied migrations
  * (steps of them, or all that sort after target in version order, or all
- * for 'base'), newest first.  A missing down file is an error before
- * anything runs.
+ * for 'base'), newest first: the last applied first, or, where the
+ * layout's runner rolls back by version, the highest version first.  A
+ * missing down file is an error before anything runs.
  */
 static List *
 down_work(const CallState *call, int steps, const char *target)
 {
-	List	   *applied = history_in_apply_order(call->history);
+	List	   *applied = layout_methods(call->dir->layout)->rollback_by_version ?
+		applied_in_version_order(call) : history_in_apply_order(call->history);
 	const MigrationEntry *stop = NULL;
 	List	   *work = NIL;
 	List	   *missing = NIL;
@@ -228,6 +231,27 @@ down_work(const CallState *call, int steps, const char *target)
 				 errhint("The down file of NAME.sql or NAME.up.sql is NAME.down.sql in the same directory; other layouts keep their own (a down section, U files, .undo. files, down.sql).")));
 	}
 	return work;
+}
+
+/*
+ * The history rows of a call's applied migrations in the directory's
+ * version order (rows whose file is gone by their names, as the call's
+ * entries are ordered).
+ */
+static List *
+applied_in_version_order(const CallState *call)
+{
+	List	   *applied = NIL;
+	ListCell   *lc;
+
+	foreach(lc, call->entries)
+	{
+		const MigrationEntry *e = (const MigrationEntry *) lfirst(lc);
+
+		if (e->applied != NULL)
+			applied = lappend(applied, (HistoryRow *) e->applied);
+	}
+	return applied;
 }
 
 /* Tells whether a migration sorts after an entry in the call's version order. */
@@ -888,7 +912,9 @@ describe_run(CallState *call, const MigrationEntry *e, bool *in_transaction,
 	if (script->no_transaction)
 	{
 		*in_transaction = false;
-		*runs = psprintf("statement by statement, outside a transaction: %s",
+		*runs = psprintf(script_runs_as_one_batch(script) ?
+						 "in one batch, outside a transaction: %s" :
+						 "statement by statement, outside a transaction: %s",
 						 script->no_transaction_by);
 		return;
 	}

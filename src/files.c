@@ -64,6 +64,7 @@ static void check_resolved_allowed(const char *resolved, const char *what,
 static void check_path_allowed(const char *path, const char *what);
 static void check_fd_allowed(int fd, const char *path, const char *what);
 static char *shown(const char *s);
+static FileKind kind_of(const char *dir, const char *relpath, bool quiet);
 static void normalize_text(FileText *ft);
 static void check_utf8(const char *shown_name, const FileText *ft);
 static void encoding_error_callback(void *arg);
@@ -549,6 +550,24 @@ files_dir_close(FilesDir *d)
 FileKind
 files_kind(const char *dir, const char *relpath)
 {
+	return kind_of(dir, relpath, false);
+}
+
+/*
+ * What files_kind says, but FILE_OTHER instead of an error for an entry
+ * that cannot be looked at (in a subdirectory the server may not enter,
+ * such as a volume's lost+found): for entries that may be no migration's.
+ */
+FileKind
+files_probe_kind(const char *dir, const char *relpath)
+{
+	return kind_of(dir, relpath, true);
+}
+
+/* files_kind, and files_probe_kind when quiet. */
+static FileKind
+kind_of(const char *dir, const char *relpath, bool quiet)
+{
 	char	   *path = psprintf("%s/%s", dir, relpath);
 	struct stat st;
 	FileKind	kind;
@@ -561,6 +580,8 @@ files_kind(const char *dir, const char *relpath)
 		if ((err == ENOENT || err == ENOTDIR) && lstat(path, &lst) < 0 &&
 			(errno == ENOENT || errno == ENOTDIR))
 			kind = FILE_GONE;
+		else if (quiet)
+			kind = FILE_OTHER;
 		else
 			ereport(ERROR,
 					(errcode_for_path(err),

@@ -49,6 +49,7 @@ extern FilesDir *files_dir_open(const char *path);
 extern const char *files_dir_next(FilesDir *d, FileKind *kind, bool *plain);
 extern void files_dir_close(FilesDir *d);
 extern FileKind files_kind(const char *dir, const char *relpath);
+extern FileKind files_probe_kind(const char *dir, const char *relpath);
 extern int	files_dir_fd(const char *path);
 extern void files_dir_fd_close(int dirfd);
 

@@ -359,6 +359,9 @@ layout_scan_file(const char *name, const char *text, int len,
 		sections->up.end = len;
 		sections->up.line = 1;
 		sections->down.start = -1;
+		/* a runner without markers may still group or refuse what it reads */
+		if (own != NULL && own->read_text != NULL)
+			own->read_text(name, text, len, sections);
 	}
 	set_last_line(text, len, &sections->up);
 	set_last_line(text, len, &sections->down);

@@ -181,6 +181,9 @@ typedef struct LayoutMethods
 	bool		unique_versions;	/* refuses two migrations of one version */
 	bool		noop_rollback;	/* a migration without a down part rolls
 								 * back as a no-op (its history row goes) */
+	bool		rollback_by_version;	/* a rollback takes the applied
+										 * migrations highest version first,
+										 * not last applied first */
 	const char *orphan_hint;	/* a down file without its up file is
 								 * refused, with this hint (NULL: it is an
 								 * orphan, shown and warned of) */
@@ -189,12 +192,14 @@ typedef struct LayoutMethods
 	 * Layouts whose migrations are subdirectories: reads the subdirectory
 	 * name of the directory dir, which read_name named a migration, into
 	 * entry (its files, and what its config file says); sets
-	 * entry->incomplete when it lacks its up file.  refuse_incomplete
-	 * refuses such a subdirectory in a directory of this layout.
+	 * entry->incomplete when it lacks its up file (or cannot be looked
+	 * into: then it may be none of the layout's business).  In a directory
+	 * of this layout, refuse_incomplete refuses such a subdirectory, or
+	 * returns why its runner skips it.
 	 */
 	void		(*read_subdir) (const char *dir, const char *name,
 								LayoutEntry *entry);
-	void		(*refuse_incomplete) (const char *dir, const char *name);
+	const char *(*refuse_incomplete) (const char *dir, const char *name);
 
 	/*
 	 * Layouts with config files (ROLE_CONFIG, named by the migration they
@@ -204,6 +209,16 @@ typedef struct LayoutMethods
 	 */
 	int8		(*read_config) (const char *name, const char *text);
 	bool		config_covers_down;
+
+	/*
+	 * Layouts without markers whose runner still reads what a file holds:
+	 * called for every file read in a directory of this layout, once its
+	 * sections are the whole text (one up section).  Adds the statement
+	 * blocks its runner sends together, and refuses, naming the file, what
+	 * its runner would refuse to run.
+	 */
+	void		(*read_text) (const char *name, const char *text, int len,
+							  FileSections *sections);
 
 	/* Tells whether a target names a version (NULL: the leading digits). */
 	bool		(*target_matches) (const char *version, const char *target);

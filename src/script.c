@@ -35,6 +35,7 @@ static void parse_directive(MigrationScript *script, const char *item,
 							int line);
 static int	find_wrappers(List *raw, int *groups);
 static int	runner_block_of(const MigrationScript *script, int location);
+static void refuse_mixed_blocks(const MigrationScript *script);
 static void preflight_transaction(MigrationScript *script, PreflightMode mode);
 static void default_lock_directives(MigrationScript *script);
 static bool is_wrapper_begin(Node *stmt);
@@ -101,6 +102,7 @@ script_prepare(MigrationScript *script, PreflightMode mode)
 	script->nstatements = n;
 	MemoryContextDelete(parsecxt);
 
+	refuse_mixed_blocks(script);
 	preflight_transaction(script, mode);
 	default_lock_directives(script);
 }
@@ -209,6 +211,124 @@ runner_block_of(const MigrationScript *script, int location)
 }
 
 /*
+ * Refuses a statement block of a runner's (the statements it sends in one
+ * round trip) that holds, beside others, a statement no transaction block
+ * can hold: the server runs the statements of one round trip as one
+ * transaction, where that statement fails, so the runner cannot run the
+ * block.  A block of that statement alone runs outside any transaction.
+ */
+static void
+refuse_mixed_blocks(const MigrationScript *script)
+{
+	for (int i = 0; i < script->nstatements; i++)
+	{
+		const MigrationStatement *stmt = &script->statements[i];
+		int			others = 0;
+
+		if (!stmt->top_level || stmt->group <= script->unwrapped)
+			continue;
+		for (int j = 0; j < script->nstatements; j++)
+			if (j != i && script->statements[j].group == stmt->group)
+				others++;
+		if (others > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+					 errmsg("%s cannot run in one batch with other statements",
+							stmt->top_level_what),
+					 errdetail("%s sends these %d statements to the server together, which runs them as one transaction, and %s cannot run inside a transaction block.",
+							   script->runner ? script->runner : "Its runner",
+							   others + 1, stmt->top_level_what),
+					 errhint("Move the statement into a migration of its own."),
+					 errcontext("migration \"%s\", line %d", script->name,
+								script_statement_line(script, stmt))));
+	}
+}
+
+/*
+ * Refuses, when a directory is read, what refuse_mixed_blocks refuses in
+ * the up part of a file, so that a directory its runner cannot run is
+ * refused before any call runs it.  A text that does not parse is left to
+ * the preflight, which reports it.
+ */
+void
+script_check_blocks(const char *name, const char *runner, const char *text,
+					int len, const FileSections *sections)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	MigrationScript script;
+	List	   *volatile raw = NIL;
+	int		   *groups;
+	ListCell   *lc;
+
+	if (sections->nblocks == 0)
+		return;
+	memset(&script, 0, sizeof(script));
+	script.name = (char *) name;
+	script.runner = runner;
+	script.sections = *sections;
+	script.text = layout_cut_section(name, text, len, sections, SECTION_UP);
+	if (script.text == NULL)
+		return;
+	script.len = strlen(script.text);
+
+	/* only the raw parser runs here, which holds no resources */
+	PG_TRY();
+	{
+		raw = pg_parse_query(script.text);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		raw = NIL;
+	}
+	PG_END_TRY();
+
+	groups = palloc0(sizeof(int) * Max(list_length(raw), 1));
+	script.unwrapped = find_wrappers(raw, groups);
+	script.statements = palloc0(sizeof(MigrationStatement) *
+								Max(list_length(raw), 1));
+	foreach(lc, raw)
+	{
+		RawStmt    *rs = lfirst_node(RawStmt, lc);
+		MigrationStatement *stmt;
+		const char *hint;
+		bool		runnable;
+
+		if (groups[foreach_current_index(lc)] < 0)
+			continue;
+		stmt = &script.statements[script.nstatements++];
+		stmt->location = rs->stmt_location;
+		stmt->length = rs->stmt_len > 0 ? rs->stmt_len :
+			script.len - rs->stmt_location;
+		stmt->sql = pnstrdup(script.text + stmt->location, stmt->length);
+		stmt->group = groups[foreach_current_index(lc)] > 0 ?
+			groups[foreach_current_index(lc)] :
+			runner_block_of(&script, stmt->location);
+		stmt->top_level_what = needs_top_level(rs->stmt, &hint, &runnable);
+		stmt->top_level = stmt->top_level_what != NULL;
+	}
+	refuse_mixed_blocks(&script);
+}
+
+/*
+ * Tells whether a script's statements are all one block of its runner's,
+ * sent to the server in one round trip, which runs them as one
+ * transaction (diesel's file without a transaction of diesel's).
+ */
+bool
+script_runs_as_one_batch(const MigrationScript *script)
+{
+	for (int i = 0; i < script->nstatements; i++)
+	{
+		if (script->statements[i].group <= script->unwrapped ||
+			script->statements[i].group != script->statements[0].group)
+			return false;
+	}
+	return script->nstatements > 0;
+}
+
+/*
  * What a file as a whole needs: a file its runner runs outside a
  * transaction, or made of several transaction blocks of its author's,
  * runs in steps under migrate_run (committing at each statement or each
@@ -224,6 +344,9 @@ preflight_transaction(MigrationScript *script, PreflightMode mode)
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				 errmsg("migration \"%s\" must run outside a transaction",
 						script->name),
+				 script_runs_as_one_batch(script) ?
+				 errdetail("It is marked so by %s; its runner sends such a migration to the server in one batch, which the server runs as one transaction of its own.",
+						   script->no_transaction_by) :
 				 errdetail("It is marked so by %s; its runner runs such a migration statement by statement, each statement in a transaction of its own.",
 						   script->no_transaction_by),
 				 script->section == SECTION_DOWN ?

@@ -25,6 +25,10 @@ typedef enum PreflightMode
 } PreflightMode;
 
 extern void script_prepare(MigrationScript *script, PreflightMode mode);
+extern bool script_runs_as_one_batch(const MigrationScript *script);
+extern void script_check_blocks(const char *name, const char *runner,
+								const char *text, int len,
+								const FileSections *sections);
 extern char *script_statement_text(const MigrationStatement *stmt);
 extern int	script_statement_line(const MigrationScript *script,
 								  const MigrationStatement *stmt);

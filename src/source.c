@@ -25,6 +25,7 @@
 #include "files.h"
 #include "migration.h"
 #include "morgenmigrate.h"
+#include "script.h"
 #include "source.h"
 
 /* The layout whose order cmp_files_by_layout uses (qsort has no arg). */
@@ -35,6 +36,7 @@ typedef struct ListedEntry
 {
 	char	   *name;			/* as the file system names it */
 	char	   *shown;			/* in the database encoding */
+	bool		is_dir;
 	LayoutEntry entry;
 } ListedEntry;
 
@@ -43,6 +45,10 @@ static LayoutFamily settle_family(const MigrationDir *mdir,
 static MigrationLayout layout_of_listed(LayoutFamily family, List *listed);
 static void refuse_mixed_names(MigrationDir *mdir, MigrationLayout layout);
 static void add_ignored(MigrationDir *mdir, const char *shown, const char *why);
+static void settle_incomplete(MigrationDir *mdir, List *incomplete);
+static List *drop_other_subdirs(List *listed, LayoutFamily forced,
+								const char **example, char **subdir);
+static int	cmp_listed_by_name(const ListCell *a, const ListCell *b);
 static void flat_candidates(MigrationDir *mdir, List *listed);
 static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
 static void collect_files(MigrationDir *mdir, List *listed,
@@ -96,7 +102,8 @@ migration_dir_list(const char *path)
 	List	   *entries = NIL;
 	const char *family_example[LAYOUT_COUNT] = {0};
 	char	   *subdir = NULL;
-	ListedEntry *incomplete = NULL;
+	List	   *incomplete = NIL;
+	LayoutFamily forced = layout_family(mm_layout);
 	const LayoutMethods *m;
 	struct stat st;
 	struct timespec read_at;
@@ -156,6 +163,7 @@ migration_dir_list(const char *path)
 		le = palloc0(sizeof(ListedEntry));
 		le->name = de->name;
 		le->shown = de->shown;
+		le->is_dir = de->is_dir;
 		le->entry = entry;
 		le->entry.no_transaction = -1;
 		if (kind == FILE_DIRECTORY)
@@ -165,8 +173,10 @@ migration_dir_list(const char *path)
 			m->read_subdir(path, le->name, &le->entry);
 			if (le->entry.incomplete)
 			{
-				if (incomplete == NULL)
-					incomplete = le;
+				/* no migration: the directory's family says what it is */
+				if (subdir == NULL)
+					subdir = de->shown;
+				incomplete = lappend(incomplete, le);
 				continue;
 			}
 		}
@@ -176,11 +186,11 @@ migration_dir_list(const char *path)
 	}
 	files_dir_close(d);
 
+	if (forced != FAMILY_NONE && family_example[forced] != NULL)
+		listed = drop_other_subdirs(listed, forced, family_example, &subdir);
 	mdir->family = settle_family(mdir, family_example);
 	m = layout_of_names(mdir->family);
-	if (incomplete != NULL && incomplete->entry.family == mdir->family)
-		layout_methods(incomplete->entry.layout)->refuse_incomplete(mdir->path,
-																	incomplete->shown);
+	settle_incomplete(mdir, incomplete);
 	if (subdir != NULL && m->subdir_refusal != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -217,7 +227,7 @@ migration_dir_list(const char *path)
 			LayoutEntry entry;
 
 			layout_read_name(de->name, de->is_dir, &entry);
-			if (entry.role == ROLE_IGNORED)
+			if (entry.role == ROLE_IGNORED || entry.family != mdir->family)
 				add_ignored(mdir, de->shown, entry.why ? entry.why :
 							psprintf("not named as %s", m->names_as));
 		}
@@ -286,6 +296,70 @@ refuse_mixed_names(MigrationDir *mdir, MigrationLayout layout)
 						   own, m->runner, other, m->runner, why),
 				 errhint("Set morgenmigrate.layout to '%s' to read the directory as %s does, or to 'plain' to run every .sql file.",
 						 m->name, m->runner)));
+}
+
+/*
+ * Settles the subdirectories named as migrations that lack their up file:
+ * in a directory of their layout, their runner refuses the directory (the
+ * first by name is named) or skips them; in another they are no migration
+ * (a flat layout ignores them, Flyway refuses them, both below).
+ */
+static void
+settle_incomplete(MigrationDir *mdir, List *incomplete)
+{
+	ListCell   *lc;
+
+	list_sort(incomplete, cmp_listed_by_name);
+	foreach(lc, incomplete)
+	{
+		ListedEntry *le = (ListedEntry *) lfirst(lc);
+
+		if (le->entry.family == mdir->family)
+			add_ignored(mdir, le->shown,
+						layout_methods(le->entry.layout)->refuse_incomplete(mdir->path,
+																			le->name));
+	}
+}
+
+/*
+ * With morgenmigrate.layout set, subdirectories that are migrations of
+ * another family (diesel's) beside migrations of the layout set are none
+ * of that layout's: they leave the listing, and the family's examples are
+ * those of what stays.  A flat layout then ignores them, Flyway refuses
+ * them as subdirectories.
+ */
+static List *
+drop_other_subdirs(List *listed, LayoutFamily forced, const char **example,
+				   char **subdir)
+{
+	List	   *kept = NIL;
+	ListCell   *lc;
+
+	for (int f = FAMILY_FLAT; f <= FAMILY_POSTGRATOR; f++)
+		example[f] = NULL;
+	foreach(lc, listed)
+	{
+		ListedEntry *le = (ListedEntry *) lfirst(lc);
+
+		if (le->is_dir && le->entry.family != forced)
+		{
+			if (*subdir == NULL)
+				*subdir = le->shown;
+			continue;
+		}
+		if (example[le->entry.family] == NULL)
+			example[le->entry.family] = le->shown;
+		kept = lappend(kept, le);
+	}
+	return kept;
+}
+
+/* list_sort comparator: ListedEntry by name. */
+static int
+cmp_listed_by_name(const ListCell *a, const ListCell *b)
+{
+	return strcmp(((const ListedEntry *) lfirst(a))->shown,
+				  ((const ListedEntry *) lfirst(b))->shown);
 }
 
 /* Notes a directory entry that is no migration, and why. */
@@ -801,7 +875,8 @@ migration_dir_close(int dirfd)
  * Reads a migration file once for what the directory needs to know of it,
  * and keeps it in the file: its checksum and, for SQL files, the markers
  * it carries, as the directory's scan layout reads them.  A file whose
- * markers its runner would refuse is refused here, before anything runs.
+ * markers its runner would refuse, or that holds a statement block its
+ * runner cannot run, is refused here, before anything runs.
  */
 void
 migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
@@ -827,6 +902,11 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 		s.down.start = -1;
 		if (file->role != ROLE_EXTERNAL)
 			layout_scan_file(file->name, ft.data, ft.len, dir->scan_layout, &s);
+		/* what its runner sends together, once the layout is known */
+		if (s.nblocks > 0 && dir->scan_layout != LAYOUT_AUTO)
+			script_check_blocks(file->name,
+								layout_methods(dir->scan_layout)->runner,
+								ft.data, ft.len, &s);
 		filecache_store(&ft.st, &ft.read_at, file->role, dir->scan_layout,
 						file->checksum, &s);
 		MemoryContextSwitchTo(oldcxt);
@@ -984,6 +1064,8 @@ migration_read(const MigrationDir *dir, const char *name, const char *path,
 	script->len = strlen(script->text);
 	if (script->sections.layout != LAYOUT_PLAIN)
 		script->runner = layout_methods(script->sections.layout)->runner;
+	else if (script->sections.nblocks > 0)
+		script->runner = layout_methods(dir->layout)->runner;	/* its blocks */
 	if (section == SECTION_UP ? script->sections.up_no_transaction :
 		script->sections.down_no_transaction)
 	{

@@ -1,0 +1,2 @@
+-- the seed data will come here
+/* once it is written */
