@@ -335,7 +335,7 @@ drop_other_subdirs(List *listed, LayoutFamily forced, const char **example,
 	List	   *kept = NIL;
 	ListCell   *lc;
 
-	for (int f = FAMILY_FLAT; f <= FAMILY_POSTGRATOR; f++)
+	for (int f = 0; f < LAYOUT_COUNT; f++)
 		example[f] = NULL;
 	foreach(lc, listed)
 	{
