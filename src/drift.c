@@ -140,8 +140,11 @@ static char *bounded_statement(void);
 static char *row_what(const DriftRow *row);
 static char *row_who(const DriftRow *row);
 static char *row_summary(const DriftRow *row);
+static core_yyscan_t quiet_scanner_init(const char *text,
+										core_yy_extra_type *yyextra);
 static List *statement_identifiers(const char *sql);
 static List *identity_names(const DriftRow *row);
+static char *drift_touched(const char *sql, const char *table);
 static void ensure_trigger(const char *name, const char *event,
 						   const char *function);
 static void require_superuser(const char *action);
@@ -809,6 +812,21 @@ ident_token(void)
 }
 
 /*
+ * A scanner of text for an explanation, which must add nothing to what
+ * the migration itself reports: without the warning on backslashes in
+ * strings (the statement's own parse gave it already, if any).
+ */
+static core_yyscan_t
+quiet_scanner_init(const char *text, core_yy_extra_type *yyextra)
+{
+	core_yyscan_t scanner = scanner_init(text, yyextra, &ScanKeywords,
+										 ScanKeywordTokens);
+
+	yyextra->escape_string_warning = false;
+	return scanner;
+}
+
+/*
  * The identifiers of a statement, as the parser sees them (unquoted ones
  * folded to lower case).
  */
@@ -822,7 +840,7 @@ statement_identifiers(const char *sql)
 	List	   *names = NIL;
 	int			tok;
 
-	scanner = scanner_init(sql, &yyextra, &ScanKeywords, ScanKeywordTokens);
+	scanner = quiet_scanner_init(sql, &yyextra);
 	while ((tok = core_yylex(&yylval, &yylloc, scanner)) != 0)
 	{
 		if (tok == ident_token())
@@ -855,8 +873,7 @@ identity_names(const DriftRow *row)
 
 	if (row->object_identity == NULL)
 		return NIL;
-	scanner = scanner_init(row->object_identity, &yyextra, &ScanKeywords,
-						   ScanKeywordTokens);
+	scanner = quiet_scanner_init(row->object_identity, &yyextra);
 	while ((tok = core_yylex(&yylval, &yylloc, scanner)) != 0)
 	{
 		/* an identifier is a schema when a dot follows and none precedes */
@@ -887,22 +904,73 @@ identity_names(const DriftRow *row)
  * Adds to the error of a migration statement which unacknowledged drift
  * touched an object the statement names (or the error's table): the
  * migration may fail because the schema is not what the migrations made.
- * Needs no catalog access (the transaction may be failed): the rows were
- * read when the file began.
+ *
+ * This runs in the runner's error handling, where the error it explains
+ * must come out as it is: sometimes before the failed transaction has
+ * been rolled back (no subtransaction can start there, no catalog may be
+ * read), sometimes under settings the failed file changed.  So it reads
+ * nothing (the rows were read when the file began) and takes nothing but
+ * memory, in a context of its own; and an error of its own (a statement
+ * that does not scan under the settings of the moment, an identity
+ * planted in the drift table that does not scan at all) is caught and
+ * flushed right here, which is all the cleanup it needs, and the
+ * explanation dropped with a DEBUG line.
  */
 void
 drift_explain_error(const char *sql, ErrorData *edata)
 {
-	List	   *idents;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	MemoryContext volatile cxt = NULL;
+
+	if (kept_rows == NIL || !in_migration)
+		return;
+	PG_TRY();
+	{
+		char	   *found;
+
+		cxt = AllocSetContextCreate(oldcxt, "morgenmigrate drift explanation",
+									ALLOCSET_DEFAULT_SIZES);
+		MemoryContextSwitchTo(cxt);
+		found = drift_touched(sql, edata->table_name);
+		if (found != NULL)
+			edata->detail = MemoryContextStrdup(oldcxt,
+												psprintf("%s%sThe schema was changed outside the migrations, on what this statement names: %s.",
+														 edata->detail ? edata->detail : "",
+														 edata->detail ? "  " : "", found));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *failure;
+
+		MemoryContextSwitchTo(oldcxt);
+		failure = CopyErrorData();
+		FlushErrorState();
+		ereport(DEBUG1,
+				(errmsg_internal("could not explain the migration's error by drift: %s",
+								 failure->message)));
+		FreeErrorData(failure);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	if (cxt != NULL)
+		MemoryContextDelete(cxt);
+}
+
+/*
+ * The unacknowledged drift rows that touched what a statement names (or
+ * table, the error's table), as "what by whom at when; ...", at most
+ * DRIFT_ERROR_NAMES of them and how many more; NULL if none.
+ */
+static char *
+drift_touched(const char *sql, const char *table)
+{
+	List	   *idents = statement_identifiers(sql);
 	StringInfoData found;
 	int			n = 0;
 	ListCell   *lc;
 
-	if (kept_rows == NIL || !in_migration)
-		return;
-	idents = statement_identifiers(sql);
-	if (edata->table_name != NULL)
-		idents = lappend(idents, edata->table_name);
+	if (table != NULL)
+		idents = lappend(idents, pstrdup(table));
 
 	initStringInfo(&found);
 	foreach(lc, kept_rows)
@@ -928,12 +996,10 @@ drift_explain_error(const char *sql, ErrorData *edata)
 		}
 	}
 	if (n == 0)
-		return;
+		return NULL;
 	if (n > DRIFT_ERROR_NAMES)
 		appendStringInfo(&found, "; and %d more", n - DRIFT_ERROR_NAMES);
-	edata->detail = psprintf("%s%sThe schema was changed outside the migrations, on what this statement names: %s.",
-							 edata->detail ? edata->detail : "",
-							 edata->detail ? "  " : "", found.data);
+	return found.data;
 }
 
 /* drift_enable(): creates (or enables) the two event triggers. */
