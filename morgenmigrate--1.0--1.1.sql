@@ -76,6 +76,14 @@ LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.drift_record_drop() IS
     'sql_drop event trigger: records objects dropped outside the migrations';
 
+CREATE FUNCTION @extschema@.drift_is_temporary(pg_catalog.pg_ddl_command)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'drift_is_temporary'
+LANGUAGE C STABLE STRICT;
+
+COMMENT ON FUNCTION @extschema@.drift_is_temporary(pg_catalog.pg_ddl_command) IS
+    'for the ddl_command_end event trigger: whether a command changed only temporary objects';
+
 CREATE FUNCTION @extschema@.drift_enable()
 RETURNS void
 AS 'MODULE_PATHNAME', 'drift_enable'
@@ -103,6 +111,7 @@ COMMENT ON FUNCTION @extschema@.drift_acknowledge(text, timestamptz) IS
 
 REVOKE ALL ON FUNCTION @extschema@.drift_record_ddl() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.drift_record_drop() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.drift_is_temporary(pg_catalog.pg_ddl_command) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.drift_enable() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.drift_disable() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.drift_acknowledge(text, timestamptz) FROM PUBLIC;

@@ -83,7 +83,8 @@ citus_this_node(void)
 	bool		isnull;
 
 	SPI_connect();
-	if (SPI_execute("SELECT g.groupid, n.nodename || ':' || n.nodeport"
+	if (SPI_execute("SELECT g.groupid, n.nodename OPERATOR(pg_catalog.||) ':'"
+					" OPERATOR(pg_catalog.||) n.nodeport::pg_catalog.text"
 					" FROM pg_catalog.pg_dist_local_group g"
 					" LEFT JOIN pg_catalog.pg_dist_node n"
 					" ON n.groupid OPERATOR(pg_catalog.=) 0"
@@ -336,11 +337,13 @@ citus_worker_locks(void)
 	 * A shard is named after its table and its id; a worker's shell table
 	 * (Citus's copy of the table's definition, without rows) as the table.
 	 */
-	if (SPI_execute("SELECT l.mode, l.relation_name, n.nodename || ':' || n.nodeport,"
+	if (SPI_execute("SELECT l.mode, l.relation_name, n.nodename OPERATOR(pg_catalog.||) ':'"
+					" OPERATOR(pg_catalog.||) n.nodeport::pg_catalog.text,"
 					" coalesce(s.logicalrelid, t.logicalrelid)::pg_catalog.regclass::pg_catalog.text,"
-					" CASE coalesce(p.partmethod, t.partmethod) WHEN 'h' THEN 'distributed table'"
-					" ELSE CASE coalesce(p.repmodel, t.repmodel) WHEN 't' THEN 'reference table'"
-					" ELSE 'Citus table' END END,"
+					" CASE WHEN coalesce(p.partmethod, t.partmethod) OPERATOR(pg_catalog.=) 'h'"
+					" THEN 'distributed table'"
+					" WHEN coalesce(p.repmodel, t.repmodel) OPERATOR(pg_catalog.=) 't'"
+					" THEN 'reference table' ELSE 'Citus table' END,"
 					" s.shardid IS NOT NULL"
 					" FROM pg_catalog.citus_locks l"
 					" JOIN pg_catalog.pg_dist_node n ON n.nodeid OPERATOR(pg_catalog.=) l.nodeid"

@@ -21,10 +21,19 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
-#include "catalog/pg_type_d.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "common/keywords.h"
 #include "executor/spi.h"
@@ -63,6 +72,23 @@
 
 /* How many unacknowledged rows a migration run keeps for its errors. */
 #define DRIFT_KEPT_MAX		1000
+
+/*
+ * The catalogs of the objects that have no schema of their own but belong
+ * to a table, with the column that names the table: such an object is
+ * temporary when its table is.
+ */
+static const struct
+{
+	Oid			classid;
+	AttrNumber	table_column;
+}			table_parts[] =
+{
+	{TriggerRelationId, Anum_pg_trigger_tgrelid},
+	{PolicyRelationId, Anum_pg_policy_polrelid},
+	{RewriteRelationId, Anum_pg_rewrite_ev_class},
+	{AttrDefaultRelationId, Anum_pg_attrdef_adrelid},
+};
 
 /* One unacknowledged row of the drift table. */
 typedef struct DriftRow
@@ -105,13 +131,20 @@ static Oid	drift_owner(Oid relid);
 static List *load_rows_as_owner(int64 limit);
 static List *load_rows(int64 limit);
 static bool tag_is_drift(CommandTag tag, bool dropped);
+static bool object_is_temporary(const ObjectAddress *object);
+static Oid	object_oid_column(const ObjectAddress *object, AttrNumber column);
+static bool grant_is_temporary(const InternalGrant *istmt);
+static char *temporary_parts_dropped(void);
 static void insert_rows(const char *tag, bool dropped);
 static char *bounded_statement(void);
 static char *row_what(const DriftRow *row);
 static char *row_who(const DriftRow *row);
 static char *row_summary(const DriftRow *row);
+static core_yyscan_t quiet_scanner_init(const char *text,
+										core_yy_extra_type *yyextra);
 static List *statement_identifiers(const char *sql);
 static List *identity_names(const DriftRow *row);
+static char *drift_touched(const char *sql, const char *table);
 static void ensure_trigger(const char *name, const char *event,
 						   const char *function);
 static void require_superuser(const char *action);
@@ -362,12 +395,178 @@ tag_is_drift(CommandTag tag, bool dropped)
 }
 
 /*
+ * drift_is_temporary(command): whether a command that
+ * pg_event_trigger_ddl_commands() reports changed only temporary objects:
+ * the object it reports, or, for a GRANT or REVOKE (reported without an
+ * object), every object it names.
+ */
+bool
+drift_command_is_temporary(const CollectedCommand *cmd)
+{
+	ObjectAddress object;
+
+	switch (cmd->type)
+	{
+		case SCT_Simple:
+			return object_is_temporary(&cmd->d.simple.address);
+		case SCT_AlterTable:
+			ObjectAddressSet(object, cmd->d.alterTable.classId,
+							 cmd->d.alterTable.objectId);
+			return object_is_temporary(&object);
+		case SCT_AlterOpFamily:
+			return object_is_temporary(&cmd->d.opfam.address);
+		case SCT_CreateOpClass:
+			return object_is_temporary(&cmd->d.createopc.address);
+		case SCT_AlterTSConfig:
+			return object_is_temporary(&cmd->d.atscfg.address);
+		case SCT_Grant:
+			return grant_is_temporary(cmd->d.grant.istmt);
+		case SCT_AlterDefaultPrivileges:
+			return false;
+	}
+	return false;
+}
+
+/*
+ * Whether an object is temporary, decided by the OID of its schema (a
+ * schema by its own), or, for an object that has no schema but belongs to
+ * a table, by its table's: isAnyTempNamespace, as core decides when it
+ * reports a schema as "pg_temp".  A missing schema name in the event
+ * trigger's report says nothing: a trigger has none even on a table that
+ * lives for good.
+ */
+static bool
+object_is_temporary(const ObjectAddress *object)
+{
+	Oid			nsp = InvalidOid;
+
+	if (object->classId == NamespaceRelationId)
+		nsp = object->objectId;
+	else if (is_objectclass_supported(object->classId) &&
+			 get_object_attnum_namespace(object->classId) != InvalidAttrNumber)
+		nsp = object_oid_column(object,
+								get_object_attnum_namespace(object->classId));
+	else
+	{
+		for (int i = 0; i < lengthof(table_parts); i++)
+		{
+			Oid			relid;
+
+			if (table_parts[i].classid != object->classId)
+				continue;
+			relid = object_oid_column(object, table_parts[i].table_column);
+			nsp = OidIsValid(relid) ? get_rel_namespace(relid) : InvalidOid;
+		}
+	}
+	return OidIsValid(nsp) && isAnyTempNamespace(nsp);
+}
+
+/*
+ * An OID column of an object's catalog row, InvalidOid when there is no
+ * such row (as pg_event_trigger_ddl_commands() reads the schema).
+ */
+static Oid
+object_oid_column(const ObjectAddress *object, AttrNumber column)
+{
+	Relation	catalog;
+	HeapTuple	tuple;
+	Oid			value = InvalidOid;
+
+	if (!is_objectclass_supported(object->classId))
+		return InvalidOid;
+	catalog = table_open(object->classId, AccessShareLock);
+	tuple = get_catalog_object_by_oid(catalog,
+									  get_object_attnum_oid(object->classId),
+									  object->objectId);
+	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+		Datum		datum = heap_getattr(tuple, column,
+										 RelationGetDescr(catalog), &isnull);
+
+		if (!isnull)
+			value = DatumGetObjectId(datum);
+	}
+	table_close(catalog, AccessShareLock);
+	return value;
+}
+
+/*
+ * Whether a GRANT or REVOKE named only temporary objects (at least one):
+ * tables, sequences, functions, types or schemas; on anything else it is
+ * drift.
+ */
+static bool
+grant_is_temporary(const InternalGrant *istmt)
+{
+	Oid			classid;
+	ListCell   *lc;
+
+	switch (istmt->objtype)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_SEQUENCE:
+			classid = RelationRelationId;
+			break;
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+			classid = ProcedureRelationId;
+			break;
+		case OBJECT_TYPE:
+		case OBJECT_DOMAIN:
+			classid = TypeRelationId;
+			break;
+		case OBJECT_SCHEMA:
+			classid = NamespaceRelationId;
+			break;
+		default:
+			return false;
+	}
+	if (istmt->objects == NIL)
+		return false;
+	foreach(lc, istmt->objects)
+	{
+		ObjectAddress object;
+
+		ObjectAddressSet(object, classid, lfirst_oid(lc));
+		if (!object_is_temporary(&object))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The condition that leaves out a dropped trigger, policy, rule or column
+ * default of a temporary table, which pg_event_trigger_dropped_objects()
+ * marks as temporary only in newer releases (and never a rule).  After
+ * the drop no catalog row links it to its table any more; what is left is
+ * its identity, whose first name is the table's schema as core writes it:
+ * "pg_temp" for any temporary schema, a name no other schema can have.
+ */
+static char *
+temporary_parts_dropped(void)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, " AND NOT (d.address_names[1] OPERATOR(pg_catalog.=) 'pg_temp'"
+						   " AND d.classid OPERATOR(pg_catalog.=) ANY ('{");
+	for (int i = 0; i < lengthof(table_parts); i++)
+		appendStringInfo(&buf, "%s%u", i > 0 ? "," : "", table_parts[i].classid);
+	appendStringInfoString(&buf, "}'::pg_catalog.oid[]))");
+	return buf.data;
+}
+
+/*
  * Inserts the rows of one command, as the owner of the drift table (as a
  * SECURITY DEFINER function would, but knowing the caller's current_user
  * first) and in a restricted security context, in a subtransaction:
  * an error becomes a WARNING and the DDL goes on.  A cancel still
  * cancels.  Temporary objects and objects of extension scripts are left
- * out by the queries.
+ * out by the queries: by core's is_temporary for a dropped object, and by
+ * drift_command_is_temporary for a command, which looks up the namespace
+ * of the object (or of its table) by OID.
  */
 static void
 insert_rows(const char *tag, bool dropped)
@@ -413,16 +612,17 @@ insert_rows(const char *tag, bool dropped)
 		if (*plan == NULL)
 		{
 			*plan = SPI_prepare(dropped ?
-								"INSERT INTO " MM_SCHEMA "." DRIFT_TABLE
-								" (recorded_at, user_name, session_user_name,"
-								" application_name, client_addr, command_tag,"
-								" object_type, object_identity, statement)"
-								" SELECT $1, $2, $3, $4,"
-								" pg_catalog.inet_client_addr(), $6,"
-								" d.object_type, d.object_identity, $5"
-								" FROM pg_catalog.pg_event_trigger_dropped_objects() d"
-								" WHERE (d.original OR d.normal)"
-								" AND NOT d.is_temporary" :
+								psprintf("INSERT INTO " MM_SCHEMA "." DRIFT_TABLE
+										 " (recorded_at, user_name, session_user_name,"
+										 " application_name, client_addr, command_tag,"
+										 " object_type, object_identity, statement)"
+										 " SELECT $1, $2, $3, $4,"
+										 " pg_catalog.inet_client_addr(), $6,"
+										 " d.object_type, d.object_identity, $5"
+										 " FROM pg_catalog.pg_event_trigger_dropped_objects() d"
+										 " WHERE (d.original OR d.normal)"
+										 " AND NOT d.is_temporary%s",
+										 temporary_parts_dropped()) :
 								"INSERT INTO " MM_SCHEMA "." DRIFT_TABLE
 								" (recorded_at, user_name, session_user_name,"
 								" application_name, client_addr, command_tag,"
@@ -432,8 +632,7 @@ insert_rows(const char *tag, bool dropped)
 								" c.object_type, c.object_identity, $5"
 								" FROM pg_catalog.pg_event_trigger_ddl_commands() c"
 								" WHERE NOT c.in_extension"
-								" AND (c.schema_name IS NULL"
-								" OR c.schema_name OPERATOR(pg_catalog.<>) 'pg_temp')",
+								" AND NOT " MM_SCHEMA ".drift_is_temporary(c.command)",
 								dropped ? 6 : 5, types);
 			if (*plan == NULL || SPI_keepplan(*plan) != 0)
 				elog(ERROR, "could not prepare the drift insert: %s",
@@ -613,6 +812,21 @@ ident_token(void)
 }
 
 /*
+ * A scanner of text for an explanation, which must add nothing to what
+ * the migration itself reports: without the warning on backslashes in
+ * strings (the statement's own parse gave it already, if any).
+ */
+static core_yyscan_t
+quiet_scanner_init(const char *text, core_yy_extra_type *yyextra)
+{
+	core_yyscan_t scanner = scanner_init(text, yyextra, &ScanKeywords,
+										 ScanKeywordTokens);
+
+	yyextra->escape_string_warning = false;
+	return scanner;
+}
+
+/*
  * The identifiers of a statement, as the parser sees them (unquoted ones
  * folded to lower case).
  */
@@ -626,7 +840,7 @@ statement_identifiers(const char *sql)
 	List	   *names = NIL;
 	int			tok;
 
-	scanner = scanner_init(sql, &yyextra, &ScanKeywords, ScanKeywordTokens);
+	scanner = quiet_scanner_init(sql, &yyextra);
 	while ((tok = core_yylex(&yylval, &yylloc, scanner)) != 0)
 	{
 		if (tok == ident_token())
@@ -659,8 +873,7 @@ identity_names(const DriftRow *row)
 
 	if (row->object_identity == NULL)
 		return NIL;
-	scanner = scanner_init(row->object_identity, &yyextra, &ScanKeywords,
-						   ScanKeywordTokens);
+	scanner = quiet_scanner_init(row->object_identity, &yyextra);
 	while ((tok = core_yylex(&yylval, &yylloc, scanner)) != 0)
 	{
 		/* an identifier is a schema when a dot follows and none precedes */
@@ -691,22 +904,73 @@ identity_names(const DriftRow *row)
  * Adds to the error of a migration statement which unacknowledged drift
  * touched an object the statement names (or the error's table): the
  * migration may fail because the schema is not what the migrations made.
- * Needs no catalog access (the transaction may be failed): the rows were
- * read when the file began.
+ *
+ * This runs in the runner's error handling, where the error it explains
+ * must come out as it is: sometimes before the failed transaction has
+ * been rolled back (no subtransaction can start there, no catalog may be
+ * read), sometimes under settings the failed file changed.  So it reads
+ * nothing (the rows were read when the file began) and takes nothing but
+ * memory, in a context of its own; and an error of its own (a statement
+ * that does not scan under the settings of the moment, an identity
+ * planted in the drift table that does not scan at all) is caught and
+ * flushed right here, which is all the cleanup it needs, and the
+ * explanation dropped with a DEBUG line.
  */
 void
 drift_explain_error(const char *sql, ErrorData *edata)
 {
-	List	   *idents;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	MemoryContext volatile cxt = NULL;
+
+	if (kept_rows == NIL || !in_migration)
+		return;
+	PG_TRY();
+	{
+		char	   *found;
+
+		cxt = AllocSetContextCreate(oldcxt, "morgenmigrate drift explanation",
+									ALLOCSET_DEFAULT_SIZES);
+		MemoryContextSwitchTo(cxt);
+		found = drift_touched(sql, edata->table_name);
+		if (found != NULL)
+			edata->detail = MemoryContextStrdup(oldcxt,
+												psprintf("%s%sThe schema was changed outside the migrations, on what this statement names: %s.",
+														 edata->detail ? edata->detail : "",
+														 edata->detail ? "  " : "", found));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *failure;
+
+		MemoryContextSwitchTo(oldcxt);
+		failure = CopyErrorData();
+		FlushErrorState();
+		ereport(DEBUG1,
+				(errmsg_internal("could not explain the migration's error by drift: %s",
+								 failure->message)));
+		FreeErrorData(failure);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	if (cxt != NULL)
+		MemoryContextDelete(cxt);
+}
+
+/*
+ * The unacknowledged drift rows that touched what a statement names (or
+ * table, the error's table), as "what by whom at when; ...", at most
+ * DRIFT_ERROR_NAMES of them and how many more; NULL if none.
+ */
+static char *
+drift_touched(const char *sql, const char *table)
+{
+	List	   *idents = statement_identifiers(sql);
 	StringInfoData found;
 	int			n = 0;
 	ListCell   *lc;
 
-	if (kept_rows == NIL || !in_migration)
-		return;
-	idents = statement_identifiers(sql);
-	if (edata->table_name != NULL)
-		idents = lappend(idents, edata->table_name);
+	if (table != NULL)
+		idents = lappend(idents, pstrdup(table));
 
 	initStringInfo(&found);
 	foreach(lc, kept_rows)
@@ -732,12 +996,10 @@ drift_explain_error(const char *sql, ErrorData *edata)
 		}
 	}
 	if (n == 0)
-		return;
+		return NULL;
 	if (n > DRIFT_ERROR_NAMES)
 		appendStringInfo(&found, "; and %d more", n - DRIFT_ERROR_NAMES);
-	edata->detail = psprintf("%s%sThe schema was changed outside the migrations, on what this statement names: %s.",
-							 edata->detail ? edata->detail : "",
-							 edata->detail ? "  " : "", found.data);
+	return found.data;
 }
 
 /* drift_enable(): creates (or enables) the two event triggers. */

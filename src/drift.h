@@ -17,6 +17,7 @@
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 #include "nodes/execnodes.h"
+#include "tcop/deparse_utility.h"
 #include "utils/elog.h"
 
 /* The runner: what runs between these is a migration's, not drift. */
@@ -31,6 +32,7 @@ extern void drift_explain_error(const char *sql, ErrorData *edata);
 
 /* The event trigger functions' work (ddl_command_end and sql_drop). */
 extern void drift_record_event(EventTriggerData *trigdata, bool dropped);
+extern bool drift_command_is_temporary(const CollectedCommand *cmd);
 
 /* migrate_status(dir) and migrate_check(dir); callers are in SPI. */
 extern void drift_put_status_rows(ReturnSetInfo *rsinfo);

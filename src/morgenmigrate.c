@@ -66,6 +66,7 @@ PG_FUNCTION_INFO_V1(drift_disable);
 PG_FUNCTION_INFO_V1(drift_acknowledge);
 PG_FUNCTION_INFO_V1(drift_record_ddl);
 PG_FUNCTION_INFO_V1(drift_record_drop);
+PG_FUNCTION_INFO_V1(drift_is_temporary);
 
 static char *text_arg(FunctionCallInfo fcinfo, int argno, const char *name,
 					  bool required);
@@ -512,4 +513,16 @@ drift_record_drop(PG_FUNCTION_ARGS)
 {
 	drift_record_event(event_trigger_data(fcinfo, "drift_record_drop"), true);
 	PG_RETURN_VOID();
+}
+
+/*
+ * drift_is_temporary(command): for the ddl_command_end recording, whether
+ * a command pg_event_trigger_ddl_commands() reports changed only temporary
+ * objects (a pg_ddl_command comes only from that function).
+ */
+Datum
+drift_is_temporary(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(drift_command_is_temporary((const CollectedCommand *)
+											  PG_GETARG_POINTER(0)));
 }

@@ -8,6 +8,9 @@
 #   with CALL migrate_run, and rolls back;
 # - a rehearsal reports the locks taken on the shards of each worker,
 #   mapped to their table;
+# - a hostile "||" or "=" on the search_path changes nothing the extension
+#   reads from Citus's metadata: the coordinator's address, the kind of a
+#   locked table;
 # - a file's lock_timeout holds on a worker where a shard is locked: the
 #   shard's lock timeout comes back as 55P03 and the retries run, giving
 #   up with nothing changed, or succeeding once the lock goes;
@@ -178,6 +181,54 @@ like($locks, qr/^AccessExclusiveLock on public\.tenants$/m, "and the coordinator
 unlike($locks, qr/tenants_pkey|_\d+ on worker/, "no index of a shard, no shard by its own name");
 is(on_all("SELECT count(*) FROM pg_attribute WHERE attname IN ('plan', 'region') AND NOT attisdropped"),
 	'0/0/0', 'the rehearsal left nothing on any node');
+
+# --- what the extension reads from Citus's metadata is the same with a
+# hostile operator that the migrating role planted in public, on a
+# search_path that puts public first: a "||" for (text, integer) on the
+# workers, where the refusal reads the coordinator's address, and a "="
+# for ("char", "char") on the coordinator, where the rehearsal reads the
+# kind of each locked table.  (Not that "||" on the coordinator: Citus's
+# own citus_locks() joins a text and an integer with an unqualified "||".)
+for my $node ($citus->nodes)
+{
+	$node->safe_psql('postgres', q{
+		SET citus.enable_ddl_propagation = off;
+		CREATE ROLE migrator;
+		GRANT CREATE ON SCHEMA public TO migrator;
+		SET ROLE migrator;
+		CREATE FUNCTION public.hostile_char_eq("char", "char") RETURNS boolean
+		    LANGUAGE sql AS $$ SELECT false $$;
+		CREATE OPERATOR public.= (LEFTARG = "char", RIGHTARG = "char",
+		    FUNCTION = public.hostile_char_eq);});
+}
+for my $node ($citus->workers)
+{
+	$node->safe_psql('postgres', q{
+		SET citus.enable_ddl_propagation = off;
+		SET ROLE migrator;
+		CREATE FUNCTION public.hostile_concat(text, integer) RETURNS text
+		    LANGUAGE sql AS $$ SELECT 'hijacked' $$;
+		CREATE OPERATOR public.|| (LEFTARG = text, RIGHTARG = integer,
+		    FUNCTION = public.hostile_concat);});
+}
+my $hostile = 'SET search_path = public, pg_catalog; ';
+is($coord->safe_psql('postgres', $hostile . q{SELECT 'h'::"char" = 'h'}), 'f',
+	'the planted "=" is active on the coordinator');
+is($w1->safe_psql('postgres', $hostile . q{SELECT 'node '::text || 1}), 'hijacked',
+	'the planted "||" is active on the worker');
+$err = fails($w1, $hostile . "SELECT morgenmigrate.migrate_check('$set')");
+like($err, qr/DETAIL:  The migrations of this Citus cluster are applied and recorded on its coordinator, \Q$coordinator\E; this node/,
+	'with them, a worker still names the coordinator by its address');
+is( $coord->safe_psql('postgres', $hostile
+		  . "SELECT array_to_string(locks, E'\\n') FROM morgenmigrate.migrate_apply('$alter', dry_run => true)"),
+	$locks, 'and the rehearsal reports the same locks, with the kind of each table');
+for my $node ($citus->nodes)
+{
+	$node->safe_psql('postgres', q{
+		SET citus.enable_ddl_propagation = off;
+		DROP OWNED BY migrator;
+		DROP ROLE migrator;});
+}
 
 # --- a shard locked on worker 1: the file's lock_timeout holds there
 my $shard = $coord->safe_psql('postgres',
