@@ -368,7 +368,8 @@ layout_of_listed(LayoutFamily family, List *listed)
 /*
  * The files of an unsettled flat directory: every file one of the
  * family's layouts could read as an up migration, to be inspected for the
- * markers that settle the layout.
+ * markers that settle the layout, in name order (an error names the same
+ * files whatever order the directory listed them in).
  */
 static void
 flat_candidates(MigrationDir *mdir, List *listed)
@@ -393,6 +394,7 @@ flat_candidates(MigrationDir *mdir, List *listed)
 		f->config_no_transaction = -1;
 	}
 	mdir->nfiles = n;
+	qsort(mdir->files, n, sizeof(MigrationFile), cmp_files_by_path);
 	mdir->scan_layout = LAYOUT_AUTO;
 	mdir->settled = false;
 }
@@ -682,12 +684,19 @@ check_versions(const MigrationDir *mdir, const LayoutMethods *m)
 	pfree(sorted);
 }
 
-/* qsort comparator: pointers to MigrationFile by sort_methods' versions. */
+/*
+ * qsort comparator: pointers to MigrationFile by sort_methods' versions,
+ * then by name (an error names the same two files whatever order the
+ * directory listed them in).
+ */
 static int
 cmp_versions(const void *a, const void *b)
 {
-	return sort_methods->version_cmp((*(MigrationFile *const *) a)->version,
-									 (*(MigrationFile *const *) b)->version);
+	const MigrationFile *fa = *(MigrationFile *const *) a;
+	const MigrationFile *fb = *(MigrationFile *const *) b;
+	int			c = sort_methods->version_cmp(fa->version, fb->version);
+
+	return c != 0 ? c : strcmp(fa->name, fb->name);
 }
 
 /* Puts a directory's migrations in their layout's order. */
