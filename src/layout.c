@@ -411,6 +411,15 @@ layout_defer_problem(LayoutProblem *problem, int line, const char *message,
 	problem->hint = hint;
 }
 
+/* A config that says nothing: what a file without a config file has. */
+void
+layout_init_config(LayoutConfig *config)
+{
+	config->path = NULL;
+	config->no_transaction = -1;
+	config->as_written = false;
+}
+
 /*
  * The text of one section of a file: a copy of the whole text, with
  * everything outside the section turned into spaces (newlines kept) and

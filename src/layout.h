@@ -120,6 +120,16 @@ typedef struct LayoutProblem
 	const char *hint;
 } LayoutProblem;
 
+/* What a migration's config file says of one of its files. */
+typedef struct LayoutConfig
+{
+	char	   *path;			/* the config file, or NULL */
+	int8		no_transaction; /* 1 outside a transaction, 0 inside, -1 it
+								 * does not say */
+	bool		as_written;		/* the runner runs the text as written,
+								 * without filling in its placeholders */
+} LayoutConfig;
+
 /* What a layout's markers say of one file's text. */
 typedef struct FileSections
 {
@@ -197,13 +207,19 @@ typedef struct LayoutMethods
 	void		(*refuse_incomplete) (const char *dir, const char *name);
 
 	/*
-	 * Layouts with config files (ROLE_CONFIG, named by the migration they
-	 * belong to): reads one, 1 when the migration runs outside a
-	 * transaction, 0 inside, -1 when it does not say.  config_covers_down:
-	 * what the config file says holds for the down part too.
+	 * Layouts with config files (ROLE_CONFIG, named by the file they belong
+	 * to, an up or a down file): reads one into config.
+	 * config_covers_down: what the up file's config file says holds for
+	 * the down part too.  config_name_ci: a config file's name matches its
+	 * file's without regard to case.  lone_config_why: a config file whose
+	 * file is not in the directory is ignored, for this reason (NULL: it is
+	 * refused).
 	 */
-	int8		(*read_config) (const char *name, const char *text);
+	void		(*read_config) (const char *name, const char *text,
+								LayoutConfig *config);
 	bool		config_covers_down;
+	bool		config_name_ci;
+	const char *lone_config_why;
 
 	/* Tells whether a target names a version (NULL: the leading digits). */
 	bool		(*target_matches) (const char *version, const char *target);
@@ -259,6 +275,7 @@ extern void layout_raise_problem(const char *name, MigrationLayout layout,
 								 const LayoutProblem *problem);
 extern void layout_defer_problem(LayoutProblem *problem, int line,
 								 const char *message, const char *hint);
+extern void layout_init_config(LayoutConfig *config);
 extern char *layout_cut_section(const char *name, const char *text, int len,
 								const FileSections *sections,
 								MigrationSection section);

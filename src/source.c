@@ -48,7 +48,10 @@ static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
 static void collect_files(MigrationDir *mdir, List *listed,
 						  const LayoutMethods *m);
 static bool pair_down_file(MigrationDir *mdir, const ListedEntry *le);
-static void pair_config_file(MigrationDir *mdir, const ListedEntry *le);
+static void pair_config_file(MigrationDir *mdir, const ListedEntry *le,
+							 const LayoutMethods *m);
+static bool config_names(const LayoutMethods *m, const char *path,
+						 const char *key);
 static MigrationFile *find_by_key(MigrationDir *mdir, const char *key);
 static int	cmp_files_by_key(const void *a, const void *b);
 static int	cmp_files_by_path(const void *a, const void *b);
@@ -230,7 +233,8 @@ migration_dir_list(const char *path)
 	}
 
 	for (int i = 0; i < mdir->nfiles; i++)
-		if (mdir->files[i].config_path != NULL)
+		if (mdir->files[i].config.path != NULL ||
+			mdir->files[i].down_config.path != NULL)
 			keep = false;
 	if (keep)
 		filecache_dir_store(path, &st, &read_at, mdir);
@@ -391,7 +395,8 @@ flat_candidates(MigrationDir *mdir, List *listed)
 		f->role = ROLE_UP;
 		f->version = le->entry.version;
 		f->key = le->entry.key;
-		f->config_no_transaction = -1;
+		layout_init_config(&f->config);
+		layout_init_config(&f->down_config);
 	}
 	mdir->nfiles = n;
 	qsort(mdir->files, n, sizeof(MigrationFile), cmp_files_by_path);
@@ -525,14 +530,16 @@ collect_files(MigrationDir *mdir, List *listed, const LayoutMethods *m)
 		f->role = le->entry.role;
 		f->what = le->entry.what;
 		f->why = le->entry.why;
-		f->config_no_transaction = le->entry.no_transaction;
-		f->config_path = le->entry.config_path;
-		f->config_covers_down = f->config_path != NULL && m->config_covers_down;
+		layout_init_config(&f->config);
+		layout_init_config(&f->down_config);
+		f->config.no_transaction = le->entry.no_transaction;
+		f->config.path = le->entry.config_path;
+		f->config_covers_down = f->config.path != NULL && m->config_covers_down;
 		f->key = le->entry.key;
 	}
 	mdir->nfiles = n;
 
-	/* down and config files find their migration by key */
+	/* down files find their migration by key, then config files their file */
 	if (to_pair)
 	{
 		qsort(mdir->files, mdir->nfiles, sizeof(MigrationFile), cmp_files_by_key);
@@ -549,8 +556,13 @@ collect_files(MigrationDir *mdir, List *listed, const LayoutMethods *m)
 				o->key = le->entry.key;
 				mdir->orphans = lappend(mdir->orphans, o);
 			}
-			else if (le->entry.role == ROLE_CONFIG)
-				pair_config_file(mdir, le);
+		}
+		foreach(lc, listed)
+		{
+			ListedEntry *le = (ListedEntry *) lfirst(lc);
+
+			if (le->entry.role == ROLE_CONFIG)
+				pair_config_file(mdir, le, m);
 		}
 	}
 }
@@ -585,30 +597,63 @@ pair_down_file(MigrationDir *mdir, const ListedEntry *le)
 }
 
 /*
- * Reads a config file into the migration it names (its key is that
- * migration's file name); a config file without its migration is refused.
+ * Reads a config file into what the file it names says (its key is that
+ * file's name: an up file's, or a down file's).  A config file without its
+ * file is refused, or ignored where the layout's runner ignores it; two
+ * config files of one file are refused.
  */
 static void
-pair_config_file(MigrationDir *mdir, const ListedEntry *le)
+pair_config_file(MigrationDir *mdir, const ListedEntry *le,
+				 const LayoutMethods *m)
 {
-	MigrationFile *f = NULL;
+	MigrationFile *owner = NULL;
+	LayoutConfig *config = NULL;
 	FileText	ft;
 
-	for (int i = 0; i < mdir->nfiles; i++)
-		if (strcmp(mdir->files[i].path, le->entry.key) == 0)
-			f = &mdir->files[i];
-	if (f == NULL)
+	for (int i = 0; i < mdir->nfiles && config == NULL; i++)
+	{
+		owner = &mdir->files[i];
+		if (config_names(m, owner->path, le->entry.key))
+			config = &owner->config;
+		else if (owner->down_path != NULL &&
+				 config_names(m, owner->down_path, le->entry.key))
+			config = &owner->down_config;
+	}
+	if (config == NULL && m->lone_config_why != NULL)
+	{
+		add_ignored(mdir, le->shown, m->lone_config_why);
+		return;
+	}
+	if (config == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FILE),
 				 errmsg("config file \"%s\" has no migration \"%s\"",
 						le->shown, files_name_to_server(le->entry.key)),
 				 errhint("Rename or remove the config file.")));
+	if (config->path != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_FILE),
+				 errmsg("migration \"%s\" has two config files", owner->name),
+				 errdetail("Both \"%s\" and \"%s\" are named after \"%s\", and %s reads one of them.",
+						   files_name_to_server(config->path), le->shown,
+						   files_name_to_server(config == &owner->config ?
+												owner->path : owner->down_path),
+						   m->runner),
+				 errhint("Keep one config file.")));
 	ft = files_read(mdir->path, le->name, "migration file", false);
-	f->config_no_transaction =
-		layout_methods(le->entry.layout)->read_config(le->shown, ft.data);
-	f->config_path = le->name;
-	f->config_covers_down = layout_methods(le->entry.layout)->config_covers_down;
+	m->read_config(le->shown, ft.data, config);
+	config->path = le->name;
+	if (config == &owner->config)
+		owner->config_covers_down = m->config_covers_down;
 	pfree(ft.data);
+}
+
+/* Tells whether a config file's key names a file, as the layout matches them. */
+static bool
+config_names(const LayoutMethods *m, const char *path, const char *key)
+{
+	return m->config_name_ci ? pg_strcasecmp(path, key) == 0 :
+		strcmp(path, key) == 0;
 }
 
 /* The first migration with a key, in a directory sorted by keys, or NULL. */
@@ -1003,6 +1048,20 @@ migration_read(const MigrationDir *dir, const char *name, const char *path,
 											 script->no_transaction_line);
 	}
 	return script;
+}
+
+/*
+ * Applies to a script read for running what the config file of its file
+ * says: that it runs outside a transaction.
+ */
+void
+migration_configure(MigrationScript *script, const LayoutConfig *config)
+{
+	if (config->no_transaction == 1 && !script->no_transaction)
+	{
+		script->no_transaction = true;
+		script->no_transaction_by = files_name_to_server(config->path);
+	}
 }
 
 /*

@@ -6,7 +6,7 @@
  *		V<version>__<description>.sql	a versioned migration
  *		U<version>__<description>.sql	its undo (down) migration
  *		R__<description>.sql			a repeatable migration
- *		<script>.sql.conf				settings of one script
+ *		<script>.conf					settings of one script
  *
  *	  The prefix is matched with case, the .sql suffix without; the
  *	  version is digits separated by dots or underscores, compared part by
@@ -14,11 +14,18 @@
  *	  and 1.0 is 1), and the description is what follows the first "__",
  *	  underscores read as blanks.  Versioned migrations run in version
  *	  order, then the repeatables, by description, each again whenever its
- *	  checksum changes.  executeInTransaction=false in a script's .sql.conf
- *	  runs it outside a transaction; so does any statement that cannot run
- *	  in one (CREATE INDEX CONCURRENTLY and the like), as with Flyway.
- *	  Flyway's Java migrations only Flyway can run; its baseline migrations
- *	  (B prefix), callbacks, placeholders and subdirectories are refused
+ *	  checksum changes.  Two migrations of one version are refused, as
+ *	  Flyway refuses them.
+ *
+ *	  A script's config file is its name followed by .conf, found without
+ *	  regard to case, a Java properties file: executeInTransaction=false
+ *	  runs the script outside a transaction; so does any statement that
+ *	  cannot run in one (CREATE INDEX CONCURRENTLY and the like), as with
+ *	  Flyway.  placeholderReplacement=false runs it as written.  A config
+ *	  file without its script is read by nobody.
+ *
+ *	  Flyway's Java migrations only Flyway can run; its baseline
+ *	  migrations (B prefix), callbacks and subdirectories are refused
  *	  rather than run differently.
  *
  *-------------------------------------------------------------------------
@@ -31,6 +38,9 @@
 
 #include "../layout.h"
 #include "../migration.h"
+
+/* Suffixes of Java migrations. */
+static const char *const java_suffixes[] = {".java", ".class", ".kt"};
 
 /*
  * Checks a Flyway version (digits, separated by single dots or
@@ -99,43 +109,24 @@ read_description(const char *d, int len)
 	return out;
 }
 
-/* Reads a Flyway name: V, U, R and B migrations and .sql.conf files. */
+/*
+ * Reads the version and description of the first len bytes of a name
+ * (the name without its suffix), whose first letter is a prefix: a V, U
+ * or B script has a version before its first "__", an R script none.
+ * False when Flyway cannot read it.
+ */
 static bool
-flyway_read_name(const char *name, bool is_dir, LayoutEntry *entry)
+read_stem(const char *name, size_t len, LayoutEntry *entry)
 {
-	const char *sep;
-	const char *stem_end;
-	char		prefix = name[0];
-	bool		conf = has_suffix_ci(name, ".sql.conf", false);
-	bool		sql = !conf && has_suffix_ci(name, ".sql", true);
-	static const char *const java[] = {".java", ".class", ".kt"};
-	bool		is_java = false;
-	size_t		suffix = 0;
+	const char *end = name + len;
+	const char *sep = strstr(name + 1, "__");
 
-	if (is_dir || strchr("VURB", prefix) == NULL || name[1] == '\0')
-		return false;
-	for (int i = 0; i < lengthof(java); i++)
-		if (has_suffix_ci(name, java[i], false))
-		{
-			is_java = true;
-			suffix = strlen(java[i]);
-		}
-	if (!sql && !conf && !is_java)
-		return false;
-	if (sql)
-		suffix = 4;
-	else if (conf)
-		suffix = strlen(".sql.conf");
-	stem_end = name + strlen(name) - suffix;
-	sep = strstr(name + 1, "__");
-	if (sep == NULL || sep > stem_end)
-		sep = stem_end;
-
-	if (prefix == 'R')
+	if (sep == NULL || sep + 2 > end)
+		sep = end;
+	if (pg_toupper((unsigned char) name[0]) == 'R')
 	{
-		if (sep != name + 1)
+		if (sep != name + 1 && name + 1 != end)
 			return false;		/* R1.sql is no Flyway name */
-		entry->description = read_description(sep + 2, stem_end - (sep + 2));
 		entry->version = pstrdup("");
 	}
 	else
@@ -143,21 +134,66 @@ flyway_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 		entry->version = read_version(name + 1, sep - (name + 1));
 		if (entry->version == NULL)
 			return false;		/* not a Flyway name: V2_x.sql is plain */
-		entry->description = sep < stem_end ?
-			read_description(sep + 2, stem_end - (sep + 2)) : pstrdup("");
 	}
+	entry->description = sep < end ?
+		read_description(sep + 2, end - (sep + 2)) : pstrdup("");
+	return true;
+}
+
+/* The length of a suffix of a list that a name ends in (any case), or 0. */
+static size_t
+suffix_of(const char *name, const char *const *suffixes, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (has_suffix_ci(name, suffixes[i], true))
+			return strlen(suffixes[i]);
+	return 0;
+}
+
+/*
+ * Reads a Flyway name: V, U, R and B SQL scripts, Java migrations, and
+ * the config files of SQL scripts.
+ */
+static bool
+flyway_read_name(const char *name, bool is_dir, LayoutEntry *entry)
+{
+	char		prefix = name[0];
+	size_t		suffix;
+
+	if (is_dir || name[0] == '\0' || name[1] == '\0')
+		return false;
+
+	/* a script's config file: found by its name, in any case */
+	if (has_suffix_ci(name, ".conf", true))
+	{
+		size_t		stem = strlen(name) - strlen(".conf");
+		char	   *script = pnstrdup(name, stem);
+
+		if (strchr("VUR", pg_toupper((unsigned char) prefix)) == NULL ||
+			!has_suffix_ci(script, ".sql", true) ||
+			!read_stem(script, stem - strlen(".sql"), entry))
+			return false;
+		entry->layout = LAYOUT_FLYWAY;
+		entry->role = ROLE_CONFIG;
+		entry->key = script;
+		return true;
+	}
+
+	if (strchr("VURB", prefix) == NULL)
+		return false;
+	suffix = suffix_of(name, java_suffixes, lengthof(java_suffixes));
+	if (suffix == 0 && has_suffix_ci(name, ".sql", true))
+		suffix = strlen(".sql");
+	if (suffix == 0 || !read_stem(name, strlen(name) - suffix, entry))
+		return false;
 	entry->layout = LAYOUT_FLYWAY;
 
-	if (conf)
-	{
-		entry->role = ROLE_CONFIG;
-		entry->key = pnstrdup(name, strlen(name) - strlen(".conf"));
-	}
-	else if (is_java)
+	if (!has_suffix_ci(name, ".sql", true))
 	{
 		entry->role = prefix == 'U' ? ROLE_DOWN : ROLE_EXTERNAL;
 		entry->what = "a Flyway Java migration";
-		entry->key = canonical_version(entry->version);
+		entry->key = prefix == 'R' ? pstrdup(name) :
+			canonical_version(entry->version);
 	}
 	else if (prefix == 'B')
 	{
@@ -227,56 +263,65 @@ flyway_compare(const MigrationFile *a, const MigrationFile *b)
 	return c != 0 ? c : strcmp(a->name, b->name);
 }
 
-/*
- * Reads a script's .sql.conf (key=value lines, # and ! comments):
- * executeInTransaction, and encoding if it is UTF-8; any other setting is
- * refused rather than ignored.  Returns 1 for executeInTransaction=false,
- * 0 for true, -1 if not set.
- */
-static int8
-flyway_read_config(const char *name, const char *text)
+/* Reads a boolean setting as Flyway does (true or false, in any case). */
+static bool
+read_boolean(const char *name, int line, const char *key, const char *value)
 {
-	int8		result = -1;
+	if (pg_strcasecmp(value, "true") == 0)
+		return true;
+	if (pg_strcasecmp(value, "false") != 0)
+		layout_malformed(name, line, "Flyway",
+						 psprintf("invalid value \"%s\" of %s", value, key),
+						 "Flyway takes true or false.");
+	return false;
+}
+
+/*
+ * Reads a script's config file as the Java properties file it is: a line
+ * is "key=value", "key: value" or "key value" (blanks around the key and
+ * the separator do not count), or a comment (# or !).  Reads
+ * executeInTransaction, placeholderReplacement and encoding if it is
+ * UTF-8; any other setting is refused rather than ignored.
+ */
+static void
+flyway_read_config(const char *name, const char *text, LayoutConfig *config)
+{
 	TextLine	line;
 	int			len = strlen(text);
 
 	memset(&line, 0, sizeof(line));
 	while (layout_next_line(text, len, &line))
 	{
-		char	   *l = pnstrdup(line.start, line.len);
-		char	   *eq;
-		char	   *key = l;
+		char	   *key = pnstrdup(line.start, line.len);
 		char	   *value;
+		size_t		klen;
 
 		while (isspace((unsigned char) *key))
 			key++;
+		for (int i = strlen(key); i > 0 && isspace((unsigned char) key[i - 1]); i--)
+			key[i - 1] = '\0';
 		if (*key == '\0' || *key == '#' || *key == '!')
 			continue;
-		eq = strpbrk(key, "=:");
-		if (eq == NULL)
-			layout_malformed(name, line.number, "Flyway",
-							 "a setting without a value", NULL);
-		value = eq + 1;
-		while (eq > key && isspace((unsigned char) eq[-1]))
-			eq--;
-		*eq = '\0';
-		while (isspace((unsigned char) *value))
+		klen = strcspn(key, "=: \t\f");
+		value = key + klen;
+		value += strspn(value, " \t\f");
+		if (*value == '=' || *value == ':')
 			value++;
-		for (int i = strlen(value); i > 0 && isspace((unsigned char) value[i - 1]); i--)
-			value[i - 1] = '\0';
+		value += strspn(value, " \t\f");
+		key[klen] = '\0';
 
-		if (strcmp(key, "executeInTransaction") == 0 &&
-			(pg_strcasecmp(value, "true") == 0 || pg_strcasecmp(value, "false") == 0))
-			result = pg_strcasecmp(value, "false") == 0 ? 1 : 0;
-		else if (strcmp(key, "encoding") == 0 &&
-				 (pg_strcasecmp(value, "UTF-8") == 0 || pg_strcasecmp(value, "UTF8") == 0))
-			continue;
-		else
+		if (strcmp(key, "executeInTransaction") == 0)
+			config->no_transaction =
+				read_boolean(name, line.number, key, value) ? 0 : 1;
+		else if (strcmp(key, "placeholderReplacement") == 0)
+			config->as_written = !read_boolean(name, line.number, key, value);
+		else if (strcmp(key, "encoding") != 0 ||
+				 (pg_strcasecmp(value, "UTF-8") != 0 &&
+				  pg_strcasecmp(value, "UTF8") != 0))
 			layout_malformed(name, line.number, "Flyway",
 							 psprintf("unsupported setting \"%s=%s\"", key, value),
-							 "morgenmigrate reads executeInTransaction=true or false, and encoding=UTF-8.");
+							 "morgenmigrate reads executeInTransaction and placeholderReplacement (true or false), and encoding=UTF-8.");
 	}
-	return result;
 }
 
 /*
@@ -308,6 +353,8 @@ const LayoutMethods flyway_layout = {
 	.scan = NULL,
 	.requires_markers = false,
 	.read_config = flyway_read_config,
+	.config_name_ci = true,
+	.lone_config_why = "the config file of a script that is not in the directory: Flyway never reads it",
 	.target_matches = flyway_target_matches,
 	.subdir_refusal = "Flyway reads the migrations of subdirectories too; morgenmigrate reads one directory.",
 	.unique_versions = true,
