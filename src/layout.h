@@ -118,6 +118,8 @@ typedef struct LayoutProblem
 	int			line;			/* 0: no problem */
 	const char *message;
 	const char *hint;
+	int			sqlstate;		/* 0: a malformed file (42601) */
+	const char *detail;
 } LayoutProblem;
 
 /* What a migration's config file says of one of its files. */
@@ -147,6 +149,17 @@ typedef struct FileSections
 	int		   *marker_lens;	/* and lengths (without the newline) */
 	LayoutProblem up_problem;	/* raised when the up part is needed */
 	LayoutProblem down_problem; /* raised when the down part runs */
+
+	/*
+	 * What the runner does to the text, or refuses in it, unless the file's
+	 * config file says otherwise (layout_raise_text_problems).
+	 */
+	LayoutProblem substitution; /* text the runner replaces before running
+								 * it (Flyway's placeholders), unless the
+								 * config says the text runs as written */
+	LayoutProblem mixed;		/* statements that need a transaction beside
+								 * one that cannot have one, unless the
+								 * config says how the file runs */
 } FileSections;
 
 /*
@@ -221,6 +234,13 @@ typedef struct LayoutMethods
 	bool		config_name_ci;
 	const char *lone_config_why;
 
+	/*
+	 * Notes in sections what the runner does to a file's text, or refuses
+	 * in it, that its config file may settle (NULL: nothing).
+	 */
+	void		(*check_text) (const char *text, int len,
+							   FileSections *sections);
+
 	/* Tells whether a target names a version (NULL: the leading digits). */
 	bool		(*target_matches) (const char *version, const char *target);
 
@@ -275,6 +295,12 @@ extern void layout_raise_problem(const char *name, MigrationLayout layout,
 								 const LayoutProblem *problem);
 extern void layout_defer_problem(LayoutProblem *problem, int line,
 								 const char *message, const char *hint);
+extern void layout_note_problem(LayoutProblem *problem, int line, int sqlstate,
+								const char *message, const char *detail,
+								const char *hint);
+extern void layout_raise_text_problems(const char *name,
+									   const FileSections *sections,
+									   const LayoutConfig *config);
 extern void layout_init_config(LayoutConfig *config);
 extern char *layout_cut_section(const char *name, const char *text, int len,
 								const FileSections *sections,

@@ -889,6 +889,7 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 		file->sections = layout_copy_sections(&s);
 		MemoryContextDelete(scancxt);
 	}
+	layout_raise_text_problems(file->name, &file->sections, &file->config);
 	file->inspected = true;
 }
 
@@ -1052,7 +1053,9 @@ migration_read(const MigrationDir *dir, const char *name, const char *path,
 
 /*
  * Applies to a script read for running what the config file of its file
- * says: that it runs outside a transaction.
+ * says: that it runs outside a transaction, and whether what its runner
+ * does to the text, or refuses in it, is settled (if not, it is raised
+ * here, naming the file).
  */
 void
 migration_configure(MigrationScript *script, const LayoutConfig *config)
@@ -1062,6 +1065,7 @@ migration_configure(MigrationScript *script, const LayoutConfig *config)
 		script->no_transaction = true;
 		script->no_transaction_by = files_name_to_server(config->path);
 	}
+	layout_raise_text_problems(script->name, &script->sections, config);
 }
 
 /*

@@ -21,8 +21,11 @@
  *	  regard to case, a Java properties file: executeInTransaction=false
  *	  runs the script outside a transaction; so does any statement that
  *	  cannot run in one (CREATE INDEX CONCURRENTLY and the like), as with
- *	  Flyway.  placeholderReplacement=false runs it as written.  A config
- *	  file without its script is read by nobody.
+ *	  Flyway, which refuses a script that holds both kinds unless its
+ *	  config says how it runs.  Flyway fills in ${placeholders} before it
+ *	  runs a script, unless placeholderReplacement=false: such a script is
+ *	  refused, since the server would run it as written.  A config file
+ *	  without its script is read by nobody.
  *
  *	  Flyway's Java migrations only Flyway can run; its baseline
  *	  migrations (B prefix), callbacks and subdirectories are refused
@@ -35,12 +38,24 @@
 #include <ctype.h>
 
 #include "lib/stringinfo.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "utils/memutils.h"
 
 #include "../layout.h"
 #include "../migration.h"
 
 /* Suffixes of Java migrations. */
 static const char *const java_suffixes[] = {".java", ".class", ".kt"};
+
+/*
+ * Words of the statements Flyway runs outside a transaction: a text
+ * without any of them needs no parsing to know it holds none.
+ */
+static const char *const non_transactional_words[] = {
+	"concurrently", "database", "tablespace", "subscription", "system",
+	"vacuum", "discard"
+};
 
 /*
  * Checks a Flyway version (digits, separated by single dots or
@@ -324,6 +339,237 @@ flyway_read_config(const char *name, const char *text, LayoutConfig *config)
 	}
 }
 
+/* The line of a byte offset of a text. */
+static int
+line_at(const char *text, int offset)
+{
+	int			line = 1;
+
+	for (const char *p = text; (p = memchr(p, '\n', text + offset - p)) != NULL; p++)
+		line++;
+	return line;
+}
+
+/*
+ * The offset of the first token at or after an offset of a text, past
+ * blanks and comments (where the parser's location of a statement may
+ * start).
+ */
+static int
+skip_comments(const char *text, int len, int offset)
+{
+	while (offset < len)
+	{
+		const char *p = text + offset;
+		const char *end = NULL;
+
+		if (isspace((unsigned char) *p))
+		{
+			offset++;
+			continue;
+		}
+		if (len - offset >= 2 && p[0] == '-' && p[1] == '-')
+			end = memchr(p, '\n', len - offset);
+		else if (len - offset >= 2 && p[0] == '/' && p[1] == '*')
+		{
+			end = memmem(p + 2, len - offset - 2, "*/", 2);
+			if (end != NULL)
+				end++;
+		}
+		else
+			break;
+		if (end == NULL)
+			break;
+		offset = end - text + 1;
+	}
+	return offset;
+}
+
+/*
+ * Notes the first placeholder of a text: Flyway replaces every "${" up to
+ * the next "}", in strings and comments too, with a value of its own, or
+ * fails for want of one.
+ */
+static void
+note_placeholder(const char *text, int len, FileSections *s)
+{
+	const char *p = memmem(text, len, "${", 2);
+	const char *end;
+
+	if (p == NULL)
+		return;
+	end = memchr(p, '}', text + len - p);
+	if (end == NULL || end - p > 60 || memchr(p, '\n', end - p) != NULL)
+		end = p + 1;
+	layout_note_problem(&s->substitution, line_at(text, p - text),
+						ERRCODE_FEATURE_NOT_SUPPORTED,
+						psprintf("holds the placeholder \"%.*s%s\", which Flyway fills in before running it",
+								 (int) (end - p + 1), p, *end == '}' ? "" : "..."),
+						"Flyway replaces every ${...} of a script, in strings and comments too, with a value of its own, and fails where it has none; the server would run the text as written.",
+						"Write the value into the script, or, if the text is meant as written, set placeholderReplacement=false in its config file (the script's name followed by .conf).");
+}
+
+/*
+ * The statements Flyway's PostgreSQL parser runs outside a transaction
+ * whatever their options (it tells them by their first words).
+ */
+static const struct
+{
+	NodeTag		tag;
+	const char *what;
+}			outside_always[] = {
+	{T_CreatedbStmt, "CREATE DATABASE"},
+	{T_DropdbStmt, "DROP DATABASE"},
+	{T_CreateTableSpaceStmt, "CREATE TABLESPACE"},
+	{T_DropTableSpaceStmt, "DROP TABLESPACE"},
+	{T_CreateSubscriptionStmt, "CREATE SUBSCRIPTION"},
+	{T_DropSubscriptionStmt, "DROP SUBSCRIPTION"},
+	{T_AlterSystemStmt, "ALTER SYSTEM"},
+};
+
+/*
+ * What a statement is if Flyway runs it outside a transaction, else NULL:
+ * those above, and by their first words CREATE or DROP INDEX
+ * CONCURRENTLY, REINDEX SCHEMA, SYSTEM or DATABASE, VACUUM and DISCARD
+ * ALL.
+ */
+static const char *
+non_transactional(Node *stmt)
+{
+	for (int i = 0; i < lengthof(outside_always); i++)
+		if (nodeTag(stmt) == outside_always[i].tag)
+			return outside_always[i].what;
+	if (IsA(stmt, IndexStmt) && ((IndexStmt *) stmt)->concurrent)
+		return "CREATE INDEX CONCURRENTLY";
+	if (IsA(stmt, DropStmt) && ((DropStmt *) stmt)->concurrent &&
+		((DropStmt *) stmt)->removeType == OBJECT_INDEX)
+		return "DROP INDEX CONCURRENTLY";
+	if (IsA(stmt, ReindexStmt))
+	{
+		ReindexObjectType kind = ((ReindexStmt *) stmt)->kind;
+
+		if (kind == REINDEX_OBJECT_SCHEMA || kind == REINDEX_OBJECT_SYSTEM ||
+			kind == REINDEX_OBJECT_DATABASE)
+			return kind == REINDEX_OBJECT_SCHEMA ? "REINDEX SCHEMA" :
+				kind == REINDEX_OBJECT_SYSTEM ? "REINDEX SYSTEM" : "REINDEX DATABASE";
+	}
+	if (IsA(stmt, VacuumStmt) && ((VacuumStmt *) stmt)->is_vacuumcmd)
+		return "VACUUM";
+	if (IsA(stmt, DiscardStmt) && ((DiscardStmt *) stmt)->target == DISCARD_ALL)
+		return "DISCARD ALL";
+	return NULL;
+}
+
+/* Tells whether a text holds one of the words, in any case. */
+static bool
+mentions_any(const char *text, int len, const char *const *words, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		size_t		wlen = strlen(words[i]);
+
+		for (const char *p = text; p + wlen <= text + len; p++)
+			if (pg_tolower((unsigned char) *p) == words[i][0] &&
+				pg_strncasecmp(p, words[i], wlen) == 0)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * The statements of a text as the server's parser reads them, or NIL for
+ * a text it cannot parse: that is for the preflight to report, with its
+ * line, when the file runs.
+ */
+static List *
+parse_quietly(const char *text, int len)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	char	   *copy = pnstrdup(text, len);
+	List	   *volatile raw = NIL;
+
+	PG_TRY();
+	{
+		raw = raw_parser(copy, RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			category;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+		if (category != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
+			category != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
+		FlushErrorState();
+		FreeErrorData(edata);
+		raw = NIL;
+	}
+	PG_END_TRY();
+	return raw;
+}
+
+/*
+ * Notes a text that holds a statement Flyway runs outside a transaction
+ * beside one it runs in a transaction: Flyway refuses such a script
+ * (unless its config says how it runs), where migrate_run would run its
+ * statements one by one.
+ */
+static void
+note_mixed(const char *text, int len, FileSections *s)
+{
+	MemoryContext parsecxt;
+	MemoryContext oldcxt;
+	const char *what = NULL;
+	int			what_at = 0;
+	bool		transactional = false;
+	ListCell   *lc;
+
+	if (!mentions_any(text, len, non_transactional_words,
+					  lengthof(non_transactional_words)))
+		return;
+	parsecxt = AllocSetContextCreate(CurrentMemoryContext,
+									 "morgenmigrate flyway parse",
+									 ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(parsecxt);
+	foreach(lc, parse_quietly(text, len))
+	{
+		RawStmt    *rs = lfirst_node(RawStmt, lc);
+		const char *w = non_transactional(rs->stmt);
+
+		if (w == NULL)
+			transactional = true;
+		else if (what == NULL)
+		{
+			what = w;
+			what_at = rs->stmt_location;
+		}
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(parsecxt);
+	if (what == NULL || !transactional)
+		return;
+	layout_note_problem(&s->mixed, line_at(text, skip_comments(text, len, what_at)),
+						ERRCODE_ACTIVE_SQL_TRANSACTION,
+						psprintf("holds %s, which cannot run in a transaction, beside statements that Flyway runs in one",
+								 what),
+						"Flyway runs a script in one transaction unless it holds such a statement, and refuses a script that holds both kinds.",
+						"Move the statement into a migration of its own, or say how the script runs with executeInTransaction in its config file (the script's name followed by .conf).");
+}
+
+/*
+ * What Flyway does to a script's text that a config file may settle: its
+ * placeholders, and statements it would not run together.
+ */
+static void
+flyway_check_text(const char *text, int len, FileSections *sections)
+{
+	note_placeholder(text, len, sections);
+	note_mixed(text, len, sections);
+}
+
 /*
  * Tells whether a target names a version: digits and dots or underscores,
  * the same version as Flyway compares them ("1.1" and "1_1" name V1_1__x,
@@ -355,6 +601,7 @@ const LayoutMethods flyway_layout = {
 	.read_config = flyway_read_config,
 	.config_name_ci = true,
 	.lone_config_why = "the config file of a script that is not in the directory: Flyway never reads it",
+	.check_text = flyway_check_text,
 	.target_matches = flyway_target_matches,
 	.subdir_refusal = "Flyway reads the migrations of subdirectories too; morgenmigrate reads one directory.",
 	.unique_versions = true,
