@@ -241,6 +241,14 @@ typedef struct LayoutMethods
 	void		(*check_text) (const char *text, int len,
 							   FileSections *sections);
 
+	/*
+	 * The runner's checksum ignores line ends (Flyway's CRC-32 of the
+	 * lines): the checksum of a file of this family is taken over its text
+	 * without them, so that a change of line breaks alone is no change to
+	 * morgenmigrate either.
+	 */
+	bool		checksum_lines;
+
 	/* Tells whether a target names a version (NULL: the leading digits). */
 	bool		(*target_matches) (const char *version, const char *target);
 

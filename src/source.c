@@ -57,11 +57,13 @@ static int	cmp_files_by_key(const void *a, const void *b);
 static int	cmp_files_by_path(const void *a, const void *b);
 static void check_versions(const MigrationDir *mdir, const LayoutMethods *m);
 static int	cmp_versions(const void *a, const void *b);
+static int	cmp_descriptions(const void *a, const void *b);
 static void sort_files(MigrationDir *mdir, const LayoutMethods *m);
 static int	cmp_files_by_layout(const void *a, const void *b);
 static MigrationLayout settle_markers(MigrationDir *dir);
+static bool checksum_lines(const MigrationDir *dir);
 static void compute_checksum(const char *name, const FileText *ft,
-							 char *checksum);
+							 bool lines, char *checksum);
 
 /*
  * Checks that dir names a directory the caller may read migrations from
@@ -697,26 +699,38 @@ cmp_files_by_path(const void *a, const void *b)
 
 /*
  * Refuses two migrations of one version where the runner refuses them
- * (or keys its history by version): which one ran would be unknown.
+ * (or keys its history by version), and two migrations without a version
+ * of one description (Flyway's repeatables): which one ran would be
+ * unknown.
  */
 static void
 check_versions(const MigrationDir *mdir, const LayoutMethods *m)
 {
-	MigrationFile **sorted;
-	int			n = 0;
+	MigrationFile **versioned;
+	MigrationFile **described;
+	int			nv = 0;
+	int			nd = 0;
 
 	if (!m->unique_versions || mdir->nfiles < 2)
 		return;
-	sorted = palloc(sizeof(MigrationFile *) * mdir->nfiles);
+	versioned = palloc(sizeof(MigrationFile *) * mdir->nfiles);
+	described = palloc(sizeof(MigrationFile *) * mdir->nfiles);
 	for (int i = 0; i < mdir->nfiles; i++)
-		if (mdir->files[i].role != ROLE_REPEATABLE)
-			sorted[n++] = &mdir->files[i];
-	sort_methods = m;
-	qsort(sorted, n, sizeof(MigrationFile *), cmp_versions);
-	for (int i = 1; i < n; i++)
 	{
-		const MigrationFile *a = sorted[i - 1];
-		const MigrationFile *b = sorted[i];
+		MigrationFile *f = &mdir->files[i];
+
+		if (f->role != ROLE_REPEATABLE && f->version != NULL &&
+			f->version[0] != '\0')
+			versioned[nv++] = f;
+		else if (f->description != NULL)
+			described[nd++] = f;
+	}
+	sort_methods = m;
+	qsort(versioned, nv, sizeof(MigrationFile *), cmp_versions);
+	for (int i = 1; i < nv; i++)
+	{
+		const MigrationFile *a = versioned[i - 1];
+		const MigrationFile *b = versioned[i];
 
 		if (m->version_cmp(a->version, b->version) == 0)
 			ereport(ERROR,
@@ -726,7 +740,23 @@ check_versions(const MigrationDir *mdir, const LayoutMethods *m)
 					 errdetail("%s would not know which of them ran.", m->runner),
 					 errhint("Give each migration a version of its own.")));
 	}
-	pfree(sorted);
+	qsort(described, nd, sizeof(MigrationFile *), cmp_descriptions);
+	for (int i = 1; i < nd; i++)
+	{
+		const MigrationFile *a = described[i - 1];
+		const MigrationFile *b = described[i];
+
+		if (strcmp(a->description, b->description) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("migrations \"%s\" and \"%s\" have the same description \"%s\"",
+							a->name, b->name, a->description),
+					 errdetail("%s tells migrations without a version apart by their description, and refuses two of one.",
+							   m->runner),
+					 errhint("Give each migration a description of its own.")));
+	}
+	pfree(versioned);
+	pfree(described);
 }
 
 /*
@@ -740,6 +770,17 @@ cmp_versions(const void *a, const void *b)
 	const MigrationFile *fa = *(MigrationFile *const *) a;
 	const MigrationFile *fb = *(MigrationFile *const *) b;
 	int			c = sort_methods->version_cmp(fa->version, fb->version);
+
+	return c != 0 ? c : strcmp(fa->name, fb->name);
+}
+
+/* qsort comparator: pointers to MigrationFile by description, then name. */
+static int
+cmp_descriptions(const void *a, const void *b)
+{
+	const MigrationFile *fa = *(MigrationFile *const *) a;
+	const MigrationFile *fb = *(MigrationFile *const *) b;
+	int			c = strcmp(fa->description, fb->description);
 
 	return c != 0 ? c : strcmp(fa->name, fb->name);
 }
@@ -812,16 +853,29 @@ migration_file_matches(const MigrationDir *dir, const MigrationFile *file,
 	return layout_target_matches(dir->family, file->version, target);
 }
 
-/* Lower-case hex SHA-256 of a file's normalized text. */
+/*
+ * Lower-case hex SHA-256 of a file's normalized text, or with lines of the
+ * text without their line ends (a line ends at LF, CR or CRLF).
+ */
 static void
-compute_checksum(const char *name, const FileText *ft, char *checksum)
+compute_checksum(const char *name, const FileText *ft, bool lines,
+				 char *checksum)
 {
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	bool		failed = pg_cryptohash_init(ctx) < 0;
 
-	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) ft->data, ft->len) < 0 ||
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+	for (const char *p = ft->data, *end = ft->data + ft->len;
+		 p < end && !failed;)
+	{
+		size_t		n = lines ? strcspn(p, "\r\n") : end - p;
+
+		failed = pg_cryptohash_update(ctx, (const uint8 *) p, n) < 0;
+		p += n;
+		while (p < end && (*p == '\r' || *p == '\n'))
+			p++;
+	}
+	if (failed || pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not compute checksum of migration file \"%s\": %s",
@@ -875,7 +929,7 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 										ALLOCSET_DEFAULT_SIZES);
 		oldcxt = MemoryContextSwitchTo(scancxt);
 		ft = files_read(dir->path, file->path, "migration file", false);
-		compute_checksum(file->name, &ft, file->checksum);
+		compute_checksum(file->name, &ft, checksum_lines(dir), file->checksum);
 		memset(&s, 0, sizeof(FileSections));
 		s.layout = LAYOUT_PLAIN;
 		s.down.start = -1;
@@ -891,6 +945,13 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 	}
 	layout_raise_text_problems(file->name, &file->sections, &file->config);
 	file->inspected = true;
+}
+
+/* Tells whether the checksums of a directory's files ignore line ends. */
+static bool
+checksum_lines(const MigrationDir *dir)
+{
+	return layout_of_names(dir->family)->checksum_lines;
 }
 
 /*
@@ -1019,7 +1080,7 @@ migration_read(const MigrationDir *dir, const char *name, const char *path,
 
 	script->name = files_name_to_server(path);
 	script->section = section;
-	compute_checksum(script->name, &ft, script->checksum);
+	compute_checksum(script->name, &ft, checksum_lines(dir), script->checksum);
 	text = files_text_to_server(&ft, path);
 	if (text != ft.data)
 		pfree(ft.data);

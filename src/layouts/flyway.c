@@ -14,8 +14,10 @@
  *	  and 1.0 is 1), and the description is what follows the first "__",
  *	  underscores read as blanks.  Versioned migrations run in version
  *	  order, then the repeatables, by description, each again whenever its
- *	  checksum changes.  Two migrations of one version are refused, as
- *	  Flyway refuses them.
+ *	  checksum changes; Flyway's checksum is taken over the lines of a
+ *	  script without their line ends, and so is morgenmigrate's.  Two
+ *	  migrations of one version, or two repeatables of one description,
+ *	  are refused, as Flyway refuses them.
  *
  *	  A script's config file is its name followed by .conf, found without
  *	  regard to case, a Java properties file: executeInTransaction=false
@@ -602,6 +604,7 @@ const LayoutMethods flyway_layout = {
 	.config_name_ci = true,
 	.lone_config_why = "the config file of a script that is not in the directory: Flyway never reads it",
 	.check_text = flyway_check_text,
+	.checksum_lines = true,
 	.target_matches = flyway_target_matches,
 	.subdir_refusal = "Flyway reads the migrations of subdirectories too; morgenmigrate reads one directory.",
 	.unique_versions = true,
