@@ -196,7 +196,10 @@ typedef struct LayoutMethods
 
 	/*
 	 * Flat layouts: how this runner reads a file name, once the directory
-	 * is known to be its own (NULL: as the flat family reads it).  Sets
+	 * is known to be its own (NULL: as the flat family reads it).  Other
+	 * families: how it reads a file name that no layout's read_name took,
+	 * once the directory is known to be its own (a file only its runner
+	 * can run, or one it would run that morgenmigrate refuses).  Sets
 	 * entry->role (ROLE_IGNORED for a file the runner skips), key, version
 	 * and why.
 	 */

@@ -45,6 +45,8 @@ static void refuse_mixed_names(MigrationDir *mdir, MigrationLayout layout);
 static void add_ignored(MigrationDir *mdir, const char *shown, const char *why);
 static void flat_candidates(MigrationDir *mdir, List *listed);
 static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
+static ListedEntry *listed_entry(const DirEntry *de, const LayoutEntry *entry,
+								 MigrationLayout layout);
 static void collect_files(MigrationDir *mdir, List *listed,
 						  const LayoutMethods *m);
 static bool pair_down_file(MigrationDir *mdir, const ListedEntry *le);
@@ -222,6 +224,14 @@ migration_dir_list(const char *path)
 			LayoutEntry entry;
 
 			layout_read_name(de->name, de->is_dir, &entry);
+			if (entry.role == ROLE_IGNORED && !de->is_dir && m->own_name != NULL)
+			{
+				/* what the directory's runner alone makes of the name */
+				memset(&entry, 0, sizeof(entry));
+				m->own_name(de->name, &entry);
+				if (entry.role != ROLE_IGNORED)
+					listed = lappend(listed, listed_entry(de, &entry, m->layout));
+			}
 			if (entry.role == ROLE_IGNORED)
 				add_ignored(mdir, de->shown, entry.why ? entry.why :
 							psprintf("not named as %s", m->names_as));
@@ -424,7 +434,6 @@ flat_finish(MigrationDir *mdir, MigrationLayout layout)
 	for (int i = 0; i < mdir->nentries; i++)
 	{
 		const DirEntry *de = &mdir->entries[i];
-		ListedEntry *le;
 		LayoutEntry entry;
 
 		memset(&entry, 0, sizeof(entry));
@@ -448,13 +457,7 @@ flat_finish(MigrationDir *mdir, MigrationLayout layout)
 						psprintf("not named as %s names migrations", m->runner));
 			continue;
 		}
-		entry.layout = layout;
-		entry.no_transaction = -1;
-		le = palloc0(sizeof(ListedEntry));
-		le->name = de->name;
-		le->shown = de->shown;
-		le->entry = entry;
-		listed = lappend(listed, le);
+		listed = lappend(listed, listed_entry(de, &entry, layout));
 	}
 	collect_files(mdir, listed, m);
 
@@ -490,6 +493,21 @@ flat_finish(MigrationDir *mdir, MigrationLayout layout)
 	mdir->layout = layout;
 	mdir->scan_layout = layout;
 	mdir->settled = true;
+}
+
+/* A directory entry that is part of a migration of a layout, as read. */
+static ListedEntry *
+listed_entry(const DirEntry *de, const LayoutEntry *entry,
+			 MigrationLayout layout)
+{
+	ListedEntry *le = palloc0(sizeof(ListedEntry));
+
+	le->name = de->name;
+	le->shown = de->shown;
+	le->entry = *entry;
+	le->entry.layout = layout;
+	le->entry.no_transaction = -1;
+	return le;
 }
 
 /*

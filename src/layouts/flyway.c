@@ -29,9 +29,9 @@
  *	  refused, since the server would run it as written.  A config file
  *	  without its script is read by nobody.
  *
- *	  Flyway's Java migrations only Flyway can run; its baseline
- *	  migrations (B prefix), callbacks and subdirectories are refused
- *	  rather than run differently.
+ *	  Flyway's Java migrations and script migrations (V2__x.sh, run as
+ *	  programs) only Flyway can run; its baseline migrations (B prefix),
+ *	  callbacks and subdirectories are refused rather than run differently.
  *
  *-------------------------------------------------------------------------
  */
@@ -47,8 +47,31 @@
 #include "../layout.h"
 #include "../migration.h"
 
+/* Suffixes of the programs Flyway runs as script migrations. */
+static const char *const script_suffixes[] = {
+	".cmd", ".bat", ".ps1", ".py", ".sh", ".bash"
+};
+
 /* Suffixes of Java migrations. */
 static const char *const java_suffixes[] = {".java", ".class", ".kt"};
+
+/* The events Flyway runs callbacks around (callback names start so). */
+static const char *const callback_events[] = {
+	"beforeClean", "afterClean", "afterCleanError", "beforeMigrate",
+	"beforeEachMigrate", "beforeEachMigrateStatement",
+	"afterEachMigrateStatement", "afterEachMigrateStatementError",
+	"afterEachMigrate", "afterEachMigrateError", "beforeRepeatables",
+	"afterVersioned", "afterMigrateApplied", "afterMigrate",
+	"afterMigrateError", "beforeUndo", "beforeEachUndo",
+	"beforeEachUndoStatement", "afterEachUndoStatement",
+	"afterEachUndoStatementError", "afterEachUndo", "afterEachUndoError",
+	"afterUndo", "afterUndoError", "beforeValidate", "afterValidate",
+	"afterValidateError", "beforeBaseline", "afterBaseline",
+	"afterBaselineError", "beforeRepair", "afterRepair", "afterRepairError",
+	"beforeInfo", "afterInfo", "afterInfoError", "afterMigrateOperationFinish",
+	"afterInfoOperationFinish", "createSchema", "beforeCreateSchema",
+	"beforeConnect", "afterConnect"
+};
 
 /*
  * Words of the statements Flyway runs outside a transaction: a text
@@ -199,6 +222,8 @@ flyway_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 	if (strchr("VURB", prefix) == NULL)
 		return false;
 	suffix = suffix_of(name, java_suffixes, lengthof(java_suffixes));
+	if (suffix > 0 && (prefix == 'U' || prefix == 'B'))
+		return false;			/* Flyway reads Java only from the class path */
 	if (suffix == 0 && has_suffix_ci(name, ".sql", true))
 		suffix = strlen(".sql");
 	if (suffix == 0 || !read_stem(name, strlen(name) - suffix, entry))
@@ -207,7 +232,7 @@ flyway_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 
 	if (!has_suffix_ci(name, ".sql", true))
 	{
-		entry->role = prefix == 'U' ? ROLE_DOWN : ROLE_EXTERNAL;
+		entry->role = ROLE_EXTERNAL;
 		entry->what = "a Flyway Java migration";
 		entry->key = prefix == 'R' ? pstrdup(name) :
 			canonical_version(entry->version);
@@ -225,6 +250,65 @@ flyway_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 			canonical_version(entry->version);
 	}
 	return true;
+}
+
+/*
+ * Tells whether Flyway runs a file as a program: a name ending in one of
+ * the script suffixes, or without any (the part after the last dot, once
+ * trailing dots are dropped, is what Flyway takes for the extension).
+ */
+static bool
+is_script_file(const char *name)
+{
+	size_t		len = strlen(name);
+
+	while (len > 0 && name[len - 1] == '.')
+		len--;
+	if (memchr(name, '.', len) == NULL)
+		return true;
+	return suffix_of(name, script_suffixes, lengthof(script_suffixes)) > 0;
+}
+
+/*
+ * Reads, in a directory known to be Flyway's, a name flyway_read_name
+ * passed over: a script migration (V2__backfill.sh, R__refresh.py, or a
+ * name without an extension), which Flyway runs as a program, or a
+ * callback (afterMigrate.sh, beforeMigrate__x.SQL), which it runs around
+ * its commands.
+ */
+static void
+flyway_own_name(const char *name, LayoutEntry *entry)
+{
+	size_t		suffix = suffix_of(name, script_suffixes,
+								   lengthof(script_suffixes));
+
+	for (int i = 0; i < lengthof(callback_events); i++)
+	{
+		size_t		elen = strlen(callback_events[i]);
+
+		if (strncmp(name, callback_events[i], elen) == 0 &&
+			(name[elen] == '\0' || name[elen] == '.' ||
+			 strncmp(name + elen, "__", 2) == 0) &&
+			(is_script_file(name) || has_suffix_ci(name, ".sql", true)))
+		{
+			entry->role = ROLE_UNKNOWN;
+			entry->what = "A Flyway callback runs around Flyway's commands (before or after a migrate, each migration, each statement); morgenmigrate does not run callbacks.  Move what it does into a migration, or move the file out of the directory.";
+			return;
+		}
+	}
+	if ((name[0] == 'V' || name[0] == 'R') && is_script_file(name) &&
+		read_stem(name, strlen(name) - suffix, entry))
+	{
+		entry->role = ROLE_EXTERNAL;
+		entry->what = "a Flyway script migration, a program Flyway runs";
+		entry->key = name[0] == 'R' ? pstrdup(name) :
+			canonical_version(entry->version);
+		entry->why = "a Flyway script migration (.sh, .bash, .py, .ps1, .cmd, .bat, or no extension): Flyway runs it as a program";
+		return;
+	}
+	entry->role = ROLE_IGNORED;
+	if (name[0] == 'U' && suffix_of(name, java_suffixes, lengthof(java_suffixes)) > 0)
+		entry->why = "a Java undo migration: Flyway reads Java migrations from the class path only, not from a migration directory";
 }
 
 /* Compares one part of two versions as numbers (leading zeros ignored). */
@@ -265,15 +349,20 @@ flyway_version_cmp(const char *a, const char *b)
 	return 0;
 }
 
-/* Flyway's order: versioned by version, then repeatables by description. */
+/*
+ * Flyway's order: versioned by version, then the migrations without a
+ * version (repeatables, and repeatable script migrations) by description.
+ */
 static int
 flyway_compare(const MigrationFile *a, const MigrationFile *b)
 {
+	bool		ra = a->version[0] == '\0';
+	bool		rb = b->version[0] == '\0';
 	int			c;
 
-	if ((a->role == ROLE_REPEATABLE) != (b->role == ROLE_REPEATABLE))
-		return a->role == ROLE_REPEATABLE ? 1 : -1;
-	if (a->role == ROLE_REPEATABLE)
+	if (ra != rb)
+		return ra ? 1 : -1;
+	if (ra)
 		c = strcmp(a->description, b->description);
 	else
 		c = flyway_version_cmp(a->version, b->version);
@@ -596,6 +685,7 @@ const LayoutMethods flyway_layout = {
 	.family = LAYOUT_FLYWAY,
 	.names_as = "a Flyway migration",
 	.read_name = flyway_read_name,
+	.own_name = flyway_own_name,
 	.compare = flyway_compare,
 	.version_cmp = flyway_version_cmp,
 	.scan = NULL,
