@@ -83,6 +83,28 @@ SELECT filename, state FROM morgenmigrate.migrate_status(:'base' || '/versioned_
 SELECT filename, state FROM morgenmigrate.migrate_status(:'base' || '/versioned_lines/third');
 SELECT reset();
 
+-- migrate_adopt compares a repeatable with Flyway's last run of it as
+-- Flyway's CRC-32 does, over its lines (a lone CR ends a line too), and
+-- what it records compares the same way afterwards: the repeatable Flyway
+-- ran is adopted, and applied
+CREATE TABLE flyway_schema_history (
+    installed_rank int PRIMARY KEY, version varchar(50),
+    description varchar(200) NOT NULL, type varchar(20) NOT NULL,
+    script varchar(1000) NOT NULL, checksum int,
+    installed_by varchar(100) NOT NULL,
+    installed_on timestamp NOT NULL DEFAULT now(),
+    execution_time int NOT NULL, success boolean NOT NULL);
+INSERT INTO flyway_schema_history VALUES
+    (1, '1', 'create log', 'SQL', 'V1__create_log.sql', -1719032065, 'app',
+     '2024-01-01 09:00', 5, true),
+    (2, NULL, 'log', 'SQL', 'R__log.sql', 1315819025, 'app',
+     '2024-01-02 09:00', 5, true);
+SELECT filename, action
+  FROM morgenmigrate.migrate_adopt(:'base' || '/adopt_lines', runner => 'flyway');
+SELECT filename, state FROM morgenmigrate.migrate_status(:'base' || '/adopt_lines');
+DROP TABLE flyway_schema_history;
+SELECT reset();
+
 -- a script migration (V2__backfill.sh) is a migration only Flyway can run:
 -- it is listed as external, and nothing runs past it
 SELECT filename, version, kind
