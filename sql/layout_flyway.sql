@@ -70,6 +70,39 @@ SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/repeatable
 SELECT filename, state FROM morgenmigrate.migrate_status(:'base' || '/repeatable_lines/second');
 SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/repeatable_lines/second');
 SELECT * FROM state();
+-- and a change of its text is a change: it runs again
+SELECT filename, state FROM morgenmigrate.migrate_status(:'base' || '/repeatable_lines/third');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/repeatable_lines/third');
+SELECT * FROM state();
+SELECT reset();
+
+-- so is an applied versioned migration: other line breaks and line ends
+-- (CRLF, CR) are no change, as for Flyway's validation; an edit is
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/versioned_lines/first');
+SELECT filename, state FROM morgenmigrate.migrate_status(:'base' || '/versioned_lines/second');
+SELECT filename, state FROM morgenmigrate.migrate_status(:'base' || '/versioned_lines/third');
+SELECT reset();
+
+-- migrate_adopt compares a repeatable with Flyway's last run of it as
+-- Flyway's CRC-32 does, over its lines (a lone CR ends a line too), and
+-- what it records compares the same way afterwards: the repeatable Flyway
+-- ran is adopted, and applied
+CREATE TABLE flyway_schema_history (
+    installed_rank int PRIMARY KEY, version varchar(50),
+    description varchar(200) NOT NULL, type varchar(20) NOT NULL,
+    script varchar(1000) NOT NULL, checksum int,
+    installed_by varchar(100) NOT NULL,
+    installed_on timestamp NOT NULL DEFAULT now(),
+    execution_time int NOT NULL, success boolean NOT NULL);
+INSERT INTO flyway_schema_history VALUES
+    (1, '1', 'create log', 'SQL', 'V1__create_log.sql', -1719032065, 'app',
+     '2024-01-01 09:00', 5, true),
+    (2, NULL, 'log', 'SQL', 'R__log.sql', 1315819025, 'app',
+     '2024-01-02 09:00', 5, true);
+SELECT filename, action
+  FROM morgenmigrate.migrate_adopt(:'base' || '/adopt_lines', runner => 'flyway');
+SELECT filename, state FROM morgenmigrate.migrate_status(:'base' || '/adopt_lines');
+DROP TABLE flyway_schema_history;
 SELECT reset();
 
 -- a script migration (V2__backfill.sh) is a migration only Flyway can run:
@@ -78,6 +111,36 @@ SELECT filename, version, kind
   FROM morgenmigrate.migrate_layout(:'base' || '/script_migration');
 SELECT * FROM refusal(format('SELECT * FROM morgenmigrate.migrate_apply(%L)',
                              :'base' || '/script_migration'), 'V2__backfill.sh');
+SELECT reset();
+
+-- so is a file without an extension, and a repeatable script (among the
+-- repeatables, by description); a name whose last dot Flyway takes for an
+-- extension (V2.5__dotted) is no script, and Flyway reads no Java undo
+-- migration from a directory
+SELECT filename, version, kind, why
+  FROM morgenmigrate.migrate_layout(:'base' || '/script_kinds');
+
+-- a config file named after its script in other letters (v1__x.SQL.conf)
+-- is the script's, as Flyway finds it
+SELECT filename, in_transaction
+  FROM morgenmigrate.migrate_layout(:'base' || '/conf_names');
+
+-- executeInTransaction in a script's config file lets it mix statements:
+-- with false, each statement runs on its own
+SELECT filename, in_transaction
+  FROM morgenmigrate.migrate_layout(:'base' || '/mixed_conf');
+CALL morgenmigrate.migrate_run(:'base' || '/mixed_conf');
+SELECT * FROM state();
+SELECT to_regclass('layout_log_what') IS NOT NULL AS index_built;
+SELECT reset();
+
+-- an undo script's placeholders are refused when it would run (in
+-- comments too), unless its own config file turns them off
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/placeholder_undo');
+SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/placeholder_undo');
+SELECT * FROM state();
+SELECT * FROM refusal(format('SELECT * FROM morgenmigrate.migrate_rollback(%L)',
+                             :'base' || '/placeholder_undo'), 'U1__create_log.sql');
 SELECT reset();
 
 -- refused before anything runs, nothing recorded or created:
@@ -100,6 +163,15 @@ SELECT d AS dir, r.*
 CALL morgenmigrate.migrate_run(:'base' || '/mixed_transaction');
 \set VERBOSITY terse
 SELECT * FROM state();
+
+-- refused too: a callback that is a program (afterMigrate.sh); two config
+-- files of one script, of which Flyway reads one; a setting Flyway
+-- refuses (executeInTransaction=no)
+SELECT d AS dir, r.*
+  FROM (VALUES ('callback_script', 'afterMigrate.sh'),
+               ('two_confs', 'V1__create_log.sql'),
+               ('conf_bad_value', 'V1__create_log.sql.conf')) AS c(d, f),
+       LATERAL refused(:'base' || '/' || d, f) AS r;
 
 DROP SCHEMA layout_flyway_test CASCADE;
 DROP EXTENSION morgenmigrate;

@@ -610,7 +610,9 @@ key_matches(const OldRunner *r, const MigrationFile *f, const OldRow *row)
 
 /*
  * Tells whether a file is as Flyway last ran it: Flyway's checksum is the
- * CRC-32 of the file's lines, UTF-8, without their line ends.
+ * CRC-32 of the file's lines, UTF-8, without their line ends (a line ends
+ * at LF, CR or CRLF, as for the checksum morgenmigrate records of a
+ * Flyway file).
  */
 static bool
 flyway_checksum_matches(const MigrationDir *dir, const MigrationFile *f,
@@ -622,11 +624,11 @@ flyway_checksum_matches(const MigrationDir *dir, const MigrationFile *f,
 	INIT_TRADITIONAL_CRC32(crc);
 	for (const char *p = ft.data; *p != '\0';)
 	{
-		size_t		n = strcspn(p, "\n");
+		size_t		n = strcspn(p, "\r\n");
 
 		COMP_TRADITIONAL_CRC32(crc, p, n);
 		p += n;
-		if (*p == '\n')
+		while (*p == '\r' || *p == '\n')
 			p++;
 	}
 	FIN_TRADITIONAL_CRC32(crc);

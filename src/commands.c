@@ -343,18 +343,23 @@ read_work(CallState *call, const WorkItem *w)
 	bool		own_file = w->down &&
 		(w->mfile == NULL || strcmp(w->file, w->mfile->path) != 0);
 	MigrationScript *script;
+	LayoutConfig none;
+	const LayoutConfig *config = &none;
 
 	script = migration_read(call->dir, w->migration, w->file,
 							w->down && !own_file ? SECTION_DOWN : SECTION_UP);
 	script->section = w->down ? SECTION_DOWN : SECTION_UP;
-	/* a config file speaks for the up part, and for some layouts the down */
-	if (w->mfile != NULL && w->mfile->config_no_transaction == 1 &&
-		!script->no_transaction &&
-		(!w->down || w->mfile->config_covers_down))
-	{
-		script->no_transaction = true;
-		script->no_transaction_by = files_name_to_server(w->mfile->config_path);
-	}
+
+	/*
+	 * The up file's config file speaks for the up part, and for some
+	 * layouts the down part; a down file may have one of its own.
+	 */
+	layout_init_config(&none);
+	if (w->mfile != NULL && (!w->down || w->mfile->config_covers_down))
+		config = &w->mfile->config;
+	else if (w->mfile != NULL && own_file)
+		config = &w->mfile->down_config;
+	migration_configure(script, config);
 	return script;
 }
 

@@ -277,7 +277,9 @@ dir_copy(const MigrationDir *src)
 		c->description = f->description ? pstrdup(f->description) : NULL;
 		c->what = f->what ? pstrdup(f->what) : NULL;
 		c->why = f->why ? pstrdup(f->why) : NULL;
-		c->config_path = f->config_path ? pstrdup(f->config_path) : NULL;
+		c->config.path = f->config.path ? pstrdup(f->config.path) : NULL;
+		c->down_config.path = f->down_config.path ?
+			pstrdup(f->down_config.path) : NULL;
 		c->key = f->key ? pstrdup(f->key) : NULL;
 		c->inspected = false;
 	}

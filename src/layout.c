@@ -311,6 +311,10 @@ candidate_layouts(const char *text, int len)
  * another layout and beside strong markers; while the layout is not known
  * they are scanned, and what the runner would refuse in them is kept as a
  * problem for when the directory turns out to be that runner's.
+ *
+ * The directory's layout then notes what its runner does to the text that
+ * a config file may settle (check_text); the caller raises it once it
+ * knows the file's config (layout_raise_text_problems).
  */
 void
 layout_scan_file(const char *name, const char *text, int len,
@@ -387,6 +391,9 @@ layout_scan_file(const char *name, const char *text, int len,
 	/* what the runner refuses in the up part, once its markers count */
 	if (found != LAYOUT_PLAIN && (own != NULL || !layout_methods(found)->weak_markers))
 		layout_raise_problem(name, found, &sections->up_problem);
+	/* what it does to the text, raised once the file's config is known */
+	if (own != NULL && own->check_text != NULL)
+		own->check_text(text, len, sections);
 }
 
 /*
@@ -412,6 +419,56 @@ layout_defer_problem(LayoutProblem *problem, int line, const char *message,
 	problem->line = line;
 	problem->message = message;
 	problem->hint = hint;
+}
+
+/*
+ * Keeps a problem of a file that its config file may settle, whatever
+ * SQLSTATE it has (the first one of each kind).
+ */
+void
+layout_note_problem(LayoutProblem *problem, int line, int sqlstate,
+					const char *message, const char *detail, const char *hint)
+{
+	if (problem->line > 0)
+		return;
+	layout_defer_problem(problem, line, message, hint);
+	problem->sqlstate = sqlstate;
+	problem->detail = detail;
+}
+
+/*
+ * Raises what a runner would do to a file's text that the server cannot
+ * (fill in placeholders), or would refuse in it (statements that need a
+ * transaction beside one that cannot have one), unless the config file of
+ * the file settles it.  Names the file and the line.
+ */
+void
+layout_raise_text_problems(const char *name, const FileSections *sections,
+						   const LayoutConfig *config)
+{
+	const LayoutProblem *p = NULL;
+
+	if (sections->substitution.line > 0 && !config->as_written)
+		p = &sections->substitution;
+	else if (sections->mixed.line > 0 && config->no_transaction < 0)
+		p = &sections->mixed;
+	if (p == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(p->sqlstate),
+			 errmsg("migration \"%s\" %s", name, p->message),
+			 p->detail ? errdetail("%s", p->detail) : 0,
+			 p->hint ? errhint("%s", p->hint) : 0,
+			 errcontext("migration \"%s\", line %d", name, p->line)));
+}
+
+/* A config that says nothing: what a file without a config file has. */
+void
+layout_init_config(LayoutConfig *config)
+{
+	config->path = NULL;
+	config->no_transaction = -1;
+	config->as_written = false;
 }
 
 /*
@@ -490,6 +547,17 @@ copy_array(const void *values, int n, Size size)
 	return n > 0 ? memcpy(palloc(size * n), values, size * n) : NULL;
 }
 
+/* Makes a problem's texts copies in the current memory context. */
+static void
+copy_problem(LayoutProblem *p)
+{
+	if (p->line == 0)
+		return;
+	p->message = pstrdup(p->message);
+	p->hint = p->hint ? pstrdup(p->hint) : NULL;
+	p->detail = p->detail ? pstrdup(p->detail) : NULL;
+}
+
 /*
  * A copy of what a scan found whose arrays live in the current memory
  * context (the text they point into is not copied: offsets only).
@@ -502,16 +570,10 @@ layout_copy_sections(const FileSections *s)
 	c.markers = copy_array(s->markers, s->nmarkers, sizeof(int));
 	c.marker_lens = copy_array(s->marker_lens, s->nmarkers, sizeof(int));
 	c.blocks = copy_array(s->blocks, s->nblocks, sizeof(TextRange));
-	if (s->up_problem.line > 0)
-	{
-		c.up_problem.message = pstrdup(s->up_problem.message);
-		c.up_problem.hint = s->up_problem.hint ? pstrdup(s->up_problem.hint) : NULL;
-	}
-	if (s->down_problem.line > 0)
-	{
-		c.down_problem.message = pstrdup(s->down_problem.message);
-		c.down_problem.hint = s->down_problem.hint ? pstrdup(s->down_problem.hint) : NULL;
-	}
+	copy_problem(&c.up_problem);
+	copy_problem(&c.down_problem);
+	copy_problem(&c.substitution);
+	copy_problem(&c.mixed);
 	return c;
 }
 

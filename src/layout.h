@@ -118,7 +118,19 @@ typedef struct LayoutProblem
 	int			line;			/* 0: no problem */
 	const char *message;
 	const char *hint;
+	int			sqlstate;		/* 0: a malformed file (42601) */
+	const char *detail;
 } LayoutProblem;
+
+/* What a migration's config file says of one of its files. */
+typedef struct LayoutConfig
+{
+	char	   *path;			/* the config file, or NULL */
+	int8		no_transaction; /* 1 outside a transaction, 0 inside, -1 it
+								 * does not say */
+	bool		as_written;		/* the runner runs the text as written,
+								 * without filling in its placeholders */
+} LayoutConfig;
 
 /* What a layout's markers say of one file's text. */
 typedef struct FileSections
@@ -137,6 +149,17 @@ typedef struct FileSections
 	int		   *marker_lens;	/* and lengths (without the newline) */
 	LayoutProblem up_problem;	/* raised when the up part is needed */
 	LayoutProblem down_problem; /* raised when the down part runs */
+
+	/*
+	 * What the runner does to the text, or refuses in it, unless the file's
+	 * config file says otherwise (layout_raise_text_problems).
+	 */
+	LayoutProblem substitution; /* text the runner replaces before running
+								 * it (Flyway's placeholders), unless the
+								 * config says the text runs as written */
+	LayoutProblem mixed;		/* statements that need a transaction beside
+								 * one that cannot have one, unless the
+								 * config says how the file runs */
 } FileSections;
 
 /*
@@ -173,7 +196,10 @@ typedef struct LayoutMethods
 
 	/*
 	 * Flat layouts: how this runner reads a file name, once the directory
-	 * is known to be its own (NULL: as the flat family reads it).  Sets
+	 * is known to be its own (NULL: as the flat family reads it).  Other
+	 * families: how it reads a file name that no layout's read_name took,
+	 * once the directory is known to be its own (a file only its runner
+	 * can run, or one it would run that morgenmigrate refuses).  Sets
 	 * entry->role (ROLE_IGNORED for a file the runner skips), key, version
 	 * and why.
 	 */
@@ -202,13 +228,34 @@ typedef struct LayoutMethods
 	const char *(*refuse_incomplete) (const char *dir, const char *name);
 
 	/*
-	 * Layouts with config files (ROLE_CONFIG, named by the migration they
-	 * belong to): reads one, 1 when the migration runs outside a
-	 * transaction, 0 inside, -1 when it does not say.  config_covers_down:
-	 * what the config file says holds for the down part too.
+	 * Layouts with config files (ROLE_CONFIG, named by the file they belong
+	 * to, an up or a down file): reads one into config.
+	 * config_covers_down: what the up file's config file says holds for
+	 * the down part too.  config_name_ci: a config file's name matches its
+	 * file's without regard to case.  lone_config_why: a config file whose
+	 * file is not in the directory is ignored, for this reason (NULL: it is
+	 * refused).
 	 */
-	int8		(*read_config) (const char *name, const char *text);
+	void		(*read_config) (const char *name, const char *text,
+								LayoutConfig *config);
 	bool		config_covers_down;
+	bool		config_name_ci;
+	const char *lone_config_why;
+
+	/*
+	 * Notes in sections what the runner does to a file's text, or refuses
+	 * in it, that its config file may settle (NULL: nothing).
+	 */
+	void		(*check_text) (const char *text, int len,
+							   FileSections *sections);
+
+	/*
+	 * The runner's checksum ignores line ends (Flyway's CRC-32 of the
+	 * lines): the checksum of a file of this family is taken over its text
+	 * without them, so that a change of line breaks alone is no change to
+	 * morgenmigrate either.
+	 */
+	bool		checksum_lines;
 
 	/*
 	 * Layouts without markers whose runner still reads what a file holds:
@@ -274,6 +321,13 @@ extern void layout_raise_problem(const char *name, MigrationLayout layout,
 								 const LayoutProblem *problem);
 extern void layout_defer_problem(LayoutProblem *problem, int line,
 								 const char *message, const char *hint);
+extern void layout_note_problem(LayoutProblem *problem, int line, int sqlstate,
+								const char *message, const char *detail,
+								const char *hint);
+extern void layout_raise_text_problems(const char *name,
+									   const FileSections *sections,
+									   const LayoutConfig *config);
+extern void layout_init_config(LayoutConfig *config);
 extern char *layout_cut_section(const char *name, const char *text, int len,
 								const FileSections *sections,
 								MigrationSection section);

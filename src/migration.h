@@ -34,11 +34,10 @@ typedef struct MigrationFile
 								 * it), or NULL */
 	EntryRole	role;			/* ROLE_UP, ROLE_REPEATABLE or ROLE_EXTERNAL */
 	const char *what;			/* ROLE_EXTERNAL: what kind of migration */
-	int8		config_no_transaction;	/* its config file says: 1 outside a
-										 * transaction, 0 inside, -1 nothing */
-	char	   *config_path;	/* that config file, or NULL */
-	bool		config_covers_down; /* and what it says holds for the down
-									 * part too */
+	LayoutConfig config;		/* what the config file of its up file says */
+	LayoutConfig down_config;	/* and that of its down file */
+	bool		config_covers_down; /* what the up file's config says holds
+									 * for the down part too */
 	char	   *key;			/* what its down and config files name */
 	const char *why;			/* why its layout reads it as a migration */
 

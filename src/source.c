@@ -51,20 +51,27 @@ static List *drop_other_subdirs(List *listed, LayoutFamily forced,
 static int	cmp_listed_by_name(const ListCell *a, const ListCell *b);
 static void flat_candidates(MigrationDir *mdir, List *listed);
 static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
+static ListedEntry *listed_entry(const DirEntry *de, const LayoutEntry *entry,
+								 MigrationLayout layout);
 static void collect_files(MigrationDir *mdir, List *listed,
 						  const LayoutMethods *m);
 static bool pair_down_file(MigrationDir *mdir, const ListedEntry *le);
-static void pair_config_file(MigrationDir *mdir, const ListedEntry *le);
+static void pair_config_file(MigrationDir *mdir, const ListedEntry *le,
+							 const LayoutMethods *m);
+static bool config_names(const LayoutMethods *m, const char *path,
+						 const char *key);
 static MigrationFile *find_by_key(MigrationDir *mdir, const char *key);
 static int	cmp_files_by_key(const void *a, const void *b);
 static int	cmp_files_by_path(const void *a, const void *b);
 static void check_versions(const MigrationDir *mdir, const LayoutMethods *m);
 static int	cmp_versions(const void *a, const void *b);
+static int	cmp_descriptions(const void *a, const void *b);
 static void sort_files(MigrationDir *mdir, const LayoutMethods *m);
 static int	cmp_files_by_layout(const void *a, const void *b);
 static MigrationLayout settle_markers(MigrationDir *dir);
+static bool checksum_lines(const MigrationDir *dir);
 static void compute_checksum(const char *name, const FileText *ft,
-							 char *checksum);
+							 bool lines, char *checksum);
 
 /*
  * Checks that dir names a directory the caller may read migrations from
@@ -227,6 +234,17 @@ migration_dir_list(const char *path)
 			LayoutEntry entry;
 
 			layout_read_name(de->name, de->is_dir, &entry);
+			if (entry.role == ROLE_IGNORED && !de->is_dir && m->own_name != NULL)
+			{
+				/* what the directory's runner alone makes of the name */
+				memset(&entry, 0, sizeof(entry));
+				m->own_name(de->name, &entry);
+				if (entry.role != ROLE_IGNORED)
+				{
+					listed = lappend(listed, listed_entry(de, &entry, m->layout));
+					continue;
+				}
+			}
 			if (entry.role == ROLE_IGNORED || entry.family != mdir->family)
 				add_ignored(mdir, de->shown, entry.why ? entry.why :
 							psprintf("not named as %s", m->names_as));
@@ -240,7 +258,8 @@ migration_dir_list(const char *path)
 	}
 
 	for (int i = 0; i < mdir->nfiles; i++)
-		if (mdir->files[i].config_path != NULL)
+		if (mdir->files[i].config.path != NULL ||
+			mdir->files[i].down_config.path != NULL)
 			keep = false;
 	if (keep)
 		filecache_dir_store(path, &st, &read_at, mdir);
@@ -442,7 +461,8 @@ layout_of_listed(LayoutFamily family, List *listed)
 /*
  * The files of an unsettled flat directory: every file one of the
  * family's layouts could read as an up migration, to be inspected for the
- * markers that settle the layout.
+ * markers that settle the layout, in name order (an error names the same
+ * files whatever order the directory listed them in).
  */
 static void
 flat_candidates(MigrationDir *mdir, List *listed)
@@ -464,9 +484,11 @@ flat_candidates(MigrationDir *mdir, List *listed)
 		f->role = ROLE_UP;
 		f->version = le->entry.version;
 		f->key = le->entry.key;
-		f->config_no_transaction = -1;
+		layout_init_config(&f->config);
+		layout_init_config(&f->down_config);
 	}
 	mdir->nfiles = n;
+	qsort(mdir->files, n, sizeof(MigrationFile), cmp_files_by_path);
 	mdir->scan_layout = LAYOUT_AUTO;
 	mdir->settled = false;
 }
@@ -489,7 +511,6 @@ flat_finish(MigrationDir *mdir, MigrationLayout layout)
 	for (int i = 0; i < mdir->nentries; i++)
 	{
 		const DirEntry *de = &mdir->entries[i];
-		ListedEntry *le;
 		LayoutEntry entry;
 
 		memset(&entry, 0, sizeof(entry));
@@ -513,13 +534,7 @@ flat_finish(MigrationDir *mdir, MigrationLayout layout)
 						psprintf("not named as %s names migrations", m->runner));
 			continue;
 		}
-		entry.layout = layout;
-		entry.no_transaction = -1;
-		le = palloc0(sizeof(ListedEntry));
-		le->name = de->name;
-		le->shown = de->shown;
-		le->entry = entry;
-		listed = lappend(listed, le);
+		listed = lappend(listed, listed_entry(de, &entry, layout));
 	}
 	collect_files(mdir, listed, m);
 
@@ -555,6 +570,21 @@ flat_finish(MigrationDir *mdir, MigrationLayout layout)
 	mdir->layout = layout;
 	mdir->scan_layout = layout;
 	mdir->settled = true;
+}
+
+/* A directory entry that is part of a migration of a layout, as read. */
+static ListedEntry *
+listed_entry(const DirEntry *de, const LayoutEntry *entry,
+			 MigrationLayout layout)
+{
+	ListedEntry *le = palloc0(sizeof(ListedEntry));
+
+	le->name = de->name;
+	le->shown = de->shown;
+	le->entry = *entry;
+	le->entry.layout = layout;
+	le->entry.no_transaction = -1;
+	return le;
 }
 
 /*
@@ -597,14 +627,16 @@ collect_files(MigrationDir *mdir, List *listed, const LayoutMethods *m)
 		f->role = le->entry.role;
 		f->what = le->entry.what;
 		f->why = le->entry.why;
-		f->config_no_transaction = le->entry.no_transaction;
-		f->config_path = le->entry.config_path;
-		f->config_covers_down = f->config_path != NULL && m->config_covers_down;
+		layout_init_config(&f->config);
+		layout_init_config(&f->down_config);
+		f->config.no_transaction = le->entry.no_transaction;
+		f->config.path = le->entry.config_path;
+		f->config_covers_down = f->config.path != NULL && m->config_covers_down;
 		f->key = le->entry.key;
 	}
 	mdir->nfiles = n;
 
-	/* down and config files find their migration by key */
+	/* down files find their migration by key, then config files their file */
 	if (to_pair)
 	{
 		qsort(mdir->files, mdir->nfiles, sizeof(MigrationFile), cmp_files_by_key);
@@ -621,8 +653,13 @@ collect_files(MigrationDir *mdir, List *listed, const LayoutMethods *m)
 				o->key = le->entry.key;
 				mdir->orphans = lappend(mdir->orphans, o);
 			}
-			else if (le->entry.role == ROLE_CONFIG)
-				pair_config_file(mdir, le);
+		}
+		foreach(lc, listed)
+		{
+			ListedEntry *le = (ListedEntry *) lfirst(lc);
+
+			if (le->entry.role == ROLE_CONFIG)
+				pair_config_file(mdir, le, m);
 		}
 	}
 }
@@ -657,30 +694,63 @@ pair_down_file(MigrationDir *mdir, const ListedEntry *le)
 }
 
 /*
- * Reads a config file into the migration it names (its key is that
- * migration's file name); a config file without its migration is refused.
+ * Reads a config file into what the file it names says (its key is that
+ * file's name: an up file's, or a down file's).  A config file without its
+ * file is refused, or ignored where the layout's runner ignores it; two
+ * config files of one file are refused.
  */
 static void
-pair_config_file(MigrationDir *mdir, const ListedEntry *le)
+pair_config_file(MigrationDir *mdir, const ListedEntry *le,
+				 const LayoutMethods *m)
 {
-	MigrationFile *f = NULL;
+	MigrationFile *owner = NULL;
+	LayoutConfig *config = NULL;
 	FileText	ft;
 
-	for (int i = 0; i < mdir->nfiles; i++)
-		if (strcmp(mdir->files[i].path, le->entry.key) == 0)
-			f = &mdir->files[i];
-	if (f == NULL)
+	for (int i = 0; i < mdir->nfiles && config == NULL; i++)
+	{
+		owner = &mdir->files[i];
+		if (config_names(m, owner->path, le->entry.key))
+			config = &owner->config;
+		else if (owner->down_path != NULL &&
+				 config_names(m, owner->down_path, le->entry.key))
+			config = &owner->down_config;
+	}
+	if (config == NULL && m->lone_config_why != NULL)
+	{
+		add_ignored(mdir, le->shown, m->lone_config_why);
+		return;
+	}
+	if (config == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FILE),
 				 errmsg("config file \"%s\" has no migration \"%s\"",
 						le->shown, files_name_to_server(le->entry.key)),
 				 errhint("Rename or remove the config file.")));
+	if (config->path != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_FILE),
+				 errmsg("migration \"%s\" has two config files", owner->name),
+				 errdetail("Both \"%s\" and \"%s\" are named after \"%s\", and %s reads one of them.",
+						   files_name_to_server(config->path), le->shown,
+						   files_name_to_server(config == &owner->config ?
+												owner->path : owner->down_path),
+						   m->runner),
+				 errhint("Keep one config file.")));
 	ft = files_read(mdir->path, le->name, "migration file", false);
-	f->config_no_transaction =
-		layout_methods(le->entry.layout)->read_config(le->shown, ft.data);
-	f->config_path = le->name;
-	f->config_covers_down = layout_methods(le->entry.layout)->config_covers_down;
+	m->read_config(le->shown, ft.data, config);
+	config->path = le->name;
+	if (config == &owner->config)
+		owner->config_covers_down = m->config_covers_down;
 	pfree(ft.data);
+}
+
+/* Tells whether a config file's key names a file, as the layout matches them. */
+static bool
+config_names(const LayoutMethods *m, const char *path, const char *key)
+{
+	return m->config_name_ci ? pg_strcasecmp(path, key) == 0 :
+		strcmp(path, key) == 0;
 }
 
 /* The first migration with a key, in a directory sorted by keys, or NULL. */
@@ -724,26 +794,38 @@ cmp_files_by_path(const void *a, const void *b)
 
 /*
  * Refuses two migrations of one version where the runner refuses them
- * (or keys its history by version): which one ran would be unknown.
+ * (or keys its history by version), and two migrations without a version
+ * of one description (Flyway's repeatables): which one ran would be
+ * unknown.
  */
 static void
 check_versions(const MigrationDir *mdir, const LayoutMethods *m)
 {
-	MigrationFile **sorted;
-	int			n = 0;
+	MigrationFile **versioned;
+	MigrationFile **described;
+	int			nv = 0;
+	int			nd = 0;
 
 	if (!m->unique_versions || mdir->nfiles < 2)
 		return;
-	sorted = palloc(sizeof(MigrationFile *) * mdir->nfiles);
+	versioned = palloc(sizeof(MigrationFile *) * mdir->nfiles);
+	described = palloc(sizeof(MigrationFile *) * mdir->nfiles);
 	for (int i = 0; i < mdir->nfiles; i++)
-		if (mdir->files[i].role != ROLE_REPEATABLE)
-			sorted[n++] = &mdir->files[i];
-	sort_methods = m;
-	qsort(sorted, n, sizeof(MigrationFile *), cmp_versions);
-	for (int i = 1; i < n; i++)
 	{
-		const MigrationFile *a = sorted[i - 1];
-		const MigrationFile *b = sorted[i];
+		MigrationFile *f = &mdir->files[i];
+
+		if (f->role != ROLE_REPEATABLE && f->version != NULL &&
+			f->version[0] != '\0')
+			versioned[nv++] = f;
+		else if (f->description != NULL)
+			described[nd++] = f;
+	}
+	sort_methods = m;
+	qsort(versioned, nv, sizeof(MigrationFile *), cmp_versions);
+	for (int i = 1; i < nv; i++)
+	{
+		const MigrationFile *a = versioned[i - 1];
+		const MigrationFile *b = versioned[i];
 
 		if (m->version_cmp(a->version, b->version) == 0)
 			ereport(ERROR,
@@ -753,15 +835,49 @@ check_versions(const MigrationDir *mdir, const LayoutMethods *m)
 					 errdetail("%s would not know which of them ran.", m->runner),
 					 errhint("Give each migration a version of its own.")));
 	}
-	pfree(sorted);
+	qsort(described, nd, sizeof(MigrationFile *), cmp_descriptions);
+	for (int i = 1; i < nd; i++)
+	{
+		const MigrationFile *a = described[i - 1];
+		const MigrationFile *b = described[i];
+
+		if (strcmp(a->description, b->description) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("migrations \"%s\" and \"%s\" have the same description \"%s\"",
+							a->name, b->name, a->description),
+					 errdetail("%s tells migrations without a version apart by their description, and refuses two of one.",
+							   m->runner),
+					 errhint("Give each migration a description of its own.")));
+	}
+	pfree(versioned);
+	pfree(described);
 }
 
-/* qsort comparator: pointers to MigrationFile by sort_methods' versions. */
+/*
+ * qsort comparator: pointers to MigrationFile by sort_methods' versions,
+ * then by name (an error names the same two files whatever order the
+ * directory listed them in).
+ */
 static int
 cmp_versions(const void *a, const void *b)
 {
-	return sort_methods->version_cmp((*(MigrationFile *const *) a)->version,
-									 (*(MigrationFile *const *) b)->version);
+	const MigrationFile *fa = *(MigrationFile *const *) a;
+	const MigrationFile *fb = *(MigrationFile *const *) b;
+	int			c = sort_methods->version_cmp(fa->version, fb->version);
+
+	return c != 0 ? c : strcmp(fa->name, fb->name);
+}
+
+/* qsort comparator: pointers to MigrationFile by description, then name. */
+static int
+cmp_descriptions(const void *a, const void *b)
+{
+	const MigrationFile *fa = *(MigrationFile *const *) a;
+	const MigrationFile *fb = *(MigrationFile *const *) b;
+	int			c = strcmp(fa->description, fb->description);
+
+	return c != 0 ? c : strcmp(fa->name, fb->name);
 }
 
 /* Puts a directory's migrations in their layout's order. */
@@ -832,16 +948,29 @@ migration_file_matches(const MigrationDir *dir, const MigrationFile *file,
 	return layout_target_matches(dir->family, file->version, target);
 }
 
-/* Lower-case hex SHA-256 of a file's normalized text. */
+/*
+ * Lower-case hex SHA-256 of a file's normalized text, or with lines of the
+ * text without their line ends (a line ends at LF, CR or CRLF).
+ */
 static void
-compute_checksum(const char *name, const FileText *ft, char *checksum)
+compute_checksum(const char *name, const FileText *ft, bool lines,
+				 char *checksum)
 {
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	bool		failed = pg_cryptohash_init(ctx) < 0;
 
-	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) ft->data, ft->len) < 0 ||
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+	for (const char *p = ft->data, *end = ft->data + ft->len;
+		 p < end && !failed;)
+	{
+		size_t		n = lines ? strcspn(p, "\r\n") : end - p;
+
+		failed = pg_cryptohash_update(ctx, (const uint8 *) p, n) < 0;
+		p += n;
+		while (p < end && (*p == '\r' || *p == '\n'))
+			p++;
+	}
+	if (failed || pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not compute checksum of migration file \"%s\": %s",
@@ -896,7 +1025,7 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 										ALLOCSET_DEFAULT_SIZES);
 		oldcxt = MemoryContextSwitchTo(scancxt);
 		ft = files_read(dir->path, file->path, "migration file", false);
-		compute_checksum(file->name, &ft, file->checksum);
+		compute_checksum(file->name, &ft, checksum_lines(dir), file->checksum);
 		memset(&s, 0, sizeof(FileSections));
 		s.layout = LAYOUT_PLAIN;
 		s.down.start = -1;
@@ -915,7 +1044,15 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 		file->sections = layout_copy_sections(&s);
 		MemoryContextDelete(scancxt);
 	}
+	layout_raise_text_problems(file->name, &file->sections, &file->config);
 	file->inspected = true;
+}
+
+/* Tells whether the checksums of a directory's files ignore line ends. */
+static bool
+checksum_lines(const MigrationDir *dir)
+{
+	return layout_of_names(dir->family)->checksum_lines;
 }
 
 /*
@@ -1044,7 +1181,7 @@ migration_read(const MigrationDir *dir, const char *name, const char *path,
 
 	script->name = files_name_to_server(path);
 	script->section = section;
-	compute_checksum(script->name, &ft, script->checksum);
+	compute_checksum(script->name, &ft, checksum_lines(dir), script->checksum);
 	text = files_text_to_server(&ft, path);
 	if (text != ft.data)
 		pfree(ft.data);
@@ -1076,6 +1213,23 @@ migration_read(const MigrationDir *dir, const char *name, const char *path,
 											 script->no_transaction_line);
 	}
 	return script;
+}
+
+/*
+ * Applies to a script read for running what the config file of its file
+ * says: that it runs outside a transaction, and whether what its runner
+ * does to the text, or refuses in it, is settled (if not, it is raised
+ * here, naming the file).
+ */
+void
+migration_configure(MigrationScript *script, const LayoutConfig *config)
+{
+	if (config->no_transaction == 1 && !script->no_transaction)
+	{
+		script->no_transaction = true;
+		script->no_transaction_by = files_name_to_server(config->path);
+	}
+	layout_raise_text_problems(script->name, &script->sections, config);
 }
 
 /*

@@ -31,6 +31,8 @@ extern void migration_dir_settle(MigrationDir *dir, int dirfd);
 extern MigrationScript *migration_read(const MigrationDir *dir,
 									   const char *name, const char *path,
 									   MigrationSection section);
+extern void migration_configure(MigrationScript *script,
+								const LayoutConfig *config);
 extern FileText migration_read_text(const MigrationDir *dir, const char *path);
 extern const char *migration_down_file(const MigrationDir *dir,
 									   const char *name);

@@ -6,7 +6,7 @@
  *		V<version>__<description>.sql	a versioned migration
  *		U<version>__<description>.sql	its undo (down) migration
  *		R__<description>.sql			a repeatable migration
- *		<script>.sql.conf				settings of one script
+ *		<script>.conf					settings of one script
  *
  *	  The prefix is matched with case, the .sql suffix without; the
  *	  version is digits separated by dots or underscores, compared part by
@@ -14,12 +14,24 @@
  *	  and 1.0 is 1), and the description is what follows the first "__",
  *	  underscores read as blanks.  Versioned migrations run in version
  *	  order, then the repeatables, by description, each again whenever its
- *	  checksum changes.  executeInTransaction=false in a script's .sql.conf
- *	  runs it outside a transaction; so does any statement that cannot run
- *	  in one (CREATE INDEX CONCURRENTLY and the like), as with Flyway.
- *	  Flyway's Java migrations only Flyway can run; its baseline migrations
- *	  (B prefix), callbacks, placeholders and subdirectories are refused
- *	  rather than run differently.
+ *	  checksum changes; Flyway's checksum is taken over the lines of a
+ *	  script without their line ends, and so is morgenmigrate's.  Two
+ *	  migrations of one version, or two repeatables of one description,
+ *	  are refused, as Flyway refuses them.
+ *
+ *	  A script's config file is its name followed by .conf, found without
+ *	  regard to case, a Java properties file: executeInTransaction=false
+ *	  runs the script outside a transaction; so does any statement that
+ *	  cannot run in one (CREATE INDEX CONCURRENTLY and the like), as with
+ *	  Flyway, which refuses a script that holds both kinds unless its
+ *	  config says how it runs.  Flyway fills in ${placeholders} before it
+ *	  runs a script, unless placeholderReplacement=false: such a script is
+ *	  refused, since the server would run it as written.  A config file
+ *	  without its script is read by nobody.
+ *
+ *	  Flyway's Java migrations and script migrations (V2__x.sh, run as
+ *	  programs) only Flyway can run; its baseline migrations (B prefix),
+ *	  callbacks and subdirectories are refused rather than run differently.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,9 +40,47 @@
 #include <ctype.h>
 
 #include "lib/stringinfo.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "utils/memutils.h"
 
 #include "../layout.h"
 #include "../migration.h"
+
+/* Suffixes of the programs Flyway runs as script migrations. */
+static const char *const script_suffixes[] = {
+	".cmd", ".bat", ".ps1", ".py", ".sh", ".bash"
+};
+
+/* Suffixes of Java migrations. */
+static const char *const java_suffixes[] = {".java", ".class", ".kt"};
+
+/* The events Flyway runs callbacks around (callback names start so). */
+static const char *const callback_events[] = {
+	"beforeClean", "afterClean", "afterCleanError", "beforeMigrate",
+	"beforeEachMigrate", "beforeEachMigrateStatement",
+	"afterEachMigrateStatement", "afterEachMigrateStatementError",
+	"afterEachMigrate", "afterEachMigrateError", "beforeRepeatables",
+	"afterVersioned", "afterMigrateApplied", "afterMigrate",
+	"afterMigrateError", "beforeUndo", "beforeEachUndo",
+	"beforeEachUndoStatement", "afterEachUndoStatement",
+	"afterEachUndoStatementError", "afterEachUndo", "afterEachUndoError",
+	"afterUndo", "afterUndoError", "beforeValidate", "afterValidate",
+	"afterValidateError", "beforeBaseline", "afterBaseline",
+	"afterBaselineError", "beforeRepair", "afterRepair", "afterRepairError",
+	"beforeInfo", "afterInfo", "afterInfoError", "afterMigrateOperationFinish",
+	"afterInfoOperationFinish", "createSchema", "beforeCreateSchema",
+	"beforeConnect", "afterConnect"
+};
+
+/*
+ * Words of the statements Flyway runs outside a transaction: a text
+ * without any of them needs no parsing to know it holds none.
+ */
+static const char *const non_transactional_words[] = {
+	"concurrently", "database", "tablespace", "subscription", "system",
+	"vacuum", "discard"
+};
 
 /*
  * Checks a Flyway version (digits, separated by single dots or
@@ -99,43 +149,24 @@ read_description(const char *d, int len)
 	return out;
 }
 
-/* Reads a Flyway name: V, U, R and B migrations and .sql.conf files. */
+/*
+ * Reads the version and description of the first len bytes of a name
+ * (the name without its suffix), whose first letter is a prefix: a V, U
+ * or B script has a version before its first "__", an R script none.
+ * False when Flyway cannot read it.
+ */
 static bool
-flyway_read_name(const char *name, bool is_dir, LayoutEntry *entry)
+read_stem(const char *name, size_t len, LayoutEntry *entry)
 {
-	const char *sep;
-	const char *stem_end;
-	char		prefix = name[0];
-	bool		conf = has_suffix_ci(name, ".sql.conf", false);
-	bool		sql = !conf && has_suffix_ci(name, ".sql", true);
-	static const char *const java[] = {".java", ".class", ".kt"};
-	bool		is_java = false;
-	size_t		suffix = 0;
+	const char *end = name + len;
+	const char *sep = strstr(name + 1, "__");
 
-	if (is_dir || strchr("VURB", prefix) == NULL || name[1] == '\0')
-		return false;
-	for (int i = 0; i < lengthof(java); i++)
-		if (has_suffix_ci(name, java[i], false))
-		{
-			is_java = true;
-			suffix = strlen(java[i]);
-		}
-	if (!sql && !conf && !is_java)
-		return false;
-	if (sql)
-		suffix = 4;
-	else if (conf)
-		suffix = strlen(".sql.conf");
-	stem_end = name + strlen(name) - suffix;
-	sep = strstr(name + 1, "__");
-	if (sep == NULL || sep > stem_end)
-		sep = stem_end;
-
-	if (prefix == 'R')
+	if (sep == NULL || sep + 2 > end)
+		sep = end;
+	if (pg_toupper((unsigned char) name[0]) == 'R')
 	{
-		if (sep != name + 1)
+		if (sep != name + 1 && name + 1 != end)
 			return false;		/* R1.sql is no Flyway name */
-		entry->description = read_description(sep + 2, stem_end - (sep + 2));
 		entry->version = pstrdup("");
 	}
 	else
@@ -143,21 +174,68 @@ flyway_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 		entry->version = read_version(name + 1, sep - (name + 1));
 		if (entry->version == NULL)
 			return false;		/* not a Flyway name: V2_x.sql is plain */
-		entry->description = sep < stem_end ?
-			read_description(sep + 2, stem_end - (sep + 2)) : pstrdup("");
 	}
+	entry->description = sep < end ?
+		read_description(sep + 2, end - (sep + 2)) : pstrdup("");
+	return true;
+}
+
+/* The length of a suffix of a list that a name ends in (any case), or 0. */
+static size_t
+suffix_of(const char *name, const char *const *suffixes, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (has_suffix_ci(name, suffixes[i], true))
+			return strlen(suffixes[i]);
+	return 0;
+}
+
+/*
+ * Reads a Flyway name: V, U, R and B SQL scripts, Java migrations, and
+ * the config files of SQL scripts.
+ */
+static bool
+flyway_read_name(const char *name, bool is_dir, LayoutEntry *entry)
+{
+	char		prefix = name[0];
+	size_t		suffix;
+
+	if (is_dir || name[0] == '\0' || name[1] == '\0')
+		return false;
+
+	/* a script's config file: found by its name, in any case */
+	if (has_suffix_ci(name, ".conf", true))
+	{
+		size_t		stem = strlen(name) - strlen(".conf");
+		char	   *script = pnstrdup(name, stem);
+
+		if (strchr("VUR", pg_toupper((unsigned char) prefix)) == NULL ||
+			!has_suffix_ci(script, ".sql", true) ||
+			!read_stem(script, stem - strlen(".sql"), entry))
+			return false;
+		entry->layout = LAYOUT_FLYWAY;
+		entry->role = ROLE_CONFIG;
+		entry->key = script;
+		return true;
+	}
+
+	if (strchr("VURB", prefix) == NULL)
+		return false;
+	suffix = suffix_of(name, java_suffixes, lengthof(java_suffixes));
+	if (suffix > 0 && (prefix == 'U' || prefix == 'B'))
+		return false;			/* Flyway reads Java only from the class path */
+	if (suffix == 0 && has_suffix_ci(name, ".sql", true))
+		suffix = strlen(".sql");
+	if (suffix == 0 || !read_stem(name, strlen(name) - suffix, entry))
+		return false;
 	entry->layout = LAYOUT_FLYWAY;
 
-	if (conf)
+	if (!has_suffix_ci(name, ".sql", true))
 	{
-		entry->role = ROLE_CONFIG;
-		entry->key = pnstrdup(name, strlen(name) - strlen(".conf"));
-	}
-	else if (is_java)
-	{
-		entry->role = prefix == 'U' ? ROLE_DOWN : ROLE_EXTERNAL;
+		entry->role = ROLE_EXTERNAL;
 		entry->what = "a Flyway Java migration";
-		entry->key = canonical_version(entry->version);
+		entry->key = prefix == 'R' ? pstrdup(name) :
+			canonical_version(entry->version);
 	}
 	else if (prefix == 'B')
 	{
@@ -172,6 +250,65 @@ flyway_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 			canonical_version(entry->version);
 	}
 	return true;
+}
+
+/*
+ * Tells whether Flyway runs a file as a program: a name ending in one of
+ * the script suffixes, or without any (the part after the last dot, once
+ * trailing dots are dropped, is what Flyway takes for the extension).
+ */
+static bool
+is_script_file(const char *name)
+{
+	size_t		len = strlen(name);
+
+	while (len > 0 && name[len - 1] == '.')
+		len--;
+	if (memchr(name, '.', len) == NULL)
+		return true;
+	return suffix_of(name, script_suffixes, lengthof(script_suffixes)) > 0;
+}
+
+/*
+ * Reads, in a directory known to be Flyway's, a name flyway_read_name
+ * passed over: a script migration (V2__backfill.sh, R__refresh.py, or a
+ * name without an extension), which Flyway runs as a program, or a
+ * callback (afterMigrate.sh, beforeMigrate__x.SQL), which it runs around
+ * its commands.
+ */
+static void
+flyway_own_name(const char *name, LayoutEntry *entry)
+{
+	size_t		suffix = suffix_of(name, script_suffixes,
+								   lengthof(script_suffixes));
+
+	for (int i = 0; i < lengthof(callback_events); i++)
+	{
+		size_t		elen = strlen(callback_events[i]);
+
+		if (strncmp(name, callback_events[i], elen) == 0 &&
+			(name[elen] == '\0' || name[elen] == '.' ||
+			 strncmp(name + elen, "__", 2) == 0) &&
+			(is_script_file(name) || has_suffix_ci(name, ".sql", true)))
+		{
+			entry->role = ROLE_UNKNOWN;
+			entry->what = "A Flyway callback runs around Flyway's commands (before or after a migrate, each migration, each statement); morgenmigrate does not run callbacks.  Move what it does into a migration, or move the file out of the directory.";
+			return;
+		}
+	}
+	if ((name[0] == 'V' || name[0] == 'R') && is_script_file(name) &&
+		read_stem(name, strlen(name) - suffix, entry))
+	{
+		entry->role = ROLE_EXTERNAL;
+		entry->what = "a Flyway script migration, a program Flyway runs";
+		entry->key = name[0] == 'R' ? pstrdup(name) :
+			canonical_version(entry->version);
+		entry->why = "a Flyway script migration (.sh, .bash, .py, .ps1, .cmd, .bat, or no extension): Flyway runs it as a program";
+		return;
+	}
+	entry->role = ROLE_IGNORED;
+	if (name[0] == 'U' && suffix_of(name, java_suffixes, lengthof(java_suffixes)) > 0)
+		entry->why = "a Java undo migration: Flyway reads Java migrations from the class path only, not from a migration directory";
 }
 
 /* Compares one part of two versions as numbers (leading zeros ignored). */
@@ -212,71 +349,316 @@ flyway_version_cmp(const char *a, const char *b)
 	return 0;
 }
 
-/* Flyway's order: versioned by version, then repeatables by description. */
+/*
+ * Flyway's order: versioned by version, then the migrations without a
+ * version (repeatables, and repeatable script migrations) by description.
+ */
 static int
 flyway_compare(const MigrationFile *a, const MigrationFile *b)
 {
+	bool		ra = a->version[0] == '\0';
+	bool		rb = b->version[0] == '\0';
 	int			c;
 
-	if ((a->role == ROLE_REPEATABLE) != (b->role == ROLE_REPEATABLE))
-		return a->role == ROLE_REPEATABLE ? 1 : -1;
-	if (a->role == ROLE_REPEATABLE)
+	if (ra != rb)
+		return ra ? 1 : -1;
+	if (ra)
 		c = strcmp(a->description, b->description);
 	else
 		c = flyway_version_cmp(a->version, b->version);
 	return c != 0 ? c : strcmp(a->name, b->name);
 }
 
-/*
- * Reads a script's .sql.conf (key=value lines, # and ! comments):
- * executeInTransaction, and encoding if it is UTF-8; any other setting is
- * refused rather than ignored.  Returns 1 for executeInTransaction=false,
- * 0 for true, -1 if not set.
- */
-static int8
-flyway_read_config(const char *name, const char *text)
+/* Reads a boolean setting as Flyway does (true or false, in any case). */
+static bool
+read_boolean(const char *name, int line, const char *key, const char *value)
 {
-	int8		result = -1;
+	if (pg_strcasecmp(value, "true") == 0)
+		return true;
+	if (pg_strcasecmp(value, "false") != 0)
+		layout_malformed(name, line, "Flyway",
+						 psprintf("invalid value \"%s\" of %s", value, key),
+						 "Flyway takes true or false.");
+	return false;
+}
+
+/*
+ * Reads a script's config file as the Java properties file it is: a line
+ * is "key=value", "key: value" or "key value" (blanks around the key and
+ * the separator do not count), or a comment (# or !).  Reads
+ * executeInTransaction, placeholderReplacement and encoding if it is
+ * UTF-8; any other setting is refused rather than ignored.
+ */
+static void
+flyway_read_config(const char *name, const char *text, LayoutConfig *config)
+{
 	TextLine	line;
 	int			len = strlen(text);
 
 	memset(&line, 0, sizeof(line));
 	while (layout_next_line(text, len, &line))
 	{
-		char	   *l = pnstrdup(line.start, line.len);
-		char	   *eq;
-		char	   *key = l;
+		char	   *key = pnstrdup(line.start, line.len);
 		char	   *value;
+		size_t		klen;
 
 		while (isspace((unsigned char) *key))
 			key++;
+		for (int i = strlen(key); i > 0 && isspace((unsigned char) key[i - 1]); i--)
+			key[i - 1] = '\0';
 		if (*key == '\0' || *key == '#' || *key == '!')
 			continue;
-		eq = strpbrk(key, "=:");
-		if (eq == NULL)
-			layout_malformed(name, line.number, "Flyway",
-							 "a setting without a value", NULL);
-		value = eq + 1;
-		while (eq > key && isspace((unsigned char) eq[-1]))
-			eq--;
-		*eq = '\0';
-		while (isspace((unsigned char) *value))
+		klen = strcspn(key, "=: \t\f");
+		value = key + klen;
+		value += strspn(value, " \t\f");
+		if (*value == '=' || *value == ':')
 			value++;
-		for (int i = strlen(value); i > 0 && isspace((unsigned char) value[i - 1]); i--)
-			value[i - 1] = '\0';
+		value += strspn(value, " \t\f");
+		key[klen] = '\0';
 
-		if (strcmp(key, "executeInTransaction") == 0 &&
-			(pg_strcasecmp(value, "true") == 0 || pg_strcasecmp(value, "false") == 0))
-			result = pg_strcasecmp(value, "false") == 0 ? 1 : 0;
-		else if (strcmp(key, "encoding") == 0 &&
-				 (pg_strcasecmp(value, "UTF-8") == 0 || pg_strcasecmp(value, "UTF8") == 0))
-			continue;
-		else
+		if (strcmp(key, "executeInTransaction") == 0)
+			config->no_transaction =
+				read_boolean(name, line.number, key, value) ? 0 : 1;
+		else if (strcmp(key, "placeholderReplacement") == 0)
+			config->as_written = !read_boolean(name, line.number, key, value);
+		else if (strcmp(key, "encoding") != 0 ||
+				 (pg_strcasecmp(value, "UTF-8") != 0 &&
+				  pg_strcasecmp(value, "UTF8") != 0))
 			layout_malformed(name, line.number, "Flyway",
 							 psprintf("unsupported setting \"%s=%s\"", key, value),
-							 "morgenmigrate reads executeInTransaction=true or false, and encoding=UTF-8.");
+							 "morgenmigrate reads executeInTransaction and placeholderReplacement (true or false), and encoding=UTF-8.");
 	}
-	return result;
+}
+
+/* The line of a byte offset of a text. */
+static int
+line_at(const char *text, int offset)
+{
+	int			line = 1;
+
+	for (const char *p = text; (p = memchr(p, '\n', text + offset - p)) != NULL; p++)
+		line++;
+	return line;
+}
+
+/*
+ * The offset of the first token at or after an offset of a text, past
+ * blanks and comments (where the parser's location of a statement may
+ * start).
+ */
+static int
+skip_comments(const char *text, int len, int offset)
+{
+	while (offset < len)
+	{
+		const char *p = text + offset;
+		const char *end = NULL;
+
+		if (isspace((unsigned char) *p))
+		{
+			offset++;
+			continue;
+		}
+		if (len - offset >= 2 && p[0] == '-' && p[1] == '-')
+			end = memchr(p, '\n', len - offset);
+		else if (len - offset >= 2 && p[0] == '/' && p[1] == '*')
+		{
+			end = memmem(p + 2, len - offset - 2, "*/", 2);
+			if (end != NULL)
+				end++;
+		}
+		else
+			break;
+		if (end == NULL)
+			break;
+		offset = end - text + 1;
+	}
+	return offset;
+}
+
+/*
+ * Notes the first placeholder of a text: Flyway replaces every "${" up to
+ * the next "}", in strings and comments too, with a value of its own, or
+ * fails for want of one.
+ */
+static void
+note_placeholder(const char *text, int len, FileSections *s)
+{
+	const char *p = memmem(text, len, "${", 2);
+	const char *end;
+
+	if (p == NULL)
+		return;
+	end = memchr(p, '}', text + len - p);
+	if (end == NULL || end - p > 60 || memchr(p, '\n', end - p) != NULL)
+		end = p + 1;
+	layout_note_problem(&s->substitution, line_at(text, p - text),
+						ERRCODE_FEATURE_NOT_SUPPORTED,
+						psprintf("holds the placeholder \"%.*s%s\", which Flyway fills in before running it",
+								 (int) (end - p + 1), p, *end == '}' ? "" : "..."),
+						"Flyway replaces every ${...} of a script, in strings and comments too, with a value of its own, and fails where it has none; the server would run the text as written.",
+						"Write the value into the script, or, if the text is meant as written, set placeholderReplacement=false in its config file (the script's name followed by .conf).");
+}
+
+/*
+ * The statements Flyway's PostgreSQL parser runs outside a transaction
+ * whatever their options (it tells them by their first words).
+ */
+static const struct
+{
+	NodeTag		tag;
+	const char *what;
+}			outside_always[] = {
+	{T_CreatedbStmt, "CREATE DATABASE"},
+	{T_DropdbStmt, "DROP DATABASE"},
+	{T_CreateTableSpaceStmt, "CREATE TABLESPACE"},
+	{T_DropTableSpaceStmt, "DROP TABLESPACE"},
+	{T_CreateSubscriptionStmt, "CREATE SUBSCRIPTION"},
+	{T_DropSubscriptionStmt, "DROP SUBSCRIPTION"},
+	{T_AlterSystemStmt, "ALTER SYSTEM"},
+};
+
+/*
+ * What a statement is if Flyway runs it outside a transaction, else NULL:
+ * those above, and by their first words CREATE or DROP INDEX
+ * CONCURRENTLY, REINDEX SCHEMA, SYSTEM or DATABASE, VACUUM and DISCARD
+ * ALL.
+ */
+static const char *
+non_transactional(Node *stmt)
+{
+	for (int i = 0; i < lengthof(outside_always); i++)
+		if (nodeTag(stmt) == outside_always[i].tag)
+			return outside_always[i].what;
+	if (IsA(stmt, IndexStmt) && ((IndexStmt *) stmt)->concurrent)
+		return "CREATE INDEX CONCURRENTLY";
+	if (IsA(stmt, DropStmt) && ((DropStmt *) stmt)->concurrent &&
+		((DropStmt *) stmt)->removeType == OBJECT_INDEX)
+		return "DROP INDEX CONCURRENTLY";
+	if (IsA(stmt, ReindexStmt))
+	{
+		ReindexObjectType kind = ((ReindexStmt *) stmt)->kind;
+
+		if (kind == REINDEX_OBJECT_SCHEMA || kind == REINDEX_OBJECT_SYSTEM ||
+			kind == REINDEX_OBJECT_DATABASE)
+			return kind == REINDEX_OBJECT_SCHEMA ? "REINDEX SCHEMA" :
+				kind == REINDEX_OBJECT_SYSTEM ? "REINDEX SYSTEM" : "REINDEX DATABASE";
+	}
+	if (IsA(stmt, VacuumStmt) && ((VacuumStmt *) stmt)->is_vacuumcmd)
+		return "VACUUM";
+	if (IsA(stmt, DiscardStmt) && ((DiscardStmt *) stmt)->target == DISCARD_ALL)
+		return "DISCARD ALL";
+	return NULL;
+}
+
+/* Tells whether a text holds one of the words, in any case. */
+static bool
+mentions_any(const char *text, int len, const char *const *words, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		size_t		wlen = strlen(words[i]);
+
+		for (const char *p = text; p + wlen <= text + len; p++)
+			if (pg_tolower((unsigned char) *p) == words[i][0] &&
+				pg_strncasecmp(p, words[i], wlen) == 0)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * The statements of a text as the server's parser reads them, or NIL for
+ * a text it cannot parse: that is for the preflight to report, with its
+ * line, when the file runs.
+ */
+static List *
+parse_quietly(const char *text, int len)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	char	   *copy = pnstrdup(text, len);
+	List	   *volatile raw = NIL;
+
+	PG_TRY();
+	{
+		raw = raw_parser(copy, RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			category;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+		if (category != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
+			category != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
+		FlushErrorState();
+		FreeErrorData(edata);
+		raw = NIL;
+	}
+	PG_END_TRY();
+	return raw;
+}
+
+/*
+ * Notes a text that holds a statement Flyway runs outside a transaction
+ * beside one it runs in a transaction: Flyway refuses such a script
+ * (unless its config says how it runs), where migrate_run would run its
+ * statements one by one.
+ */
+static void
+note_mixed(const char *text, int len, FileSections *s)
+{
+	MemoryContext parsecxt;
+	MemoryContext oldcxt;
+	const char *what = NULL;
+	int			what_at = 0;
+	bool		transactional = false;
+	ListCell   *lc;
+
+	if (!mentions_any(text, len, non_transactional_words,
+					  lengthof(non_transactional_words)))
+		return;
+	parsecxt = AllocSetContextCreate(CurrentMemoryContext,
+									 "morgenmigrate flyway parse",
+									 ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(parsecxt);
+	foreach(lc, parse_quietly(text, len))
+	{
+		RawStmt    *rs = lfirst_node(RawStmt, lc);
+		const char *w = non_transactional(rs->stmt);
+
+		if (w == NULL)
+			transactional = true;
+		else if (what == NULL)
+		{
+			what = w;
+			what_at = rs->stmt_location;
+		}
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(parsecxt);
+	if (what == NULL || !transactional)
+		return;
+	layout_note_problem(&s->mixed, line_at(text, skip_comments(text, len, what_at)),
+						ERRCODE_ACTIVE_SQL_TRANSACTION,
+						psprintf("holds %s, which cannot run in a transaction, beside statements that Flyway runs in one",
+								 what),
+						"Flyway runs a script in one transaction unless it holds such a statement, and refuses a script that holds both kinds.",
+						"Move the statement into a migration of its own, or say how the script runs with executeInTransaction in its config file (the script's name followed by .conf).");
+}
+
+/*
+ * What Flyway does to a script's text that a config file may settle: its
+ * placeholders, and statements it would not run together.
+ */
+static void
+flyway_check_text(const char *text, int len, FileSections *sections)
+{
+	note_placeholder(text, len, sections);
+	note_mixed(text, len, sections);
 }
 
 /*
@@ -303,11 +685,16 @@ const LayoutMethods flyway_layout = {
 	.family = LAYOUT_FLYWAY,
 	.names_as = "a Flyway migration",
 	.read_name = flyway_read_name,
+	.own_name = flyway_own_name,
 	.compare = flyway_compare,
 	.version_cmp = flyway_version_cmp,
 	.scan = NULL,
 	.requires_markers = false,
 	.read_config = flyway_read_config,
+	.config_name_ci = true,
+	.lone_config_why = "the config file of a script that is not in the directory: Flyway never reads it",
+	.check_text = flyway_check_text,
+	.checksum_lines = true,
 	.target_matches = flyway_target_matches,
 	.subdir_refusal = "Flyway reads the migrations of subdirectories too; morgenmigrate reads one directory.",
 	.unique_versions = true,

@@ -1,0 +1,2 @@
+#!/bin/sh
+psql -c "VACUUM ANALYZE"

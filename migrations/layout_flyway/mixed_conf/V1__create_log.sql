@@ -1,0 +1,3 @@
+CREATE TABLE layout_log (id serial PRIMARY KEY, what text NOT NULL);
+CREATE INDEX CONCURRENTLY layout_log_what ON layout_log (what);
+INSERT INTO layout_log (what) VALUES ('both ran');

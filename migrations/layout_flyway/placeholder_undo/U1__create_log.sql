@@ -1,0 +1,2 @@
+-- undone by ${flyway:user}
+DROP TABLE layout_log;

@@ -1,0 +1,2 @@
+import subprocess
+subprocess.run(["psql", "-c", "REFRESH MATERIALIZED VIEW layout_totals"])

@@ -1,0 +1,1 @@
+public class U1__create_log {}
