@@ -52,6 +52,19 @@ install_packages() {
 	fi
 }
 
+# Makes the locale NAME (such as de_DE.UTF-8) available, as a Debian user
+# would: the locales package, NAME enabled in /etc/locale.gen, locale-gen.
+need_locale() {
+	local name=$1
+	if ! locale -a 2>/dev/null | grep -qix "${name%%.*}.$(echo "${name#*.}" | tr -d - | tr A-Z a-z)"; then
+		PKGS=locales install_packages
+		say "generating the locale $name"
+		sed -i "s/^# *\($name \)/\1/" /etc/locale.gen
+		grep -q "^$name " /etc/locale.gen || echo "$name ${name#*.}" >>/etc/locale.gen
+		locale-gen >/dev/null
+	fi
+}
+
 # The Debian packages of the runners the adoption tests migrate with.
 ADOPTION_PACKAGES="sqitch libdbd-pg-perl python3-alembic python3-psycopg2"
 

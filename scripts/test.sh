@@ -78,9 +78,6 @@ if [ -z "${KEEP_SERVER:-}" ]; then
 	trap stop_server EXIT
 fi
 
-# the fixtures are staged by each suite, as postgres (make installcheck)
-rm -rf /tmp/morgenmigrate-regress
-
 export PGHOST=$work PGPORT=$port PGUSER=postgres
 passed=0
 failed=0
@@ -101,11 +98,7 @@ run_suite() {
 	local log=$logs/$name.log
 	say "$name tests"
 	set +e
-	# the pg_regress and isolation fixtures live at one fixed path that
-	# their expected output names: one run at a time on a machine uses it
-	local lock=()
-	[ "$name" = tap ] || lock=(flock /tmp/morgenmigrate-regress.lock)
-	"${lock[@]}" runuser -u postgres -- env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
+	runuser -u postgres -- env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
 		PG_CONFIG="$PG_CONFIG" make -C "$src" installcheck "$@" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
 	set -e
@@ -141,10 +134,10 @@ run_suite() {
 
 for suite in $suites; do
 	case $suite in
-		regress) run_suite regress ISOLATION= TAP_TESTS= ;;
-		isolation) run_suite isolation REGRESS= TAP_TESTS= ;;
+		regress) run_suite regress ISOLATION= ;;
+		isolation) run_suite isolation REGRESS= ;;
 		# --timer: each test's time, to see where a slow run spends it
-		tap) run_suite tap REGRESS= ISOLATION= REGRESS_PREP= PROVE_FLAGS=--timer \
+		tap) run_suite tap REGRESS= ISOLATION= TAP_TESTS=1 PROVE_FLAGS=--timer \
 			${PROVE_TESTS:+PROVE_TESTS="$PROVE_TESTS"} ;;
 		*) echo "unknown suite: $suite" >&2; exit 2 ;;
 	esac
