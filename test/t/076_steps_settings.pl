@@ -19,7 +19,9 @@ use lib "$FindBin::Bin/../perl";
 use MorgenmigrateTest qw(start_background finish_background);
 
 my $node = PostgreSQL::Test::Cluster->new('steps_settings');
-$node->init;
+# UTF8 whatever the caller's locale: a LATIN1 client of a UTF8 database
+# gets its non-ASCII text converted
+$node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
 $node->start;
 
 # Each case gets a database of its own, with the extension, a schema
