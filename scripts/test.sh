@@ -123,11 +123,14 @@ chown postgres:postgres "$logs"
 step_done
 
 # A test server of our own: a known port, pg_cron preloaded, unix socket
-# only, no durability (the TAP tests start their own clusters).
+# only, no durability (the TAP tests start their own clusters), and the
+# authentication of Debian's clusters: each OS user is let in as the role
+# of its name only (peer).
 step server "starting a test server on port $port"
 stop_server
 rm -rf "$data"
-runuser -u postgres -- "$PG_BIN/initdb" -D "$data" -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+runuser -u postgres -- "$PG_BIN/initdb" -D "$data" --auth-local=peer --auth-host=scram-sha-256 \
+	-E UTF8 --locale=C.UTF-8 >/dev/null
 cat >>"$data/postgresql.conf" <<CONF
 port = $port
 listen_addresses = ''
@@ -193,7 +196,8 @@ run_suite() {
 
 # make installcheck as a user runs it against a server they started (this
 # one), under LANG=C: as postgres from its copy of the tree, and as root
-# with PGUSER=postgres from a copy the server cannot read.
+# with PGUSER=postgres from a copy the server cannot read (and as the
+# server lets root in as no role, psql runs as postgres).
 run_installcheck() {
 	local private=$work/private
 	rm -rf "$private"

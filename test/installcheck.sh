@@ -8,13 +8,19 @@
 # again, whatever happened.
 #
 # The pg_regress tests and the isolation specs need a server, a superuser
-# role and morgenmigrate installed in the server's PostgreSQL.  The TAP
-# tests (TAP_TESTS=1) start clusters of their own: they need IPC::Run and
-# pg_cron installed, and an OS user other than root (initdb refuses root).
+# role and morgenmigrate installed in the server's PostgreSQL.  Root with
+# PGUSER=postgres, against a server that admits that role only to the OS
+# user of the same name (peer authentication, Debian's default), runs the
+# test programs (psql, isolationtester) as that OS user.  The TAP tests
+# (TAP_TESTS=1) start clusters of their own: they need IPC::Run and pg_cron
+# installed, and an OS user other than root (initdb refuses root).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${PG_BINDIR:?run this through make installcheck}
+# root's tools (runuser), whatever the caller's PATH
+[ "$(id -u)" -ne 0 ] || export PATH=$PATH:/usr/sbin:/sbin
+client=""    # the OS user the test programs run as, when not this one
 
 # Says why the tests cannot run (the first argument; each further one a
 # line of its own) and stops.
@@ -25,8 +31,13 @@ fail() {
 	exit 1
 }
 
+# psql on database postgres of the server, as the test programs connect.
 psql_q() {
-	"$bin/psql" -X -q -At -v ON_ERROR_STOP=1 -d postgres "$@"
+	if [ -n "$client" ]; then
+		(cd / && runuser -u "$client" -- "$bin/psql" -X -q -At -v ON_ERROR_STOP=1 -d postgres "$@")
+	else
+		"$bin/psql" -X -q -At -v ON_ERROR_STOP=1 -d postgres "$@"
+	fi
 }
 
 # The tests of PROVE_TESTS that start a cluster with pg_cron.
@@ -57,6 +68,9 @@ if [ -n "${MM_TAP:-}" ]; then
 fi
 
 fixtures=""
+clientbin=""
+trap 'rm -rf "$fixtures" "$clientbin"' EXIT
+staged=()
 if [ -n "${MM_REGRESS:-}" ]; then
 	# the server, as pg_regress will reach it (PGHOST, PGPORT)
 	if ! ready=$("$bin/pg_isready" -d postgres 2>&1); then
@@ -65,12 +79,19 @@ if [ -n "${MM_REGRESS:-}" ]; then
 	fi
 	where=${ready% - *}
 	# a superuser role: the tests create extensions, roles and databases
-	if ! super=$(psql_q -c "SELECT rolsuper FROM pg_roles WHERE rolname = current_user" 2>&1); then
-		hint="Name a superuser role with PGUSER."
-		if [ "$(id -u)" -eq 0 ] && [ -z "${PGUSER:-}" ]; then
-			hint="As root, name a superuser role: PGUSER=postgres make installcheck"
+	query="SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+	if ! super=$(psql_q -c "$query" 2>&1); then
+		if [ "$(id -u)" -eq 0 ] && [ -n "${PGUSER:-}" ] && [ "$PGUSER" != root ] &&
+			id -u "$PGUSER" >/dev/null 2>&1 && as_client=$(client=$PGUSER psql_q -c "$query" 2>/dev/null); then
+			client=$PGUSER
+			super=$as_client
+		else
+			hint="Name a superuser role that the server lets this OS user in as, with PGUSER."
+			if [ "$(id -u)" -eq 0 ] && [ -z "${PGUSER:-}" ]; then
+				hint="As root, name a superuser role: PGUSER=postgres make installcheck"
+			fi
+			fail "cannot connect to the server at $where: ${super#psql: error: }" "$hint"
 		fi
-		fail "cannot connect to the server at $where: ${super#psql: error: }" "$hint"
 	fi
 	role=$(psql_q -c "SELECT current_user")
 	[ "$super" = t ] ||
@@ -84,7 +105,6 @@ if [ -n "${MM_REGRESS:-}" ]; then
 	# a new directory the server can read, whoever runs this
 	fixtures=$(mktemp -d /tmp/morgenmigrate-regress.XXXXXX) ||
 		fail "cannot make a directory for the fixtures in /tmp."
-	trap 'rm -rf "$fixtures"' EXIT
 	"$here/test/stage-fixtures.sh" "$fixtures" || fail "cannot stage the fixtures in $fixtures."
 	chmod 755 "$fixtures"
 	if unreadable=$(psql_q -c "SELECT pg_stat_file('$here/migrations/basic')" 2>&1 >/dev/null); then
@@ -98,9 +118,30 @@ if [ -n "${MM_REGRESS:-}" ]; then
 			"The server must run on this machine and see its /tmp."
 	fi
 	export MM_FIXTURES=$fixtures
+
+	if [ -n "$client" ]; then
+		echo "make installcheck: the server lets the OS user $client in as role $client, but not root" \
+			"(peer authentication, Debian's default): psql and isolationtester run as $client"
+		# they edit fixtures (psql's \!) as that user
+		chown -R "$client" "$fixtures"
+		export MM_CLIENT_USER=$client
+		# pg_regress runs psql from its --bindir: this one's runs it as the
+		# client user
+		clientbin=$(mktemp -d /tmp/morgenmigrate-bin.XXXXXX) || fail "cannot make a directory in /tmp."
+		cat >"$clientbin/psql" <<-EOF
+			#!/bin/sh
+			# psql as the OS user $client (test/installcheck.sh)
+			cd /
+			[ "\$(id -u)" -ne 0 ] || exec runuser -u $client -- "$bin/psql" "\$@"
+			exec "$bin/psql" "\$@"
+		EOF
+		chmod -R a+rX "$clientbin"
+		chmod 755 "$clientbin/psql"
+		staged=("EXTRA_REGRESS_OPTS=${EXTRA_REGRESS_OPTS:-} --bindir=$clientbin")
+	fi
 fi
 
-"$MAKE" --no-print-directory installcheck-staged
+"$MAKE" --no-print-directory installcheck-staged "${staged[@]}"
 rc=$?
 
 # root running the tests in another user's checkout hands the outputs back

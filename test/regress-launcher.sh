@@ -6,7 +6,8 @@
 # (MM_FIXTURES), and that directory replaced by "@fixtures@" again in what
 # the program prints, so that the expected output holds whatever the
 # directory is.  psql's and libpq's own messages are kept in English and
-# in UTF-8 whatever the caller's locale.
+# in UTF-8 whatever the caller's locale.  As root with MM_CLIENT_USER set
+# (see test/installcheck.sh), the test program runs as that OS user.
 set -eo pipefail
 
 if [ -z "${MM_FIXTURES:-}" ]; then
@@ -15,6 +16,11 @@ if [ -z "${MM_FIXTURES:-}" ]; then
 fi
 export LC_MESSAGES=C PGCLIENTENCODING=UTF8
 unset LC_ALL LANGUAGE
+
+if [ -n "${MM_CLIENT_USER:-}" ] && [ "$(id -u)" -eq 0 ]; then
+	cd /
+	set -- runuser -u "$MM_CLIENT_USER" -- "$@"
+fi
 
 # the directory as a sed pattern (test/installcheck.sh makes it with
 # mktemp: letters, digits, "/", "-", "_" and ".")
