@@ -20,6 +20,17 @@ need_root() {
 	fi
 }
 
+# Ends a run that counts its tests (SKIPPED, PASSED, FAILED): the number
+# skipped, then the closing line "N passed, N failed", always the last
+# (scripts/test-versions.sh and CI read it), and an exit status that is
+# non-zero on any failure.
+close_run() {
+	echo "$1 skipped"
+	echo "$2 passed, $3 failed"
+	[ "$3" -eq 0 ] || exit 1
+	exit 0
+}
+
 # Records one check of a script that counts its own (passed and failed,
 # which the caller sets to 0): its name, then the command that must succeed.
 check() {

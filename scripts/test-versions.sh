@@ -78,10 +78,7 @@ finish() {
 	grep -H '^skipped: ' "$logs"/pg*.log 2>/dev/null |
 		sed -E 's|^.*/(pg[0-9]+)\.log:skipped: |skipped: \1 |'
 	read -r passed failed skipped <"$logs/totals"
-	echo "$skipped skipped"
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ] || exit 1
-	exit 0
+	close_run "$skipped" "$passed" "$failed"
 }
 trap finish EXIT
 trap 'exit 130' INT TERM

@@ -84,10 +84,7 @@ finish() {
 	fi
 	say "summary"
 	printf '%s' "$all_skipped" | sed 's/^/skipped: /'
-	echo "$skipped skipped"
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ] || exit 1
-	exit 0
+	close_run "$skipped" "$passed" "$failed"
 }
 trap finish EXIT
 trap 'exit 130' INT TERM
