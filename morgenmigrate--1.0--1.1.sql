@@ -6,12 +6,13 @@
 -- after each down migration.
 CREATE FUNCTION @extschema@.migrate_layout(dir text)
 RETURNS TABLE (filename text, layout text, version text, kind text,
-               up text, down text, in_transaction boolean, runs text)
+               up text, down text, in_transaction boolean, runs text,
+               why text)
 AS 'MODULE_PATHNAME', 'migrate_layout'
 LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION @extschema@.migrate_layout(text) IS
-    'what is read from a migration directory: layout, versions, up and down parts, transactions';
+    'what is read from a migration directory: layout, versions, up and down parts, transactions, and why each entry is or is not a migration';
 
 CREATE PROCEDURE @extschema@.migrate_run_rollback(
     dir    text,

@@ -147,6 +147,15 @@ DROP VIEW fw_order_totals;
 DROP TABLE fw_lines, fw_orders;
 TRUNCATE morgenmigrate.schema_migrations;
 
+-- Flyway pairs an undo with its migration by version as a number:
+-- U1.0 undoes V1, U02.01.0 undoes V2.1
+SELECT filename, version, down
+  FROM morgenmigrate.migrate_layout(:'base' || '/flyway_undo_version');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/flyway_undo_version');
+SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/flyway_undo_version', target => 'base');
+SELECT to_regclass('fwu_accounts') IS NULL AS dropped,
+       count(*) AS history FROM morgenmigrate.schema_migrations;
+
 -- diesel: one directory per migration, run_in_transaction = false
 SELECT filename, version, up, down, in_transaction, runs
   FROM morgenmigrate.migrate_layout(:'base' || '/diesel');

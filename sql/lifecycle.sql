@@ -5,6 +5,10 @@ CREATE EXTENSION morgenmigrate;
 CREATE SCHEMA lifecycle_test;
 SET search_path = lifecycle_test;
 \set dir '@fixtures@/lifecycle'
+-- the directory mixes NAME.sql and NAME.up.sql up files: read as plain (in
+-- the automatic layout, .up.sql beside other .sql files is refused, since
+-- golang-migrate would skip the other files)
+SET morgenmigrate.layout = 'plain';
 
 -- Alembic's "upgrade +1": one file at a time
 SELECT filename, status FROM morgenmigrate.migrate_apply(:'dir', steps => 1);

@@ -24,7 +24,6 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
-#include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/pg_crc.h"
@@ -33,6 +32,12 @@
 
 #include "adopt.h"
 #include "compat.h"
+#include "files.h"
+#include "migration.h"
+#include "morgenmigrate.h"
+#include "plan.h"
+#include "runner.h"
+#include "source.h"
 
 /* How a row of a runner's table names a migration file. */
 typedef enum KeyKind
@@ -539,28 +544,32 @@ read_flyway(OldHistory *old)
 
 /*
  * The Sqitch project of a directory: the %project pragma of its
- * sqitch.plan, or NULL when it has none.
+ * sqitch.plan, or NULL when it has none.  The plan is read as every file
+ * of the directory is (files.c): a link out of
+ * morgenmigrate.allowed_directories or a FIFO is refused, not read.
  */
 static char *
 sqitch_project(const MigrationDir *dir)
 {
-	char	   *path = psprintf("%s/sqitch.plan", dir->path);
-	FILE	   *f = AllocateFile(path, "r");
-	char		line[1024];
-	char	   *project = NULL;
+	FileText	ft = files_read(dir->path, "sqitch.plan", "plan file", true);
+	char	   *text;
+	TextLine	line;
 
-	if (f == NULL)
+	if (ft.data == NULL)
 		return NULL;
-	while (project == NULL && fgets(line, sizeof(line), f) != NULL)
+	text = files_text_to_server(&ft, "sqitch.plan");
+	memset(&line, 0, sizeof(line));
+	while (layout_next_line(text, strlen(text), &line))
 	{
-		if (strncmp(line, "%project=", 9) == 0)
+		if (line.len > 9 && strncmp(line.start, "%project=", 9) == 0)
 		{
-			project = pstrdup(line + 9);
-			project[strcspn(project, " \t\r\n")] = '\0';
+			char	   *project = pnstrdup(line.start + 9, line.len - 9);
+
+			project[strcspn(project, " \t\r")] = '\0';
+			return project;
 		}
 	}
-	FreeFile(f);
-	return project;
+	return NULL;
 }
 
 /* Tells whether a row of the old runner's table names this file. */
@@ -593,7 +602,7 @@ key_matches(const OldRunner *r, const MigrationFile *f, const OldRow *row)
 				migration_name_matches(f->version, row->key);
 		case KEY_FLYWAY:
 			if (row->repeatable)
-				return f->role == ROLE_REPEATABLE && strcmp(f->path, row->key) == 0;
+				return f->role == ROLE_REPEATABLE && strcmp(f->name, row->key) == 0;
 			return f->role != ROLE_REPEATABLE && f->version != NULL &&
 				layout_version_cmp(FAMILY_FLYWAY, f->version, row->key) == 0;
 	}
@@ -608,14 +617,11 @@ static bool
 flyway_checksum_matches(const MigrationDir *dir, const MigrationFile *f,
 						int32 checksum)
 {
-	MigrationScript *script;
+	FileText	ft = migration_read_text(dir, f->path);
 	pg_crc32	crc;
 
-	if (GetDatabaseEncoding() != PG_UTF8)
-		return false;
-	script = migration_read(dir, f->name, f->path, SECTION_UP);
 	INIT_TRADITIONAL_CRC32(crc);
-	for (const char *p = script->text; *p != '\0';)
+	for (const char *p = ft.data; *p != '\0';)
 	{
 		size_t		n = strcspn(p, "\n");
 

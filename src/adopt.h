@@ -10,7 +10,7 @@
 
 #include "postgres.h"
 
-#include "morgenmigrate.h"
+#include "plan.h"
 
 /* What migrate_adopt does with one migration file. */
 typedef enum AdoptAction

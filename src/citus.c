@@ -43,6 +43,7 @@
 #include "citus.h"
 #include "morgenmigrate.h"
 
+
 /* what the coordinator's metadata says of this node */
 typedef struct CitusNode
 {

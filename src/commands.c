@@ -26,7 +26,15 @@
 #include "citus.h"
 #include "commands.h"
 #include "drift.h"
+#include "files.h"
+#include "history.h"
+#include "migration.h"
 #include "morgenmigrate.h"
+#include "plan.h"
+#include "runner.h"
+#include "script.h"
+#include "source.h"
+
 
 /*
  * What a call works on: the directory, the history, every file's state,
@@ -48,6 +56,8 @@ typedef struct WorkItem
 	const char *migration;		/* the history key */
 	const char *file;			/* the file to run: up file or down file */
 	bool		down;			/* runs the migration's down part */
+	bool		noop;			/* a down part its runner rolls back as
+								 * nothing: only the history row goes */
 	const MigrationFile *mfile; /* the migration, NULL if its file is gone */
 	const MigrationEntry *entry;	/* NULL for a rollback of a missing file */
 	char		checksum[MM_CHECKSUM_LEN + 1];	/* as the preflight read it */
@@ -66,6 +76,7 @@ static char *describe_part(const char *path, const TextRange *r,
 static void describe_run(CallState *call, const MigrationEntry *e,
 						 bool *in_transaction, char **runs);
 static void warn_orphans(const MigrationDir *dir);
+static int	cmp_ignored(const ListCell *a, const ListCell *b);
 static List *up_work(List *pending);
 static List *down_work(const CallState *call, int steps, const char *target);
 static void preflight(CallState *call, List *work, PreflightMode mode);
@@ -112,7 +123,7 @@ warn_orphans(const MigrationDir *dir)
 	foreach(lc, dir->orphans)
 		ereport(WARNING,
 				(errmsg("down migration \"%s\" has no up migration",
-						(const char *) lfirst(lc)),
+						((const MigrationOrphan *) lfirst(lc))->name),
 				 errhint("A down file NAME.down.sql belongs to NAME.sql or NAME.up.sql.")));
 }
 
@@ -189,7 +200,9 @@ down_work(const CallState *call, int steps, const char *target)
 		if (w->mfile != NULL && w->mfile->role == ROLE_REPEATABLE)
 			continue;			/* Flyway has no undo for these: they stay */
 		w->file = migration_down_file(call->dir, row->filename);
-		if (w->file == NULL)
+		w->noop = w->file == NULL && w->mfile != NULL &&
+			layout_methods(call->dir->layout)->noop_rollback;
+		if (w->file == NULL && !w->noop)
 			missing = lappend(missing, (char *) row->filename);
 		else
 			work = lappend(work, w);
@@ -259,6 +272,8 @@ preflight(CallState *call, List *work, PreflightMode mode)
 				break;			/* the run stops before it */
 			refuse_external(w->mfile);
 		}
+		if (w->noop)
+			continue;
 		MemoryContextSwitchTo(call->filecxt);
 		script = read_work(call, w);
 		script_prepare(script, mode);
@@ -305,15 +320,13 @@ read_work(CallState *call, const WorkItem *w)
 	script = migration_read(call->dir, w->migration, w->file,
 							w->down && !own_file ? SECTION_DOWN : SECTION_UP);
 	script->section = w->down ? SECTION_DOWN : SECTION_UP;
-	/* diesel's metadata.toml is the directory's; a Flyway .conf its script's */
+	/* a config file speaks for the up part, and for some layouts the down */
 	if (w->mfile != NULL && w->mfile->config_no_transaction == 1 &&
 		!script->no_transaction &&
-		(!w->down || call->dir->family == FAMILY_DIESEL))
+		(!w->down || w->mfile->config_covers_down))
 	{
 		script->no_transaction = true;
-		script->no_transaction_by = call->dir->family == FAMILY_DIESEL ?
-			psprintf("%s/metadata.toml", w->mfile->name) :
-			psprintf("%s.conf", w->mfile->path);
+		script->no_transaction_by = files_name_to_server(w->mfile->config_path);
 	}
 	return script;
 }
@@ -331,14 +344,14 @@ start_file(CallState *call, const WorkItem *w, PreflightMode mode, int k,
 	Assert(k >= 1 && k <= n);
 	end_file(call);
 	MemoryContextSwitchTo(call->filecxt);
-	runner_report_progress(w->file, k, n);
+	runner_report_progress(files_name_to_server(w->file), k, n);
 	script = read_work(call, w);
 
 	if (strcmp(script->checksum, w->checksum) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("migration file \"%s\" changed while migrations were running",
-						w->file),
+						script->name),
 				 errhint("Run the migrations again once the file is in place.")));
 	script_prepare(script, mode);
 	return script;
@@ -621,10 +634,13 @@ command_rollback(const char *path, int steps, const char *target,
 			WorkItem   *w = (WorkItem *) lfirst(lc);
 			MigrationOutcome outcome;
 
-			run_script(start_file(&call, w, PREFLIGHT_TRANSACTION,
-								  foreach_current_index(lc) + 1,
-								  list_length(work)),
-					   false, &outcome);
+			if (w->noop)
+				memset(&outcome, 0, sizeof(outcome));
+			else
+				run_script(start_file(&call, w, PREFLIGHT_TRANSACTION,
+									  foreach_current_index(lc) + 1,
+									  list_length(work)),
+						   false, &outcome);
 			history_forget(w->migration);
 			put_run_row(rsinfo, w->migration, "rolled back", &outcome,
 						(Datum) 0);
@@ -708,6 +724,14 @@ run_committing(const char *path, const char *target, int steps, bool down)
 
 			if (!down && w->mfile->role == ROLE_EXTERNAL)
 				refuse_external(w->mfile);
+			if (w->noop)
+			{
+				memset(&outcome, 0, sizeof(outcome));
+				outcome.ok = true;
+				history_forget(w->migration);
+				SPI_commit();
+				continue;
+			}
 			script = start_file(&call, w, PREFLIGHT_STEPS,
 								foreach_current_index(lc) + 1,
 								list_length(work));
@@ -748,14 +772,15 @@ command_layout(const char *path, ReturnSetInfo *rsinfo)
 {
 	CallState	call;
 	ListCell   *lc;
+	bool		with_why = rsinfo->setDesc->natts > 8;
 
 	SPI_connect();
 	begin_call(&call, path);
 	foreach(lc, call.entries)
 	{
 		MigrationEntry *e = (MigrationEntry *) lfirst(lc);
-		Datum		values[8];
-		bool		nulls[8] = {false, false, false, false, false, true, false, true};
+		Datum		values[9];
+		bool		nulls[9] = {false, false, false, false, false, true, false, true, false};
 		const MigrationFile *f = e->file;
 		const char *kind;
 		char	   *runs = NULL;
@@ -784,7 +809,7 @@ command_layout(const char *path, ReturnSetInfo *rsinfo)
 			values[5] = CStringGetTextDatum(strcmp(f->down_path, f->path) == 0 ?
 											describe_part(f->path, &e->sections.down,
 														  e->sections.layout) :
-											f->down_path);
+											files_name_to_server(f->down_path));
 			nulls[5] = false;
 		}
 		values[6] = BoolGetDatum(in_transaction);
@@ -793,19 +818,47 @@ command_layout(const char *path, ReturnSetInfo *rsinfo)
 			values[7] = CStringGetTextDatum(runs);
 			nulls[7] = false;
 		}
+		values[8] = CStringGetTextDatum(f->why != NULL ? f->why :
+										psprintf("named as %s names its migrations",
+												 layout_methods(call.dir->layout)->runner));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		end_file(&call);
 	}
+
+	/* and what is no migration, and why (where the function can say it) */
+	list_sort(call.dir->ignored, cmp_ignored);
+	foreach(lc, with_why ? call.dir->ignored : NIL)
+	{
+		const MigrationIgnored *ig = (const MigrationIgnored *) lfirst(lc);
+		Datum		values[9] = {0};
+		bool		nulls[9] = {false, false, true, false, true, true, true, true, false};
+
+		values[0] = CStringGetTextDatum(ig->name);
+		values[1] = CStringGetTextDatum(layout_name(call.dir->layout));
+		values[3] = CStringGetTextDatum("ignored");
+		values[8] = CStringGetTextDatum(ig->why);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
 	SPI_finish();
+}
+
+/* list_sort comparator: ignored entries by name. */
+static int
+cmp_ignored(const ListCell *a, const ListCell *b)
+{
+	return strcmp(((const MigrationIgnored *) lfirst(a))->name,
+				  ((const MigrationIgnored *) lfirst(b))->name);
 }
 
 /* Where one part of a migration is: a file, or lines of a file. */
 static char *
 describe_part(const char *path, const TextRange *r, MigrationLayout layout)
 {
+	char	   *shown = files_name_to_server(path);
+
 	if (layout == LAYOUT_PLAIN)
-		return pstrdup(path);
-	return psprintf("%s, lines %d-%d", path, r->line, r->last_line);
+		return shown;
+	return psprintf("%s, lines %d-%d", shown, r->line, r->last_line);
 }
 
 /*

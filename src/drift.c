@@ -45,6 +45,8 @@
 #include "compat.h"
 #include "drift.h"
 #include "morgenmigrate.h"
+#include "runner.h"
+
 
 
 /* The drift table and the event triggers that fill it. */

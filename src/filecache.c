@@ -25,9 +25,11 @@
  * The listing of a directory (its migrations, versions, order and down
  * files) is kept the same way, keyed by its path, while the directory's
  * own times stay as they were: adding, removing or renaming an entry
- * changes them.  Only directories of regular files and subdirectories
- * are kept (a link can change what it is, diesel's and Flyway's config
- * files can change in place, without the directory changing).
+ * changes them.  source.c keeps only listings that nothing else can
+ * change: no links, no subdirectories, no config files.  The listings kept
+ * take at most MAX_CACHED_DIR_BYTES together; the least recently used go
+ * first, so a session that reads thousands of directories (one per
+ * tenant) stays within that bound.
  *
  *-------------------------------------------------------------------------
  */
@@ -36,10 +38,12 @@
 #include <fcntl.h>
 #include <time.h>
 
+#include "lib/ilist.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 #include "filecache.h"
+#include "migration.h"
 #include "morgenmigrate.h"
 
 /* seconds a file's times must lie before its reading to be kept */
@@ -47,6 +51,8 @@
 /* more files than this and the cache starts over (a few hundred bytes each:
  * some 17 MB at most) */
 #define MAX_CACHED_FILES 50000
+/* the memory the kept listings may take together */
+#define MAX_CACHED_DIR_BYTES (8 * 1024 * 1024)
 
 typedef struct CachedFileKey
 {
@@ -61,6 +67,7 @@ typedef struct CachedFile
 	struct timespec mtime;
 	struct timespec ctime;
 	EntryRole	role;
+	MigrationLayout scan_layout;	/* whose markers counted */
 	char		checksum[MM_CHECKSUM_LEN + 1];
 	FileSections sections;		/* arrays in cache_cxt */
 } CachedFile;
@@ -74,6 +81,8 @@ typedef struct CachedDir
 	struct timespec ctime;
 	MemoryContext cxt;			/* holds dir */
 	MigrationDir *dir;
+	Size		bytes;			/* what cxt takes */
+	dlist_node	lru;			/* in dir_lru, most recently used first */
 } CachedDir;
 
 static HTAB *cache = NULL;
@@ -81,12 +90,16 @@ static HTAB *dir_cache = NULL;
 static MemoryContext cache_cxt = NULL;
 static char *cached_allowed = NULL; /* in cache_cxt */
 static int	cached_layout = -1;
+static dlist_head dir_lru = DLIST_STATIC_INIT(dir_lru);
+static Size dir_bytes = 0;		/* what the kept listings take */
 
 static void cache_reset(void);
 static bool cache_usable(void);
 static bool same_time(const struct timespec *a, const struct timespec *b);
 static bool before_margin(const struct timespec *t,
 						  const struct timespec *read_at);
+static MigrationDir *dir_copy(const MigrationDir *src);
+static void dir_forget(CachedDir *cd);
 
 /* Drops every entry and starts over under the current settings. */
 static void
@@ -110,6 +123,8 @@ cache_reset(void)
 	ctl.entrysize = sizeof(CachedDir);
 	dir_cache = hash_create("morgenmigrate directory cache", 16, &ctl,
 							HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	dlist_init(&dir_lru);
+	dir_bytes = 0;
 	cached_allowed = MemoryContextStrdup(cache_cxt,
 										 mm_allowed_directories ? mm_allowed_directories : "");
 	cached_layout = mm_layout;
@@ -150,14 +165,16 @@ before_margin(const struct timespec *t, const struct timespec *read_at)
 /*
  * Fills in checksum and sections (arrays in the current memory context)
  * from the cache if the file at relpath in the directory open as dirfd
- * (links followed) is a regular file of at most max_size
- * bytes that is still as it was when it was read, and as role.  False
+ * (links followed) is a regular file of at most max_size bytes that is
+ * still as it was when it was read, as role, with the markers of
+ * scan_layout counting.  False
  * otherwise, or when stat() fails: the caller reads the file, and reports
  * what is wrong with it.
  */
 bool
 filecache_lookup(int dirfd, const char *relpath, EntryRole role,
-				 off_t max_size, char *checksum, FileSections *sections)
+				 MigrationLayout scan_layout, off_t max_size, char *checksum,
+				 FileSections *sections)
 {
 	struct stat st;
 	CachedFileKey key;
@@ -173,7 +190,8 @@ filecache_lookup(int dirfd, const char *relpath, EntryRole role,
 	key.dev = st.st_dev;
 	key.ino = st.st_ino;
 	cf = hash_search(cache, &key, HASH_FIND, NULL);
-	if (cf == NULL || cf->role != role || cf->size != st.st_size ||
+	if (cf == NULL || cf->role != role || cf->scan_layout != scan_layout ||
+		cf->size != st.st_size ||
 		!same_time(&cf->mtime, &st.st_mtim) ||
 		!same_time(&cf->ctime, &st.st_ctim))
 		return false;
@@ -190,8 +208,8 @@ filecache_lookup(int dirfd, const char *relpath, EntryRole role,
  */
 void
 filecache_store(const struct stat *st, const struct timespec *read_at,
-				EntryRole role, const char *checksum,
-				const FileSections *sections)
+				EntryRole role, MigrationLayout scan_layout,
+				const char *checksum, const FileSections *sections)
 {
 	CachedFileKey key;
 	CachedFile *cf;
@@ -228,8 +246,80 @@ filecache_store(const struct stat *st, const struct timespec *read_at,
 	cf->mtime = st->st_mtim;
 	cf->ctime = st->st_ctim;
 	cf->role = role;
+	cf->scan_layout = scan_layout;
 	memcpy(cf->checksum, checksum, MM_CHECKSUM_LEN + 1);
 	cf->sections = copy;
+}
+
+/*
+ * A copy of a directory's listing in the current memory context: what the
+ * cache keeps, or gives back (a call changes its copy as it goes).
+ */
+static MigrationDir *
+dir_copy(const MigrationDir *src)
+{
+	MigrationDir *dst = palloc(sizeof(MigrationDir));
+	ListCell   *lc;
+
+	*dst = *src;
+	dst->path = pstrdup(src->path);
+	dst->files = palloc(sizeof(MigrationFile) * Max(src->nfiles, 1));
+	for (int i = 0; i < src->nfiles; i++)
+	{
+		const MigrationFile *f = &src->files[i];
+		MigrationFile *c = &dst->files[i];
+
+		*c = *f;
+		c->name = pstrdup(f->name);
+		c->path = f->path == f->name ? c->name : pstrdup(f->path);
+		c->down_path = f->down_path ? pstrdup(f->down_path) : NULL;
+		c->version = f->version ? pstrdup(f->version) : NULL;
+		c->description = f->description ? pstrdup(f->description) : NULL;
+		c->what = f->what ? pstrdup(f->what) : NULL;
+		c->why = f->why ? pstrdup(f->why) : NULL;
+		c->config_path = f->config_path ? pstrdup(f->config_path) : NULL;
+		c->key = f->key ? pstrdup(f->key) : NULL;
+		c->inspected = false;
+	}
+	dst->entries = palloc(sizeof(DirEntry) * Max(src->nentries, 1));
+	for (int i = 0; i < src->nentries; i++)
+	{
+		dst->entries[i].name = pstrdup(src->entries[i].name);
+		dst->entries[i].shown = pstrdup(src->entries[i].shown);
+		dst->entries[i].is_dir = src->entries[i].is_dir;
+	}
+	dst->ignored = NIL;
+	foreach(lc, src->ignored)
+	{
+		const MigrationIgnored *ig = (const MigrationIgnored *) lfirst(lc);
+		MigrationIgnored *c = palloc(sizeof(MigrationIgnored));
+
+		c->name = pstrdup(ig->name);
+		c->why = pstrdup(ig->why);
+		dst->ignored = lappend(dst->ignored, c);
+	}
+	dst->orphans = NIL;
+	foreach(lc, src->orphans)
+	{
+		const MigrationOrphan *o = (const MigrationOrphan *) lfirst(lc);
+		MigrationOrphan *c = palloc(sizeof(MigrationOrphan));
+
+		c->name = pstrdup(o->name);
+		c->path = pstrdup(o->path);
+		c->key = pstrdup(o->key);
+		dst->orphans = lappend(dst->orphans, c);
+	}
+	return dst;
+}
+
+/* Drops a kept listing. */
+static void
+dir_forget(CachedDir *cd)
+{
+	dlist_delete(&cd->lru);
+	dir_bytes -= cd->bytes;
+	MemoryContextDelete(cd->cxt);
+	hash_search(dir_cache, cd->path, HASH_REMOVE, NULL);
 }
 
 /*
@@ -245,17 +335,24 @@ filecache_dir_lookup(const char *path, const struct stat *st)
 	if (!cache_usable() || strlen(path) >= MAXPGPATH)
 		return NULL;
 	cd = hash_search(dir_cache, path, HASH_FIND, NULL);
-	if (cd == NULL || cd->dev != st->st_dev || cd->ino != st->st_ino ||
+	if (cd == NULL)
+		return NULL;
+	if (cd->dev != st->st_dev || cd->ino != st->st_ino ||
 		!same_time(&cd->mtime, &st->st_mtim) ||
 		!same_time(&cd->ctime, &st->st_ctim))
+	{
+		dir_forget(cd);
 		return NULL;
-	return migration_dir_copy(cd->dir);
+	}
+	dlist_move_head(&dir_lru, &cd->lru);
+	return dir_copy(cd->dir);
 }
 
 /*
  * Keeps the listing of the directory at path, which stat() described as
  * st just before it was listed at read_at, unless it changed while it was
  * listed or is too new to be told apart from a later change by its times.
+ * The least recently used listings make room for it.
  */
 void
 filecache_dir_store(const char *path, const struct stat *st,
@@ -267,6 +364,7 @@ filecache_dir_store(const char *path, const struct stat *st,
 	MemoryContext cxt;
 	MemoryContext oldcxt;
 	MigrationDir *copy;
+	Size		bytes;
 
 	if (strlen(path) >= MAXPGPATH ||
 		!before_margin(&st->st_mtim, read_at) ||
@@ -279,18 +377,32 @@ filecache_dir_store(const char *path, const struct stat *st,
 
 	/* the copy first: an error in it must not leave a half-made entry */
 	cxt = AllocSetContextCreate(cache_cxt, "morgenmigrate cached directory",
-								ALLOCSET_DEFAULT_SIZES);
+								ALLOCSET_SMALL_SIZES);
 	oldcxt = MemoryContextSwitchTo(cxt);
-	copy = migration_dir_copy(dir);
+	copy = dir_copy(dir);
 	MemoryContextSwitchTo(oldcxt);
+	bytes = MemoryContextMemAllocated(cxt, true);
+	if (bytes > MAX_CACHED_DIR_BYTES)
+	{
+		MemoryContextDelete(cxt);
+		return;
+	}
+
+	cd = hash_search(dir_cache, path, HASH_FIND, NULL);
+	if (cd != NULL)
+		dir_forget(cd);
+	while (dir_bytes + bytes > MAX_CACHED_DIR_BYTES)
+		dir_forget(dlist_container(CachedDir, lru, dlist_tail_node(&dir_lru)));
 
 	cd = hash_search(dir_cache, path, HASH_ENTER, &found);
-	if (found)
-		MemoryContextDelete(cd->cxt);
+	Assert(!found);
 	cd->dev = st->st_dev;
 	cd->ino = st->st_ino;
 	cd->mtime = st->st_mtim;
 	cd->ctime = st->st_ctim;
 	cd->cxt = cxt;
 	cd->dir = copy;
+	cd->bytes = bytes;
+	dlist_push_head(&dir_lru, &cd->lru);
+	dir_bytes += bytes;
 }

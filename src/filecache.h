@@ -14,8 +14,8 @@
 #include "layout.h"
 
 extern bool filecache_lookup(int dirfd, const char *relpath, EntryRole role,
-							 off_t max_size, char *checksum,
-							 FileSections *sections);
+							 MigrationLayout scan_layout, off_t max_size,
+							 char *checksum, FileSections *sections);
 struct MigrationDir;
 
 extern struct MigrationDir *filecache_dir_lookup(const char *path,
@@ -24,7 +24,7 @@ extern void filecache_dir_store(const char *path, const struct stat *st,
 								const struct timespec *read_at,
 								const struct MigrationDir *dir);
 extern void filecache_store(const struct stat *st, const struct timespec *read_at,
-							EntryRole role, const char *checksum,
-							const FileSections *sections);
+							EntryRole role, MigrationLayout scan_layout,
+							const char *checksum, const FileSections *sections);
 
 #endif							/* MORGENMIGRATE_FILECACHE_H */

@@ -19,7 +19,10 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "history.h"
+#include "layout.h"
 #include "morgenmigrate.h"
+
 
 static SPIPlanPtr prepare_kept(SPIPlanPtr *plan, const char *sql, int nargs,
 							   Oid *argtypes);

@@ -61,38 +61,36 @@ layout_family(MigrationLayout layout)
 	return m ? m->family : FAMILY_NONE;
 }
 
-/* The layout of a family whose names say it all. */
+/*
+ * The layout of a family whose names say it all; LAYOUT_AUTO for the flat
+ * family, whose files' markers tell its layouts apart.
+ */
 MigrationLayout
 layout_of_family(LayoutFamily family)
 {
-	switch (family)
-	{
-		case FAMILY_FLYWAY:
-			return LAYOUT_FLYWAY;
-		case FAMILY_DIESEL:
-			return LAYOUT_DIESEL;
-		case FAMILY_POSTGRATOR:
-			return LAYOUT_POSTGRATOR;
-		default:
-			return LAYOUT_AUTO;
-	}
+	const LayoutMethods *m = layout_of_names(family);
+
+	return m->family == FAMILY_FLAT ? LAYOUT_AUTO : m->layout;
+}
+
+/*
+ * The layout whose rules read a family's names and order (plain's for
+ * the flat family).
+ */
+const LayoutMethods *
+layout_of_names(LayoutFamily family)
+{
+	for (int i = 0; i < lengthof(all_layouts); i++)
+		if (all_layouts[i]->family == family && all_layouts[i]->names_as != NULL)
+			return all_layouts[i];
+	return &plain_layout;
 }
 
 /* How a family names its migrations, for messages. */
 const char *
 layout_family_names(LayoutFamily family)
 {
-	switch (family)
-	{
-		case FAMILY_FLYWAY:
-			return "a Flyway migration";
-		case FAMILY_DIESEL:
-			return "a diesel migration directory";
-		case FAMILY_POSTGRATOR:
-			return "a postgrator migration";
-		default:
-			return "a migration file of its own";
-	}
+	return layout_of_names(family)->names_as;
 }
 
 /*
@@ -122,18 +120,89 @@ int
 layout_compare(LayoutFamily family, const struct MigrationFile *a,
 			   const struct MigrationFile *b)
 {
-	MigrationLayout layout = layout_of_family(family);
-
-	return layout_methods(layout == LAYOUT_AUTO ? LAYOUT_PLAIN : layout)->compare(a, b);
+	return layout_of_names(family)->compare(a, b);
 }
 
 /* Compares two versions as a family's runner does; 0 for the same version. */
 int
 layout_version_cmp(LayoutFamily family, const char *a, const char *b)
 {
-	MigrationLayout layout = layout_of_family(family);
+	return layout_of_names(family)->version_cmp(a, b);
+}
 
-	return layout_methods(layout == LAYOUT_AUTO ? LAYOUT_PLAIN : layout)->version_cmp(a, b);
+/*
+ * Tells whether a target names a version as the family's runner reads
+ * versions; by default a target of digits names the version of the same
+ * number ("3" is 003_x.sql).
+ */
+bool
+layout_target_matches(LayoutFamily family, const char *version,
+					  const char *target)
+{
+	const LayoutMethods *m = layout_of_names(family);
+	const char *a = version;
+	const char *b = target;
+
+	if (version == NULL || version[0] == '\0' || target[0] == '\0')
+		return false;
+	if (m->target_matches != NULL)
+		return m->target_matches(version, target);
+	if (strspn(target, "0123456789") != strlen(target))
+		return false;
+	while (*a == '0' && a[1] != '\0')
+		a++;
+	while (*b == '0' && b[1] != '\0')
+		b++;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * Version order of two file names: runs of digits compare as numbers,
+ * other runs byte by byte; names equal that way compare byte by byte.
+ */
+int
+migration_name_cmp(const char *a, const char *b)
+{
+	const unsigned char *pa = (const unsigned char *) a;
+	const unsigned char *pb = (const unsigned char *) b;
+
+	while (*pa != '\0' && *pb != '\0')
+	{
+		if (isdigit(*pa) && isdigit(*pb))
+		{
+			const unsigned char *sa,
+					   *sb;
+			size_t		la,
+						lb;
+			int			c;
+
+			while (*pa == '0')
+				pa++;
+			while (*pb == '0')
+				pb++;
+			for (sa = pa; isdigit(*pa); pa++)
+				;
+			for (sb = pb; isdigit(*pb); pb++)
+				;
+			la = pa - sa;
+			lb = pb - sb;
+			if (la != lb)
+				return la < lb ? -1 : 1;
+			c = memcmp(sa, sb, la);
+			if (c != 0)
+				return c;
+		}
+		else
+		{
+			if (*pa != *pb)
+				return *pa < *pb ? -1 : 1;
+			pa++;
+			pb++;
+		}
+	}
+	if (*pa != *pb)
+		return *pa == '\0' ? -1 : 1;
+	return strcmp(a, b);
 }
 
 /* Sets the line of a range's last byte. */
@@ -212,16 +281,25 @@ candidate_layouts(const char *text, int len)
 }
 
 /*
- * Scans a file's text for the markers of every marker layout: the one
- * whose markers it carries cuts it (a file with two runners' markers is
- * refused); a file without markers is one up section, PLAIN.  With a
- * forced layout, only that layout's markers count as markers, and a file
- * that carries another's is refused all the same.
+ * Scans a file's text for the markers of the directory's layout, or of
+ * every marker layout while the layout is not known yet (LAYOUT_AUTO).
+ * The layout whose markers the file carries cuts it; a file without markers
+ * is one up section, PLAIN.
+ *
+ * A layout's markers count only in that layout.  Strong markers (dbmate's
+ * "-- migrate:up", goose's "-- +goose", sql-migrate's "-- +migrate") are
+ * never plain comments: a file carrying another runner's is refused, and
+ * so is one carrying two runners'.  Weak markers (node-pg-migrate's "--
+ * Up Migration" reads like any comment) are comments in a directory of
+ * another layout and beside strong markers; while the layout is not known
+ * they are scanned, and what the runner would refuse in them is kept as a
+ * problem for when the directory turns out to be that runner's.
  */
 void
 layout_scan_file(const char *name, const char *text, int len,
-				 MigrationLayout forced, FileSections *sections)
+				 MigrationLayout layout, FileSections *sections)
 {
+	const LayoutMethods *own = layout_methods(layout);
 	MigrationLayout found = LAYOUT_PLAIN;
 	int			found_line = 0;
 	uint32		candidates = candidate_layouts(text, len);
@@ -234,6 +312,10 @@ layout_scan_file(const char *name, const char *text, int len,
 
 		if (m->scan == NULL || (candidates & ((uint32) 1 << m->layout)) == 0)
 			continue;
+		/* weak markers: comments but in their own layout, or alone */
+		if (m->weak_markers && m != own &&
+			(own != NULL || found != LAYOUT_PLAIN))
+			continue;
 		memset(&s, 0, sizeof(s));
 		s.down.start = -1;
 		if (!m->scan(name, text, len, &s))
@@ -245,15 +327,16 @@ layout_scan_file(const char *name, const char *text, int len,
 							name),
 					 errdetail("Line %d is a %s marker, line %d a %s marker.",
 							   found_line, layout_methods(found)->runner,
-							   s.up.line, m->runner),
+							   s.up.start >= 0 ? s.up.line : s.down.line, m->runner),
 					 errhint("Keep the markers of the runner the directory is written for.")));
 		found = m->layout;
-		found_line = s.up.line;
+		found_line = s.up.start >= 0 ? s.up.line : s.down.line;
 		*sections = s;
 	}
 
 	if (found == LAYOUT_PLAIN)
 	{
+		memset(sections, 0, sizeof(FileSections));
 		sections->layout = LAYOUT_PLAIN;
 		sections->up.start = 0;
 		sections->up.end = len;
@@ -262,26 +345,64 @@ layout_scan_file(const char *name, const char *text, int len,
 	}
 	set_last_line(text, len, &sections->up);
 	set_last_line(text, len, &sections->down);
-	if (forced != LAYOUT_AUTO && found != LAYOUT_PLAIN && found != forced)
+	if (own != NULL && found != LAYOUT_PLAIN && found != layout)
+	{
+		if (layout == mm_layout)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("migration \"%s\" carries %s markers, but morgenmigrate.layout is '%s'",
+							name, layout_methods(found)->runner, layout_name(layout)),
+					 errdetail("Line %d is a %s marker.", found_line,
+							   layout_methods(found)->runner),
+					 errhint("A file is never run as plain SQL while it carries another runner's markers; set morgenmigrate.layout to '%s' or 'auto'.",
+							 layout_name(found))));
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("migration \"%s\" carries %s markers, but morgenmigrate.layout is '%s'",
-						name, layout_methods(found)->runner, layout_name(forced)),
+				 errmsg("migration \"%s\" carries %s markers in a directory laid out for %s",
+						name, layout_methods(found)->runner, own->runner),
 				 errdetail("Line %d is a %s marker.", found_line,
 						   layout_methods(found)->runner),
-				 errhint("A file is never run as plain SQL while it carries another runner's markers; set morgenmigrate.layout to '%s' or 'auto'.",
-						 layout_name(found))));
+				 errhint("Keep the migrations of one runner in a directory.")));
+	}
+	/* what the runner refuses in the up part, once its markers count */
+	if (found != LAYOUT_PLAIN && (own != NULL || !layout_methods(found)->weak_markers))
+		layout_raise_problem(name, found, &sections->up_problem);
+}
+
+/*
+ * Raises a problem a scan kept (nothing when there is none), as the scan
+ * would have: a malformed file, naming its line.
+ */
+void
+layout_raise_problem(const char *name, MigrationLayout layout,
+					 const LayoutProblem *problem)
+{
+	if (problem->line > 0)
+		layout_malformed(name, problem->line, layout_methods(layout)->runner,
+						 problem->message, problem->hint);
+}
+
+/* Keeps the first problem of a part of a file, for when that part is needed. */
+void
+layout_defer_problem(LayoutProblem *problem, int line, const char *message,
+					 const char *hint)
+{
+	if (problem->line > 0)
+		return;
+	problem->line = line;
+	problem->message = message;
+	problem->hint = hint;
 }
 
 /*
  * The text of one section of a file: a copy of the whole text, with
  * everything outside the section turned into spaces (newlines kept) and
  * each marker line into a statement break.  NULL if the file has no such
- * section.
+ * section; what its runner would refuse in the section is raised now.
  */
 char *
-layout_cut_section(const char *text, int len, const FileSections *sections,
-				   MigrationSection section)
+layout_cut_section(const char *name, const char *text, int len,
+				   const FileSections *sections, MigrationSection section)
 {
 	const TextRange *r = section == SECTION_UP ? &sections->up : &sections->down;
 	char	   *cut;
@@ -289,6 +410,9 @@ layout_cut_section(const char *text, int len, const FileSections *sections,
 	if (r->start < 0)
 		return NULL;
 	Assert(r->start <= r->end && r->end <= len);
+	layout_raise_problem(name, sections->layout,
+						 section == SECTION_UP ? &sections->up_problem :
+						 &sections->down_problem);
 	cut = palloc(len + 1);
 	memcpy(cut, text, len);
 	cut[len] = '\0';
@@ -358,6 +482,16 @@ layout_copy_sections(const FileSections *s)
 	c.markers = copy_array(s->markers, s->nmarkers, sizeof(int));
 	c.marker_lens = copy_array(s->marker_lens, s->nmarkers, sizeof(int));
 	c.blocks = copy_array(s->blocks, s->nblocks, sizeof(TextRange));
+	if (s->up_problem.line > 0)
+	{
+		c.up_problem.message = pstrdup(s->up_problem.message);
+		c.up_problem.hint = s->up_problem.hint ? pstrdup(s->up_problem.hint) : NULL;
+	}
+	if (s->down_problem.line > 0)
+	{
+		c.down_problem.message = pstrdup(s->down_problem.message);
+		c.down_problem.hint = s->down_problem.hint ? pstrdup(s->down_problem.hint) : NULL;
+	}
 	return c;
 }
 

@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "compat.h"
+#include "morgenmigrate.h"
 
 /* The layouts morgenmigrate reads; LAYOUT_AUTO only as a setting. */
 typedef enum MigrationLayout
@@ -71,18 +72,29 @@ typedef struct LayoutEntry
 	char	   *version;		/* the version as its runner reads it */
 	char	   *description;	/* Flyway's description, else NULL */
 	const char *what;			/* for ROLE_EXTERNAL and ROLE_UNKNOWN: what it is */
+
+	/* what read_subdir finds in a subdirectory that is a migration */
+	char	   *path;			/* its up file, relative to the directory */
+	char	   *down_path;		/* its down file, or NULL */
+	char	   *config_path;	/* its config file, or NULL */
+	int8		no_transaction; /* the config file says: 1 outside a
+								 * transaction, 0 inside, -1 nothing */
+	bool		incomplete;		/* named as a migration, but lacks its up file */
+	const char *why;			/* why it is, or is not, a migration (for
+								 * migrate_layout) */
 } LayoutEntry;
 
 struct MigrationFile;
 
 /* Reads what a directory entry is (is_dir: a subdirectory). */
 extern void layout_read_name(const char *name, bool is_dir, LayoutEntry *entry);
+extern const struct LayoutMethods *layout_of_names(LayoutFamily family);
 extern int	layout_compare(LayoutFamily family, const struct MigrationFile *a,
 						   const struct MigrationFile *b);
 extern int	layout_version_cmp(LayoutFamily family, const char *a,
 							   const char *b);
-extern int8 layout_diesel_metadata(const char *name, const char *text);
-extern int8 layout_flyway_config(const char *name, const char *text);
+extern bool layout_target_matches(LayoutFamily family, const char *version,
+								  const char *target);
 
 /* ----------------------------------------------------------------
  * Sections: where in a file its up and down migrations are
@@ -105,6 +117,19 @@ typedef struct TextRange
 	int			last_line;		/* line of its last byte */
 } TextRange;
 
+/*
+ * Something a runner would refuse in one part of a file, found by a scan
+ * and raised only when that part is needed: goose checks only the
+ * direction it runs, and weak markers (node-pg-migrate's look like
+ * ordinary comments) count only once the directory is that runner's.
+ */
+typedef struct LayoutProblem
+{
+	int			line;			/* 0: no problem */
+	const char *message;
+	const char *hint;
+} LayoutProblem;
+
 /* What a layout's markers say of one file's text. */
 typedef struct FileSections
 {
@@ -120,6 +145,8 @@ typedef struct FileSections
 	int			nmarkers;		/* marker lines, turned into statement breaks */
 	int		   *markers;		/* their byte offsets */
 	int		   *marker_lens;	/* and lengths (without the newline) */
+	LayoutProblem up_problem;	/* raised when the up part is needed */
+	LayoutProblem down_problem; /* raised when the down part runs */
 } FileSections;
 
 /*
@@ -137,6 +164,8 @@ typedef struct LayoutMethods
 	const char *name;			/* as morgenmigrate.layout says it */
 	const char *runner;			/* as people call the runner */
 	LayoutFamily family;
+	const char *names_as;		/* how a family's own layout names its
+								 * migrations, for messages */
 	bool		(*read_name) (const char *name, bool is_dir, LayoutEntry *entry);
 	int			(*compare) (const struct MigrationFile *a,
 							const struct MigrationFile *b);
@@ -147,6 +176,60 @@ typedef struct LayoutMethods
 	const char *marker_word;	/* text every marker line holds (a quick
 								 * test before scanning line by line) */
 	bool		marker_word_ci; /* ... in any case */
+	bool		weak_markers;	/* its markers read like ordinary comments:
+								 * they count only in a directory known to
+								 * be this runner's, never beside another
+								 * runner's markers */
+
+	/*
+	 * Flat layouts: how this runner reads a file name, once the directory
+	 * is known to be its own (NULL: as the flat family reads it).  Sets
+	 * entry->role (ROLE_IGNORED for a file the runner skips), key, version
+	 * and why.
+	 */
+	void		(*own_name) (const char *name, LayoutEntry *entry);
+	bool		unique_versions;	/* refuses two migrations of one version */
+	bool		noop_rollback;	/* a migration without a down part rolls
+								 * back as a no-op (its history row goes) */
+	const char *orphan_hint;	/* a down file without its up file is
+								 * refused, with this hint (NULL: it is an
+								 * orphan, shown and warned of) */
+
+	/*
+	 * Layouts whose migrations are subdirectories: reads the subdirectory
+	 * name of the directory dir, which read_name named a migration, into
+	 * entry (its files, and what its config file says); sets
+	 * entry->incomplete when it lacks its up file.  refuse_incomplete
+	 * refuses such a subdirectory in a directory of this layout.
+	 */
+	void		(*read_subdir) (const char *dir, const char *name,
+								LayoutEntry *entry);
+	void		(*refuse_incomplete) (const char *dir, const char *name);
+
+	/*
+	 * Layouts with config files (ROLE_CONFIG, named by the migration they
+	 * belong to): reads one, 1 when the migration runs outside a
+	 * transaction, 0 inside, -1 when it does not say.  config_covers_down:
+	 * what the config file says holds for the down part too.
+	 */
+	int8		(*read_config) (const char *name, const char *text);
+	bool		config_covers_down;
+
+	/* Tells whether a target names a version (NULL: the leading digits). */
+	bool		(*target_matches) (const char *version, const char *target);
+
+	/*
+	 * The key of the down file of a migration named name, for a migration
+	 * whose file is gone (NULL: such a migration has no down file).
+	 */
+	char	   *(*down_key) (const char *name);
+
+	/*
+	 * Why a directory of this layout with a subdirectory that is no
+	 * migration is refused, as an error detail; NULL: such subdirectories
+	 * are ignored.
+	 */
+	const char *subdir_refusal;
 } LayoutMethods;
 
 extern const LayoutMethods plain_layout;
@@ -187,8 +270,12 @@ extern int	flat_compare(const struct MigrationFile *a,
 						 const struct MigrationFile *b);
 
 extern void layout_scan_file(const char *name, const char *text, int len,
-							 MigrationLayout forced, FileSections *sections);
-extern char *layout_cut_section(const char *text, int len,
+							 MigrationLayout layout, FileSections *sections);
+extern void layout_raise_problem(const char *name, MigrationLayout layout,
+								 const LayoutProblem *problem);
+extern void layout_defer_problem(LayoutProblem *problem, int line,
+								 const char *message, const char *hint);
+extern char *layout_cut_section(const char *name, const char *text, int len,
 								const FileSections *sections,
 								MigrationSection section);
 
@@ -196,8 +283,5 @@ extern const char *layout_name(MigrationLayout layout);
 extern LayoutFamily layout_family(MigrationLayout layout);
 extern MigrationLayout layout_of_family(LayoutFamily family);
 extern const char *layout_family_names(LayoutFamily family);
-
-/* The setting morgenmigrate.layout (morgenmigrate.c). */
-extern int	mm_layout;
 
 #endif							/* MORGENMIGRATE_LAYOUT_H */

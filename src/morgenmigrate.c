@@ -31,6 +31,8 @@
 #include "compat.h"
 #include "drift.h"
 #include "morgenmigrate.h"
+#include "source.h"
+
 
 PG_MODULE_MAGIC;
 

@@ -10,7 +10,10 @@
 
 #include "lib/stringinfo.h"
 
-#include "morgenmigrate.h"
+#include "history.h"
+#include "migration.h"
+#include "plan.h"
+#include "source.h"
 
 static MigrationEntry *new_entry(List **entries, const char *filename,
 								 MigrationState state);
@@ -92,15 +95,21 @@ plan_entries(MigrationDir *dir, const History *history)
 	ListCell   *lc;
 
 	for (int i = 0; i < dir->nfiles; i++)
+		migration_inspect(dir, dirfd, &dir->files[i]);
+	migration_dir_settle(dir, dirfd);
+	migration_dir_close(dirfd);
+
+	for (int i = 0; i < dir->nfiles; i++)
 	{
-		const MigrationFile *file = &dir->files[i];
+		MigrationFile *file = &dir->files[i];
 		HistoryRow *row = history_find(history, file->name);
 		MigrationEntry *e = new_entry(&entries, file->name, MS_PENDING);
 
 		e->file = file;
-		migration_inspect(dir, dirfd, file, e->checksum, &e->sections);
+		memcpy(e->checksum, file->checksum, sizeof(e->checksum));
+		e->sections = file->sections;
 		if (e->sections.down.start >= 0 && file->down_path == NULL)
-			dir->files[i].down_path = file->path;	/* a down section */
+			file->down_path = file->path;	/* a down section */
 		if (row != NULL)
 		{
 			e->state = row->baseline ? MS_BASELINE : MS_APPLIED;
@@ -119,8 +128,6 @@ plan_entries(MigrationDir *dir, const History *history)
 				e->state = MS_EXTERNAL;
 		}
 	}
-	migration_dir_close(dirfd);
-	migration_dir_settle(dir);
 
 	for (int i = 0; i < history->nrows; i++)
 	{
@@ -129,7 +136,8 @@ plan_entries(MigrationDir *dir, const History *history)
 					  MS_MISSING)->applied = &history->rows[i];
 	}
 	foreach(lc, dir->orphans)
-		new_entry(&entries, (const char *) lfirst(lc), MS_ORPHAN);
+		new_entry(&entries, ((const MigrationOrphan *) lfirst(lc))->name,
+				  MS_ORPHAN);
 
 	entry_order = layout_methods(dir->layout);
 	list_sort(entries, cmp_entries);

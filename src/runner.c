@@ -28,8 +28,8 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
-#include "nodes/value.h"
 #include "miscadmin.h"
+#include "nodes/value.h"
 #include "parser/parse_target.h"
 #include "parser/parser.h"
 #include "portability/instr_time.h"
@@ -43,13 +43,13 @@
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
-#include "utils/lsyscache.h"
-#include "utils/rel.h"
-#include "utils/snapmgr.h"
-#include "utils/syscache.h"
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -57,7 +57,12 @@
 #include "citus.h"
 #include "compat.h"
 #include "drift.h"
+#include "migration.h"
 #include "morgenmigrate.h"
+#include "runner.h"
+#include "script.h"
+#include "worker.h"
+
 
 /* The statement running, for the error context callback. */
 typedef struct RunState
@@ -105,6 +110,14 @@ static bool file_standard_strings = true;
 /* The timeout that re-runs the deadlock check while waiting for the lock. */
 static TimeoutId lock_recheck_timeout = MAX_TIMEOUTS;
 
+/*
+ * The session-level holds on the migration lock that runs of this session
+ * took and have not released: the current run's, and any a run kept for a
+ * background worker that would not stop.  The caller's own holds (a deploy
+ * script's pg_advisory_lock on the same key) are not counted, and stay.
+ */
+static int	session_lock_holds = 0;
+
 static int	statements_in_group(const MigrationScript *script, int i);
 static void finish_outcome(MigrationOutcome *outcome, ErrorData *edata,
 						   instr_time start);
@@ -120,11 +133,7 @@ static void execute_statement(const MigrationScript *script,
 static void drop_invalid_indexes(const MigrationScript *script,
 								 const MigrationStatement *stmt);
 static Oid	statement_build_table(Node *node);
-static bool is_build_leftover(Node *node, const char *relname,
-							  const char *name, List *names);
-static bool is_chosen_name(const char *name, const char *name1,
-						   const char *name2, const char *label, int passes);
-static char *index_column_names(IndexStmt *is);
+static bool is_build_leftover(Oid indexoid);
 static void check_standard_strings(const MigrationScript *script);
 static bool deferrable_triggers_exist(void);
 static void check_deferred_constraints(void);
@@ -192,14 +201,21 @@ runner_lock_history_session(void)
 
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
 						 (uint32) (MM_LOCK_KEY >> 32), (uint32) MM_LOCK_KEY, 1);
+
+	/* pg_advisory_unlock_all() or DISCARD ALL took the kept holds along */
+	if (!mm_lock_held_by_me(&tag, ExclusiveLock))
+		session_lock_holds = 0;
 	(void) LockAcquire(&tag, ExclusiveLock, true, false);
+	session_lock_holds++;
 }
 
 /*
- * Releases the session-level lock of runner_lock_history_session, unless a
- * background worker that would not stop may still be building: then the
- * session keeps the lock (until a later release finds the worker gone, or
- * the session ends), so that no other run starts over a dying build.
+ * Releases the holds of runner_lock_history_session (this run's, and those
+ * earlier runs kept), unless a background worker that would not stop may
+ * still be building: then the session keeps them (until a later release
+ * finds the worker gone, or the session ends), so that no other run starts
+ * over a dying build.  Holds the session took itself, with
+ * pg_advisory_lock() on the same key, stay: they are the caller's.
  */
 void
 runner_unlock_history_session(void)
@@ -215,9 +231,13 @@ runner_unlock_history_session(void)
 				 errhint("The lock is released when this session ends, or by its next migrate_run once the worker has stopped.")));
 		return;
 	}
-	while (mm_lock_held_by_me(&tag, ExclusiveLock) &&
-		   LockRelease(&tag, ExclusiveLock, true))
-		;
+	while (session_lock_holds > 0 && mm_lock_held_by_me(&tag, ExclusiveLock))
+	{
+		(void) LockRelease(&tag, ExclusiveLock, true);
+		session_lock_holds--;
+	}
+	/* any left were released with pg_advisory_unlock_all() or DISCARD ALL */
+	session_lock_holds = 0;
 }
 
 /* Shows in pg_stat_activity.query which file runs, k of n. */
@@ -591,7 +611,7 @@ execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
 	if (stmt->top_level)
 	{
 		drop_invalid_indexes(script, stmt);
-		worker_execute(script_statement_text(stmt));
+		worker_execute(script_statement_text(stmt), script->name);
 		return;
 	}
 
@@ -687,14 +707,14 @@ check_deferred_constraints(void)
 
 /*
  * Before a CREATE INDEX CONCURRENTLY or a REINDEX ... CONCURRENTLY of an
- * index or a table: drops, concurrently, the INVALID indexes that an
- * earlier failed or interrupted run of this same statement left on its
- * table (the index a build names, the name an unnamed build picks, a
- * reindex's "_ccnew" and "_ccold" copies), so the build can start over.
- * Any other INVALID index stays (the one a REINDEX repairs, another
- * build's, a partitioned table's ON ONLY index).  Not while another build
- * on the table is in progress: that one holds a SHARE UPDATE EXCLUSIVE
- * lock on the table for its whole run.
+ * index or a table: drops, concurrently, the INVALID indexes on its table
+ * that a failed or interrupted build run by migrate_run left behind (an
+ * index a worker created and marked, see worker.c), so the build can start
+ * over.  Any other INVALID index stays, whatever its name: another
+ * session's build (running or failed), the one a REINDEX repairs, a
+ * partitioned table's ON ONLY index.  Not while another build on the table
+ * is in progress: that one holds a SHARE UPDATE EXCLUSIVE lock on the
+ * table for its whole run.
  */
 static void
 drop_invalid_indexes(const MigrationScript *script,
@@ -702,8 +722,6 @@ drop_invalid_indexes(const MigrationScript *script,
 {
 	Oid			relid = statement_build_table(stmt->parsetree);
 	Relation	rel;
-	List	   *indexes;
-	List	   *names = NIL;
 	List	   *leftovers = NIL;
 	ListCell   *lc;
 
@@ -711,152 +729,62 @@ drop_invalid_indexes(const MigrationScript *script,
 		!ConditionalLockRelationOid(relid, ShareUpdateExclusiveLock))
 		return;
 	rel = table_open(relid, NoLock);
-	indexes = RelationGetIndexList(rel);
-	foreach(lc, indexes)
-		names = lappend(names, get_rel_name(lfirst_oid(lc)));
-	foreach(lc, indexes)
+	foreach(lc, RelationGetIndexList(rel))
 	{
-		Oid			indexoid = lfirst_oid(lc);
-		const char *name = list_nth(names, foreach_current_index(lc));
-		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
-		bool		invalid;
-
-		if (!HeapTupleIsValid(tuple))
-			continue;
-		invalid = !((Form_pg_index) GETSTRUCT(tuple))->indisvalid;
-		ReleaseSysCache(tuple);
-		if (invalid && get_rel_relkind(indexoid) == RELKIND_INDEX &&
-			is_build_leftover(stmt->parsetree, RelationGetRelationName(rel),
-							  name, names))
-			leftovers = lappend(leftovers,
-								quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexoid)),
-														   name));
+		if (is_build_leftover(lfirst_oid(lc)))
+			leftovers = lappend_oid(leftovers, lfirst_oid(lc));
 	}
 	table_close(rel, NoLock);
 	UnlockRelationOid(relid, ShareUpdateExclusiveLock);
 
 	foreach(lc, leftovers)
 	{
-		const char *name = (const char *) lfirst(lc);
+		Oid			indexoid = lfirst_oid(lc);
+		char	   *name;
 
+		/*
+		 * Held until the worker has dropped it, so that the name the worker
+		 * looks up stays this index's: no one can drop or rename it
+		 * meanwhile.  The worker is in our lock group, so it does not wait
+		 * for this lock.  Taken without waiting: an index someone else is
+		 * working on is left alone.
+		 */
+		if (!ConditionalLockRelationOid(indexoid, ShareUpdateExclusiveLock))
+			continue;
+		if (!is_build_leftover(indexoid))
+		{
+			UnlockRelationOid(indexoid, ShareUpdateExclusiveLock);
+			continue;
+		}
+		name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexoid)),
+										  get_rel_name(indexoid));
 		ereport(NOTICE,
 				(errmsg("dropping invalid index %s", name),
 				 errdetail("A failed or interrupted concurrent build left it behind, and migration \"%s\" builds on its table again.",
 						   script->name)));
-		worker_execute(psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", name));
+		worker_execute(psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", name),
+					   NULL);
+		UnlockRelationOid(indexoid, ShareUpdateExclusiveLock);
 	}
 }
 
 /*
- * Tells whether index name (of table relname, whose indexes are names)
- * is one that the build or reindex node makes under that name: the name
- * CREATE INDEX gives or picks, or a copy REINDEX CONCURRENTLY makes.
+ * Tells whether an index is the leftover of a build of ours: INVALID, and
+ * still carrying the mark the worker put on it when a migration's
+ * statement created it.
  */
 static bool
-is_build_leftover(Node *node, const char *relname, const char *name,
-				  List *names)
+is_build_leftover(Oid indexoid)
 {
-	int			passes = list_length(names) + 1;
-	ListCell   *lc;
+	HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+	bool		invalid;
 
-	if (IsA(node, IndexStmt))
-	{
-		IndexStmt  *is = (IndexStmt *) node;
-
-		if (is->idxname != NULL)
-			return strcmp(name, is->idxname) == 0;
-		return is_chosen_name(name, relname, index_column_names(is),
-							  is->excludeOpNames != NIL ? "excl" : "idx",
-							  passes);
-	}
-
-	foreach(lc, names)
-	{
-		const char *source = (const char *) lfirst(lc);
-		ReindexStmt *rs = (ReindexStmt *) node;
-
-		if (strcmp(source, name) == 0 ||
-			(rs->kind == REINDEX_OBJECT_INDEX &&
-			 strcmp(source, rs->relation->relname) != 0))
-			continue;
-		if (is_chosen_name(name, source, NULL, "ccnew", passes) ||
-			is_chosen_name(name, source, NULL, "ccold", passes))
-			return true;
-	}
-	return false;
-}
-
-/*
- * Tells whether name is one ChooseRelationName() picks from name1, name2
- * and label (label, then label1, label2, ... when taken).
- */
-static bool
-is_chosen_name(const char *name, const char *name1, const char *name2,
-			   const char *label, int passes)
-{
-	for (int pass = 0; pass <= passes; pass++)
-	{
-		char		modlabel[NAMEDATALEN];
-
-		if (pass == 0)
-			strlcpy(modlabel, label, sizeof(modlabel));
-		else
-			snprintf(modlabel, sizeof(modlabel), "%s%d", label, pass);
-		if (strcmp(name, makeObjectName(name1, name2, modlabel)) == 0)
-			return true;
-	}
-	return false;
-}
-
-/*
- * The column part of the name CREATE INDEX picks for an unnamed index, as
- * DefineIndex does: each column's name (an expression's is what
- * FigureIndexColname says, or "expr"), made unique with digits, joined
- * with underscores.
- */
-static char *
-index_column_names(IndexStmt *is)
-{
-	List	   *elems = list_concat_copy(is->indexParams,
-										 is->indexIncludingParams);
-	List	   *colnames = NIL;
-	StringInfoData buf;
-	ListCell   *lc;
-
-	foreach(lc, elems)
-	{
-		IndexElem  *elem = lfirst_node(IndexElem, lc);
-		const char *orig = elem->indexcolname ? elem->indexcolname :
-			elem->name ? elem->name :
-			elem->expr ? FigureIndexColname(elem->expr) : NULL;
-		char	   *cur;
-
-		if (orig == NULL)
-			orig = "expr";
-		cur = pstrdup(orig);
-		for (int i = 1; list_member(colnames, makeString(cur)); i++)
-		{
-			char		nbuf[32];
-			int			nlen;
-
-			snprintf(nbuf, sizeof(nbuf), "%d", i);
-			nlen = pg_mbcliplen(orig, strlen(orig),
-								NAMEDATALEN - 1 - strlen(nbuf));
-			cur = psprintf("%.*s%s", nlen, orig, nbuf);
-		}
-		colnames = lappend(colnames, makeString(cur));
-	}
-
-	initStringInfo(&buf);
-	foreach(lc, colnames)
-	{
-		if (buf.len > 0)
-			appendStringInfoChar(&buf, '_');
-		appendStringInfoString(&buf, strVal(lfirst(lc)));
-		if (buf.len >= NAMEDATALEN)
-			break;
-	}
-	return buf.data;
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	invalid = !((Form_pg_index) GETSTRUCT(tuple))->indisvalid;
+	ReleaseSysCache(tuple);
+	return invalid && get_rel_relkind(indexoid) == RELKIND_INDEX &&
+		worker_build_marked(indexoid);
 }
 
 /*

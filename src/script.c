@@ -23,7 +23,9 @@
 #include "utils/memutils.h"
 
 #include "citus.h"
+#include "migration.h"
 #include "morgenmigrate.h"
+#include "script.h"
 
 static List *parse_text(MigrationScript *script);
 static void parse_error_callback(void *arg);

@@ -9,6 +9,14 @@
  *	  roles, runs the statement as exec_simple_query would, and sends its
  *	  notices and error back through a shared memory queue.
  *
+ * Every index the statement creates is marked, in the transaction that
+ * creates it, with a security label of provider "morgenmigrate" naming the
+ * migration (no SQL command can set one: no such provider is registered);
+ * the mark goes once the statement has finished.  An INVALID index with
+ * the mark is therefore the leftover of a build of ours that failed or was
+ * interrupted (even by a crash), and only such an index is dropped before
+ * a build starts over: never another session's, whatever its name.
+ *
  * The hand-over follows parallel.c (ParallelWorkerMain) and the queue
  * follows src/test/modules/test_shm_mq.  The caller must hold no snapshot
  * while it waits, or a concurrent index build would wait for the caller.
@@ -18,6 +26,9 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_class.h"
+#include "commands/seclabel.h"
 #include "libpq/pqformat.h"
 #include "libpq/pqmq.h"
 #include "mb/pg_wchar.h"
@@ -26,8 +37,8 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
-#include "storage/latch.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/proc.h"
 #include "storage/shm_mq.h"
 #include "storage/shm_toc.h"
@@ -38,6 +49,7 @@
 #include "utils/memutils.h"
 #include "utils/portal.h"
 #include "utils/ps_status.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -45,12 +57,15 @@
 #include "compat.h"
 #include "drift.h"
 #include "morgenmigrate.h"
+#include "worker.h"
+
 
 #define MM_WORKER_MAGIC		0x6d6d7731	/* "mmw1" */
 #define MM_KEY_FIXED		1
 #define MM_KEY_SQL			2
 #define MM_KEY_GUC			3
 #define MM_KEY_QUEUE		4
+#define MM_KEY_MIGRATION	5
 #define MM_QUEUE_SIZE		(64 * 1024)
 
 /* How long a caller waits for a worker it asked to stop. */
@@ -81,24 +96,37 @@ PGDLLEXPORT void morgenmigrate_worker_main(Datum main_arg);
 static BackgroundWorkerHandle *running_worker = NULL;
 static bool exit_hook_registered = false;
 
-static dsm_segment *prepare_segment(const char *sql, shm_mq_handle **mqh,
-									WorkerFixed **fixed);
+/* In the worker: the migration whose statement runs, and what it created. */
+static const char *build_migration = NULL;
+static List *marked_indexes = NIL;
+static object_access_hook_type prev_object_access_hook = NULL;
+
+/* The provider of the security label that marks an unfinished build. */
+#define BUILD_MARK_PROVIDER	"morgenmigrate"
+
+static dsm_segment *prepare_segment(const char *sql, const char *migration,
+									shm_mq_handle **mqh, WorkerFixed **fixed);
 static BackgroundWorkerHandle *launch_worker(dsm_segment *seg);
 static ErrorData *relay_messages(shm_mq_handle *mqh);
 static bool stop_worker(BackgroundWorkerHandle *handle, long timeout_ms,
 						bool interruptible);
 static void terminate_worker_at_exit(int code, Datum arg);
 static void execute_top_level(const char *sql);
+static void mark_created_index(ObjectAccessType access, Oid classId,
+							   Oid objectId, int subId, void *arg);
+static void unmark_created_indexes(void);
 
 /*
  * Runs one statement at top level in a background worker and waits for
  * it.  Its notices are re-emitted here; its error is raised here with all
  * its fields, a position in the statement becoming an internal position
  * of it (so the caller's error context can turn it into a line).
- * Cancelling or terminating the caller stops the worker.
+ * Cancelling or terminating the caller stops the worker.  With a
+ * migration name, the indexes the statement creates carry the build mark
+ * until it has finished.
  */
 void
-worker_execute(const char *sql)
+worker_execute(const char *sql, const char *migration)
 {
 	dsm_segment *seg;
 	shm_mq_handle *mqh;
@@ -123,7 +151,7 @@ worker_execute(const char *sql)
 	 * holding a snapshot that the worker's index build waits for.
 	 */
 	BecomeLockGroupLeader();
-	seg = prepare_segment(sql, &mqh, &fixed);
+	seg = prepare_segment(sql, migration, &mqh, &fixed);
 	running_worker = launch_worker(seg);
 	shm_mq_set_handle(mqh, running_worker);
 
@@ -187,11 +215,13 @@ worker_execute(const char *sql)
 
 /* Creates the shared memory segment with everything the worker needs. */
 static dsm_segment *
-prepare_segment(const char *sql, shm_mq_handle **mqh, WorkerFixed **fixed)
+prepare_segment(const char *sql, const char *migration, shm_mq_handle **mqh,
+				WorkerFixed **fixed)
 {
 	shm_toc_estimator e;
 	Size		guclen = EstimateGUCStateSpace();
 	Size		sqllen = strlen(sql) + 1;
+	Size		migrationlen = migration ? strlen(migration) + 1 : 1;
 	Size		size;
 	dsm_segment *seg;
 	shm_toc    *toc;
@@ -203,7 +233,8 @@ prepare_segment(const char *sql, shm_mq_handle **mqh, WorkerFixed **fixed)
 	shm_toc_estimate_chunk(&e, sqllen);
 	shm_toc_estimate_chunk(&e, guclen);
 	shm_toc_estimate_chunk(&e, MM_QUEUE_SIZE);
-	shm_toc_estimate_keys(&e, 4);
+	shm_toc_estimate_chunk(&e, migrationlen);
+	shm_toc_estimate_keys(&e, 5);
 	size = shm_toc_estimate(&e);
 
 	seg = dsm_create(size, 0);
@@ -226,6 +257,11 @@ prepare_segment(const char *sql, shm_mq_handle **mqh, WorkerFixed **fixed)
 	space = shm_toc_allocate(toc, guclen);
 	SerializeGUCState(guclen, space);
 	shm_toc_insert(toc, MM_KEY_GUC, space);
+
+	/* an empty name: nothing to mark */
+	space = shm_toc_allocate(toc, migrationlen);
+	memcpy(space, migration ? migration : "", migrationlen);
+	shm_toc_insert(toc, MM_KEY_MIGRATION, space);
 
 	mq = shm_mq_create(shm_toc_allocate(toc, MM_QUEUE_SIZE), MM_QUEUE_SIZE);
 	shm_toc_insert(toc, MM_KEY_QUEUE, mq);
@@ -428,6 +464,7 @@ morgenmigrate_worker_main(Datum main_arg)
 	fixed = shm_toc_lookup(toc, MM_KEY_FIXED, false);
 	sql = shm_toc_lookup(toc, MM_KEY_SQL, false);
 	gucstate = shm_toc_lookup(toc, MM_KEY_GUC, false);
+	build_migration = shm_toc_lookup(toc, MM_KEY_MIGRATION, false);
 
 	/* before any heavyweight lock, as parallel workers do */
 	if (!BecomeLockGroupMember(fixed->caller, fixed->caller_pid))
@@ -459,8 +496,84 @@ morgenmigrate_worker_main(Datum main_arg)
 					PGC_USERSET, PGC_S_SESSION);
 
 	drift_ignore_backend();
+	if (build_migration[0] != '\0')
+	{
+		prev_object_access_hook = object_access_hook;
+		object_access_hook = mark_created_index;
+	}
 	execute_top_level(sql);
+	unmark_created_indexes();
 	fixed->completed = true;
+}
+
+/*
+ * object_access_hook of the worker: marks each index the statement creates,
+ * in the transaction that creates it, so the mark is there as soon as the
+ * index is, whatever happens to the worker afterwards.
+ */
+static void
+mark_created_index(ObjectAccessType access, Oid classId, Oid objectId,
+				   int subId, void *arg)
+{
+	Relation	rel;
+	bool		is_index;
+	ObjectAddress index;
+	MemoryContext oldcontext;
+
+	if (prev_object_access_hook)
+		prev_object_access_hook(access, classId, objectId, subId, arg);
+	if (access != OAT_POST_CREATE || classId != RelationRelationId ||
+		subId != 0)
+		return;
+
+	/* the catalog rows are not visible yet; the relcache entry is */
+	rel = RelationIdGetRelation(objectId);
+	if (!RelationIsValid(rel))
+		return;
+	is_index = rel->rd_rel->relkind == RELKIND_INDEX;
+	RelationClose(rel);
+	if (!is_index)
+		return;
+
+	ObjectAddressSet(index, RelationRelationId, objectId);
+	SetSecurityLabel(&index, BUILD_MARK_PROVIDER,
+					 psprintf("unfinished build of migration \"%s\"",
+							  build_migration));
+	oldcontext = MemoryContextSwitchTo(TopMemoryContext);
+	marked_indexes = lappend_oid(marked_indexes, objectId);
+	MemoryContextSwitchTo(oldcontext);
+}
+
+/* Once the statement has finished, takes the build mark off what it created. */
+static void
+unmark_created_indexes(void)
+{
+	ListCell   *lc;
+
+	if (marked_indexes == NIL)
+		return;
+	StartTransactionCommand();
+	foreach(lc, marked_indexes)
+	{
+		ObjectAddress index;
+
+		ObjectAddressSet(index, RelationRelationId, lfirst_oid(lc));
+		SetSecurityLabel(&index, BUILD_MARK_PROVIDER, NULL);
+	}
+	CommitTransactionCommand();
+}
+
+/*
+ * Tells whether an index carries the build mark a worker put on it when a
+ * migration's statement created it.
+ */
+bool
+worker_build_marked(Oid indexoid)
+{
+	ObjectAddress index;
+
+	ObjectAddressSet(index, RelationRelationId, indexoid);
+	return GetSecurityLabel(&index, BUILD_MARK_PROVIDER) != NULL;
 }
 
 /*

@@ -122,7 +122,14 @@ if [ -n "${MM_REGRESS:-}" ]; then
 	if [ -n "$client" ]; then
 		echo "make installcheck: the server lets the OS user $client in as role $client, but not root" \
 			"(peer authentication, Debian's default): psql and isolationtester run as $client"
-		# they edit fixtures (psql's \!) as that user
+		# they run in the fixtures' directory, which holds a copy of the
+		# tests' includes (\i sql/include/...), and edit fixtures there
+		# (psql's \!) as that user
+		if [ -d "$here/sql/include" ]; then
+			mkdir -p "$fixtures/sql"
+			cp -R "$here/sql/include" "$fixtures/sql/"
+		fi
+		chmod -R a+rX "$fixtures"
 		chown -R "$client" "$fixtures"
 		export MM_CLIENT_USER=$client
 		# pg_regress runs psql from its --bindir: this one's runs it as the

@@ -7,7 +7,8 @@
 # the program prints, so that the expected output holds whatever the
 # directory is.  psql's and libpq's own messages are kept in English and
 # in UTF-8 whatever the caller's locale.  As root with MM_CLIENT_USER set
-# (see test/installcheck.sh), the test program runs as that OS user.
+# (see test/installcheck.sh), the test program runs as that OS user, in the
+# fixtures' directory (which holds the tests' includes, sql/include).
 set -eo pipefail
 
 if [ -z "${MM_FIXTURES:-}" ]; then
@@ -18,7 +19,7 @@ export LC_MESSAGES=C PGCLIENTENCODING=UTF8
 unset LC_ALL LANGUAGE
 
 if [ -n "${MM_CLIENT_USER:-}" ] && [ "$(id -u)" -eq 0 ]; then
-	cd /
+	cd "$MM_FIXTURES"
 	set -- runuser -u "$MM_CLIENT_USER" -- "$@"
 fi
 

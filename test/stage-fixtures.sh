@@ -25,4 +25,7 @@ mkdir -p "$dst/badname"
 printf 'CREATE TABLE badname_first (id int);\n' > "$dst/badname/001_first.sql"
 printf 'CREATE TABLE badname_ran (id int);\n' > "$dst/badname/002_caf"$'\xe9'"_bad.sql"
 
+# an empty diesel migration directory (git cannot hold it): diesel skips it
+mkdir -p "$dst/layout_diesel/empty_dir/2020-01-02-000000_not_written_yet"
+
 chmod -R a+rX "$dst"

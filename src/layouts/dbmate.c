@@ -23,7 +23,7 @@
 
 #include <ctype.h>
 
-#include "../morgenmigrate.h"
+#include "../layout.h"
 
 #define DBMATE "dbmate"
 

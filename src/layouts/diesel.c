@@ -24,7 +24,9 @@
 
 #include "lib/stringinfo.h"
 
-#include "../morgenmigrate.h"
+#include "../files.h"
+#include "../layout.h"
+#include "../migration.h"
 
 /* Reads a diesel migration directory's name. */
 static bool
@@ -68,8 +70,8 @@ diesel_version_cmp(const char *a, const char *b)
  * transaction, 0 when inside.  Only run_in_transaction is read; a value
  * other than true or false is refused.
  */
-int8
-layout_diesel_metadata(const char *name, const char *text)
+static int8
+read_metadata(const char *name, const char *text)
 {
 	TextLine	line;
 	int			len = strlen(text);
@@ -109,14 +111,82 @@ layout_diesel_metadata(const char *name, const char *text)
 	return 1;
 }
 
+/*
+ * Reads a migration's directory: its up.sql (without one it is
+ * incomplete), its down.sql and the run_in_transaction of its
+ * metadata.toml.
+ */
+static void
+diesel_read_subdir(const char *dir, const char *name, LayoutEntry *entry)
+{
+	char	   *up = psprintf("%s/up.sql", name);
+	char	   *down = psprintf("%s/down.sql", name);
+	char	   *meta = psprintf("%s/metadata.toml", name);
+
+	entry->no_transaction = -1;
+	if (files_kind(dir, up) != FILE_REGULAR)
+	{
+		entry->incomplete = true;
+		return;
+	}
+	entry->path = up;
+	if (files_kind(dir, down) == FILE_REGULAR)
+		entry->down_path = down;
+	if (files_kind(dir, meta) == FILE_REGULAR)
+	{
+		FileText	ft = files_read(dir, meta, "migration file", false);
+
+		entry->config_path = meta;
+		entry->no_transaction = read_metadata(meta, ft.data);
+		pfree(ft.data);
+	}
+}
+
+/*
+ * Refuses a migration's directory without up.sql: diesel refuses the
+ * whole directory then.
+ */
+static void
+diesel_refuse_incomplete(const char *dir, const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_FILE),
+			 errmsg("migration directory \"%s\" has no up.sql", name),
+			 errdetail("In the diesel migration directory \"%s\", every subdirectory whose name starts with a version is a migration, as diesel reads it.",
+					   dir),
+			 errhint("Add its up.sql, or move the directory out of the migration directory.")));
+}
+
+/*
+ * Tells whether a target names a version: diesel's, with or without the
+ * dashes ("20200113025151" and "2020-01-13-025151").
+ */
+static bool
+diesel_target_matches(const char *version, const char *target)
+{
+	StringInfoData v;
+
+	initStringInfo(&v);
+	for (const char *p = target; *p; p++)
+		if (*p != '-')
+			appendStringInfoChar(&v, *p);
+	return strcmp(version, v.data) == 0;
+}
+
 const LayoutMethods diesel_layout = {
 	.layout = LAYOUT_DIESEL,
 	.name = "diesel",
 	.runner = "diesel",
 	.family = FAMILY_DIESEL,
+	.names_as = "a diesel migration directory",
 	.read_name = diesel_read_name,
 	.compare = diesel_compare,
 	.version_cmp = diesel_version_cmp,
 	.scan = NULL,
 	.requires_markers = false,
+	.read_subdir = diesel_read_subdir,
+	.refuse_incomplete = diesel_refuse_incomplete,
+	.config_covers_down = true,
+	.target_matches = diesel_target_matches,
+	.unique_versions = true,
 };

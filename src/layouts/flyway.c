@@ -27,7 +27,10 @@
 
 #include <ctype.h>
 
-#include "../morgenmigrate.h"
+#include "lib/stringinfo.h"
+
+#include "../layout.h"
+#include "../migration.h"
 
 /*
  * Checks a Flyway version (digits, separated by single dots or
@@ -50,6 +53,38 @@ read_version(const char *v, int len)
 			return NULL;
 	}
 	return out;
+}
+
+/*
+ * A version as Flyway compares it, in one spelling: each part without its
+ * leading zeros, trailing zero parts dropped ("1.0" and "01.00" are "1"),
+ * so that an undo pairs with its migration by version, not by text.
+ */
+static char *
+canonical_version(const char *v)
+{
+	StringInfoData buf;
+	int			keep = 0;
+
+	initStringInfo(&buf);
+	while (*v != '\0')
+	{
+		size_t		len = strspn(v, "0123456789");
+		const char *d = v;
+
+		while (len > 1 && *d == '0')
+			d++, len--;
+		if (buf.len > 0)
+			appendStringInfoChar(&buf, '.');
+		appendBinaryStringInfo(&buf, d, len);
+		if (len != 1 || *d != '0')
+			keep = buf.len;
+		v = d + len;
+		if (*v == '.')
+			v++;
+	}
+	buf.data[keep > 0 ? keep : 1] = '\0';
+	return buf.data;
 }
 
 /* The description of a name's rest: underscores read as blanks. */
@@ -122,7 +157,7 @@ flyway_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 	{
 		entry->role = prefix == 'U' ? ROLE_DOWN : ROLE_EXTERNAL;
 		entry->what = "a Flyway Java migration";
-		entry->key = entry->version;
+		entry->key = canonical_version(entry->version);
 	}
 	else if (prefix == 'B')
 	{
@@ -133,7 +168,8 @@ flyway_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 	{
 		entry->role = prefix == 'V' ? ROLE_UP : prefix == 'U' ? ROLE_DOWN :
 			ROLE_REPEATABLE;
-		entry->key = prefix == 'R' ? pstrdup(name) : entry->version;
+		entry->key = prefix == 'R' ? pstrdup(name) :
+			canonical_version(entry->version);
 	}
 	return true;
 }
@@ -197,8 +233,8 @@ flyway_compare(const MigrationFile *a, const MigrationFile *b)
  * refused rather than ignored.  Returns 1 for executeInTransaction=false,
  * 0 for true, -1 if not set.
  */
-int8
-layout_flyway_config(const char *name, const char *text)
+static int8
+flyway_read_config(const char *name, const char *text)
 {
 	int8		result = -1;
 	TextLine	line;
@@ -243,14 +279,36 @@ layout_flyway_config(const char *name, const char *text)
 	return result;
 }
 
+/*
+ * Tells whether a target names a version: digits and dots or underscores,
+ * the same version as Flyway compares them ("1.1" and "1_1" name V1_1__x,
+ * "2" names V2.0__y).
+ */
+static bool
+flyway_target_matches(const char *version, const char *target)
+{
+	char	   *v = pstrdup(target);
+
+	for (char *p = v; *p; p++)
+		if (*p == '_')
+			*p = '.';
+	return strspn(v, "0123456789.") == strlen(v) &&
+		flyway_version_cmp(version, v) == 0;
+}
+
 const LayoutMethods flyway_layout = {
 	.layout = LAYOUT_FLYWAY,
 	.name = "flyway",
 	.runner = "Flyway",
 	.family = FAMILY_FLYWAY,
+	.names_as = "a Flyway migration",
 	.read_name = flyway_read_name,
 	.compare = flyway_compare,
 	.version_cmp = flyway_version_cmp,
 	.scan = NULL,
 	.requires_markers = false,
+	.read_config = flyway_read_config,
+	.target_matches = flyway_target_matches,
+	.subdir_refusal = "Flyway reads the migrations of subdirectories too; morgenmigrate reads one directory.",
+	.unique_versions = true,
 };

@@ -25,7 +25,7 @@
 
 #include "lib/stringinfo.h"
 
-#include "../morgenmigrate.h"
+#include "../layout.h"
 
 #define GOOSE "goose"
 

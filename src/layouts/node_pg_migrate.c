@@ -9,8 +9,13 @@
  *	  1970), then their names.  A file without markers is all up, as
  *	  node-pg-migrate runs it; a file with a down marker but no up marker
  *	  is refused (node-pg-migrate would run its down section as up), and so
- *	  is a file with two up or two down markers.  JavaScript migrations
- *	  beside them only node-pg-migrate can run.
+ *	  is a file with two up or two down markers.  JavaScript and TypeScript
+ *	  migrations beside them only node-pg-migrate can run.
+ *
+ *	  The markers are weak: "-- Up migration: create users" is also an
+ *	  ordinary comment.  They count only in a directory known to be
+ *	  node-pg-migrate's, or one whose files carry no other runner's
+ *	  markers; what the runner would refuse in them is refused only then.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,7 +26,8 @@
 #include "datatype/timestamp.h"
 #include "utils/datetime.h"
 
-#include "../morgenmigrate.h"
+#include "../layout.h"
+#include "../migration.h"
 
 #define NODE_PG_MIGRATE "node-pg-migrate"
 
@@ -71,9 +77,12 @@ node_pg_migrate_scan(const char *name, const char *text, int len,
 			continue;
 		r = up ? &s->up : &s->down;
 		if (r->start >= 0)
-			layout_malformed(name, line.number, NODE_PG_MIGRATE,
-							 up ? "a second Up Migration marker" :
-							 "a second Down Migration marker", NULL);
+		{
+			layout_defer_problem(&s->up_problem, line.number,
+								 up ? "a second Up Migration marker" :
+								 "a second Down Migration marker", NULL);
+			continue;
+		}
 		if (section != NULL)
 			section->end = line.offset;
 		section = r;
@@ -85,9 +94,15 @@ node_pg_migrate_scan(const char *name, const char *text, int len,
 	if (section == NULL)
 		return false;
 	if (s->up.start < 0)
-		layout_malformed(name, s->down.line, NODE_PG_MIGRATE,
-						 "a Down Migration marker without an Up Migration marker",
-						 "node-pg-migrate would run the whole file, down section included, as the up migration; add a line -- Up Migration above the up statements.");
+	{
+		/* its problem is raised before any part of it is used */
+		layout_defer_problem(&s->up_problem, s->down.line,
+							 "a Down Migration marker without an Up Migration marker",
+							 "node-pg-migrate would run the whole file, down section included, as the up migration; add a line -- Up Migration above the up statements.");
+		s->up.start = 0;
+		s->up.end = s->down.start;
+		s->up.line = 1;
+	}
 	return true;
 }
 
@@ -137,4 +152,5 @@ const LayoutMethods node_pg_migrate_layout = {
 	.requires_markers = false,
 	.marker_word = "migration",
 	.marker_word_ci = true,
+	.weak_markers = true,
 };

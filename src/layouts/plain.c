@@ -14,7 +14,8 @@
 
 #include <ctype.h>
 
-#include "../morgenmigrate.h"
+#include "../layout.h"
+#include "../migration.h"
 
 /* The leading digits of a name ("" if none). */
 static char *
@@ -26,18 +27,28 @@ leading_digits(const char *name)
 /*
  * A flat family name: NAME.sql is an up file, NAME.up.sql too
  * (golang-migrate), NAME.down.sql a down file; VERSION_name.go is a goose
- * Go migration and VERSION_name.js (or .ts, .cjs, .mjs) a node-pg-migrate
- * JavaScript migration, which only their own runner can run.
+ * Go migration and VERSION_name.js (or .cjs, .mjs, .ts, .mts, .cts) a
+ * node-pg-migrate JavaScript or TypeScript migration, which only their own
+ * runner can run.
  */
 static bool
 flat_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 {
 	size_t		digits = strspn(name, "0123456789");
-	static const char *const js[] = {".js", ".cjs", ".mjs", ".ts"};
+	static const char *const js[] = {".js", ".cjs", ".mjs", ".ts", ".mts", ".cts"};
 
 	if (is_dir)
 		return false;
 	entry->version = leading_digits(name);
+	/* golang-migrate's VERSION_name.up.EXT, whatever EXT is */
+	if (digits > 0 && name[digits] == '_' && !has_suffix_ci(name, ".sql", false) &&
+		(strstr(name, ".up.") != NULL || strstr(name, ".down.") != NULL))
+	{
+		entry->role = strstr(name, ".up.") != NULL ? ROLE_UP : ROLE_DOWN;
+		entry->layout = LAYOUT_GOLANG_MIGRATE;
+		entry->key = pstrdup(name);
+		return true;
+	}
 	if (has_suffix_ci(name, ".down.sql", false))
 	{
 		entry->role = ROLE_DOWN;
@@ -73,12 +84,28 @@ flat_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 		{
 			entry->role = ROLE_EXTERNAL;
 			entry->layout = LAYOUT_NODE_PG_MIGRATE;
-			entry->what = "a node-pg-migrate JavaScript migration";
+			entry->what = "a node-pg-migrate JavaScript or TypeScript migration";
 			entry->key = pnstrdup(name, strlen(name) - strlen(js[i]));
 			return true;
 		}
 	}
 	return false;
+}
+
+/*
+ * The key of the down file of a migration: NAME.down.sql is the down file
+ * of NAME.sql and of NAME.up.sql.
+ */
+static char *
+flat_down_key(const char *name)
+{
+	size_t		len = strlen(name);
+
+	if (has_suffix_ci(name, ".up.sql", false))
+		len -= strlen(".up.sql");
+	else if (has_suffix_ci(name, ".sql", false))
+		len -= strlen(".sql");
+	return pnstrdup(name, len);
 }
 
 /* Version order of the flat family: the names in version order. */
@@ -93,8 +120,10 @@ const LayoutMethods plain_layout = {
 	.name = "plain",
 	.runner = "morgenmigrate",
 	.family = FAMILY_FLAT,
+	.names_as = "a migration file of its own",
 	.read_name = flat_read_name,
 	.compare = flat_compare,
 	.version_cmp = migration_name_cmp,
 	.scan = NULL,
+	.down_key = flat_down_key,
 };

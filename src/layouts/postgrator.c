@@ -12,7 +12,8 @@
 
 #include <ctype.h>
 
-#include "../morgenmigrate.h"
+#include "../layout.h"
+#include "../migration.h"
 
 /* Reads a postgrator name: VERSION.do[.name].sql or VERSION.undo[.name].sql. */
 static bool
@@ -63,9 +64,11 @@ const LayoutMethods postgrator_layout = {
 	.name = "postgrator",
 	.runner = "postgrator",
 	.family = FAMILY_POSTGRATOR,
+	.names_as = "a postgrator migration",
 	.read_name = postgrator_read_name,
 	.compare = postgrator_compare,
 	.version_cmp = migration_name_cmp,
 	.scan = NULL,
 	.requires_markers = false,
+	.unique_versions = true,
 };

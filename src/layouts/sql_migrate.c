@@ -21,7 +21,8 @@
 
 #include <ctype.h>
 
-#include "../morgenmigrate.h"
+#include "../layout.h"
+#include "../migration.h"
 
 #define SQL_MIGRATE "sql-migrate"
 #define PREFIX "-- +migrate "

@@ -222,8 +222,9 @@ for my $role ('postgres', 'migrator')
 		"$role: a file linked from outside, in an allowed directory (the file before it is not applied either)");
 }
 ($rc, $out, $err) = run_as('migrator', "SELECT * FROM morgenmigrate.migrate_apply('$base/allowed/link_to_outside')");
-like($err, qr/DETAIL:  It resolves to "\Q$outside\E\/app"\./,
-	'the refusal says where the link leads');
+like($err, qr/is outside morgenmigrate\.allowed_directories/, 'a link out is refused');
+unlike($err, qr/DETAIL|\Q$outside\E/,
+	'the refusal says nothing of where the link leads');
 
 ($rc, $out, $err) = run_as('migrator', $apply);
 is($out, '001_create_priv_accounts.sql

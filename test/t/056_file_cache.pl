@@ -45,6 +45,12 @@ write_old("$base/marked/20240101000000_m.sql",
 mkdir "$base/list" or die;
 write_old("$base/list/101_x.sql", "CREATE TABLE x (id int);\n");
 write_old("$base/list/102_y.sql", "CREATE TABLE y (id int);\n");
+# directories with a subdirectory named like a diesel migration, still
+# without its up.sql: a file added inside it leaves the directory's own
+# times as they were
+mkdir "$base/$_" or die for 'withsub', 'withsub/2024-01-01-000000_later', 'newsub';
+write_old("$base/withsub/001_s.sql", "CREATE TABLE s (id int);\n");
+write_old("$base/newsub/001_n.sql", "CREATE TABLE n (id int);\n");
 # a file or a directory listing is kept once its change time (now: no
 # program can set it back) lies two seconds before its reading
 sleep 3;
@@ -157,5 +163,44 @@ is($out, "2\n101_x.sql:applied 102_y.sql:applied\n"
 	  . "101_x.sql:applied 102_y.sql:applied 104_z.sql:pending\n"
 	  . "101_x.sql:missing 102_y.sql:applied 104_z.sql:pending",
 	'a file added, renamed and removed is seen by the same session');
+
+# a file added inside a subdirectory (an existing one, or one made since
+# the session's first call): the session sees the directory as a new
+# session does, whatever the layouts make of it
+$node->safe_psql('postgres', 'CREATE DATABASE subdirs');
+$node->safe_psql('subdirs', 'CREATE EXTENSION morgenmigrate');
+$node->safe_psql('subdirs', <<"SQL");
+CREATE FUNCTION status_of(d text) RETURNS text LANGUAGE plpgsql AS \$\$
+BEGIN
+	RETURN (SELECT string_agg(filename || ':' || state, ' ' ORDER BY filename)
+		FROM morgenmigrate.migrate_status(d));
+EXCEPTION WHEN others THEN
+	RETURN 'ERROR ' || SQLSTATE || ' ' || SQLERRM;
+END \$\$;
+SQL
+my $of_withsub = "SELECT status_of('$base/withsub');\n";
+my $of_newsub = "SELECT status_of('$base/newsub');\n";
+($rc, $out, $err) = $node->psql('subdirs',
+	$of_withsub
+	  . rewrite("$base/withsub/2024-01-01-000000_later/up.sql", 'CREATE TABLE l (id int);\n', 1)
+	  . $of_withsub
+	  . $of_newsub
+	  # old enough for its listing to be kept
+	  . step("mkdir q{$base/newsub/2024-02-01-000000_later} or die; sleep 3;")
+	  . $of_newsub
+	  . rewrite("$base/newsub/2024-02-01-000000_later/up.sql", 'CREATE TABLE l (id int);\n', 1)
+	  . $of_newsub);
+is($rc, 0, 'the subdirectory session ran') or diag($err);
+my @seen = split /\n/, $out;
+is($seen[0], '001_s.sql:pending', 'before: one migration');
+is($seen[1], $node->safe_psql('subdirs', $of_withsub),
+	'an up.sql added to an existing subdirectory: the session sees what a new session sees');
+like($seen[1], qr/^ERROR 22023 migration directory .* mixes layouts/,
+	'(the directory now mixes layouts)');
+is($seen[3], '001_n.sql:pending', 'a new empty subdirectory is no migration');
+is($seen[4], $node->safe_psql('subdirs', $of_newsub),
+	'an up.sql added to a subdirectory made since: the session sees what a new session sees');
+like($seen[4], qr/^ERROR 22023 migration directory .* mixes layouts/,
+	'(that directory now mixes layouts too)');
 
 done_testing();

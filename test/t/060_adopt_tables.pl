@@ -22,6 +22,8 @@ use lib "$FindBin::Bin/../perl";
 use MorgenmigrateTest qw(write_set readme_example);
 
 my $fixtures = "$FindBin::Bin/../../migrations/adopt";
+# 062_adopt_tables_latin1.pl runs all of this again in LATIN1 databases
+my $encoding = $ENV{MM_ADOPT_ENCODING} // 'UTF8';
 my $node = PostgreSQL::Test::Cluster->new('adopt');
 # UTF8 whatever the caller's locale: Flyway's checksum of a repeatable file
 # is compared in a UTF8 database only
@@ -29,7 +31,8 @@ $node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
 $node->start;
 
 my $ndb = 0;
-$node->safe_psql('postgres', 'CREATE DATABASE adopt_template');
+$node->safe_psql('postgres',
+	"CREATE DATABASE adopt_template TEMPLATE template0 ENCODING '$encoding' LOCALE 'C'");
 $node->safe_psql('adopt_template', 'CREATE EXTENSION morgenmigrate');
 
 # A new database with the extension and, optionally, some SQL run in it.

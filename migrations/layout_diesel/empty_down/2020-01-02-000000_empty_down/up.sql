@@ -1,0 +1,1 @@
+INSERT INTO layout_log (what) VALUES ('empty_down');

@@ -1,0 +1,1 @@
+INSERT INTO layout_log (what) VALUES ('20200102000000');

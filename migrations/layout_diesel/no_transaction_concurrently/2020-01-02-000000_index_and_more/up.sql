@@ -1,0 +1,2 @@
+CREATE INDEX CONCURRENTLY layout_log_what ON layout_log (what);
+INSERT INTO layout_log (what) VALUES ('after the index');

@@ -1,0 +1,2 @@
+CREATE TABLE layout_log (id serial PRIMARY KEY, what text NOT NULL);
+INSERT INTO layout_log (what) VALUES ('V1');

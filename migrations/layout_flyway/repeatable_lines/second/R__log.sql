@@ -1,0 +1,4 @@
+
+INSERT INTO layout_log (what)
+ VALUES ('repeatable ran');
+

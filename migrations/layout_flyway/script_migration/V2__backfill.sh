@@ -1,0 +1,2 @@
+#!/bin/sh
+psql -c "INSERT INTO layout_log (what) VALUES ('from a shell script')"

@@ -1,0 +1,2 @@
+DROP INDEX layout_log_what;
+INSERT INTO layout_log (what) VALUES ('index dropped');

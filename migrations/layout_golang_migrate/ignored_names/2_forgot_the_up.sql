@@ -1,0 +1,1 @@
+INSERT INTO layout_log (what) VALUES ('2_forgot_the_up.sql ran');

@@ -1,0 +1,6 @@
+-- +goose Up
+CREATE TABLE layout_log (id serial PRIMARY KEY, what text NOT NULL);
+INSERT INTO layout_log (what) VALUES ('first line;
+second line');
+-- +goose Down
+DROP TABLE layout_log;

@@ -1,0 +1,1 @@
+CREATE TABLE fwu_accounts (id integer PRIMARY KEY);

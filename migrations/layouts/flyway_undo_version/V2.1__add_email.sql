@@ -1,0 +1,1 @@
+ALTER TABLE fwu_accounts ADD COLUMN email text;

@@ -1,0 +1,597 @@
+/*-------------------------------------------------------------------------
+ *
+ * files.c
+ *	  Every file and directory the extension reads goes through here:
+ *	  migration files, down and undo files, config files, plan files such
+ *	  as sqitch.plan, and the listings of directories.  One place checks
+ *	  morgenmigrate.allowed_directories on the resolved path, opens nothing
+ *	  but regular files and never blocks on anything else (a FIFO opened
+ *	  with O_NONBLOCK, then refused), enforces morgenmigrate.max_file_size,
+ *	  checks the text is UTF-8, converts texts and names to the database
+ *	  encoding, and lets a long read be cancelled.
+ *
+ * Reading follows read_whole_file and read_extension_script_file in
+ * src/backend/commands/extension.c; listing follows pg_ls_dir_files in
+ * src/backend/utils/adt/genfile.c; the path checks follow
+ * convert_and_check_filename there.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "utils/varlena.h"
+
+#include "files.h"
+#include "morgenmigrate.h"
+
+
+/*
+ * errcode_for_file_access() for an errno saved before ereport (which does
+ * not allow errno in its arguments), except that a link loop is a missing
+ * file (ELOOP would be XX000, an internal error).
+ */
+#define errcode_for_path(err) \
+	((err) == ELOOP ? errcode(ERRCODE_UNDEFINED_FILE) : errcode_for_file_access())
+
+/* A directory being listed. */
+struct FilesDir
+{
+	DIR		   *dir;
+	char	   *path;
+};
+
+/* Where an encoding error is, for its error context. */
+typedef struct EncodingErrorPlace
+{
+	const char *name;
+	int			line;			/* 0: the name itself, not a line of text */
+} EncodingErrorPlace;
+
+static bool allowed_is_set(void);
+static char *resolve_path(const char *path);
+static void check_resolved_allowed(const char *resolved, const char *what,
+								   const char *path);
+static void check_path_allowed(const char *path, const char *what);
+static void check_fd_allowed(int fd, const char *path, const char *what);
+static char *shown(const char *s);
+static void normalize_text(FileText *ft);
+static void check_utf8(const char *shown_name, const FileText *ft);
+static void encoding_error_callback(void *arg);
+
+/* Tells whether morgenmigrate.allowed_directories limits what may be read. */
+static bool
+allowed_is_set(void)
+{
+	return mm_allowed_directories != NULL && mm_allowed_directories[0] != '\0';
+}
+
+/*
+ * The path with links and ".." resolved.  A path that does not exist (yet)
+ * resolves as its longest existing ancestor, resolved, followed by the
+ * rest of it: that is where it would be.
+ */
+static char *
+resolve_path(const char *path)
+{
+	char		resolved[PATH_MAX];
+	char	   *head = pstrdup(path);
+	char	   *cut;
+
+	canonicalize_path(head);
+	if (realpath(head, resolved) != NULL)
+		return pstrdup(resolved);
+	while ((cut = strrchr(head, '/')) != NULL && cut != head)
+	{
+		*cut = '\0';
+		if (realpath(head, resolved) != NULL)
+			return psprintf("%s%s", strcmp(resolved, "/") == 0 ? "" : resolved,
+							path + (cut - head));
+	}
+	return pstrdup(path);
+}
+
+/*
+ * Raises an error unless resolved, a path with links and ".." resolved,
+ * lies in one of morgenmigrate.allowed_directories.  The error says that
+ * path is outside, and nothing else about it: not where it leads, nor
+ * whether it exists.
+ */
+static void
+check_resolved_allowed(const char *resolved, const char *what,
+					   const char *path)
+{
+	char	   *rawlist;
+	List	   *allowed;
+	ListCell   *lc;
+
+	/* a setting that cannot be read allows nothing: fail closed */
+	rawlist = pstrdup(mm_allowed_directories);
+	if (!SplitDirectoriesString(rawlist, ',', &allowed))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid list syntax in parameter \"%s\"",
+						"morgenmigrate.allowed_directories"),
+				 errdetail("Until it is fixed, no directory is allowed.")));
+
+	foreach(lc, allowed)
+	{
+		if (!is_absolute_path((const char *) lfirst(lc)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("\"%s\" in morgenmigrate.allowed_directories is not an absolute path",
+							(const char *) lfirst(lc)),
+					 errdetail("Until it is fixed, no directory is allowed.")));
+	}
+
+	foreach(lc, allowed)
+	{
+		char		allowed_resolved[PATH_MAX];
+		const char *entry = (const char *) lfirst(lc);
+
+		/* an entry that does not exist allows nothing */
+		if (realpath(entry, allowed_resolved) == NULL)
+			continue;
+		if (strcmp(allowed_resolved, "/") == 0 ||
+			path_is_prefix_of_path(allowed_resolved, resolved))
+			return;
+	}
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("%s \"%s\" is outside morgenmigrate.allowed_directories",
+					what, shown(path)),
+			 errhint("A superuser can add its directory to morgenmigrate.allowed_directories.")));
+}
+
+/* Refuses a path outside the setting before anything else is done with it. */
+static void
+check_path_allowed(const char *path, const char *what)
+{
+	if (allowed_is_set())
+		check_resolved_allowed(resolve_path(path), what, path);
+}
+
+/*
+ * Checks the file an open descriptor reads, not the path it was opened by:
+ * between a check of the path and the open, the file could have become a
+ * link to somewhere else.  The kernel names what fd reads in
+ * /proc/self/fd; where it cannot, the file at the resolved path must be
+ * the one opened (same device and inode).
+ */
+static void
+check_fd_allowed(int fd, const char *path, const char *what)
+{
+	char		link[64];
+	char		opened[PATH_MAX];
+	ssize_t		len;
+	struct stat fdst;
+	struct stat st;
+	char	   *resolved;
+
+	if (!allowed_is_set())
+		return;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, opened, sizeof(opened) - 1);
+	if (len > 0 && opened[0] == '/')
+	{
+		opened[len] = '\0';
+		check_resolved_allowed(opened, what, path);
+		return;
+	}
+
+	resolved = resolve_path(path);
+	check_resolved_allowed(resolved, what, path);
+	if (stat(resolved, &st) < 0 || fstat(fd, &fdst) < 0 ||
+		st.st_dev != fdst.st_dev || st.st_ino != fdst.st_ino)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("%s \"%s\" changed while it was opened", what, shown(path)),
+				 errhint("Run the migrations again once the directory is in place.")));
+}
+
+/*
+ * A path or name fit for a message in any database encoding: as it is
+ * when it is ASCII, or UTF-8 in a UTF-8 database; otherwise with every
+ * byte that is not printable ASCII shown as \xNN.
+ */
+static char *
+shown(const char *s)
+{
+	const unsigned char *p;
+	StringInfoData buf;
+
+	for (p = (const unsigned char *) s; *p >= 0x20 && *p < 0x7f; p++)
+		;
+	if (*p == '\0')
+		return (char *) s;
+	if (GetDatabaseEncoding() == PG_UTF8 &&
+		pg_encoding_verifymbstr(PG_UTF8, s, strlen(s)) == (int) strlen(s))
+		return (char *) s;
+
+	initStringInfo(&buf);
+	for (p = (const unsigned char *) s; *p; p++)
+	{
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+			appendStringInfoChar(&buf, *p);
+		else
+			appendStringInfo(&buf, "\\x%02x", *p);
+	}
+	return buf.data;
+}
+
+/*
+ * Checks that dir names a directory the caller may read migrations from
+ * and returns its canonical path.  morgenmigrate.allowed_directories is
+ * checked first: of a path outside it, the error says only that.
+ */
+char *
+files_check_directory(const char *dir)
+{
+	char	   *path;
+	struct stat st;
+
+	if (!is_absolute_path(dir))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("migration directory \"%s\" is not an absolute path",
+						dir),
+				 errhint("Give the directory's full path on the database server, such as \"/srv/app/migrations\".")));
+
+	path = pstrdup(dir);
+	canonicalize_path(path);
+	check_path_allowed(path, "migration directory");
+
+	if (stat(path, &st) < 0)
+	{
+		int			err = errno;
+
+		ereport(ERROR,
+				(errcode_for_path(err),
+				 errmsg("could not open migration directory \"%s\": %m",
+						shown(path))));
+	}
+	if (!S_ISDIR(st.st_mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("migration directory \"%s\" is not a directory",
+						shown(path))));
+	return path;
+}
+
+/*
+ * Reads a file of a directory whole: relpath (in the file system's bytes)
+ * below dir, named "what" in messages ("migration file", "plan file").
+ * Refuses a file outside morgenmigrate.allowed_directories, anything but
+ * a regular file (opened without blocking, so a FIFO cannot hang the
+ * backend, and refused), and files over morgenmigrate.max_file_size.
+ * Drops a UTF-8 byte-order mark, turns CRLF into LF and checks the text is
+ * UTF-8 without NUL bytes.  With missing_ok, a file that does not exist
+ * gives data NULL.
+ */
+FileText
+files_read(const char *dir, const char *relpath, const char *what,
+		   bool missing_ok)
+{
+	char	   *path = psprintf("%s/%s", dir, relpath);
+	int			flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | PG_BINARY;
+	FileText	ft;
+	int			fd;
+	ssize_t		nread = 0;
+
+	memset(&ft, 0, sizeof(ft));
+	clock_gettime(CLOCK_REALTIME, &ft.read_at);
+
+	/*
+	 * A file of the directory itself lies in it; a link, or a file of a
+	 * subdirectory, may lead anywhere: refuse it before opening it.
+	 */
+	if (allowed_is_set() && strchr(relpath, '/') != NULL)
+		check_path_allowed(path, what);
+	fd = OpenTransientFile(path, flags | (allowed_is_set() ? O_NOFOLLOW : 0));
+	if (fd < 0 && errno == ELOOP && allowed_is_set())
+	{
+		check_path_allowed(path, what);
+		fd = OpenTransientFile(path, flags);
+	}
+	if (fd < 0)
+	{
+		int			err = errno;
+
+		if (missing_ok && err == ENOENT)
+			return ft;
+		ereport(ERROR,
+				(errcode_for_path(err),
+				 errmsg("could not open %s \"%s\": %m", what, shown(path))));
+	}
+	check_fd_allowed(fd, path, what);
+	if (fstat(fd, &ft.st) < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat %s \"%s\": %m", what, shown(path))));
+	if (!S_ISREG(ft.st.st_mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s \"%s\" is not a regular file", what, shown(path))));
+	if (ft.st.st_size > (off_t) mm_max_file_size * 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s \"%s\" is too large", what, shown(path)),
+				 errdetail("The file has %lld bytes; morgenmigrate.max_file_size allows %lld.",
+						   (long long) ft.st.st_size,
+						   (long long) mm_max_file_size * 1024)));
+
+	ft.data = palloc(ft.st.st_size + 1);
+	while (nread < ft.st.st_size)
+	{
+		ssize_t		r;
+
+		CHECK_FOR_INTERRUPTS();
+		r = read(fd, ft.data + nread, Min(ft.st.st_size - nread, 1024 * 1024));
+		if (r < 0)
+		{
+			if (errno == EINTR)
+				continue;
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read %s \"%s\": %m", what, shown(path))));
+		}
+		if (r == 0)
+			break;				/* truncated since fstat: read what is there */
+		nread += r;
+	}
+	CloseTransientFile(fd);
+	ft.data[nread] = '\0';
+	ft.len = nread;
+
+	normalize_text(&ft);
+	check_utf8(shown(relpath), &ft);
+	pfree(path);
+	return ft;
+}
+
+/* Drops a UTF-8 byte-order mark and turns CRLF into LF, in place. */
+static void
+normalize_text(FileText *ft)
+{
+	char	   *src = ft->data;
+	char	   *end = ft->data + ft->len;
+	char	   *dst;
+
+	if (ft->len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0)
+		src += 3;
+	for (dst = ft->data; src < end; src++)
+	{
+		if (*src == '\r' && src + 1 < end && src[1] == '\n')
+			continue;
+		*dst++ = *src;
+	}
+	*dst = '\0';
+	ft->len = dst - ft->data;
+}
+
+/*
+ * Raises PostgreSQL's own invalid-encoding error (SQLSTATE 22021, the bad
+ * bytes in hex; a NUL byte is 0x00) with the file and the line, if the
+ * text is not valid UTF-8.
+ */
+static void
+check_utf8(const char *shown_name, const FileText *ft)
+{
+	int			valid = pg_encoding_verifymbstr(PG_UTF8, ft->data, ft->len);
+	EncodingErrorPlace place;
+	ErrorContextCallback errcallback;
+
+	if (valid == ft->len)
+		return;
+
+	place.name = shown_name;
+	place.line = 1;
+	for (int i = 0; i < valid; i++)
+		if (ft->data[i] == '\n')
+			place.line++;
+
+	errcallback.callback = encoding_error_callback;
+	errcallback.arg = &place;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+	report_invalid_encoding(PG_UTF8, ft->data + valid, ft->len - valid);
+}
+
+/* Error context of an encoding error: the file and line, or the name. */
+static void
+encoding_error_callback(void *arg)
+{
+	EncodingErrorPlace *place = (EncodingErrorPlace *) arg;
+
+	if (place->line > 0)
+		errcontext("migration \"%s\", line %d", place->name, place->line);
+	else
+		errcontext("migration file name \"%s\"", place->name);
+}
+
+/*
+ * A file's text converted to the database encoding (the text itself when
+ * no conversion is needed); an error names the file.
+ */
+char *
+files_text_to_server(const FileText *ft, const char *name)
+{
+	EncodingErrorPlace place;
+	ErrorContextCallback errcallback;
+	char	   *text;
+
+	place.name = shown(name);
+	place.line = 0;
+	errcallback.callback = encoding_error_callback;
+	errcallback.arg = &place;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+	text = pg_any_to_server(ft->data, ft->len, PG_UTF8);
+	error_context_stack = errcallback.previous;
+	return text;
+}
+
+/*
+ * A file name converted from UTF-8 to the database encoding, as its texts
+ * are: the history records names as text.  A name that is not UTF-8 is
+ * refused (22021), and so is one the database encoding cannot hold (22P05,
+ * untranslatable character), each naming the file in its bytes on disk.
+ * The result is always a copy.
+ */
+char *
+files_name_to_server(const char *name)
+{
+	int			len = strlen(name);
+	EncodingErrorPlace place;
+	ErrorContextCallback errcallback;
+	char	   *converted;
+
+	if (pg_encoding_verifymbstr(PG_UTF8, name, len) != len)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("migration file name \"%s\" is not valid UTF-8", shown(name)),
+				 errdetail("File names are recorded in the history as text in the database encoding, %s.",
+						   GetDatabaseEncodingName()),
+				 errhint("Rename the file to a name in UTF-8 (bytes other than printable ASCII are shown here as \\xNN).")));
+
+	place.name = shown(name);
+	place.line = 0;
+	errcallback.callback = encoding_error_callback;
+	errcallback.arg = &place;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+	converted = pg_any_to_server(name, len, PG_UTF8);
+	error_context_stack = errcallback.previous;
+	return converted == name ? pstrdup(name) : converted;
+}
+
+/*
+ * Opens a directory for listing with files_dir_next, once the directory is
+ * known to be allowed (files_check_directory); the directory opened is
+ * checked again, as a file is.
+ */
+FilesDir *
+files_dir_open(const char *path)
+{
+	FilesDir   *d = palloc(sizeof(FilesDir));
+
+	d->path = pstrdup(path);
+	d->dir = AllocateDir(path);
+	if (d->dir == NULL)
+	{
+		int			err = errno;
+
+		ereport(ERROR,
+				(errcode_for_path(err),
+				 errmsg("could not open migration directory \"%s\": %m",
+						shown(path))));
+	}
+	check_fd_allowed(dirfd(d->dir), path, "migration directory");
+	return d;
+}
+
+/*
+ * The next entry of a directory but "." and "..", or NULL at its end, and
+ * what it is (links followed); plain says the entry is no link.  An entry
+ * removed since the directory was read is FILE_GONE; a link that leads
+ * nowhere is an error.
+ */
+const char *
+files_dir_next(FilesDir *d, FileKind *kind, bool *plain)
+{
+	struct dirent *de;
+
+	while ((de = ReadDir(d->dir, d->path)) != NULL)
+	{
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+#if defined(DT_REG) && defined(DT_DIR)
+		/* readdir's d_type saves a stat() (and a path) per plain file */
+		if (de->d_type == DT_REG || de->d_type == DT_DIR)
+		{
+			*kind = de->d_type == DT_REG ? FILE_REGULAR : FILE_DIRECTORY;
+			*plain = true;
+			return de->d_name;
+		}
+#endif
+		*plain = false;
+		*kind = files_kind(d->path, de->d_name);
+		return de->d_name;
+	}
+	return NULL;
+}
+
+/* Ends a listing. */
+void
+files_dir_close(FilesDir *d)
+{
+	FreeDir(d->dir);
+	pfree(d->path);
+	pfree(d);
+}
+
+/*
+ * What the entry relpath of a directory is, links followed, without
+ * opening it; FILE_GONE when it does not exist (or was removed), an error
+ * when it is a link that leads nowhere or cannot be looked at.
+ */
+FileKind
+files_kind(const char *dir, const char *relpath)
+{
+	char	   *path = psprintf("%s/%s", dir, relpath);
+	struct stat st;
+	FileKind	kind;
+
+	if (stat(path, &st) < 0)
+	{
+		struct stat lst;
+		int			err = errno;
+
+		if ((err == ENOENT || err == ENOTDIR) && lstat(path, &lst) < 0 &&
+			(errno == ENOENT || errno == ENOTDIR))
+			kind = FILE_GONE;
+		else
+			ereport(ERROR,
+					(errcode_for_path(err),
+					 errmsg("could not stat migration file \"%s\": %m",
+							shown(path))));
+	}
+	else if (S_ISREG(st.st_mode))
+		kind = FILE_REGULAR;
+	else if (S_ISDIR(st.st_mode))
+		kind = FILE_DIRECTORY;
+	else
+		kind = FILE_OTHER;
+	pfree(path);
+	return kind;
+}
+
+/*
+ * Opens a directory to look its files up relative to it (a stat() of each
+ * file then walks one path component, not the whole path); -1 if it
+ * cannot.  The descriptor is a transient file: an error closes it.
+ */
+int
+files_dir_fd(const char *path)
+{
+	return OpenTransientFile(path, O_RDONLY | O_DIRECTORY | PG_BINARY);
+}
+
+/* Closes what files_dir_fd opened. */
+void
+files_dir_fd_close(int dirfd)
+{
+	if (dirfd >= 0)
+		CloseTransientFile(dirfd);
+}

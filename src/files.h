@@ -1,0 +1,55 @@
+/*-------------------------------------------------------------------------
+ *
+ * files.h
+ *	  Every file and directory the extension reads, through one module:
+ *	  morgenmigrate.allowed_directories checked on the resolved path,
+ *	  regular files only and never blocking on anything else, the size
+ *	  limit, decoding and conversion of texts and of names, interruptible.
+ *	  Nothing else in src/ opens a file or lists a directory (a test of the
+ *	  suite checks it).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MORGENMIGRATE_FILES_H
+#define MORGENMIGRATE_FILES_H
+
+#include "postgres.h"
+
+#include <sys/stat.h>
+#include <time.h>
+
+/* A file's text as read: UTF-8 checked, BOM dropped, CRLF turned into LF. */
+typedef struct FileText
+{
+	char	   *data;			/* NUL-terminated; NULL: the file is missing */
+	int			len;
+	struct stat st;				/* the file when it was opened */
+	struct timespec read_at;	/* the time just before it was opened */
+} FileText;
+
+/* What a directory entry is, links followed. */
+typedef enum FileKind
+{
+	FILE_GONE,					/* removed since the directory was read */
+	FILE_REGULAR,
+	FILE_DIRECTORY,
+	FILE_OTHER					/* a FIFO, a socket, a device: never opened */
+} FileKind;
+
+/* A directory being listed (files_dir_open). */
+typedef struct FilesDir FilesDir;
+
+extern char *files_check_directory(const char *dir);
+extern FileText files_read(const char *dir, const char *relpath,
+						   const char *what, bool missing_ok);
+extern char *files_text_to_server(const FileText *ft, const char *shown);
+extern char *files_name_to_server(const char *name);
+
+extern FilesDir *files_dir_open(const char *path);
+extern const char *files_dir_next(FilesDir *d, FileKind *kind, bool *plain);
+extern void files_dir_close(FilesDir *d);
+extern FileKind files_kind(const char *dir, const char *relpath);
+extern int	files_dir_fd(const char *path);
+extern void files_dir_fd_close(int dirfd);
+
+#endif							/* MORGENMIGRATE_FILES_H */

@@ -1,0 +1,158 @@
+/*-------------------------------------------------------------------------
+ *
+ * migration.h
+ *	  The structures every module of morgenmigrate shares: a migration
+ *	  directory and its migrations, and a migration script split into
+ *	  statements.  Types only: the functions that make and use them are
+ *	  declared by their modules' own headers.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MORGENMIGRATE_MIGRATION_H
+#define MORGENMIGRATE_MIGRATION_H
+
+#include "postgres.h"
+
+#include "nodes/nodes.h"
+#include "nodes/pg_list.h"
+
+#include "layout.h"
+#include "morgenmigrate.h"
+
+/* A migration found in the directory. */
+typedef struct MigrationFile
+{
+	char	   *name;			/* the history key, in the database encoding:
+								 * the up file's name, or its directory's */
+	char	   *path;			/* the file holding the up migration, relative
+								 * to the directory, as the file system names
+								 * it */
+	char	   *down_path;		/* the file holding its down migration (the
+								 * same file for sections), or NULL */
+	char	   *version;		/* the version as its runner reads it */
+	char	   *description;	/* Flyway's description (repeatables sort by
+								 * it), or NULL */
+	EntryRole	role;			/* ROLE_UP, ROLE_REPEATABLE or ROLE_EXTERNAL */
+	const char *what;			/* ROLE_EXTERNAL: what kind of migration */
+	int8		config_no_transaction;	/* its config file says: 1 outside a
+										 * transaction, 0 inside, -1 nothing */
+	char	   *config_path;	/* that config file, or NULL */
+	bool		config_covers_down; /* and what it says holds for the down
+									 * part too */
+	char	   *key;			/* what its down and config files name */
+	const char *why;			/* why its layout reads it as a migration */
+
+	/* what inspecting its file found (migration_inspect) */
+	bool		inspected;
+	char		checksum[MM_CHECKSUM_LEN + 1];
+	FileSections sections;
+} MigrationFile;
+
+/* A down file without its up file. */
+typedef struct MigrationOrphan
+{
+	char	   *name;			/* in the database encoding */
+	char	   *path;			/* as the file system names it */
+	char	   *key;			/* what up file it would belong to */
+} MigrationOrphan;
+
+/* A directory entry: a file, or a subdirectory. */
+typedef struct DirEntry
+{
+	char	   *name;			/* as the file system names it */
+	char	   *shown;			/* in the database encoding */
+	bool		is_dir;
+} DirEntry;
+
+/* A directory entry that is no migration, and why. */
+typedef struct MigrationIgnored
+{
+	char	   *name;			/* in the database encoding */
+	const char *why;
+} MigrationIgnored;
+
+/* The migration files of one directory, in version order. */
+typedef struct MigrationDir
+{
+	char	   *path;			/* absolute, canonical */
+	LayoutFamily family;		/* what the names say */
+	MigrationLayout names_layout;	/* what the names (or the setting) say */
+	MigrationLayout layout;		/* what names and markers say, once every
+								 * file is inspected (plan_entries) */
+	MigrationLayout marked_layout;	/* whose markers the files carry */
+	const char *marked_example; /* a file that carries them */
+	const char *unmarked_example;	/* a file that carries none */
+	int			nfiles;
+	MigrationFile *files;		/* version order */
+	List	   *orphans;		/* MigrationOrphan: down files without an up
+								 * file */
+	List	   *ignored;		/* MigrationIgnored: entries that are none */
+
+	/*
+	 * A directory of the flat family whose layout only its files' markers
+	 * tell is not settled when listed: files then holds every file that
+	 * one of the family's layouts could read, inspected with scan_layout
+	 * LAYOUT_AUTO, and migration_dir_settle reads entries again by the
+	 * rules of the layout the markers tell.
+	 */
+	bool		settled;
+	MigrationLayout scan_layout;	/* whose markers count: the layout, or
+									 * LAYOUT_AUTO while unsettled */
+	int			nentries;
+	DirEntry   *entries;		/* the flat family's entries, as listed */
+	const char *weak_example;	/* a file carrying weak markers only */
+} MigrationDir;
+
+/* One statement of a migration script. */
+typedef struct MigrationStatement
+{
+	int			location;		/* byte offset in the script's text */
+	int			length;			/* bytes */
+	char	   *sql;			/* the statement's own text */
+	Node	   *parsetree;		/* its raw parse tree: top-level statements
+								 * and SET only, else NULL */
+	bool		top_level;		/* must run outside any transaction block */
+	const char *top_level_what; /* what it is, such as "CREATE INDEX
+								 * CONCURRENTLY" */
+	int			group;			/* statements of one block (the author's
+								 * BEGIN ... COMMIT, a runner's statement
+								 * block) share a number > 0 */
+} MigrationStatement;
+
+/*
+ * Per-file limits set by a directive comment, or for lock_timeout and
+ * retries by the settings morgenmigrate.lock_timeout and .lock_retries when
+ * the file does not say; -1 means "not set".
+ */
+typedef struct MigrationDirectives
+{
+	int			lock_timeout;	/* ms */
+	int			statement_timeout;	/* ms */
+	int			retries;		/* extra tries after a lock timeout */
+} MigrationDirectives;
+
+/* A migration file's text, split into statements. */
+typedef struct MigrationScript
+{
+	const char *name;			/* file name, for messages (database
+								 * encoding) */
+	char	   *text;			/* database encoding; BOM dropped; LF only */
+	int			len;
+	char		checksum[MM_CHECKSUM_LEN + 1];
+	int			nstatements;
+	MigrationStatement *statements;
+	MigrationDirectives directives;
+	int			unwrapped;		/* BEGIN/COMMIT blocks whose wrappers were
+								 * dropped */
+	bool		needs_top_level;	/* it runs in steps: some statement is
+									 * top_level, or it runs outside a
+									 * transaction */
+	MigrationSection section;	/* up or down */
+	const char *runner;			/* whose markers cut it, or NULL */
+	bool		no_transaction; /* its runner runs it outside a transaction */
+	int			no_transaction_line;	/* the marker that says so, or 0 */
+	const char *no_transaction_by;	/* what says so, for messages */
+	FileSections sections;		/* where its sections and blocks are */
+} MigrationScript;
+
+#endif							/* MORGENMIGRATE_MIGRATION_H */

@@ -1,0 +1,35 @@
+/*-------------------------------------------------------------------------
+ *
+ * script.h
+ *	  One migration file's text into statements with their lines, the
+ *	  preflight that refuses what cannot run, and the directives of its
+ *	  first lines.  The parser only: nothing here touches the database.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MORGENMIGRATE_SCRIPT_H
+#define MORGENMIGRATE_SCRIPT_H
+
+#include "postgres.h"
+
+#include "utils/elog.h"
+
+#include "migration.h"
+
+/* What the preflight allows of the statements no transaction can hold. */
+typedef enum PreflightMode
+{
+	PREFLIGHT_TRANSACTION,		/* none: every file runs in a transaction */
+	PREFLIGHT_REHEARSAL,		/* note them: such files are not rehearsed */
+	PREFLIGHT_STEPS				/* mark them: migrate_run runs them at top level */
+} PreflightMode;
+
+extern void script_prepare(MigrationScript *script, PreflightMode mode);
+extern char *script_statement_text(const MigrationStatement *stmt);
+extern int	script_statement_line(const MigrationScript *script,
+								  const MigrationStatement *stmt);
+extern int	script_locate_error(const MigrationScript *script,
+								const MigrationStatement *stmt,
+								ErrorData *edata);
+
+#endif							/* MORGENMIGRATE_SCRIPT_H */
