@@ -137,8 +137,9 @@ if [ -n "${MM_REGRESS:-}" ]; then
 		clientbin=$(mktemp -d /tmp/morgenmigrate-bin.XXXXXX) || fail "cannot make a directory in /tmp."
 		cat >"$clientbin/psql" <<-EOF
 			#!/bin/sh
-			# psql as the OS user $client (test/installcheck.sh)
-			cd /
+			# psql as the OS user $client (test/installcheck.sh), in the
+			# fixtures' directory, where the tests' includes are
+			cd "$fixtures"
 			[ "\$(id -u)" -ne 0 ] || exec runuser -u $client -- "$bin/psql" "\$@"
 			exec "$bin/psql" "\$@"
 		EOF
