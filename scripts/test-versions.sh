@@ -56,36 +56,6 @@ started=$(date +%s)
 echo "0 0 0" >"$logs/totals"
 : >"$logs/stages"
 
-# Ends the run, however it ends (a stop of this script itself is a
-# failure): the whole output of each version that failed somewhere, then
-# the summary: every stage, the skipped tests, and the closing line.
-finish() {
-	local rc=$? log passed failed skipped
-	set +e
-	trap - EXIT
-	wait
-	[ "$rc" -eq 0 ] || report all "stage run: failed (stopped with exit status $rc)"
-	if [ "$jobs" -gt 1 ]; then
-		for log in $(awk '/ failed \(| [1-9][0-9]* failed/ {
-				if (match($0, /\(log: [^)]*\)$/)) print substr($0, RSTART + 6, RLENGTH - 7) }' \
-			"$logs/stages" | sort -u); do
-			say "$log"
-			cat "$log"
-		done
-	fi
-	say "summary (logs in $logs)"
-	cat "$logs/stages"
-	grep -H '^skipped: ' "$logs"/pg*.log 2>/dev/null |
-		sed -E 's|^.*/(pg[0-9]+)\.log:skipped: |skipped: \1 |'
-	read -r passed failed skipped <"$logs/totals"
-	close_run "$skipped" "$passed" "$failed"
-}
-trap finish EXIT
-trap 'exit 130' INT TERM
-for version in $versions; do
-	debian_release_of "$version" >/dev/null
-done
-
 # Reports a stage of WHO (a version such as pg17, or the whole run) from
 # its line "stage NAME: RESULT" (RESULT: "N passed, N failed, N skipped",
 # "ok", or "failed (why)", which counts as one failure): adds it to the
@@ -128,6 +98,36 @@ closing_stage() {
 		echo "stage $name: $line, 0 skipped${note:+ ($note)}"
 	fi
 }
+
+# Ends the run, however it ends (a stop of this script itself is a
+# failure): the whole output of each version that failed somewhere, then
+# the summary: every stage, the skipped tests, and the closing line.
+finish() {
+	local rc=$? log passed failed skipped
+	set +e
+	trap - EXIT
+	wait
+	[ "$rc" -eq 0 ] || report all "stage run: failed (stopped with exit status $rc)"
+	if [ "$jobs" -gt 1 ]; then
+		for log in $(awk '/ failed \(| [1-9][0-9]* failed/ {
+				if (match($0, /\(log: [^)]*\)$/)) print substr($0, RSTART + 6, RLENGTH - 7) }' \
+			"$logs/stages" | sort -u); do
+			say "$log"
+			cat "$log"
+		done
+	fi
+	say "summary (logs in $logs)"
+	cat "$logs/stages"
+	grep -H '^skipped: ' "$logs"/pg*.log 2>/dev/null |
+		sed -E 's|^.*/(pg[0-9]+)\.log:skipped: |skipped: \1 |'
+	read -r passed failed skipped <"$logs/totals"
+	close_run "$skipped" "$passed" "$failed"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+for version in $versions; do
+	debian_release_of "$version" >/dev/null
+done
 
 # Runs COMMAND with its output in LOG (and on the terminal too when one
 # version runs at a time), and reports the stage lines it prints as they
