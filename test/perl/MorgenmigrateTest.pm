@@ -2,8 +2,8 @@
 #
 #   use FindBin;
 #   use lib "$FindBin::Bin/../perl";
-#   use MorgenmigrateTest qw(write_set guide_example readme_example cron_node
-#                            wait_for_cron_runs cron_first_run
+#   use MorgenmigrateTest qw(write_set guide_example readme_example superuser
+#                            cron_node wait_for_cron_runs cron_first_run
 #                            start_background finish_background);
 package MorgenmigrateTest;
 
@@ -17,8 +17,16 @@ use PostgreSQL::Test::Utils qw(slurp_file);
 use Time::HiRes qw(usleep);
 
 our @EXPORT_OK =
-  qw(write_set guide_example readme_example cron_node wait_for_cron_runs
-  cron_first_run start_background finish_background);
+  qw(write_set guide_example readme_example superuser cron_node
+  wait_for_cron_runs cron_first_run start_background finish_background);
+
+# The superuser of a test's cluster: initdb names it after the OS user
+# running the test (postgres in scripts/test.sh, a developer's own name
+# elsewhere), and the cluster's psql connects as that role.
+sub superuser
+{
+	return scalar getpwuid($<);
+}
 
 # Writes a migration set: creates directory $dir holding the given files
 # (name => text) and returns $dir.

@@ -17,7 +17,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use lib "$FindBin::Bin/../perl";
-use MorgenmigrateTest qw(readme_example);
+use MorgenmigrateTest qw(readme_example superuser);
 
 my $src = "$FindBin::Bin/../..";
 my $fixtures = "$src/migrations/adopt";
@@ -36,8 +36,7 @@ $node->init;
 $node->start;
 my $host = $node->host;
 my $port = $node->port;
-# the cluster's superuser: the OS user running the test, who made it
-my $super = getpwuid($<);
+my $super = superuser();
 my $tmp = PostgreSQL::Test::Utils::tempdir();
 
 # Runs a command in a directory with libpq's variables set; dies on failure.

@@ -16,7 +16,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../perl";
-use MorgenmigrateTest qw(start_background finish_background);
+use MorgenmigrateTest qw(start_background finish_background superuser);
 
 my $node = PostgreSQL::Test::Cluster->new('steps_settings');
 # UTF8 whatever the caller's locale: a LATIN1 client of a UTF8 database
@@ -45,8 +45,8 @@ my $show = q{SELECT concat_ws('|', current_user, current_setting('search_path'),
 	current_setting('lock_timeout'), current_setting('session_replication_role'),
 	coalesce(current_setting('mmtest.flag', true), ''))};
 my $caller_settings = "SET work_mem = '7MB';\n";
-# (the caller is the cluster's superuser: the OS user running the test)
-my $super = getpwuid($<);
+# (the caller is the cluster's superuser)
+my $super = superuser();
 my $caller_expected = qq{$super|"\$user", public|read committed|7MB|0|origin|};
 
 #
