@@ -36,7 +36,6 @@
 #include "migration.h"
 #include "morgenmigrate.h"
 #include "plan.h"
-#include "runner.h"
 #include "source.h"
 
 /* How a row of a runner's table names a migration file. */
@@ -523,7 +522,7 @@ read_flyway(OldHistory *old)
 
 			if (version != NULL ?
 				(!prev->repeatable &&
-				 layout_version_cmp(FAMILY_FLYWAY, prev->key, version) == 0) :
+				 layout_version_cmp(LAYOUT_FLYWAY, prev->key, version) == 0) :
 				(prev->repeatable && script != NULL && strcmp(prev->key, script) == 0))
 				old->rows = foreach_delete_current(old->rows, lc);
 		}
@@ -604,7 +603,7 @@ key_matches(const OldRunner *r, const MigrationFile *f, const OldRow *row)
 			if (row->repeatable)
 				return f->role == ROLE_REPEATABLE && strcmp(f->name, row->key) == 0;
 			return f->role != ROLE_REPEATABLE && f->version != NULL &&
-				layout_version_cmp(FAMILY_FLYWAY, f->version, row->key) == 0;
+				layout_version_cmp(LAYOUT_FLYWAY, f->version, row->key) == 0;
 	}
 	return false;
 }
@@ -687,7 +686,7 @@ old_applied(OldHistory *old, const MigrationFile *f, int newest_index,
 		}
 	}
 	if (old->baseline != NULL && f->role != ROLE_REPEATABLE && f->version != NULL &&
-		layout_version_cmp(FAMILY_FLYWAY, f->version, old->baseline) <= 0)
+		layout_version_cmp(LAYOUT_FLYWAY, f->version, old->baseline) <= 0)
 	{
 		baseline_row.key = old->baseline;
 		baseline_row.known_time = old->baseline_known;

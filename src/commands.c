@@ -28,12 +28,15 @@
 #include "drift.h"
 #include "files.h"
 #include "history.h"
+#include "lock.h"
+#include "lockreport.h"
 #include "migration.h"
 #include "morgenmigrate.h"
 #include "plan.h"
 #include "runner.h"
 #include "script.h"
 #include "source.h"
+#include "subxact.h"
 
 
 /*
@@ -437,7 +440,7 @@ command_apply(const char *path, const ApplyOptions *options,
 	List	   *work;
 
 	SPI_connect();
-	runner_lock_history();
+	lock_history();
 	begin_call(&call, path);
 	plan_refuse_changed(call.entries);
 	plan_warn_missing(call.entries);
@@ -574,13 +577,13 @@ rehearse_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 							(Datum) 0);
 				continue;
 			}
-			before = runner_locks_held();
+			before = lockreport_held();
 			if (citus_active())
 				workers_before = citus_worker_locks();
 			run_script(script, !atomic, &outcome);
 			if (outcome.ok)
 			{
-				locks = runner_locks_taken(before);
+				locks = lockreport_taken(before);
 				if (workers_before != NULL)
 					locks = citus_report_worker_locks(locks, workers_before);
 				rehearsed++;
@@ -594,18 +597,18 @@ rehearse_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 		}
 		end_file(call);
 		runner_report_done();
-		runner_note_held_locks(rehearsed);
+		lockreport_note_held(rehearsed);
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata = runner_subxact_catch(oldcxt, oldowner);
+		ErrorData  *edata = subxact_catch(oldcxt, oldowner);
 
 		runner_report_done();
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
 
-	runner_subxact_rollback(oldcxt, oldowner);
+	subxact_rollback(oldcxt, oldowner);
 }
 
 /*
@@ -622,7 +625,7 @@ command_rollback(const char *path, int steps, const char *target,
 	ListCell   *lc;
 
 	SPI_connect();
-	runner_lock_history();
+	lock_history();
 	begin_call(&call, path);
 	work = down_work(&call, steps, target);
 	preflight(&call, work, PREFLIGHT_TRANSACTION);
@@ -695,7 +698,7 @@ run_committing(const char *path, const char *target, int steps, bool down)
 	 */
 	SPI_commit();
 	InvalidateCatalogSnapshot();
-	runner_lock_history_session();
+	lock_history_session();
 
 	PG_TRY();
 	{
@@ -754,7 +757,7 @@ run_committing(const char *path, const char *target, int steps, bool down)
 	}
 	PG_FINALLY();
 	{
-		runner_unlock_history_session();
+		lock_release_session();
 		runner_report_done();
 	}
 	PG_END_TRY();
@@ -919,7 +922,7 @@ command_baseline(const char *path, const char *target)
 	int			n = 0;
 
 	SPI_connect();
-	runner_lock_history();
+	lock_history();
 	begin_call(&call, path);
 	pending = plan_pending(call.dir, call.entries, target, -1, false);
 	now = GetCurrentTimestamp();
@@ -953,7 +956,7 @@ command_adopt(const char *path, const char *runner, const char *table,
 	ListCell   *lc;
 
 	SPI_connect();
-	runner_lock_history();
+	lock_history();
 	begin_call(&call, path);
 	foreach(lc, adopt_plan(call.dir, call.entries, &source))
 	{
@@ -987,7 +990,7 @@ void
 command_forget(const char *filename)
 {
 	SPI_connect();
-	runner_lock_history();
+	lock_history();
 	if (!history_forget(filename))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -1007,7 +1010,7 @@ command_repair(const char *path, ReturnSetInfo *rsinfo)
 	ListCell   *lc;
 
 	SPI_connect();
-	runner_lock_history();
+	lock_history();
 	begin_call(&call, path);
 
 	foreach(lc, call.entries)

@@ -45,7 +45,7 @@
 #include "compat.h"
 #include "drift.h"
 #include "morgenmigrate.h"
-#include "runner.h"
+#include "subxact.h"
 
 
 
@@ -454,7 +454,7 @@ insert_rows(const char *tag, bool dropped)
 		ErrorData  *edata;
 
 		SetUserIdAndSecContext(save_userid, save_sec_context);
-		edata = runner_subxact_catch(oldcxt, oldowner);
+		edata = subxact_catch(oldcxt, oldowner);
 		recording = false;
 
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)

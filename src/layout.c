@@ -18,19 +18,15 @@
 
 #include <ctype.h>
 
+#include "utils/guc.h"
+
 #include "layout.h"
 
 /* Every layout, in the order a directory entry's name is tried. */
 static const LayoutMethods *const all_layouts[] = {
-	&diesel_layout,
-	&flyway_layout,
-	&postgrator_layout,
-	&plain_layout,
-	&golang_migrate_layout,
-	&dbmate_layout,
-	&goose_layout,
-	&sql_migrate_layout,
-	&node_pg_migrate_layout,
+#define LAYOUT_ENTRY(id, methods) &methods,
+#include "layouts/list.h"
+#undef LAYOUT_ENTRY
 };
 
 /* The methods of a layout; NULL for LAYOUT_AUTO. */
@@ -80,10 +76,31 @@ layout_of_family(LayoutFamily family)
 const LayoutMethods *
 layout_of_names(LayoutFamily family)
 {
-	for (int i = 0; i < lengthof(all_layouts); i++)
-		if (all_layouts[i]->family == family && all_layouts[i]->names_as != NULL)
-			return all_layouts[i];
-	return &plain_layout;
+	const LayoutMethods *m = layout_methods(family);
+
+	return m != NULL ? m : &plain_layout;
+}
+
+/*
+ * The values of the setting morgenmigrate.layout: 'auto' and every
+ * layout's name.
+ */
+const struct config_enum_entry *
+layout_setting_options(void)
+{
+	static struct config_enum_entry options[LAYOUT_COUNT + 1];
+
+	if (options[0].name == NULL)
+	{
+		options[0].name = "auto";
+		options[0].val = LAYOUT_AUTO;
+		for (int i = 0; i < lengthof(all_layouts); i++)
+		{
+			options[i + 1].name = all_layouts[i]->name;
+			options[i + 1].val = all_layouts[i]->layout;
+		}
+	}
+	return options;
 }
 
 /* How a family names its migrations, for messages. */

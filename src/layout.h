@@ -18,37 +18,27 @@
 #include "compat.h"
 #include "morgenmigrate.h"
 
-/* The layouts morgenmigrate reads; LAYOUT_AUTO only as a setting. */
+/* The layouts morgenmigrate reads (layouts/list.h); LAYOUT_AUTO only as a setting. */
 typedef enum MigrationLayout
 {
 	LAYOUT_AUTO = 0,
-	LAYOUT_PLAIN,
-	LAYOUT_GOLANG_MIGRATE,
-	LAYOUT_DBMATE,
-	LAYOUT_GOOSE,
-	LAYOUT_SQL_MIGRATE,
-	LAYOUT_NODE_PG_MIGRATE,
-	LAYOUT_FLYWAY,
-	LAYOUT_DIESEL,
-	LAYOUT_POSTGRATOR
+#define LAYOUT_ENTRY(id, methods) id,
+#include "layouts/list.h"
+#undef LAYOUT_ENTRY
+	LAYOUT_COUNT
 } MigrationLayout;
 
-#define LAYOUT_COUNT (LAYOUT_POSTGRATOR + 1)
-
 /*
- * The families of layouts, told apart by names alone: the flat family
- * (one *.sql file per migration: plain, golang-migrate and the runners
- * whose markers are inside the files) and one family for each runner whose
- * names say it all.
+ * A family of layouts, told apart by names alone, is named by the layout
+ * that reads its names: a runner whose names say it all (Flyway, diesel,
+ * postgrator) is a family of its own; every other *.sql file belongs to
+ * the flat family, whose names plain's reader reads (plain, golang-migrate
+ * and the runners whose markers are inside the files).
  */
-typedef enum LayoutFamily
-{
-	FAMILY_NONE = 0,			/* not a migration: ignored */
-	FAMILY_FLAT,
-	FAMILY_FLYWAY,
-	FAMILY_DIESEL,
-	FAMILY_POSTGRATOR
-} LayoutFamily;
+typedef MigrationLayout LayoutFamily;
+
+#define FAMILY_NONE LAYOUT_AUTO	/* not a migration: ignored */
+#define FAMILY_FLAT LAYOUT_PLAIN
 
 /* What a directory entry is to its layout. */
 typedef enum EntryRole
@@ -232,15 +222,9 @@ typedef struct LayoutMethods
 	const char *subdir_refusal;
 } LayoutMethods;
 
-extern const LayoutMethods plain_layout;
-extern const LayoutMethods golang_migrate_layout;
-extern const LayoutMethods dbmate_layout;
-extern const LayoutMethods goose_layout;
-extern const LayoutMethods sql_migrate_layout;
-extern const LayoutMethods node_pg_migrate_layout;
-extern const LayoutMethods flyway_layout;
-extern const LayoutMethods diesel_layout;
-extern const LayoutMethods postgrator_layout;
+#define LAYOUT_ENTRY(id, methods) extern const LayoutMethods methods;
+#include "layouts/list.h"
+#undef LAYOUT_ENTRY
 
 extern const LayoutMethods *layout_methods(MigrationLayout layout);
 
@@ -283,5 +267,6 @@ extern const char *layout_name(MigrationLayout layout);
 extern LayoutFamily layout_family(MigrationLayout layout);
 extern MigrationLayout layout_of_family(LayoutFamily family);
 extern const char *layout_family_names(LayoutFamily family);
+extern const struct config_enum_entry *layout_setting_options(void);
 
 #endif							/* MORGENMIGRATE_LAYOUT_H */

@@ -29,9 +29,12 @@
 #include "citus.h"
 #include "commands.h"
 #include "compat.h"
+#include "context.h"
 #include "drift.h"
 #include "morgenmigrate.h"
+#include "runner.h"
 #include "source.h"
+#include "worker.h"
 
 
 PG_MODULE_MAGIC;
@@ -43,19 +46,6 @@ int			mm_lock_timeout = 100;
 int			mm_lock_retries = 10;
 
 /* The values of morgenmigrate.layout. */
-static const struct config_enum_entry layout_options[] = {
-	{"auto", LAYOUT_AUTO, false},
-	{"plain", LAYOUT_PLAIN, false},
-	{"golang-migrate", LAYOUT_GOLANG_MIGRATE, false},
-	{"dbmate", LAYOUT_DBMATE, false},
-	{"goose", LAYOUT_GOOSE, false},
-	{"sql-migrate", LAYOUT_SQL_MIGRATE, false},
-	{"node-pg-migrate", LAYOUT_NODE_PG_MIGRATE, false},
-	{"flyway", LAYOUT_FLYWAY, false},
-	{"diesel", LAYOUT_DIESEL, false},
-	{"postgrator", LAYOUT_POSTGRATOR, false},
-	{NULL, 0, false}
-};
 
 void		_PG_init(void);
 
@@ -127,7 +117,7 @@ _PG_init(void)
 							 "a runner's name requires its layout and refuses anything else.",
 							 &mm_layout,
 							 LAYOUT_AUTO,
-							 layout_options,
+							 layout_setting_options(),
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
@@ -155,6 +145,12 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("morgenmigrate");
+
+	/* drift hears of the migrations the modules below run */
+	runner_begin_hook = drift_migration_begin;
+	runner_end_hook = drift_migration_end;
+	context_explain_hook = drift_explain_error;
+	worker_start_hook = drift_ignore_backend;
 }
 
 /* A text argument as a C string; NULL is an error when required. */

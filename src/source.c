@@ -94,7 +94,7 @@ migration_dir_list(const char *path)
 	const char *name;
 	List	   *listed = NIL;
 	List	   *entries = NIL;
-	const char *family_example[FAMILY_POSTGRATOR + 1] = {0};
+	const char *family_example[LAYOUT_COUNT] = {0};
 	char	   *subdir = NULL;
 	ListedEntry *incomplete = NULL;
 	const LayoutMethods *m;
@@ -310,9 +310,12 @@ settle_family(const MigrationDir *mdir, const char **example)
 	LayoutFamily found = FAMILY_NONE;
 	LayoutFamily forced = layout_family(mm_layout);
 
-	for (int f = FAMILY_FLAT; f <= FAMILY_POSTGRATOR; f++)
+	/* the flat family first, then the others in the order of the layouts */
+	for (int i = 0; i < LAYOUT_COUNT; i++)
 	{
-		if (example[f] == NULL)
+		LayoutFamily f = i == 0 ? FAMILY_FLAT : (LayoutFamily) i;
+
+		if (example[f] == NULL || (i > 0 && f == FAMILY_FLAT))
 			continue;
 		if (found != FAMILY_NONE)
 			ereport(ERROR,

@@ -55,10 +55,12 @@
 #include "utils/wait_event.h"
 
 #include "compat.h"
-#include "drift.h"
 #include "morgenmigrate.h"
 #include "worker.h"
 
+
+/* Set by a module above (drift.c): a worker is about to run its statement. */
+WorkerHook	worker_start_hook = NULL;
 
 #define MM_WORKER_MAGIC		0x6d6d7731	/* "mmw1" */
 #define MM_KEY_FIXED		1
@@ -495,7 +497,8 @@ morgenmigrate_worker_main(Datum main_arg)
 	SetConfigOption("application_name", "morgenmigrate worker",
 					PGC_USERSET, PGC_S_SESSION);
 
-	drift_ignore_backend();
+	if (worker_start_hook != NULL)
+		worker_start_hook();
 	if (build_migration[0] != '\0')
 	{
 		prev_object_access_hook = object_access_hook;

@@ -23,7 +23,8 @@ my $src = "$FindBin::Bin/../../src";
 my @layers = (
 	[qw(compat morgenmigrate)],
 	[qw(files layout layouts migration filecache)],
-	[qw(source script history worker citus subxact)],
+	[qw(source script history worker citus subxact lock lockreport context
+		  filelimits leftovers)],
 	[qw(plan runner adopt drift)],
 	[qw(commands)],
 	[qw(entry)],

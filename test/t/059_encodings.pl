@@ -11,7 +11,6 @@ use Encode qw(encode);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-binmode(Test::More->builder->$_, ':encoding(UTF-8)') for qw(output failure_output todo_output);
 
 $ENV{PGCLIENTENCODING} = 'UTF8';
 my $node = PostgreSQL::Test::Cluster->new('encodings');
@@ -51,7 +50,7 @@ sub hex_of { return join(',', map { unpack('H*', encode('UTF-8', $_)) } @_) }
 # its UTF-8 bytes would make)
 my ($rc, $out, $err) = $node->psql('latin1',
 	"SELECT filename, status FROM morgenmigrate.migrate_apply('$base/cafe')");
-is($rc, 0, 'LATIN1: a name with é applies') or diag($err);
+is($rc, 0, 'LATIN1: a name with an accented letter applies') or diag($err);
 is($node->safe_psql('latin1', $names), hex_of('001_café.sql'),
 	'LATIN1: the history holds the name as it is');
 is($node->safe_psql('latin1',
