@@ -9,18 +9,25 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/layouts/*.c)))
 DATA = $(wildcard morgenmigrate--*.sql)
 PGFILEDESC = "morgenmigrate - apply schema migrations inside the server"
 
-# pg_regress tests: every sql/*.sql, against fixtures staged where the
-# server's OS user can read them (see test/stage-fixtures.sh)
+# pg_regress tests: every sql/*.sql, in a UTF8 database with the C locale
+# whatever the server's and the caller's locale, run by psql through
+# test/regress-launcher.sh: "@fixtures@" in a test names the directory
+# where test/installcheck.sh staged the fixtures for this run
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
-REGRESS_PREP = fixtures
+REGRESS_OPTS = --encoding=UTF8 --no-locale --launcher=$(srcdir)/test/regress-launcher.sh
 
-# isolation specs: test/isolation/specs/*.spec
+# isolation specs: test/isolation/specs/*.spec, the same way
 ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
-ISOLATION_OPTS = --inputdir=test/isolation
+ISOLATION_OPTS = --inputdir=test/isolation --encoding=UTF8 --no-locale \
+	--launcher=$(srcdir)/test/regress-launcher.sh
 
-# TAP tests: test/t/*.pl
-TAP_TESTS = 1
+# TAP tests: test/t/*.pl, with clusters of their own (so not as root);
+# "make installcheck TAP_TESTS=1" adds them
 PROVE_TESTS = test/t/*.pl
+
+# installcheck is PGXS's own, run by test/installcheck.sh: it checks the
+# server first, stages the fixtures and removes them again afterwards
+NO_INSTALLCHECK = 1
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -35,6 +42,21 @@ DISTNAME = $(EXTENSION)-$(EXTVERSION)
 dist:
 	git archive --format zip --prefix=$(DISTNAME)/ -o $(DISTNAME).zip HEAD
 
-.PHONY: fixtures
-fixtures:
-	test/stage-fixtures.sh
+# make installcheck: the checks, the fixtures, then PGXS's installcheck
+# (installcheck-staged) and the removal of the fixtures
+.PHONY: installcheck installcheck-staged
+installcheck:
+	@MAKE='$(MAKE)' PG_BINDIR='$(bindir)' PG_PKGLIBDIR='$(pkglibdir)' \
+	 MM_REGRESS='$(REGRESS)$(ISOLATION)' MM_TAP='$(TAP_TESTS)' PROVE_TESTS='$(PROVE_TESTS)' \
+	 $(srcdir)/test/installcheck.sh
+
+installcheck-staged:
+ifdef REGRESS
+	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+endif
+ifdef ISOLATION
+	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
+endif
+ifdef TAP_TESTS
+	$(prove_installcheck)
+endif

@@ -12,18 +12,18 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
 need_root "$@"
 cd "$here"
-# the build tools and server headers of PG_MAJOR, and what the checks use
-install_packages >/dev/null
-for tool in python3 unzip git; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null
-		apt-get -o DPkg::Lock::Timeout=900 install -y -q "$tool" >/dev/null
-	fi
-done
 export PATH=/usr/lib/postgresql/$PG_MAJOR/bin:$PATH
 passed=0
 failed=0
+
+# the build tools and server headers of PG_MAJOR, and what the checks use
+# (a download that fails is a failed check, with apt's own error)
+missing=""
+for tool in python3 unzip git; do
+	command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+done
+check "the packages the checks use are installed" \
+	eval 'install_packages >/dev/null && { [ -z "$missing" ] || apt_install $missing >/dev/null; }'
 
 
 version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" morgenmigrate.control)

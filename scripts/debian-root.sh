@@ -7,6 +7,7 @@
 
 MM_ROOTS=${MM_ROOTS:-/var/cache/morgenmigrate}
 MM_MIRROR=${MM_MIRROR:-http://deb.debian.org/debian}
+MM_SECURITY_MIRROR=${MM_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
 # The Debian release whose own packages carry PostgreSQL VERSION.
 debian_release_of() {
@@ -20,19 +21,29 @@ debian_release_of() {
 }
 
 # The packages a root needs to build morgenmigrate, run every test suite
-# and build the Debian package, for PostgreSQL VERSION.
+# and build and try the Debian package (python3 runs the converter scripts
+# it ships), for PostgreSQL VERSION.
 root_packages() {
 	echo "postgresql-$1 postgresql-server-dev-$1 postgresql-$1-cron
 		postgresql-client-$1 postgresql-server-dev-all build-essential
-		debhelper dpkg-dev libipc-run-perl rsync"
+		debhelper dpkg-dev libipc-run-perl rsync python3"
+}
+
+# The apt sources of a root of RELEASE, as a Debian user's system has
+# them: the release, and for a stable release its security and updates
+# archives (which carry the PostgreSQL point releases).
+root_sources() {
+	echo "deb $MM_MIRROR $1 main"
+	if [ "$1" != sid ]; then
+		echo "deb $MM_SECURITY_MIRROR $1-security main"
+		echo "deb $MM_MIRROR $1-updates main"
+	fi
 }
 
 # Installs debootstrap on this machine if it has none.
 need_debootstrap() {
 	if ! command -v debootstrap >/dev/null 2>&1; then
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get -o DPkg::Lock::Timeout=900 update -q
-		apt-get -o DPkg::Lock::Timeout=900 install -y -q debootstrap
+		apt_install debootstrap
 	fi
 }
 
@@ -89,10 +100,8 @@ root_create() {
 	root_unmount "$tmp"
 	rm -rf "$tmp"
 	say "making a Debian $release root file system in $root (debootstrap, a few minutes)"
-	debootstrap --variant=minbase "$release" "$tmp" "$MM_MIRROR" >"$MM_ROOTS/$release.debootstrap.log" 2>&1 || {
-		tail -n 20 "$MM_ROOTS/$release.debootstrap.log" >&2
-		return 1
-	}
+	download "debootstrap $release from $MM_MIRROR" \
+		debootstrap --variant=minbase "$release" "$tmp" "$MM_MIRROR" || return 1
 	printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
 	chmod 755 "$tmp/usr/sbin/policy-rc.d"
 	mkdir -p "$tmp/etc/postgresql-common/createcluster.d"
@@ -101,33 +110,38 @@ root_create() {
 	mv "$tmp" "$root"
 }
 
-# Makes sure the root of PostgreSQL VERSION exists and has its packages
-# (installed once; a stamp lists them), and prints its path.
+# Makes sure the root of PostgreSQL VERSION exists, with its apt sources,
+# up to date, and with its packages (once; a stamp lists the sources and
+# the packages), and sets prepared_root to its path; a download that fails
+# sets download_error (see scripts/lib.sh).
 root_prepare() {
-	local version=$1 release root pkgs stamp
+	local version=$1 release root pkgs sources stamp
 	release=$(debian_release_of "$version") || return 1
 	root=$MM_ROOTS/$release
+	sources=$(root_sources "$release")
 	pkgs=$(echo $(root_packages "$version"))
 	stamp=$root/.morgenmigrate-packages
 	mkdir -p "$MM_ROOTS"
 	if [ ! -x "$root/bin/sh" ]; then
 		root_unmount "$root"
 		rm -rf "$root"
-		need_debootstrap >&2
-		root_create "$release" "$root" >&2 || return 1
+		need_debootstrap || return 1
+		root_create "$release" "$root" || return 1
 	fi
-	if [ "$(cat "$stamp" 2>/dev/null)" != "$pkgs" ]; then
-		say "installing PostgreSQL $version and the build tools in $root" >&2
+	if [ "$(cat "$stamp" 2>/dev/null)" != "$sources"$'\n'"$pkgs" ]; then
+		say "updating the $release root and installing PostgreSQL $version and the build tools in $root"
 		cp /etc/resolv.conf "$root/etc/resolv.conf"
+		echo "$sources" >"$root/etc/apt/sources.list"
 		root_mount "$root"
-		if ! { in_root "$root" -- apt-get update -q &&
-			in_root "$root" -- apt-get install -y -q --no-install-recommends $pkgs; } >"$root.apt.log" 2>&1; then
+		if ! { download "apt-get update in the $release root" in_root "$root" -- apt-get update -q &&
+			download "apt-get upgrade in the $release root" in_root "$root" -- apt-get upgrade -y -q &&
+			download "apt-get install in the $release root" \
+				in_root "$root" -- apt-get install -y -q --no-install-recommends $pkgs; }; then
 			root_unmount "$root"
-			tail -n 30 "$root.apt.log" >&2
 			return 1
 		fi
 		root_unmount "$root"
-		echo "$pkgs" >"$stamp"
+		echo "$sources"$'\n'"$pkgs" >"$stamp"
 	fi
-	echo "$root"
+	prepared_root=$root
 }

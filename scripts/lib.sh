@@ -20,6 +20,17 @@ need_root() {
 	fi
 }
 
+# Ends a run that counts its tests (SKIPPED, PASSED, FAILED): the number
+# skipped, then the closing line "N passed, N failed", always the last
+# (scripts/test-versions.sh and CI read it), and an exit status that is
+# non-zero on any failure.
+close_run() {
+	echo "$1 skipped"
+	echo "$2 passed, $3 failed"
+	[ "$3" -eq 0 ] || exit 1
+	exit 0
+}
+
 # Records one check of a script that counts its own (passed and failed,
 # which the caller sets to 0): its name, then the command that must succeed.
 check() {
@@ -31,6 +42,42 @@ check() {
 		echo "not ok - $name"
 		failed=$((failed + 1))
 	fi
+}
+
+# Runs a download (WHAT says which: "apt-get install x", "npm install",
+# "debootstrap sid") with its output shown.  On failure it keeps the
+# tool's own error in download_error ("download failed: WHAT: E: ...")
+# for the caller's report, says it, and returns non-zero.
+download_error=""
+download() {
+	local what=$1; shift
+	local out rc
+	out=$(mktemp)
+	{ "$@" 2>&1 | tee "$out"; rc=${PIPESTATUS[0]}; } || true
+	if [ "$rc" -ne 0 ]; then
+		download_error="download failed: $what: $(tool_error "$out")"
+		echo "$download_error" >&2
+	fi
+	rm -f "$out"
+	return "$rc"
+}
+
+# The error lines of a download tool's output in FILE (apt's and
+# debootstrap's "E:", "Err:", npm's "npm ERR!"/"npm error"), on one line;
+# its last line if it printed none of them.
+tool_error() {
+	local lines
+	lines=$(grep -E '^(E: |Err:|npm ERR! |npm error )' "$1" | head -n 4 | paste -sd '|' | sed 's/|/ | /g')
+	[ -n "$lines" ] || lines=$(grep -v '^[[:space:]]*$' "$1" | tail -n 1)
+	echo "${lines:-no output (exit status only)}"
+}
+
+# apt-get update and install of PACKAGES, as download steps; waits for
+# another apt-get (a parallel run) rather than fail.
+apt_install() {
+	export DEBIAN_FRONTEND=noninteractive
+	download "apt-get update" apt-get -o DPkg::Lock::Timeout=900 update -q &&
+		download "apt-get install $*" apt-get -o DPkg::Lock::Timeout=900 install -y -q "$@"
 }
 
 # Installs PostgreSQL PG_MAJOR, its server headers, pg_cron, the build tools and
@@ -45,10 +92,20 @@ install_packages() {
 	done
 	if [ -n "$missing" ]; then
 		say "installing$missing"
-		export DEBIAN_FRONTEND=noninteractive
-		# wait for another apt-get (a parallel run) rather than fail
-		apt-get -o DPkg::Lock::Timeout=900 update -q
-		apt-get -o DPkg::Lock::Timeout=900 install -y -q $missing
+		apt_install $missing
+	fi
+}
+
+# Makes the locale NAME (such as de_DE.UTF-8) available, as a Debian user
+# would: the locales package, NAME enabled in /etc/locale.gen, locale-gen.
+need_locale() {
+	local name=$1
+	if ! locale -a 2>/dev/null | grep -qix "${name%%.*}.$(echo "${name#*.}" | tr -d - | tr A-Z a-z)"; then
+		PKGS=locales install_packages || return 1
+		say "generating the locale $name"
+		sed -i "s/^# *\($name \)/\1/" /etc/locale.gen
+		grep -q "^$name " /etc/locale.gen || echo "$name ${name#*.}" >>/etc/locale.gen
+		locale-gen >/dev/null
 	fi
 }
 
@@ -69,18 +126,22 @@ install_npm_runners() {
 		! cmp -s "$src/test/adopt/package-lock.json" "$NPM_RUNNERS/package-lock.json"; then
 		if ! command -v npm >/dev/null 2>&1; then
 			say "installing nodejs and npm"
-			apt-get -o DPkg::Lock::Timeout=900 update -q
-			DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -q nodejs npm
+			apt_install nodejs npm || return 1
 		fi
 		say "installing the npm runners of the adoption tests into $NPM_RUNNERS"
 		rm -rf "$NPM_RUNNERS"
 		mkdir -p "$NPM_RUNNERS"
 		cp "$src/test/adopt/package.json" "$src/test/adopt/package-lock.json" "$NPM_RUNNERS/"
-		(cd "$NPM_RUNNERS" && npm install --no-audit --no-fund --loglevel=error)
+		if ! download "npm install (test/adopt/package-lock.json)" \
+			env -C "$NPM_RUNNERS" npm install --no-audit --no-fund --loglevel=error; then
+			# half an installation must not pass for one next time
+			rm -rf "$NPM_RUNNERS"
+			return 1
+		fi
 	fi
 	if ! command -v node >/dev/null 2>&1; then
 		say "installing nodejs"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs
+		apt_install nodejs || return 1
 	fi
 	chmod -R a+rX "$NPM_RUNNERS"
 }

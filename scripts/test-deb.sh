@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds the Debian package postgresql-PG_MAJOR-morgenmigrate from this tree
 # (scripts/build-deb.sh), installs it with apt-get into this system's
-# PostgreSQL PG_MAJOR, creates the extension from it in a new cluster and
-# applies the demo set, then removes the package again.  Meant for a clean
+# PostgreSQL PG_MAJOR, checks that it holds what the README sends package
+# users to (the README, the operations guide, the converter scripts),
+# creates the extension from it in a new cluster and applies the demo set
+# and a Sqitch project converted by the packaged script, then removes the
+# package again.  Meant for a clean
 # system of its own, such as the roots scripts/test-versions.sh makes; it
 # refuses a system where the package is already installed.  Ends with
 # "N passed, N failed".
@@ -34,6 +37,11 @@ sql() {
 	runuser -u postgres -- psql -X -q -At -v ON_ERROR_STOP=1 -h "$work" -p "$port" "$@"
 }
 
+# A new database NAME with the extension.
+new_db() {
+	sql -d postgres -c "CREATE DATABASE $1" && sql -d "$1" -c "CREATE EXTENSION morgenmigrate"
+}
+
 stop_server() {
 	if [ -f "$work/data/postmaster.pid" ]; then
 		runuser -u postgres -- "/usr/lib/postgresql/$PG_MAJOR/bin/pg_ctl" -D "$work/data" -m fast stop >/dev/null 2>&1
@@ -63,6 +71,14 @@ check "the package holds the library, the control file and the scripts" \
 	test -f "/usr/lib/postgresql/$PG_MAJOR/lib/morgenmigrate.so" \
 	-a -f "/usr/share/postgresql/$PG_MAJOR/extension/morgenmigrate.control" \
 	-a -f "/usr/share/postgresql/$PG_MAJOR/extension/morgenmigrate--1.0--1.1.sql"
+doc=/usr/share/doc/$pkg
+check "the package holds the README and the operations guide in $doc" \
+	test -f "$doc/README.md.gz" -a -f "$doc/docs/operations.md.gz"
+check "the README there is this tree's" sh -c "zcat '$doc/README.md.gz' | cmp -s - '$here/README.md'"
+for script in sqitch-to-migrations alembic-to-migrations; do
+	check "the package holds $script, executable, in $doc/examples, as in this tree" \
+		sh -c "test -x '$doc/examples/$script' && cmp -s '$doc/examples/$script' '$here/scripts/$script'"
+done
 
 say "a cluster of the installed PostgreSQL $PG_MAJOR"
 mkdir -p "$work/data" "$work/migrations"
@@ -87,6 +103,13 @@ check "migrate_apply applies every file of the demo set" \
 	test "$(sql -d postgres -c "SELECT count(*) FROM morgenmigrate.migrate_apply('$work/migrations') WHERE status = 'applied'")" = "$nup"
 check "migrate_status shows every file applied" \
 	test "$(sql -d postgres -c "SELECT count(*) FILTER (WHERE state = 'applied') || '/' || count(*) FROM morgenmigrate.migrate_status('$work/migrations')")" = "$nup/$nup"
+check "the packaged sqitch-to-migrations converts a Sqitch project" \
+	sh -c "'$doc/examples/sqitch-to-migrations' '$here/migrations/adopt/sqitch' '$work/sqitch' >/dev/null &&
+		chmod -R a+rX '$work/sqitch'"
+check "a new database with the extension" new_db from_sqitch
+check "and migrate_apply applies every change of it" \
+	test "$(sql -d from_sqitch -c "SELECT count(*) FROM morgenmigrate.migrate_apply('$work/sqitch') WHERE status = 'applied'")" \
+	= "$(grep -c '^[a-z_]* .*<.*>' "$here/migrations/adopt/sqitch/sqitch.plan")"
 stop_server
 
 say "removing $pkg"

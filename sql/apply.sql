@@ -25,7 +25,7 @@ SELECT * FROM morgenmigrate.migrate_status();
 -- 1, 2, then 10 (version order); README.md, notes.txt, .hidden.sql and the
 -- directory archive.sql are not migrations
 SELECT filename, status, statements, locks
-  FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/basic');
+  FROM morgenmigrate.migrate_apply('@fixtures@/basic');
 
 -- the schema they made
 SELECT relname, relkind FROM pg_class
@@ -39,12 +39,12 @@ SELECT filename, kind, applied_by = current_user AS by_caller,
 SELECT s.filename
   FROM morgenmigrate.schema_migrations s
  WHERE s.checksum <> encode(sha256(pg_read_binary_file(
-           '/tmp/morgenmigrate-regress/basic/' || s.filename)), 'hex');
+           '@fixtures@/basic/' || s.filename)), 'hex');
 
 -- running it again, and ten times more, applies nothing
-SELECT count(*) FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/basic');
+SELECT count(*) FROM morgenmigrate.migrate_apply('@fixtures@/basic');
 SELECT count(*) FROM generate_series(1, 10),
-       LATERAL morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/basic');
+       LATERAL morgenmigrate.migrate_apply('@fixtures@/basic');
 SELECT count(*) FROM morgenmigrate.schema_migrations;
 
 -- applied_at is the clock time each file finished, not the transaction's
@@ -56,7 +56,7 @@ CREATE SCHEMA apply_test;
 TRUNCATE morgenmigrate.schema_migrations;
 BEGIN;
 SELECT now() AS started \gset
-SELECT count(*) FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/basic');
+SELECT count(*) FROM morgenmigrate.migrate_apply('@fixtures@/basic');
 SELECT count(DISTINCT applied_at) AS distinct_times,
        bool_and(applied_at > :'started'::timestamptz) AS after_start
   FROM morgenmigrate.schema_migrations;
@@ -65,12 +65,12 @@ COMMIT;
 
 -- the order of files of a directory is version order: digit runs compare as
 -- numbers, the rest byte by byte
-SELECT filename, state FROM morgenmigrate.migrate_status('/tmp/morgenmigrate-regress/basic');
+SELECT filename, state FROM morgenmigrate.migrate_status('@fixtures@/basic');
 
 -- empty files and files of comments only apply as no-ops and are recorded
 TRUNCATE morgenmigrate.schema_migrations;
 SELECT filename, status, statements
-  FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/empty');
+  FROM morgenmigrate.migrate_apply('@fixtures@/empty');
 SELECT filename, kind FROM morgenmigrate.schema_migrations ORDER BY filename;
 
 SET client_min_messages = warning;

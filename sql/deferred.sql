@@ -7,15 +7,15 @@ CREATE SCHEMA deferred_test;
 SET search_path = deferred_test;
 
 -- atomic: the error names 003, and nothing of the call stays
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/deferred');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/deferred');
 SELECT to_regclass('parents') AS parents, count(*) AS history
   FROM morgenmigrate.schema_migrations;
 
 -- a rehearsal reports the failing file instead of "rehearsed"
 SELECT filename, status, statements
-  FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/deferred', dry_run => true);
+  FROM morgenmigrate.migrate_apply('@fixtures@/deferred', dry_run => true);
 SELECT filename, status, statements
-  FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/deferred', dry_run => true,
+  FROM morgenmigrate.migrate_apply('@fixtures@/deferred', dry_run => true,
                                    atomic => false);
 SELECT to_regclass('parents') AS parents, count(*) AS history
   FROM morgenmigrate.schema_migrations;
@@ -23,7 +23,7 @@ SELECT to_regclass('parents') AS parents, count(*) AS history
 -- non-atomic: 001 and 002 stay applied (a later file still gets deferred
 -- checks at its own end), 003 is the failure, and the commit succeeds
 SELECT filename, status, statements
-  FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/deferred', atomic => false);
+  FROM morgenmigrate.migrate_apply('@fixtures@/deferred', atomic => false);
 SELECT filename FROM morgenmigrate.schema_migrations ORDER BY filename;
 SELECT filename, sqlstate, message, line FROM morgenmigrate.migration_errors;
 SELECT * FROM kids ORDER BY parent_id;
@@ -32,7 +32,7 @@ SELECT to_regclass('deferred_after') AS deferred_after;
 -- migrate_run: the failure is recorded and raised with the file's name
 TRUNCATE morgenmigrate.schema_migrations, morgenmigrate.migration_errors;
 DROP TABLE IF EXISTS kids, parents;
-CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/deferred');
+CALL morgenmigrate.migrate_run('@fixtures@/deferred');
 SELECT filename FROM morgenmigrate.schema_migrations ORDER BY filename;
 SELECT filename, sqlstate, message, line FROM morgenmigrate.migration_errors;
 SELECT * FROM kids ORDER BY parent_id;

@@ -11,7 +11,7 @@ SET search_path = errors_test;
 
 -- a runtime error on line 8 of the second file: the first file's table and
 -- the third file are not there afterwards
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/errors');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/errors');
 SELECT count(*) AS tables FROM pg_class WHERE relnamespace = 'errors_test'::regnamespace;
 SELECT count(*) AS history FROM morgenmigrate.schema_migrations;
 SELECT count(*) AS failures FROM morgenmigrate.migration_errors;
@@ -21,7 +21,7 @@ DO $$
 DECLARE
     state text; msg text; ctx text;
 BEGIN
-    PERFORM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/errors');
+    PERFORM morgenmigrate.migrate_apply('@fixtures@/errors');
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
                             ctx = PG_EXCEPTION_CONTEXT;
@@ -32,21 +32,21 @@ $$;
 
 -- a syntax error in the middle of a file is found before anything runs:
 -- its line, and no cursor into the caller's query
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/syntax');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/syntax');
 SELECT count(*) AS tables FROM pg_class WHERE relnamespace = 'errors_test'::regnamespace;
 SELECT count(*) AS history FROM morgenmigrate.schema_migrations;
 
 -- detail and SQLSTATE of a unique violation
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/details');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/details');
 -- a DO block's own SQLSTATE, detail and hint (the SQLSTATE from psql's
 -- variable: VERBOSITY verbose would add PostgreSQL's own source location,
 -- which changes with every release)
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/raise');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/raise');
 \echo :LAST_ERROR_SQLSTATE
 -- a syntax error inside a plpgsql function body points at its line
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/funcbody');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/funcbody');
 -- psql meta-commands are not SQL
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/meta');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/meta');
 
 -- none of it left anything behind
 SELECT count(*) AS tables FROM pg_class WHERE relnamespace = 'errors_test'::regnamespace;
@@ -56,7 +56,7 @@ SELECT count(*) AS history FROM morgenmigrate.schema_migrations;
 -- a caller's own context is kept around the migration's
 CREATE FUNCTION deploy() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/errors');
+    PERFORM morgenmigrate.migrate_apply('@fixtures@/errors');
 END
 $$;
 SELECT deploy();

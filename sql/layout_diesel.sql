@@ -9,7 +9,7 @@ CREATE SCHEMA layout_diesel_test;
 SET search_path = layout_diesel_test;
 \set VERBOSITY terse
 SET client_min_messages = warning;
-\set base '/tmp/morgenmigrate-regress/layout_diesel'
+\set base '@fixtures@/layout_diesel'
 \i sql/include/layout_helpers.sql
 
 -- every subdirectory that is not hidden and holds up.sql is a migration,

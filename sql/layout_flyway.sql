@@ -10,7 +10,7 @@ CREATE SCHEMA layout_flyway_test;
 SET search_path = layout_flyway_test;
 \set VERBOSITY terse
 SET client_min_messages = warning;
-\set base '/tmp/morgenmigrate-regress/layout_flyway'
+\set base '@fixtures@/layout_flyway'
 \i sql/include/layout_helpers.sql
 
 -- versions compare as numbers part by part (1.1 < 1.2 < 1.10 < 2 < 3 < 10),

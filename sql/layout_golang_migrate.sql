@@ -9,7 +9,7 @@ CREATE SCHEMA layout_golang_migrate_test;
 SET search_path = layout_golang_migrate_test;
 \set VERBOSITY terse
 SET client_min_messages = warning;
-\set base '/tmp/morgenmigrate-regress/layout_golang_migrate'
+\set base '@fixtures@/layout_golang_migrate'
 \i sql/include/layout_helpers.sql
 
 -- Only names of the form VERSION_name.up.EXT / VERSION_name.down.EXT are

@@ -9,7 +9,7 @@ CREATE SCHEMA layout_goose_test;
 SET search_path = layout_goose_test;
 \set VERBOSITY terse
 SET client_min_messages = warning;
-\set base '/tmp/morgenmigrate-regress/layout_goose'
+\set base '@fixtures@/layout_goose'
 
 \i sql/include/layout_helpers.sql
 

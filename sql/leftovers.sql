@@ -21,15 +21,15 @@ SELECT indexrelid::regclass AS index, indisvalid
   FROM pg_index WHERE indrelid IN ('gadgets'::regclass, 'parts'::regclass) ORDER BY 1;
 
 -- REINDEX INDEX CONCURRENTLY of the INVALID index repairs it
-CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/leftovers/repair');
+CALL morgenmigrate.migrate_run('@fixtures@/leftovers/repair');
 SELECT filename FROM morgenmigrate.schema_migrations;
 TRUNCATE morgenmigrate.schema_migrations;
 -- a build of another index leaves the other INVALID index alone
-CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/leftovers/other');
+CALL morgenmigrate.migrate_run('@fixtures@/leftovers/other');
 SELECT filename FROM morgenmigrate.schema_migrations;
 TRUNCATE morgenmigrate.schema_migrations;
 -- a reindex of the partitioned table leaves its ON ONLY index alone
-CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/leftovers/partitioned');
+CALL morgenmigrate.migrate_run('@fixtures@/leftovers/partitioned');
 SELECT filename FROM morgenmigrate.schema_migrations;
 SELECT count(*) AS failures FROM morgenmigrate.migration_errors;
 SELECT indexrelid::regclass AS index, indisvalid

@@ -4,7 +4,7 @@
 CREATE EXTENSION morgenmigrate;
 CREATE SCHEMA lifecycle_test;
 SET search_path = lifecycle_test;
-\set dir '/tmp/morgenmigrate-regress/lifecycle'
+\set dir '@fixtures@/lifecycle'
 -- the directory mixes NAME.sql and NAME.up.sql up files: read as plain (in
 -- the automatic layout, .up.sql beside other .sql files is refused, since
 -- golang-migrate would skip the other files)
@@ -66,13 +66,13 @@ SELECT * FROM teams ORDER BY id;
 
 -- a version target with two files of that version stops after the last
 TRUNCATE morgenmigrate.schema_migrations;
-SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/versions', target => '1');
-SELECT filename, state FROM morgenmigrate.migrate_status('/tmp/morgenmigrate-regress/versions');
+SELECT filename, status FROM morgenmigrate.migrate_apply('@fixtures@/versions', target => '1');
+SELECT filename, state FROM morgenmigrate.migrate_status('@fixtures@/versions');
 
 -- a version target names the last file of that version in version order,
 -- whatever the order they were applied in: 003_a applied again after 004_c
 TRUNCATE morgenmigrate.schema_migrations;
-\set dir '/tmp/morgenmigrate-regress/rollback_target'
+\set dir '@fixtures@/rollback_target'
 SELECT filename, status FROM morgenmigrate.migrate_apply(:'dir');
 SELECT morgenmigrate.migrate_forget('003_a.sql');
 SELECT filename, status FROM morgenmigrate.migrate_apply(:'dir');

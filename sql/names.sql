@@ -6,12 +6,12 @@ CREATE EXTENSION morgenmigrate;
 CREATE SCHEMA names_test;
 SET search_path = names_test;
 
-SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/badname', atomic => false);
-SELECT filename, state FROM morgenmigrate.migrate_status('/tmp/morgenmigrate-regress/badname');
-CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/badname');
-SELECT morgenmigrate.migrate_baseline('/tmp/morgenmigrate-regress/badname');
+SELECT filename, status FROM morgenmigrate.migrate_apply('@fixtures@/badname', atomic => false);
+SELECT filename, state FROM morgenmigrate.migrate_status('@fixtures@/badname');
+CALL morgenmigrate.migrate_run('@fixtures@/badname');
+SELECT morgenmigrate.migrate_baseline('@fixtures@/badname');
 \set VERBOSITY sqlstate
-SELECT filename FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/badname');
+SELECT filename FROM morgenmigrate.migrate_apply('@fixtures@/badname');
 \set VERBOSITY default
 -- nothing ran, nothing was recorded
 SELECT to_regclass('badname_first') AS first, to_regclass('badname_ran') AS ran,

@@ -16,7 +16,7 @@ LANGUAGE plpgsql AS $$
 BEGIN
     BEGIN
         PERFORM morgenmigrate.migrate_apply(
-            '/tmp/morgenmigrate-regress/preflight/' || setname, atomic => false);
+            '@fixtures@/preflight/' || setname, atomic => false);
         code := 'none';
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE,
@@ -44,14 +44,14 @@ SELECT c AS construct, r.*
 \x off
 
 -- the sets above hold every construct there is a fixture for
-SELECT count(*) FROM pg_ls_dir('/tmp/morgenmigrate-regress/preflight');
+SELECT count(*) FROM pg_ls_dir('@fixtures@/preflight');
 
 -- a BEGIN ... COMMIT (or START TRANSACTION ... END) around a whole file is
 -- accepted and skipped; the words COMMIT, VACUUM and CONCURRENTLY inside
 -- strings, comments, function bodies and DO blocks are just text; COPY from
 -- a server file is fine
 SELECT filename, status, statements
-  FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/preflight_ok');
+  FROM morgenmigrate.migrate_apply('@fixtures@/preflight_ok');
 SELECT maintenance_note();
 SELECT * FROM wrapped;
 SELECT count(*) > 0 AS copied FROM copied;

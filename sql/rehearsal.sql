@@ -10,7 +10,7 @@ CREATE TABLE members (id int PRIMARY KEY, team_id int REFERENCES teams (id));
 INSERT INTO teams VALUES (1, 'core');
 
 SELECT filename, status, statements, locks
-  FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/rehearsal', dry_run => true);
+  FROM morgenmigrate.migrate_apply('@fixtures@/rehearsal', dry_run => true);
 
 -- nothing stayed: no column, no index, no table, no history
 SELECT attname FROM pg_attribute WHERE attrelid = 'members'::regclass AND attnum > 0 ORDER BY attnum;
@@ -20,16 +20,16 @@ SELECT count(*) AS history FROM morgenmigrate.schema_migrations;
 
 -- a failing rehearsal reports the error as a real run would
 ALTER TABLE members ADD COLUMN nickname text;
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/rehearsal', dry_run => true);
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/rehearsal', dry_run => true);
 -- and in non-atomic mode as a failed row with a WARNING, recording nothing
 SELECT filename, status, statements, locks
-  FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/rehearsal', dry_run => true, atomic => false);
+  FROM morgenmigrate.migrate_apply('@fixtures@/rehearsal', dry_run => true, atomic => false);
 SELECT count(*) AS failures FROM morgenmigrate.migration_errors;
 ALTER TABLE members DROP COLUMN nickname;
 
 -- the real run afterwards applies the same files
-SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/rehearsal');
-SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/rehearsal', dry_run => true);
+SELECT filename, status FROM morgenmigrate.migrate_apply('@fixtures@/rehearsal');
+SELECT filename, status FROM morgenmigrate.migrate_apply('@fixtures@/rehearsal', dry_run => true);
 
 SET client_min_messages = warning;
 DROP SCHEMA rehearsal_test CASCADE;

@@ -9,10 +9,10 @@ CREATE TABLE teams (id int PRIMARY KEY, name text);
 CREATE TABLE members (id int PRIMARY KEY, team_id int REFERENCES teams (id));
 
 SELECT filename, status, locks
-  FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/rehearsal_locks', dry_run => true);
+  FROM morgenmigrate.migrate_apply('@fixtures@/rehearsal_locks', dry_run => true);
 -- one file alone: nothing to say
 SELECT filename, status, locks
-  FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/rehearsal_locks', dry_run => true,
+  FROM morgenmigrate.migrate_apply('@fixtures@/rehearsal_locks', dry_run => true,
                                    steps => 1);
 
 SET client_min_messages = warning;

@@ -10,18 +10,18 @@ SET search_path = run_test;
 -- earlier call created: in one atomic call that fails, and the hint names
 -- migrate_run (were the type created in the same transaction, PostgreSQL
 -- 17 and later would let the transaction use the value)
-SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/enum', target => '1');
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/enum');
+SELECT filename, status FROM morgenmigrate.migrate_apply('@fixtures@/enum', target => '1');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/enum');
 SELECT filename FROM morgenmigrate.schema_migrations;
 -- migrate_run commits after each file, so it works
-CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/enum');
+CALL morgenmigrate.migrate_run('@fixtures@/enum');
 SELECT * FROM standups;
 SELECT filename, kind FROM morgenmigrate.schema_migrations ORDER BY filename;
 TRUNCATE morgenmigrate.schema_migrations;
 
 -- the third file fails: the first two stay committed, the failure is
 -- recorded, and the CALL raises the file's error
-CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/run');
+CALL morgenmigrate.migrate_run('@fixtures@/run');
 SELECT * FROM jobs ORDER BY id;
 SELECT filename FROM morgenmigrate.schema_migrations ORDER BY filename;
 SELECT filename, sqlstate, message, detail, line FROM morgenmigrate.migration_errors;
@@ -31,23 +31,23 @@ SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory' AND 
 
 -- fixed, the next run applies the rest and clears the failure
 DELETE FROM jobs WHERE id = 1;
-CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/run');
+CALL morgenmigrate.migrate_run('@fixtures@/run');
 SELECT filename FROM morgenmigrate.schema_migrations ORDER BY filename;
 SELECT count(*) AS failures FROM morgenmigrate.migration_errors;
 SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
 
 -- inside a transaction block it cannot commit, and says so
 BEGIN;
-CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/run');
+CALL morgenmigrate.migrate_run('@fixtures@/run');
 ROLLBACK;
 -- nor from a function (a DO block at top level may commit, and so may it)
 CREATE FUNCTION deploy() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/run');
+    CALL morgenmigrate.migrate_run('@fixtures@/run');
 END
 $$;
 SELECT deploy();
-DO $$ BEGIN CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/run'); END $$;
+DO $$ BEGIN CALL morgenmigrate.migrate_run('@fixtures@/run'); END $$;
 
 SET client_min_messages = warning;
 DROP SCHEMA run_test CASCADE;
@@ -63,9 +63,9 @@ CREATE EXTENSION morgenmigrate;
 CREATE SCHEMA run_test;
 SET search_path = run_test;
 SET maintenance_work_mem = '64MB';
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/toplevel');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/toplevel');
 SELECT filename, status, statements, locks
-  FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/toplevel', dry_run => true);
+  FROM morgenmigrate.migrate_apply('@fixtures@/toplevel', dry_run => true);
 SELECT count(*) AS history FROM morgenmigrate.schema_migrations;
 
 -- 003 fails: a unique index over duplicate codes.  001 and 002 stay, and so
@@ -73,7 +73,7 @@ SELECT count(*) AS history FROM morgenmigrate.schema_migrations;
 -- field of the worker's error and the file's line (its schema, table and
 -- constraint fields: TAP test 048, where PostgreSQL's source location that
 -- VERBOSITY verbose adds can be left out)
-CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/toplevel');
+CALL morgenmigrate.migrate_run('@fixtures@/toplevel');
 \echo :LAST_ERROR_SQLSTATE
 SELECT filename FROM morgenmigrate.schema_migrations ORDER BY filename;
 SELECT filename, sqlstate, message, detail, line FROM morgenmigrate.migration_errors;
@@ -89,7 +89,7 @@ SELECT pg_stat_get_last_analyze_time('events'::regclass) IS NOT NULL AS analyzed
 -- with the data fixed, the next run drops the INVALID index the failed build
 -- left, builds it again and records the file
 DELETE FROM events WHERE id = 1001;
-CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/toplevel');
+CALL morgenmigrate.migrate_run('@fixtures@/toplevel');
 SELECT indexrelid::regclass AS index, indisvalid, indisunique
   FROM pg_index WHERE indrelid = 'events'::regclass ORDER BY 1;
 SELECT filename FROM morgenmigrate.schema_migrations ORDER BY filename;

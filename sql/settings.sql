@@ -13,7 +13,7 @@ SET application_name = 'settings_test';
 -- 001 sets work_mem, SET LOCAL maintenance_work_mem, set_config() and
 -- search_path; 002 sees none of it
 SELECT filename, status, statements
-  FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/settings');
+  FROM morgenmigrate.migrate_apply('@fixtures@/settings');
 SELECT * FROM seen_in_001;
 SELECT * FROM seen_in_002;
 -- nor does the caller
@@ -26,7 +26,7 @@ SELECT current_setting('work_mem') AS work_mem,
 TRUNCATE morgenmigrate.schema_migrations;
 DROP TABLE seen_in_001, seen_in_002;
 BEGIN;
-SELECT count(*) FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/settings');
+SELECT count(*) FROM morgenmigrate.migrate_apply('@fixtures@/settings');
 SELECT current_setting('work_mem') AS work_mem,
        current_setting('search_path') AS search_path;
 COMMIT;
@@ -35,7 +35,7 @@ COMMIT;
 -- the error and goes on: the setting is gone with the failed call
 DO $$
 BEGIN
-    PERFORM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/settings_error');
+    PERFORM morgenmigrate.migrate_apply('@fixtures@/settings_error');
 EXCEPTION WHEN division_by_zero THEN
     RAISE NOTICE 'caught; work_mem is %', current_setting('work_mem');
 END
@@ -45,7 +45,7 @@ SHOW work_mem;
 -- while a file runs, pg_stat_activity.query names it, k of n
 TRUNCATE morgenmigrate.schema_migrations;
 SELECT filename, status
-  FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/progress');
+  FROM morgenmigrate.migrate_apply('@fixtures@/progress');
 SELECT * FROM progress_seen;
 -- and afterwards the caller's own query is back
 SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid();
@@ -55,18 +55,18 @@ SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid();
 TRUNCATE morgenmigrate.schema_migrations;
 DROP TABLE progress_seen;
 BEGIN ISOLATION LEVEL REPEATABLE READ;
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/progress');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/progress');
 ROLLBACK;
 BEGIN ISOLATION LEVEL SERIALIZABLE;
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/progress');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/progress');
 ROLLBACK;
 -- so is a read-only transaction
 BEGIN READ ONLY;
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/progress');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/progress');
 ROLLBACK;
 -- reading the status is fine in any of them
 BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY;
-SELECT filename, state FROM morgenmigrate.migrate_status('/tmp/morgenmigrate-regress/progress');
+SELECT filename, state FROM morgenmigrate.migrate_status('@fixtures@/progress');
 ROLLBACK;
 SELECT to_regclass('progress_seen') AS created, count(*) AS history
   FROM morgenmigrate.schema_migrations;

@@ -8,44 +8,44 @@ SET search_path = source_test;
 
 -- the directory must be an absolute path of a readable directory
 SELECT * FROM morgenmigrate.migrate_apply('migrations/basic');
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/no_such_dir');
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/basic/1_create_teams.sql');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/no_such_dir');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/basic/1_create_teams.sql');
 SELECT * FROM morgenmigrate.migrate_apply(NULL);
 SELECT * FROM morgenmigrate.migrate_status('');
 -- a trailing slash or a doubled one is the same directory
-SELECT filename, state FROM morgenmigrate.migrate_status('/tmp/morgenmigrate-regress//basic/');
+SELECT filename, state FROM morgenmigrate.migrate_status('@fixtures@//basic/');
 
 -- links to regular files count (Kubernetes ConfigMap volumes are links)
-SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/links');
+SELECT filename, status FROM morgenmigrate.migrate_apply('@fixtures@/links');
 SELECT checksum FROM morgenmigrate.schema_migrations ORDER BY filename;
 TRUNCATE morgenmigrate.schema_migrations;
 DROP TABLE members, teams;
 
 -- a FIFO named *.sql is skipped with a WARNING, never opened
-SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/fifo');
+SELECT filename, status FROM morgenmigrate.migrate_apply('@fixtures@/fifo');
 TRUNCATE morgenmigrate.schema_migrations;
 
 -- a BOM and CRLF line ends: the text is the same as without them, and so is
 -- the checksum (a checkout with other line ends is not "changed")
-SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/encoding/crlf');
+SELECT filename, status FROM morgenmigrate.migrate_apply('@fixtures@/encoding/crlf');
 SELECT name, length(name) FROM encoded;
 SELECT checksum = encode(sha256(pg_read_binary_file(
-           '/tmp/morgenmigrate-regress/encoding/lf/001_bom_crlf.sql')), 'hex') AS same_as_lf
+           '@fixtures@/encoding/lf/001_bom_crlf.sql')), 'hex') AS same_as_lf
   FROM morgenmigrate.schema_migrations;
-SELECT filename, state FROM morgenmigrate.migrate_status('/tmp/morgenmigrate-regress/encoding/lf');
+SELECT filename, state FROM morgenmigrate.migrate_status('@fixtures@/encoding/lf');
 TRUNCATE morgenmigrate.schema_migrations;
 
 -- invalid UTF-8 and NUL bytes are errors naming the file and line, found
 -- before anything runs
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/encoding/bad', atomic => false);
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/encoding/nul', atomic => false);
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/encoding/bad', atomic => false);
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/encoding/nul', atomic => false);
 SELECT to_regclass('utf8_ok') AS utf8_ok, to_regclass('nul_ok') AS nul_ok,
        count(*) AS history
   FROM morgenmigrate.schema_migrations;
 
 -- files over morgenmigrate.max_file_size are refused
 SET morgenmigrate.max_file_size = '1kB';
-SELECT * FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/big');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/big');
 SELECT to_regclass('big_file_ran') AS ran;
 RESET morgenmigrate.max_file_size;
 SHOW morgenmigrate.max_file_size;

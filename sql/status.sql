@@ -6,9 +6,10 @@ CREATE EXTENSION morgenmigrate;
 CREATE SCHEMA status_test;
 SET search_path = status_test;
 
--- a working copy of the set, to edit and delete files in
-COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; rm -rf /tmp/morgenmigrate-regress/scratch/status && cp -R /tmp/morgenmigrate-regress/status /tmp/morgenmigrate-regress/scratch/status';
-\set dir '/tmp/morgenmigrate-regress/scratch/status'
+-- a working copy of the set, to edit and delete files in (psql's \! runs
+-- as the OS user running the tests, who staged the fixtures)
+\! cp -R @fixtures@/status @fixtures@/scratch/status && chmod -R a+rX @fixtures@/scratch/status
+\set dir '@fixtures@/scratch/status'
 
 -- before anything: every file pending, the down file without an up file
 -- an orphan
@@ -28,8 +29,8 @@ SELECT filename, status, statements
 SELECT filename, sqlstate, message, line FROM morgenmigrate.migration_errors;
 
 -- 002 edited, 003 deleted
-COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; echo "-- edited after it was applied" >> /tmp/morgenmigrate-regress/scratch/status/002_create_b.sql';
-COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; rm /tmp/morgenmigrate-regress/scratch/status/003_create_c.sql';
+\! echo "-- edited after it was applied" >> @fixtures@/scratch/status/002_create_b.sql
+\! rm @fixtures@/scratch/status/003_create_c.sql
 
 -- every state at once
 SELECT filename, state, applied_at IS NOT NULL AS has_applied_at,

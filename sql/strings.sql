@@ -11,19 +11,19 @@ SET standard_conforming_strings = off;
 SET escape_string_warning = off;
 
 -- a SET of it is refused by the preflight, before anything runs
-SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/strings/set');
-CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/strings/set');
+SELECT filename, status FROM morgenmigrate.migrate_apply('@fixtures@/strings/set');
+CALL morgenmigrate.migrate_run('@fixtures@/strings/set');
 SELECT to_regclass('victim') AS victim, count(*) AS history
   FROM morgenmigrate.schema_migrations;
 TRUNCATE morgenmigrate.schema_migrations;
 
 -- a change the preflight cannot see (set_config) stops the file before its
 -- next statement runs
-SELECT filename, status FROM morgenmigrate.migrate_apply('/tmp/morgenmigrate-regress/strings/set_config');
+SELECT filename, status FROM morgenmigrate.migrate_apply('@fixtures@/strings/set_config');
 SELECT to_regclass('victim') AS victim, count(*) AS history
   FROM morgenmigrate.schema_migrations;
 SHOW standard_conforming_strings;
-CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/strings/set_config');
+CALL morgenmigrate.migrate_run('@fixtures@/strings/set_config');
 SELECT to_regclass('victim') AS victim, count(*) AS history
   FROM morgenmigrate.schema_migrations;
 SELECT filename, sqlstate, line FROM morgenmigrate.migration_errors;
@@ -31,7 +31,7 @@ SHOW standard_conforming_strings;
 TRUNCATE morgenmigrate.schema_migrations, morgenmigrate.migration_errors;
 
 -- and in a file run statement by statement
-CALL morgenmigrate.migrate_run('/tmp/morgenmigrate-regress/strings/steps');
+CALL morgenmigrate.migrate_run('@fixtures@/strings/steps');
 SELECT to_regclass('victim') AS victim, count(*) AS history
   FROM morgenmigrate.schema_migrations;
 SELECT filename, sqlstate, line FROM morgenmigrate.migration_errors;

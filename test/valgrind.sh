@@ -80,17 +80,16 @@ CONF
 runuser -u postgres -- "$bin/pg_ctl" -D "$work/data" -l "$work/server.log" -t 300 -w start >/dev/null
 
 set +e
-rm -rf /tmp/morgenmigrate-regress
 say "regress and isolation tests"
 runuser -u postgres -- env PATH="$bin:$PATH" PGHOST="$work" PGPORT="$port" PGUSER=postgres \
-	make -C "$work/src" installcheck PG_CONFIG="$bin/pg_config" with_llvm=no TAP_TESTS= \
+	make -C "$work/src" installcheck PG_CONFIG="$bin/pg_config" with_llvm=no \
 	2>&1 | tee "$work/installcheck.log" | grep -E '^test |tests (passed|failed)'
 runuser -u postgres -- "$bin/pg_ctl" -D "$work/data" -m fast -t 300 stop >/dev/null
 if [ "${TAP:-0}" = 1 ]; then
 	say "TAP tests"
 	runuser -u postgres -- env PATH="$bin:$PATH" PG_TEST_TIMEOUT_DEFAULT=900 \
 		make -C "$work/src" installcheck PG_CONFIG="$bin/pg_config" with_llvm=no \
-		REGRESS= ISOLATION= REGRESS_PREP= 2>&1 | tee "$work/tap.log" | grep -E '^test/|^Result'
+		REGRESS= ISOLATION= TAP_TESTS=1 2>&1 | tee "$work/tap.log" | grep -E '^test/|^Result'
 fi
 set -e
 

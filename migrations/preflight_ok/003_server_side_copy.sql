@@ -1,3 +1,3 @@
 -- COPY from a file on the server is fine (the server reads it).
 CREATE TABLE copied (line text);
-COPY copied FROM '/tmp/morgenmigrate-regress/preflight_ok/003_server_side_copy.sql';
+COPY copied FROM '@fixtures@/preflight_ok/003_server_side_copy.sql';

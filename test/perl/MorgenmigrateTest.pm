@@ -2,8 +2,8 @@
 #
 #   use FindBin;
 #   use lib "$FindBin::Bin/../perl";
-#   use MorgenmigrateTest qw(write_set guide_example cron_node
-#                            wait_for_cron_runs cron_first_run
+#   use MorgenmigrateTest qw(write_set guide_example readme_example superuser
+#                            cron_node wait_for_cron_runs cron_first_run
 #                            start_background finish_background);
 package MorgenmigrateTest;
 
@@ -11,13 +11,22 @@ use strict;
 use warnings;
 
 use Exporter 'import';
+use FindBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils qw(slurp_file);
 use Time::HiRes qw(usleep);
 
 our @EXPORT_OK =
-  qw(write_set guide_example cron_node wait_for_cron_runs cron_first_run
-  start_background finish_background);
+  qw(write_set guide_example readme_example superuser cron_node
+  wait_for_cron_runs cron_first_run start_background finish_background);
+
+# The superuser of a test's cluster: initdb names it after the OS user
+# running the test (postgres in scripts/test.sh, a developer's own name
+# elsewhere), and the cluster's psql connects as that role.
+sub superuser
+{
+	return scalar getpwuid($<);
+}
 
 # Writes a migration set: creates directory $dir holding the given files
 # (name => text) and returns $dir.
@@ -48,6 +57,32 @@ sub guide_example
 	  or die "$file has no example \"$name\"";
 	my ($indent, $text) = ($1, $2);
 	$text =~ s/^\Q$indent\E//mg;
+	return $text;
+}
+
+# Example NAME of README.md as a TAP test runs it.  The README runs its
+# lines as root on the database server, psql and createdb as the postgres
+# OS user ("runuser -u postgres -- psql"), in the database "app"; the test
+# runs them as the OS user running it, who owns the test's cluster, in
+# database DB (if given), with each path the README names (a key of
+# %paths) replaced by the test's.  Dies if a psql or createdb line does not
+# say which OS user runs it.
+sub readme_example
+{
+	my ($name, $db, %paths) = @_;
+	my $text = guide_example($name, "$FindBin::Bin/../../README.md");
+	for my $line (split /\n/, $text)
+	{
+		die "README.md, example \"$name\": no OS user for \"$line\""
+		  if $line =~ /\b(?:psql|createdb)\b/
+		  && $line !~ /\brunuser -u postgres -- (?:psql|createdb)\b/;
+	}
+	$text =~ s/\brunuser -u postgres -- //g;
+	for my $path (sort { length($b) <=> length($a) } keys %paths)
+	{
+		$text =~ s/\Q$path\E/$paths{$path}/g;
+	}
+	$text =~ s/(\s-d |\bcreatedb )app\b/$1$db/g if defined $db;
 	return $text;
 }
 

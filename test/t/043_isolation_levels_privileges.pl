@@ -8,10 +8,14 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(superuser);
 
 my $node = PostgreSQL::Test::Cluster->new('privileges');
 $node->init;
 $node->start;
+my $super = superuser();
 $node->safe_psql('postgres', 'CREATE EXTENSION morgenmigrate');
 
 my $base = PostgreSQL::Test::Utils::tempdir();
@@ -72,19 +76,19 @@ for my $level ('REPEATABLE READ', 'SERIALIZABLE')
 {
 	for my $f (sort keys %writers)
 	{
-		refused('postgres', "BEGIN ISOLATION LEVEL $level;\n$writers{$f};\nCOMMIT;",
+		refused($super, "BEGIN ISOLATION LEVEL $level;\n$writers{$f};\nCOMMIT;",
 			'25000', qr/\Q$f\E\(\) requires the READ COMMITTED isolation level/,
 			"$f under $level");
 	}
-	refused('postgres',
+	refused($super,
 		"SET default_transaction_isolation = '" . lc($level) . "';\n$apply;",
 		'25000', qr/migrate_apply\(\) requires the READ COMMITTED isolation level/,
 		"migrate_apply with default_transaction_isolation $level");
 }
-refused('postgres', "BEGIN READ ONLY;\n$apply;\nCOMMIT;",
+refused($super, "BEGIN READ ONLY;\n$apply;\nCOMMIT;",
 	'25006', qr/cannot execute migrate_apply\(\) in a read-only transaction/,
 	'migrate_apply in a read-only transaction');
-my ($rc, $out, $err) = run_as('postgres',
+my ($rc, $out, $err) = run_as($super,
 	"BEGIN ISOLATION LEVEL REPEATABLE READ;\n"
 	  . "SELECT filename, state FROM morgenmigrate.migrate_status('$dir');\n"
 	  . "SELECT morgenmigrate.migrate_check('$dir');\nCOMMIT;");
@@ -203,7 +207,7 @@ $node->append_conf('postgresql.conf',
 $node->reload;
 
 my $outside_msg = qr/migration directory ".*" is outside morgenmigrate.allowed_directories/;
-for my $role ('postgres', 'migrator')
+for my $role ($super, 'migrator')
 {
 	refused($role, "SELECT * FROM morgenmigrate.migrate_apply('$outside/app')",
 		'42501', $outside_msg, "$role: a directory outside the allowed one");
@@ -257,11 +261,11 @@ is( $node->safe_psql('postgres',
 		"SELECT count(*) FROM pg_db_role_setting WHERE array_to_string(setconfig, ',') LIKE '%allowed_directories%'"),
 	'0', 'no role setting was stored');
 # a superuser can; an entry that is not an absolute path allows nothing
-refused('postgres', "SET morgenmigrate.allowed_directories = 'relative/dir,$base/allowed';\n"
+refused($super, "SET morgenmigrate.allowed_directories = 'relative/dir,$base/allowed';\n"
 	  . $apply,
 	'22023', qr/"relative\/dir" in morgenmigrate.allowed_directories is not an absolute path\nDETAIL:  Until it is fixed, no directory is allowed\./,
 	'a relative entry in allowed_directories (fails closed)');
-($rc, $out, $err) = run_as('postgres',
+($rc, $out, $err) = run_as($super,
 	"SET morgenmigrate.allowed_directories = '$outside';\n"
 	  . "SELECT filename FROM morgenmigrate.migrate_apply('$outside/app');");
 is($out, '001_create_priv_outside.sql', 'a superuser may widen the list for a session');

@@ -19,13 +19,15 @@ use IPC::Run;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use lib "$FindBin::Bin/../perl";
-use MorgenmigrateTest qw(write_set guide_example);
+use MorgenmigrateTest qw(write_set readme_example);
 
 my $fixtures = "$FindBin::Bin/../../migrations/adopt";
 # 062_adopt_tables_latin1.pl runs all of this again in LATIN1 databases
 my $encoding = $ENV{MM_ADOPT_ENCODING} // 'UTF8';
 my $node = PostgreSQL::Test::Cluster->new('adopt');
-$node->init;
+# UTF8 whatever the caller's locale: Flyway's checksum of a repeatable file
+# is compared in a UTF8 database only
+$node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
 $node->start;
 
 my $ndb = 0;
@@ -455,11 +457,14 @@ my %after_two = (
 		INSERT INTO schema_migrations (filename) VALUES ('001_create_teams.sql'), ('002_create_members.sql');});
 for my $runner (sort keys %after_two)
 {
-	my $db = new_db($after_two{$runner} . $first_two);
-	my $example = guide_example("switch-$runner", "$FindBin::Bin/../../README.md");
-	$example =~ s{/srv/app/migrations}{$fixtures/$runner}g;
+	# the runner's database, without the extension: the example creates it
+	my $db = 'readme_' . ($runner =~ s/-/_/gr);
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, $after_two{$runner} . $first_two);
+	my $example = readme_example("switch-$runner", $db, '/srv/app/migrations' => "$fixtures/$runner");
 	my ($out, $err) = ('', '');
-	local %ENV = (%ENV, PGHOST => $node->host, PGPORT => $node->port, PGDATABASE => $db);
+	local %ENV = (%ENV, PGHOST => $node->host, PGPORT => $node->port);
+	delete @ENV{qw(PGDATABASE PGUSER)};
 	ok(IPC::Run::run([ 'sh', '-e', '-c', $example ], '>', \$out, '2>', \$err),
 		"switch-$runner: the README's example runs") or diag($err);
 	is($node->safe_psql($db, q(SELECT string_agg(DISTINCT kind, ',') FROM morgenmigrate.schema_migrations

@@ -13,6 +13,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(superuser);
 
 my $node = PostgreSQL::Test::Cluster->new('toplevel_roles');
 $node->init;
@@ -162,7 +165,7 @@ is( $node->safe_psql('postgres', q{
 is( $node->safe_psql('postgres', q{
 		SELECT backend_type || '|' || usename || '|' || current_role_name FROM public.ddl_seen
 		 WHERE tag = 'CREATE INDEX' ORDER BY seq DESC LIMIT 1}),
-	'morgenmigrate worker|postgres|postgres', 'and its worker ran as the superuser');
+	'morgenmigrate worker|' . superuser() . '|' . superuser(), 'and its worker ran as the superuser');
 
 $node->stop;
 done_testing();

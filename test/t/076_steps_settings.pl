@@ -16,10 +16,12 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../perl";
-use MorgenmigrateTest qw(start_background finish_background);
+use MorgenmigrateTest qw(start_background finish_background superuser);
 
 my $node = PostgreSQL::Test::Cluster->new('steps_settings');
-$node->init;
+# UTF8 whatever the caller's locale: a LATIN1 client of a UTF8 database
+# gets its non-ASCII text converted
+$node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
 $node->start;
 
 # Each case gets a database of its own, with the extension, a schema
@@ -43,7 +45,9 @@ my $show = q{SELECT concat_ws('|', current_user, current_setting('search_path'),
 	current_setting('lock_timeout'), current_setting('session_replication_role'),
 	coalesce(current_setting('mmtest.flag', true), ''))};
 my $caller_settings = "SET work_mem = '7MB';\n";
-my $caller_expected = 'postgres|"$user", public|read committed|7MB|0|origin|';
+# (the caller is the cluster's superuser)
+my $super = superuser();
+my $caller_expected = qq{$super|"\$user", public|read committed|7MB|0|origin|};
 
 #
 # Settings of every kind end with the file
@@ -80,7 +84,7 @@ EOF
 			SELECT concat_ws('|', usr, search_path, iso, work_mem, srr, flag) FROM public.next_saw},
 		stdout => \$saw);
 	is( $saw,
-		'postgres|"$user", public|read committed|7MB|origin|',
+		qq{$super|"\$user", public|read committed|7MB|origin|},
 		'settings: the next file ran with the caller\'s settings, in the public schema');
 	is( $node->safe_psql('leak_db', q{
 			SELECT string_agg(filename, ',' ORDER BY filename) FROM morgenmigrate.schema_migrations}),

@@ -15,7 +15,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../perl";
-use MorgenmigrateTest qw(write_set);
+use MorgenmigrateTest qw(write_set superuser);
 
 my $node = PostgreSQL::Test::Cluster->new('drift');
 $node->init(allows_streaming => 1);
@@ -58,7 +58,8 @@ is(drift('app'), '', 'nothing of migrate_run is drift, its worker\'s build inclu
 $node->safe_psql('app', q(
 	CREATE ROLE dev LOGIN;
 	GRANT CREATE ON SCHEMA public TO dev;));
-is(drift('app'), 'GRANT SCHEMA postgres/postgres',
+my $super = superuser();
+is(drift('app'), "GRANT SCHEMA $super/$super",
 	'the superuser\'s GRANT is drift');
 $node->safe_psql('app', 'ALTER TABLE orders OWNER TO dev');
 $node->safe_psql('app', 'CREATE TABLE dev_scratch (id int); ALTER TABLE orders ADD COLUMN note text',
@@ -125,7 +126,7 @@ isnt($rc, 0, 'temporary tables cannot be created on a standby either');
 is($standby->safe_psql('app', $rows_q), $node->safe_psql('app', $rows_q),
 	'the standby recorded nothing');
 ($rc, $out, $err) = $standby->psql('app', "SELECT morgenmigrate.migrate_check('$set')");
-like($err, qr/ERROR:  \d+ schema changes were made outside the migrations\nDETAIL:  Drift: .*CREATE TABLE public\.hotfix by postgres at /s,
+like($err, qr/ERROR:  \d+ schema changes were made outside the migrations\nDETAIL:  Drift: .*CREATE TABLE public\.hotfix by \Q$super\E at /s,
 	'migrate_check on the standby refuses the drift');
 ($rc, $out, $err) = $standby->psql('app', q(SELECT morgenmigrate.drift_acknowledge('on the standby')),
 	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
