@@ -301,7 +301,8 @@ candidate_layouts(const char *text, int len)
  * Scans a file's text for the markers of the directory's layout, or of
  * every marker layout while the layout is not known yet (LAYOUT_AUTO).
  * The layout whose markers the file carries cuts it; a file without markers
- * is one up section, PLAIN.
+ * is one up section, PLAIN.  bom: the file started with a byte-order mark
+ * (dropped from text), which a runner may refuse.
  *
  * A layout's markers count only in that layout.  Strong markers (dbmate's
  * "-- migrate:up", goose's "-- +goose", sql-migrate's "-- +migrate") are
@@ -313,7 +314,7 @@ candidate_layouts(const char *text, int len)
  * problem for when the directory turns out to be that runner's.
  */
 void
-layout_scan_file(const char *name, const char *text, int len,
+layout_scan_file(const char *name, const char *text, int len, bool bom,
 				 MigrationLayout layout, FileSections *sections)
 {
 	const LayoutMethods *own = layout_methods(layout);
@@ -383,7 +384,13 @@ layout_scan_file(const char *name, const char *text, int len,
 	}
 	/* what the runner refuses in the up part, once its markers count */
 	if (found != LAYOUT_PLAIN && (own != NULL || !layout_methods(found)->weak_markers))
+	{
+		if (bom && layout_methods(found)->bom_refusal != NULL)
+			layout_malformed(name, 1, layout_methods(found)->runner,
+							 "the file starts with a byte-order mark",
+							 layout_methods(found)->bom_refusal);
 		layout_raise_problem(name, found, &sections->up_problem);
+	}
 }
 
 /*
