@@ -18,7 +18,11 @@
 
 #include <ctype.h>
 
+#include "common/keywords.h"
+#include "parser/parser.h"
+#include "parser/scanner.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 
 #include "layout.h"
 
@@ -621,4 +625,79 @@ has_suffix_ci(const char *name, const char *suffix, bool ci)
 		return false;
 	return ci ? pg_strcasecmp(name + nlen - slen, suffix) == 0 :
 		strcmp(name + nlen - slen, suffix) == 0;
+}
+
+/*
+ * The offsets of the semicolons at which the server's parser ends the
+ * statements of a text, in order: not those inside a string, a comment, a
+ * quoted body, a rule's actions or a BEGIN ATOMIC body.  For runners that
+ * cut a file into statements themselves: where one ends a statement, the
+ * server must end one too, or the runner sends half of it.  NULL (*n 0)
+ * when the text does not parse: running it fails anyway, naming the line.
+ */
+int *
+layout_statement_ends(const char *text, int *n)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	MemoryContext parsecxt = AllocSetContextCreate(oldcxt,
+												   "morgenmigrate statement ends",
+												   ALLOCSET_DEFAULT_SIZES);
+	List	   *volatile raw = NIL;
+	volatile bool parsed = true;
+	int		   *ends = NULL;
+	int			max = 16;
+	int			len = strlen(text);
+	core_yy_extra_type yyextra;
+	core_yyscan_t scanner;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	ListCell   *lc;
+	int			token;
+
+	*n = 0;
+	MemoryContextSwitchTo(parsecxt);
+	PG_TRY();
+	{
+		raw = raw_parser(text, RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		/* only the raw parser ran: it holds no resources */
+		MemoryContextSwitchTo(parsecxt);
+		FlushErrorState();
+		parsed = false;
+	}
+	PG_END_TRY();
+
+	if (parsed)
+	{
+		/* every semicolon token that lies outside every statement */
+		ends = MemoryContextAlloc(oldcxt, sizeof(int) * max);
+		lc = list_head(raw);
+		scanner = scanner_init(text, &yyextra, &ScanKeywords, ScanKeywordTokens);
+		yyextra.escape_string_warning = false;	/* the parser warned */
+		while ((token = core_yylex(&yylval, &yylloc, scanner)) != 0)
+		{
+			RawStmt    *rs;
+
+			if (token != ';')
+				continue;
+			while (lc != NULL &&
+				   ((rs = lfirst_node(RawStmt, lc))->stmt_len > 0 ?
+					rs->stmt_location + rs->stmt_len : len) <= yylloc)
+				lc = lnext(raw, lc);
+			if (lc != NULL && lfirst_node(RawStmt, lc)->stmt_location <= yylloc)
+				continue;
+			if (*n == max)
+			{
+				max *= 2;
+				ends = repalloc(ends, sizeof(int) * max);
+			}
+			ends[(*n)++] = yylloc;
+		}
+		scanner_finish(scanner);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(parsecxt);
+	return ends;
 }

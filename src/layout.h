@@ -260,6 +260,7 @@ extern int	flat_compare(const struct MigrationFile *a,
 extern void layout_scan_file(const char *name, const char *text, int len,
 							 bool bom, MigrationLayout layout,
 							 FileSections *sections);
+extern int *layout_statement_ends(const char *text, int *n);
 extern void layout_raise_problem(const char *name, MigrationLayout layout,
 								 const LayoutProblem *problem);
 extern void layout_defer_problem(LayoutProblem *problem, int line,
