@@ -234,6 +234,32 @@ preflight_transaction(MigrationScript *script, PreflightMode mode)
 	if (script->no_transaction ||
 		(mode == PREFLIGHT_STEPS && script->unwrapped > 1))
 		script->needs_top_level = true;
+
+	/*
+	 * A runner sends the statements of one of its blocks together, which
+	 * the server runs as one transaction: one that cannot run in a
+	 * transaction fails there beside others.
+	 */
+	for (int i = 0; i < script->nstatements; i++)
+	{
+		const MigrationStatement *stmt = &script->statements[i];
+		int			group = stmt->group;
+
+		if (!stmt->top_level || group <= script->unwrapped ||
+			((i == 0 || script->statements[i - 1].group != group) &&
+			 (i + 1 == script->nstatements ||
+			  script->statements[i + 1].group != group)))
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("%s cannot run inside a transaction block",
+						stmt->top_level_what),
+				 errdetail("%s sends it together with other statements, which the server runs as one transaction.",
+						   script->runner),
+				 errhint("Let the runner send it alone (after a line that ends in a semicolon, ending in one itself, outside any statement block), or move it into a migration of its own."),
+				 errcontext("migration \"%s\", line %d", script->name,
+							script_statement_line(script, stmt))));
+	}
 }
 
 /* Where a parse error points, for the code that catches it. */
