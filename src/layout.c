@@ -633,7 +633,13 @@ has_suffix_ci(const char *name, const char *suffix, bool ci)
  * quoted body, a rule's actions or a BEGIN ATOMIC body.  For runners that
  * cut a file into statements themselves: where one ends a statement, the
  * server must end one too, or the runner sends half of it.  NULL (*n 0)
- * when the text does not parse: running it fails anyway, naming the line.
+ * when the text does not scan or parse: running it fails anyway, naming
+ * the line.
+ *
+ * The server's scanner finds the semicolons; only the actions of a rule
+ * and a BEGIN ATOMIC body hold semicolons that end no statement, so only a
+ * text with RULE or ATOMIC is parsed (the scan alone costs a fraction of a
+ * parse), and its semicolons inside a statement dropped.
  */
 int *
 layout_statement_ends(const char *text, int *n)
@@ -642,62 +648,78 @@ layout_statement_ends(const char *text, int *n)
 	MemoryContext parsecxt = AllocSetContextCreate(oldcxt,
 												   "morgenmigrate statement ends",
 												   ALLOCSET_DEFAULT_SIZES);
+	int		   *volatile ends = NULL;
+	volatile int count = 0;
+	volatile bool inner = false;
 	List	   *volatile raw = NIL;
-	volatile bool parsed = true;
-	int		   *ends = NULL;
-	int			max = 16;
-	int			len = strlen(text);
-	core_yy_extra_type yyextra;
-	core_yyscan_t scanner;
-	core_YYSTYPE yylval;
-	YYLTYPE		yylloc;
-	ListCell   *lc;
-	int			token;
+	int			kept = 0;
 
 	*n = 0;
 	MemoryContextSwitchTo(parsecxt);
 	PG_TRY();
 	{
-		raw = raw_parser(text, RAW_PARSE_DEFAULT);
-	}
-	PG_CATCH();
-	{
-		/* only the raw parser ran: it holds no resources */
-		MemoryContextSwitchTo(parsecxt);
-		FlushErrorState();
-		parsed = false;
-	}
-	PG_END_TRY();
+		core_yy_extra_type yyextra;
+		core_yyscan_t scanner;
+		core_YYSTYPE yylval;
+		YYLTYPE		yylloc;
+		int			token;
+		int			max = 16;
+		int			rule = ScanKeywordTokens[ScanKeywordLookup("rule", &ScanKeywords)];
+		int			atomic = ScanKeywordTokens[ScanKeywordLookup("atomic", &ScanKeywords)];
 
-	if (parsed)
-	{
-		/* every semicolon token that lies outside every statement */
 		ends = MemoryContextAlloc(oldcxt, sizeof(int) * max);
-		lc = list_head(raw);
 		scanner = scanner_init(text, &yyextra, &ScanKeywords, ScanKeywordTokens);
-		yyextra.escape_string_warning = false;	/* the parser warned */
+		yyextra.escape_string_warning = false;	/* running it warns */
 		while ((token = core_yylex(&yylval, &yylloc, scanner)) != 0)
 		{
-			RawStmt    *rs;
-
+			if (token == rule || token == atomic)
+				inner = true;
 			if (token != ';')
 				continue;
-			while (lc != NULL &&
-				   ((rs = lfirst_node(RawStmt, lc))->stmt_len > 0 ?
-					rs->stmt_location + rs->stmt_len : len) <= yylloc)
-				lc = lnext(raw, lc);
-			if (lc != NULL && lfirst_node(RawStmt, lc)->stmt_location <= yylloc)
-				continue;
-			if (*n == max)
+			if (count == max)
 			{
 				max *= 2;
 				ends = repalloc(ends, sizeof(int) * max);
 			}
-			ends[(*n)++] = yylloc;
+			ends[count++] = yylloc;
 		}
 		scanner_finish(scanner);
+		if (inner)
+			raw = raw_parser(text, RAW_PARSE_DEFAULT);
 	}
+	PG_CATCH();
+	{
+		/* only the scanner and the parser ran: they hold no resources */
+		MemoryContextSwitchTo(parsecxt);
+		FlushErrorState();
+		if (ends != NULL)
+			pfree(ends);
+		ends = NULL;
+		count = 0;
+	}
+	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
+
+	/* a semicolon inside a statement of the parse tree ends none */
+	if (ends != NULL && inner)
+	{
+		ListCell   *lc = list_head(raw);
+		int			len = strlen(text);
+
+		for (int i = 0; i < count; i++)
+		{
+			RawStmt    *rs;
+
+			while (lc != NULL &&
+				   ((rs = lfirst_node(RawStmt, lc))->stmt_len > 0 ?
+					rs->stmt_location + rs->stmt_len : len) <= ends[i])
+				lc = lnext(raw, lc);
+			if (lc == NULL || lfirst_node(RawStmt, lc)->stmt_location > ends[i])
+				ends[kept++] = ends[i];
+		}
+		count = kept;
+	}
 	MemoryContextDelete(parsecxt);
+	*n = count;
 	return ends;
 }
