@@ -65,13 +65,34 @@ SELECT * FROM state();
 SELECT filename, state FROM morgenmigrate.migrate_status(:'base' || '/no_transaction_chunks');
 SELECT reset();
 
+-- ... and such a chunk cannot hold a statement that must run outside a
+-- transaction beside others, which the server refuses in goose's round
+-- trip: refused before anything runs
+SELECT * FROM refusal(format('SELECT * FROM morgenmigrate.migrate_layout(%L)',
+                             :'base' || '/chunk_concurrently'), '2_index_and_more.sql');
+\set VERBOSITY sqlstate
+CALL morgenmigrate.migrate_run(:'base' || '/chunk_concurrently');
+\set VERBOSITY terse
+SELECT * FROM state();
+SELECT reset();
+
+-- *.go files with a version are Go migrations only goose can run; goose
+-- skips one of version 0, one without a version and Go test files
+SELECT filename, version, kind, why
+  FROM morgenmigrate.migrate_layout(:'base' || '/go_names');
+
 -- refused before anything runs, nothing recorded or created:
 -- a *.sql file without a version (goose refuses the directory), version 0,
 -- a version written with a sign, two files of one version (1 and 01), a
 -- byte-order mark before the up annotation (goose reads it as SQL before
 -- "-- +goose Up"), a statement after an empty statement block (goose drops
--- it), and a line-ending semicolon inside a string literal (goose would
--- send half a statement)
+-- it), and a line-ending semicolon inside a string literal or a BEGIN
+-- ATOMIC body (goose would send half a statement); a statement left without
+-- its semicolon before a statement block (goose would send it glued to the
+-- block), even a comment after a line of blanks (goose keeps it as a
+-- statement without its semicolon and refuses the file going up); an
+-- annotation inside a statement (goose drops its line from the statement);
+-- a NAME.down.sql beside NAME.sql (to goose, a second file of version 1)
 SELECT d AS dir, r.*
   FROM (VALUES ('non_numeric', 'seed.sql'),
                ('version_zero', '0_create_log.sql'),
@@ -79,7 +100,12 @@ SELECT d AS dir, r.*
                ('duplicate_version', '01_also_one.sql'),
                ('bom', '1_create_log.sql'),
                ('empty_block', '1_create_log.sql'),
-               ('split_inside_literal', '1_create_log.sql')) AS c(d, f),
+               ('split_inside_literal', '1_create_log.sql'),
+               ('split_inside_body', '1_create_log.sql'),
+               ('merge_before_block', '1_create_log.sql'),
+               ('blank_then_comment', '1_create_log.sql'),
+               ('annotation_in_statement', '1_create_log.sql'),
+               ('down_file', '1_create_log.down.sql')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
 
 DROP SCHEMA layout_goose_test CASCADE;

@@ -361,7 +361,10 @@ files_read(const char *dir, const char *relpath, const char *what,
 	return ft;
 }
 
-/* Drops a UTF-8 byte-order mark and turns CRLF into LF, in place. */
+/*
+ * Drops a UTF-8 byte-order mark (noting that there was one: some runners
+ * read it as text) and turns CRLF into LF, in place.
+ */
 static void
 normalize_text(FileText *ft)
 {
@@ -369,7 +372,8 @@ normalize_text(FileText *ft)
 	char	   *end = ft->data + ft->len;
 	char	   *dst;
 
-	if (ft->len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0)
+	ft->bom = ft->len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0;
+	if (ft->bom)
 		src += 3;
 	for (dst = ft->data; src < end; src++)
 	{

@@ -23,6 +23,7 @@ typedef struct FileText
 {
 	char	   *data;			/* NUL-terminated; NULL: the file is missing */
 	int			len;
+	bool		bom;			/* the file began with a byte-order mark */
 	struct stat st;				/* the file when it was opened */
 	struct timespec read_at;	/* the time just before it was opened */
 } FileText;

@@ -18,7 +18,11 @@
 
 #include <ctype.h>
 
+#include "common/keywords.h"
+#include "parser/parser.h"
+#include "parser/scanner.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 
 #include "layout.h"
 
@@ -301,7 +305,8 @@ candidate_layouts(const char *text, int len)
  * Scans a file's text for the markers of the directory's layout, or of
  * every marker layout while the layout is not known yet (LAYOUT_AUTO).
  * The layout whose markers the file carries cuts it; a file without markers
- * is one up section, PLAIN.
+ * is one up section, PLAIN.  bom: the file started with a byte-order mark
+ * (dropped from text), which a runner may refuse.
  *
  * A layout's markers count only in that layout.  Strong markers (dbmate's
  * "-- migrate:up", goose's "-- +goose", sql-migrate's "-- +migrate") are
@@ -317,7 +322,7 @@ candidate_layouts(const char *text, int len)
  * knows the file's config (layout_raise_text_problems).
  */
 void
-layout_scan_file(const char *name, const char *text, int len,
+layout_scan_file(const char *name, const char *text, int len, bool bom,
 				 MigrationLayout layout, FileSections *sections)
 {
 	const LayoutMethods *own = layout_methods(layout);
@@ -390,7 +395,13 @@ layout_scan_file(const char *name, const char *text, int len,
 	}
 	/* what the runner refuses in the up part, once its markers count */
 	if (found != LAYOUT_PLAIN && (own != NULL || !layout_methods(found)->weak_markers))
+	{
+		if (bom && layout_methods(found)->bom_refusal != NULL)
+			layout_malformed(name, 1, layout_methods(found)->runner,
+							 "the file starts with a byte-order mark",
+							 layout_methods(found)->bom_refusal);
 		layout_raise_problem(name, found, &sections->up_problem);
+	}
 	/* what it does to the text, raised once the file's config is known */
 	if (own != NULL && own->check_text != NULL)
 		own->check_text(text, len, sections);
@@ -679,4 +690,101 @@ has_suffix_ci(const char *name, const char *suffix, bool ci)
 		return false;
 	return ci ? pg_strcasecmp(name + nlen - slen, suffix) == 0 :
 		strcmp(name + nlen - slen, suffix) == 0;
+}
+
+/*
+ * The offsets of the semicolons at which the server's parser ends the
+ * statements of a text, in order: not those inside a string, a comment, a
+ * quoted body, a rule's actions or a BEGIN ATOMIC body.  For runners that
+ * cut a file into statements themselves: where one ends a statement, the
+ * server must end one too, or the runner sends half of it.  NULL (*n 0)
+ * when the text does not scan or parse: running it fails anyway, naming
+ * the line.
+ *
+ * The server's scanner finds the semicolons; only the actions of a rule
+ * and a BEGIN ATOMIC body hold semicolons that end no statement, so only a
+ * text with RULE or ATOMIC is parsed (the scan alone costs a fraction of a
+ * parse), and its semicolons inside a statement dropped.
+ */
+int *
+layout_statement_ends(const char *text, int *n)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	MemoryContext parsecxt = AllocSetContextCreate(oldcxt,
+												   "morgenmigrate statement ends",
+												   ALLOCSET_DEFAULT_SIZES);
+	int		   *volatile ends = NULL;
+	volatile int count = 0;
+	volatile bool inner = false;
+	List	   *volatile raw = NIL;
+	int			kept = 0;
+
+	*n = 0;
+	MemoryContextSwitchTo(parsecxt);
+	PG_TRY();
+	{
+		core_yy_extra_type yyextra;
+		core_yyscan_t scanner;
+		core_YYSTYPE yylval;
+		YYLTYPE		yylloc;
+		int			token;
+		int			max = 16;
+		int			rule = ScanKeywordTokens[ScanKeywordLookup("rule", &ScanKeywords)];
+		int			atomic = ScanKeywordTokens[ScanKeywordLookup("atomic", &ScanKeywords)];
+
+		ends = MemoryContextAlloc(oldcxt, sizeof(int) * max);
+		scanner = scanner_init(text, &yyextra, &ScanKeywords, ScanKeywordTokens);
+		yyextra.escape_string_warning = false;	/* running it warns */
+		while ((token = core_yylex(&yylval, &yylloc, scanner)) != 0)
+		{
+			if (token == rule || token == atomic)
+				inner = true;
+			if (token != ';')
+				continue;
+			if (count == max)
+			{
+				max *= 2;
+				ends = repalloc(ends, sizeof(int) * max);
+			}
+			ends[count++] = yylloc;
+		}
+		scanner_finish(scanner);
+		if (inner)
+			raw = raw_parser(text, RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		/* only the scanner and the parser ran: they hold no resources */
+		MemoryContextSwitchTo(parsecxt);
+		FlushErrorState();
+		if (ends != NULL)
+			pfree(ends);
+		ends = NULL;
+		count = 0;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+
+	/* a semicolon inside a statement of the parse tree ends none */
+	if (ends != NULL && inner)
+	{
+		ListCell   *lc = list_head(raw);
+		int			len = strlen(text);
+
+		for (int i = 0; i < count; i++)
+		{
+			RawStmt    *rs;
+
+			while (lc != NULL &&
+				   ((rs = lfirst_node(RawStmt, lc))->stmt_len > 0 ?
+					rs->stmt_location + rs->stmt_len : len) <= ends[i])
+				lc = lnext(raw, lc);
+			if (lc == NULL || lfirst_node(RawStmt, lc)->stmt_location > ends[i])
+				ends[kept++] = ends[i];
+		}
+		count = kept;
+	}
+	MemoryContextDelete(parsecxt);
+	*n = count;
+	return ends;
 }

@@ -193,6 +193,10 @@ typedef struct LayoutMethods
 								 * they count only in a directory known to
 								 * be this runner's, never beside another
 								 * runner's markers */
+	const char *bom_refusal;	/* its runner refuses a file with its
+								 * markers that starts with a byte-order
+								 * mark: why, as a hint (NULL: the mark is
+								 * dropped, as the runner drops it) */
 
 	/*
 	 * Flat layouts: how this runner reads a file name, once the directory
@@ -316,7 +320,9 @@ extern int	flat_compare(const struct MigrationFile *a,
 						 const struct MigrationFile *b);
 
 extern void layout_scan_file(const char *name, const char *text, int len,
-							 MigrationLayout layout, FileSections *sections);
+							 bool bom, MigrationLayout layout,
+							 FileSections *sections);
+extern int *layout_statement_ends(const char *text, int *n);
 extern void layout_raise_problem(const char *name, MigrationLayout layout,
 								 const LayoutProblem *problem);
 extern void layout_defer_problem(LayoutProblem *problem, int line,

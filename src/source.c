@@ -1030,7 +1030,8 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 		s.layout = LAYOUT_PLAIN;
 		s.down.start = -1;
 		if (file->role != ROLE_EXTERNAL)
-			layout_scan_file(file->name, ft.data, ft.len, dir->scan_layout, &s);
+			layout_scan_file(file->name, ft.data, ft.len, ft.bom,
+							 dir->scan_layout, &s);
 		/* what its runner sends together, once the layout is known */
 		if (s.nblocks > 0 && dir->scan_layout != LAYOUT_AUTO)
 			script_check_blocks(file->name,
@@ -1187,7 +1188,7 @@ migration_read(const MigrationDir *dir, const char *name, const char *path,
 		pfree(ft.data);
 
 	/* the directory's layout decides whose markers count */
-	layout_scan_file(script->name, text, strlen(text), dir->layout,
+	layout_scan_file(script->name, text, strlen(text), ft.bom, dir->layout,
 					 &script->sections);
 	script->text = layout_cut_section(script->name, text, strlen(text),
 									  &script->sections, section);

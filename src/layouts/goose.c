@@ -1,33 +1,54 @@
 /*-------------------------------------------------------------------------
  *
  * goose.c
- *	  goose's SQL migrations: VERSION_name.sql files (and VERSION_name.go
- *	  files, which only goose can run), in numeric version order, cut by
- *	  annotations:
+ *	  goose's directory, as goose's command-line tool reads it.
+ *
+ *	  Names: every *.sql file is a migration, VERSION_name.sql, its version
+ *	  the number before the first "_" (leading zeros ignored); goose
+ *	  refuses the whole directory for a *.sql file without one, and for a
+ *	  version of 0 (and stops on two files of one version), so morgenmigrate
+ *	  refuses these too.  VERSION_name.go files are Go migrations, which
+ *	  only goose can run (goose skips one without a version, and Go test
+ *	  files); every other entry is skipped.  Order: by version.
+ *
+ *	  Text: annotations cut a file:
  *
  *		-- +goose Up / -- +goose Down			the sections (Up first, once)
  *		-- +goose StatementBegin / StatementEnd	one statement, semicolons and all
  *		-- +goose NO TRANSACTION				the whole file runs outside a
  *												transaction
  *
- *	  A comment line that mentions +goose is an annotation, matched without
- *	  regard to case, as goose matches it; whatever goose refuses (an
- *	  unknown annotation, SQL before Up, Down before Up, a block left open,
- *	  a statement without its semicolon) is refused here too, naming the
- *	  line.  ENVSUB ON (environment variables substituted into the SQL) is
- *	  refused: the server does not have the deploying shell's environment.
+ *	  goose parses a file anew for the direction it runs, as a small state
+ *	  machine that collects lines until one ends in a semicolon (or a
+ *	  StatementEnd) and sends them as one chunk.  The scan below runs that
+ *	  machine once for each direction, so that what goose refuses whichever
+ *	  way it runs (an unknown annotation, SQL before Up, a block left open)
+ *	  is refused at once, and what it refuses only going one way (a
+ *	  statement without its semicolon) only when that direction runs.
+ *	  Where goose would send something else than the server reads (half a
+ *	  statement, when a line ends in a semicolon inside a string; a
+ *	  statement glued to a block; a line after an empty block, which goose
+ *	  drops), that direction is refused too; a byte-order mark, which goose
+ *	  reads as SQL before Up, is refused whichever way.  Each chunk of several
+ *	  statements is one statement block: without a transaction the server
+ *	  runs such a chunk as one implicit transaction, and so does
+ *	  morgenmigrate.  ENVSUB ON (environment variables substituted into the
+ *	  SQL) is refused: the server does not have the deploying shell's
+ *	  environment.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <ctype.h>
-
 #include "lib/stringinfo.h"
 
 #include "../layout.h"
+#include "../migration.h"
 
 #define GOOSE "goose"
+
+/* goose's largest version: a signed 64-bit number. */
+#define MAX_VERSION "9223372036854775807"
 
 /* What an annotation line says. */
 typedef enum GooseAnnotation
@@ -42,18 +63,169 @@ typedef enum GooseAnnotation
 	GOOSE_ENVSUB_OFF
 } GooseAnnotation;
 
+/* The states of goose's parser. */
+typedef enum GooseState
+{
+	STATE_START,				/* before Up */
+	STATE_UP,
+	STATE_BEGIN_UP,				/* in a statement block of the up section */
+	STATE_END_UP,				/* on its StatementEnd (and after an empty one) */
+	STATE_DOWN,
+	STATE_BEGIN_DOWN,
+	STATE_END_DOWN
+} GooseState;
+
+/* One chunk goose sends: the lines up to one ending in ";", or a block. */
+typedef struct GooseChunk
+{
+	int			end;			/* offset of its semicolon, or of the
+								 * StatementEnd line (a ";" once cut) */
+	int			line;			/* the line that ends it */
+	bool		block;
+} GooseChunk;
+
+/* goose's parser for one direction, and what it finds. */
+typedef struct GooseRun
+{
+	MigrationSection section;	/* the direction it parses for */
+	GooseState	state;
+	bool		buffered;		/* goose's buffer holds a line */
+	int			pending_line;	/* its first line with more than blanks */
+	bool		pending_sql;	/* it holds a line that is no comment */
+	GooseChunk *chunks;
+	int			nchunks;
+	LayoutProblem problem;		/* what goose refuses going this way */
+} GooseRun;
+
+/* The state of the scan of one file. */
+typedef struct GooseScan
+{
+	const char *name;
+	const char *text;
+	int			len;
+	FileSections *sections;
+	bool		any;			/* an annotation was seen */
+	int			sql_before;		/* a line of SQL before any annotation */
+	int			envsub_line;	/* ENVSUB ON in force since this line */
+	int			block_line;		/* the last StatementBegin */
+	GooseRun	runs[2];		/* going up, going down */
+} GooseScan;
+
 /*
- * Reads an annotation line: a comment ("--" first on the line) that
- * mentions +goose.  The dashes and the first +goose are dropped and the
- * rest compared, ignoring case, with the annotations goose knows.
+ * The length of the white space at p (before end) as Go's unicode.IsSpace
+ * sees it, which goose trims lines and cuts words with: ASCII blanks,
+ * NEL, NO-BREAK SPACE and the Unicode spaces, in UTF-8; 0 if none.
+ */
+static int
+go_space(const char *p, const char *end)
+{
+	const unsigned char *u = (const unsigned char *) p;
+	int			left = end - p;
+
+	if (left < 1)
+		return 0;
+	if (*u == ' ' || (*u >= '\t' && *u <= '\r'))
+		return 1;
+	if (left >= 2 && u[0] == 0xC2 && (u[1] == 0x85 || u[1] == 0xA0))
+		return 2;
+	if (left < 3)
+		return 0;
+	if ((u[0] == 0xE1 && u[1] == 0x9A && u[2] == 0x80) ||
+		(u[0] == 0xE2 && u[1] == 0x80 &&
+		 (u[2] <= 0x8A || u[2] == 0xA8 || u[2] == 0xA9 || u[2] == 0xAF)) ||
+		(u[0] == 0xE2 && u[1] == 0x81 && u[2] == 0x9F) ||
+		(u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x80))
+		return 3;
+	return 0;
+}
+
+/* Trims white space, as Go's strings.TrimSpace does, off [*start, *end). */
+static void
+go_trim(const char **start, const char **end)
+{
+	int			n;
+
+	while ((n = go_space(*start, *end)) > 0)
+		*start += n;
+	while (*end > *start)
+	{
+		const char *p = *end - 1;
+
+		/* step back to the start of the last character */
+		while (p > *start && (*(const unsigned char *) p & 0xC0) == 0x80)
+			p--;
+		if (go_space(p, *end) != *end - p)
+			break;
+		*end = p;
+	}
+}
+
+/* Tells whether a line is blank to goose (nothing but white space). */
+static bool
+go_blank(const TextLine *line)
+{
+	const char *s = line->start;
+	const char *e = line->start + line->len;
+
+	go_trim(&s, &e);
+	return s == e;
+}
+
+/* Tells whether a line is a comment to goose: "--" after white space. */
+static bool
+go_comment(const TextLine *line)
+{
+	const char *s = line->start;
+	const char *e = line->start + line->len;
+
+	go_trim(&s, &e);
+	return e - s >= 2 && s[0] == '-' && s[1] == '-';
+}
+
+/*
+ * Where a line ends a statement, as goose sees it: the offset of the
+ * semicolon that ends its last word before a word starting with "--"
+ * (words cut at white space); -1 if that word does not end in one.
+ */
+static int
+goose_semicolon(const TextLine *line)
+{
+	const char *p = line->start;
+	const char *end = line->start + line->len;
+	const char *last = NULL;
+	int			n;
+
+	while (p < end)
+	{
+		const char *w;
+
+		while ((n = go_space(p, end)) > 0)
+			p += n;
+		if (p >= end)
+			break;
+		w = p;
+		if (end - w >= 2 && w[0] == '-' && w[1] == '-')
+			break;
+		while (p < end && go_space(p, end) == 0)
+			p++;
+		last = p - 1;
+	}
+	return last != NULL && *last == ';' ? line->offset + (last - line->start) : -1;
+}
+
+/*
+ * Reads an annotation line as goose does: a line that is a comment and
+ * holds +goose.  Every "--" and the first +goose are dropped and the rest,
+ * trimmed, compared without regard to case with the annotations goose
+ * knows; an annotation goose refuses is refused, naming its line.
  */
 static GooseAnnotation
 read_annotation(const char *name, const TextLine *line)
 {
-	char	   *text;
-	char	   *trimmed;
-	char	   *plus;
 	StringInfoData word;
+	char	   *plus;
+	const char *s;
+	const char *e;
 	static const struct
 	{
 		const char *word;
@@ -69,133 +241,330 @@ read_annotation(const char *name, const TextLine *line)
 	};
 
 	/* most lines are SQL: look before copying */
-	if (line->len < 8 || memchr(line->start, '+', line->len) == NULL)
+	if (line->len < 8 || memchr(line->start, '+', line->len) == NULL ||
+		!go_comment(line) ||
+		memmem(line->start, line->len, "+goose", 6) == NULL)
 		return GOOSE_NONE;
-	text = pnstrdup(line->start, line->len);
-	trimmed = text;
-	while (isspace((unsigned char) *trimmed))
-		trimmed++;
-	if (strncmp(trimmed, "--", 2) != 0 || strstr(text, "+goose") == NULL)
-	{
-		pfree(text);
-		return GOOSE_NONE;
-	}
-	if (trimmed != text)
+	if (line->start[0] == ' ' || line->start[0] == '\t')
 		layout_malformed(name, line->number, GOOSE,
 						 "an annotation must start at the beginning of its line", NULL);
 
 	/* drop every "--" and the first "+goose", then trim */
 	initStringInfo(&word);
-	for (const char *p = text; *p; p++)
+	for (int i = 0; i < line->len; i++)
 	{
-		if (p[0] == '-' && p[1] == '-')
-			p++;
+		if (line->start[i] == '-' && i + 1 < line->len && line->start[i + 1] == '-')
+			i++;
 		else
-			appendStringInfoChar(&word, *p);
+			appendStringInfoChar(&word, line->start[i]);
 	}
 	plus = strstr(word.data, "+goose");
 	memmove(plus, plus + 6, strlen(plus + 6) + 1);
 	if (strstr(word.data, "+goose") != NULL)
 		layout_malformed(name, line->number, GOOSE,
 						 "an annotation names +goose twice", NULL);
-	trimmed = word.data;
-	while (isspace((unsigned char) *trimmed))
-		trimmed++;
-	for (int end = strlen(trimmed); end > 0 && isspace((unsigned char) trimmed[end - 1]); end--)
-		trimmed[end - 1] = '\0';
+	s = word.data;
+	e = word.data + strlen(word.data);
+	go_trim(&s, &e);
+	if (s == e)
+		layout_malformed(name, line->number, GOOSE, "an empty annotation",
+						 "goose knows Up, Down, StatementBegin, StatementEnd, NO TRANSACTION and ENVSUB ON/OFF.");
 
 	for (int i = 0; i < lengthof(known); i++)
-		if (pg_strcasecmp(trimmed, known[i].word) == 0)
+		if (strlen(known[i].word) == e - s &&
+			pg_strncasecmp(s, known[i].word, e - s) == 0)
 			return known[i].annotation;
 	layout_malformed(name, line->number, GOOSE,
-					 psprintf("unknown annotation \"%s\"", trimmed),
+					 psprintf("unknown annotation \"%s\"", pnstrdup(s, e - s)),
 					 "goose knows Up, Down, StatementBegin, StatementEnd, NO TRANSACTION and ENVSUB ON/OFF.");
 	return GOOSE_NONE;			/* keep the compiler quiet */
 }
 
-/* The state of the scan: where we are in the file. */
-typedef struct GooseScan
-{
-	const char *name;
-	FileSections *sections;
-	TextRange  *section;		/* the section being read, or NULL before Up */
-	int			block_start;	/* offset after an open StatementBegin, or -1 */
-	int			block_line;
-	int			unfinished_line;	/* line of a statement not yet ended, or 0 */
-} GooseScan;
-
-/* Ends the current section at an offset, refusing an unfinished statement. */
+/* Keeps the first thing goose refuses going one way. */
 static void
-end_section(GooseScan *g, int offset, int line)
+run_problem(GooseRun *r, int line, const char *message, const char *hint)
 {
-	if (g->unfinished_line > 0)
-		layout_malformed(g->name, g->unfinished_line, GOOSE,
-						 "a statement is not ended by a semicolon",
-						 "End each statement with a semicolon at the end of its line, or wrap it in -- +goose StatementBegin and -- +goose StatementEnd.");
-	if (g->section != NULL)
-		g->section->end = offset;
+	layout_defer_problem(&r->problem, line, message, hint);
 }
 
-/* Handles one annotation. */
+/* Empties goose's buffer. */
+static void
+run_reset(GooseRun *r)
+{
+	r->buffered = false;
+	r->pending_line = 0;
+	r->pending_sql = false;
+}
+
+/* Notes a chunk goose sends (until it has refused the file). */
+static void
+run_chunk(GooseRun *r, int end, int line, bool block)
+{
+	if (r->problem.line > 0)
+		return;
+	if (r->nchunks == 0)
+		r->chunks = palloc(sizeof(GooseChunk) * 16);
+	else if (r->nchunks >= 16 && (r->nchunks & (r->nchunks - 1)) == 0)
+		r->chunks = repalloc(r->chunks, sizeof(GooseChunk) * r->nchunks * 2);
+	r->chunks[r->nchunks].end = end;
+	r->chunks[r->nchunks].line = line;
+	r->chunks[r->nchunks].block = block;
+	r->nchunks++;
+}
+
+/* Tells whether a run parses the section its state is in. */
+static bool
+run_in_own_section(const GooseRun *r)
+{
+	return r->section == SECTION_UP ? r->state <= STATE_END_UP :
+		r->state >= STATE_DOWN;
+}
+
+/*
+ * What an annotation does to goose's parser going one way: the state
+ * changes goose makes, and refuses (whichever way it runs: raised at
+ * once), and what it refuses, or would get wrong, going this way.
+ */
+static void
+run_annotation(GooseScan *g, GooseRun *r, GooseAnnotation a,
+			   const TextLine *line)
+{
+	switch (a)
+	{
+		case GOOSE_UP:
+			if (r->state != STATE_START)
+				layout_malformed(g->name, line->number, GOOSE,
+								 "a second -- +goose Up annotation", NULL);
+			r->state = STATE_UP;
+			break;
+		case GOOSE_DOWN:
+			if (r->state != STATE_UP && r->state != STATE_END_UP)
+				layout_malformed(g->name, line->number, GOOSE,
+								 r->state == STATE_START ? "-- +goose Down before -- +goose Up" :
+								 r->state == STATE_BEGIN_UP ? "-- +goose Down inside a statement block" :
+								 "a second -- +goose Down annotation", NULL);
+			if (r->pending_line > 0)
+				run_problem(r, r->pending_line,
+							"a statement is not ended by a semicolon",
+							"End each statement with a semicolon at the end of its line, or wrap it in -- +goose StatementBegin and -- +goose StatementEnd.");
+			r->state = STATE_DOWN;
+			break;
+		case GOOSE_BEGIN:
+			if (r->state == STATE_START || r->state == STATE_BEGIN_UP ||
+				r->state == STATE_BEGIN_DOWN)
+				layout_malformed(g->name, line->number, GOOSE,
+								 r->state == STATE_START ?
+								 "-- +goose StatementBegin before -- +goose Up or Down" :
+								 "-- +goose StatementBegin inside a statement block", NULL);
+			if (r->pending_sql)
+				run_problem(r, r->pending_line,
+							"a statement before -- +goose StatementBegin is not ended by a semicolon",
+							"End it with a semicolon at the end of its line: goose would send it joined to the block that follows.");
+			r->state = r->state <= STATE_END_UP ? STATE_BEGIN_UP : STATE_BEGIN_DOWN;
+			break;
+		case GOOSE_END:
+			if (r->state != STATE_BEGIN_UP && r->state != STATE_BEGIN_DOWN)
+				layout_malformed(g->name, line->number, GOOSE,
+								 "-- +goose StatementEnd without -- +goose StatementBegin", NULL);
+			r->state = r->state == STATE_BEGIN_UP ? STATE_END_UP : STATE_END_DOWN;
+			break;
+		case GOOSE_NO_TRANSACTION:
+		case GOOSE_ENVSUB_ON:
+		case GOOSE_ENVSUB_OFF:
+			/* goose drops the line; the server would read it as text */
+			if (r->pending_sql)
+				run_problem(r, line->number,
+							"an annotation inside a statement",
+							"Move the annotation above -- +goose Up: goose drops its line from the statement around it.");
+			break;
+		case GOOSE_NONE:
+			break;
+	}
+}
+
+/*
+ * What a line that is no annotation (or a StatementEnd, which goose reads
+ * on) does to goose's parser going one way: into its buffer, or dropped,
+ * and the chunk it ends.
+ */
+static void
+run_line(GooseScan *g, GooseRun *r, const TextLine *line, bool end)
+{
+	if (!end && r->state == STATE_START && go_blank(line))
+		return;
+	if (!r->buffered && (line->len == 0 || go_comment(line)))
+		return;
+	if (r->state != STATE_END_UP && r->state != STATE_END_DOWN)
+	{
+		if (!r->buffered && r->state != STATE_START)
+			r->buffered = true;
+		if (!go_blank(line) && r->pending_line == 0)
+			r->pending_line = line->number;
+		if (!go_blank(line) && !go_comment(line))
+			r->pending_sql = true;
+		if (g->envsub_line > 0)
+			run_problem(r, g->envsub_line, "-- +goose ENVSUB ON is not supported",
+						"The server does not see the environment of the shell that deploys; write the values into the migration.");
+	}
+	else if (!end && run_in_own_section(r) && !go_blank(line))
+		run_problem(r, line->number,
+					"goose skips this line: it follows an empty statement block",
+					"Remove the empty -- +goose StatementBegin and -- +goose StatementEnd pair above it, or put a statement in it: goose drops the first line after such a pair without a word.");
+
+	if (r->state == STATE_START)
+	{
+		/* goose refuses it whichever way it runs */
+		if (g->any)
+			layout_malformed(g->name, line->number, GOOSE, "SQL before -- +goose Up",
+							 "Only comments may come before the up section.");
+		if (g->sql_before == 0)
+			g->sql_before = line->number;
+		run_reset(r);
+		return;
+	}
+	if (!run_in_own_section(r))
+	{
+		run_reset(r);
+		return;
+	}
+	if (r->state == STATE_UP || r->state == STATE_DOWN)
+	{
+		int			semicolon = goose_semicolon(line);
+
+		if (semicolon >= 0)
+		{
+			run_chunk(r, semicolon, line->number, false);
+			run_reset(r);
+		}
+	}
+	else if (r->state == STATE_END_UP || r->state == STATE_END_DOWN)
+	{
+		/* after an empty block, goose sends nothing here */
+		if (r->buffered)
+			run_chunk(r, line->offset, line->number, true);
+		run_reset(r);
+		r->state = r->state == STATE_END_UP ? STATE_UP : STATE_DOWN;
+	}
+}
+
+/* What an annotation does to the file's sections and markers. */
 static void
 annotation(GooseScan *g, GooseAnnotation a, const TextLine *line)
 {
 	FileSections *s = g->sections;
 
-	if (a != GOOSE_NO_TRANSACTION && a != GOOSE_ENVSUB_OFF)
-		layout_add_marker(s, line);
 	switch (a)
 	{
 		case GOOSE_UP:
-			if (s->up.line > 0)
-				layout_malformed(g->name, line->number, GOOSE,
-								 "a second -- +goose Up annotation", NULL);
-			g->section = &s->up;
+			layout_add_marker(s, line);
 			s->up.start = line->offset;
+			s->up.end = g->len;
 			s->up.line = line->number;
 			break;
 		case GOOSE_DOWN:
-			if (s->up.line == 0 || s->down.start >= 0 || g->block_start >= 0)
-				layout_malformed(g->name, line->number, GOOSE,
-								 s->up.line == 0 ? "-- +goose Down before -- +goose Up" :
-								 s->down.start >= 0 ? "a second -- +goose Down annotation" :
-								 "-- +goose Down inside a statement block", NULL);
-			end_section(g, line->offset, line->number);
-			g->section = &s->down;
+			layout_add_marker(s, line);
+			s->up.end = line->offset;
 			s->down.start = line->offset;
+			s->down.end = g->len;
 			s->down.line = line->number;
 			break;
 		case GOOSE_BEGIN:
-			if (g->section == NULL || g->block_start >= 0)
-				layout_malformed(g->name, line->number, GOOSE,
-								 g->section == NULL ?
-								 "-- +goose StatementBegin before -- +goose Up or Down" :
-								 "-- +goose StatementBegin inside a statement block", NULL);
-			g->block_start = line->offset;
+			layout_add_marker(s, line);
 			g->block_line = line->number;
 			break;
 		case GOOSE_END:
-			if (g->block_start < 0)
-				layout_malformed(g->name, line->number, GOOSE,
-								 "-- +goose StatementEnd without -- +goose StatementBegin", NULL);
-			layout_add_block(s, g->block_start, line->offset + line->len,
-							 g->block_line);
-			g->block_start = -1;
+			layout_add_marker(s, line);
 			break;
 		case GOOSE_NO_TRANSACTION:
 			s->up_no_transaction = s->down_no_transaction = true;
 			s->no_transaction_line = line->number;
-			layout_add_marker(s, line);
 			break;
 		case GOOSE_ENVSUB_ON:
-			layout_malformed(g->name, line->number, GOOSE,
-							 "-- +goose ENVSUB ON is not supported",
-							 "The server does not see the environment of the shell that deploys; write the values into the migration.");
+			if (g->envsub_line == 0)
+				g->envsub_line = line->number;
 			break;
 		case GOOSE_ENVSUB_OFF:
+			g->envsub_line = 0;
+			break;
 		case GOOSE_NONE:
 			break;
 	}
+}
+
+/* Tells whether an offset is among the sorted ends. */
+static bool
+is_end(const int *ends, int nends, int offset)
+{
+	int			lo = 0,
+				hi = nends;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (ends[mid] < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < nends && ends[lo] == offset;
+}
+
+/*
+ * Holds goose's chunks going one way against the statements the server
+ * reads in that section: where goose ends a chunk the server must end a
+ * statement, or goose would send half of one (refused when that direction
+ * runs); a chunk of several statements becomes a statement block, which
+ * runs in one transaction, as the server runs the chunk.
+ */
+static void
+check_chunks(GooseScan *g, GooseRun *r)
+{
+	FileSections *s = g->sections;
+	const TextRange *range = r->section == SECTION_UP ? &s->up : &s->down;
+	char	   *cut;
+	int		   *ends;
+	int			nends;
+	int			after;
+	int			k = 0;
+
+	if (range->start < 0 || r->problem.line > 0 || r->nchunks == 0)
+		return;
+	cut = layout_cut_section(g->name, g->text, g->len, s, r->section);
+	ends = layout_statement_ends(cut, &nends);
+	pfree(cut);
+	if (ends == NULL)
+		return;
+
+	after = range->start;
+	for (int c = 0; c < r->nchunks; c++)
+	{
+		const GooseChunk *chunk = &r->chunks[c];
+		int			statements = 0;
+
+		if (!is_end(ends, nends, chunk->end))
+		{
+			if (chunk->block)
+				run_problem(r, chunk->line,
+							"-- +goose StatementEnd inside a string, a comment or a quoted body",
+							"goose would send the block as one statement, which the server reads as part of a longer one; close the string, comment or body before the annotation.");
+			else
+				run_problem(r, chunk->line,
+							"goose ends a statement at the semicolon on this line, the server does not",
+							"goose sends the text up to a line that ends in a semicolon as one statement, even inside a string, a comment or a function body, so it would send half of this one.  Wrap the statement in -- +goose StatementBegin and -- +goose StatementEnd.");
+			break;
+		}
+		while (k < nends && ends[k] <= chunk->end)
+		{
+			if (ends[k] > after)
+				statements++;
+			k++;
+		}
+		if (statements > 1)
+			layout_add_block(s, after + 1, chunk->end + 1, chunk->line);
+		after = chunk->end;
+	}
+	pfree(ends);
 }
 
 /* Scans a file for goose annotations; false if it carries none. */
@@ -204,58 +573,184 @@ goose_scan(const char *name, const char *text, int len, FileSections *s)
 {
 	GooseScan	g;
 	TextLine	line;
-	bool		any = false;
-	int			sql_before = 0;
 
 	memset(&g, 0, sizeof(g));
 	g.name = name;
+	g.text = text;
+	g.len = len;
 	g.sections = s;
-	g.block_start = -1;
+	g.runs[0].section = SECTION_UP;
+	g.runs[1].section = SECTION_DOWN;
 	s->layout = LAYOUT_GOOSE;
 	s->up.start = -1;
 
 	memset(&line, 0, sizeof(line));
 	while (layout_next_line(text, len, &line))
 	{
-		GooseAnnotation a = read_annotation(name, &line);
+		TextLine	l = line;
+		GooseAnnotation a;
 
+		/* goose reads lines without a carriage return before their end */
+		if (l.offset + l.len == len && l.len > 0 && l.start[l.len - 1] == '\r')
+			l.len--;
+		a = read_annotation(name, &l);
 		if (a != GOOSE_NONE)
 		{
-			any = true;
-			annotation(&g, a, &line);
-			continue;
+			if (g.sql_before > 0)
+				layout_malformed(name, g.sql_before, GOOSE, "SQL before -- +goose Up",
+								 "Only comments may come before the up section.");
+			g.any = true;
+			for (int i = 0; i < 2; i++)
+				run_annotation(&g, &g.runs[i], a, &l);
+			annotation(&g, a, &l);
 		}
-		if (g.block_start >= 0 || layout_is_blank_or_comment(&line))
-		{
-			if (g.unfinished_line > 0 && layout_ends_statement(&line))
-				g.unfinished_line = 0;
-			continue;
-		}
-		if (g.section == NULL)
-		{
-			if (sql_before == 0)
-				sql_before = line.number;
-			continue;
-		}
-		if (g.unfinished_line == 0)
-			g.unfinished_line = line.number;
-		if (layout_ends_statement(&line))
-			g.unfinished_line = 0;
+		if (a == GOOSE_NONE || a == GOOSE_END)
+			for (int i = 0; i < 2; i++)
+				run_line(&g, &g.runs[i], &l, a == GOOSE_END);
 	}
-	if (!any)
+	if (!g.any)
 		return false;
-	if (sql_before > 0)
-		layout_malformed(name, sql_before, GOOSE, "SQL before -- +goose Up",
-						 "Only comments may come before the up section.");
-	if (g.block_start >= 0)
-		layout_malformed(name, g.block_line, GOOSE,
-						 "-- +goose StatementBegin without -- +goose StatementEnd", NULL);
-	if (s->up.line == 0)
+	if (g.runs[0].state == STATE_START)
 		layout_malformed(name, 1, GOOSE,
 						 "no -- +goose Up annotation",
 						 "A goose migration starts its up section with -- +goose Up.");
-	end_section(&g, len, 0);
+	if (g.runs[0].state == STATE_BEGIN_UP || g.runs[0].state == STATE_BEGIN_DOWN)
+		layout_malformed(name, g.block_line, GOOSE,
+						 "-- +goose StatementBegin without -- +goose StatementEnd", NULL);
+	for (int i = 0; i < 2; i++)
+	{
+		GooseRun   *r = &g.runs[i];
+
+		if (r->pending_line > 0)
+			run_problem(r, r->pending_line,
+						"a statement is not ended by a semicolon",
+						"End each statement with a semicolon at the end of its line, or wrap it in -- +goose StatementBegin and -- +goose StatementEnd.");
+		check_chunks(&g, r);
+	}
+
+	/* refused when that part runs (the up part: before anything runs) */
+	s->up_problem = g.runs[0].problem;
+	s->down_problem = g.runs[1].problem;
 	return true;
+}
+
+/* How goose reads the version of a name (NumericComponent). */
+typedef enum GooseVersion
+{
+	VERSION_OK,					/* digits, 1 or more */
+	VERSION_SIGNED,				/* "+2": goose reads 2 */
+	VERSION_BELOW_ONE,			/* 0, -1: goose refuses */
+	VERSION_NO_NUMBER,			/* no "_", or no number before it */
+	VERSION_TOO_LARGE			/* beyond a signed 64-bit number */
+} GooseVersion;
+
+/*
+ * Reads the version of a name as goose does: the text before the first
+ * "_", as a signed 64-bit number of at least 1.
+ */
+static GooseVersion
+goose_version(const char *name, size_t *vlen)
+{
+	const char *underscore = strchr(name, '_');
+	const char *digits = name;
+	const char *v;
+	size_t		ndigits;
+
+	*vlen = underscore ? underscore - name : 0;
+	if (underscore == NULL)
+		return VERSION_NO_NUMBER;
+	if (*digits == '+' || *digits == '-')
+		digits++;
+	ndigits = underscore - digits;
+	if (ndigits == 0 || strspn(digits, "0123456789") != ndigits)
+		return VERSION_NO_NUMBER;
+	for (v = digits; *v == '0' && v < underscore - 1; v++)
+		;
+	if (underscore - v > strlen(MAX_VERSION) ||
+		(underscore - v == strlen(MAX_VERSION) &&
+		 strncmp(v, MAX_VERSION, strlen(MAX_VERSION)) > 0))
+		return VERSION_TOO_LARGE;
+	if (*v == '0' || name[0] == '-')
+		return VERSION_BELOW_ONE;
+	return name[0] == '+' ? VERSION_SIGNED : VERSION_OK;
+}
+
+/*
+ * Reads a file name as goose reads it in a directory of its own: a *.sql
+ * file is a migration, and goose refuses the whole directory for one
+ * without a version it can read (refused here too); "+2_x.sql" is
+ * version 2 to goose, refused here, as its name sorts elsewhere than that
+ * version.  A *.go file with a version is a Go migration; goose skips
+ * one without, and Go test files.  Every other entry is skipped.
+ */
+static void
+goose_own_name(const char *name, LayoutEntry *entry)
+{
+	bool		sql = has_suffix_ci(name, ".sql", false);
+	bool		go = has_suffix_ci(name, ".go", false);
+	size_t		vlen;
+	GooseVersion version = goose_version(name, &vlen);
+
+	entry->role = ROLE_UNKNOWN;
+	if (!sql && !go)
+	{
+		entry->role = ROLE_IGNORED;
+		entry->why = "goose reads only *.sql and *.go files";
+	}
+	else if (go && has_suffix_ci(name, "_test.go", false))
+	{
+		entry->role = ROLE_IGNORED;
+		entry->why = "goose skips Go test files";
+	}
+	else if (go && version != VERSION_OK && version != VERSION_SIGNED)
+	{
+		entry->role = ROLE_IGNORED;
+		entry->why = "goose skips a .go file without a version of 1 or more";
+	}
+	else if (version == VERSION_NO_NUMBER)
+		entry->what = "Its name does not start with a version number and \"_\": goose refuses the whole directory for it.";
+	else if (version == VERSION_TOO_LARGE)
+		entry->what = "Its version does not fit in a signed 64-bit number: goose refuses the whole directory for it.";
+	else if (version == VERSION_BELOW_ONE)
+		entry->what = "Its version is below 1: goose refuses the whole directory for it.";
+	else if (version == VERSION_SIGNED)
+		entry->what = "Its version is written with a sign, which goose reads as the number without it, while the name sorts elsewhere: rename it without the sign.";
+	else
+	{
+		entry->version = pnstrdup(name, vlen);
+		entry->key = pnstrdup(name, strlen(name) - (sql ? 4 : 3));
+		entry->role = sql ? ROLE_UP : ROLE_EXTERNAL;
+		entry->what = sql ? NULL : "a goose Go migration";
+		entry->why = sql ? "goose migration (VERSION_name.sql)" :
+			"goose Go migration (VERSION_name.go), which only goose can run";
+	}
+}
+
+/* Compares two goose versions as numbers: 1 and 01 are one version. */
+static int
+goose_version_cmp(const char *a, const char *b)
+{
+	size_t		la,
+				lb;
+
+	while (*a == '0' && a[1] != '\0')
+		a++;
+	while (*b == '0' && b[1] != '\0')
+		b++;
+	la = strlen(a);
+	lb = strlen(b);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a, b);
+}
+
+/* goose's order: by version (each version is one file). */
+static int
+goose_compare(const MigrationFile *a, const MigrationFile *b)
+{
+	int			c = goose_version_cmp(a->version, b->version);
+
+	return c != 0 ? c : strcmp(a->name, b->name);
 }
 
 const LayoutMethods goose_layout = {
@@ -264,10 +759,14 @@ const LayoutMethods goose_layout = {
 	.runner = "goose",
 	.family = FAMILY_FLAT,
 	.read_name = NULL,
-	.compare = flat_compare,
-	.version_cmp = migration_name_cmp,
+	.compare = goose_compare,
+	.version_cmp = goose_version_cmp,
 	.scan = goose_scan,
 	.requires_markers = true,
 	.marker_word = "+goose",
 	.marker_word_ci = false,
+	.bom_refusal = "goose reads the byte-order mark as text before -- +goose Up, and refuses the file; save it without the mark.",
+	.own_name = goose_own_name,
+	.unique_versions = true,
+	.noop_rollback = true,
 };

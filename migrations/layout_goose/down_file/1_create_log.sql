@@ -1,0 +1,2 @@
+-- +goose Up
+CREATE TABLE layout_log (id serial PRIMARY KEY, what text NOT NULL);

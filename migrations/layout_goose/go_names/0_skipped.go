@@ -1,0 +1,3 @@
+package migrations
+
+// goose skips a Go file of version 0.

@@ -1,0 +1,3 @@
+package migrations
+
+// goose skips Go test files.

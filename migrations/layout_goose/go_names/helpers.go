@@ -1,0 +1,3 @@
+package migrations
+
+// goose skips a Go file without a version.
