@@ -357,7 +357,6 @@ preflight_transaction(MigrationScript *script, PreflightMode mode)
 	if (script->no_transaction ||
 		(mode == PREFLIGHT_STEPS && script->unwrapped > 1))
 		script->needs_top_level = true;
-
 }
 
 /* Where a parse error points, for the code that catches it. */
