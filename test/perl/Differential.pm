@@ -468,6 +468,7 @@ sub compare_outcomes
 	    $m->{status} eq 'ok' ? 'succeeded'
 	  : $m->{status} eq 'failed' ? "failed at $m->{file} with $m->{error}{sqlstate}: $m->{error}{message}"
 	  : 'refused: ' . show_error($m->{error});
+	$t->{outcome} = "$what: $rname $rshow; morgenmigrate $mshow";
 	# the same error of the same file (the server log adds the position)
 	my $same_failure = $r->{status} eq 'failed' && $m->{status} ne 'ok'
 	  && $m->{error}{sqlstate} eq $r->{sqlstate} && runner_at_file($t, $r->{at}, $m->{file})
@@ -612,7 +613,7 @@ sub check_directory
 	push @{ $t->{events} }, "apply: $rname ran [" . join(' ', split /\n/, $rs->{trace})
 	  . '], morgenmigrate [' . join(' ', split /\n/, $ms->{trace}) . ']';
 	push @d, state_differences('apply', $rname, $rs, $ms);
-	return @d if @d;
+	return (@d, "($t->{outcome})") if @d;
 
 	# the runner's history adopted, against morgenmigrate's own
 	my ($out, $err) = mm_sql($node, $rdb,
@@ -649,7 +650,7 @@ sub check_directory
 	}
 	return @d if $verdict eq 'differs' && $m->{status} eq 'error';
 	push @d, state_differences('rollback', $rname, state_of($t, $rdb, 1), state_of($t, $mdb, 0));
-	return @d;
+	return @d ? (@d, "($t->{outcome})") : ();
 }
 
 # The differences between database DB after a refusal and its state
@@ -666,15 +667,16 @@ sub unchanged
 	return map { "$_ (a refusal must change nothing)" } @d;
 }
 
-# What kind of difference a difference's first line is: without names.
+# What a difference is, to tell whether a smaller directory shows the
+# same one: its first line without names, and its changed lines.
 sub signature
 {
 	my ($d) = @_;
-	my ($line) = split /\n/, $d;
+	my ($line, @body) = split /\n/, $d;
 	$line =~ s/"[^"]*"/""/g;
 	$line =~ s/\[[^\]]*\]/[]/g;
 	$line =~ s/ at \S.*? with / at X with /g;
-	return $line;
+	return join "\n", $line, grep { /^\s*[-+] / } @body;
 }
 
 # A smaller directory than SPEC with the same kind of difference as D (the

@@ -104,6 +104,11 @@ my %runner_quirks = (
 	'sql-migrate' => [qw(no_transaction down_up_names huge_prefix)],
 );
 
+# Quirks that show most together: a failure in a section that runs
+# outside a transaction, line ends inside a function body, names that
+# differ only in case after the same prefix.
+my %companions = (no_transaction => 'failing', crlf => 'function_bodies', equal_prefixes => 'case');
+
 # Marker lines of every runner and their near misses: what a runner reads
 # as a marker, and what looks like one to a careless reader.
 my @marker_lines = (
@@ -136,6 +141,10 @@ sub new_gen
 	my %q;
 	my $k = $r->weighted(20 => 0, 40 => 1, 30 => 2, 10 => 3);
 	$q{ $r->pick(@mine) } = 1 for 1 .. $k;
+	for my $q (sort keys %q)
+	{
+		$q{ $companions{$q} } = 1 if $companions{$q} && $r->chance(0.5);
+	}
 	return bless { r => $r, runner => $runner, q => \%q, used => [] }, 'DifferentialGen';
 }
 
@@ -261,62 +270,59 @@ sub shaped
 	die "shaped: $shape";
 }
 
-# The text of a dbmate migration.
-sub dbmate_text
-{
-	my ($g, $tok) = @_;
-	my $r = $g->{r};
-	my $notx_up = $g->quirk('no_transaction', 0.5);
-	my $notx_down = $g->quirk('no_transaction', 0.3);
-	my ($up, $down) = $g->sections($tok, $notx_up, $notx_down);
-	my ($um, $dm) = ('-- migrate:up', '-- migrate:down');
-	$um = $r->pick('--migrate:up', '--   migrate:up', ' -- migrate:up', '-- Migrate:Up', '-- migrate:up  ',
-		"-- migrate:up\tcomment", '-- migrate:upgrade')
-	  if $g->quirk('marker_spellings', 0.5);
-	$dm = $r->pick('--migrate:down', ' -- migrate:down', '-- migrate:down   ', '-- Migrate:down', '-- migrate: down')
-	  if $g->quirk('marker_spellings', 0.5);
-	$um .= ' ' . $r->pick('transaction:false', 'transaction:false foo:bar', 'transaction:FALSE') if $notx_up;
-	$dm .= ' transaction:false' if $notx_down;
-	my $shape = $g->quirk('shapes', 0.6)
-	  ? $r->pick(qw(up_only down_first sql_before two_pairs down_only no_markers empty)) : 'normal';
-	return $g->shaped($shape, $g->header, $um, $up, $dm, $down, $tok);
-}
+# How each runner that marks sections inside its files writes its
+# markers: the up and down marker, their other spellings (some of them
+# markers to the runner, some not), the option that runs a section
+# outside a transaction (none for node-pg-migrate), and the other shapes
+# of a file.
+my %markers = (
+	dbmate => {
+		up => '-- migrate:up',
+		down => '-- migrate:down',
+		up_spellings => [ '--migrate:up', '--   migrate:up', ' -- migrate:up', '-- Migrate:Up', '-- migrate:up  ',
+			"-- migrate:up\tcomment", '-- migrate:upgrade' ],
+		down_spellings =>
+		  [ '--migrate:down', ' -- migrate:down', '-- migrate:down   ', '-- Migrate:down', '-- migrate: down' ],
+		up_notx => [ 'transaction:false', 'transaction:false foo:bar', 'transaction:FALSE' ],
+		down_notx => ['transaction:false'],
+		shapes => [qw(up_only down_first sql_before two_pairs down_only no_markers empty)],
+	},
+	'node-pg-migrate' => {
+		up => '-- Up Migration',
+		down => '-- Down Migration',
+		up_spellings => [ '-- up migration', '--- Up Migration ---', '  -- Up Migration',
+			'-- Up migration: create things', '--Up Migration', '-- UP MIGRATION', "-- Up\tMigration",
+			'-- Upmigration', "--\n-- Up Migration" ],
+		down_spellings => [ '-- down migration', '--- Down Migration ---', '-- Down migration: drop things',
+			'--Down Migration', '-- Down Migrations' ],
+		shapes => [qw(up_only no_markers down_first down_only second_up empty)],
+	},
+	'sql-migrate' => {
+		up => '-- +migrate Up',
+		down => '-- +migrate Down',
+		up_spellings => [ '--  +migrate Up', '-- +migrate  Up', '-- +migrate Up ', '-- +Migrate Up', '-- +migrate up' ],
+		down_spellings => [ '-- +migrate  Down', '-- +migrate Down ', '-- +migrate Down -- the way back' ],
+		up_notx => ['notransaction'],
+		down_notx => ['notransaction'],
+		shapes => [qw(up_only down_first down_only no_markers unknown_command sql_before empty)],
+	},
+);
 
-# The text of a node-pg-migrate SQL migration.
-sub npgm_text
+# The text of a migration of a runner that marks its sections (dbmate,
+# node-pg-migrate, sql-migrate).
+sub marked_text
 {
 	my ($g, $tok) = @_;
 	my $r = $g->{r};
-	my ($up, $down) = $g->sections($tok, 0, 0);
-	my ($um, $dm) = ('-- Up Migration', '-- Down Migration');
-	$um = $r->pick('-- up migration', '--- Up Migration ---', '  -- Up Migration', '-- Up migration: create things',
-		'--Up Migration', '-- UP MIGRATION', "-- Up\tMigration", '-- Upmigration', "--\n-- Up Migration")
-	  if $g->quirk('marker_spellings', 0.5);
-	$dm = $r->pick('-- down migration', '--- Down Migration ---', '-- Down migration: drop things',
-		'--Down Migration', '-- Down Migrations')
-	  if $g->quirk('marker_spellings', 0.5);
-	my $shape = $g->quirk('shapes', 0.6)
-	  ? $r->pick(qw(up_only no_markers down_first down_only second_up empty)) : 'normal';
-	return $g->shaped($shape, $g->header, $um, $up, $dm, $down, $tok);
-}
-
-# The text of an sql-migrate migration.
-sub sql_migrate_text
-{
-	my ($g, $tok) = @_;
-	my $r = $g->{r};
-	my $notx_up = $g->quirk('no_transaction', 0.5);
-	my $notx_down = $g->quirk('no_transaction', 0.3);
+	my $m = $markers{ $g->{runner} };
+	my $notx_up = $m->{up_notx} && $g->quirk('no_transaction', 0.5);
+	my $notx_down = $m->{down_notx} && $g->quirk('no_transaction', 0.3);
 	my ($up, $down) = $g->sections($tok, $notx_up, $notx_down);
-	my ($um, $dm) = ('-- +migrate Up', '-- +migrate Down');
-	$um = $r->pick('--  +migrate Up', '-- +migrate  Up', '-- +migrate Up ', '-- +Migrate Up', '-- +migrate up')
-	  if $g->quirk('marker_spellings', 0.5);
-	$dm = $r->pick('-- +migrate  Down', '-- +migrate Down ', '-- +migrate Down -- the way back')
-	  if $g->quirk('marker_spellings', 0.5);
-	$um .= ' notransaction' if $notx_up;
-	$dm .= ' notransaction' if $notx_down;
-	my $shape = $g->quirk('shapes', 0.6)
-	  ? $r->pick(qw(up_only down_first down_only no_markers unknown_command sql_before empty)) : 'normal';
+	my $um = $g->quirk('marker_spellings', 0.5) ? $r->pick(@{ $m->{up_spellings} }) : $m->{up};
+	my $dm = $g->quirk('marker_spellings', 0.5) ? $r->pick(@{ $m->{down_spellings} }) : $m->{down};
+	$um .= ' ' . $r->pick(@{ $m->{up_notx} }) if $notx_up;
+	$dm .= ' ' . $r->pick(@{ $m->{down_notx} }) if $notx_down;
+	my $shape = $g->quirk('shapes', 0.6) ? $r->pick(@{ $m->{shapes} }) : 'normal';
 	return $g->shaped($shape, $g->header, $um, $up, $dm, $down, $tok);
 }
 
@@ -486,11 +492,7 @@ sub generate
 			$add->($name, script_text($runner, $ext, $tok));
 			next;
 		}
-		my $text =
-		    $runner eq 'dbmate' ? $g->dbmate_text($tok)
-		  : $runner eq 'sql-migrate' ? $g->sql_migrate_text($tok)
-		  : $g->npgm_text($tok);
-		$add->($name, $g->dress($text));
+		$add->($name, $g->dress($g->marked_text($tok)));
 	}
 
 	# what else a migration directory holds
