@@ -109,14 +109,15 @@ need_locale() {
 	fi
 }
 
-# The Debian packages of the runners the adoption tests migrate with.
-ADOPTION_PACKAGES="sqitch libdbd-pg-perl python3-alembic python3-psycopg2"
+# The Debian packages of the runners the adoption tests and the
+# differential test (test/t/110_differential.pl) migrate with.
+ADOPTION_PACKAGES="sqitch libdbd-pg-perl python3-alembic python3-psycopg2 sql-migrate"
 
-# Installs the npm runners the adoption tests migrate with (dbmate,
-# node-pg-migrate, postgrator-cli, as test/adopt/package-lock.json pins
-# them) into NPM_RUNNERS, once: again only when the lock file changes (a
-# Debian root of scripts/test-versions.sh gets this machine's copy and
-# needs only node).
+# Installs the npm runners the adoption and differential tests migrate
+# with (dbmate, node-pg-migrate, postgrator-cli, as
+# test/adopt/package-lock.json pins them) into NPM_RUNNERS, once: again
+# only when the lock file changes (a Debian root of
+# scripts/test-versions.sh gets this machine's copy and needs only node).
 # (npm install, not npm ci: npm ci refuses a lock file without the
 # binaries dbmate ships for other platforms.)
 NPM_RUNNERS=/var/cache/morgenmigrate/npm

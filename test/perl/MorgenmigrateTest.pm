@@ -4,7 +4,9 @@
 #   use lib "$FindBin::Bin/../perl";
 #   use MorgenmigrateTest qw(write_set guide_example readme_example superuser
 #                            cron_node wait_for_cron_runs cron_first_run
-#                            start_background finish_background);
+#                            start_background finish_background
+#                            runner_missing runner_command run_command
+#                            dump_schema);
 package MorgenmigrateTest;
 
 use strict;
@@ -12,13 +14,15 @@ use warnings;
 
 use Exporter 'import';
 use FindBin;
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils qw(slurp_file);
 use Time::HiRes qw(usleep);
 
 our @EXPORT_OK =
   qw(write_set guide_example readme_example superuser cron_node
-  wait_for_cron_runs cron_first_run start_background finish_background);
+  wait_for_cron_runs cron_first_run start_background finish_background
+  runner_missing runner_command run_command dump_schema);
 
 # The superuser of a test's cluster: initdb names it after the OS user
 # running the test (postgres in scripts/test.sh, a developer's own name
@@ -166,6 +170,93 @@ sub finish_background
 	$s->{stdout} = '';
 	$s->{stderr} = '';
 	return $err;
+}
+
+# The real runners the tests migrate with: dbmate, node-pg-migrate and
+# postgrator-cli from npm (scripts/test.sh installs them into
+# /var/cache/morgenmigrate/npm, MM_NPM_RUNNERS elsewhere), sql-migrate and
+# Sqitch from Debian.
+my $npm_bin = ($ENV{MM_NPM_RUNNERS} // '/var/cache/morgenmigrate/npm') . '/node_modules/.bin';
+my %runner_program = (
+	dbmate => "$npm_bin/dbmate",
+	'node-pg-migrate' => "$npm_bin/node-pg-migrate",
+	postgrator => "$npm_bin/postgrator",
+	'sql-migrate' => '/usr/bin/sql-migrate',
+	sqitch => '/usr/bin/sqitch');
+
+# Why RUNNER cannot run here (undef when it can).
+sub runner_missing
+{
+	my ($runner) = @_;
+	my $program = $runner_program{$runner} or die "unknown runner $runner";
+	return -x $program ? undef : "$program is missing: scripts/test.sh installs it";
+}
+
+# The command that makes RUNNER migrate database DB of NODE with the
+# migrations of directory DIR, and the environment it needs: ACTION 'up'
+# applies everything, 'down' rolls back the last migration (for
+# postgrator, whose only command is a target version, ACTION is that
+# version, or 'max').  sql-migrate reads its settings from a file: it is
+# written into CONFIG_DIR, which must not be DIR.
+sub runner_command
+{
+	my (%a) = @_;
+	my ($runner, $node, $db, $dir, $action) = @a{qw(runner node db dir action)};
+	my ($host, $port) = ($node->host, $node->port);
+	my $program = $runner_program{$runner} or die "unknown runner $runner";
+	if ($runner eq 'dbmate')
+	{
+		# a URL with the socket directory; no schema.sql dump
+		return ([ $program, '--url', "postgres://" . superuser() . "\@:$port/$db?socket=$host&sslmode=disable",
+				'--migrations-dir', $dir, '--no-dump-schema', $action eq 'down' ? 'rollback' : 'migrate' ]);
+	}
+	if ($runner eq 'node-pg-migrate')
+	{
+		return ([ $program, $action, '-m', $dir ],
+			DATABASE_URL => "postgres://" . superuser() . "\@/$db?host=$host&port=$port");
+	}
+	if ($runner eq 'postgrator')
+	{
+		return ([ $program, $action eq 'up' ? 'max' : $action, '--host', $host, '--port', $port,
+				'--database', $db, '--username', superuser(), '--no-config', '-m', "$dir/*" ]);
+	}
+	if ($runner eq 'sql-migrate')
+	{
+		my $config = "$a{config_dir}/dbconfig.yml";
+		open my $fh, '>', $config or die "open $config: $!";
+		print $fh "development:\n  dialect: postgres\n"
+		  . "  datasource: host=$host port=$port user=" . superuser() . " dbname=$db sslmode=disable\n"
+		  . "  dir: $dir\n";
+		close $fh;
+		return ([ $program, $action, "-config=$config" ]);
+	}
+	die "runner_command: $runner migrates otherwise";
+}
+
+# Runs CMD in directory CWD with the environment ENV added; returns
+# whether it succeeded, its stdout and its stderr.
+sub run_command
+{
+	my ($cwd, $cmd, %env) = @_;
+	local %ENV = (%ENV, %env);
+	my ($out, $err) = ('', '');
+	my $ok = IPC::Run::run($cmd, '<', \undef, '>', \$out, '2>', \$err,
+		init => sub { chdir $cwd or die "chdir $cwd: $!" });
+	return ($ok, $out, $err);
+}
+
+# The schema of database DB of NODE as pg_dump --schema-only writes it,
+# without its comments and without the tables (schema.table) and schemas
+# in EXCLUDE.
+sub dump_schema
+{
+	my ($node, $db, @exclude) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'pg_dump', '--schema-only', '--no-owner', '-h', $node->host, '-p', $node->port,
+			'-U', superuser(), '-d', $db, map { (/\./ ? '--exclude-table' : '--exclude-schema', $_) } @exclude ],
+		'>', \$out, '2>', \$err) or die "pg_dump $db: $err";
+	# (pg_dump 15.14 and later fence the script with a random \restrict key)
+	return join "\n", grep { !/^--/ && !/^\\(?:un)?restrict / && /\S/ } split /\n/, $out;
 }
 
 1;

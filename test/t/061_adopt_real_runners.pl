@@ -1,8 +1,9 @@
 # migrate_adopt after the real runners: dbmate, node-pg-migrate and
 # postgrator-cli (npm, installed by scripts/test.sh into
-# /var/cache/morgenmigrate/npm), Sqitch and Alembic (Debian's packages; a
-# Sqitch or Alembic project first goes through scripts/sqitch-to-migrations
-# or scripts/alembic-to-migrations).  For each: the runner applies the whole
+# /var/cache/morgenmigrate/npm; MorgenmigrateTest's runner_command runs
+# them), Sqitch and Alembic (Debian's packages; a Sqitch or Alembic project
+# first goes through scripts/sqitch-to-migrations or
+# scripts/alembic-to-migrations).  For each: the runner applies the whole
 # set to one database and the first two migrations to another; the README's
 # "Switching from" example for the runner, run as it stands there, adopts
 # the second and applies the rest; nothing runs twice (every fixture
@@ -17,18 +18,17 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use lib "$FindBin::Bin/../perl";
-use MorgenmigrateTest qw(readme_example superuser);
+use MorgenmigrateTest qw(readme_example superuser runner_missing runner_command run_command
+  dump_schema);
 
 my $src = "$FindBin::Bin/../..";
 my $fixtures = "$src/migrations/adopt";
-my $npm = ($ENV{MM_NPM_RUNNERS} // '/var/cache/morgenmigrate/npm') . '/node_modules/.bin';
 # Without a runner this file is skipped, saying which runners are missing
 # (scripts/test.sh installs them all); the other files still run.
-my @missing = grep { !-x $_ } ("$npm/dbmate", "$npm/node-pg-migrate", "$npm/postgrator", '/usr/bin/sqitch');
+my @missing = grep { defined } map { runner_missing($_) } ('dbmate', 'node-pg-migrate', 'postgrator', 'sqitch');
 push @missing, 'python3 with alembic and psycopg2'
   unless system(q{/usr/bin/python3 -c 'import alembic, psycopg2' 2>/dev/null}) == 0;
-plan skip_all => 'the runners are not installed (scripts/test.sh installs them): missing '
-  . join(', ', @missing)
+plan skip_all => 'the runners are not installed: ' . join('; ', @missing)
   if @missing;
 
 my $node = PostgreSQL::Test::Cluster->new('real');
@@ -43,12 +43,18 @@ my $tmp = PostgreSQL::Test::Utils::tempdir();
 sub run_ok
 {
 	my ($what, $dir, $cmd, %env) = @_;
-	local %ENV = (%ENV, PGHOST => $host, PGPORT => $port, PGUSER => $super,
-		PYTHONDONTWRITEBYTECODE => 1, %env);
-	my ($out, $err) = ('', '');
-	my $ok = IPC::Run::run($cmd, '>', \$out, '2>', \$err, init => sub { chdir $dir or die });
+	my ($ok, $out, $err) = run_command($dir, $cmd, PGHOST => $host, PGPORT => $port,
+		PGUSER => $super, PYTHONDONTWRITEBYTECODE => 1, %env);
 	ok($ok, $what) or diag("$out\n$err");
 	return $out;
+}
+
+# The same with one of the real runners (MorgenmigrateTest's runner_command).
+sub runner_ok
+{
+	my ($what, %a) = @_;
+	my ($cmd, %env) = runner_command(node => $node, %a);
+	return run_ok($what, $tmp, $cmd, %env);
 }
 
 # A copy of the first N migration files of a flat directory, as the runner
@@ -66,17 +72,11 @@ sub first_files
 	return $copy;
 }
 
-# The schema of a database as pg_dump writes it, without its comments and
-# without the tables of the runner.
+# The schema of a database without the tables of the runner.
 sub schema
 {
 	my ($db, @exclude) = @_;
-	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'pg_dump', '--schema-only', '--no-owner', '-h', $host, '-p', $port,
-			'-U', $super, '-d', $db, map { (/\./ ? '--exclude-table' : '--exclude-schema', $_) } @exclude ],
-		'>', \$out, '2>', \$err) or die "pg_dump $db: $err";
-	# (pg_dump 15.14 and later fence the script with a random \restrict key)
-	return join "\n", grep { !/^--/ && !/^\\(?:un)?restrict / && /\S/ } split /\n/, $out;
+	return dump_schema($node, $db, @exclude);
 }
 
 # One runner: WHOLE applies everything to database NAME_whole and PART the
@@ -117,9 +117,7 @@ sub adopt_after
 	my $dir = "$fixtures/dbmate";
 	my $dbmate = sub {
 		my ($set, $db) = @_;
-		run_ok("dbmate migrates $db", $tmp,
-			[ "$npm/dbmate", '--url', "postgres://$super\@:$port/$db?socket=$host&sslmode=disable",
-				'--migrations-dir', $set, '--no-dump-schema', 'migrate' ]);
+		runner_ok("dbmate migrates $db", runner => 'dbmate', db => $db, dir => $set, action => 'up');
 	};
 	adopt_after(
 		name => 'dbmate',
@@ -137,8 +135,8 @@ sub adopt_after
 	my $dir = "$fixtures/node-pg-migrate";
 	my $npgm = sub {
 		my ($set, $db) = @_;
-		run_ok("node-pg-migrate migrates $db", $tmp, [ "$npm/node-pg-migrate", 'up', '-m', $set ],
-			DATABASE_URL => "postgres://$super\@/$db?host=$host&port=$port");
+		runner_ok("node-pg-migrate migrates $db", runner => 'node-pg-migrate', db => $db, dir => $set,
+			action => 'up');
 	};
 	adopt_after(
 		name => 'npgm',
@@ -156,9 +154,8 @@ sub adopt_after
 	my $dir = "$fixtures/postgrator";
 	my $postgrator = sub {
 		my ($target, $db) = @_;
-		run_ok("postgrator migrates $db to $target", $tmp,
-			[ "$npm/postgrator", $target, '--host', $host, '--port', $port, '--database', $db,
-				'--username', $super, '--no-config', '-m', "$dir/*" ]);
+		runner_ok("postgrator migrates $db to $target", runner => 'postgrator', db => $db, dir => $dir,
+			action => $target);
 	};
 	adopt_after(
 		name => 'postgrator',
