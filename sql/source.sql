@@ -35,6 +35,18 @@ SELECT checksum = encode(sha256(pg_read_binary_file(
 SELECT filename, state FROM morgenmigrate.migrate_status('@fixtures@/encoding/lf');
 TRUNCATE morgenmigrate.schema_migrations;
 
+-- the text runs as it is: a CRLF inside a string literal stays in the
+-- value, as psql and the other runners send it (only the checksum reads
+-- CRLF as LF)
+SELECT filename, status FROM morgenmigrate.migrate_apply('@fixtures@/encoding/crlf_literal');
+SELECT value = E'line one\r\nline two' AS crlf_kept FROM crlf_kept;
+SELECT checksum = encode(sha256(convert_to(replace(convert_from(pg_read_binary_file(
+           '@fixtures@/encoding/crlf_literal/001_literal_across_lines.sql'), 'UTF8'),
+           E'\r\n', E'\n'), 'UTF8')), 'hex') AS checksum_of_lf_text
+  FROM morgenmigrate.schema_migrations;
+TRUNCATE morgenmigrate.schema_migrations;
+DROP TABLE crlf_kept;
+
 -- invalid UTF-8 and NUL bytes are errors naming the file and line, found
 -- before anything runs
 SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/encoding/bad', atomic => false);

@@ -65,7 +65,7 @@ static void check_path_allowed(const char *path, const char *what);
 static void check_fd_allowed(int fd, const char *path, const char *what);
 static char *shown(const char *s);
 static FileKind kind_of(const char *dir, const char *relpath, bool quiet);
-static void normalize_text(FileText *ft);
+static void drop_bom(FileText *ft);
 static void check_utf8(const char *shown_name, const FileText *ft);
 static void encoding_error_callback(void *arg);
 
@@ -276,8 +276,8 @@ files_check_directory(const char *dir)
  * Refuses a file outside morgenmigrate.allowed_directories, anything but
  * a regular file (opened without blocking, so a FIFO cannot hang the
  * backend, and refused), and files over morgenmigrate.max_file_size.
- * Drops a UTF-8 byte-order mark, turns CRLF into LF and checks the text is
- * UTF-8 without NUL bytes.  With missing_ok, a file that does not exist
+ * Drops a UTF-8 byte-order mark and checks the text is UTF-8 without NUL
+ * bytes.  With missing_ok, a file that does not exist
  * gives data NULL.
  */
 FileText
@@ -355,34 +355,27 @@ files_read(const char *dir, const char *relpath, const char *what,
 	ft.data[nread] = '\0';
 	ft.len = nread;
 
-	normalize_text(&ft);
+	drop_bom(&ft);
 	check_utf8(shown(relpath), &ft);
 	pfree(path);
 	return ft;
 }
 
 /*
- * Drops a UTF-8 byte-order mark (noting that there was one: some runners
- * read it as text) and turns CRLF into LF, in place.
+ * Drops a UTF-8 byte-order mark, noting that there was one (some runners
+ * read it as text).  Line ends stay as they are: a CRLF inside a string
+ * literal or a function body is sent to the server as the runners send it
+ * (the checksum reads CRLF as LF, source.c).
  */
 static void
-normalize_text(FileText *ft)
+drop_bom(FileText *ft)
 {
-	char	   *src = ft->data;
-	char	   *end = ft->data + ft->len;
-	char	   *dst;
-
-	ft->bom = ft->len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0;
+	ft->bom = ft->len >= 3 && memcmp(ft->data, "\xEF\xBB\xBF", 3) == 0;
 	if (ft->bom)
-		src += 3;
-	for (dst = ft->data; src < end; src++)
 	{
-		if (*src == '\r' && src + 1 < end && src[1] == '\n')
-			continue;
-		*dst++ = *src;
+		memmove(ft->data, ft->data + 3, ft->len - 3 + 1);
+		ft->len -= 3;
 	}
-	*dst = '\0';
-	ft->len = dst - ft->data;
 }
 
 /*

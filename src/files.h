@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-/* A file's text as read: UTF-8 checked, BOM dropped, CRLF turned into LF. */
+/* A file's text as read: UTF-8 checked, BOM dropped, line ends as they are. */
 typedef struct FileText
 {
 	char	   *data;			/* NUL-terminated; NULL: the file is missing */

@@ -525,7 +525,10 @@ layout_cut_section(const char *name, const char *text, int len,
 	return cut;
 }
 
-/* Iterates over the lines of a text; start with line->start = NULL. */
+/*
+ * Iterates over the lines of a text; start with line->start = NULL.  A
+ * line's length leaves out its line end, LF or CRLF.
+ */
 bool
 layout_next_line(const char *text, int len, TextLine *line)
 {
@@ -539,7 +542,7 @@ layout_next_line(const char *text, int len, TextLine *line)
 	}
 	else
 	{
-		p = line->start + line->len + 1;	/* past the newline */
+		p = text + line->next;
 		line->number++;
 	}
 	if (p >= text + len)
@@ -548,6 +551,10 @@ layout_next_line(const char *text, int len, TextLine *line)
 	line->start = p;
 	line->len = eol ? eol - p : text + len - p;
 	line->offset = p - text;
+	line->next = eol ? eol + 1 - text : len;
+	/* a CRLF line end is a line end, as for every runner */
+	if (eol != NULL && line->len > 0 && p[line->len - 1] == '\r')
+		line->len--;
 	return true;
 }
 

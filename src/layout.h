@@ -298,9 +298,10 @@ extern const LayoutMethods *layout_methods(MigrationLayout layout);
 typedef struct TextLine
 {
 	const char *start;
-	int			len;			/* without the newline */
+	int			len;			/* without the line end (LF or CRLF) */
 	int			offset;			/* of start in the text */
 	int			number;			/* 1-based */
+	int			next;			/* offset of the next line */
 } TextLine;
 
 extern bool layout_next_line(const char *text, int len, TextLine *line);

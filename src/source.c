@@ -949,8 +949,9 @@ migration_file_matches(const MigrationDir *dir, const MigrationFile *file,
 }
 
 /*
- * Lower-case hex SHA-256 of a file's normalized text, or with lines of the
- * text without their line ends (a line ends at LF, CR or CRLF).
+ * Lower-case hex SHA-256 of a file's text with each CRLF read as LF (so a
+ * checkout with other line ends is not a change), or, with lines, of its
+ * lines without their line ends (a line ends at LF, CR or CRLF).
  */
 static void
 compute_checksum(const char *name, const FileText *ft, bool lines,
@@ -963,12 +964,24 @@ compute_checksum(const char *name, const FileText *ft, bool lines,
 	for (const char *p = ft->data, *end = ft->data + ft->len;
 		 p < end && !failed;)
 	{
-		size_t		n = lines ? strcspn(p, "\r\n") : end - p;
+		const char *cr = memchr(p, '\r', end - p);
+		size_t		n;
 
+		if (lines)
+		{
+			n = strcspn(p, "\r\n");
+			failed = pg_cryptohash_update(ctx, (const uint8 *) p, n) < 0;
+			p += n;
+			while (p < end && (*p == '\r' || *p == '\n'))
+				p++;
+			continue;
+		}
+		/* up to the next CR of a CRLF, which is left out */
+		while (cr != NULL && (cr + 1 >= end || cr[1] != '\n'))
+			cr = memchr(cr + 1, '\r', end - cr - 1);
+		n = (cr != NULL ? cr : end) - p;
 		failed = pg_cryptohash_update(ctx, (const uint8 *) p, n) < 0;
-		p += n;
-		while (p < end && (*p == '\r' || *p == '\n'))
-			p++;
+		p += n + (cr != NULL ? 1 : 0);
 	}
 	if (failed || pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
 		ereport(ERROR,
