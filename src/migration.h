@@ -94,6 +94,8 @@ typedef struct MigrationDir
 	 * LAYOUT_AUTO, and migration_dir_settle reads entries again by the
 	 * rules of the layout the markers tell.
 	 */
+	bool		keep_files;		/* the session keeps what it reads of the
+								 * files (its second call on the directory) */
 	bool		settled;
 	MigrationLayout scan_layout;	/* whose markers count: the layout, or
 									 * LAYOUT_AUTO while unsettled */

@@ -115,16 +115,19 @@ migration_dir_list(const char *path)
 	struct stat st;
 	struct timespec read_at;
 	bool		keep;
+	bool		again;
 	FileKind	kind;
 	bool		plain;
 
 	clock_gettime(CLOCK_REALTIME, &read_at);
-	keep = stat(path, &st) == 0;
+	again = filecache_dir_seen(path);
+	keep = again && stat(path, &st) == 0;
 	if (keep && (mdir = filecache_dir_lookup(path, &st)) != NULL)
 		return mdir;
 
 	mdir = palloc0(sizeof(MigrationDir));
 	mdir->path = pstrdup(path);
+	mdir->keep_files = again;
 
 	d = files_dir_open(path);
 	while ((name = files_dir_next(d, &kind, &plain)) != NULL)
@@ -1050,8 +1053,9 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 			script_check_blocks(file->name,
 								layout_methods(dir->scan_layout)->runner,
 								ft.data, ft.len, &s);
-		filecache_store(&ft.st, &ft.read_at, file->role, dir->scan_layout,
-						file->checksum, &s);
+		if (dir->keep_files)
+			filecache_store(&ft.st, &ft.read_at, file->role, dir->scan_layout,
+							file->checksum, &s);
 		MemoryContextSwitchTo(oldcxt);
 
 		/* keep what was found, not the text (memory stays near one file's) */
