@@ -583,7 +583,9 @@ temporary_parts_dropped(void)
  * cancels.  Temporary objects and objects of extension scripts are left
  * out by the queries: by core's is_temporary for a dropped object, and by
  * drift_command_is_temporary for a command, which looks up the namespace
- * of the object (or of its table) by OID.
+ * of the object (or of its table) by OID.  A view's own "_RETURN" rule
+ * goes with the view, which is recorded (PostgreSQL 15 reports the rule's
+ * drop too, 17 does not).
  */
 static void
 insert_rows(const char *tag, bool dropped)
@@ -638,7 +640,9 @@ insert_rows(const char *tag, bool dropped)
 										 " d.object_type, d.object_identity, $5"
 										 " FROM pg_catalog.pg_event_trigger_dropped_objects() d"
 										 " WHERE (d.original OR d.normal)"
-										 " AND NOT d.is_temporary%s",
+										 " AND NOT d.is_temporary"
+										 " AND NOT (d.object_type OPERATOR(pg_catalog.=) 'rule'"
+										 " AND pg_catalog.starts_with(d.object_identity, '\"_RETURN\" on '))%s",
 										 temporary_parts_dropped()) :
 								"INSERT INTO " MM_SCHEMA "." DRIFT_TABLE
 								" (recorded_at, user_name, session_user_name,"
