@@ -139,7 +139,7 @@ measure() {
 			read -r first second < <(printf '%s\n' '\o /dev/null' '\timing on' \
 				"SELECT * FROM morgenmigrate.migrate_apply('$sets/n$n');" \
 				"SELECT * FROM morgenmigrate.migrate_apply('$sets/n$n');" |
-				vq "$l" -d "s$n" -f - | awk '/^Time: / { printf "%s ", $2 }')
+				vq "$l" -d "s$n" -f - | awk '/^Time: / { printf "%s ", $2 } END { print "" }')
 			printf '%s:1st\t%s\t%s\n%s:2nd\t%s\t%s\n' "$l" "$n" "$first" "$l" "$n" "$second" >>"$raw"
 			return
 			;;
