@@ -897,6 +897,7 @@ command_layout(const char *path, ReturnSetInfo *rsinfo)
 	CallState	call;
 	ListCell   *lc;
 	bool		with_why = rsinfo->setDesc->natts > 8;
+	List	   *ignored;
 
 	SPI_connect();
 	begin_call(&call, path);
@@ -950,8 +951,9 @@ command_layout(const char *path, ReturnSetInfo *rsinfo)
 	}
 
 	/* and what is no migration, and why (where the function can say it) */
-	list_sort(call.dir->ignored, cmp_ignored);
-	foreach(lc, with_why ? call.dir->ignored : NIL)
+	ignored = with_why ? migration_dir_ignored(call.dir) : NIL;
+	list_sort(ignored, cmp_ignored);
+	foreach(lc, ignored)
 	{
 		const MigrationIgnored *ig = (const MigrationIgnored *) lfirst(lc);
 		Datum		values[9] = {0};

@@ -86,6 +86,7 @@ typedef struct MigrationDir
 	List	   *orphans;		/* MigrationOrphan: down files without an up
 								 * file */
 	List	   *ignored;		/* MigrationIgnored: entries that are none */
+	bool		ignored_pending;	/* not yet known (migration_dir_ignored) */
 
 	/*
 	 * A directory of the flat family whose layout only its files' markers
