@@ -460,9 +460,10 @@ layout_of_listed(LayoutFamily family, List *listed)
 
 /*
  * The files of an unsettled flat directory: every file one of the
- * family's layouts could read as an up migration, to be inspected for the
- * markers that settle the layout, in name order (an error names the same
- * files whatever order the directory listed them in).
+ * family's layouts could read as a migration (a NAME.down.sql file is one
+ * to the runners whose markers are inside the files), to be inspected for
+ * the markers that settle the layout, in name order (an error names the
+ * same files whatever order the directory listed them in).
  */
 static void
 flat_candidates(MigrationDir *mdir, List *listed)
@@ -476,7 +477,7 @@ flat_candidates(MigrationDir *mdir, List *listed)
 		ListedEntry *le = (ListedEntry *) lfirst(lc);
 		MigrationFile *f;
 
-		if (le->entry.role != ROLE_UP)
+		if (le->entry.role != ROLE_UP && le->entry.role != ROLE_DOWN)
 			continue;
 		f = &mdir->files[n++];
 		f->name = le->shown;
@@ -880,12 +881,17 @@ cmp_descriptions(const void *a, const void *b)
 	return c != 0 ? c : strcmp(fa->name, fb->name);
 }
 
-/* Puts a directory's migrations in their layout's order. */
+/*
+ * Puts a directory's migrations in their layout's order, and refuses what
+ * its runner would do with them in that order that morgenmigrate cannot.
+ */
 static void
 sort_files(MigrationDir *mdir, const LayoutMethods *m)
 {
 	sort_methods = m;
 	qsort(mdir->files, mdir->nfiles, sizeof(MigrationFile), cmp_files_by_layout);
+	if (m->check_files != NULL)
+		m->check_files(mdir->path, mdir->files, mdir->nfiles);
 }
 
 /* qsort comparator: MigrationFile by sort_methods' order. */
@@ -1072,8 +1078,9 @@ checksum_lines(const MigrationDir *dir)
 /*
  * Settles the layout of a flat directory that its names do not tell, by
  * the markers its files carry: one runner's strong markers, or else weak
- * markers (which are then that runner's), or none (plain).  A directory
- * whose files carry two runners' strong markers is refused.
+ * markers (which are then that runner's), or else a name only one runner's
+ * users give their migrations, or none (plain).  A directory whose files
+ * carry two runners' strong markers is refused.
  */
 static MigrationLayout
 settle_markers(MigrationDir *dir)
@@ -1110,7 +1117,21 @@ settle_markers(MigrationDir *dir)
 					 errhint("Keep the migrations of one runner in a directory.")));
 	}
 	dir->marked_example = strong_example;
-	return strong != LAYOUT_AUTO ? strong : weak != LAYOUT_AUTO ? weak : LAYOUT_PLAIN;
+	if (strong != LAYOUT_AUTO)
+		return strong;
+	if (weak != LAYOUT_AUTO)
+		return weak;
+	/* no markers at all: names only one runner's users give, if any */
+	for (int i = 0; i < dir->nentries; i++)
+	{
+		MigrationLayout named = LAYOUT_AUTO;
+
+		if (!dir->entries[i].is_dir)
+			named = layout_of_weak_name(dir->entries[i].name);
+		if (named != LAYOUT_AUTO)
+			return named;
+	}
+	return LAYOUT_PLAIN;
 }
 
 /*
@@ -1144,6 +1165,8 @@ migration_dir_settle(MigrationDir *dir, int dirfd)
 			}
 			if (f->sections.layout == layout)
 				layout_raise_problem(f->name, layout, &f->sections.up_problem);
+			if (f->sections.layout == layout || f->sections.layout == LAYOUT_PLAIN)
+				layout_check_bom(f->name, layout, &f->sections);
 		}
 	}
 
