@@ -84,7 +84,8 @@ SELECT reset();
 -- a line that ends in a semicolon inside a function body or a string
 -- (sql-migrate would send half a statement); a byte-order mark before
 -- -- +migrate Up on the first line (sql-migrate does not see the command);
--- a numeric prefix beyond 64 bits (sql-migrate panics); a file without an
+-- a numeric prefix beyond 64 bits (sql-migrate panics); a hidden file
+-- (sql-migrate runs it, morgenmigrate reads no hidden file); a file without an
 -- Up section ("--  +migrate Up" is a comment: sql-migrate would record it
 -- without running anything); an indented comment after the last statement
 -- (to sql-migrate a statement without its semicolon); a statement without
@@ -98,6 +99,7 @@ SELECT d AS dir, r.*
                ('split_inside_literal', '1_create_log.sql'),
                ('bom', '1_create_log.sql'),
                ('huge_prefix', '9223372036854775808_too_large.sql'),
+               ('hidden', '.2_hidden.sql'),
                ('down_only', '2_down_only.sql'),
                ('unended_comment', '1_create_log.sql'),
                ('merge_before_block', '1_create_log.sql'),

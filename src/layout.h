@@ -234,6 +234,9 @@ typedef struct LayoutMethods
 	 * and why.
 	 */
 	void		(*own_name) (const char *name, LayoutEntry *entry);
+	bool		reads_hidden;	/* its runner reads hidden files too: one
+								 * that own_name reads as a migration is
+								 * refused */
 	bool		unique_versions;	/* refuses two migrations of one version */
 	bool		noop_rollback;	/* a migration without a down part rolls
 								 * back as a no-op (its history row goes) */

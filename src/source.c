@@ -51,6 +51,7 @@ static List *drop_other_subdirs(List *listed, LayoutFamily forced,
 static int	cmp_listed_by_name(const ListCell *a, const ListCell *b);
 static void flat_candidates(MigrationDir *mdir, List *listed);
 static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
+static void refuse_hidden(const MigrationDir *mdir, const LayoutMethods *m);
 static ListedEntry *listed_entry(const DirEntry *de, const LayoutEntry *entry,
 								 MigrationLayout layout);
 static void collect_files(MigrationDir *mdir, List *listed,
@@ -537,6 +538,8 @@ flat_finish(MigrationDir *mdir, MigrationLayout layout)
 		}
 		listed = lappend(listed, listed_entry(de, &entry, layout));
 	}
+	if (m->reads_hidden)
+		refuse_hidden(mdir, m);
 	collect_files(mdir, listed, m);
 
 	/* what inspecting them found while the layout was unsettled */
@@ -571,6 +574,35 @@ flat_finish(MigrationDir *mdir, MigrationLayout layout)
 	mdir->layout = layout;
 	mdir->scan_layout = layout;
 	mdir->settled = true;
+}
+
+/*
+ * Refuses a hidden file that the layout's runner reads as a migration
+ * (reads_hidden), which morgenmigrate, reading no hidden file, would skip.
+ */
+static void
+refuse_hidden(const MigrationDir *mdir, const LayoutMethods *m)
+{
+	ListCell   *lc;
+
+	foreach(lc, mdir->ignored)
+	{
+		const MigrationIgnored *ig = (const MigrationIgnored *) lfirst(lc);
+		LayoutEntry entry;
+
+		if (ig->name[0] != '.')
+			continue;
+		memset(&entry, 0, sizeof(entry));
+		m->own_name(ig->name, &entry);
+		if (entry.role != ROLE_IGNORED)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("\"%s\" in migration directory \"%s\" is a hidden migration",
+							ig->name, mdir->path),
+					 errdetail("%s reads hidden files too, and would run it; morgenmigrate reads no hidden file.",
+							   m->runner),
+					 errhint("Rename it without the leading dot, or move it out of the migration directory.")));
+	}
 }
 
 /* A directory entry that is part of a migration of a layout, as read. */

@@ -5,7 +5,8 @@
  *	  packages: rubenv/sql-migrate 0633851, December 2019).
  *
  *	  Names: every *.sql file (the suffix with its case) is a migration,
- *	  NAME.down.sql too; its history key is its name.  Order: names with a
+ *	  NAME.down.sql too, and a hidden one (refused: morgenmigrate reads no
+ *	  hidden file); its history key is its name.  Order: names with a
  *	  numeric prefix first, by that number (a signed 64-bit one: sql-migrate
  *	  stops on a larger one, so such a name is refused), then byte by byte;
  *	  names without one after them, byte by byte.  A rollback takes the
@@ -468,6 +469,7 @@ const LayoutMethods sql_migrate_layout = {
 	.transaction_hint = "Add notransaction to the -- +migrate Up (or Down) line of the section, or move the statement into a migration of its own.",
 	.bom_in_text = "sql-migrate reads the byte-order mark as part of the first line, so that it does not see the command there; save the file without it.",
 	.own_name = sql_migrate_own_name,
+	.reads_hidden = true,
 	.noop_rollback = true,
 	.rollback_by_version = true,
 };

@@ -50,6 +50,9 @@ my %runners = (
 		at => qr/^### MIGRATION (.*) \((?:UP|DOWN)\) ###$/m,
 		atomic => 1,
 		names_by_key => 1,
+		# (its refusal of a file that need not tell the layout: one it
+		# cannot load or order, such as x.sql.bak)
+		unsettled => qr/Error loading migration files/,
 	},
 	postgrator => {
 		tables => ['public.schemaversion'],
@@ -65,8 +68,9 @@ my %runners = (
 		history => 'SELECT id FROM public.gorp_migrations ORDER BY applied_at, id',
 		key => sub { $_[0] },
 		at => qr/ handling (.*)$/m,
-		# (its error for a file without its markers)
-		unmarked => qr/no Up\/Down annotations found/,
+		# (its refusal of a file that need not tell the layout: one
+		# without its markers)
+		unsettled => qr/no Up\/Down annotations found/,
 	},
 );
 
@@ -301,6 +305,13 @@ my @accepted = (
 		message => qr/^".*" in migration directory ".*" is not a migration sql-migrate can read$/,
 		detail => qr/64-bit/,
 		rule => 'whose numeric prefix is beyond a signed 64-bit number',
+	},
+	{
+		name => 'sql-migrate: a hidden migration',
+		runners => ['sql-migrate'],
+		sqlstate => '22023',
+		message => qr/^".*" in migration directory ".*" is a hidden migration$/,
+		rule => 'sql-migrate runs a hidden `.x.sql` file too',
 	},
 	{
 		name => 'sql-migrate: a file without markers',
@@ -697,15 +708,16 @@ sub check_directory
 	my $r = runner_run($t, $rdb, 'up');
 	my $atomic = $runners{$rname}{atomic} ? '' : ', atomic => false';
 	my $m = mm_run($t, $mdb, "migrate_apply('$t->{dir}'$atomic)", 'migrate_run');
-	# a directory whose files carry none of the runner's markers is not
-	# known to be its own (it is one of morgenmigrate's own layout too):
-	# where the runner refuses a file for lacking them, morgenmigrate must
-	# refuse the directory with the runner's layout set
+	# a directory whose files carry nothing of the runner's (no markers, or
+	# none that morgenmigrate reads at all, such as x.sql.bak) is not known
+	# to be its own: it is one of morgenmigrate's own layout too.  Where the
+	# runner refuses such a file, morgenmigrate must refuse the directory
+	# with the runner's layout set.
 	if ($m->{status} eq 'ok' && $r->{status} eq 'refused' && $r->{ran_nothing}
-		&& $runners{$rname}{unmarked} && $r->{output} =~ $runners{$rname}{unmarked})
+		&& $runners{$rname}{unsettled} && $r->{output} =~ $runners{$rname}{unsettled})
 	{
 		fresh_database($node, $mdb);
-		push @{ $t->{events} }, "apply: $rname refuses a file without its markers; morgenmigrate again, with the layout set";
+		push @{ $t->{events} }, "apply: $rname refuses a file that need not tell the layout; morgenmigrate again, with the layout set";
 		$m = mm_run($t, $mdb, "migrate_apply('$t->{dir}'$atomic)", 'migrate_run', $rname);
 	}
 	my ($verdict, @why) = compare_outcomes($t, 'apply', $r, $m);
