@@ -111,55 +111,6 @@ typedef struct GooseScan
 	GooseRun	runs[2];		/* going up, going down */
 } GooseScan;
 
-/*
- * The length of the white space at p (before end) as Go's unicode.IsSpace
- * sees it, which goose trims lines and cuts words with: ASCII blanks,
- * NEL, NO-BREAK SPACE and the Unicode spaces, in UTF-8; 0 if none.
- */
-static int
-go_space(const char *p, const char *end)
-{
-	const unsigned char *u = (const unsigned char *) p;
-	int			left = end - p;
-
-	if (left < 1)
-		return 0;
-	if (*u == ' ' || (*u >= '\t' && *u <= '\r'))
-		return 1;
-	if (left >= 2 && u[0] == 0xC2 && (u[1] == 0x85 || u[1] == 0xA0))
-		return 2;
-	if (left < 3)
-		return 0;
-	if ((u[0] == 0xE1 && u[1] == 0x9A && u[2] == 0x80) ||
-		(u[0] == 0xE2 && u[1] == 0x80 &&
-		 (u[2] <= 0x8A || u[2] == 0xA8 || u[2] == 0xA9 || u[2] == 0xAF)) ||
-		(u[0] == 0xE2 && u[1] == 0x81 && u[2] == 0x9F) ||
-		(u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x80))
-		return 3;
-	return 0;
-}
-
-/* Trims white space, as Go's strings.TrimSpace does, off [*start, *end). */
-static void
-go_trim(const char **start, const char **end)
-{
-	int			n;
-
-	while ((n = go_space(*start, *end)) > 0)
-		*start += n;
-	while (*end > *start)
-	{
-		const char *p = *end - 1;
-
-		/* step back to the start of the last character */
-		while (p > *start && (*(const unsigned char *) p & 0xC0) == 0x80)
-			p--;
-		if (go_space(p, *end) != *end - p)
-			break;
-		*end = p;
-	}
-}
-
 /* Tells whether a line is blank to goose (nothing but white space). */
 static bool
 go_blank(const TextLine *line)
@@ -167,7 +118,7 @@ go_blank(const TextLine *line)
 	const char *s = line->start;
 	const char *e = line->start + line->len;
 
-	go_trim(&s, &e);
+	layout_go_trim(&s, &e);
 	return s == e;
 }
 
@@ -178,39 +129,8 @@ go_comment(const TextLine *line)
 	const char *s = line->start;
 	const char *e = line->start + line->len;
 
-	go_trim(&s, &e);
+	layout_go_trim(&s, &e);
 	return e - s >= 2 && s[0] == '-' && s[1] == '-';
-}
-
-/*
- * Where a line ends a statement, as goose sees it: the offset of the
- * semicolon that ends its last word before a word starting with "--"
- * (words cut at white space); -1 if that word does not end in one.
- */
-static int
-goose_semicolon(const TextLine *line)
-{
-	const char *p = line->start;
-	const char *end = line->start + line->len;
-	const char *last = NULL;
-	int			n;
-
-	while (p < end)
-	{
-		const char *w;
-
-		while ((n = go_space(p, end)) > 0)
-			p += n;
-		if (p >= end)
-			break;
-		w = p;
-		if (end - w >= 2 && w[0] == '-' && w[1] == '-')
-			break;
-		while (p < end && go_space(p, end) == 0)
-			p++;
-		last = p - 1;
-	}
-	return last != NULL && *last == ';' ? line->offset + (last - line->start) : -1;
 }
 
 /*
@@ -265,7 +185,7 @@ read_annotation(const char *name, const TextLine *line)
 						 "an annotation names +goose twice", NULL);
 	s = word.data;
 	e = word.data + strlen(word.data);
-	go_trim(&s, &e);
+	layout_go_trim(&s, &e);
 	if (s == e)
 		layout_malformed(name, line->number, GOOSE, "an empty annotation",
 						 "goose knows Up, Down, StatementBegin, StatementEnd, NO TRANSACTION and ENVSUB ON/OFF.");
@@ -429,7 +349,7 @@ run_line(GooseScan *g, GooseRun *r, const TextLine *line, bool end)
 	}
 	if (r->state == STATE_UP || r->state == STATE_DOWN)
 	{
-		int			semicolon = goose_semicolon(line);
+		int			semicolon = layout_line_semicolon(line);
 
 		if (semicolon >= 0)
 		{
@@ -491,80 +411,42 @@ annotation(GooseScan *g, GooseAnnotation a, const TextLine *line)
 	}
 }
 
-/* Tells whether an offset is among the sorted ends. */
-static bool
-is_end(const int *ends, int nends, int offset)
-{
-	int			lo = 0,
-				hi = nends;
-
-	while (lo < hi)
-	{
-		int			mid = (lo + hi) / 2;
-
-		if (ends[mid] < offset)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < nends && ends[lo] == offset;
-}
-
 /*
  * Holds goose's chunks going one way against the statements the server
- * reads in that section: where goose ends a chunk the server must end a
- * statement, or goose would send half of one (refused when that direction
- * runs); a chunk of several statements becomes a statement block, which
- * runs in one transaction, as the server runs the chunk.
+ * reads in that section (layout_check_chunks): where goose ends a chunk the
+ * server must end a statement, or goose would send half of one (refused
+ * when that direction runs); a chunk of several statements becomes a
+ * statement block, which runs in one transaction, as the server runs the
+ * chunk.
  */
 static void
 check_chunks(GooseScan *g, GooseRun *r)
 {
-	FileSections *s = g->sections;
-	const TextRange *range = r->section == SECTION_UP ? &s->up : &s->down;
-	char	   *cut;
 	int		   *ends;
-	int			nends;
-	int			after;
-	int			k = 0;
+	int		   *lines;
+	int			bad;
 
-	if (range->start < 0 || r->problem.line > 0 || r->nchunks == 0)
+	if (r->problem.line > 0 || r->nchunks == 0)
 		return;
-	cut = layout_cut_section(g->name, g->text, g->len, s, r->section);
-	ends = layout_statement_ends(cut, &nends);
-	pfree(cut);
-	if (ends == NULL)
-		return;
-
-	after = range->start;
+	ends = palloc(sizeof(int) * r->nchunks);
+	lines = palloc(sizeof(int) * r->nchunks);
 	for (int c = 0; c < r->nchunks; c++)
 	{
-		const GooseChunk *chunk = &r->chunks[c];
-		int			statements = 0;
-
-		if (!is_end(ends, nends, chunk->end))
-		{
-			if (chunk->block)
-				run_problem(r, chunk->line,
-							"-- +goose StatementEnd inside a string, a comment or a quoted body",
-							"goose would send the block as one statement, which the server reads as part of a longer one; close the string, comment or body before the annotation.");
-			else
-				run_problem(r, chunk->line,
-							"goose ends a statement at the semicolon on this line, the server does not",
-							"goose sends the text up to a line that ends in a semicolon as one statement, even inside a string, a comment or a function body, so it would send half of this one.  Wrap the statement in -- +goose StatementBegin and -- +goose StatementEnd.");
-			break;
-		}
-		while (k < nends && ends[k] <= chunk->end)
-		{
-			if (ends[k] > after)
-				statements++;
-			k++;
-		}
-		if (statements > 1)
-			layout_add_block(s, after + 1, chunk->end + 1, chunk->line);
-		after = chunk->end;
+		ends[c] = r->chunks[c].end;
+		lines[c] = r->chunks[c].line;
 	}
+	bad = layout_check_chunks(g->name, g->text, g->len, g->sections, r->section,
+							  ends, lines, r->nchunks);
+	if (bad >= 0 && r->chunks[bad].block)
+		run_problem(r, r->chunks[bad].line,
+					"-- +goose StatementEnd inside a string, a comment or a quoted body",
+					"goose would send the block as one statement, which the server reads as part of a longer one; close the string, comment or body before the annotation.");
+	else if (bad >= 0)
+		run_problem(r, r->chunks[bad].line,
+					"goose ends a statement at the semicolon on this line, the server does not",
+					"goose sends the text up to a line that ends in a semicolon as one statement, even inside a string, a comment or a function body, so it would send half of this one.  Wrap the statement in -- +goose StatementBegin and -- +goose StatementEnd.");
 	pfree(ends);
+	pfree(lines);
 }
 
 /* Scans a file for goose annotations; false if it carries none. */
