@@ -211,7 +211,7 @@ down_work(const CallState *call, int steps, const char *target)
 		w->down = true;
 		w->mfile = migration_find(call->dir, row->filename);
 		if (w->mfile != NULL && w->mfile->role == ROLE_REPEATABLE)
-			continue;			/* Flyway has no undo for these: they stay */
+			continue;			/* repeatables have no down part: they stay */
 		w->file = migration_down_file(call->dir, row->filename);
 		w->noop = w->file == NULL && w->mfile != NULL &&
 			layout_methods(call->dir->layout)->noop_rollback;

@@ -237,6 +237,8 @@ typedef struct LayoutMethods
 	bool		reads_hidden;	/* its runner reads hidden files too: one
 								 * that own_name reads as a migration is
 								 * refused */
+	bool		names_yield;	/* what its names say yields to what another
+								 * layout's names say in the same directory */
 	bool		unique_versions;	/* refuses two migrations of one version */
 	bool		noop_rollback;	/* a migration without a down part rolls
 								 * back as a no-op (its history row goes) */

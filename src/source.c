@@ -277,7 +277,8 @@ migration_dir_list(const char *path)
  * Refuses a flat directory whose names follow two conventions: migrations
  * named as the layout its names tell names them, beside files that the
  * flat family reads as migrations but that layout's runner skips (seed.sql
- * beside golang-migrate's 1_x.up.sql).  Which runner the directory is for
+ * beside a runner's 1_x.up.sql, which that runner skips).  Which runner
+ * the directory is for
  * decides whether those files run; only the setting can say.
  */
 static void
@@ -328,7 +329,8 @@ refuse_mixed_names(MigrationDir *mdir, MigrationLayout layout)
  * Settles the subdirectories named as migrations that lack their up file:
  * in a directory of their layout, their runner refuses the directory (the
  * first by name is named) or skips them; in another they are no migration
- * (a flat layout ignores them, Flyway refuses them, both below).
+ * (a flat layout ignores them, a layout with a subdir_refusal refuses
+ * them, both below).
  */
 static void
 settle_incomplete(MigrationDir *mdir, List *incomplete)
@@ -349,10 +351,10 @@ settle_incomplete(MigrationDir *mdir, List *incomplete)
 
 /*
  * With morgenmigrate.layout set, subdirectories that are migrations of
- * another family (diesel's) beside migrations of the layout set are none
- * of that layout's: they leave the listing, and the family's examples are
- * those of what stays.  A flat layout then ignores them, Flyway refuses
- * them as subdirectories.
+ * another family (one whose migrations are subdirectories) beside
+ * migrations of the layout set are none of that layout's: they leave the
+ * listing, and the family's examples are those of what stays.  A flat
+ * layout then ignores them, a layout with a subdir_refusal refuses them.
  */
 static List *
 drop_other_subdirs(List *listed, LayoutFamily forced, const char **example,
@@ -457,7 +459,7 @@ layout_of_listed(LayoutFamily family, List *listed)
 		ListedEntry *le = (ListedEntry *) lfirst(lc);
 
 		if (le->entry.layout != LAYOUT_AUTO &&
-			(layout == LAYOUT_AUTO || layout == LAYOUT_GOLANG_MIGRATE))
+			(layout == LAYOUT_AUTO || layout_methods(layout)->names_yield))
 			layout = le->entry.layout;
 	}
 	if (layout == LAYOUT_AUTO)
@@ -761,9 +763,8 @@ collect_files(MigrationDir *mdir, List *listed, const LayoutMethods *m)
 
 /*
  * Gives a down file to the migrations whose key it names (NAME.down.sql
- * belongs to NAME.sql and to NAME.up.sql; Flyway's U1__x.sql and
- * postgrator's 1.undo.x.sql to the version); false when it belongs to
- * none: it is an orphan.
+ * belongs to NAME.sql and to NAME.up.sql; other layouts' down files to
+ * the version they name); false when it belongs to none: it is an orphan.
  */
 static bool
 pair_down_file(MigrationDir *mdir, const ListedEntry *le)
@@ -891,7 +892,7 @@ cmp_files_by_path(const void *a, const void *b)
 /*
  * Refuses two migrations of one version where the runner refuses them
  * (or keys its history by version), and two migrations without a version
- * of one description (Flyway's repeatables): which one ran would be
+ * of one description (repeatable migrations): which one ran would be
  * unknown.
  */
 static void
@@ -1053,8 +1054,8 @@ migration_name_matches(const char *name, const char *target)
 /*
  * Tells whether a target names a migration: its name, its name without
  * ".sql" or ".up.sql", or its version as its runner reads versions ("3"
- * is 003_x.sql, "1.1" is Flyway's V1_1__x.sql, "20200113025151" and
- * "2020-01-13-025151" diesel's 2020-01-13-025151_x).
+ * is 003_x.sql; a dotted version or a date with dashes as the layout's
+ * target_matches reads them).
  */
 bool
 migration_file_matches(const MigrationDir *dir, const MigrationFile *file,

@@ -99,6 +99,7 @@ const LayoutMethods golang_migrate_layout = {
 	.version_cmp = migration_name_cmp,
 	.scan = NULL,
 	.own_name = golang_migrate_own_name,
+	.names_yield = true,
 	.unique_versions = true,
 	.noop_rollback = true,
 	.orphan_hint = "Add an empty up file of that version beside it, which golang-migrate would run the same way, or remove the down file.",
