@@ -278,8 +278,8 @@ migration_dir_list(const char *path)
  * named as the layout its names tell names them, beside files that the
  * flat family reads as migrations but that layout's runner skips (seed.sql
  * beside a runner's 1_x.up.sql, which that runner skips).  Which runner
- * the directory is for
- * decides whether those files run; only the setting can say.
+ * the directory is for decides whether those files run; only the setting
+ * can say.
  */
 static void
 refuse_mixed_names(MigrationDir *mdir, MigrationLayout layout)
