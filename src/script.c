@@ -56,15 +56,16 @@ static int	script_line_at(const MigrationScript *script, int offset);
  * whole file, and refuses every statement that cannot run inside the
  * file's transaction, before anything runs.  The parse trees are freed at
  * once, but for those a run in steps needs (memory stays near the file's
- * size, not ten times it).
+ * size, not ten times it), or all of them with keep_trees, for the
+ * classification of what each statement costs.
  */
 void
 script_prepare(MigrationScript *script, PreflightMode mode)
 {
-	MemoryContext parsecxt = AllocSetContextCreate(CurrentMemoryContext,
-												   "morgenmigrate parse",
-												   ALLOCSET_DEFAULT_SIZES);
 	MemoryContext oldcxt = CurrentMemoryContext;
+	MemoryContext parsecxt = script->keep_trees ? oldcxt :
+		AllocSetContextCreate(CurrentMemoryContext, "morgenmigrate parse",
+							  ALLOCSET_DEFAULT_SIZES);
 	List	   *raw;
 	int		   *groups;
 	int			n = 0;
@@ -91,16 +92,19 @@ script_prepare(MigrationScript *script, PreflightMode mode)
 			script->len - rs->stmt_location;
 		stmt->sql = pnstrdup(script->text + stmt->location, stmt->length);
 		stmt->parsetree = rs->stmt;
+		stmt->command = CreateCommandName(rs->stmt);
 		stmt->group = groups[i] > 0 ? groups[i] :
 			runner_block_of(script, stmt->location);
 		preflight_statement(script, stmt, mode);
 
 		/* the trees run in steps need later; the others SPI parses again */
-		stmt->parsetree = stmt->top_level || IsA(rs->stmt, VariableSetStmt) ?
-			copyObject(rs->stmt) : NULL;
+		if (!script->keep_trees)
+			stmt->parsetree = stmt->top_level ||
+				IsA(rs->stmt, VariableSetStmt) ? copyObject(rs->stmt) : NULL;
 	}
 	script->nstatements = n;
-	MemoryContextDelete(parsecxt);
+	if (!script->keep_trees)
+		MemoryContextDelete(parsecxt);
 
 	refuse_mixed_blocks(script);
 	preflight_transaction(script, mode);
@@ -507,6 +511,7 @@ parse_directives(MigrationScript *script)
 	script->directives.lock_timeout = -1;
 	script->directives.statement_timeout = -1;
 	script->directives.retries = -1;
+	script->directives.allow_locked_rewrite = false;
 
 	while (*p != '\0')
 	{
@@ -555,6 +560,18 @@ parse_directive(MigrationScript *script, const char *item, int line)
 	const char *hintmsg = NULL;
 	int		   *target;
 
+	/* the one directive without a value */
+	if (strcmp(item, "allow-locked-rewrite") == 0)
+	{
+		script->directives.allow_locked_rewrite = true;
+		return;
+	}
+	if (strncmp(item, "allow-locked-rewrite=", 21) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("migration directive \"allow-locked-rewrite\" takes no value"),
+				 errhint("Write it alone: -- morgenmigrate: allow-locked-rewrite"),
+				 errcontext("migration \"%s\", line %d", script->name, line)));
 	if (eq == NULL || eq == item || eq[1] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
@@ -583,7 +600,7 @@ parse_directive(MigrationScript *script, const char *item, int line)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown migration directive \"%s\"", key),
-				 errhint("The directives are lock_timeout, statement_timeout and retries."),
+				 errhint("The directives are lock_timeout, statement_timeout, retries and allow-locked-rewrite."),
 				 errcontext("migration \"%s\", line %d", script->name, line)));
 
 	if (!parse_int(value, &result, unit, &hintmsg) || result < 0 ||
@@ -900,6 +917,39 @@ script_statement_line(const MigrationScript *script,
 					  const MigrationStatement *stmt)
 {
 	return script_line_at(script, stmt->location + statement_first_token(stmt));
+}
+
+/*
+ * The same as script_statement_line, counting on from where the cursor
+ * got to in the same script (and moving it there): for a caller that
+ * follows the statements of a file in order, a file of many statements
+ * costs one pass over its text, not one per statement.
+ */
+int
+script_statement_line_from(const MigrationScript *script,
+						   const MigrationStatement *stmt,
+						   ScriptCursor *cursor)
+{
+	int			target = Min(stmt->location + statement_first_token(stmt),
+							 script->len);
+	const char *p;
+	const char *end;
+
+	if (cursor->script != script || cursor->offset > target)
+	{
+		cursor->script = script;
+		cursor->offset = 0;
+		cursor->line = 1;
+	}
+	p = script->text + cursor->offset;
+	end = script->text + target;
+	while ((p = memchr(p, '\n', end - p)) != NULL)
+	{
+		cursor->line++;
+		p++;
+	}
+	cursor->offset = target;
+	return cursor->line;
 }
 
 /*
