@@ -252,6 +252,7 @@ cost_begin(bool with_blockers)
 	ctl.hcxt = st->cxt;
 	st->sizes = hash_create("morgenmigrate relation sizes", 64, &ctl,
 							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	costset_begin(st);
 	if (with_blockers)
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(st->cxt);
@@ -348,10 +349,10 @@ classify(CostState *st, Node *node)
 
 					costset_add_row(&rows, &rel, AccessExclusiveLock, COST_CATALOG);
 					costset_note_name(st, as->relation->schemaname,
-							  as->relation->relname, ORIGIN_UNKNOWN,
-							  InvalidOid);
+									  as->relation->relname, ORIGIN_UNKNOWN,
+									  InvalidOid);
 					costset_note_name(st, as->newschema, as->relation->relname,
-							  rel.origin, rel.relid);
+									  rel.origin, rel.relid);
 				}
 				break;
 			}
@@ -368,7 +369,7 @@ classify(CostState *st, Node *node)
 
 				costset_note_created(st, ctas->into->rel, !ctas->into->skipData);
 				costset_add_row(&rows, &rel, NoLock,
-						ctas->into->skipData ? COST_CATALOG : COST_DATA);
+								ctas->into->skipData ? COST_CATALOG : COST_DATA);
 				break;
 			}
 		case T_ViewStmt:
@@ -404,7 +405,7 @@ classify(CostState *st, Node *node)
 				{
 					RelRef		rel = costset_resolve(st, cs->relation);
 					CostRow    *row = costset_add_row(&rows, &rel, AccessExclusiveLock,
-											  COST_REWRITE);
+													  COST_REWRITE);
 
 					costset_add_rule(row, RULE_CLUSTER, pstrdup("CLUSTER"));
 				}
@@ -428,14 +429,14 @@ classify(CostState *st, Node *node)
 					RangeVar   *rv = lfirst_node(RangeVar, lc);
 					RelRef		rel = costset_resolve(st, rv);
 					CostRow    *row = costset_add_row(&rows, &rel, ls->mode,
-											  COST_CATALOG);
+													  COST_CATALOG);
 
 					row->recurse = rv->inh;
 					if (blocks_writes(ls->mode))
 						costset_add_rule(row, RULE_LOCK_TABLE,
-								 psprintf("LOCK TABLE ... IN %s MODE",
-										  GetLockmodeName(DEFAULT_LOCKMETHOD,
-														  ls->mode)));
+										 psprintf("LOCK TABLE ... IN %s MODE",
+												  GetLockmodeName(DEFAULT_LOCKMETHOD,
+																  ls->mode)));
 				}
 				break;
 			}
@@ -450,10 +451,10 @@ classify(CostState *st, Node *node)
 				else
 				{
 					row = costset_add_row(&rows, &rel, AccessExclusiveLock,
-								  rs->skipData ? COST_CATALOG : COST_REWRITE);
+										  rs->skipData ? COST_CATALOG : COST_REWRITE);
 					if (!rs->skipData)
 						costset_add_rule(row, RULE_REFRESH,
-								 pstrdup("REFRESH MATERIALIZED VIEW"));
+										 pstrdup("REFRESH MATERIALIZED VIEW"));
 				}
 				break;
 			}
@@ -501,7 +502,7 @@ classify(CostState *st, Node *node)
 					RelRef		rel = costset_resolve(st, linitial_node(RangeVar, cs->relations));
 
 					costset_add_row(&rows, &rel, ShareUpdateExclusiveLock,
-							COST_CATALOG);
+									COST_CATALOG);
 				}
 				else
 					costset_add_row(&rows, &none, NoLock, COST_CATALOG);
@@ -540,8 +541,8 @@ classify(CostState *st, Node *node)
 
 				if (es->oldVal != NULL)
 					costset_add_rule(row, RULE_RENAME_ENUM_VALUE,
-							 psprintf("RENAME VALUE '%s' TO '%s'",
-									  es->oldVal, es->newVal));
+									 psprintf("RENAME VALUE '%s' TO '%s'",
+											  es->oldVal, es->newVal));
 				break;
 			}
 
@@ -566,7 +567,7 @@ classify(CostState *st, Node *node)
 					RelRef		rel = costset_resolve(st, rv);
 
 					costset_add_row(&rows, &rel, catalog_locks[i].mode,
-									COST_CATALOG);
+											COST_CATALOG);
 					return rows;
 				}
 			}
@@ -599,45 +600,45 @@ classify_rename(CostState *st, RenameStmt *stmt, List **rows)
 		case OBJECT_INDEX:
 			rel = costset_resolve(st, stmt->relation);
 			row = costset_add_row(rows, &rel,
-						  stmt->renameType == OBJECT_INDEX ?
-						  ShareUpdateExclusiveLock : AccessExclusiveLock,
-						  COST_CATALOG);
+								  stmt->renameType == OBJECT_INDEX ?
+								  ShareUpdateExclusiveLock : AccessExclusiveLock,
+								  COST_CATALOG);
 			if (stmt->renameType != OBJECT_INDEX &&
 				stmt->renameType != OBJECT_SEQUENCE)
 				costset_add_rule(row, RULE_RENAME_TABLE,
-						 psprintf("RENAME TO %s", quote_identifier(stmt->newname)));
+								 psprintf("RENAME TO %s", quote_identifier(stmt->newname)));
 			costset_note_name(st, stmt->relation->schemaname, stmt->relation->relname,
-					  ORIGIN_UNKNOWN, InvalidOid);
+							  ORIGIN_UNKNOWN, InvalidOid);
 			costset_note_name(st, stmt->relation->schemaname, stmt->newname,
-					  rel.origin, rel.relid);
+							  rel.origin, rel.relid);
 			break;
 		case OBJECT_COLUMN:
 			rel = costset_resolve(st, stmt->relation);
 			row = costset_add_row(rows, &rel, AccessExclusiveLock, COST_CATALOG);
 			costset_add_rule(row, RULE_RENAME_COLUMN,
-					 psprintf("RENAME COLUMN %s TO %s",
-							  quote_identifier(stmt->subname),
-							  quote_identifier(stmt->newname)));
+							 psprintf("RENAME COLUMN %s TO %s",
+									  quote_identifier(stmt->subname),
+									  quote_identifier(stmt->newname)));
 			costset_note_change(st, &st->columns,
-						rel.origin == ORIGIN_EXISTING ? rel.relid : InvalidOid,
-						stmt->subname);
+								rel.origin == ORIGIN_EXISTING ? rel.relid : InvalidOid,
+								stmt->subname);
 			costset_note_change(st, &st->columns,
-						rel.origin == ORIGIN_EXISTING ? rel.relid : InvalidOid,
-						stmt->newname);
+								rel.origin == ORIGIN_EXISTING ? rel.relid : InvalidOid,
+								stmt->newname);
 			break;
 		case OBJECT_TABCONSTRAINT:
 			rel = costset_resolve(st, stmt->relation);
 			costset_add_row(rows, &rel, AccessExclusiveLock, COST_CATALOG);
 			costset_note_change(st, &st->constraints,
-						rel.origin == ORIGIN_EXISTING ? rel.relid : InvalidOid,
-						NULL);
+								rel.origin == ORIGIN_EXISTING ? rel.relid : InvalidOid,
+								NULL);
 			break;
 		case OBJECT_SCHEMA:
 			row = costset_add_row(rows, &none, NoLock, COST_CATALOG);
 			costset_add_rule(row, RULE_RENAME_SCHEMA,
-					 psprintf("ALTER SCHEMA %s RENAME TO %s",
-							  quote_identifier(stmt->subname),
-							  quote_identifier(stmt->newname)));
+							 psprintf("ALTER SCHEMA %s RENAME TO %s",
+									  quote_identifier(stmt->subname),
+									  quote_identifier(stmt->newname)));
 			break;
 		default:
 			costset_add_row(rows, &none, NoLock, COST_CATALOG);
@@ -706,7 +707,7 @@ classify_drop(CostState *st, DropStmt *stmt, List **rows)
 					}
 				}
 				costset_note_name(st, rv->schemaname, rv->relname, ORIGIN_UNKNOWN,
-						  InvalidOid);
+								  InvalidOid);
 			}
 			break;
 		case OBJECT_INDEX:
@@ -724,13 +725,13 @@ classify_drop(CostState *st, DropStmt *stmt, List **rows)
 				else if (index.origin == ORIGIN_UNKNOWN && stmt->missing_ok)
 					table = costset_no_relation();	/* IF EXISTS of nothing */
 				row = costset_add_row(rows, &table,
-							  stmt->concurrent ? ShareUpdateExclusiveLock :
-							  AccessExclusiveLock, COST_CATALOG);
+									  stmt->concurrent ? ShareUpdateExclusiveLock :
+									  AccessExclusiveLock, COST_CATALOG);
 				if (!stmt->concurrent && table.origin != ORIGIN_NONE)
 					costset_add_rule(row, RULE_DROP_INDEX,
-							 psprintf("DROP INDEX %s", index.name));
+									 psprintf("DROP INDEX %s", index.name));
 				costset_note_name(st, rv->schemaname, rv->relname, ORIGIN_UNKNOWN,
-						  InvalidOid);
+								  InvalidOid);
 			}
 			break;
 		case OBJECT_TRIGGER:
@@ -865,12 +866,12 @@ classify_create(CostState *st, CreateStmt *stmt, List **rows)
 			{
 				RelRef		def = costset_resolve_oid(defpart);
 				CostRow    *row = costset_add_row(rows, &def, AccessExclusiveLock,
-										  COST_SCAN);
+												  COST_SCAN);
 
 				costset_add_rule(row, RULE_DEFAULT_PARTITION,
-						 psprintf("CREATE TABLE %s PARTITION OF %s",
-								  quote_identifier(stmt->relation->relname),
-								  parent.name));
+								 psprintf("CREATE TABLE %s PARTITION OF %s",
+										  quote_identifier(stmt->relation->relname),
+										  parent.name));
 			}
 		}
 	}
@@ -899,20 +900,24 @@ classify_index(CostState *st, IndexStmt *stmt, List **rows)
 		return;
 	}
 	row = costset_add_row(rows, &rel, stmt->concurrent ? ShareUpdateExclusiveLock :
-				  ShareLock, COST_INDEX);
+						  ShareLock, COST_INDEX);
 	row->recurse = stmt->relation->inh;
 	if (!stmt->concurrent)
 		costset_add_rule(row, RULE_INDEX,
-				 psprintf("CREATE %sINDEX%s", stmt->unique ? "UNIQUE " : "",
-						  stmt->idxname ? psprintf(" %s",
-												   quote_identifier(stmt->idxname)) : ""));
+						 psprintf("CREATE %sINDEX%s", stmt->unique ? "UNIQUE " : "",
+								  stmt->idxname ? psprintf(" %s",
+														   quote_identifier(stmt->idxname)) : ""));
 	if (stmt->idxname != NULL)
 	{
-		costset_note_name(st, stmt->relation->schemaname, stmt->idxname,
-				  rel.origin == ORIGIN_EXISTING || rel.origin == ORIGIN_FILLED ?
-				  ORIGIN_FILLED : ORIGIN_CREATED, InvalidOid);
+		SetName    *index = costset_note_name(st, stmt->relation->schemaname,
+													  stmt->idxname,
+													  rel.origin == ORIGIN_EXISTING ||
+													  rel.origin == ORIGIN_FILLED ?
+													  ORIGIN_FILLED : ORIGIN_CREATED,
+													  InvalidOid);
+
 		if (rel.origin == ORIGIN_EXISTING)
-			((SetName *) linitial(st->names))->table_relid = rel.relid;
+			index->table_relid = rel.relid;
 	}
 }
 
@@ -945,11 +950,11 @@ classify_reindex(CostState *st, ReindexStmt *stmt, List **rows)
 			rel = costset_resolve_oid(rel.table_relid);
 	}
 	row = costset_add_row(rows, &rel, concurrent ? ShareUpdateExclusiveLock : ShareLock,
-				  COST_INDEX);
+						  COST_INDEX);
 	if (stmt->relation != NULL && !concurrent)
 		costset_add_rule(row, RULE_REINDEX,
-				 pstrdup(stmt->kind == REINDEX_OBJECT_INDEX ?
-						 "REINDEX INDEX" : "REINDEX TABLE"));
+						 pstrdup(stmt->kind == REINDEX_OBJECT_INDEX ?
+								 "REINDEX INDEX" : "REINDEX TABLE"));
 }
 
 /*
@@ -1032,7 +1037,7 @@ classify_truncate(CostState *st, TruncateStmt *stmt, List **rows)
 		{
 			RelRef		rel = costset_resolve_oid(lfirst_oid(lc));
 			CostRow    *row = costset_add_row(rows, &rel, AccessExclusiveLock,
-									  COST_DATA);
+											  COST_DATA);
 
 			costset_add_rule(row, RULE_TRUNCATE_CASCADE, pstrdup("TRUNCATE ... CASCADE"));
 		}

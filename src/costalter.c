@@ -136,7 +136,7 @@ costalter_classify(CostState *st, AlterTableStmt *stmt, List **rows)
 								RelRef		pk = costset_resolve_oid(con->confrelid);
 
 								costset_add_row(rows, &pk, AccessExclusiveLock,
-										COST_CATALOG);
+												COST_CATALOG);
 							}
 							ReleaseSysCache(tuple);
 						}
@@ -146,13 +146,13 @@ costalter_classify(CostState *st, AlterTableStmt *stmt, List **rows)
 				}
 			case AT_DropColumn:
 				costset_add_rule(row, RULE_DROP_COLUMN,
-						 psprintf("DROP COLUMN %s", quote_identifier(cmd->name)));
+								 psprintf("DROP COLUMN %s", quote_identifier(cmd->name)));
 				costset_note_change(st, &st->columns, relid, cmd->name);
 				break;
 			case AT_DropNotNull:
 				costset_add_rule(row, RULE_DROP_NOT_NULL,
-						 psprintf("ALTER COLUMN %s DROP NOT NULL",
-								  quote_identifier(cmd->name)));
+								 psprintf("ALTER COLUMN %s DROP NOT NULL",
+										  quote_identifier(cmd->name)));
 				break;
 			case AT_SetLogged:
 			case AT_SetUnLogged:
@@ -165,8 +165,8 @@ costalter_classify(CostState *st, AlterTableStmt *stmt, List **rows)
 					{
 						costset_merge_effect(row, COST_REWRITE);
 						costset_add_rule(row, RULE_PERSISTENCE,
-								 pstrdup(cmd->subtype == AT_SetLogged ?
-										 "SET LOGGED" : "SET UNLOGGED"));
+										 pstrdup(cmd->subtype == AT_SetLogged ?
+												 "SET LOGGED" : "SET UNLOGGED"));
 					}
 					break;
 				}
@@ -192,8 +192,8 @@ costalter_classify(CostState *st, AlterTableStmt *stmt, List **rows)
 					{
 						costset_merge_effect(row, COST_REWRITE);
 						costset_add_rule(row, RULE_TABLESPACE,
-								 psprintf("SET TABLESPACE %s",
-										  quote_identifier(cmd->name)));
+										 psprintf("SET TABLESPACE %s",
+												  quote_identifier(cmd->name)));
 					}
 					break;
 				}
@@ -215,7 +215,7 @@ costalter_classify(CostState *st, AlterTableStmt *stmt, List **rows)
 					{
 						costset_merge_effect(row, COST_REWRITE);
 						costset_add_rule(row, RULE_ACCESS_METHOD,
-								 pstrdup("SET ACCESS METHOD"));
+										 pstrdup("SET ACCESS METHOD"));
 					}
 					break;
 				}
@@ -275,8 +275,8 @@ costalter_classify(CostState *st, AlterTableStmt *stmt, List **rows)
 				{
 					costset_merge_effect(row, COST_REWRITE);
 					costset_add_rule(row, RULE_SET_EXPRESSION,
-							 psprintf("ALTER COLUMN %s SET EXPRESSION",
-									  quote_identifier(cmd->name)));
+									 psprintf("ALTER COLUMN %s SET EXPRESSION",
+											  quote_identifier(cmd->name)));
 				}
 				else
 					costset_merge_effect(row, COST_UNKNOWN);
@@ -317,7 +317,7 @@ classify_add_column(CostState *st, RelRef *rel, ColumnDef *def,
 		typenameTypeIdAndMod(NULL, def->typeName, &typid, &typmod);
 		if (typid == JSONOID)
 			costset_add_rule(row, RULE_JSON_COLUMN,
-					 psprintf("ADD COLUMN %s json", colname));
+							 psprintf("ADD COLUMN %s json", colname));
 	}
 	if (!storage)
 		return;
@@ -326,18 +326,18 @@ classify_add_column(CostState *st, RelRef *rel, ColumnDef *def,
 	{
 		costset_merge_effect(row, COST_REWRITE);
 		costset_add_rule(row, RULE_GENERATED_STORED,
-				 psprintf("ADD COLUMN %s ... GENERATED ALWAYS AS (...) STORED",
-						  colname));
+						 psprintf("ADD COLUMN %s ... GENERATED ALWAYS AS (...) STORED",
+								  colname));
 		has_value = true;
 	}
 	else if (identity != NULL || (def->typeName && is_serial_type(def->typeName)))
 	{
 		costset_merge_effect(row, COST_REWRITE);
 		costset_add_rule(row, RULE_AUTO_INCREMENT,
-				 identity ?
-				 psprintf("ADD COLUMN %s ... GENERATED AS IDENTITY", colname) :
-				 psprintf("ADD COLUMN %s %s", colname,
-						  TypeNameToString(def->typeName)));
+						 identity ?
+						 psprintf("ADD COLUMN %s ... GENERATED AS IDENTITY", colname) :
+						 psprintf("ADD COLUMN %s %s", colname,
+								  TypeNameToString(def->typeName)));
 		has_value = true;
 	}
 	else if (raw_default != NULL)
@@ -350,15 +350,15 @@ classify_add_column(CostState *st, RelRef *rel, ColumnDef *def,
 		{
 			costset_merge_effect(row, COST_REWRITE);
 			costset_add_rule(row, RULE_VOLATILE_DEFAULT,
-					 psprintf("ADD COLUMN %s ... DEFAULT %s", colname, shown));
+							 psprintf("ADD COLUMN %s ... DEFAULT %s", colname, shown));
 		}
 	}
 	if (OidIsValid(typid) && DomainHasConstraints(typid))
 	{
 		costset_merge_effect(row, COST_REWRITE);
 		costset_add_rule(row, RULE_DOMAIN_COLUMN,
-				 psprintf("ADD COLUMN %s %s", colname,
-						  format_type_be(typid)));
+						 psprintf("ADD COLUMN %s %s", colname,
+								  format_type_be(typid)));
 	}
 
 	foreach(lc, def->constraints)
@@ -372,8 +372,8 @@ classify_add_column(CostState *st, RelRef *rel, ColumnDef *def,
 				{
 					costset_merge_effect(row, COST_SCAN);
 					costset_add_rule(row, RULE_REQUIRED_COLUMN,
-							 psprintf("ADD COLUMN %s ... NOT NULL without a default",
-									  colname));
+									 psprintf("ADD COLUMN %s ... NOT NULL without a default",
+											  colname));
 				}
 				break;
 			case CONSTR_CHECK:
@@ -381,16 +381,16 @@ classify_add_column(CostState *st, RelRef *rel, ColumnDef *def,
 				{
 					costset_merge_effect(row, COST_SCAN);
 					costset_add_rule(row, RULE_CHECK,
-							 psprintf("ADD COLUMN %s ... CHECK", colname));
+									 psprintf("ADD COLUMN %s ... CHECK", colname));
 				}
 				break;
 			case CONSTR_PRIMARY:
 			case CONSTR_UNIQUE:
 				costset_merge_effect(row, COST_INDEX);
 				costset_add_rule(row, RULE_UNIQUE,
-						 psprintf("ADD COLUMN %s ... %s", colname,
-								  con->contype == CONSTR_PRIMARY ?
-								  "PRIMARY KEY" : "UNIQUE"));
+								 psprintf("ADD COLUMN %s ... %s", colname,
+										  con->contype == CONSTR_PRIMARY ?
+										  "PRIMARY KEY" : "UNIQUE"));
 				break;
 			case CONSTR_FOREIGN:
 				{
@@ -398,7 +398,7 @@ classify_add_column(CostState *st, RelRef *rel, ColumnDef *def,
 					CostEffect	effect = has_value && mm_constraint_enforced(con) ?
 						COST_SCAN : COST_CATALOG;
 					CostRow    *pkrow = costset_add_row(rows, &pk, ShareRowExclusiveLock,
-												effect);
+														effect);
 
 					/* a new column without a value has nothing to check */
 					if (effect == COST_SCAN)
@@ -523,7 +523,7 @@ classify_add_constraint(CostState *st, RelRef *rel, Constraint *con,
 			{
 				RelRef		pk = costset_resolve(st, con->pktable);
 				CostRow    *pkrow = costset_add_row(rows, &pk, ShareRowExclusiveLock,
-											validated ? COST_SCAN : COST_CATALOG);
+													validated ? COST_SCAN : COST_CATALOG);
 
 				if (validated)
 				{
@@ -543,10 +543,10 @@ classify_add_constraint(CostState *st, RelRef *rel, Constraint *con,
 			{
 				costset_merge_effect(row, COST_INDEX);
 				costset_add_rule(row, RULE_UNIQUE,
-						 psprintf("ADD %s%s (%s)", name,
-								  con->contype == CONSTR_PRIMARY ?
-								  "PRIMARY KEY" : "UNIQUE",
-								  column_list_text(con->keys)));
+								 psprintf("ADD %s%s (%s)", name,
+										  con->contype == CONSTR_PRIMARY ?
+										  "PRIMARY KEY" : "UNIQUE",
+										  column_list_text(con->keys)));
 			}
 			else if (con->contype == CONSTR_PRIMARY)
 			{
@@ -561,7 +561,7 @@ classify_add_constraint(CostState *st, RelRef *rel, Constraint *con,
 				if (index.origin != ORIGIN_EXISTING || !OidIsValid(relid))
 				{
 					costset_merge_effect(row, rel->origin == ORIGIN_CREATED ?
-								 COST_CATALOG : COST_UNKNOWN);
+										 COST_CATALOG : COST_UNKNOWN);
 					break;
 				}
 				tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index.relid));
@@ -847,7 +847,7 @@ classify_set_not_null(CostState *st, RelRef *rel, const char *column,
 		return;
 	costset_merge_effect(row, COST_SCAN);
 	costset_add_rule(row, RULE_SET_NOT_NULL,
-			 psprintf("ALTER COLUMN %s SET NOT NULL", quote_identifier(column)));
+					 psprintf("ALTER COLUMN %s SET NOT NULL", quote_identifier(column)));
 }
 
 /*
@@ -955,7 +955,7 @@ classify_validate(CostState *st, RelRef *rel, const char *name, CostRow *row,
 		if (strcmp((char *) lfirst(lc), name) == 0)
 		{
 			costset_add_rule(row, RULE_VALIDATE_SAME_FILE,
-					 psprintf("VALIDATE CONSTRAINT %s", quote_identifier(name)));
+							 psprintf("VALIDATE CONSTRAINT %s", quote_identifier(name)));
 			break;
 		}
 	}
@@ -997,22 +997,22 @@ classify_partition_cmd(CostState *st, RelRef *rel, AlterTableCmd *cmd,
 		{
 			costset_merge_effect(partrow, COST_SCAN);
 			costset_add_rule(partrow, RULE_ATTACH_PARTITION,
-					 psprintf("ATTACH PARTITION %s", part.name));
+							 psprintf("ATTACH PARTITION %s", part.name));
 		}
 	}
 	else
 		costset_add_rule(row, RULE_DETACH_PARTITION,
-				 psprintf("DETACH PARTITION %s", part.name));
+						 psprintf("DETACH PARTITION %s", part.name));
 
 	if (OidIsValid(defpart) && defpart != part.relid)
 	{
 		RelRef		def = costset_resolve_oid(defpart);
 		CostRow    *defrow = costset_add_row(rows, &def, AccessExclusiveLock,
-									 attach ? COST_SCAN : COST_CATALOG);
+											 attach ? COST_SCAN : COST_CATALOG);
 
 		if (attach)
 			costset_add_rule(defrow, RULE_DEFAULT_PARTITION,
-					 psprintf("ATTACH PARTITION %s", part.name));
+							 psprintf("ATTACH PARTITION %s", part.name));
 	}
 }
 

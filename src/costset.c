@@ -20,6 +20,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 #include "costset.h"
 
@@ -99,10 +100,11 @@ RelRef
 costset_resolve(CostState *st, RangeVar *rv)
 {
 	RelRef		rel;
+	SetNames   *entry = hash_search(st->names, rv->relname, HASH_FIND, NULL);
 	ListCell   *lc;
 	Oid			relid;
 
-	foreach(lc, st->names)
+	foreach(lc, entry ? entry->names : NIL)
 	{
 		SetName    *n = (SetName *) lfirst(lc);
 
@@ -161,20 +163,43 @@ costset_no_relation(void)
 	return rel;
 }
 
-/* Notes what a relation name means from now on in the set. */
+/*
+ * Begins the state of a set in st->cxt: no name has a meaning of the set's
+ * yet.  The names are kept by relation name, so that a set of thousands
+ * of files finds one in a step, not a walk.
+ */
 void
+costset_begin(CostState *st)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(SetNames);
+	ctl.hcxt = st->cxt;
+	st->names = hash_create("morgenmigrate names of a set", 256, &ctl,
+							HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}
+
+/* Notes what a relation name means from now on in the set; returns it. */
+SetName *
 costset_note_name(CostState *st, const char *schemaname, const char *relname,
-		  CostOrigin origin, Oid relid)
+						  CostOrigin origin, Oid relid)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(st->cxt);
 	SetName    *n = palloc0(sizeof(SetName));
+	char		key[NAMEDATALEN];
+	SetNames   *entry;
+	bool		found;
 
 	n->schemaname = schemaname ? pstrdup(schemaname) : NULL;
 	n->relname = pstrdup(relname);
 	n->origin = origin == ORIGIN_NONE ? ORIGIN_UNKNOWN : origin;
 	n->relid = relid;
-	st->names = lcons(n, st->names);
+	strlcpy(key, relname, NAMEDATALEN);
+	entry = hash_search(st->names, key, HASH_ENTER, &found);
+	entry->names = lcons(n, found ? entry->names : NIL);
 	MemoryContextSwitchTo(oldcxt);
+	return n;
 }
 
 /* Notes a relation the set creates: empty, or filled by its query. */
@@ -182,7 +207,7 @@ void
 costset_note_created(CostState *st, RangeVar *rv, bool filled)
 {
 	costset_note_name(st, rv->schemaname, rv->relname,
-			  filled ? ORIGIN_FILLED : ORIGIN_CREATED, InvalidOid);
+					  filled ? ORIGIN_FILLED : ORIGIN_CREATED, InvalidOid);
 }
 
 /* Notes that rows went into a relation the set created. */

@@ -135,11 +135,18 @@ typedef struct SetChange
 	char	   *pkname;
 } SetChange;
 
+/* The meanings the set gave one relation name, newest first. */
+typedef struct SetNames
+{
+	char		relname[NAMEDATALEN];	/* the key */
+	List	   *names;			/* SetName */
+} SetNames;
+
 /* The state of a set of migrations being classified in run order. */
 typedef struct CostState
 {
 	MemoryContext cxt;			/* the state's memory, for the call */
-	List	   *names;			/* SetName, newest first */
+	HTAB	   *names;			/* relation name -> SetNames */
 	List	   *columns;		/* SetChange: columns */
 	List	   *constraints;	/* SetChange: constraints */
 	List	   *not_valid_here; /* names of constraints this file added NOT
@@ -164,9 +171,10 @@ extern void costset_merge_effect(CostRow *row, CostEffect effect);
 extern RelRef costset_resolve(CostState *st, RangeVar *rv);
 extern RelRef costset_resolve_oid(Oid relid);
 extern RelRef costset_no_relation(void);
-extern void costset_note_name(CostState *st, const char *schemaname,
-							  const char *relname, CostOrigin origin,
-							  Oid relid);
+extern void costset_begin(CostState *st);
+extern SetName *costset_note_name(CostState *st, const char *schemaname,
+								  const char *relname, CostOrigin origin,
+								  Oid relid);
 extern void costset_note_created(CostState *st, RangeVar *rv, bool filled);
 extern void costset_note_filled(CostState *st, RelRef *rel, RangeVar *rv);
 extern void costset_note_change(CostState *st, List **list, Oid relid,
