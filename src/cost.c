@@ -210,6 +210,9 @@ static const CatalogLock catalog_locks[] = {
 	{T_RuleStmt, offsetof(RuleStmt, relation), AccessExclusiveLock},
 };
 
+static bool try_classify(CostState *st, Node *node, bool fallback,
+						 List **rows);
+static List *unclassified(CostState *st, Node *node);
 static List *classify(CostState *st, Node *node);
 static void classify_rename(CostState *st, RenameStmt *stmt, List **rows);
 static void classify_drop(CostState *st, DropStmt *stmt, List **rows);
@@ -276,28 +279,51 @@ cost_begin_file(CostState *st, const MigrationScript *script)
  * ORIGIN_NONE when it touches none), in the current memory context.  The
  * statement's parse tree must be there (MigrationScript.keep_trees).  A
  * statement that cannot be classified (a name the catalog does not know,
- * an expression that does not parse against it) is "unknown": a plan
- * never fails on what the run would report.  Cancels pass.
+ * an expression that does not parse against it: a function or type an
+ * earlier statement of the set creates) is "unknown", on the relation it
+ * alters when that can be told: a plan never fails on what the run would
+ * report.  Cancels pass.
  */
 List *
 cost_statement(CostState *st, const MigrationScript *script,
 			   const MigrationStatement *stmt)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	List	   *volatile rows = NIL;
+	List	   *rows;
+	RelRef		none;
+	CostRow    *row;
 
 	Assert(stmt->parsetree != NULL);
+	if (try_classify(st, stmt->parsetree, false, &rows) ||
+		try_classify(st, stmt->parsetree, true, &rows))
+		return rows;
+	none = costset_no_relation();
+	rows = NIL;
+	row = costset_add_row(&rows, &none, NoLock, COST_UNKNOWN);
+	row->bytes = -1;
+	return rows;
+}
 
-	/* the catalog lookups of one statement, undone alone if they fail */
+/*
+ * Classifies a statement (or, with fallback, says only which relation it
+ * alters, and that its effect is unknown) and completes its rows, in a
+ * subtransaction of its own; false, with nothing changed, if that fails.
+ */
+static bool
+try_classify(CostState *st, Node *node, bool fallback, List **rows)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	*rows = NIL;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
 		ListCell   *lc;
 
-		rows = classify(st, stmt->parsetree);
-		foreach(lc, rows)
+		*rows = fallback ? unclassified(st, node) : classify(st, node);
+		foreach(lc, *rows)
 			finish_row(st, (CostRow *) lfirst(lc));
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
@@ -306,17 +332,40 @@ cost_statement(CostState *st, const MigrationScript *script,
 	PG_CATCH();
 	{
 		ErrorData  *edata = subxact_catch(cxt, owner);
-		RelRef		none = costset_no_relation();
-		CostRow    *row;
 
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			ReThrowError(edata);
 		FreeErrorData(edata);
-		rows = NIL;
-		row = costset_add_row((List **) &rows, &none, NoLock, COST_UNKNOWN);
-		row->bytes = -1;
+		ok = false;
 	}
 	PG_END_TRY();
+	return ok;
+}
+
+/*
+ * The rows of a statement that could not be classified: the relation an
+ * ALTER TABLE alters (with core's lock for its subcommands) or an index is
+ * built on, its effect unknown; none for other statements.
+ */
+static List *
+unclassified(CostState *st, Node *node)
+{
+	List	   *rows = NIL;
+	RelRef		rel;
+
+	if (IsA(node, AlterTableStmt))
+	{
+		rel = costset_resolve(st, ((AlterTableStmt *) node)->relation);
+		costset_add_row(&rows, &rel,
+						AlterTableGetLockLevel(((AlterTableStmt *) node)->cmds),
+						COST_UNKNOWN);
+	}
+	else if (IsA(node, IndexStmt))
+	{
+		rel = costset_resolve(st, ((IndexStmt *) node)->relation);
+		costset_add_row(&rows, &rel, ((IndexStmt *) node)->concurrent ?
+						ShareUpdateExclusiveLock : ShareLock, COST_UNKNOWN);
+	}
 	return rows;
 }
 
@@ -676,7 +725,9 @@ classify_drop(CostState *st, DropStmt *stmt, List **rows)
 
 				if (rel.origin == ORIGIN_UNKNOWN && stmt->missing_ok)
 					rel = costset_no_relation();	/* IF EXISTS of nothing */
-				row = costset_add_row(rows, &rel, AccessExclusiveLock, COST_CATALOG);
+				row = costset_add_row(rows, &rel,
+									  rel.origin == ORIGIN_NONE ? NoLock :
+									  AccessExclusiveLock, COST_CATALOG);
 
 				if (stmt->removeType == OBJECT_TABLE && rel.origin != ORIGIN_NONE)
 					costset_add_rule(row, RULE_DROP_TABLE, pstrdup("DROP TABLE"));
@@ -725,6 +776,7 @@ classify_drop(CostState *st, DropStmt *stmt, List **rows)
 				else if (index.origin == ORIGIN_UNKNOWN && stmt->missing_ok)
 					table = costset_no_relation();	/* IF EXISTS of nothing */
 				row = costset_add_row(rows, &table,
+									  table.origin == ORIGIN_NONE ? NoLock :
 									  stmt->concurrent ? ShareUpdateExclusiveLock :
 									  AccessExclusiveLock, COST_CATALOG);
 				if (!stmt->concurrent && table.origin != ORIGIN_NONE)

@@ -12,3 +12,8 @@ ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);
 ALTER TABLE customers RENAME TO buyers;
 ALTER TABLE buyers ALTER COLUMN name TYPE varchar(200);
 ALTER TABLE customers ADD COLUMN x int;
+-- a function the set creates is not in the catalog yet: what its default
+-- costs is unknown, on the table it alters
+CREATE FUNCTION plan_next_number() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+ALTER TABLE orders ADD COLUMN number int DEFAULT plan_next_number();
+DROP TABLE IF EXISTS plan_nothing_here;
