@@ -28,7 +28,8 @@ CREATE TABLE @extschema@.migration_errors (
     message   text NOT NULL,
     detail    text,
     hint      text,
-    line      integer
+    line      integer,
+    blockers  jsonb
 );
 
 COMMENT ON TABLE @extschema@.migration_errors IS
@@ -260,3 +261,61 @@ COMMENT ON FUNCTION @extschema@.migrate_adopt(text, text, text, boolean) IS
     'record as applied what the runner the database was migrated with applied';
 
 REVOKE ALL ON FUNCTION @extschema@.migrate_adopt(text, text, text, boolean) FROM PUBLIC;
+
+-- Knowing the cost (1.1): what each pending statement would lock, read,
+-- rewrite or build, on relations of what size, and who is in its way now;
+-- nothing runs.
+CREATE FUNCTION @extschema@.migrate_plan(
+    dir    text,
+    target text DEFAULT NULL,
+    steps  integer DEFAULT NULL)
+RETURNS TABLE (filename text, line integer, command text, relation regclass,
+               lock_mode text, effect text, relation_bytes bigint,
+               blocks text, blockers integer[], advice text)
+AS 'MODULE_PATHNAME', 'migrate_plan'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_plan(text, text, integer) IS
+    'what each statement of the pending migrations would lock, read, rewrite or build, without running anything';
+
+REVOKE ALL ON FUNCTION @extschema@.migrate_plan(text, text, integer) FROM PUBLIC;
+
+-- Progress (1.1): every running migrate_apply, migrate_run and rollback of
+-- the cluster, from shared memory (needs shared_preload_libraries).
+CREATE FUNCTION @extschema@.progress_slots(
+    OUT pid integer, OUT datid oid, OUT operation text, OUT directory text,
+    OUT files_done integer, OUT files_total integer, OUT filename text,
+    OUT line integer, OUT command text, OUT started_at timestamptz,
+    OUT file_started_at timestamptz, OUT state text, OUT worker_pid integer)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'progress_slots'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.progress_slots() IS
+    'for the view morgenmigrate.progress: the running migration calls, as their backends last wrote them';
+
+CREATE VIEW @extschema@.progress AS
+    SELECT s.pid, d.datname AS database, s.operation, s.directory,
+           s.files_done, s.files_total, s.filename, s.line, s.command,
+           s.started_at, s.file_started_at,
+           CASE WHEN w.wait_event_type = 'Lock' THEN 'waiting for lock'
+                ELSE s.state END AS state,
+           CASE WHEN w.wait_event_type = 'Lock'
+                THEN (pg_catalog.pg_blocking_pids(w.pid))[1] END AS waiting_for_pid,
+           s.worker_pid,
+           i.phase AS index_phase,
+           i.blocks_done AS index_blocks_done,
+           i.blocks_total AS index_blocks_total
+      FROM @extschema@.progress_slots() s
+      JOIN pg_catalog.pg_stat_activity a ON a.pid = s.pid
+      LEFT JOIN pg_catalog.pg_stat_activity w
+             ON w.pid = coalesce(s.worker_pid, s.pid)
+      LEFT JOIN pg_catalog.pg_stat_progress_create_index i
+             ON i.pid = coalesce(s.worker_pid, s.pid)
+      LEFT JOIN pg_catalog.pg_database d ON d.oid = s.datid;
+
+COMMENT ON VIEW @extschema@.progress IS
+    'every running migrate_apply, migrate_run and rollback of the cluster: file, line, command, state';
+
+REVOKE ALL ON FUNCTION @extschema@.progress_slots() FROM PUBLIC;
+REVOKE ALL ON @extschema@.progress FROM PUBLIC;

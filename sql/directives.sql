@@ -67,9 +67,10 @@ SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/directives/unknown');
 SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/directives/bad_value');
 SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/directives/bad_retries');
 SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/directives/no_value');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/directives/rewrite_value');
 SELECT count(*) AS history FROM morgenmigrate.schema_migrations;
 SELECT relname FROM pg_class
- WHERE relname IN ('typo', 'bad_value', 'bad_retries', 'no_value');
+ WHERE relname IN ('typo', 'bad_value', 'bad_retries', 'no_value', 'rewrite_value');
 
 SET client_min_messages = warning;
 DROP SCHEMA directives_test CASCADE;

@@ -9,7 +9,10 @@ CREATE TABLE teams (id int PRIMARY KEY, name text);
 CREATE TABLE members (id int PRIMARY KEY, team_id int REFERENCES teams (id));
 INSERT INTO teams VALUES (1, 'core');
 
-SELECT filename, status, statements, locks
+-- beside the locks, what migrate_plan says of the statements that do more
+-- than change the catalog (sizes vary with the server: masked)
+SELECT filename, status, statements,
+       regexp_replace(locks::text, '[0-9.]+ (bytes|kB|MB)', '(size)', 'g') AS locks
   FROM morgenmigrate.migrate_apply('@fixtures@/rehearsal', dry_run => true);
 
 -- nothing stayed: no column, no index, no table, no history

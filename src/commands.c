@@ -15,6 +15,7 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -23,8 +24,10 @@
 #include "utils/tuplestore.h"
 
 #include "adopt.h"
+#include "blockers.h"
 #include "citus.h"
 #include "commands.h"
+#include "cost.h"
 #include "drift.h"
 #include "files.h"
 #include "history.h"
@@ -33,6 +36,7 @@
 #include "migration.h"
 #include "morgenmigrate.h"
 #include "plan.h"
+#include "progress.h"
 #include "runner.h"
 #include "script.h"
 #include "source.h"
@@ -66,6 +70,9 @@ typedef struct WorkItem
 	char		checksum[MM_CHECKSUM_LEN + 1];	/* as the preflight read it */
 	const char *shown;			/* its file's name, for messages */
 	int			retries;		/* its tries after a lock timeout */
+	int			lock_timeout;	/* its lock_timeout (ms), or -1 */
+	List	   *plan;			/* a rehearsal's: what its statements cost,
+								 * a line each */
 } WorkItem;
 
 static void begin_call(CallState *call, const char *path);
@@ -76,6 +83,8 @@ static void refuse_external(const MigrationFile *file);
 static MigrationScript *read_work(CallState *call, const WorkItem *w);
 static void run_committing(const char *path, const char *target, int steps,
 						   bool down);
+static void run_committing_locked(const char *path, const char *target,
+								  int steps, bool down);
 static char *describe_part(const char *path, const TextRange *r,
 						   MigrationLayout layout);
 static void describe_run(CallState *call, const MigrationEntry *e,
@@ -86,6 +95,15 @@ static List *up_work(List *pending);
 static List *down_work(const CallState *call, int steps, const char *target);
 static List *applied_in_version_order(const CallState *call);
 static void preflight(CallState *call, List *work, PreflightMode mode);
+static void preflight_cost(CostState *cost, WorkItem *w,
+						   const MigrationScript *script, PreflightMode mode,
+						   MemoryContext keep);
+static bool plan_line_worth_it(const CostRow *row);
+static void refuse_locked_cost(const MigrationScript *script,
+							   const MigrationStatement *stmt,
+							   const CostRow *row);
+static void put_plan_row(ReturnSetInfo *rsinfo, const char *filename,
+						 int line, const char *command, const CostRow *row);
 static MigrationScript *start_file(CallState *call, const WorkItem *w,
 								   PreflightMode mode, int k, int n);
 static void end_file(CallState *call);
@@ -93,7 +111,7 @@ static void apply_work(CallState *call, List *work, bool atomic,
 					   ReturnSetInfo *rsinfo);
 static void apply_files(CallState *call, List *work, RunMode mode,
 						ReturnSetInfo *rsinfo, volatile int *done);
-static bool work_retries(List *work);
+static bool work_waits_for_locks(List *work);
 static void apply_retrying(CallState *call, List *work, ReturnSetInfo *rsinfo,
 						   volatile int *done);
 static void rehearse_work(CallState *call, List *work, bool atomic,
@@ -288,13 +306,20 @@ sorts_after(const CallState *call, const char *name, const MigrationEntry *stop)
  * they did not change in between.  A migration that only its own runner
  * can run refuses the call, but in migrate_run, which stops before it.
  * One NOTICE says how many files had their BEGIN and COMMIT dropped.
+ * With morgenmigrate.max_locked_bytes, and for a rehearsal, it also
+ * classifies what each statement will cost (cost.c), and refuses a file
+ * that would read every row of a larger relation under a lock that blocks
+ * writes.
  */
 static void
 preflight(CallState *call, List *work, PreflightMode mode)
 {
 	ListCell   *lc;
 	int			unwrapped = 0;
+	CostState  *cost = NULL;
 
+	if (mode == PREFLIGHT_REHEARSAL || mm_max_locked_bytes >= 0)
+		cost = cost_begin(mode == PREFLIGHT_REHEARSAL);
 	foreach(lc, work)
 	{
 		WorkItem   *w = (WorkItem *) lfirst(lc);
@@ -310,11 +335,15 @@ preflight(CallState *call, List *work, PreflightMode mode)
 			continue;
 		MemoryContextSwitchTo(call->filecxt);
 		script = read_work(call, w);
+		script->keep_trees = cost != NULL;
 		script_prepare(script, mode);
 		memcpy(w->checksum, script->checksum, sizeof(w->checksum));
+		if (cost != NULL)
+			preflight_cost(cost, w, script, mode, call->callcxt);
 		MemoryContextSwitchTo(call->callcxt);
 		w->shown = pstrdup(script->name);
 		w->retries = Max(script->directives.retries, 0);
+		w->lock_timeout = script->directives.lock_timeout;
 		if (script->unwrapped > 0)
 			unwrapped++;
 		end_file(call);
@@ -327,6 +356,89 @@ preflight(CallState *call, List *work, PreflightMode mode)
 				 mode == PREFLIGHT_STEPS ?
 				 errdetail("Each migration file already runs as a unit; a file made of several BEGIN ... COMMIT blocks commits at the end of each.") :
 				 errdetail("Each migration file already runs as a unit.")));
+}
+
+/*
+ * What a file's statements will cost, in the preflight: refuses the
+ * first that morgenmigrate.max_locked_bytes forbids (but in a file that
+ * allows it: allow-locked-rewrite), and for a rehearsal keeps a line per
+ * statement worth reporting, in keep.  Every file is classified, so that later files know what earlier
+ * ones created.
+ */
+static void
+preflight_cost(CostState *cost, WorkItem *w, const MigrationScript *script,
+			   PreflightMode mode, MemoryContext keep)
+{
+	int64		limit = mm_max_locked_bytes >= 0 &&
+		!script->directives.allow_locked_rewrite ?
+		(int64) mm_max_locked_bytes * 1024 : -1;
+	ScriptCursor cursor;
+
+	memset(&cursor, 0, sizeof(cursor));
+	cost_begin_file(cost, script);
+	for (int i = 0; i < script->nstatements; i++)
+	{
+		const MigrationStatement *stmt = &script->statements[i];
+		ListCell   *lc;
+
+		foreach(lc, cost_statement(cost, script, stmt))
+		{
+			const CostRow *row = (const CostRow *) lfirst(lc);
+
+			if (limit >= 0 && cost_refused(row, limit))
+				refuse_locked_cost(script, stmt, row);
+			if (mode == PREFLIGHT_REHEARSAL && plan_line_worth_it(row))
+			{
+				char	   *line = cost_describe(row,
+												 script_statement_line_from(script, stmt,
+																			&cursor));
+				MemoryContext oldcxt = MemoryContextSwitchTo(keep);
+
+				w->plan = lappend(w->plan, pstrdup(line));
+				MemoryContextSwitchTo(oldcxt);
+			}
+		}
+	}
+}
+
+/*
+ * Tells whether the dry run reports what a statement costs: when it reads
+ * every row of a relation, builds an index or rewrites one, when that
+ * cannot be told of a relation, or when there is advice.  Catalog changes
+ * and rows written say nothing the locks do not.
+ */
+static bool
+plan_line_worth_it(const CostRow *row)
+{
+	return row->advice != NULL || row->effect == COST_SCAN ||
+		row->effect == COST_INDEX || row->effect == COST_REWRITE ||
+		(row->effect == COST_UNKNOWN && row->origin != ORIGIN_NONE);
+}
+
+/*
+ * Refuses a call with a statement that morgenmigrate.max_locked_bytes
+ * forbids, naming the file, line and relation, with the safe pattern as
+ * the hint.
+ */
+static void
+refuse_locked_cost(const MigrationScript *script,
+				   const MigrationStatement *stmt, const CostRow *row)
+{
+	int			line = script_statement_line(script, stmt);
+	const char *verb = row->effect == COST_REWRITE ? "rewrite" :
+		row->effect == COST_INDEX ? "build an index of" : "read every row of";
+
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("migration \"%s\", line %d, would %s %s (%s) under %s",
+					script->name, line, verb, row->relname,
+					cost_bytes_text(row->bytes),
+					GetLockmodeName(DEFAULT_LOCKMETHOD, row->lockmode)),
+			 errdetail("morgenmigrate.max_locked_bytes is %s: no migration may read every row of a larger relation while it blocks writes.  Nothing ran.  A file that must may say so in its first lines: -- morgenmigrate: allow-locked-rewrite",
+					   GetConfigOptionByName("morgenmigrate.max_locked_bytes",
+											 NULL, false)),
+			 row->advice ? errhint("%s", row->advice) : 0,
+			 errcontext("migration \"%s\", line %d", script->name, line)));
 }
 
 /* Refuses to run a migration that only its own runner can run. */
@@ -434,7 +546,7 @@ record_failure(const WorkItem *w, const MigrationOutcome *outcome,
 
 	if (!rehearsal)
 		history_record_failure(w->migration, outcome->finished_at, edata,
-							   outcome->error_line);
+							   outcome->error_line, outcome->blockers);
 	ereport(WARNING,
 			(errmsg("migration \"%s\" failed: %s", w->migration, edata->message),
 			 errdetail("SQLSTATE %s%s.  The migrations before it %s.",
@@ -469,30 +581,41 @@ put_run_row(ReturnSetInfo *rsinfo, const char *filename, const char *status,
 /*
  * migrate_apply: applies (or rehearses) the pending files in version
  * order under the lock, after refusing changed files and preflighting
- * every pending file.
+ * every pending file.  The call shows in morgenmigrate.progress from its
+ * start, the wait for the lock included.
  */
 void
 command_apply(const char *path, const ApplyOptions *options,
 			  ReturnSetInfo *rsinfo)
 {
-	CallState	call;
-	List	   *work;
-
 	SPI_connect();
-	lock_history();
-	begin_call(&call, path);
-	plan_refuse_changed(call.entries);
-	plan_warn_missing(call.entries);
-	warn_orphans(call.dir);
-	work = up_work(plan_pending(call.dir, call.entries, options->target,
-								options->steps, true));
-	preflight(&call, work, options->dry_run ?
-			  PREFLIGHT_REHEARSAL : PREFLIGHT_TRANSACTION);
+	progress_begin(options->dry_run ? PROGRESS_REHEARSAL : PROGRESS_APPLY,
+				   path);
+	PG_TRY();
+	{
+		CallState	call;
+		List	   *work;
 
-	if (options->dry_run)
-		rehearse_work(&call, work, options->atomic, rsinfo);
-	else
-		apply_work(&call, work, options->atomic, rsinfo);
+		lock_history();
+		begin_call(&call, path);
+		plan_refuse_changed(call.entries);
+		plan_warn_missing(call.entries);
+		warn_orphans(call.dir);
+		work = up_work(plan_pending(call.dir, call.entries, options->target,
+									options->steps, true));
+		preflight(&call, work, options->dry_run ?
+				  PREFLIGHT_REHEARSAL : PREFLIGHT_TRANSACTION);
+
+		if (options->dry_run)
+			rehearse_work(&call, work, options->atomic, rsinfo);
+		else
+			apply_work(&call, work, options->atomic, rsinfo);
+	}
+	PG_FINALLY();
+	{
+		progress_end();
+	}
+	PG_END_TRY();
 	SPI_finish();
 }
 
@@ -510,7 +633,7 @@ apply_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 
 	PG_TRY();
 	{
-		if (atomic && work_retries(work))
+		if (atomic && work_waits_for_locks(work))
 			apply_retrying(call, work, rsinfo, &done);
 		else
 			apply_files(call, work, atomic ? RUN_RETHROW : RUN_CATCH, rsinfo,
@@ -565,25 +688,31 @@ apply_files(CallState *call, List *work, RunMode mode, ReturnSetInfo *rsinfo,
 	end_file(call);
 }
 
-/* Tells whether a file of the work is to be tried again after a lock timeout. */
+/*
+ * Tells whether a file of the work can end in a lock timeout that is to be
+ * tried again, or whose blockers are to be named.
+ */
 static bool
-work_retries(List *work)
+work_waits_for_locks(List *work)
 {
 	ListCell   *lc;
 
 	foreach(lc, work)
 	{
-		if (((WorkItem *) lfirst(lc))->retries > 0)
+		WorkItem   *w = (WorkItem *) lfirst(lc);
+
+		if (w->retries > 0 || w->lock_timeout > 0)
 			return true;
 	}
-	return false;
+	return LockTimeout > 0;
 }
 
 /*
  * An all-or-nothing call whose files may be tried again after a lock
  * timeout: the whole call runs in one subtransaction, and when a file
  * cannot get its lock, the call's work is rolled back and run again from
- * its first file, as often as that file's retries allow, after a wait.
+ * its first file, as often as that file's retries allow, after a wait;
+ * the notice and the final error name who held the lock.
  * One subtransaction per file would give the same result, but the end of
  * each walks what the transaction did so far: its cost grows with the
  * number of files, where this costs one subtransaction per try.
@@ -600,6 +729,7 @@ apply_retrying(CallState *call, List *work, ReturnSetInfo *rsinfo,
 		ResourceOwner owner = CurrentResourceOwner;
 		ErrorData  *edata = NULL;
 		const WorkItem *w;
+		LockTimeoutBlockers *blockers;
 
 		*done = 0;
 		BeginInternalSubTransaction(NULL);
@@ -621,11 +751,16 @@ apply_retrying(CallState *call, List *work, ReturnSetInfo *rsinfo,
 
 		/* the file after those that applied is the one that failed */
 		w = (const WorkItem *) list_nth(work, *done);
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE ||
-			tries[*done] >= w->retries)
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(edata);
+		blockers = blockers_after_timeout();
+		if (blockers != NULL && tries[*done] >= w->retries)
+			runner_add_blockers(edata, blockers->text);
+		if (tries[*done] >= w->retries)
 			ReThrowError(edata);
 		tries[*done]++;
-		runner_retry_notice(w->shown, tries[*done], w->retries, edata);
+		runner_retry_notice(w->shown, tries[*done], w->retries, edata,
+							blockers ? blockers->text : NULL);
 		FreeErrorData(edata);
 		tuplestore_clear(rsinfo->setResult);
 		runner_retry_wait(tries[*done]);
@@ -707,6 +842,7 @@ rehearse_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 				locks = lockreport_taken(before);
 				if (workers_before != NULL)
 					locks = citus_report_worker_locks(locks, workers_before);
+				locks = lockreport_append(locks, w->plan);
 				rehearsed++;
 			}
 			else
@@ -741,18 +877,19 @@ void
 command_rollback(const char *path, int steps, const char *target,
 				 ReturnSetInfo *rsinfo)
 {
-	CallState	call;
-	List	   *work;
-	ListCell   *lc;
-
 	SPI_connect();
-	lock_history();
-	begin_call(&call, path);
-	work = down_work(&call, steps, target);
-	preflight(&call, work, PREFLIGHT_TRANSACTION);
-
+	progress_begin(PROGRESS_ROLLBACK, path);
 	PG_TRY();
 	{
+		CallState	call;
+		List	   *work;
+		ListCell   *lc;
+
+		lock_history();
+		begin_call(&call, path);
+		work = down_work(&call, steps, target);
+		preflight(&call, work, PREFLIGHT_TRANSACTION);
+
 		foreach(lc, work)
 		{
 			WorkItem   *w = (WorkItem *) lfirst(lc);
@@ -774,6 +911,7 @@ command_rollback(const char *path, int steps, const char *target,
 	PG_FINALLY();
 	{
 		runner_report_done();
+		progress_end();
 	}
 	PG_END_TRY();
 	SPI_finish();
@@ -812,7 +950,24 @@ static void
 run_committing(const char *path, const char *target, int steps, bool down)
 {
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
+	progress_begin(down ? PROGRESS_RUN_ROLLBACK : PROGRESS_RUN, path);
+	PG_TRY();
+	{
+		run_committing_locked(path, target, steps, down);
+	}
+	PG_FINALLY();
+	{
+		progress_end();
+	}
+	PG_END_TRY();
+	SPI_finish();
+}
 
+/* The run of run_committing, from the wait for the session lock on. */
+static void
+run_committing_locked(const char *path, const char *target, int steps,
+					  bool down)
+{
 	/*
 	 * Wait for the lock without a snapshot: a run that holds it may be
 	 * building an index concurrently, which would wait for our snapshot.
@@ -869,7 +1024,8 @@ run_committing(const char *path, const char *target, int steps, bool down)
 				record_success(w, &outcome);
 			else if (!down)
 				history_record_failure(w->migration, outcome.finished_at,
-									   outcome.error, outcome.error_line);
+									   outcome.error, outcome.error_line,
+									   outcome.blockers);
 			SPI_commit();
 			if (!outcome.ok)
 				ReThrowError(outcome.error);
@@ -882,7 +1038,107 @@ run_committing(const char *path, const char *target, int steps, bool down)
 		runner_report_done();
 	}
 	PG_END_TRY();
+}
+
+/*
+ * migrate_plan: what each statement of the pending files would cost, in
+ * run order, without running anything and without the migration lock (a
+ * plan must answer at once, also while a migration or another session
+ * holds locks): a row per statement and relation it touches.  The same
+ * checks as migrate_apply's come first (changed files, the preflight of
+ * migrate_run, which runs the most), so a plan of a set that would not
+ * run fails as the run would.
+ */
+void
+command_plan(const char *path, const char *target, int steps,
+			 ReturnSetInfo *rsinfo)
+{
+	CallState	call;
+	CostState  *cost;
+	ListCell   *lc;
+
+	SPI_connect();
+	begin_call(&call, path);
+	plan_refuse_changed(call.entries);
+	plan_warn_missing(call.entries);
+	warn_orphans(call.dir);
+	cost = cost_begin(true);
+	foreach(lc, up_work(plan_pending(call.dir, call.entries, target, steps,
+									 true)))
+	{
+		WorkItem   *w = (WorkItem *) lfirst(lc);
+		MigrationScript *script;
+		ScriptCursor cursor;
+
+		if (w->mfile->role == ROLE_EXTERNAL)
+		{
+			CostRow		row;
+
+			memset(&row, 0, sizeof(row));
+			row.effect = COST_UNKNOWN;
+			row.bytes = -1;
+			row.advice = psprintf("%s: only its own runner can run it; run it with that runner and record it with migrate_baseline(), or port it to SQL",
+								  w->mfile->what);
+			put_plan_row(rsinfo, w->migration, 0, NULL, &row);
+			continue;
+		}
+		MemoryContextSwitchTo(call.filecxt);
+		script = read_work(&call, w);
+		script->keep_trees = true;
+		script_prepare(script, PREFLIGHT_STEPS);
+		cost_begin_file(cost, script);
+		memset(&cursor, 0, sizeof(cursor));
+		for (int i = 0; i < script->nstatements; i++)
+		{
+			const MigrationStatement *stmt = &script->statements[i];
+			int			line = script_statement_line_from(script, stmt, &cursor);
+			ListCell   *rc;
+
+			foreach(rc, cost_statement(cost, script, stmt))
+				put_plan_row(rsinfo, w->migration, line, stmt->command,
+							 (const CostRow *) lfirst(rc));
+		}
+		end_file(&call);
+	}
 	SPI_finish();
+}
+
+/* Adds a row of migrate_plan. */
+static void
+put_plan_row(ReturnSetInfo *rsinfo, const char *filename, int line,
+			 const char *command, const CostRow *row)
+{
+	Datum		values[10];
+	bool		nulls[10] = {false, line <= 0, command == NULL,
+		row->origin != ORIGIN_EXISTING, row->lockmode == NoLock, false,
+	row->bytes < 0, false, row->origin != ORIGIN_EXISTING, row->advice == NULL};
+
+	values[0] = CStringGetTextDatum(filename);
+	values[1] = Int32GetDatum(line);
+	if (command != NULL)
+		values[2] = CStringGetTextDatum(command);
+	values[3] = ObjectIdGetDatum(row->relid);
+	if (row->lockmode != NoLock)
+		values[4] = CStringGetTextDatum(GetLockmodeName(DEFAULT_LOCKMETHOD,
+														row->lockmode));
+	values[5] = CStringGetTextDatum(cost_effect_name(row->effect));
+	values[6] = Int64GetDatum(row->bytes);
+	values[7] = CStringGetTextDatum(cost_blocks(row));
+	if (row->origin == ORIGIN_EXISTING)
+	{
+		Datum	   *pids = palloc(sizeof(Datum) * Max(list_length(row->blockers), 1));
+		int			n = 0;
+		ListCell   *lc;
+
+		foreach(lc, row->blockers)
+			pids[n++] = Int32GetDatum(lfirst_int(lc));
+		values[8] = PointerGetDatum(construct_array(pids, n, INT4OID,
+													sizeof(int32), true,
+													TYPALIGN_INT));
+	}
+	if (row->advice != NULL)
+		values[9] = CStringGetTextDatum(row->advice);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
 /*

@@ -36,6 +36,8 @@ extern void command_run(const char *path, const char *target);
 extern void command_run_rollback(const char *path, int steps,
 								 const char *target);
 extern void command_layout(const char *path, ReturnSetInfo *rsinfo);
+extern void command_plan(const char *path, const char *target, int steps,
+						 ReturnSetInfo *rsinfo);
 extern void command_adopt(const char *path, const char *runner,
 						  const char *table, bool dry_run,
 						  ReturnSetInfo *rsinfo);

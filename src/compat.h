@@ -85,4 +85,69 @@
 #define mm_local_transaction_id (MyProc->lxid)
 #endif
 
+/*
+ * The number a backend's temporary relation files carry in their names
+ * (this backend's, and none): 17 numbered backends by their PGPROC
+ * (ProcNumber) instead of BackendId.
+ */
+#if PG_VERSION_NUM >= 170000
+#define mm_my_backend_number MyProcNumber
+#define mm_no_backend_number INVALID_PROC_NUMBER
+#else
+#define mm_my_backend_number MyBackendId
+#define mm_no_backend_number InvalidBackendId
+#endif
+
+/*
+ * This backend's place in the array of PGPROCs, counted from 0: below
+ * MaxBackends for every regular backend and background worker.  17 made
+ * it MyProcNumber and dropped PGPROC.pgprocno.  Needs storage/proc.h.
+ */
+#if PG_VERSION_NUM >= 170000
+#define mm_my_proc_index ((int) MyProcNumber)
+#else
+#define mm_my_proc_index (MyProc->pgprocno)
+#endif
+
+/*
+ * The path of a relation file as a palloc'd string: 18's
+ * GetRelationPath() returns a struct holding it.  Needs common/relpath.h.
+ */
+#if PG_VERSION_NUM >= 180000
+#define mm_relation_path(db, spc, number, backend, fork) \
+	pstrdup(GetRelationPath(db, spc, number, backend, fork).str)
+#else
+#define mm_relation_path(db, spc, number, backend, fork) \
+	GetRelationPath(db, spc, number, backend, fork)
+#endif
+
+/*
+ * Whether a column's GENERATED ALWAYS AS constraint stores its values: 18
+ * added virtual generated columns (and made them the default); before,
+ * every generated column is stored.
+ */
+#if PG_VERSION_NUM >= 180000
+#define mm_generated_is_stored(constraint) \
+	((constraint)->generated_kind == ATTRIBUTE_GENERATED_STORED)
+#else
+#define mm_generated_is_stored(constraint) true
+#endif
+
+/* Whether a constraint is enforced: 18 added NOT ENFORCED ones. */
+#if PG_VERSION_NUM >= 180000
+#define mm_constraint_enforced(constraint) ((constraint)->is_enforced)
+#else
+#define mm_constraint_enforced(constraint) true
+#endif
+
+/*
+ * ALTER TABLE ... ALTER COLUMN ... SET EXPRESSION, which 17 added (it
+ * rewrites the table); -1, which no subcommand has, before.
+ */
+#if PG_VERSION_NUM >= 170000
+#define MM_AT_SET_EXPRESSION AT_SetExpression
+#else
+#define MM_AT_SET_EXPRESSION (-1)
+#endif
+
 #endif							/* MORGENMIGRATE_COMPAT_H */

@@ -13,10 +13,12 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "history.h"
@@ -34,6 +36,7 @@ static void record_row(const char *filename, const char *checksum,
 static int	cmp_rows(const void *a, const void *b);
 static int	cmp_failures(const void *a, const void *b);
 static int	cmp_apply_order(const ListCell *a, const ListCell *b);
+static bool errors_have_blockers(void);
 
 /* Prepares a query once per backend and keeps it. */
 static SPIPlanPtr
@@ -312,16 +315,22 @@ history_set_checksum(const char *filename, const char *checksum)
 			 2, types, values, NULL);
 }
 
-/* Records (or replaces) the last failure of a file. */
+/*
+ * Records (or replaces) the last failure of a file, with who blocked it
+ * when a lock timeout ended it (a jsonb array, or NULL).  A database still
+ * on the SQL definitions of 1.0 has no blockers column: they stay in the
+ * error's detail there.
+ */
 void
 history_record_failure(const char *filename, TimestampTz failed_at,
-					   const ErrorData *edata, int line)
+					   const ErrorData *edata, int line, const char *blockers)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[7] = {TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID, INT4OID};
-	Datum		values[7];
-	char		nulls[7] = "       ";
+	static SPIPlanPtr plan_blockers = NULL;
+	Oid			types[8] = {TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, INT4OID, JSONBOID};
+	Datum		values[8];
+	char		nulls[8] = "        ";
 
 	values[0] = CStringGetTextDatum(filename);
 	values[1] = TimestampTzGetDatum(failed_at);
@@ -338,15 +347,47 @@ history_record_failure(const char *filename, TimestampTz failed_at,
 	values[6] = Int32GetDatum(line);
 	if (line <= 0)
 		nulls[6] = 'n';
-	run_kept(&plan,
-			 "INSERT INTO " MM_SCHEMA ".migration_errors"
-			 " (filename, failed_at, sqlstate, message, detail, hint, line)"
-			 " VALUES ($1, $2, $3, $4, $5, $6, $7)"
-			 " ON CONFLICT (filename) DO UPDATE SET"
-			 " failed_at = excluded.failed_at, sqlstate = excluded.sqlstate,"
-			 " message = excluded.message, detail = excluded.detail,"
-			 " hint = excluded.hint, line = excluded.line",
-			 7, types, values, nulls);
+	if (blockers)
+		values[7] = DirectFunctionCall1(jsonb_in, CStringGetDatum(blockers));
+	else
+		nulls[7] = 'n';
+
+	if (errors_have_blockers())
+		run_kept(&plan_blockers,
+				 "INSERT INTO " MM_SCHEMA ".migration_errors"
+				 " (filename, failed_at, sqlstate, message, detail, hint, line, blockers)"
+				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+				 " ON CONFLICT (filename) DO UPDATE SET"
+				 " failed_at = excluded.failed_at, sqlstate = excluded.sqlstate,"
+				 " message = excluded.message, detail = excluded.detail,"
+				 " hint = excluded.hint, line = excluded.line,"
+				 " blockers = excluded.blockers",
+				 8, types, values, nulls);
+	else
+		run_kept(&plan,
+				 "INSERT INTO " MM_SCHEMA ".migration_errors"
+				 " (filename, failed_at, sqlstate, message, detail, hint, line)"
+				 " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+				 " ON CONFLICT (filename) DO UPDATE SET"
+				 " failed_at = excluded.failed_at, sqlstate = excluded.sqlstate,"
+				 " message = excluded.message, detail = excluded.detail,"
+				 " hint = excluded.hint, line = excluded.line",
+				 7, types, values, nulls);
+}
+
+/*
+ * Tells whether migration_errors has its blockers column (1.1's SQL
+ * definitions; a database not updated from 1.0 has none).
+ */
+static bool
+errors_have_blockers(void)
+{
+	Oid			nsp = get_namespace_oid(MM_SCHEMA, true);
+	Oid			relid = OidIsValid(nsp) ?
+		get_relname_relid("migration_errors", nsp) : InvalidOid;
+
+	return OidIsValid(relid) &&
+		get_attnum(relid, "blockers") != InvalidAttrNumber;
 }
 
 /* Removes the recorded failure of a file; tells whether there was one. */
@@ -365,12 +406,19 @@ history_clear_failure(const char *filename)
 	return SPI_processed > 0;
 }
 
-/* A recorded failure as one line of text, for status and check. */
+/*
+ * A recorded failure as one line of text, for status and check; a lock
+ * timeout's with its detail, which says who held the lock.
+ */
 char *
 failure_text(const FailureRow *failure)
 {
-	if (failure->line > 0)
-		return psprintf("%s: %s (line %d)", failure->sqlstate,
-						failure->message, failure->line);
-	return psprintf("%s: %s", failure->sqlstate, failure->message);
+	char	   *text = failure->line > 0 ?
+		psprintf("%s: %s (line %d)", failure->sqlstate, failure->message,
+				 failure->line) :
+		psprintf("%s: %s", failure->sqlstate, failure->message);
+
+	if (failure->detail != NULL && strcmp(failure->sqlstate, "55P03") == 0)
+		return psprintf("%s. %s", text, failure->detail);
+	return text;
 }

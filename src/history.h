@@ -59,7 +59,8 @@ extern void history_record_adopted(const char *filename, const char *checksum,
 extern bool history_forget(const char *filename);
 extern void history_set_checksum(const char *filename, const char *checksum);
 extern void history_record_failure(const char *filename, TimestampTz failed_at,
-								   const ErrorData *edata, int line);
+								   const ErrorData *edata, int line,
+								   const char *blockers);
 extern bool history_clear_failure(const char *filename);
 extern char *failure_text(const FailureRow *failure);
 extern Datum interval_datum(int64 usecs);

@@ -179,6 +179,32 @@ lockreport_taken(HeldLocks *before)
 }
 
 /*
+ * A text[] of locks (as lockreport_taken makes it) with lines added at its
+ * end: what else the dry run reports of a file.
+ */
+Datum
+lockreport_append(Datum locks, List *lines)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(locks);
+	Datum	   *elems;
+	Datum	   *all;
+	int			n;
+	int			k = 0;
+	ListCell   *lc;
+
+	if (lines == NIL)
+		return locks;
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &n);
+	all = palloc(sizeof(Datum) * (n + list_length(lines)));
+	for (int i = 0; i < n; i++)
+		all[k++] = elems[i];
+	foreach(lc, lines)
+		all[k++] = CStringGetTextDatum((const char *) lfirst(lc));
+	return PointerGetDatum(construct_array(all, k, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
+/*
  * After a rehearsal of several files: says that a later file's locks leave
  * out those an earlier file of the rehearsal already took (all of them run
  * in one transaction, which holds every lock until its end).

@@ -121,6 +121,7 @@ typedef struct MigrationStatement
 	int			group;			/* statements of one block (the author's
 								 * BEGIN ... COMMIT, a runner's statement
 								 * block) share a number > 0 */
+	const char *command;		/* its command tag, such as "ALTER TABLE" */
 } MigrationStatement;
 
 /*
@@ -133,6 +134,9 @@ typedef struct MigrationDirectives
 	int			lock_timeout;	/* ms */
 	int			statement_timeout;	/* ms */
 	int			retries;		/* extra tries after a lock timeout */
+	bool		allow_locked_rewrite;	/* may scan or rewrite a relation
+										 * larger than
+										 * morgenmigrate.max_locked_bytes */
 } MigrationDirectives;
 
 /* A migration file's text, split into statements. */
@@ -157,6 +161,9 @@ typedef struct MigrationScript
 	int			no_transaction_line;	/* the marker that says so, or 0 */
 	const char *no_transaction_by;	/* what says so, for messages */
 	FileSections sections;		/* where its sections and blocks are */
+	bool		keep_trees;		/* set before script_prepare: keep every
+								 * statement's parse tree (to classify
+								 * them), in the current memory context */
 } MigrationScript;
 
 #endif							/* MORGENMIGRATE_MIGRATION_H */

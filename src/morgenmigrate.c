@@ -32,6 +32,7 @@
 #include "context.h"
 #include "drift.h"
 #include "morgenmigrate.h"
+#include "progress.h"
 #include "runner.h"
 #include "source.h"
 #include "worker.h"
@@ -44,6 +45,7 @@ int			mm_max_file_size = 64 * 1024;
 int			mm_layout = LAYOUT_AUTO;
 int			mm_lock_timeout = 100;
 int			mm_lock_retries = 10;
+int			mm_max_locked_bytes = -1;
 
 /* The values of morgenmigrate.layout. */
 
@@ -61,6 +63,8 @@ PG_FUNCTION_INFO_V1(migrate_run);
 PG_FUNCTION_INFO_V1(migrate_run_rollback);
 PG_FUNCTION_INFO_V1(migrate_layout);
 PG_FUNCTION_INFO_V1(migrate_adopt);
+PG_FUNCTION_INFO_V1(migrate_plan);
+PG_FUNCTION_INFO_V1(progress_slots);
 PG_FUNCTION_INFO_V1(drift_enable);
 PG_FUNCTION_INFO_V1(drift_disable);
 PG_FUNCTION_INFO_V1(drift_acknowledge);
@@ -82,10 +86,12 @@ static void refuse_atomic_call(FunctionCallInfo fcinfo, const char *name,
 							   const char *function);
 
 /*
- * Defines the settings.  allowed_directories has no check hook on purpose:
- * a value rejected when the library loads would leave the default, which
- * allows every directory; instead a bad value refuses every directory when
- * used (source.c).
+ * Defines the settings, and, when shared_preload_libraries loads the
+ * library, asks for the shared memory of morgenmigrate.progress.
+ * allowed_directories has no check hook on purpose: a value rejected when
+ * the library loads would leave the default, which allows every
+ * directory; instead a bad value refuses every directory when used
+ * (source.c).
  */
 void
 _PG_init(void)
@@ -145,7 +151,23 @@ _PG_init(void)
 							0,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("morgenmigrate.max_locked_bytes",
+							"Largest relation a migration may read whole under a lock that blocks writes.",
+							"A migration that would scan, rewrite or index a larger relation so "
+							"is refused before anything runs, unless its file says "
+							"allow-locked-rewrite.  -1 allows any size.",
+							&mm_max_locked_bytes,
+							-1,
+							-1,
+							INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("morgenmigrate");
+
+	if (process_shared_preload_libraries_in_progress)
+		progress_preload();
 
 	/* drift hears of the migrations the modules below run */
 	runner_begin_hook = drift_migration_begin;
@@ -446,6 +468,34 @@ migrate_adopt(PG_FUNCTION_ARGS)
 	table = text_arg(fcinfo, 2, "history_table", false);
 	dry_run = bool_arg(fcinfo, 3, "dry_run");
 	command_adopt(path, runner, table, dry_run, begin_rows(fcinfo));
+	return (Datum) 0;
+}
+
+/*
+ * migrate_plan(dir, target, steps): what each statement of the pending
+ * files would cost, without running anything.  It changes nothing, so it
+ * also works on a standby and in a read-only transaction.
+ */
+Datum
+migrate_plan(PG_FUNCTION_ARGS)
+{
+	char	   *path = directory_arg(fcinfo, 0);
+	char	   *target = text_arg(fcinfo, 1, "target", false);
+	int			steps = steps_arg(fcinfo, 2);
+
+	citus_refuse_on_worker("migrate_plan");
+	command_plan(path, target, steps, begin_rows(fcinfo));
+	return (Datum) 0;
+}
+
+/*
+ * progress_slots(): the running migration calls of the cluster, for the
+ * morgenmigrate.progress view.
+ */
+Datum
+progress_slots(PG_FUNCTION_ARGS)
+{
+	progress_put_rows(begin_rows(fcinfo));
 	return (Datum) 0;
 }
 

@@ -23,16 +23,19 @@
 #include "catalog/pg_trigger.h"
 #include "executor/spi.h"
 #include "storage/latch.h"
+#include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/backend_status.h"
 #include "utils/fmgroids.h"
 #include "utils/wait_event.h"
 
+#include "blockers.h"
 #include "citus.h"
 #include "context.h"
 #include "filelimits.h"
 #include "leftovers.h"
 #include "migration.h"
+#include "progress.h"
 #include "runner.h"
 #include "script.h"
 #include "subxact.h"
@@ -60,8 +63,13 @@ static void execute_statement(const MigrationScript *script,
 static void check_standard_strings(const MigrationScript *script);
 static bool deferrable_triggers_exist(void);
 static void check_deferred_constraints(void);
+static LockTimeoutBlockers *timeout_blockers(const MigrationScript *script,
+											 int first, ErrorData *edata);
 
-/* Shows in pg_stat_activity.query which file runs, k of n. */
+/*
+ * Shows in pg_stat_activity.query which file runs, k of n, and in
+ * morgenmigrate.progress.
+ */
 void
 runner_report_progress(const char *filename, int k, int n)
 {
@@ -70,6 +78,7 @@ runner_report_progress(const char *filename, int k, int n)
 
 	pgstat_report_activity(STATE_RUNNING, activity);
 	pfree(activity);
+	progress_file(filename, k - 1, n);
 }
 
 /* Puts the caller's own query back into pg_stat_activity. */
@@ -86,8 +95,8 @@ runner_report_done(void)
  * and line, is re-thrown, or returned in outcome with RUN_CATCH (cancels
  * are always re-thrown).  With RUN_RETHROW a lock timeout is retried as
  * often as the file's retries directive allows, in a subtransaction of
- * the file's own; with RUN_IN_CALL the caller holds the file in a
- * subtransaction of its own and retries.
+ * the file's own (where its blockers can be named); with RUN_IN_CALL the
+ * caller holds the file in a subtransaction of its own and retries.
  *
  * When the error is to be re-thrown and nothing is retried here, the whole
  * call fails and its transaction rolls back anyway, so the file needs no
@@ -112,7 +121,7 @@ run_script(const MigrationScript *script, RunMode mode,
 		runner_begin_hook();
 	edata = try_with_retries(script, 0, script->nstatements,
 							 catch_error ||
-							 (mode == RUN_RETHROW && script->directives.retries > 0),
+							 (mode == RUN_RETHROW && runner_waits_for_locks(script)),
 							 outcome, &own_timeout);
 	if (runner_end_hook != NULL)
 		runner_end_hook();
@@ -121,6 +130,19 @@ run_script(const MigrationScript *script, RunMode mode,
 		 (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !own_timeout)))
 		ReThrowError(edata);
 	finish_outcome(outcome, edata, start);
+}
+
+/*
+ * Tells whether a script may end in a lock timeout: by its retries,
+ * retried in a subtransaction of its own, or by a lock_timeout (its own or
+ * the caller's), whose blockers are named once that subtransaction is
+ * rolled back.
+ */
+bool
+runner_waits_for_locks(const MigrationScript *script)
+{
+	return script->directives.retries > 0 ||
+		script->directives.lock_timeout > 0 || LockTimeout > 0;
 }
 
 /*
@@ -264,6 +286,7 @@ try_with_retries(const MigrationScript *script, int first, int count,
 	{
 		FileTimeout ft;
 		ErrorData  *edata;
+		LockTimeoutBlockers *blockers;
 
 		memset(&ft, 0, sizeof(ft));
 		if (whole_file)
@@ -277,14 +300,50 @@ try_with_retries(const MigrationScript *script, int first, int count,
 		filelimits_disarm_timeout(&ft);
 
 		if (edata == NULL || edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE ||
-			!subxact || attempt > script->directives.retries)
+			!subxact)
 			return edata;
 
+		blockers = timeout_blockers(script, first, edata);
+		if (attempt > script->directives.retries)
+		{
+			outcome->blockers = blockers ? blockers->json : NULL;
+			return edata;
+		}
 		runner_retry_notice(script->name, attempt, script->directives.retries,
-							edata);
+							edata, blockers ? blockers->text : NULL);
 		FreeErrorData(edata);
 		runner_retry_wait(attempt);
 	}
+}
+
+/*
+ * After a lock timeout ended a try (rolled back by now), who held the
+ * lock it waited for, added to the error's detail; NULL when that cannot
+ * be told (a statement run by the background worker waits there).
+ */
+static LockTimeoutBlockers *
+timeout_blockers(const MigrationScript *script, int first, ErrorData *edata)
+{
+	LockTimeoutBlockers *blockers;
+
+	if (script->statements[first].top_level)
+		return NULL;
+	blockers = blockers_after_timeout();
+	if (blockers != NULL)
+		runner_add_blockers(edata, blockers->text);
+	return blockers;
+}
+
+/*
+ * Adds to a lock timeout's error who held the lock (text of
+ * blockers_after_timeout), for the final error and migration_errors.
+ */
+void
+runner_add_blockers(ErrorData *edata, const char *blockers)
+{
+	edata->detail = edata->detail ?
+		psprintf("%s  The lock was held by %s.", edata->detail, blockers) :
+		psprintf("The lock was held by %s.", blockers);
 }
 
 /*
@@ -346,10 +405,13 @@ try_statements(const MigrationScript *script, int first, int count,
 		{
 			state.stmt = &script->statements[i];
 			state.line = 0;
+			progress_statement(script, state.stmt);
+			blockers_watch();
 			check_standard_strings(script);
 			execute_statement(script, state.stmt);
 			done++;
 		}
+		blockers_unwatch();
 		state.stmt = NULL;
 
 		/* a whole file is done only once its deferred constraints hold */
@@ -372,6 +434,7 @@ try_statements(const MigrationScript *script, int first, int count,
 	{
 		ErrorData  *edata;
 
+		blockers_unwatch();
 		if (subxact)
 			edata = subxact_catch(oldcontext, oldowner);
 		else
@@ -501,14 +564,19 @@ check_deferred_constraints(void)
 	subxact_rollback(oldcontext, oldowner);
 }
 
-/* Says that a file could not get a lock and is tried again. */
+/*
+ * Says that a file could not get a lock and is tried again, and who held
+ * the lock (text of blockers_after_timeout, or NULL).
+ */
 void
 runner_retry_notice(const char *name, int attempt, int retries,
-					const ErrorData *edata)
+					const ErrorData *edata, const char *blockers)
 {
 	ereport(NOTICE,
 			(errmsg("migration \"%s\" could not get a lock, retry %d of %d",
 					name, attempt, retries),
+			 blockers ?
+			 errdetail("%s; the lock is held by %s.", edata->message, blockers) :
 			 errdetail("%s", edata->message)));
 }
 
@@ -520,6 +588,7 @@ runner_retry_wait(int attempt)
 	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 												  delay);
 
+	progress_state(PROGRESS_SLEEPING);
 	for (;;)
 	{
 		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
@@ -532,4 +601,5 @@ runner_retry_wait(int attempt)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
+	progress_state(PROGRESS_RUNNING);
 }

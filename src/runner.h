@@ -26,6 +26,8 @@ typedef struct MigrationOutcome
 	TimestampTz finished_at;
 	ErrorData  *error;			/* when !ok, with the migration's context */
 	int			error_line;		/* the line the error points at */
+	char	   *blockers;		/* a lock timeout's: who held the lock, as
+								 * a jsonb array, or NULL */
 } MigrationOutcome;
 
 extern void runner_report_progress(const char *filename, int k, int n);
@@ -44,8 +46,10 @@ typedef enum RunMode
 
 extern void run_script(const MigrationScript *script, RunMode mode,
 					   MigrationOutcome *outcome);
+extern bool runner_waits_for_locks(const MigrationScript *script);
 extern void runner_retry_notice(const char *name, int attempt, int retries,
-								const ErrorData *edata);
+								const ErrorData *edata, const char *blockers);
+extern void runner_add_blockers(ErrorData *edata, const char *blockers);
 extern void runner_retry_wait(int attempt);
 extern void run_script_in_steps(const MigrationScript *script,
 								MigrationOutcome *outcome);

@@ -16,7 +16,6 @@
 #include "common/keywords.h"
 #include "mb/pg_wchar.h"
 #include "nodes/parsenodes.h"
-#include "parser/scanner.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
@@ -56,15 +55,16 @@ static int	script_line_at(const MigrationScript *script, int offset);
  * whole file, and refuses every statement that cannot run inside the
  * file's transaction, before anything runs.  The parse trees are freed at
  * once, but for those a run in steps needs (memory stays near the file's
- * size, not ten times it).
+ * size, not ten times it), or all of them with keep_trees, for the
+ * classification of what each statement costs.
  */
 void
 script_prepare(MigrationScript *script, PreflightMode mode)
 {
-	MemoryContext parsecxt = AllocSetContextCreate(CurrentMemoryContext,
-												   "morgenmigrate parse",
-												   ALLOCSET_DEFAULT_SIZES);
 	MemoryContext oldcxt = CurrentMemoryContext;
+	MemoryContext parsecxt = script->keep_trees ? oldcxt :
+		AllocSetContextCreate(CurrentMemoryContext, "morgenmigrate parse",
+							  ALLOCSET_DEFAULT_SIZES);
 	List	   *raw;
 	int		   *groups;
 	int			n = 0;
@@ -91,16 +91,19 @@ script_prepare(MigrationScript *script, PreflightMode mode)
 			script->len - rs->stmt_location;
 		stmt->sql = pnstrdup(script->text + stmt->location, stmt->length);
 		stmt->parsetree = rs->stmt;
+		stmt->command = CreateCommandName(rs->stmt);
 		stmt->group = groups[i] > 0 ? groups[i] :
 			runner_block_of(script, stmt->location);
 		preflight_statement(script, stmt, mode);
 
 		/* the trees run in steps need later; the others SPI parses again */
-		stmt->parsetree = stmt->top_level || IsA(rs->stmt, VariableSetStmt) ?
-			copyObject(rs->stmt) : NULL;
+		if (!script->keep_trees)
+			stmt->parsetree = stmt->top_level ||
+				IsA(rs->stmt, VariableSetStmt) ? copyObject(rs->stmt) : NULL;
 	}
 	script->nstatements = n;
-	MemoryContextDelete(parsecxt);
+	if (!script->keep_trees)
+		MemoryContextDelete(parsecxt);
 
 	refuse_mixed_blocks(script);
 	preflight_transaction(script, mode);
@@ -507,6 +510,7 @@ parse_directives(MigrationScript *script)
 	script->directives.lock_timeout = -1;
 	script->directives.statement_timeout = -1;
 	script->directives.retries = -1;
+	script->directives.allow_locked_rewrite = false;
 
 	while (*p != '\0')
 	{
@@ -555,6 +559,18 @@ parse_directive(MigrationScript *script, const char *item, int line)
 	const char *hintmsg = NULL;
 	int		   *target;
 
+	/* the one directive without a value */
+	if (strcmp(item, "allow-locked-rewrite") == 0)
+	{
+		script->directives.allow_locked_rewrite = true;
+		return;
+	}
+	if (strncmp(item, "allow-locked-rewrite=", 21) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("migration directive \"allow-locked-rewrite\" takes no value"),
+				 errhint("Write it alone: -- morgenmigrate: allow-locked-rewrite"),
+				 errcontext("migration \"%s\", line %d", script->name, line)));
 	if (eq == NULL || eq == item || eq[1] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
@@ -583,7 +599,7 @@ parse_directive(MigrationScript *script, const char *item, int line)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown migration directive \"%s\"", key),
-				 errhint("The directives are lock_timeout, statement_timeout and retries."),
+				 errhint("The directives are lock_timeout, statement_timeout, retries and allow-locked-rewrite."),
 				 errcontext("migration \"%s\", line %d", script->name, line)));
 
 	if (!parse_int(value, &result, unit, &hintmsg) || result < 0 ||
@@ -887,33 +903,99 @@ script_statement_text(const MigrationStatement *stmt)
 	return pstrdup(stmt->sql + statement_first_token(stmt));
 }
 
-/* The byte offset of a statement's first token in its text. */
+/*
+ * The byte offset of a statement's first token in its text: past the
+ * whitespace and comments before it, which the server's scanner skips
+ * (scan.l: "--" to the end of the line, and "/" "*" comments, which nest).
+ * Read here without the scanner, which costs a plan of a thousand files a
+ * scanner per statement.
+ */
 static int
 statement_first_token(const MigrationStatement *stmt)
 {
-	core_yy_extra_type yyextra;
-	core_yyscan_t scanner;
-	core_YYSTYPE yylval;
-	YYLTYPE		yylloc = 0;
+	const char *p = stmt->sql;
+	const char *end = stmt->sql + stmt->length;
 
-	scanner = scanner_init(stmt->sql, &yyextra, &ScanKeywords,
-						   ScanKeywordTokens);
-	if (core_yylex(&yylval, &yylloc, scanner) == 0)
-		yylloc = 0;
-	scanner_finish(scanner);
-	return yylloc;
+	while (p < end)
+	{
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+			*p == '\f' || *p == '\v')
+			p++;
+		else if (end - p >= 2 && p[0] == '-' && p[1] == '-')
+		{
+			while (p < end && *p != '\n' && *p != '\r')
+				p++;
+		}
+		else if (end - p >= 2 && p[0] == '/' && p[1] == '*')
+		{
+			int			depth = 0;
+
+			p += 2;
+			while (p < end)
+			{
+				if (end - p >= 2 && p[0] == '/' && p[1] == '*')
+				{
+					depth++;
+					p += 2;
+				}
+				else if (end - p >= 2 && p[0] == '*' && p[1] == '/')
+				{
+					p += 2;
+					if (depth-- == 0)
+						break;
+				}
+				else
+					p++;
+			}
+		}
+		else
+			return p - stmt->sql;
+	}
+	return 0;					/* nothing but comments: the text's start */
 }
 
 /*
  * The line of a statement's first token: the text of a statement starts
- * right after the previous semicolon, comments and blank lines included,
- * so let the server's scanner skip those.
+ * right after the previous semicolon, comments and blank lines included.
  */
 int
 script_statement_line(const MigrationScript *script,
 					  const MigrationStatement *stmt)
 {
 	return script_line_at(script, stmt->location + statement_first_token(stmt));
+}
+
+/*
+ * The same as script_statement_line, counting on from where the cursor
+ * got to in the same script (and moving it there): for a caller that
+ * follows the statements of a file in order, a file of many statements
+ * costs one pass over its text, not one per statement.
+ */
+int
+script_statement_line_from(const MigrationScript *script,
+						   const MigrationStatement *stmt,
+						   ScriptCursor *cursor)
+{
+	int			target = Min(stmt->location + statement_first_token(stmt),
+							 script->len);
+	const char *p;
+	const char *end;
+
+	if (cursor->script != script || cursor->offset > target)
+	{
+		cursor->script = script;
+		cursor->offset = 0;
+		cursor->line = 1;
+	}
+	p = script->text + cursor->offset;
+	end = script->text + target;
+	while ((p = memchr(p, '\n', end - p)) != NULL)
+	{
+		cursor->line++;
+		p++;
+	}
+	cursor->offset = target;
+	return cursor->line;
 }
 
 /*

@@ -24,6 +24,14 @@ typedef enum PreflightMode
 	PREFLIGHT_STEPS				/* mark them: migrate_run runs them at top level */
 } PreflightMode;
 
+/* How far a caller counted the lines of a script, to count on from there. */
+typedef struct ScriptCursor
+{
+	const MigrationScript *script;
+	int			offset;			/* byte offset counted to */
+	int			line;			/* the line it lies on */
+} ScriptCursor;
+
 extern void script_prepare(MigrationScript *script, PreflightMode mode);
 extern bool script_runs_as_one_batch(const MigrationScript *script);
 extern void script_check_blocks(const char *name, const char *runner,
@@ -32,6 +40,9 @@ extern void script_check_blocks(const char *name, const char *runner,
 extern char *script_statement_text(const MigrationStatement *stmt);
 extern int	script_statement_line(const MigrationScript *script,
 								  const MigrationStatement *stmt);
+extern int	script_statement_line_from(const MigrationScript *script,
+									   const MigrationStatement *stmt,
+									   ScriptCursor *cursor);
 extern int	script_locate_error(const MigrationScript *script,
 								const MigrationStatement *stmt,
 								ErrorData *edata);

@@ -56,6 +56,7 @@
 
 #include "compat.h"
 #include "morgenmigrate.h"
+#include "progress.h"
 #include "worker.h"
 
 
@@ -159,14 +160,24 @@ worker_execute(const char *sql, const char *migration)
 
 	PG_TRY();
 	{
+		/* morgenmigrate.progress shows the worker's index build */
+		if (progress_tracking())
+		{
+			pid_t		pid;
+
+			if (WaitForBackgroundWorkerStartup(running_worker, &pid) == BGWH_STARTED)
+				progress_worker((int) pid);
+		}
 		edata = relay_messages(mqh);
 		(void) WaitForBackgroundWorkerShutdown(running_worker);
+		progress_worker(0);
 	}
 	PG_CATCH();
 	{
 		ErrorData  *stop_reason;
 		pid_t		pid = 0;
 
+		progress_worker(0);
 		/*
 		 * Our migration lock must outlive the worker: a run queued behind
 		 * us would otherwise find the dying build's index.
@@ -490,6 +501,17 @@ morgenmigrate_worker_main(Datum main_arg)
 	SetConfigOption("deadlock_timeout",
 					psprintf("%d", DeadlockTimeout <= INT_MAX / MM_WORKER_DEADLOCK_FACTOR ?
 							 DeadlockTimeout * MM_WORKER_DEADLOCK_FACTOR : INT_MAX),
+					PGC_SUSET, PGC_S_SESSION);
+
+	/*
+	 * No parallel workers: they join their leader's lock group, and this
+	 * worker, a member of its caller's group, cannot lead one; a parallel
+	 * index build of a big table would wait forever for the lock its own
+	 * leader holds.
+	 */
+	SetConfigOption("max_parallel_maintenance_workers", "0",
+					PGC_SUSET, PGC_S_SESSION);
+	SetConfigOption("max_parallel_workers_per_gather", "0",
 					PGC_SUSET, PGC_S_SESSION);
 
 	SetCurrentRoleId(fixed->outer_user_id, role_is_superuser);

@@ -24,7 +24,8 @@ my @layers = (
 	[qw(compat morgenmigrate)],
 	[qw(files layout layouts migration filecache)],
 	[qw(source script history worker citus subxact lock lockreport context
-		  filelimits leftovers)],
+		  filelimits leftovers cost costalter costset relsize blockers
+		  progress)],
 	[qw(plan runner adopt drift)],
 	[qw(commands)],
 	[qw(entry)],

@@ -99,7 +99,8 @@ my $after = write_set(
 	'003_members_email.down.sql' => "ALTER TABLE members DROP COLUMN email;\n");
 system('cp', glob("$before/*.sql"), $after) == 0 or die "cp: $?";
 
-# The history as text: every column of every row.
+# The history as text: every column of every row (of migration_errors,
+# 1.0's columns: one that a later version adds is new, not a change).
 sub history
 {
 	my ($db) = @_;
@@ -107,7 +108,8 @@ sub history
 		'SELECT * FROM morgenmigrate.schema_migrations ORDER BY filename')
 	  . "\n---\n"
 	  . $node->safe_psql($db,
-		'SELECT * FROM morgenmigrate.migration_errors ORDER BY filename');
+		'SELECT filename, failed_at, sqlstate, message, detail, hint, line'
+		  . ' FROM morgenmigrate.migration_errors ORDER BY filename');
 }
 
 # What the extension consists of: its member objects, function

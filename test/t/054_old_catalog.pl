@@ -30,6 +30,9 @@ my $dir = write_set("$base/set",
 	'001_create_notes.down.sql' => "DROP TABLE notes;\n",
 	'002_add_body.sql' => "ALTER TABLE notes ADD COLUMN body text;\n",
 	'002_add_body.down.sql' => "ALTER TABLE notes DROP COLUMN body;\n");
+my $locked = write_set("$base/locked",
+	'001_notes_tag.sql' => "-- morgenmigrate: lock_timeout=100ms retries=0\n"
+	  . "ALTER TABLE notes ADD COLUMN tag text;\n");
 
 for my $version (@older)
 {
@@ -55,6 +58,18 @@ for my $version (@older)
 	$q->("SELECT morgenmigrate.migrate_forget('002_add_body.sql')");
 	is($q->("SELECT count(*) FROM morgenmigrate.schema_migrations"), '1', "$version: migrate_forget");
 	is($q->("SELECT count(*) FROM morgenmigrate.migrate_repair('$dir')"), '0', "$version: migrate_repair");
+
+	# a lock timeout's failure is recorded without 1.1's blockers column:
+	# who blocked it is in the detail
+	my $holder = $node->background_psql($db);
+	$holder->query_safe('BEGIN; LOCK TABLE notes IN ACCESS SHARE MODE');
+	is($q->("SELECT status FROM morgenmigrate.migrate_apply('$locked', atomic => false)"),
+		'failed', "$version: a lock timeout in a non-atomic apply");
+	like($q->('SELECT detail FROM morgenmigrate.migration_errors'),
+		qr/^The lock was held by pid \d+ /, "$version: its failure names who held the lock");
+	$holder->query_safe('COMMIT');
+	$holder->quit;
+	$q->('DELETE FROM morgenmigrate.migration_errors');
 
 	# and the update keeps the history
 	$q->("ALTER EXTENSION morgenmigrate UPDATE");

@@ -1,0 +1,2 @@
+-- morgenmigrate: allow-locked-rewrite=yes
+CREATE TABLE rewrite_value (id int);
