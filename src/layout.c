@@ -674,6 +674,56 @@ layout_is_blank_or_comment(const TextLine *line)
 	return p >= end || (end - p >= 2 && p[0] == '-' && p[1] == '-');
 }
 
+/*
+ * The length of the white space at p (before end) as Go's unicode.IsSpace
+ * sees it, which runners written in Go trim lines and cut words with:
+ * ASCII blanks, NEL, NO-BREAK SPACE and the Unicode spaces, in UTF-8; 0 if
+ * none.
+ */
+int
+layout_go_space(const char *p, const char *end)
+{
+	const unsigned char *u = (const unsigned char *) p;
+	int			left = end - p;
+
+	if (left < 1)
+		return 0;
+	if (*u == ' ' || (*u >= '\t' && *u <= '\r'))
+		return 1;
+	if (left >= 2 && u[0] == 0xC2 && (u[1] == 0x85 || u[1] == 0xA0))
+		return 2;
+	if (left < 3)
+		return 0;
+	if ((u[0] == 0xE1 && u[1] == 0x9A && u[2] == 0x80) ||
+		(u[0] == 0xE2 && u[1] == 0x80 &&
+		 (u[2] <= 0x8A || u[2] == 0xA8 || u[2] == 0xA9 || u[2] == 0xAF)) ||
+		(u[0] == 0xE2 && u[1] == 0x81 && u[2] == 0x9F) ||
+		(u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x80))
+		return 3;
+	return 0;
+}
+
+/* Trims white space, as Go's strings.TrimSpace does, off [*start, *end). */
+void
+layout_go_trim(const char **start, const char **end)
+{
+	int			n;
+
+	while ((n = layout_go_space(*start, *end)) > 0)
+		*start += n;
+	while (*end > *start)
+	{
+		const char *p = *end - 1;
+
+		/* step back to the start of the last character */
+		while (p > *start && (*(const unsigned char *) p & 0xC0) == 0x80)
+			p--;
+		if (layout_go_space(p, *end) != *end - p)
+			break;
+		*end = p;
+	}
+}
+
 /* Refuses a file whose markers its runner would refuse, naming the line. */
 void
 layout_malformed(const char *name, int line, const char *runner,

@@ -311,6 +311,8 @@ extern void layout_add_block(FileSections *sections, int start, int end,
 							 int line);
 extern bool layout_ends_statement(const TextLine *line);
 extern bool layout_is_blank_or_comment(const TextLine *line);
+extern int	layout_go_space(const char *p, const char *end);
+extern void layout_go_trim(const char **start, const char **end);
 extern mm_noreturn void layout_malformed(const char *name, int line,
 										 const char *runner,
 										 const char *message,

@@ -111,55 +111,6 @@ typedef struct GooseScan
 	GooseRun	runs[2];		/* going up, going down */
 } GooseScan;
 
-/*
- * The length of the white space at p (before end) as Go's unicode.IsSpace
- * sees it, which goose trims lines and cuts words with: ASCII blanks,
- * NEL, NO-BREAK SPACE and the Unicode spaces, in UTF-8; 0 if none.
- */
-static int
-go_space(const char *p, const char *end)
-{
-	const unsigned char *u = (const unsigned char *) p;
-	int			left = end - p;
-
-	if (left < 1)
-		return 0;
-	if (*u == ' ' || (*u >= '\t' && *u <= '\r'))
-		return 1;
-	if (left >= 2 && u[0] == 0xC2 && (u[1] == 0x85 || u[1] == 0xA0))
-		return 2;
-	if (left < 3)
-		return 0;
-	if ((u[0] == 0xE1 && u[1] == 0x9A && u[2] == 0x80) ||
-		(u[0] == 0xE2 && u[1] == 0x80 &&
-		 (u[2] <= 0x8A || u[2] == 0xA8 || u[2] == 0xA9 || u[2] == 0xAF)) ||
-		(u[0] == 0xE2 && u[1] == 0x81 && u[2] == 0x9F) ||
-		(u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x80))
-		return 3;
-	return 0;
-}
-
-/* Trims white space, as Go's strings.TrimSpace does, off [*start, *end). */
-static void
-go_trim(const char **start, const char **end)
-{
-	int			n;
-
-	while ((n = go_space(*start, *end)) > 0)
-		*start += n;
-	while (*end > *start)
-	{
-		const char *p = *end - 1;
-
-		/* step back to the start of the last character */
-		while (p > *start && (*(const unsigned char *) p & 0xC0) == 0x80)
-			p--;
-		if (go_space(p, *end) != *end - p)
-			break;
-		*end = p;
-	}
-}
-
 /* Tells whether a line is blank to goose (nothing but white space). */
 static bool
 go_blank(const TextLine *line)
@@ -167,7 +118,7 @@ go_blank(const TextLine *line)
 	const char *s = line->start;
 	const char *e = line->start + line->len;
 
-	go_trim(&s, &e);
+	layout_go_trim(&s, &e);
 	return s == e;
 }
 
@@ -178,7 +129,7 @@ go_comment(const TextLine *line)
 	const char *s = line->start;
 	const char *e = line->start + line->len;
 
-	go_trim(&s, &e);
+	layout_go_trim(&s, &e);
 	return e - s >= 2 && s[0] == '-' && s[1] == '-';
 }
 
@@ -199,14 +150,14 @@ goose_semicolon(const TextLine *line)
 	{
 		const char *w;
 
-		while ((n = go_space(p, end)) > 0)
+		while ((n = layout_go_space(p, end)) > 0)
 			p += n;
 		if (p >= end)
 			break;
 		w = p;
 		if (end - w >= 2 && w[0] == '-' && w[1] == '-')
 			break;
-		while (p < end && go_space(p, end) == 0)
+		while (p < end && layout_go_space(p, end) == 0)
 			p++;
 		last = p - 1;
 	}
@@ -265,7 +216,7 @@ read_annotation(const char *name, const TextLine *line)
 						 "an annotation names +goose twice", NULL);
 	s = word.data;
 	e = word.data + strlen(word.data);
-	go_trim(&s, &e);
+	layout_go_trim(&s, &e);
 	if (s == e)
 		layout_malformed(name, line->number, GOOSE, "an empty annotation",
 						 "goose knows Up, Down, StatementBegin, StatementEnd, NO TRANSACTION and ENVSUB ON/OFF.");
