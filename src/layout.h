@@ -136,6 +136,10 @@ typedef struct LayoutConfig
 typedef struct FileSections
 {
 	MigrationLayout layout;		/* whose markers the file carries; PLAIN: none */
+	uint32		other_layouts;	/* while the layout is not known: other
+								 * layouts whose markers make a migration
+								 * of the file too, a bit per layout (the
+								 * directory's other files say whose it is) */
 	TextRange	up;				/* the up section (the whole text without markers) */
 	TextRange	down;			/* the down section, start < 0 if none */
 	bool		up_no_transaction;	/* the runner runs the up part outside a

@@ -18,6 +18,7 @@
 
 #include "common/cryptohash.h"
 #include "lib/stringinfo.h"
+#include "port/pg_bitutils.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -69,6 +70,9 @@ static int	cmp_descriptions(const void *a, const void *b);
 static void sort_files(MigrationDir *mdir, const LayoutMethods *m);
 static int	cmp_files_by_layout(const void *a, const void *b);
 static MigrationLayout settle_markers(MigrationDir *dir);
+static void refuse_two_layouts(const MigrationDir *dir, const char *a,
+							   MigrationLayout a_layout, const char *b,
+							   MigrationLayout b_layout);
 static bool checksum_lines(const MigrationDir *dir);
 static void compute_checksum(const char *name, const FileText *ft,
 							 bool lines, char *checksum);
@@ -1073,7 +1077,9 @@ checksum_lines(const MigrationDir *dir)
  * Settles the layout of a flat directory that its names do not tell, by
  * the markers its files carry: one runner's strong markers, or else weak
  * markers (which are then that runner's), or none (plain).  A directory
- * whose files carry two runners' strong markers is refused.
+ * whose files carry two runners' strong markers is refused.  A file whose
+ * markers make a migration of several runners is the runner's the other
+ * files are for; without them, it is refused.
  */
 static MigrationLayout
 settle_markers(MigrationDir *dir)
@@ -1081,6 +1087,7 @@ settle_markers(MigrationDir *dir)
 	MigrationLayout strong = LAYOUT_AUTO;
 	MigrationLayout weak = LAYOUT_AUTO;
 	const char *strong_example = NULL;
+	const MigrationFile *ambiguous = NULL;
 
 	for (int i = 0; i < dir->nfiles; i++)
 	{
@@ -1089,6 +1096,12 @@ settle_markers(MigrationDir *dir)
 
 		if (found == LAYOUT_PLAIN)
 			continue;
+		if (f->sections.other_layouts != 0)
+		{
+			if (ambiguous == NULL)
+				ambiguous = f;
+			continue;
+		}
 		if (layout_methods(found)->weak_markers)
 		{
 			weak = found;
@@ -1101,16 +1114,46 @@ settle_markers(MigrationDir *dir)
 			strong_example = f->name;
 		}
 		else if (strong != found)
+			refuse_two_layouts(dir, strong_example, strong, f->name, found);
+	}
+	for (int i = 0; ambiguous != NULL && i < dir->nfiles; i++)
+	{
+		const MigrationFile *f = &dir->files[i];
+		uint32		layouts = f->sections.other_layouts |
+			((uint32) 1 << f->sections.layout);
+
+		if (f->sections.layout == LAYOUT_PLAIN || f->sections.other_layouts == 0)
+			continue;
+		if (strong == LAYOUT_AUTO)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("migration directory \"%s\" mixes layouts", dir->path),
-					 errdetail("\"%s\" carries %s markers, \"%s\" %s markers.",
-							   strong_example, layout_methods(strong)->runner,
-							   f->name, layout_methods(found)->runner),
-					 errhint("Keep the migrations of one runner in a directory.")));
+					 errmsg("migration \"%s\" carries the markers of two runners",
+							f->name),
+					 errdetail("Its markers make a migration of %s and one of %s, and no other file of the directory says which runner it is written for.",
+							   layout_methods(f->sections.layout)->runner,
+							   layout_methods(pg_rightmost_one_pos32(f->sections.other_layouts))->runner),
+					 errhint("Set morgenmigrate.layout to the runner the directory is written for.")));
+		if ((layouts & ((uint32) 1 << strong)) == 0)
+			refuse_two_layouts(dir, strong_example, strong, f->name,
+							   f->sections.layout);
 	}
 	dir->marked_example = strong_example;
 	return strong != LAYOUT_AUTO ? strong : weak != LAYOUT_AUTO ? weak : LAYOUT_PLAIN;
+}
+
+/* Refuses a directory whose files carry the markers of two runners. */
+static void
+refuse_two_layouts(const MigrationDir *dir, const char *a,
+				   MigrationLayout a_layout, const char *b,
+				   MigrationLayout b_layout)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("migration directory \"%s\" mixes layouts", dir->path),
+			 errdetail("\"%s\" carries %s markers, \"%s\" %s markers.",
+					   a, layout_methods(a_layout)->runner,
+					   b, layout_methods(b_layout)->runner),
+			 errhint("Keep the migrations of one runner in a directory.")));
 }
 
 /*
