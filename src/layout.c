@@ -152,20 +152,23 @@ layout_version_cmp(LayoutFamily family, const char *a, const char *b)
 }
 
 /*
- * Tells whether a target names a version as the family's runner reads
- * versions; by default a target of digits names the version of the same
- * number ("3" is 003_x.sql).
+ * Tells whether a target names a version as the runner of a directory's
+ * layout reads versions (a layout that says nothing: as its family's);
+ * by default a target of digits names the version of the same number ("3"
+ * is 003_x.sql).
  */
 bool
-layout_target_matches(LayoutFamily family, const char *version,
+layout_target_matches(MigrationLayout layout, const char *version,
 					  const char *target)
 {
-	const LayoutMethods *m = layout_of_names(family);
+	const LayoutMethods *m = layout_methods(layout);
 	const char *a = version;
 	const char *b = target;
 
 	if (version == NULL || version[0] == '\0' || target[0] == '\0')
 		return false;
+	if (m == NULL || m->target_matches == NULL)
+		m = layout_of_names(layout_family(layout));
 	if (m->target_matches != NULL)
 		return m->target_matches(version, target);
 	if (strspn(target, "0123456789") != strlen(target))
@@ -484,7 +487,11 @@ layout_scan_file(const char *name, const char *text, int len, bool bom,
 		sections->up.end = len;
 		sections->up.line = 1;
 		sections->down.start = -1;
-		/* a runner without markers may still group or refuse what it reads */
+		/* a runner without markers may still refuse, or group, what it reads */
+		if (bom && own != NULL && own->scan == NULL && own->bom_refusal != NULL)
+			layout_malformed(name, 1, own->runner,
+							 "the file starts with a byte-order mark",
+							 own->bom_refusal);
 		if (own != NULL && own->read_text != NULL)
 			own->read_text(name, text, len, sections);
 	}

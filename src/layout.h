@@ -83,7 +83,7 @@ extern int	layout_compare(LayoutFamily family, const struct MigrationFile *a,
 						   const struct MigrationFile *b);
 extern int	layout_version_cmp(LayoutFamily family, const char *a,
 							   const char *b);
-extern bool layout_target_matches(LayoutFamily family, const char *version,
+extern bool layout_target_matches(MigrationLayout layout, const char *version,
 								  const char *target);
 
 /* ----------------------------------------------------------------
@@ -198,9 +198,18 @@ typedef struct LayoutMethods
 								 * be this runner's, never beside another
 								 * runner's markers */
 	const char *bom_refusal;	/* its runner refuses a file with its
-								 * markers that starts with a byte-order
+								 * markers (a layout without markers: any
+								 * file) that starts with a byte-order
 								 * mark: why, as a hint (NULL: the mark is
 								 * dropped, as the runner drops it) */
+	const char *transaction_hint;	/* its runner runs a section its
+									 * markers do not mark otherwise in a
+									 * transaction of its own, where a
+									 * statement no transaction can hold
+									 * fails: such a statement is refused
+									 * there, with this hint (NULL:
+									 * migrate_run runs it outside a
+									 * transaction) */
 
 	/*
 	 * Flat layouts: how this runner reads a file name, once the directory

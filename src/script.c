@@ -633,8 +633,10 @@ preflight_statement(MigrationScript *script, MigrationStatement *stmt,
 					PreflightMode mode)
 {
 	Node	   *node = stmt->parsetree;
+	const LayoutMethods *m = layout_methods(script->sections.layout);
 	const char *what;
 	const char *hint;
+	const char *runner_hint;
 	bool		runnable;
 
 	if (IsA(node, TransactionStmt))
@@ -671,6 +673,18 @@ preflight_statement(MigrationScript *script, MigrationStatement *stmt,
 							script_statement_line(script, stmt))));
 
 	what = needs_top_level(node, &hint, &runnable);
+	/* a runner's own transaction around the part: there it fails */
+	runner_hint = m == NULL || script->no_transaction ? NULL :
+		m->transaction_hint;
+	if (what != NULL && runner_hint != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("%s cannot run inside a transaction block", what),
+				 errdetail("%s runs this part of the migration in a transaction of its own, where the statement fails.",
+						   script->runner),
+				 errhint("%s", runner_hint),
+				 errcontext("migration \"%s\", line %d", script->name,
+							script_statement_line(script, stmt))));
 	if (what != NULL && runnable && mode != PREFLIGHT_TRANSACTION)
 	{
 		stmt->top_level = true;

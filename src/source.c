@@ -52,6 +52,7 @@ static List *drop_other_subdirs(List *listed, LayoutFamily forced,
 static int	cmp_listed_by_name(const ListCell *a, const ListCell *b);
 static void flat_candidates(MigrationDir *mdir, List *listed);
 static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
+static void refuse_orphans(const MigrationDir *mdir, const LayoutMethods *m);
 static ListedEntry *listed_entry(const DirEntry *de, const LayoutEntry *entry,
 								 MigrationLayout layout);
 static void collect_files(MigrationDir *mdir, List *listed,
@@ -168,6 +169,10 @@ migration_dir_list(const char *path)
 		{
 			if (kind == FILE_DIRECTORY && subdir == NULL)
 				subdir = de->shown;
+			/* named as a family names them, but its runner skips it */
+			if (entry.family != FAMILY_NONE &&
+				family_example[entry.family] == NULL)
+				family_example[entry.family] = de->shown;
 			continue;
 		}
 
@@ -254,6 +259,7 @@ migration_dir_list(const char *path)
 							psprintf("not named as %s", m->names_as));
 		}
 		collect_files(mdir, listed, m);
+		refuse_orphans(mdir, m);
 		check_versions(mdir, m);
 		sort_files(mdir, m);
 		mdir->layout = mdir->names_layout;
@@ -464,9 +470,10 @@ layout_of_listed(LayoutFamily family, List *listed)
 
 /*
  * The files of an unsettled flat directory: every file one of the
- * family's layouts could read as an up migration, to be inspected for the
- * markers that settle the layout, in name order (an error names the same
- * files whatever order the directory listed them in).
+ * family's layouts could read as a migration (a NAME.down.sql file is one
+ * to the runners whose markers are inside the files), to be inspected for
+ * the markers that settle the layout, in name order (an error names the
+ * same files whatever order the directory listed them in).
  */
 static void
 flat_candidates(MigrationDir *mdir, List *listed)
@@ -480,7 +487,7 @@ flat_candidates(MigrationDir *mdir, List *listed)
 		ListedEntry *le = (ListedEntry *) lfirst(lc);
 		MigrationFile *f;
 
-		if (le->entry.role != ROLE_UP)
+		if (le->entry.role != ROLE_UP && le->entry.role != ROLE_DOWN)
 			continue;
 		f = &mdir->files[n++];
 		f->name = le->shown;
@@ -561,19 +568,29 @@ flat_finish(MigrationDir *mdir, MigrationLayout layout)
 		}
 	}
 
-	if (m->orphan_hint != NULL && mdir->orphans != NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FILE),
-				 errmsg("down migration \"%s\" has no up migration",
-						((MigrationOrphan *) linitial(mdir->orphans))->name),
-				 errdetail("%s reads a down file without its up file as a migration of its own.",
-						   m->runner),
-				 errhint("%s", m->orphan_hint)));
+	refuse_orphans(mdir, m);
 	check_versions(mdir, m);
 	sort_files(mdir, m);
 	mdir->layout = layout;
 	mdir->scan_layout = layout;
 	mdir->settled = true;
+}
+
+/*
+ * Refuses a down file without its up file where the layout's runner would
+ * run it (orphan_hint); elsewhere it is an orphan, shown and warned of.
+ */
+static void
+refuse_orphans(const MigrationDir *mdir, const LayoutMethods *m)
+{
+	if (m->orphan_hint != NULL && mdir->orphans != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("down migration \"%s\" has no up migration",
+						((MigrationOrphan *) linitial(mdir->orphans))->name),
+				 errdetail("%s runs a down file without its up file when it rolls back past its version.",
+						   m->runner),
+				 errhint("%s", m->orphan_hint)));
 }
 
 /* A directory entry that is part of a migration of a layout, as read. */
@@ -949,7 +966,7 @@ migration_file_matches(const MigrationDir *dir, const MigrationFile *file,
 		(strcmp(file->name + tlen, ".sql") == 0 ||
 		 strcmp(file->name + tlen, ".up.sql") == 0))
 		return true;
-	return layout_target_matches(dir->family, file->version, target);
+	return layout_target_matches(dir->layout, file->version, target);
 }
 
 /*
@@ -1049,10 +1066,12 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 		if (file->role != ROLE_EXTERNAL)
 			layout_scan_file(file->name, ft.data, ft.len, ft.bom,
 							 dir->scan_layout, &s);
-		/* what its runner sends together, once the layout is known */
-		if (s.nblocks > 0 && dir->scan_layout != LAYOUT_AUTO)
+		/* what its runner sends together, once its runner is known */
+		if (s.nblocks > 0 && (s.layout != LAYOUT_PLAIN ||
+							  dir->scan_layout != LAYOUT_AUTO))
 			script_check_blocks(file->name,
-								layout_methods(dir->scan_layout)->runner,
+								layout_methods(s.layout != LAYOUT_PLAIN ? s.layout :
+											   dir->scan_layout)->runner,
 								ft.data, ft.len, &s);
 		filecache_store(&ft.st, &ft.read_at, file->role, dir->scan_layout,
 						file->checksum, &s);
