@@ -41,6 +41,8 @@ my %runners = (
 		unordered => 1,
 		key => sub { $_[0] =~ /^(\d+)/ ? $1 : "($_[0])" },
 		at => qr/^(?:Applying|Rolling back): (.*)$/m,
+		# (dbmate looks for its table before it says it found no migration)
+		noise => qr/^relation "public\.schema_migrations" does not exist/,
 	},
 	'node-pg-migrate' => {
 		tables => [ 'public.pgmigrations', 'public.pgmigrations_id_seq' ],
@@ -176,6 +178,76 @@ my @accepted = (
 		sqlstate => '22023',
 		message => qr/^migration ".*" has no dbmate markers$/,
 		rule => 'a file whose markers its runner would refuse',
+	},
+	{
+		name => 'dbmate: no up section',
+		runner_refuses => 1,
+		runners => ['dbmate'],
+		sqlstate => '42601',
+		message => qr/^malformed dbmate migration ".*": no -- migrate:up marker$/,
+		rule => 'a dbmate file without `-- migrate:up`',
+	},
+	{
+		name => 'dbmate: a misspelt marker',
+		runner_refuses => 1,
+		runners => ['dbmate'],
+		sqlstate => '42601',
+		message => qr/^malformed dbmate migration ".*": a line reads like a dbmate marker, which dbmate does not read as one$/,
+		rule => 'dbmate file whose only marker-like lines are misspelt',
+	},
+	{
+		name => 'dbmate: CREATE INDEX CONCURRENTLY in dbmate\'s transaction',
+		runner_refuses => 1,
+		runners => ['dbmate'],
+		sqlstate => '25001',
+		message => qr/^.* cannot run inside a transaction block$/,
+		detail => qr/^dbmate runs this part of the migration in a transaction of its own/,
+		rule => 'A section that dbmate runs in its transaction',
+	},
+	{
+		name => 'a batch holding CREATE INDEX CONCURRENTLY beside other statements',
+		runner_refuses => 1,
+		runners => [ 'dbmate', 'postgrator' ],
+		sqlstate => '25001',
+		message => qr/^.* cannot run in one batch with other statements$/,
+		rule => 'such a block holding, beside other statements, one no transaction can hold',
+	},
+	{
+		name => 'dbmate: two migrations of one version',
+		runner_refuses => 1,
+		runners => ['dbmate'],
+		sqlstate => '42710',
+		message => qr/^migrations ".*" and ".*" have the same version \d+$/,
+		rule => 'Two dbmate files of one version',
+	},
+	{
+		name => 'a byte-order mark',
+		runner_refuses => 1,
+		runners => [ 'dbmate', 'postgrator' ],
+		sqlstate => '42601',
+		message => qr/^malformed (?:dbmate|postgrator) migration ".*": the file starts with a byte-order mark$/,
+		rule => 'A byte-order mark is refused (42601) in dbmate files',
+	},
+	{
+		name => 'postgrator: a name it reads otherwise',
+		runners => ['postgrator'],
+		sqlstate => '22023',
+		message => qr/^".*" in migration directory ".*" is not a migration postgrator can read$/,
+		rule => 'A postgrator name that postgrator reads but never runs, or would run and then fail to record',
+	},
+	{
+		name => 'postgrator: an undo file without its do file',
+		runners => ['postgrator'],
+		sqlstate => '58P01',
+		message => qr/^down migration ".*" has no up migration$/,
+		rule => 'An undo file without its do file is refused (58P01)',
+	},
+	{
+		name => 'another runner\'s migration',
+		runners => ['postgrator'],
+		sqlstate => '22023',
+		message => qr/^migration ".*" carries .* markers in a directory laid out for postgrator$/,
+		rule => 'that carries another runner\'s markers where they make a migration of that runner',
 	},
 	{
 		name => 'node-pg-migrate: a down marker without an up marker',
@@ -454,8 +526,8 @@ sub indent
 # Compares what the runner did (R, from runner_run) with what
 # morgenmigrate did (M: { status => ok | failed | error, file, error })
 # in phase WHAT.  Returns (verdict, differences): verdict 'same' (compare
-# the states), 'refused' (an accepted refusal: compare nothing more) or
-# 'differs'.
+# the states), 'refused' (an accepted refusal, or neither side found a
+# migration to run: compare nothing more) or 'differs'.
 sub compare_outcomes
 {
 	my ($t, $what, $r, $m) = @_;
@@ -478,6 +550,15 @@ sub compare_outcomes
 	# (a rollback of one migration is all or nothing on both sides)
 	return ('same')
 	  if $same_failure && ($m->{status} eq 'failed' || $runners{$rname}{atomic} || $what eq 'rollback');
+	# a runner that finds no migration stops with an error, where
+	# morgenmigrate, finding none either, runs nothing
+	if ($m->{status} eq 'ok' && !$m->{applied} && $r->{status} eq 'refused' && $r->{ran_nothing}
+		&& ($r->{message} // '') =~ /no migration files found/i)
+	{
+		$t->{refusals}{'no migration to run'}++;
+		push @{ $t->{events} }, "$what: neither finds a migration to run ($rname $rshow)";
+		return ('refused');
+	}
 	if ($m->{status} eq 'error' && $r->{status} eq 'refused' && $r->{ran_nothing})
 	{
 		$t->{refusals}{'both refuse'}++;
@@ -504,18 +585,22 @@ sub compare_outcomes
 # database DB as the runner would run the directory; a refusal because a
 # file must run outside a transaction is followed by the procedure that
 # runs it (PROCEDURE), except where the runner runs everything in one
-# transaction.  Returns { status => ok | failed | error, file, error }.
+# transaction; LAYOUT, if given, is set as morgenmigrate.layout first.
+# Returns { status => ok | failed | error, file, error,
+# applied (when ok: the number of migrations the function applied or
+# rolled back) }.
 sub mm_run
 {
-	my ($t, $db, $call, $procedure) = @_;
+	my ($t, $db, $call, $procedure, $layout) = @_;
 	my $node = $t->{node};
-	my ($out, $err) = mm_sql($node, $db, "SELECT filename, status FROM morgenmigrate.$call");
+	my $set = $layout ? "SET morgenmigrate.layout = '$layout';\n" : '';
+	my ($out, $err) = mm_sql($node, $db, "${set}SELECT filename, status FROM morgenmigrate.$call");
 	my $via = 'function';
 	if ($err && $err->{sqlstate} eq '25001' && ($err->{hint} // '') =~ /\Q$procedure\E/
 		&& !$runners{ $t->{runner} }{atomic})
 	{
 		$t->{refusals}{'a no-transaction file under migrate_apply'}++;
-		($out, $err) = mm_sql($node, $db, "CALL morgenmigrate.$procedure('$t->{dir}')");
+		($out, $err) = mm_sql($node, $db, "${set}CALL morgenmigrate.$procedure('$t->{dir}')");
 		$via = 'procedure';
 	}
 	if ($err)
@@ -536,7 +621,7 @@ sub mm_run
 			  . quote_literal($file));
 		return { status => 'failed', file => $file, error => { sqlstate => $sqlstate, message => $message } };
 	}
-	return { status => 'ok' };
+	return { status => 'ok', applied => scalar(grep { length } split /\n/, $out) };
 }
 
 # TEXT as an SQL literal.
@@ -600,6 +685,15 @@ sub check_directory
 	my $r = runner_run($t, $rdb, 'up');
 	my $atomic = $runners{$rname}{atomic} ? '' : ', atomic => false';
 	my $m = mm_run($t, $mdb, "migrate_apply('$t->{dir}'$atomic)", 'migrate_run');
+	# a directory in which the runner finds no migration is not known to be
+	# its own (a.sql, or a diesel subdirectory, may be all it holds): with
+	# the runner's layout set, morgenmigrate must find none either
+	if ($r->{status} eq 'refused' && $r->{ran_nothing} && ($r->{message} // '') =~ /no migration files found/i)
+	{
+		fresh_database($node, $mdb);
+		push @{ $t->{events} }, "apply: $rname finds no migration; morgenmigrate again, with the layout set";
+		$m = mm_run($t, $mdb, "migrate_apply('$t->{dir}'$atomic)", 'migrate_run', $rname);
+	}
 	my ($verdict, @why) = compare_outcomes($t, 'apply', $r, $m);
 	push @d, @why;
 	if ($verdict eq 'refused')
