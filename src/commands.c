@@ -64,6 +64,8 @@ typedef struct WorkItem
 	const MigrationFile *mfile; /* the migration, NULL if its file is gone */
 	const MigrationEntry *entry;	/* NULL for a rollback of a missing file */
 	char		checksum[MM_CHECKSUM_LEN + 1];	/* as the preflight read it */
+	const char *shown;			/* its file's name, for messages */
+	int			retries;		/* its tries after a lock timeout */
 } WorkItem;
 
 static void begin_call(CallState *call, const char *path);
@@ -89,6 +91,11 @@ static MigrationScript *start_file(CallState *call, const WorkItem *w,
 static void end_file(CallState *call);
 static void apply_work(CallState *call, List *work, bool atomic,
 					   ReturnSetInfo *rsinfo);
+static void apply_files(CallState *call, List *work, RunMode mode,
+						ReturnSetInfo *rsinfo, volatile int *done);
+static bool work_retries(List *work);
+static void apply_retrying(CallState *call, List *work, ReturnSetInfo *rsinfo,
+						   volatile int *done);
 static void rehearse_work(CallState *call, List *work, bool atomic,
 						  ReturnSetInfo *rsinfo);
 static void record_success(const WorkItem *w, const MigrationOutcome *outcome);
@@ -305,6 +312,9 @@ preflight(CallState *call, List *work, PreflightMode mode)
 		script = read_work(call, w);
 		script_prepare(script, mode);
 		memcpy(w->checksum, script->checksum, sizeof(w->checksum));
+		MemoryContextSwitchTo(call->callcxt);
+		w->shown = pstrdup(script->name);
+		w->retries = Max(script->directives.retries, 0);
 		if (script->unwrapped > 0)
 			unwrapped++;
 		end_file(call);
@@ -487,11 +497,10 @@ command_apply(const char *path, const ApplyOptions *options,
 }
 
 /*
- * Runs the files of a call one after the other, each in its own
- * subtransaction, recording each that applies.  In atomic mode an error
- * propagates (and the caller's transaction loses everything); otherwise
- * the failed file is recorded and the run stops there.  Each file's memory
- * is freed before the next.
+ * Runs the files of a call one after the other, recording each that
+ * applies.  In atomic mode an error propagates (and the caller's
+ * transaction loses everything); otherwise each file runs in its own
+ * subtransaction, the failed file is recorded and the run stops there.
  */
 static void
 apply_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
@@ -501,33 +510,11 @@ apply_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 
 	PG_TRY();
 	{
-		ListCell   *lc;
-
-		foreach(lc, work)
-		{
-			WorkItem   *w = (WorkItem *) lfirst(lc);
-			MigrationOutcome outcome;
-
-			run_script(start_file(call, w, PREFLIGHT_TRANSACTION,
-								  foreach_current_index(lc) + 1,
-								  list_length(work)),
-					   !atomic, &outcome);
-			if (outcome.ok)
-			{
-				record_success(w, &outcome);
-				/* the workers commit it with the caller's transaction */
-				if (citus_active())
-					citus_note_file(w->migration);
-			}
-			else
-				record_failure(w, &outcome, false);
-			put_run_row(rsinfo, w->migration,
-						outcome.ok ? "applied" : "failed", &outcome, (Datum) 0);
-			if (!outcome.ok)
-				break;
-			done++;
-		}
-		end_file(call);
+		if (atomic && work_retries(work))
+			apply_retrying(call, work, rsinfo, &done);
+		else
+			apply_files(call, work, atomic ? RUN_RETHROW : RUN_CATCH, rsinfo,
+						&done);
 	}
 	PG_CATCH();
 	{
@@ -538,6 +525,111 @@ apply_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 	}
 	PG_END_TRY();
 	runner_report_done();
+}
+
+/*
+ * The loop of apply_work: runs each file with run_script in mode, records
+ * it, and counts in done the files that applied.  Each file's memory is
+ * freed before the next.
+ */
+static void
+apply_files(CallState *call, List *work, RunMode mode, ReturnSetInfo *rsinfo,
+			volatile int *done)
+{
+	ListCell   *lc;
+
+	foreach(lc, work)
+	{
+		WorkItem   *w = (WorkItem *) lfirst(lc);
+		MigrationOutcome outcome;
+
+		run_script(start_file(call, w, PREFLIGHT_TRANSACTION,
+							  foreach_current_index(lc) + 1,
+							  list_length(work)),
+				   mode, &outcome);
+		if (outcome.ok)
+		{
+			record_success(w, &outcome);
+			/* the workers commit it with the caller's transaction */
+			if (citus_active())
+				citus_note_file(w->migration);
+		}
+		else
+			record_failure(w, &outcome, false);
+		put_run_row(rsinfo, w->migration,
+					outcome.ok ? "applied" : "failed", &outcome, (Datum) 0);
+		if (!outcome.ok)
+			break;
+		(*done)++;
+	}
+	end_file(call);
+}
+
+/* Tells whether a file of the work is to be tried again after a lock timeout. */
+static bool
+work_retries(List *work)
+{
+	ListCell   *lc;
+
+	foreach(lc, work)
+	{
+		if (((WorkItem *) lfirst(lc))->retries > 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An all-or-nothing call whose files may be tried again after a lock
+ * timeout: the whole call runs in one subtransaction, and when a file
+ * cannot get its lock, the call's work is rolled back and run again from
+ * its first file, as often as that file's retries allow, after a wait.
+ * One subtransaction per file would give the same result, but the end of
+ * each walks what the transaction did so far: its cost grows with the
+ * number of files, where this costs one subtransaction per try.
+ */
+static void
+apply_retrying(CallState *call, List *work, ReturnSetInfo *rsinfo,
+			   volatile int *done)
+{
+	int		   *tries = palloc0(sizeof(int) * list_length(work));
+
+	for (;;)
+	{
+		MemoryContext cxt = CurrentMemoryContext;
+		ResourceOwner owner = CurrentResourceOwner;
+		ErrorData  *edata = NULL;
+		const WorkItem *w;
+
+		*done = 0;
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+		PG_TRY();
+		{
+			apply_files(call, work, RUN_IN_CALL, rsinfo, done);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+		}
+		PG_CATCH();
+		{
+			edata = subxact_catch(cxt, owner);
+		}
+		PG_END_TRY();
+		if (edata == NULL)
+			return;
+
+		/* the file after those that applied is the one that failed */
+		w = (const WorkItem *) list_nth(work, *done);
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE ||
+			tries[*done] >= w->retries)
+			ReThrowError(edata);
+		tries[*done]++;
+		runner_retry_notice(w->shown, tries[*done], w->retries, edata);
+		FreeErrorData(edata);
+		tuplestore_clear(rsinfo->setResult);
+		runner_retry_wait(tries[*done]);
+	}
 }
 
 /*
@@ -609,7 +701,7 @@ rehearse_work(CallState *call, List *work, bool atomic, ReturnSetInfo *rsinfo)
 			before = lockreport_held();
 			if (citus_active())
 				workers_before = citus_worker_locks();
-			run_script(script, !atomic, &outcome);
+			run_script(script, atomic ? RUN_RETHROW : RUN_CATCH, &outcome);
 			if (outcome.ok)
 			{
 				locks = lockreport_taken(before);
@@ -672,7 +764,7 @@ command_rollback(const char *path, int steps, const char *target,
 				run_script(start_file(&call, w, PREFLIGHT_TRANSACTION,
 									  foreach_current_index(lc) + 1,
 									  list_length(work)),
-						   false, &outcome);
+						   RUN_RETHROW, &outcome);
 			history_forget(w->migration);
 			put_run_row(rsinfo, w->migration, "rolled back", &outcome,
 						(Datum) 0);
@@ -770,7 +862,7 @@ run_committing(const char *path, const char *target, int steps, bool down)
 			if (script->needs_top_level)
 				run_script_in_steps(script, &outcome);
 			else
-				run_script(script, true, &outcome);
+				run_script(script, RUN_CATCH, &outcome);
 			if (outcome.ok && down)
 				history_forget(w->migration);
 			else if (outcome.ok)
@@ -805,6 +897,7 @@ command_layout(const char *path, ReturnSetInfo *rsinfo)
 	CallState	call;
 	ListCell   *lc;
 	bool		with_why = rsinfo->setDesc->natts > 8;
+	List	   *ignored;
 
 	SPI_connect();
 	begin_call(&call, path);
@@ -858,8 +951,9 @@ command_layout(const char *path, ReturnSetInfo *rsinfo)
 	}
 
 	/* and what is no migration, and why (where the function can say it) */
-	list_sort(call.dir->ignored, cmp_ignored);
-	foreach(lc, with_why ? call.dir->ignored : NIL)
+	ignored = with_why ? migration_dir_ignored(call.dir) : NIL;
+	list_sort(ignored, cmp_ignored);
+	foreach(lc, ignored)
 	{
 		const MigrationIgnored *ig = (const MigrationIgnored *) lfirst(lc);
 		Datum		values[9] = {0};

@@ -41,6 +41,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/scanner.h"
+#include "storage/bufmgr.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
@@ -128,6 +129,7 @@ static void drift_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 static void keep_rows(void);
 static Oid	drift_relid(void);
 static Oid	drift_owner(Oid relid);
+static bool never_written(Oid relid);
 static List *load_rows_as_owner(int64 limit);
 static List *load_rows(int64 limit);
 static bool tag_is_drift(CommandTag tag, bool dropped);
@@ -252,6 +254,21 @@ drift_relid(void)
 	return OidIsValid(nsp) ? get_relname_relid(DRIFT_TABLE, nsp) : InvalidOid;
 }
 
+/*
+ * Tells whether the drift table has never held a row (no block on disk):
+ * then every session's first migrate_status(dir) and migrate_check(dir)
+ * need not prepare and run the query on it.
+ */
+static bool
+never_written(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	bool		empty = RelationGetNumberOfBlocks(rel) == 0;
+
+	table_close(rel, AccessShareLock);
+	return empty;
+}
+
 /* The owner of the drift table (the extension's installer). */
 static Oid
 drift_owner(Oid relid)
@@ -283,7 +300,7 @@ load_rows_as_owner(int64 limit)
 	int			save_sec_context;
 	List	   *rows = NIL;
 
-	if (!OidIsValid(relid))
+	if (!OidIsValid(relid) || never_written(relid))
 		return NIL;
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(drift_owner(relid), save_sec_context |
@@ -566,7 +583,9 @@ temporary_parts_dropped(void)
  * cancels.  Temporary objects and objects of extension scripts are left
  * out by the queries: by core's is_temporary for a dropped object, and by
  * drift_command_is_temporary for a command, which looks up the namespace
- * of the object (or of its table) by OID.
+ * of the object (or of its table) by OID.  A view's own "_RETURN" rule
+ * goes with the view, which is recorded (PostgreSQL 15 reports the rule's
+ * drop too, 17 does not).
  */
 static void
 insert_rows(const char *tag, bool dropped)
@@ -621,7 +640,9 @@ insert_rows(const char *tag, bool dropped)
 										 " d.object_type, d.object_identity, $5"
 										 " FROM pg_catalog.pg_event_trigger_dropped_objects() d"
 										 " WHERE (d.original OR d.normal)"
-										 " AND NOT d.is_temporary%s",
+										 " AND NOT d.is_temporary"
+										 " AND NOT (d.object_type OPERATOR(pg_catalog.=) 'rule'"
+										 " AND pg_catalog.starts_with(d.object_identity, '\"_RETURN\" on '))%s",
 										 temporary_parts_dropped()) :
 								"INSERT INTO " MM_SCHEMA "." DRIFT_TABLE
 								" (recorded_at, user_name, session_user_name,"

@@ -7,6 +7,10 @@
  *	  migrate_status of 10,000 applied files then costs one stat() per file
  *	  instead of an open, reads, a close and a SHA-256 of every byte.
  *
+ * A session keeps what it reads of a directory from its second call on
+ * that directory (filecache_dir_seen): a deploy or a pg_cron job makes one
+ * call, which would only pay for filling the cache.
+ *
  * A file is taken as unchanged when stat() gives the same device, inode,
  * size, modification time and change time as when it was read.  The
  * change time (ctime) moves on every write, and no program can set it
@@ -38,6 +42,7 @@
 #include <fcntl.h>
 #include <time.h>
 
+#include "common/hashfn.h"
 #include "lib/ilist.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -49,8 +54,9 @@
 /* seconds a file's times must lie before its reading to be kept */
 #define RACY_MARGIN_S 2
 /* more files than this and the cache starts over (a few hundred bytes each:
- * some 17 MB at most) */
+ * some 17 MB at most); likewise for the directories seen (16 bytes each) */
 #define MAX_CACHED_FILES 50000
+#define MAX_DIRS_SEEN 100000
 /* the memory the kept listings may take together */
 #define MAX_CACHED_DIR_BYTES (8 * 1024 * 1024)
 
@@ -87,6 +93,7 @@ typedef struct CachedDir
 
 static HTAB *cache = NULL;
 static HTAB *dir_cache = NULL;
+static HTAB *dirs_seen = NULL;	/* the hashes of the paths listed */
 static MemoryContext cache_cxt = NULL;
 static char *cached_allowed = NULL; /* in cache_cxt */
 static int	cached_layout = -1;
@@ -123,6 +130,10 @@ cache_reset(void)
 	ctl.entrysize = sizeof(CachedDir);
 	dir_cache = hash_create("morgenmigrate directory cache", 16, &ctl,
 							HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	ctl.keysize = sizeof(uint64);
+	ctl.entrysize = sizeof(uint64);
+	dirs_seen = hash_create("morgenmigrate directories seen", 16, &ctl,
+							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	dlist_init(&dir_lru);
 	dir_bytes = 0;
 	cached_allowed = MemoryContextStrdup(cache_cxt,
@@ -180,7 +191,8 @@ filecache_lookup(int dirfd, const char *relpath, EntryRole role,
 	CachedFileKey key;
 	CachedFile *cf;
 
-	if (dirfd < 0 || !cache_usable())
+	/* a session's first call finds nothing: it need not stat the file */
+	if (dirfd < 0 || !cache_usable() || hash_get_num_entries(cache) == 0)
 		return false;
 	if (fstatat(dirfd, relpath, &st, 0) < 0 || !S_ISREG(st.st_mode) ||
 		st.st_size > max_size)
@@ -249,6 +261,26 @@ filecache_store(const struct stat *st, const struct timespec *read_at,
 	cf->scan_layout = scan_layout;
 	memcpy(cf->checksum, checksum, MM_CHECKSUM_LEN + 1);
 	cf->sections = copy;
+}
+
+/*
+ * Tells whether this session listed the directory at path before (and
+ * notes that it has now).  A session keeps what it reads of a directory
+ * only from its second call on: a deploy or a pg_cron job makes one call,
+ * and filling the cache would only cost it time.
+ */
+bool
+filecache_dir_seen(const char *path)
+{
+	uint64		key = hash_bytes_extended((const unsigned char *) path,
+										  strlen(path), 0);
+	bool		found;
+
+	(void) cache_usable();
+	if (hash_get_num_entries(dirs_seen) >= MAX_DIRS_SEEN)
+		cache_reset();
+	(void) hash_search(dirs_seen, &key, HASH_ENTER, &found);
+	return found;
 }
 
 /*

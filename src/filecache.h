@@ -18,6 +18,8 @@ extern bool filecache_lookup(int dirfd, const char *relpath, EntryRole role,
 							 char *checksum, FileSections *sections);
 struct MigrationDir;
 
+extern bool filecache_dir_seen(const char *path);
+
 extern struct MigrationDir *filecache_dir_lookup(const char *path,
 												 const struct stat *st);
 extern void filecache_dir_store(const char *path, const struct stat *st,

@@ -68,6 +68,7 @@ static FileKind kind_of(const char *dir, const char *relpath, bool quiet);
 static void drop_bom(FileText *ft);
 static void check_utf8(const char *shown_name, const FileText *ft);
 static void encoding_error_callback(void *arg);
+static char *convert_to_server(const char *s, int len, const char *name);
 
 /* Tells whether morgenmigrate.allowed_directories limits what may be read. */
 static bool
@@ -419,15 +420,15 @@ encoding_error_callback(void *arg)
 }
 
 /*
- * A file's text converted to the database encoding (the text itself when
- * no conversion is needed); an error names the file.
+ * Converts len bytes of UTF-8 at s to the database encoding (s itself when
+ * no conversion is needed), with an error context naming the file.
  */
-char *
-files_text_to_server(const FileText *ft, const char *name)
+static char *
+convert_to_server(const char *s, int len, const char *name)
 {
 	EncodingErrorPlace place;
 	ErrorContextCallback errcallback;
-	char	   *text;
+	char	   *converted;
 
 	place.name = shown(name);
 	place.line = 0;
@@ -435,9 +436,19 @@ files_text_to_server(const FileText *ft, const char *name)
 	errcallback.arg = &place;
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
-	text = pg_any_to_server(ft->data, ft->len, PG_UTF8);
+	converted = pg_any_to_server(s, len, PG_UTF8);
 	error_context_stack = errcallback.previous;
-	return text;
+	return converted;
+}
+
+/*
+ * A file's text converted to the database encoding (the text itself when
+ * no conversion is needed); an error names the file.
+ */
+char *
+files_text_to_server(const FileText *ft, const char *name)
+{
+	return convert_to_server(ft->data, ft->len, name);
 }
 
 /*
@@ -451,8 +462,6 @@ char *
 files_name_to_server(const char *name)
 {
 	int			len = strlen(name);
-	EncodingErrorPlace place;
-	ErrorContextCallback errcallback;
 	char	   *converted;
 
 	if (pg_encoding_verifymbstr(PG_UTF8, name, len) != len)
@@ -462,15 +471,7 @@ files_name_to_server(const char *name)
 				 errdetail("File names are recorded in the history as text in the database encoding, %s.",
 						   GetDatabaseEncodingName()),
 				 errhint("Rename the file to a name in UTF-8 (bytes other than printable ASCII are shown here as \\xNN).")));
-
-	place.name = shown(name);
-	place.line = 0;
-	errcallback.callback = encoding_error_callback;
-	errcallback.arg = &place;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
-	converted = pg_any_to_server(name, len, PG_UTF8);
-	error_context_stack = errcallback.previous;
+	converted = convert_to_server(name, len, name);
 	return converted == name ? pstrdup(name) : converted;
 }
 

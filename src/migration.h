@@ -86,6 +86,7 @@ typedef struct MigrationDir
 	List	   *orphans;		/* MigrationOrphan: down files without an up
 								 * file */
 	List	   *ignored;		/* MigrationIgnored: entries that are none */
+	bool		ignored_pending;	/* not yet known (migration_dir_ignored) */
 
 	/*
 	 * A directory of the flat family whose layout only its files' markers
@@ -94,6 +95,8 @@ typedef struct MigrationDir
 	 * LAYOUT_AUTO, and migration_dir_settle reads entries again by the
 	 * rules of the layout the markers tell.
 	 */
+	bool		keep_files;		/* the session keeps what it reads of the
+								 * files (its second call on the directory) */
 	bool		settled;
 	MigrationLayout scan_layout;	/* whose markers count: the layout, or
 									 * LAYOUT_AUTO while unsettled */

@@ -139,8 +139,10 @@ plan_entries(MigrationDir *dir, const History *history)
 		new_entry(&entries, ((const MigrationOrphan *) lfirst(lc))->name,
 				  MS_ORPHAN);
 
+	/* the files are in order: only missing and orphan rows need placing */
 	entry_order = layout_methods(dir->layout);
-	list_sort(entries, cmp_entries);
+	if (list_length(entries) > dir->nfiles)
+		list_sort(entries, cmp_entries);
 	pfree(seen);
 	return entries;
 }

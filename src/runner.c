@@ -60,7 +60,6 @@ static void execute_statement(const MigrationScript *script,
 static void check_standard_strings(const MigrationScript *script);
 static bool deferrable_triggers_exist(void);
 static void check_deferred_constraints(void);
-static void retry_wait(int attempt);
 
 /* Shows in pg_stat_activity.query which file runs, k of n. */
 void
@@ -84,25 +83,26 @@ runner_report_done(void)
 /*
  * Runs one script as a unit: its work stays with the caller's transaction,
  * its settings end with it.  On failure the error, annotated with the file
- * and line, is re-thrown, or returned in outcome when catch_error is set
- * (cancels are always re-thrown).  A lock timeout is retried as often as
- * the file's retries directive allows.
+ * and line, is re-thrown, or returned in outcome with RUN_CATCH (cancels
+ * are always re-thrown).  With RUN_RETHROW a lock timeout is retried as
+ * often as the file's retries directive allows, in a subtransaction of
+ * the file's own; with RUN_IN_CALL the caller holds the file in a
+ * subtransaction of its own and retries.
  *
- * When the error is to be re-thrown and nothing is retried, the whole call
- * fails and its transaction rolls back anyway, so the file needs no
+ * When the error is to be re-thrown and nothing is retried here, the whole
+ * call fails and its transaction rolls back anyway, so the file needs no
  * subtransaction of its own: one per file would only cost time that grows
  * with the number of files in the transaction, and a transaction with more
  * than 64 subtransactions slows down every other session's snapshots.
- * Only a caught error (non-atomic runs, migrate_run) or a retry needs the
- * file's work rolled back alone, in a subtransaction.
  */
 void
-run_script(const MigrationScript *script, bool catch_error,
+run_script(const MigrationScript *script, RunMode mode,
 		   MigrationOutcome *outcome)
 {
 	instr_time	start;
 	bool		own_timeout;
 	ErrorData  *edata;
+	bool		catch_error = mode == RUN_CATCH;
 
 	memset(outcome, 0, sizeof(MigrationOutcome));
 	INSTR_TIME_SET_CURRENT(start);
@@ -111,7 +111,8 @@ run_script(const MigrationScript *script, bool catch_error,
 	if (runner_begin_hook != NULL)
 		runner_begin_hook();
 	edata = try_with_retries(script, 0, script->nstatements,
-							 catch_error || script->directives.retries > 0,
+							 catch_error ||
+							 (mode == RUN_RETHROW && script->directives.retries > 0),
 							 outcome, &own_timeout);
 	if (runner_end_hook != NULL)
 		runner_end_hook();
@@ -279,12 +280,10 @@ try_with_retries(const MigrationScript *script, int first, int count,
 			!subxact || attempt > script->directives.retries)
 			return edata;
 
-		ereport(NOTICE,
-				(errmsg("migration \"%s\" could not get a lock, retry %d of %d",
-						script->name, attempt, script->directives.retries),
-				 errdetail("%s", edata->message)));
+		runner_retry_notice(script->name, attempt, script->directives.retries,
+							edata);
 		FreeErrorData(edata);
-		retry_wait(attempt);
+		runner_retry_wait(attempt);
 	}
 }
 
@@ -502,9 +501,20 @@ check_deferred_constraints(void)
 	subxact_rollback(oldcontext, oldowner);
 }
 
+/* Says that a file could not get a lock and is tried again. */
+void
+runner_retry_notice(const char *name, int attempt, int retries,
+					const ErrorData *edata)
+{
+	ereport(NOTICE,
+			(errmsg("migration \"%s\" could not get a lock, retry %d of %d",
+					name, attempt, retries),
+			 errdetail("%s", edata->message)));
+}
+
 /* Waits before another try of a file, longer each time. */
-static void
-retry_wait(int attempt)
+void
+runner_retry_wait(int attempt)
 {
 	long		delay = 250L << Min(attempt - 1, 7);
 	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),

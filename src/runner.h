@@ -30,8 +30,23 @@ typedef struct MigrationOutcome
 
 extern void runner_report_progress(const char *filename, int k, int n);
 extern void runner_report_done(void);
-extern void run_script(const MigrationScript *script, bool catch_error,
+/* What run_script does with a file's error. */
+typedef enum RunMode
+{
+	RUN_RETHROW,				/* re-throw it; a lock timeout is retried in
+								 * the file's own subtransaction */
+	RUN_CATCH,					/* return it in the outcome, the file's work
+								 * rolled back alone */
+	RUN_IN_CALL					/* re-throw it at once: the caller's
+								 * subtransaction holds the file, and the
+								 * caller retries (runner_retry_wait) */
+} RunMode;
+
+extern void run_script(const MigrationScript *script, RunMode mode,
 					   MigrationOutcome *outcome);
+extern void runner_retry_notice(const char *name, int attempt, int retries,
+								const ErrorData *edata);
+extern void runner_retry_wait(int attempt);
 extern void run_script_in_steps(const MigrationScript *script,
 								MigrationOutcome *outcome);
 

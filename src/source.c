@@ -53,6 +53,8 @@ static int	cmp_listed_by_name(const ListCell *a, const ListCell *b);
 static void flat_candidates(MigrationDir *mdir, List *listed);
 static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
 static void refuse_orphans(const MigrationDir *mdir, const LayoutMethods *m);
+static void flat_settle(MigrationDir *mdir, MigrationLayout layout,
+						bool in_family_order);
 static ListedEntry *listed_entry(const DirEntry *de, const LayoutEntry *entry,
 								 MigrationLayout layout);
 static void collect_files(MigrationDir *mdir, List *listed,
@@ -65,6 +67,8 @@ static bool config_names(const LayoutMethods *m, const char *path,
 static MigrationFile *find_by_key(MigrationDir *mdir, const char *key);
 static int	cmp_files_by_key(const void *a, const void *b);
 static int	cmp_files_by_path(const void *a, const void *b);
+static void sort_files_by(MigrationDir *mdir,
+						  int (*cmp) (const void *, const void *));
 static void check_versions(const MigrationDir *mdir, const LayoutMethods *m);
 static int	cmp_versions(const void *a, const void *b);
 static int	cmp_descriptions(const void *a, const void *b);
@@ -120,16 +124,19 @@ migration_dir_list(const char *path)
 	struct stat st;
 	struct timespec read_at;
 	bool		keep;
+	bool		again;
 	FileKind	kind;
 	bool		plain;
 
 	clock_gettime(CLOCK_REALTIME, &read_at);
-	keep = stat(path, &st) == 0;
+	again = filecache_dir_seen(path);
+	keep = again && stat(path, &st) == 0;
 	if (keep && (mdir = filecache_dir_lookup(path, &st)) != NULL)
 		return mdir;
 
 	mdir = palloc0(sizeof(MigrationDir));
 	mdir->path = pstrdup(path);
+	mdir->keep_files = again;
 
 	d = files_dir_open(path);
 	while ((name = files_dir_next(d, &kind, &plain)) != NULL)
@@ -469,39 +476,54 @@ layout_of_listed(LayoutFamily family, List *listed)
 }
 
 /*
- * The files of an unsettled flat directory: every file one of the
- * family's layouts could read as a migration (a NAME.down.sql file is one
- * to the runners whose markers are inside the files), to be inspected for
- * the markers that settle the layout, in name order (an error names the
- * same files whatever order the directory listed them in).
+ * The files of an unsettled flat directory: its migrations as the flat
+ * family reads names (plain's rules), in plain's order, to be inspected
+ * for the markers that settle the layout.  A layout that reads names its
+ * own way reads the entries again once it is known (flat_finish).
  */
 static void
 flat_candidates(MigrationDir *mdir, List *listed)
 {
-	ListCell   *lc;
-	int			n = 0;
+	const LayoutMethods *family = layout_of_names(FAMILY_FLAT);
 
-	mdir->files = palloc0(sizeof(MigrationFile) * Max(list_length(listed), 1));
-	foreach(lc, listed)
-	{
-		ListedEntry *le = (ListedEntry *) lfirst(lc);
-		MigrationFile *f;
-
-		if (le->entry.role != ROLE_UP && le->entry.role != ROLE_DOWN)
-			continue;
-		f = &mdir->files[n++];
-		f->name = le->shown;
-		f->path = le->name;
-		f->role = ROLE_UP;
-		f->version = le->entry.version;
-		f->key = le->entry.key;
-		layout_init_config(&f->config);
-		layout_init_config(&f->down_config);
-	}
-	mdir->nfiles = n;
-	qsort(mdir->files, n, sizeof(MigrationFile), cmp_files_by_path);
+	collect_files(mdir, listed, family);
+	sort_files(mdir, family);
 	mdir->scan_layout = LAYOUT_AUTO;
 	mdir->settled = false;
+	mdir->ignored_pending = true;
+}
+
+/*
+ * The entries of a directory that are no migration, each with why (its
+ * layout settled): for migrate_layout, the only caller that needs them,
+ * known only when asked for a flat directory whose layout reads names as
+ * the family does.
+ */
+List *
+migration_dir_ignored(MigrationDir *mdir)
+{
+	const LayoutMethods *m = layout_methods(mdir->layout);
+	const LayoutMethods *family = layout_of_names(FAMILY_FLAT);
+
+	if (!mdir->ignored_pending)
+		return mdir->ignored;
+	for (int i = 0; i < mdir->nentries; i++)
+	{
+		const DirEntry *de = &mdir->entries[i];
+		LayoutEntry entry;
+
+		memset(&entry, 0, sizeof(entry));
+		if (de->is_dir)
+			add_ignored(mdir, de->shown,
+						psprintf("a subdirectory: %s reads the files of the directory itself",
+								 m->runner));
+		else if (!family->read_name(de->name, false, &entry) ||
+				 entry.role == ROLE_IGNORED)
+			add_ignored(mdir, de->shown, entry.why ? entry.why :
+						psprintf("not named as %s names migrations", m->runner));
+	}
+	mdir->ignored_pending = false;
+	return mdir->ignored;
 }
 
 /*
@@ -547,30 +569,50 @@ flat_finish(MigrationDir *mdir, MigrationLayout layout)
 		}
 		listed = lappend(listed, listed_entry(de, &entry, layout));
 	}
+	mdir->orphans = NIL;
 	collect_files(mdir, listed, m);
+	mdir->ignored_pending = false;
 
 	/* what inspecting them found while the layout was unsettled */
 	if (ninspected > 0)
 	{
-		qsort(inspected, ninspected, sizeof(MigrationFile), cmp_files_by_path);
+		MigrationFile **by_path = palloc(sizeof(MigrationFile *) * ninspected);
+
+		for (int i = 0; i < ninspected; i++)
+			by_path[i] = &inspected[i];
+		qsort(by_path, ninspected, sizeof(MigrationFile *), cmp_files_by_path);
 		for (int i = 0; i < mdir->nfiles; i++)
 		{
 			MigrationFile *f = &mdir->files[i];
-			MigrationFile *was = bsearch(f, inspected, ninspected,
-										 sizeof(MigrationFile), cmp_files_by_path);
+			MigrationFile **was = bsearch(&f, by_path, ninspected,
+										  sizeof(MigrationFile *), cmp_files_by_path);
 
-			if (was != NULL && was->inspected)
+			if (was != NULL && (*was)->inspected)
 			{
 				f->inspected = true;
-				memcpy(f->checksum, was->checksum, sizeof(f->checksum));
-				f->sections = was->sections;
+				memcpy(f->checksum, (*was)->checksum, sizeof(f->checksum));
+				f->sections = (*was)->sections;
 			}
 		}
+		pfree(by_path);
 	}
+	flat_settle(mdir, layout, false);
+}
+
+/*
+ * What a flat directory's layout refuses of its migrations as read (a
+ * down file alone, two of one version), and the layout's order (unless
+ * they are in the family's order, and the layout's is the same).
+ */
+static void
+flat_settle(MigrationDir *mdir, MigrationLayout layout, bool in_family_order)
+{
+	const LayoutMethods *m = layout_methods(layout);
 
 	refuse_orphans(mdir, m);
 	check_versions(mdir, m);
-	sort_files(mdir, m);
+	if (!in_family_order || m->compare != layout_of_names(FAMILY_FLAT)->compare)
+		sort_files(mdir, m);
 	mdir->layout = layout;
 	mdir->scan_layout = layout;
 	mdir->settled = true;
@@ -660,7 +702,7 @@ collect_files(MigrationDir *mdir, List *listed, const LayoutMethods *m)
 	/* down files find their migration by key, then config files their file */
 	if (to_pair)
 	{
-		qsort(mdir->files, mdir->nfiles, sizeof(MigrationFile), cmp_files_by_key);
+		sort_files_by(mdir, cmp_files_by_key);
 		foreach(lc, listed)
 		{
 			ListedEntry *le = (ListedEntry *) lfirst(lc);
@@ -794,24 +836,25 @@ find_by_key(MigrationDir *mdir, const char *key)
 		&mdir->files[lo] : NULL;
 }
 
-/* qsort comparator: MigrationFile by pairing key, then name. */
+/* qsort comparator: pointers to MigrationFile by pairing key, then name. */
 static int
 cmp_files_by_key(const void *a, const void *b)
 {
-	const MigrationFile *fa = (const MigrationFile *) a;
-	const MigrationFile *fb = (const MigrationFile *) b;
+	const MigrationFile *fa = *(const MigrationFile *const *) a;
+	const MigrationFile *fb = *(const MigrationFile *const *) b;
 	int			c = strcmp(fa->key, fb->key);
 
 	return c != 0 ? c : strcmp(fa->name, fb->name);
 }
 
-/* qsort and bsearch comparator: MigrationFile by path. */
+/* qsort comparator: pointers to MigrationFile by path. */
 static int
 cmp_files_by_path(const void *a, const void *b)
 {
-	return strcmp(((const MigrationFile *) a)->path,
-				  ((const MigrationFile *) b)->path);
+	return strcmp((*(const MigrationFile *const *) a)->path,
+				  (*(const MigrationFile *const *) b)->path);
 }
+
 
 /*
  * Refuses two migrations of one version where the runner refuses them
@@ -901,20 +944,42 @@ cmp_descriptions(const void *a, const void *b)
 	return c != 0 ? c : strcmp(fa->name, fb->name);
 }
 
+/*
+ * Sorts a directory's migrations with a comparator of pointers to them:
+ * the pointers are sorted, then the migrations copied once into their
+ * order (a MigrationFile is large: sorting the array itself would move
+ * each many times).
+ */
+static void
+sort_files_by(MigrationDir *mdir, int (*cmp) (const void *, const void *))
+{
+	MigrationFile **order = palloc(sizeof(MigrationFile *) * Max(mdir->nfiles, 1));
+	MigrationFile *sorted = palloc(sizeof(MigrationFile) * Max(mdir->nfiles, 1));
+
+	for (int i = 0; i < mdir->nfiles; i++)
+		order[i] = &mdir->files[i];
+	qsort(order, mdir->nfiles, sizeof(MigrationFile *), cmp);
+	for (int i = 0; i < mdir->nfiles; i++)
+		sorted[i] = *order[i];
+	pfree(order);
+	pfree(mdir->files);
+	mdir->files = sorted;
+}
+
 /* Puts a directory's migrations in their layout's order. */
 static void
 sort_files(MigrationDir *mdir, const LayoutMethods *m)
 {
 	sort_methods = m;
-	qsort(mdir->files, mdir->nfiles, sizeof(MigrationFile), cmp_files_by_layout);
+	sort_files_by(mdir, cmp_files_by_layout);
 }
 
-/* qsort comparator: MigrationFile by sort_methods' order. */
+/* qsort comparator: pointers to MigrationFile by sort_methods' order. */
 static int
 cmp_files_by_layout(const void *a, const void *b)
 {
-	return sort_methods->compare((const MigrationFile *) a,
-								 (const MigrationFile *) b);
+	return sort_methods->compare(*(const MigrationFile *const *) a,
+								 *(const MigrationFile *const *) b);
 }
 
 /*
@@ -1073,8 +1138,9 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 								layout_methods(s.layout != LAYOUT_PLAIN ? s.layout :
 											   dir->scan_layout)->runner,
 								ft.data, ft.len, &s);
-		filecache_store(&ft.st, &ft.read_at, file->role, dir->scan_layout,
-						file->checksum, &s);
+		if (dir->keep_files)
+			filecache_store(&ft.st, &ft.read_at, file->role, dir->scan_layout,
+							file->checksum, &s);
 		MemoryContextSwitchTo(oldcxt);
 
 		/* keep what was found, not the text (memory stays near one file's) */
@@ -1191,7 +1257,11 @@ migration_dir_settle(MigrationDir *dir, int dirfd)
 	{
 		MigrationLayout layout = settle_markers(dir);
 
-		flat_finish(dir, layout);
+		/* a layout that reads names as the family does keeps the files */
+		if (layout_methods(layout)->own_name != NULL)
+			flat_finish(dir, layout);
+		else
+			flat_settle(dir, layout, true);
 		for (int i = 0; i < dir->nfiles; i++)
 		{
 			MigrationFile *f = &dir->files[i];

@@ -76,6 +76,43 @@ is($node->safe_psql('postgres', 'SHOW lock_timeout'),
 	'0', 'lock_timeout of the file did not leak');
 
 $migrator->quit;
+
+# Several files in one all-or-nothing call: the blocked file is the second.
+# Its retries run the call again from its first file, whose work was rolled
+# back with the try: every file applies once, each recorded once, each row
+# returned once, and the first file's settings reach no one.
+$node->safe_psql('postgres', 'CREATE TABLE busy_too (id int)');
+my $set = PostgreSQL::Test::Utils::tempdir();
+PostgreSQL::Test::Utils::append_to_file("$set/001_create_before.sql",
+	"SET work_mem = '7MB';\nCREATE TABLE made_before (id int);\n"
+	  . "INSERT INTO made_before VALUES (1);\n");
+PostgreSQL::Test::Utils::append_to_file("$set/002_blocked.sql",
+	"-- morgenmigrate: lock_timeout=100ms retries=50\n"
+	  . "ALTER TABLE busy_too ADD COLUMN note text;\n");
+PostgreSQL::Test::Utils::append_to_file("$set/003_create_after.sql",
+	"CREATE TABLE made_after (id int);\n");
+$holder->query_safe('BEGIN; LOCK TABLE busy_too IN ACCESS SHARE MODE');
+$migrator = $node->background_psql('postgres', on_error_stop => 0);
+$migrator->{stdin} .= "SELECT string_agg(filename || ':' || status, ' ') FROM morgenmigrate.migrate_apply('$set');\n";
+ok( pump_until(
+		$migrator->{run}, $migrator->{timeout},
+		\$migrator->{stderr}, qr/migration "002_blocked.sql" could not get a lock, retry 2 of 50/),
+	'the blocked second file is retried');
+$holder->query_safe('COMMIT');
+($applied) = $migrator->query("SELECT 'done'");
+like($applied, qr/^001_create_before.sql:applied 002_blocked.sql:applied 003_create_after.sql:applied\ndone$/,
+	'the call returns each file once, applied');
+unlike($migrator->{stderr}, qr/ERROR/, 'and raises no error');
+is($node->safe_psql('postgres',
+		'SELECT string_agg(filename, \' \' ORDER BY applied_at) FROM morgenmigrate.schema_migrations'
+		  . " WHERE filename LIKE '00%' AND filename <> '001_add_busy_note.sql'"),
+	'001_create_before.sql 002_blocked.sql 003_create_after.sql',
+	'each file recorded once, in order');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM made_before'), '1',
+	'the first file ran once: its row is there once');
+is(scalar $migrator->query('SHOW work_mem'), '4MB', 'its setting did not reach the caller');
+
+$migrator->quit;
 $holder->quit;
 $node->stop;
 done_testing();

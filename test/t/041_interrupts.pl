@@ -181,8 +181,16 @@ sub finish_call
 	my $logstart = -s $node->logfile;
 	kill 'KILL', $pid;
 	eval { $s->{run}->finish };
-	ok($node->poll_query_until('postgres', 'SELECT true'),
-		'SIGKILL: the server accepts connections again');
+	# (a psql started while the server is still down may exit before it
+	# reads its query: the harness dies of the broken pipe, so poll again)
+	my $up = 0;
+	for (1 .. 60)
+	{
+		$up = eval { $node->poll_query_until('postgres', 'SELECT true') };
+		last if $up;
+		sleep 1;
+	}
+	ok($up, 'SIGKILL: the server accepts connections again');
 	my $log = slurp_file($node->logfile, $logstart);
 	# "server process" up to 17, the process type ("client backend") in 18
 	like($log, qr/(?:server process|client backend) \(PID $pid\) was terminated by signal 9/,
