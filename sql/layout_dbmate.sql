@@ -28,6 +28,14 @@ SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/order',
 SELECT * FROM state();
 SELECT reset();
 
+-- a directory of NAME.down.sql files alone is dbmate's when they carry its
+-- markers: each is a migration
+SELECT filename, layout, version, kind
+  FROM morgenmigrate.migrate_layout(:'base' || '/down_names');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/down_names');
+SELECT * FROM state();
+SELECT reset();
+
 -- 1 and 01 are two versions, and a target names a version as written
 SELECT filename, version FROM morgenmigrate.migrate_layout(:'base' || '/versions');
 SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/versions', target => '01');

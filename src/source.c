@@ -75,6 +75,7 @@ static int	cmp_descriptions(const void *a, const void *b);
 static void sort_files(MigrationDir *mdir, const LayoutMethods *m);
 static int	cmp_files_by_layout(const void *a, const void *b);
 static MigrationLayout settle_markers(MigrationDir *dir);
+static MigrationLayout settle_orphan_markers(MigrationDir *dir, int dirfd);
 static void refuse_two_layouts(const MigrationDir *dir, const char *a,
 							   MigrationLayout a_layout, const char *b,
 							   MigrationLayout b_layout);
@@ -1226,6 +1227,40 @@ settle_markers(MigrationDir *dir)
 	return strong != LAYOUT_AUTO ? strong : weak != LAYOUT_AUTO ? weak : LAYOUT_PLAIN;
 }
 
+/*
+ * The layout of a flat directory whose migrations carry no markers, told by
+ * its down files without an up file: to the runners whose markers are
+ * inside the files, NAME.down.sql is a migration like any other, so a
+ * directory of dbmate's may hold nothing else.  The first such file with
+ * strong markers tells; PLAIN if none.
+ */
+static MigrationLayout
+settle_orphan_markers(MigrationDir *dir, int dirfd)
+{
+	ListCell   *lc;
+
+	foreach(lc, dir->orphans)
+	{
+		const MigrationOrphan *o = (const MigrationOrphan *) lfirst(lc);
+		MigrationFile f;
+
+		memset(&f, 0, sizeof(f));
+		f.name = (char *) o->name;
+		f.path = (char *) o->path;
+		f.role = ROLE_UP;
+		layout_init_config(&f.config);
+		layout_init_config(&f.down_config);
+		migration_inspect(dir, dirfd, &f);
+		if (f.sections.layout != LAYOUT_PLAIN &&
+			!layout_methods(f.sections.layout)->weak_markers)
+		{
+			dir->marked_example = f.name;
+			return f.sections.layout;
+		}
+	}
+	return LAYOUT_PLAIN;
+}
+
 /* Refuses a directory whose files carry the markers of two runners. */
 static void
 refuse_two_layouts(const MigrationDir *dir, const char *a,
@@ -1256,6 +1291,9 @@ migration_dir_settle(MigrationDir *dir, int dirfd)
 	if (!dir->settled)
 	{
 		MigrationLayout layout = settle_markers(dir);
+
+		if (layout == LAYOUT_PLAIN && dir->orphans != NIL)
+			layout = settle_orphan_markers(dir, dirfd);
 
 		/* a layout that reads names as the family does keeps the files */
 		if (layout_methods(layout)->own_name != NULL)
