@@ -25,6 +25,14 @@ SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/version
 SELECT * FROM state();
 SELECT reset();
 
+-- a directory of names postgrator skips is postgrator's all the same, and
+-- nothing of it runs, whether its layout is detected or set
+SELECT filename, layout, kind FROM morgenmigrate.migrate_layout(:'base' || '/skipped_only');
+SET morgenmigrate.layout = 'postgrator';
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/skipped_only');
+RESET morgenmigrate.layout;
+SELECT * FROM state();
+
 -- rolling back a version without an undo file is refused: postgrator runs
 -- nothing and keeps the version recorded, so its database stays there
 SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/versions', target => '10');

@@ -426,7 +426,7 @@ scan_markers(const char *name, const char *text, int len,
 		*sections = s;
 	}
 
-	/* markers no runner would take: refused but as comments of another's */
+	/* markers their runner would refuse: comments but where no runner reads */
 	if (found == LAYOUT_PLAIN && first_error != NULL && !foreign_comments)
 		ReThrowError(first_error);
 	return found;

@@ -118,6 +118,7 @@ migration_dir_list(const char *path)
 	List	   *listed = NIL;
 	List	   *entries = NIL;
 	const char *family_example[LAYOUT_COUNT] = {0};
+	const char *skipped_example[LAYOUT_COUNT] = {0};
 	char	   *subdir = NULL;
 	List	   *incomplete = NIL;
 	LayoutFamily forced = layout_family(mm_layout);
@@ -179,8 +180,8 @@ migration_dir_list(const char *path)
 				subdir = de->shown;
 			/* named as a family names them, but its runner skips it */
 			if (entry.family != FAMILY_NONE &&
-				family_example[entry.family] == NULL)
-				family_example[entry.family] = de->shown;
+				skipped_example[entry.family] == NULL)
+				skipped_example[entry.family] = de->shown;
 			continue;
 		}
 
@@ -212,6 +213,10 @@ migration_dir_list(const char *path)
 
 	if (forced != FAMILY_NONE && family_example[forced] != NULL)
 		listed = drop_other_subdirs(listed, forced, family_example, &subdir);
+	/* a name its runner skips tells the family too */
+	for (int f = 0; f < LAYOUT_COUNT; f++)
+		if (family_example[f] == NULL)
+			family_example[f] = skipped_example[f];
 	mdir->family = settle_family(mdir, family_example);
 	m = layout_of_names(mdir->family);
 	settle_incomplete(mdir, incomplete);
@@ -1173,7 +1178,7 @@ settle_markers(MigrationDir *dir)
 	MigrationLayout strong = LAYOUT_AUTO;
 	MigrationLayout weak = LAYOUT_AUTO;
 	const char *strong_example = NULL;
-	const MigrationFile *ambiguous = NULL;
+	bool		ambiguous = false;
 
 	for (int i = 0; i < dir->nfiles; i++)
 	{
@@ -1184,8 +1189,7 @@ settle_markers(MigrationDir *dir)
 			continue;
 		if (f->sections.other_layouts != 0)
 		{
-			if (ambiguous == NULL)
-				ambiguous = f;
+			ambiguous = true;	/* settled below, by the others */
 			continue;
 		}
 		if (layout_methods(found)->weak_markers)
@@ -1202,7 +1206,7 @@ settle_markers(MigrationDir *dir)
 		else if (strong != found)
 			refuse_two_layouts(dir, strong_example, strong, f->name, found);
 	}
-	for (int i = 0; ambiguous != NULL && i < dir->nfiles; i++)
+	for (int i = 0; ambiguous && i < dir->nfiles; i++)
 	{
 		const MigrationFile *f = &dir->files[i];
 		uint32		layouts = f->sections.other_layouts |
