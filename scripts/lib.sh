@@ -115,12 +115,15 @@ ADOPTION_PACKAGES="sqitch libdbd-pg-perl python3-alembic python3-psycopg2 sql-mi
 
 # Installs the npm runners the adoption and differential tests migrate
 # with (dbmate, node-pg-migrate, postgrator-cli, as
-# test/adopt/package-lock.json pins them) into NPM_RUNNERS, once: again
-# only when the lock file changes (a Debian root of
-# scripts/test-versions.sh gets this machine's copy and needs only node).
+# test/adopt/package-lock.json pins them) into NPM_RUNNERS, once per lock
+# file: a directory named after the lock file's SHA-256, so that trees
+# pinning other versions (a branch, an older checkout) keep runners of
+# their own and no run removes the runners another run is using (a Debian
+# root of scripts/test-versions.sh gets this machine's copy and needs only
+# node; test/perl/MorgenmigrateTest.pm finds the same directory).
 # (npm install, not npm ci: npm ci refuses a lock file without the
 # binaries dbmate ships for other platforms.)
-NPM_RUNNERS=/var/cache/morgenmigrate/npm
+NPM_RUNNERS=/var/cache/morgenmigrate/npm-$(sha256sum <"$(dirname "${BASH_SOURCE[0]}")/../test/adopt/package-lock.json" | cut -c1-16)
 install_npm_runners() {
 	local src=$1
 	if [ ! -d "$NPM_RUNNERS/node_modules" ] ||

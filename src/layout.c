@@ -517,14 +517,18 @@ layout_scan_file(const char *name, const char *text, int len, bool bom,
 				 errhint("Keep the migrations of one runner in a directory.")));
 	}
 	/* what the runner refuses in the up part, once its markers count */
+	sections->bom = bom;
 	if (found != LAYOUT_PLAIN && (own != NULL || !layout_methods(found)->weak_markers))
 	{
 		if (bom && layout_methods(found)->bom_refusal != NULL)
 			layout_malformed(name, 1, layout_methods(found)->runner,
 							 "the file starts with a byte-order mark",
 							 layout_methods(found)->bom_refusal);
+		layout_check_bom(name, found, sections);
 		layout_raise_problem(name, found, &sections->up_problem);
 	}
+	else if (found == LAYOUT_PLAIN && own != NULL)
+		layout_check_bom(name, layout, sections);
 	/* what it does to the text, raised once the file's config is known */
 	if (own != NULL && own->check_text != NULL)
 		own->check_text(text, len, sections);
@@ -541,6 +545,46 @@ layout_raise_problem(const char *name, MigrationLayout layout,
 	if (problem->line > 0)
 		layout_malformed(name, problem->line, layout_methods(layout)->runner,
 						 problem->message, problem->hint);
+}
+
+/*
+ * Refuses a file that starts with a byte-order mark where the layout's
+ * runner reads the mark as text of the first line (bom_in_text), and that
+ * changes what runs: a marker on the first line is none to the runner, and
+ * a part that starts at the file's first byte goes to the server with the
+ * mark, which it refuses.  The up part (and the first line) is refused at
+ * once, the down part when it runs.
+ */
+void
+layout_check_bom(const char *name, MigrationLayout layout,
+				 FileSections *sections)
+{
+	const LayoutMethods *m = layout_methods(layout);
+
+	if (!sections->bom || m == NULL || m->bom_in_text == NULL)
+		return;
+	if ((sections->nmarkers > 0 && sections->markers[0] == 0) ||
+		sections->up.start == 0)
+		layout_malformed(name, 1, m->runner,
+						 "the file starts with a byte-order mark",
+						 m->bom_in_text);
+	if (sections->down.start == 0)
+		layout_defer_problem(&sections->down_problem, 1,
+							 "the file starts with a byte-order mark",
+							 m->bom_in_text);
+}
+
+/*
+ * The layout whose runner's users alone name a file so (weak_name), or
+ * LAYOUT_AUTO.
+ */
+MigrationLayout
+layout_of_weak_name(const char *name)
+{
+	for (int i = 0; i < lengthof(all_layouts); i++)
+		if (all_layouts[i]->weak_name != NULL && all_layouts[i]->weak_name(name))
+			return all_layouts[i]->layout;
+	return LAYOUT_AUTO;
 }
 
 /* Keeps the first problem of a part of a file, for when that part is needed. */
@@ -757,32 +801,35 @@ layout_add_block(FileSections *sections, int start, int end, int line)
 }
 
 /*
- * Tells whether a line ends a statement as goose and sql-migrate see it:
- * its last word before any word that starts a comment ends in a semicolon.
+ * Where a line ends a statement as goose and sql-migrate see it: the
+ * offset of the semicolon that ends its last word before a word starting
+ * with "--" (words cut at Go's white space); -1 if that word does not end
+ * in one.
  */
-bool
-layout_ends_statement(const TextLine *line)
+int
+layout_line_semicolon(const TextLine *line)
 {
 	const char *p = line->start;
 	const char *end = line->start + line->len;
-	char		last = '\0';
+	const char *last = NULL;
+	int			n;
 
 	while (p < end)
 	{
 		const char *w;
 
-		while (p < end && isspace((unsigned char) *p))
-			p++;
+		while ((n = layout_go_space(p, end)) > 0)
+			p += n;
 		if (p >= end)
 			break;
 		w = p;
 		if (end - w >= 2 && w[0] == '-' && w[1] == '-')
 			break;
-		while (p < end && !isspace((unsigned char) *p))
+		while (p < end && layout_go_space(p, end) == 0)
 			p++;
-		last = p[-1];
+		last = p - 1;
 	}
-	return last == ';';
+	return last != NULL && *last == ';' ? line->offset + (last - line->start) : -1;
 }
 
 /* Tells whether a line is blank or a comment line ("--" after blanks). */
@@ -967,4 +1014,203 @@ layout_statement_ends(const char *text, int *n)
 	MemoryContextDelete(parsecxt);
 	*n = count;
 	return ends;
+}
+
+/*
+ * Tells whether the server's scanner, reading a text from its start, is
+ * outside every string, quoted name, dollar-quoted body and comment at an
+ * offset: the text before it scans to its end without an unterminated one.
+ * For runners that cut a file at a line that reads like their marker,
+ * wherever it stands.
+ */
+bool
+layout_outside_tokens(const char *text, int offset)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	MemoryContext scancxt = AllocSetContextCreate(oldcxt,
+												  "morgenmigrate token scan",
+												  ALLOCSET_SMALL_SIZES);
+	volatile bool outside = true;
+
+	MemoryContextSwitchTo(scancxt);
+	PG_TRY();
+	{
+		core_yy_extra_type yyextra;
+		core_yyscan_t scanner;
+		core_YYSTYPE yylval;
+		YYLTYPE		yylloc;
+
+		scanner = scanner_init(pnstrdup(text, offset), &yyextra, &ScanKeywords,
+							   ScanKeywordTokens);
+		yyextra.escape_string_warning = false;
+		while (core_yylex(&yylval, &yylloc, scanner) != 0)
+			;
+		scanner_finish(scanner);
+	}
+	PG_CATCH();
+	{
+		/* only the scanner ran: it holds no resources */
+		MemoryContextSwitchTo(scancxt);
+		FlushErrorState();
+		outside = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(scancxt);
+	return outside;
+}
+
+/*
+ * Where the server's scanner reads two texts of one length, which differ
+ * only in bytes one of them has blanked, otherwise: the offset of the
+ * first token (a keyword, a name, a string, a body, an operator) that is
+ * not the same text at the same place in both, or -1 if every token is.
+ * Blanks in white space and inside a comment change no token; a comment
+ * that ends elsewhere does.  When one of the texts does not scan (an
+ * unterminated string), the offset after the last token both share.  For
+ * runners that drop text a statement holds (sql-migrate drops a line
+ * starting with "-- " and a carriage return before a line end, even inside
+ * a string).
+ */
+int
+layout_changed_token(const char *a, const char *b)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	MemoryContext scancxt = AllocSetContextCreate(oldcxt,
+												  "morgenmigrate token scan",
+												  ALLOCSET_DEFAULT_SIZES);
+	volatile int changed = -1;
+	volatile int shared = 0;
+
+	MemoryContextSwitchTo(scancxt);
+	PG_TRY();
+	{
+		core_yy_extra_type ya,
+					yb;
+		core_yyscan_t sa,
+					sb;
+		core_YYSTYPE va,
+					vb;
+		YYLTYPE		la,
+					lb;
+		int			ta,
+					tb;
+
+		sa = scanner_init(a, &ya, &ScanKeywords, ScanKeywordTokens);
+		sb = scanner_init(b, &yb, &ScanKeywords, ScanKeywordTokens);
+		ya.escape_string_warning = yb.escape_string_warning = false;
+		do
+		{
+			size_t		na,
+						nb;
+
+			ta = core_yylex(&va, &la, sa);
+			tb = core_yylex(&vb, &lb, sb);
+			if (ta == 0 && tb == 0)
+				break;
+
+			/*
+			 * The scanner ends the text of the token it returns with a zero
+			 * byte in its buffer (pg_stat_statements relies on it too).
+			 */
+			na = ta != 0 ? strlen(ya.scanbuf + la) : 0;
+			nb = tb != 0 ? strlen(yb.scanbuf + lb) : 0;
+			if (ta != tb || la != lb || na != nb || memcmp(a + la, b + lb, na) != 0)
+			{
+				changed = ta != 0 ? la : lb;
+				break;
+			}
+			shared = la + na;
+		} while (true);
+		scanner_finish(sa);
+		scanner_finish(sb);
+	}
+	PG_CATCH();
+	{
+		/* only the scanners ran: they hold no resources */
+		MemoryContextSwitchTo(scancxt);
+		FlushErrorState();
+		changed = shared;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(scancxt);
+	return changed;
+}
+
+/* Tells whether an offset is among the sorted ends. */
+static bool
+is_end(const int *ends, int nends, int offset)
+{
+	int			lo = 0,
+				hi = nends;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (ends[mid] < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < nends && ends[lo] == offset;
+}
+
+/*
+ * Holds the chunks a runner sends of one section of a file (the offsets of
+ * the semicolons, or the cut marker lines, that end them, in order, and
+ * the lines they end on)
+ * against the statements the server reads in that section: where the
+ * runner ends a chunk, the server must end a statement, or the runner
+ * would send half of one.  Returns the index of the first chunk the server
+ * does not end there, or -1; up to it, a chunk of several statements
+ * becomes a statement block, which runs in one transaction, as the server
+ * runs the chunk.  A section that does not scan is let be: running it
+ * fails anyway, naming the line.
+ */
+int
+layout_check_chunks(const char *name, const char *text, int len,
+					FileSections *sections, MigrationSection section,
+					const int *chunk_ends, const int *chunk_lines, int nchunks)
+{
+	const TextRange *range = section == SECTION_UP ? &sections->up : &sections->down;
+	char	   *cut;
+	int		   *ends;
+	int			nends;
+	int			after;
+	int			k = 0;
+	int			bad = -1;
+
+	if (range->start < 0 || nchunks == 0)
+		return -1;
+	cut = layout_cut_section(name, text, len, sections, section);
+	ends = layout_statement_ends(cut, &nends);
+	pfree(cut);
+	if (ends == NULL)
+		return -1;
+
+	after = range->start;
+	for (int c = 0; c < nchunks; c++)
+	{
+		int			statements = 0;
+
+		if (!is_end(ends, nends, chunk_ends[c]))
+		{
+			bad = c;
+			break;
+		}
+		while (k < nends && ends[k] <= chunk_ends[c])
+		{
+			if (ends[k] > after)
+				statements++;
+			k++;
+		}
+		if (statements > 1)
+			layout_add_block(sections, after + 1, chunk_ends[c] + 1,
+							 chunk_lines[c]);
+		after = chunk_ends[c];
+	}
+	pfree(ends);
+	return bad;
 }

@@ -153,6 +153,8 @@ typedef struct FileSections
 	int		   *marker_lens;	/* and lengths (without the newline) */
 	LayoutProblem up_problem;	/* raised when the up part is needed */
 	LayoutProblem down_problem; /* raised when the down part runs */
+	bool		bom;			/* the file starts with a byte-order mark
+								 * (dropped from the text) */
 
 	/*
 	 * What the runner does to the text, or refuses in it, unless the file's
@@ -210,6 +212,22 @@ typedef struct LayoutMethods
 									 * there, with this hint (NULL:
 									 * migrate_run runs it outside a
 									 * transaction) */
+	const char *bom_in_text;	/* its runner reads a byte-order mark as
+								 * text of the first line: a marker on that
+								 * line is none to it, and a part of the
+								 * file that starts at its first byte is
+								 * sent with the mark, which the server
+								 * refuses; such a file is refused (the up
+								 * part at once, the down part when it
+								 * runs), with this hint */
+
+	/*
+	 * Tells whether a file name is one that only this runner's users give
+	 * their migrations (node-pg-migrate's timestamps): in a flat directory
+	 * whose files carry no runner's markers, such a name settles the
+	 * layout, as weak markers do.
+	 */
+	bool		(*weak_name) (const char *name);
 
 	/*
 	 * Flat layouts: how this runner reads a file name, once the directory
@@ -221,6 +239,9 @@ typedef struct LayoutMethods
 	 * and why.
 	 */
 	void		(*own_name) (const char *name, LayoutEntry *entry);
+	bool		reads_hidden;	/* its runner reads hidden files too: one
+								 * that own_name reads as a migration is
+								 * refused */
 	bool		unique_versions;	/* refuses two migrations of one version */
 	bool		noop_rollback;	/* a migration without a down part rolls
 								 * back as a no-op (its history row goes) */
@@ -284,6 +305,17 @@ typedef struct LayoutMethods
 	void		(*read_text) (const char *name, const char *text, int len,
 							  FileSections *sections);
 
+	/*
+	 * Refuses, naming the files, what its runner would do with the
+	 * directory's migrations, once they are in its order, that
+	 * morgenmigrate cannot do the same way (two migrations whose order the
+	 * runner leaves to chance, two it would record under one name); dir
+	 * names the directory in messages.
+	 */
+	void		(*check_files) (const char *dir,
+								const struct MigrationFile *files,
+								int nfiles);
+
 	/* Tells whether a target names a version (NULL: the leading digits). */
 	bool		(*target_matches) (const char *version, const char *target);
 
@@ -322,7 +354,6 @@ extern void layout_add_marker(FileSections *sections, const TextLine *line);
 extern FileSections layout_copy_sections(const FileSections *s);
 extern void layout_add_block(FileSections *sections, int start, int end,
 							 int line);
-extern bool layout_ends_statement(const TextLine *line);
 extern bool layout_is_blank_or_comment(const TextLine *line);
 extern int	layout_go_space(const char *p, const char *end);
 extern void layout_go_trim(const char **start, const char **end);
@@ -339,6 +370,17 @@ extern void layout_scan_file(const char *name, const char *text, int len,
 							 bool bom, MigrationLayout layout,
 							 FileSections *sections);
 extern int *layout_statement_ends(const char *text, int *n);
+extern bool layout_outside_tokens(const char *text, int offset);
+extern int	layout_changed_token(const char *a, const char *b);
+extern int	layout_check_chunks(const char *name, const char *text, int len,
+								FileSections *sections,
+								MigrationSection section,
+								const int *chunk_ends, const int *chunk_lines,
+								int nchunks);
+extern int	layout_line_semicolon(const TextLine *line);
+extern void layout_check_bom(const char *name, MigrationLayout layout,
+							 FileSections *sections);
+extern MigrationLayout layout_of_weak_name(const char *name);
 extern void layout_raise_problem(const char *name, MigrationLayout layout,
 								 const LayoutProblem *problem);
 extern void layout_defer_problem(LayoutProblem *problem, int line,

@@ -98,6 +98,8 @@ typedef struct MigrationDir
 	bool		keep_files;		/* the session keeps what it reads of the
 								 * files (its second call on the directory) */
 	bool		settled;
+	bool		candidate_downs;	/* unsettled: NAME.down.sql files are
+									 * among the files inspected */
 	MigrationLayout scan_layout;	/* whose markers count: the layout, or
 									 * LAYOUT_AUTO while unsettled */
 	int			nentries;

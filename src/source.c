@@ -53,8 +53,8 @@ static int	cmp_listed_by_name(const ListCell *a, const ListCell *b);
 static void flat_candidates(MigrationDir *mdir, List *listed);
 static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
 static void refuse_orphans(const MigrationDir *mdir, const LayoutMethods *m);
-static void flat_settle(MigrationDir *mdir, MigrationLayout layout,
-						bool in_family_order);
+static void flat_settle(MigrationDir *mdir, MigrationLayout layout);
+static void refuse_hidden(const MigrationDir *mdir, const LayoutMethods *m);
 static ListedEntry *listed_entry(const DirEntry *de, const LayoutEntry *entry,
 								 MigrationLayout layout);
 static void collect_files(MigrationDir *mdir, List *listed,
@@ -75,7 +75,6 @@ static int	cmp_descriptions(const void *a, const void *b);
 static void sort_files(MigrationDir *mdir, const LayoutMethods *m);
 static int	cmp_files_by_layout(const void *a, const void *b);
 static MigrationLayout settle_markers(MigrationDir *dir);
-static MigrationLayout settle_orphan_markers(MigrationDir *dir, int dirfd);
 static void refuse_two_layouts(const MigrationDir *dir, const char *a,
 							   MigrationLayout a_layout, const char *b,
 							   MigrationLayout b_layout);
@@ -482,18 +481,41 @@ layout_of_listed(LayoutFamily family, List *listed)
 }
 
 /*
- * The files of an unsettled flat directory: its migrations as the flat
- * family reads names (plain's rules), in plain's order, to be inspected
- * for the markers that settle the layout.  A layout that reads names its
- * own way reads the entries again once it is known (flat_finish).
+ * The files of an unsettled flat directory: every file one of the
+ * family's layouts could read as a migration (a NAME.down.sql file is one
+ * to the runners whose markers are inside the files), to be inspected for
+ * the markers that settle the layout, in name order (an error names the
+ * same files whatever order the directory listed them in).  A layout that
+ * reads names as the family does keeps them, when there is no down file
+ * among them; any other reads the entries again (flat_finish).
  */
 static void
 flat_candidates(MigrationDir *mdir, List *listed)
 {
-	const LayoutMethods *family = layout_of_names(FAMILY_FLAT);
+	ListCell   *lc;
+	int			n = 0;
 
-	collect_files(mdir, listed, family);
-	sort_files(mdir, family);
+	mdir->files = palloc0(sizeof(MigrationFile) * Max(list_length(listed), 1));
+	foreach(lc, listed)
+	{
+		ListedEntry *le = (ListedEntry *) lfirst(lc);
+		MigrationFile *f;
+
+		if (le->entry.role != ROLE_UP && le->entry.role != ROLE_DOWN)
+			continue;
+		if (le->entry.role == ROLE_DOWN)
+			mdir->candidate_downs = true;
+		f = &mdir->files[n++];
+		f->name = le->shown;
+		f->path = le->name;
+		f->role = ROLE_UP;
+		f->version = le->entry.version;
+		f->key = le->entry.key;
+		layout_init_config(&f->config);
+		layout_init_config(&f->down_config);
+	}
+	mdir->nfiles = n;
+	sort_files_by(mdir, cmp_files_by_path);
 	mdir->scan_layout = LAYOUT_AUTO;
 	mdir->settled = false;
 	mdir->ignored_pending = true;
@@ -576,6 +598,8 @@ flat_finish(MigrationDir *mdir, MigrationLayout layout)
 		listed = lappend(listed, listed_entry(de, &entry, layout));
 	}
 	mdir->orphans = NIL;
+	if (m->reads_hidden)
+		refuse_hidden(mdir, m);
 	collect_files(mdir, listed, m);
 	mdir->ignored_pending = false;
 
@@ -602,23 +626,21 @@ flat_finish(MigrationDir *mdir, MigrationLayout layout)
 		}
 		pfree(by_path);
 	}
-	flat_settle(mdir, layout, false);
+	flat_settle(mdir, layout);
 }
 
 /*
  * What a flat directory's layout refuses of its migrations as read (a
- * down file alone, two of one version), and the layout's order (unless
- * they are in the family's order, and the layout's is the same).
+ * down file alone, two of one version), and the layout's order.
  */
 static void
-flat_settle(MigrationDir *mdir, MigrationLayout layout, bool in_family_order)
+flat_settle(MigrationDir *mdir, MigrationLayout layout)
 {
 	const LayoutMethods *m = layout_methods(layout);
 
 	refuse_orphans(mdir, m);
 	check_versions(mdir, m);
-	if (!in_family_order || m->compare != layout_of_names(FAMILY_FLAT)->compare)
-		sort_files(mdir, m);
+	sort_files(mdir, m);
 	mdir->layout = layout;
 	mdir->scan_layout = layout;
 	mdir->settled = true;
@@ -639,6 +661,35 @@ refuse_orphans(const MigrationDir *mdir, const LayoutMethods *m)
 				 errdetail("%s runs a down file without its up file when it rolls back past its version.",
 						   m->runner),
 				 errhint("%s", m->orphan_hint)));
+}
+
+/*
+ * Refuses a hidden file that the layout's runner reads as a migration
+ * (reads_hidden), which morgenmigrate, reading no hidden file, would skip.
+ */
+static void
+refuse_hidden(const MigrationDir *mdir, const LayoutMethods *m)
+{
+	ListCell   *lc;
+
+	foreach(lc, mdir->ignored)
+	{
+		const MigrationIgnored *ig = (const MigrationIgnored *) lfirst(lc);
+		LayoutEntry entry;
+
+		if (ig->name[0] != '.')
+			continue;
+		memset(&entry, 0, sizeof(entry));
+		m->own_name(ig->name, &entry);
+		if (entry.role != ROLE_IGNORED)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("\"%s\" in migration directory \"%s\" is a hidden migration",
+							ig->name, mdir->path),
+					 errdetail("%s reads hidden files too, and would run it; morgenmigrate reads no hidden file.",
+							   m->runner),
+					 errhint("Rename it without the leading dot, or move it out of the migration directory.")));
+	}
 }
 
 /* A directory entry that is part of a migration of a layout, as read. */
@@ -972,12 +1023,17 @@ sort_files_by(MigrationDir *mdir, int (*cmp) (const void *, const void *))
 	mdir->files = sorted;
 }
 
-/* Puts a directory's migrations in their layout's order. */
+/*
+ * Puts a directory's migrations in their layout's order, and refuses what
+ * its runner would do with them in that order that morgenmigrate cannot.
+ */
 static void
 sort_files(MigrationDir *mdir, const LayoutMethods *m)
 {
 	sort_methods = m;
 	sort_files_by(mdir, cmp_files_by_layout);
+	if (m->check_files != NULL)
+		m->check_files(mdir->path, mdir->files, mdir->nfiles);
 }
 
 /* qsort comparator: pointers to MigrationFile by sort_methods' order. */
@@ -1167,10 +1223,11 @@ checksum_lines(const MigrationDir *dir)
 /*
  * Settles the layout of a flat directory that its names do not tell, by
  * the markers its files carry: one runner's strong markers, or else weak
- * markers (which are then that runner's), or none (plain).  A directory
- * whose files carry two runners' strong markers is refused.  A file whose
- * markers make a migration of several runners is the runner's the other
- * files are for; without them, it is refused.
+ * markers (which are then that runner's), or else a name only one runner's
+ * users give their migrations, or none (plain).  A directory whose files
+ * carry two runners' strong markers is refused.  A file whose markers make
+ * a migration of several runners is the runner's the other files are for;
+ * without them, it is refused.
  */
 static MigrationLayout
 settle_markers(MigrationDir *dir)
@@ -1228,39 +1285,19 @@ settle_markers(MigrationDir *dir)
 							   f->sections.layout);
 	}
 	dir->marked_example = strong_example;
-	return strong != LAYOUT_AUTO ? strong : weak != LAYOUT_AUTO ? weak : LAYOUT_PLAIN;
-}
-
-/*
- * The layout of a flat directory whose migrations carry no markers, told by
- * its down files without an up file: to the runners whose markers are
- * inside the files, NAME.down.sql is a migration like any other, so a
- * directory of dbmate's may hold nothing else.  The first such file with
- * strong markers tells; PLAIN if none.
- */
-static MigrationLayout
-settle_orphan_markers(MigrationDir *dir, int dirfd)
-{
-	ListCell   *lc;
-
-	foreach(lc, dir->orphans)
+	if (strong != LAYOUT_AUTO)
+		return strong;
+	if (weak != LAYOUT_AUTO)
+		return weak;
+	/* no markers at all: names only one runner's users give, if any */
+	for (int i = 0; i < dir->nentries; i++)
 	{
-		const MigrationOrphan *o = (const MigrationOrphan *) lfirst(lc);
-		MigrationFile f;
+		MigrationLayout named = LAYOUT_AUTO;
 
-		memset(&f, 0, sizeof(f));
-		f.name = (char *) o->name;
-		f.path = (char *) o->path;
-		f.role = ROLE_UP;
-		layout_init_config(&f.config);
-		layout_init_config(&f.down_config);
-		migration_inspect(dir, dirfd, &f);
-		if (f.sections.layout != LAYOUT_PLAIN &&
-			!layout_methods(f.sections.layout)->weak_markers)
-		{
-			dir->marked_example = f.name;
-			return f.sections.layout;
-		}
+		if (!dir->entries[i].is_dir)
+			named = layout_of_weak_name(dir->entries[i].name);
+		if (named != LAYOUT_AUTO)
+			return named;
 	}
 	return LAYOUT_PLAIN;
 }
@@ -1296,14 +1333,11 @@ migration_dir_settle(MigrationDir *dir, int dirfd)
 	{
 		MigrationLayout layout = settle_markers(dir);
 
-		if (layout == LAYOUT_PLAIN && dir->orphans != NIL)
-			layout = settle_orphan_markers(dir, dirfd);
-
 		/* a layout that reads names as the family does keeps the files */
-		if (layout_methods(layout)->own_name != NULL)
+		if (layout_methods(layout)->own_name != NULL || dir->candidate_downs)
 			flat_finish(dir, layout);
 		else
-			flat_settle(dir, layout, true);
+			flat_settle(dir, layout);
 		for (int i = 0; i < dir->nfiles; i++)
 		{
 			MigrationFile *f = &dir->files[i];
@@ -1318,6 +1352,8 @@ migration_dir_settle(MigrationDir *dir, int dirfd)
 			}
 			if (f->sections.layout == layout)
 				layout_raise_problem(f->name, layout, &f->sections.up_problem);
+			if (f->sections.layout == layout || f->sections.layout == LAYOUT_PLAIN)
+				layout_check_bom(f->name, layout, &f->sections);
 		}
 	}
 

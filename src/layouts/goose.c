@@ -134,37 +134,6 @@ go_comment(const TextLine *line)
 }
 
 /*
- * Where a line ends a statement, as goose sees it: the offset of the
- * semicolon that ends its last word before a word starting with "--"
- * (words cut at white space); -1 if that word does not end in one.
- */
-static int
-goose_semicolon(const TextLine *line)
-{
-	const char *p = line->start;
-	const char *end = line->start + line->len;
-	const char *last = NULL;
-	int			n;
-
-	while (p < end)
-	{
-		const char *w;
-
-		while ((n = layout_go_space(p, end)) > 0)
-			p += n;
-		if (p >= end)
-			break;
-		w = p;
-		if (end - w >= 2 && w[0] == '-' && w[1] == '-')
-			break;
-		while (p < end && layout_go_space(p, end) == 0)
-			p++;
-		last = p - 1;
-	}
-	return last != NULL && *last == ';' ? line->offset + (last - line->start) : -1;
-}
-
-/*
  * Reads an annotation line as goose does: a line that is a comment and
  * holds +goose.  Every "--" and the first +goose are dropped and the rest,
  * trimmed, compared without regard to case with the annotations goose
@@ -380,7 +349,7 @@ run_line(GooseScan *g, GooseRun *r, const TextLine *line, bool end)
 	}
 	if (r->state == STATE_UP || r->state == STATE_DOWN)
 	{
-		int			semicolon = goose_semicolon(line);
+		int			semicolon = layout_line_semicolon(line);
 
 		if (semicolon >= 0)
 		{
@@ -442,80 +411,42 @@ annotation(GooseScan *g, GooseAnnotation a, const TextLine *line)
 	}
 }
 
-/* Tells whether an offset is among the sorted ends. */
-static bool
-is_end(const int *ends, int nends, int offset)
-{
-	int			lo = 0,
-				hi = nends;
-
-	while (lo < hi)
-	{
-		int			mid = (lo + hi) / 2;
-
-		if (ends[mid] < offset)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < nends && ends[lo] == offset;
-}
-
 /*
  * Holds goose's chunks going one way against the statements the server
- * reads in that section: where goose ends a chunk the server must end a
- * statement, or goose would send half of one (refused when that direction
- * runs); a chunk of several statements becomes a statement block, which
- * runs in one transaction, as the server runs the chunk.
+ * reads in that section (layout_check_chunks): where goose ends a chunk the
+ * server must end a statement, or goose would send half of one (refused
+ * when that direction runs); a chunk of several statements becomes a
+ * statement block, which runs in one transaction, as the server runs the
+ * chunk.
  */
 static void
 check_chunks(GooseScan *g, GooseRun *r)
 {
-	FileSections *s = g->sections;
-	const TextRange *range = r->section == SECTION_UP ? &s->up : &s->down;
-	char	   *cut;
 	int		   *ends;
-	int			nends;
-	int			after;
-	int			k = 0;
+	int		   *lines;
+	int			bad;
 
-	if (range->start < 0 || r->problem.line > 0 || r->nchunks == 0)
+	if (r->problem.line > 0 || r->nchunks == 0)
 		return;
-	cut = layout_cut_section(g->name, g->text, g->len, s, r->section);
-	ends = layout_statement_ends(cut, &nends);
-	pfree(cut);
-	if (ends == NULL)
-		return;
-
-	after = range->start;
+	ends = palloc(sizeof(int) * r->nchunks);
+	lines = palloc(sizeof(int) * r->nchunks);
 	for (int c = 0; c < r->nchunks; c++)
 	{
-		const GooseChunk *chunk = &r->chunks[c];
-		int			statements = 0;
-
-		if (!is_end(ends, nends, chunk->end))
-		{
-			if (chunk->block)
-				run_problem(r, chunk->line,
-							"-- +goose StatementEnd inside a string, a comment or a quoted body",
-							"goose would send the block as one statement, which the server reads as part of a longer one; close the string, comment or body before the annotation.");
-			else
-				run_problem(r, chunk->line,
-							"goose ends a statement at the semicolon on this line, the server does not",
-							"goose sends the text up to a line that ends in a semicolon as one statement, even inside a string, a comment or a function body, so it would send half of this one.  Wrap the statement in -- +goose StatementBegin and -- +goose StatementEnd.");
-			break;
-		}
-		while (k < nends && ends[k] <= chunk->end)
-		{
-			if (ends[k] > after)
-				statements++;
-			k++;
-		}
-		if (statements > 1)
-			layout_add_block(s, after + 1, chunk->end + 1, chunk->line);
-		after = chunk->end;
+		ends[c] = r->chunks[c].end;
+		lines[c] = r->chunks[c].line;
 	}
+	bad = layout_check_chunks(g->name, g->text, g->len, g->sections, r->section,
+							  ends, lines, r->nchunks);
+	if (bad >= 0 && r->chunks[bad].block)
+		run_problem(r, r->chunks[bad].line,
+					"-- +goose StatementEnd inside a string, a comment or a quoted body",
+					"goose would send the block as one statement, which the server reads as part of a longer one; close the string, comment or body before the annotation.");
+	else if (bad >= 0)
+		run_problem(r, r->chunks[bad].line,
+					"goose ends a statement at the semicolon on this line, the server does not",
+					"goose sends the text up to a line that ends in a semicolon as one statement, even inside a string, a comment or a function body, so it would send half of this one.  Wrap the statement in -- +goose StatementBegin and -- +goose StatementEnd.");
 	pfree(ends);
+	pfree(lines);
 }
 
 /* Scans a file for goose annotations; false if it carries none. */

@@ -26,10 +26,11 @@ leading_digits(const char *name)
 
 /*
  * A flat family name: NAME.sql is an up file, NAME.up.sql too
- * (golang-migrate), NAME.down.sql a down file; VERSION_name.go is a goose
- * Go migration and VERSION_name.js (or .cjs, .mjs, .ts, .mts, .cts) a
- * node-pg-migrate JavaScript or TypeScript migration, which only their own
- * runner can run.
+ * (golang-migrate's, when NAME is VERSION_name and the version no
+ * node-pg-migrate timestamp), NAME.down.sql a down file; VERSION_name.go
+ * is a goose Go migration and VERSION_name.js (or .cjs, .mjs, .ts, .mts,
+ * .cts) a node-pg-migrate JavaScript or TypeScript migration, which only
+ * their own runner can run.
  */
 static bool
 flat_read_name(const char *name, bool is_dir, LayoutEntry *entry)
@@ -57,8 +58,14 @@ flat_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 	}
 	if (has_suffix_ci(name, ".up.sql", false))
 	{
+		/*
+		 * golang-migrate's only where it reads it, VERSION_name.up.sql, and
+		 * where the version is not of node-pg-migrate's making (13 or 17
+		 * digits: see its weak_name)
+		 */
 		entry->role = ROLE_UP;
-		entry->layout = LAYOUT_GOLANG_MIGRATE;
+		if (digits > 0 && name[digits] == '_' && digits != 13 && digits != 17)
+			entry->layout = LAYOUT_GOLANG_MIGRATE;
 		entry->key = pnstrdup(name, strlen(name) - strlen(".up.sql"));
 		return true;
 	}

@@ -43,6 +43,9 @@ my %runners = (
 		at => qr/^(?:Applying|Rolling back): (.*)$/m,
 		# (dbmate looks for its table before it says it found no migration)
 		noise => qr/^relation "public\.schema_migrations" does not exist/,
+		# (its refusal of a directory that need not tell the layout: one
+		# without a file it reads, or with a file without its markers)
+		unsettled => qr/no migration files found|requires each migration to define an up block/,
 	},
 	'node-pg-migrate' => {
 		tables => [ 'public.pgmigrations', 'public.pgmigrations_id_seq' ],
@@ -52,6 +55,9 @@ my %runners = (
 		at => qr/^### MIGRATION (.*) \((?:UP|DOWN)\) ###$/m,
 		atomic => 1,
 		names_by_key => 1,
+		# (its refusal of a file that need not tell the layout: one it
+		# cannot load or order, such as x.sql.bak)
+		unsettled => qr/Error loading migration files/,
 	},
 	postgrator => {
 		tables => ['public.schemaversion'],
@@ -61,12 +67,18 @@ my %runners = (
 		at => qr/ running (?:.*\/)?(.*)$/m,
 		# (postgrator-cli asks for its table's version before it makes it)
 		noise => qr/^relation "public\.schemaversion" does not exist/,
+		# (its refusal of a directory that need not tell the layout: one
+		# without a file it reads)
+		unsettled => qr/No migration files found/,
 	},
 	'sql-migrate' => {
 		tables => ['public.gorp_migrations'],
 		history => 'SELECT id FROM public.gorp_migrations ORDER BY applied_at, id',
 		key => sub { $_[0] },
 		at => qr/ handling (.*)$/m,
+		# (its refusal of a file that need not tell the layout: one
+		# without its markers)
+		unsettled => qr/no Up\/Down annotations found/,
 	},
 );
 
@@ -257,6 +269,63 @@ my @accepted = (
 		rule => 'node-pg-migrate runs a file that has a `Down Migration` marker but no `Up Migration` marker whole',
 	},
 	{
+		name => 'node-pg-migrate: a file it cannot load or order',
+		runners => ['node-pg-migrate'],
+		sqlstate => '22023',
+		message => qr/^".*" in migration directory ".*" is not a migration node-pg-migrate can read$/,
+		rule => 'a file it cannot load (`README.md`, `notes.txt`, `x.sql.bak`) or order',
+	},
+	{
+		name => 'node-pg-migrate: a marker inside a string, a body or a comment',
+		runners => ['node-pg-migrate'],
+		sqlstate => '42601',
+		message => qr/^malformed node-pg-migrate migration ".*": a line that reads like a marker lies inside a string, a quoted name, a body or a comment$/,
+		rule => 'a line that reads like its marker inside a string, a quoted name, a function body or a comment is refused (42601)',
+	},
+	{
+		name => 'node-pg-migrate: an order it leaves to chance',
+		runners => ['node-pg-migrate'],
+		sqlstate => '42710',
+		message => qr/^migrations ".*" and ".*" have the same (?:number|name) /,
+		rule => 'two migrations of one number whose names differ only in punctuation or leading zeros',
+	},
+	{
+		name => 'a byte-order mark its runner reads as text',
+		runners => [ 'node-pg-migrate', 'sql-migrate' ],
+		sqlstate => '42601',
+		message => qr/^malformed (?:node-pg-migrate|sql-migrate) migration ".*": the file starts with a byte-order mark$/,
+		rule => 'where node-pg-migrate or sql-migrate would read the mark as text',
+	},
+	{
+		name => 'another runner\'s markers in the file',
+		runners => [ 'node-pg-migrate', 'sql-migrate' ],
+		sqlstate => '*',
+		message => qr/^malformed (?:dbmate|goose) migration |^migration ".*" carries the markers of two runners$/,
+		rule => 'A file that carries another runner\'s markers',
+	},
+	{
+		name => 'node-pg-migrate: sql-migrate\'s markers in the file',
+		runners => ['node-pg-migrate'],
+		sqlstate => '*',
+		message => qr/^malformed sql-migrate migration |^migration ".*" has no (?:dbmate|goose|sql-migrate) markers$/,
+		rule => 'A file that carries another runner\'s markers',
+	},
+	{
+		name => 'names of golang-migrate',
+		runners => [ 'node-pg-migrate', 'sql-migrate' ],
+		sqlstate => '*',
+		message => qr/^migration ".*" carries .* markers in a directory laid out for golang-migrate$/,
+		rule => 'Names that say a layout win over the markers in the files',
+	},
+	{
+		name => 'names of golang-migrate: a down file alone',
+		runners => [ 'node-pg-migrate', 'sql-migrate' ],
+		sqlstate => '58P01',
+		message => qr/^down migration ".*" has no up migration$/,
+		detail => qr/^golang-migrate /,
+		rule => 'Names that say a layout win over the markers in the files',
+	},
+	{
 		name => 'sql-migrate: an unknown command',
 		runners => ['sql-migrate'],
 		sqlstate => '42601',
@@ -278,6 +347,49 @@ my @accepted = (
 		sqlstate => '42601',
 		message => qr/^malformed sql-migrate migration ".*": -- \+migrate StatementBegin without -- \+migrate StatementEnd$/,
 		rule => 'an unterminated `StatementBegin`',
+	},
+	{
+		name => 'sql-migrate: a file without an Up section',
+		runners => ['sql-migrate'],
+		sqlstate => '42601',
+		message => qr/^malformed sql-migrate migration ".*": no -- \+migrate Up section$/,
+		rule => 'a file without an `Up` section (sql-migrate records it without running anything)',
+	},
+	{
+		name => 'sql-migrate: half a statement',
+		runners => ['sql-migrate'],
+		sqlstate => '42601',
+		message => qr/^malformed sql-migrate migration ".*": (?:sql-migrate ends a statement at the semicolon on this line, the server does not|-- \+migrate StatementEnd inside a string, a comment or a quoted body|a statement before -- \+migrate StatementBegin is not ended by a semicolon)$/,
+		rule => 'Where goose or sql-migrate would end a statement elsewhere than the server',
+	},
+	{
+		name => 'sql-migrate: text it drops from a statement',
+		runners => ['sql-migrate'],
+		sqlstate => '42601',
+		message => qr/^malformed sql-migrate migration ".*": sql-migrate drops (?:this line|the carriage return at the end of this line) from the string, body or comment it stands in$/,
+		rule => 'sql-migrate drops every line that starts with `-- `',
+	},
+	{
+		name => 'sql-migrate: a file it would read leniently',
+		runners => ['sql-migrate'],
+		sqlstate => '42601',
+		message => qr/^malformed sql-migrate migration ".*": (?:a second -- \+migrate (?:Up|Down) section|-- \+migrate StatementBegin (?:before -- \+migrate Up or Down|inside a statement block)|-- \+migrate StatementEnd without -- \+migrate StatementBegin|-- \+migrate (?:Up|Down) inside a statement block)$/,
+		rule => 'a second `Up` or `Down` section (sql-migrate joins them)',
+	},
+	{
+		name => 'sql-migrate: a numeric prefix beyond 64 bits',
+		runners => ['sql-migrate'],
+		sqlstate => '22023',
+		message => qr/^".*" in migration directory ".*" is not a migration sql-migrate can read$/,
+		detail => qr/64-bit/,
+		rule => 'whose numeric prefix is beyond a signed 64-bit number',
+	},
+	{
+		name => 'sql-migrate: a hidden migration',
+		runners => ['sql-migrate'],
+		sqlstate => '22023',
+		message => qr/^".*" in migration directory ".*" is a hidden migration$/,
+		rule => 'sql-migrate runs a hidden `.x.sql` file too',
 	},
 	{
 		name => 'sql-migrate: a file without markers',
@@ -685,13 +797,17 @@ sub check_directory
 	my $r = runner_run($t, $rdb, 'up');
 	my $atomic = $runners{$rname}{atomic} ? '' : ', atomic => false';
 	my $m = mm_run($t, $mdb, "migrate_apply('$t->{dir}'$atomic)", 'migrate_run');
-	# a directory in which the runner finds no migration is not known to be
-	# its own (a.sql, or a diesel subdirectory, may be all it holds): with
-	# the runner's layout set, morgenmigrate must find none either
-	if ($r->{status} eq 'refused' && $r->{ran_nothing} && ($r->{message} // '') =~ /no migration files found/i)
+	# a directory whose files carry nothing of the runner's (no markers, or
+	# none that morgenmigrate reads at all, such as x.sql.bak, a.sql or a
+	# diesel subdirectory) is not known to be its own: it is one of
+	# morgenmigrate's own layout too.  Where the runner refuses such a file,
+	# or finds no migration, morgenmigrate must refuse the directory, or find
+	# none either, with the runner's layout set.
+	if ($m->{status} eq 'ok' && $r->{status} eq 'refused' && $r->{ran_nothing}
+		&& $runners{$rname}{unsettled} && $r->{output} =~ $runners{$rname}{unsettled})
 	{
 		fresh_database($node, $mdb);
-		push @{ $t->{events} }, "apply: $rname finds no migration; morgenmigrate again, with the layout set";
+		push @{ $t->{events} }, "apply: $rname refuses a file that need not tell the layout; morgenmigrate again, with the layout set";
 		$m = mm_run($t, $mdb, "migrate_apply('$t->{dir}'$atomic)", 'migrate_run', $rname);
 	}
 	my ($verdict, @why) = compare_outcomes($t, 'apply', $r, $m);

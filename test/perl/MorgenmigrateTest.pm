@@ -12,7 +12,9 @@ package MorgenmigrateTest;
 use strict;
 use warnings;
 
+use Digest::SHA;
 use Exporter 'import';
+use File::Basename ();
 use FindBin;
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
@@ -174,9 +176,13 @@ sub finish_background
 
 # The real runners the tests migrate with: dbmate, node-pg-migrate and
 # postgrator-cli from npm (scripts/test.sh installs them into
-# /var/cache/morgenmigrate/npm, MM_NPM_RUNNERS elsewhere), sql-migrate and
-# Sqitch from Debian.
-my $npm_bin = ($ENV{MM_NPM_RUNNERS} // '/var/cache/morgenmigrate/npm') . '/node_modules/.bin';
+# /var/cache/morgenmigrate/npm-HASH, HASH the start of the SHA-256 of
+# test/adopt/package-lock.json, as scripts/lib.sh names it; MM_NPM_RUNNERS
+# elsewhere), sql-migrate and Sqitch from Debian.
+my $npm_lock = File::Basename::dirname(__FILE__) . '/../adopt/package-lock.json';
+my $npm_bin = ($ENV{MM_NPM_RUNNERS}
+	  // '/var/cache/morgenmigrate/npm-' . substr(Digest::SHA->new(256)->addfile($npm_lock)->hexdigest, 0, 16))
+  . '/node_modules/.bin';
 my %runner_program = (
 	dbmate => "$npm_bin/dbmate",
 	'node-pg-migrate' => "$npm_bin/node-pg-migrate",

@@ -1,0 +1,1 @@
+export const up = (pgm: any) => { pgm.sql("INSERT INTO layout_log (what) VALUES ('mts')"); };

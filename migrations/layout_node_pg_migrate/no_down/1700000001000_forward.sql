@@ -1,0 +1,2 @@
+-- Up Migration
+INSERT INTO layout_log (what) VALUES ('forward');

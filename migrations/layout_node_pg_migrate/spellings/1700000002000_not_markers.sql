@@ -1,0 +1,2 @@
+-- Upmigration
+INSERT INTO layout_log (what) VALUES ('no marker');

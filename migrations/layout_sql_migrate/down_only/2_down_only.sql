@@ -1,0 +1,4 @@
+--  +migrate Up
+INSERT INTO layout_log (what) VALUES ('never');
+-- +migrate Down
+DELETE FROM layout_log;

@@ -1,0 +1,6 @@
+-- +migrate Up
+CREATE TABLE layout_log (id serial PRIMARY KEY, what text NOT NULL);
+
+-- +goose Down
+-- +migrate Down
+DROP TABLE layout_log;

@@ -1,0 +1,2 @@
+-- +migrate Up
+INSERT INTO layout_log (what) VALUES ('forward');

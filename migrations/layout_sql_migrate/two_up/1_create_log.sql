@@ -1,0 +1,7 @@
+-- +migrate Up
+CREATE TABLE layout_log (id serial PRIMARY KEY, what text NOT NULL);
+
+-- +migrate Down
+DROP TABLE layout_log;
+-- +migrate Up
+INSERT INTO layout_log (what) VALUES ('again');
