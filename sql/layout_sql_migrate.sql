@@ -90,8 +90,7 @@ SELECT reset();
 -- without running anything); an indented comment after the last statement
 -- (to sql-migrate a statement without its semicolon); a statement without
 -- its semicolon before a block (sql-migrate would glue them); a second Up
--- section (sql-migrate would join them); a goose annotation, which makes
--- a malformed goose file
+-- section (sql-migrate would join them)
 SELECT d AS dir, r.*
   FROM (VALUES ('dropped_in_string', '1_create_log.sql'),
                ('crlf_in_string', '1_create_log.sql'),
@@ -103,9 +102,17 @@ SELECT d AS dir, r.*
                ('down_only', '2_down_only.sql'),
                ('unended_comment', '1_create_log.sql'),
                ('merge_before_block', '1_create_log.sql'),
-               ('two_up', '1_create_log.sql'),
-               ('goose_marker', '1_create_log.sql')) AS c(d, f),
+               ('two_up', '1_create_log.sql')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
+
+-- another runner's marker that makes no migration of that runner (a lone
+-- -- +goose Down) is a comment beside sql-migrate's commands, as sql-migrate
+-- reads it: the file applies and rolls back
+SELECT filename, layout, up, down
+  FROM morgenmigrate.migrate_layout(:'base' || '/goose_marker');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/goose_marker');
+SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/goose_marker');
+SELECT * FROM state();
 
 -- what the refusals say
 \set VERBOSITY default

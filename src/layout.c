@@ -152,20 +152,23 @@ layout_version_cmp(LayoutFamily family, const char *a, const char *b)
 }
 
 /*
- * Tells whether a target names a version as the family's runner reads
- * versions; by default a target of digits names the version of the same
- * number ("3" is 003_x.sql).
+ * Tells whether a target names a version as the runner of a directory's
+ * layout reads versions (a layout that says nothing: as its family's);
+ * by default a target of digits names the version of the same number ("3"
+ * is 003_x.sql).
  */
 bool
-layout_target_matches(LayoutFamily family, const char *version,
+layout_target_matches(MigrationLayout layout, const char *version,
 					  const char *target)
 {
-	const LayoutMethods *m = layout_of_names(family);
+	const LayoutMethods *m = layout_methods(layout);
 	const char *a = version;
 	const char *b = target;
 
 	if (version == NULL || version[0] == '\0' || target[0] == '\0')
 		return false;
+	if (m == NULL || m->target_matches == NULL)
+		m = layout_of_names(layout_family(layout));
 	if (m->target_matches != NULL)
 		return m->target_matches(version, target);
 	if (strspn(target, "0123456789") != strlen(target))
@@ -302,17 +305,158 @@ candidate_layouts(const char *text, int len)
 }
 
 /*
+ * Scans a file for one layout's markers where it may turn out that they
+ * are none of the file's business: true if they make a migration of that
+ * layout; false if the file carries none, or if that layout's runner would
+ * refuse the file (a malformed migration, kept in *error).  Other errors
+ * are raised.  Only the scan runs here, which holds no resources.
+ */
+static bool
+probe_scan(const LayoutMethods *m, const char *name, const char *text,
+		   int len, FileSections *s, ErrorData **error)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool found = false;
+
+	*error = NULL;
+	PG_TRY();
+	{
+		found = m->scan(name, text, len, s);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		if (e->sqlerrcode != ERRCODE_SYNTAX_ERROR)
+			PG_RE_THROW();
+		FlushErrorState();
+		*error = e;
+	}
+	PG_END_TRY();
+	return found;
+}
+
+/*
+ * Scans a file for markers (see layout_scan_file): the layout whose
+ * markers it carries, with its sections, and the line of its first
+ * marker; LAYOUT_PLAIN for none.
+ */
+static MigrationLayout
+scan_markers(const char *name, const char *text, int len,
+			 const LayoutMethods *own, uint32 candidates,
+			 FileSections *sections, int *found_line)
+{
+	MigrationLayout found = LAYOUT_PLAIN;
+	ErrorData  *first_error = NULL;
+	int			strong = 0;
+	bool		probe;
+	bool		foreign_comments;
+
+	/* the directory's own markers first: where they are, they alone count */
+	if (own != NULL && own->scan != NULL &&
+		(candidates & ((uint32) 1 << own->layout)) != 0)
+	{
+		memset(sections, 0, sizeof(FileSections));
+		sections->down.start = -1;
+		if (own->scan(name, text, len, sections))
+		{
+			*found_line = sections->up.start >= 0 ? sections->up.line :
+				sections->down.line;
+			return own->layout;
+		}
+		candidates &= ~((uint32) 1 << own->layout);
+	}
+
+	/*
+	 * Another runner's markers, where that runner would refuse the file,
+	 * are comments in a directory of a runner that does not read them; so
+	 * are they, while the layout is not known, beside a runner's markers
+	 * that make a migration.  Their scans are probes then.
+	 */
+	for (int i = 0; i < lengthof(all_layouts); i++)
+		if (all_layouts[i]->scan != NULL && !all_layouts[i]->weak_markers &&
+			(candidates & ((uint32) 1 << all_layouts[i]->layout)) != 0)
+			strong++;
+	foreign_comments = own != NULL && own->layout != LAYOUT_PLAIN;
+	probe = foreign_comments || strong > 1;
+
+	for (int i = 0; i < lengthof(all_layouts); i++)
+	{
+		const LayoutMethods *m = all_layouts[i];
+		FileSections s;
+		ErrorData  *error = NULL;
+		bool		carries;
+
+		if (m->scan == NULL || (candidates & ((uint32) 1 << m->layout)) == 0)
+			continue;
+		/* weak markers: comments but in their own layout, or alone */
+		if (m->weak_markers && m != own &&
+			(own != NULL || found != LAYOUT_PLAIN))
+			continue;
+		memset(&s, 0, sizeof(s));
+		s.down.start = -1;
+		if (probe && !m->weak_markers)
+			carries = probe_scan(m, name, text, len, &s, &error);
+		else
+			carries = m->scan(name, text, len, &s);
+		if (error != NULL && first_error == NULL)
+			first_error = error;
+		if (!carries)
+			continue;
+		/* while the layout is not known, the other files may say whose */
+		if (found != LAYOUT_PLAIN && own == NULL)
+		{
+			sections->other_layouts |= (uint32) 1 << m->layout;
+			continue;
+		}
+		if (found != LAYOUT_PLAIN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("migration \"%s\" carries the markers of two runners",
+							name),
+					 errdetail("Line %d is a %s marker, line %d a %s marker.",
+							   *found_line, layout_methods(found)->runner,
+							   s.up.start >= 0 ? s.up.line : s.down.line, m->runner),
+					 errhint("Keep the markers of the runner the directory is written for.")));
+		found = m->layout;
+		*found_line = s.up.start >= 0 ? s.up.line : s.down.line;
+		s.other_layouts = sections->other_layouts;
+		*sections = s;
+	}
+
+	/* markers their runner would refuse: comments but where no runner reads */
+	if (found == LAYOUT_PLAIN && first_error != NULL && !foreign_comments)
+		ReThrowError(first_error);
+	return found;
+}
+
+/*
  * Scans a file's text for the markers of the directory's layout, or of
  * every marker layout while the layout is not known yet (LAYOUT_AUTO).
  * The layout whose markers the file carries cuts it; a file without markers
  * is one up section, PLAIN.  bom: the file started with a byte-order mark
  * (dropped from text), which a runner may refuse.
  *
- * A layout's markers count only in that layout.  Strong markers (dbmate's
- * "-- migrate:up", goose's "-- +goose", sql-migrate's "-- +migrate") are
- * never plain comments: a file carrying another runner's is refused, and
- * so is one carrying two runners'.  Weak markers (node-pg-migrate's "--
- * Up Migration" reads like any comment) are comments in a directory of
+ * A layout's markers count only in that layout, as each runner reads only
+ * its own: in a directory of a runner's layout, a file that carries that
+ * runner's markers is read by them alone, and every other runner's marker
+ * line in it is a comment (a "-- +goose Down" in a dbmate file, or in a
+ * string of one).  A file without its runner's markers that carries
+ * another runner's is refused where they make a migration of that runner
+ * (a goose file among postgrator's would run with its down section);
+ * where that runner would refuse them (a lone "-- migrate:down" comment),
+ * they are comments too.  Strong markers (dbmate's "-- migrate:up",
+ * goose's "-- +goose", sql-migrate's "-- +migrate") are never comments in
+ * morgenmigrate's own layout, which a file written for a runner would
+ * leave: such a file is refused there, and so is one carrying two
+ * runners' migrations.  While the layout is not known, a file whose
+ * markers make a migration of one runner only is that runner's, the
+ * others' lines in it comments; one whose markers make a migration of
+ * several runners is that of the runner the directory's other files are
+ * for (sections->other_layouts).  Weak markers (node-pg-migrate's "-- Up
+ * Migration" reads like any comment) are comments in a directory of
  * another layout and beside strong markers; while the layout is not known
  * they are scanned, and what the runner would refuse in them is kept as a
  * problem for when the directory turns out to be that runner's.
@@ -331,34 +475,9 @@ layout_scan_file(const char *name, const char *text, int len, bool bom,
 	uint32		candidates = candidate_layouts(text, len);
 
 	memset(sections, 0, sizeof(FileSections));
-	for (int i = 0; i < lengthof(all_layouts); i++)
-	{
-		const LayoutMethods *m = all_layouts[i];
-		FileSections s;
-
-		if (m->scan == NULL || (candidates & ((uint32) 1 << m->layout)) == 0)
-			continue;
-		/* weak markers: comments but in their own layout, or alone */
-		if (m->weak_markers && m != own &&
-			(own != NULL || found != LAYOUT_PLAIN))
-			continue;
-		memset(&s, 0, sizeof(s));
-		s.down.start = -1;
-		if (!m->scan(name, text, len, &s))
-			continue;
-		if (found != LAYOUT_PLAIN)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("migration \"%s\" carries the markers of two runners",
-							name),
-					 errdetail("Line %d is a %s marker, line %d a %s marker.",
-							   found_line, layout_methods(found)->runner,
-							   s.up.start >= 0 ? s.up.line : s.down.line, m->runner),
-					 errhint("Keep the markers of the runner the directory is written for.")));
-		found = m->layout;
-		found_line = s.up.start >= 0 ? s.up.line : s.down.line;
-		*sections = s;
-	}
+	if (candidates != 0)
+		found = scan_markers(name, text, len, own, candidates, sections,
+							 &found_line);
 
 	if (found == LAYOUT_PLAIN)
 	{
@@ -368,7 +487,11 @@ layout_scan_file(const char *name, const char *text, int len, bool bom,
 		sections->up.end = len;
 		sections->up.line = 1;
 		sections->down.start = -1;
-		/* a runner without markers may still group or refuse what it reads */
+		/* a runner without markers may still refuse, or group, what it reads */
+		if (bom && own != NULL && own->scan == NULL && own->bom_refusal != NULL)
+			layout_malformed(name, 1, own->runner,
+							 "the file starts with a byte-order mark",
+							 own->bom_refusal);
 		if (own != NULL && own->read_text != NULL)
 			own->read_text(name, text, len, sections);
 	}

@@ -83,7 +83,7 @@ extern int	layout_compare(LayoutFamily family, const struct MigrationFile *a,
 						   const struct MigrationFile *b);
 extern int	layout_version_cmp(LayoutFamily family, const char *a,
 							   const char *b);
-extern bool layout_target_matches(LayoutFamily family, const char *version,
+extern bool layout_target_matches(MigrationLayout layout, const char *version,
 								  const char *target);
 
 /* ----------------------------------------------------------------
@@ -136,6 +136,10 @@ typedef struct LayoutConfig
 typedef struct FileSections
 {
 	MigrationLayout layout;		/* whose markers the file carries; PLAIN: none */
+	uint32		other_layouts;	/* while the layout is not known: other
+								 * layouts whose markers make a migration
+								 * of the file too, a bit per layout (the
+								 * directory's other files say whose it is) */
 	TextRange	up;				/* the up section (the whole text without markers) */
 	TextRange	down;			/* the down section, start < 0 if none */
 	bool		up_no_transaction;	/* the runner runs the up part outside a
@@ -196,7 +200,8 @@ typedef struct LayoutMethods
 								 * be this runner's, never beside another
 								 * runner's markers */
 	const char *bom_refusal;	/* its runner refuses a file with its
-								 * markers that starts with a byte-order
+								 * markers (a layout without markers: any
+								 * file) that starts with a byte-order
 								 * mark: why, as a hint (NULL: the mark is
 								 * dropped, as the runner drops it) */
 	const char *transaction_hint;	/* its runner runs a section its

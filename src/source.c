@@ -18,6 +18,7 @@
 
 #include "common/cryptohash.h"
 #include "lib/stringinfo.h"
+#include "port/pg_bitutils.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -51,6 +52,7 @@ static List *drop_other_subdirs(List *listed, LayoutFamily forced,
 static int	cmp_listed_by_name(const ListCell *a, const ListCell *b);
 static void flat_candidates(MigrationDir *mdir, List *listed);
 static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
+static void refuse_orphans(const MigrationDir *mdir, const LayoutMethods *m);
 static void flat_settle(MigrationDir *mdir, MigrationLayout layout);
 static void refuse_hidden(const MigrationDir *mdir, const LayoutMethods *m);
 static ListedEntry *listed_entry(const DirEntry *de, const LayoutEntry *entry,
@@ -73,6 +75,9 @@ static int	cmp_descriptions(const void *a, const void *b);
 static void sort_files(MigrationDir *mdir, const LayoutMethods *m);
 static int	cmp_files_by_layout(const void *a, const void *b);
 static MigrationLayout settle_markers(MigrationDir *dir);
+static void refuse_two_layouts(const MigrationDir *dir, const char *a,
+							   MigrationLayout a_layout, const char *b,
+							   MigrationLayout b_layout);
 static bool checksum_lines(const MigrationDir *dir);
 static void compute_checksum(const char *name, const FileText *ft,
 							 bool lines, char *checksum);
@@ -112,6 +117,7 @@ migration_dir_list(const char *path)
 	List	   *listed = NIL;
 	List	   *entries = NIL;
 	const char *family_example[LAYOUT_COUNT] = {0};
+	const char *skipped_example[LAYOUT_COUNT] = {0};
 	char	   *subdir = NULL;
 	List	   *incomplete = NIL;
 	LayoutFamily forced = layout_family(mm_layout);
@@ -171,6 +177,10 @@ migration_dir_list(const char *path)
 		{
 			if (kind == FILE_DIRECTORY && subdir == NULL)
 				subdir = de->shown;
+			/* named as a family names them, but its runner skips it */
+			if (entry.family != FAMILY_NONE &&
+				skipped_example[entry.family] == NULL)
+				skipped_example[entry.family] = de->shown;
 			continue;
 		}
 
@@ -202,6 +212,10 @@ migration_dir_list(const char *path)
 
 	if (forced != FAMILY_NONE && family_example[forced] != NULL)
 		listed = drop_other_subdirs(listed, forced, family_example, &subdir);
+	/* a name its runner skips tells the family too */
+	for (int f = 0; f < LAYOUT_COUNT; f++)
+		if (family_example[f] == NULL)
+			family_example[f] = skipped_example[f];
 	mdir->family = settle_family(mdir, family_example);
 	m = layout_of_names(mdir->family);
 	settle_incomplete(mdir, incomplete);
@@ -257,6 +271,7 @@ migration_dir_list(const char *path)
 							psprintf("not named as %s", m->names_as));
 		}
 		collect_files(mdir, listed, m);
+		refuse_orphans(mdir, m);
 		check_versions(mdir, m);
 		sort_files(mdir, m);
 		mdir->layout = mdir->names_layout;
@@ -625,19 +640,29 @@ flat_settle(MigrationDir *mdir, MigrationLayout layout)
 {
 	const LayoutMethods *m = layout_methods(layout);
 
-	if (m->orphan_hint != NULL && mdir->orphans != NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FILE),
-				 errmsg("down migration \"%s\" has no up migration",
-						((MigrationOrphan *) linitial(mdir->orphans))->name),
-				 errdetail("%s reads a down file without its up file as a migration of its own.",
-						   m->runner),
-				 errhint("%s", m->orphan_hint)));
+	refuse_orphans(mdir, m);
 	check_versions(mdir, m);
 	sort_files(mdir, m);
 	mdir->layout = layout;
 	mdir->scan_layout = layout;
 	mdir->settled = true;
+}
+
+/*
+ * Refuses a down file without its up file where the layout's runner would
+ * run it (orphan_hint); elsewhere it is an orphan, shown and warned of.
+ */
+static void
+refuse_orphans(const MigrationDir *mdir, const LayoutMethods *m)
+{
+	if (m->orphan_hint != NULL && mdir->orphans != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("down migration \"%s\" has no up migration",
+						((MigrationOrphan *) linitial(mdir->orphans))->name),
+				 errdetail("%s runs a down file without its up file when it rolls back past its version.",
+						   m->runner),
+				 errhint("%s", m->orphan_hint)));
 }
 
 /*
@@ -1069,7 +1094,7 @@ migration_file_matches(const MigrationDir *dir, const MigrationFile *file,
 		(strcmp(file->name + tlen, ".sql") == 0 ||
 		 strcmp(file->name + tlen, ".up.sql") == 0))
 		return true;
-	return layout_target_matches(dir->family, file->version, target);
+	return layout_target_matches(dir->layout, file->version, target);
 }
 
 /*
@@ -1169,10 +1194,12 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 		if (file->role != ROLE_EXTERNAL)
 			layout_scan_file(file->name, ft.data, ft.len, ft.bom,
 							 dir->scan_layout, &s);
-		/* what its runner sends together, once the layout is known */
-		if (s.nblocks > 0 && dir->scan_layout != LAYOUT_AUTO)
+		/* what its runner sends together, once its runner is known */
+		if (s.nblocks > 0 && (s.layout != LAYOUT_PLAIN ||
+							  dir->scan_layout != LAYOUT_AUTO))
 			script_check_blocks(file->name,
-								layout_methods(dir->scan_layout)->runner,
+								layout_methods(s.layout != LAYOUT_PLAIN ? s.layout :
+											   dir->scan_layout)->runner,
 								ft.data, ft.len, &s);
 		if (dir->keep_files)
 			filecache_store(&ft.st, &ft.read_at, file->role, dir->scan_layout,
@@ -1199,7 +1226,9 @@ checksum_lines(const MigrationDir *dir)
  * the markers its files carry: one runner's strong markers, or else weak
  * markers (which are then that runner's), or else a name only one runner's
  * users give their migrations, or none (plain).  A directory whose files
- * carry two runners' strong markers is refused.
+ * carry two runners' strong markers is refused.  A file whose markers make
+ * a migration of several runners is the runner's the other files are for;
+ * without them, it is refused.
  */
 static MigrationLayout
 settle_markers(MigrationDir *dir)
@@ -1207,6 +1236,7 @@ settle_markers(MigrationDir *dir)
 	MigrationLayout strong = LAYOUT_AUTO;
 	MigrationLayout weak = LAYOUT_AUTO;
 	const char *strong_example = NULL;
+	bool		ambiguous = false;
 
 	for (int i = 0; i < dir->nfiles; i++)
 	{
@@ -1215,6 +1245,11 @@ settle_markers(MigrationDir *dir)
 
 		if (found == LAYOUT_PLAIN)
 			continue;
+		if (f->sections.other_layouts != 0)
+		{
+			ambiguous = true;	/* settled below, by the others */
+			continue;
+		}
 		if (layout_methods(found)->weak_markers)
 		{
 			weak = found;
@@ -1227,13 +1262,28 @@ settle_markers(MigrationDir *dir)
 			strong_example = f->name;
 		}
 		else if (strong != found)
+			refuse_two_layouts(dir, strong_example, strong, f->name, found);
+	}
+	for (int i = 0; ambiguous && i < dir->nfiles; i++)
+	{
+		const MigrationFile *f = &dir->files[i];
+		uint32		layouts = f->sections.other_layouts |
+			((uint32) 1 << f->sections.layout);
+
+		if (f->sections.layout == LAYOUT_PLAIN || f->sections.other_layouts == 0)
+			continue;
+		if (strong == LAYOUT_AUTO)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("migration directory \"%s\" mixes layouts", dir->path),
-					 errdetail("\"%s\" carries %s markers, \"%s\" %s markers.",
-							   strong_example, layout_methods(strong)->runner,
-							   f->name, layout_methods(found)->runner),
-					 errhint("Keep the migrations of one runner in a directory.")));
+					 errmsg("migration \"%s\" carries the markers of two runners",
+							f->name),
+					 errdetail("Its markers make a migration of %s and one of %s, and no other file of the directory says which runner it is written for.",
+							   layout_methods(f->sections.layout)->runner,
+							   layout_methods(pg_rightmost_one_pos32(f->sections.other_layouts))->runner),
+					 errhint("Set morgenmigrate.layout to the runner the directory is written for.")));
+		if ((layouts & ((uint32) 1 << strong)) == 0)
+			refuse_two_layouts(dir, strong_example, strong, f->name,
+							   f->sections.layout);
 	}
 	dir->marked_example = strong_example;
 	if (strong != LAYOUT_AUTO)
@@ -1251,6 +1301,21 @@ settle_markers(MigrationDir *dir)
 			return named;
 	}
 	return LAYOUT_PLAIN;
+}
+
+/* Refuses a directory whose files carry the markers of two runners. */
+static void
+refuse_two_layouts(const MigrationDir *dir, const char *a,
+				   MigrationLayout a_layout, const char *b,
+				   MigrationLayout b_layout)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("migration directory \"%s\" mixes layouts", dir->path),
+			 errdetail("\"%s\" carries %s markers, \"%s\" %s markers.",
+					   a, layout_methods(a_layout)->runner,
+					   b, layout_methods(b_layout)->runner),
+			 errhint("Keep the migrations of one runner in a directory.")));
 }
 
 /*

@@ -41,6 +41,11 @@ my %runners = (
 		unordered => 1,
 		key => sub { $_[0] =~ /^(\d+)/ ? $1 : "($_[0])" },
 		at => qr/^(?:Applying|Rolling back): (.*)$/m,
+		# (dbmate looks for its table before it says it found no migration)
+		noise => qr/^relation "public\.schema_migrations" does not exist/,
+		# (its refusal of a directory that need not tell the layout: one
+		# without a file it reads, or with a file without its markers)
+		unsettled => qr/no migration files found|requires each migration to define an up block/,
 	},
 	'node-pg-migrate' => {
 		tables => [ 'public.pgmigrations', 'public.pgmigrations_id_seq' ],
@@ -62,6 +67,9 @@ my %runners = (
 		at => qr/ running (?:.*\/)?(.*)$/m,
 		# (postgrator-cli asks for its table's version before it makes it)
 		noise => qr/^relation "public\.schemaversion" does not exist/,
+		# (its refusal of a directory that need not tell the layout: one
+		# without a file it reads)
+		unsettled => qr/No migration files found/,
 	},
 	'sql-migrate' => {
 		tables => ['public.gorp_migrations'],
@@ -182,6 +190,76 @@ my @accepted = (
 		sqlstate => '22023',
 		message => qr/^migration ".*" has no dbmate markers$/,
 		rule => 'a file whose markers its runner would refuse',
+	},
+	{
+		name => 'dbmate: no up section',
+		runner_refuses => 1,
+		runners => ['dbmate'],
+		sqlstate => '42601',
+		message => qr/^malformed dbmate migration ".*": no -- migrate:up marker$/,
+		rule => 'a dbmate file without `-- migrate:up`',
+	},
+	{
+		name => 'dbmate: a misspelt marker',
+		runner_refuses => 1,
+		runners => ['dbmate'],
+		sqlstate => '42601',
+		message => qr/^malformed dbmate migration ".*": a line reads like a dbmate marker, which dbmate does not read as one$/,
+		rule => 'dbmate file whose only marker-like lines are misspelt',
+	},
+	{
+		name => 'dbmate: CREATE INDEX CONCURRENTLY in dbmate\'s transaction',
+		runner_refuses => 1,
+		runners => ['dbmate'],
+		sqlstate => '25001',
+		message => qr/^.* cannot run inside a transaction block$/,
+		detail => qr/^dbmate runs this part of the migration in a transaction of its own/,
+		rule => 'A section that dbmate runs in its transaction',
+	},
+	{
+		name => 'a batch holding CREATE INDEX CONCURRENTLY beside other statements',
+		runner_refuses => 1,
+		runners => [ 'dbmate', 'postgrator' ],
+		sqlstate => '25001',
+		message => qr/^.* cannot run in one batch with other statements$/,
+		rule => 'such a block holding, beside other statements, one no transaction can hold',
+	},
+	{
+		name => 'dbmate: two migrations of one version',
+		runner_refuses => 1,
+		runners => ['dbmate'],
+		sqlstate => '42710',
+		message => qr/^migrations ".*" and ".*" have the same version \d+$/,
+		rule => 'Two dbmate files of one version',
+	},
+	{
+		name => 'a byte-order mark',
+		runner_refuses => 1,
+		runners => [ 'dbmate', 'postgrator' ],
+		sqlstate => '42601',
+		message => qr/^malformed (?:dbmate|postgrator) migration ".*": the file starts with a byte-order mark$/,
+		rule => 'A byte-order mark is refused (42601) in dbmate files',
+	},
+	{
+		name => 'postgrator: a name it reads otherwise',
+		runners => ['postgrator'],
+		sqlstate => '22023',
+		message => qr/^".*" in migration directory ".*" is not a migration postgrator can read$/,
+		rule => 'A postgrator name that postgrator reads but never runs, or would run and then fail to record',
+	},
+	{
+		name => 'postgrator: an undo file without its do file',
+		runners => ['postgrator'],
+		sqlstate => '58P01',
+		message => qr/^down migration ".*" has no up migration$/,
+		rule => 'An undo file without its do file is refused (58P01)',
+	},
+	{
+		name => 'another runner\'s migration',
+		runners => ['postgrator'],
+		sqlstate => '22023',
+		message => qr/^migration ".*" carries .* markers in a directory laid out for postgrator$/,
+		rule => 'that carries another runner\'s markers where they make a migration of that runner',
 	},
 	{
 		name => 'node-pg-migrate: a down marker without an up marker',
@@ -560,8 +638,8 @@ sub indent
 # Compares what the runner did (R, from runner_run) with what
 # morgenmigrate did (M: { status => ok | failed | error, file, error })
 # in phase WHAT.  Returns (verdict, differences): verdict 'same' (compare
-# the states), 'refused' (an accepted refusal: compare nothing more) or
-# 'differs'.
+# the states), 'refused' (an accepted refusal, or neither side found a
+# migration to run: compare nothing more) or 'differs'.
 sub compare_outcomes
 {
 	my ($t, $what, $r, $m) = @_;
@@ -584,6 +662,15 @@ sub compare_outcomes
 	# (a rollback of one migration is all or nothing on both sides)
 	return ('same')
 	  if $same_failure && ($m->{status} eq 'failed' || $runners{$rname}{atomic} || $what eq 'rollback');
+	# a runner that finds no migration stops with an error, where
+	# morgenmigrate, finding none either, runs nothing
+	if ($m->{status} eq 'ok' && !$m->{applied} && $r->{status} eq 'refused' && $r->{ran_nothing}
+		&& ($r->{message} // '') =~ /no migration files found/i)
+	{
+		$t->{refusals}{'no migration to run'}++;
+		push @{ $t->{events} }, "$what: neither finds a migration to run ($rname $rshow)";
+		return ('refused');
+	}
 	if ($m->{status} eq 'error' && $r->{status} eq 'refused' && $r->{ran_nothing})
 	{
 		$t->{refusals}{'both refuse'}++;
@@ -611,7 +698,9 @@ sub compare_outcomes
 # file must run outside a transaction is followed by the procedure that
 # runs it (PROCEDURE), except where the runner runs everything in one
 # transaction; LAYOUT, if given, is set as morgenmigrate.layout first.
-# Returns { status => ok | failed | error, file, error }.
+# Returns { status => ok | failed | error, file, error,
+# applied (when ok: the number of migrations the function applied or
+# rolled back) }.
 sub mm_run
 {
 	my ($t, $db, $call, $procedure, $layout) = @_;
@@ -644,7 +733,7 @@ sub mm_run
 			  . quote_literal($file));
 		return { status => 'failed', file => $file, error => { sqlstate => $sqlstate, message => $message } };
 	}
-	return { status => 'ok' };
+	return { status => 'ok', applied => scalar(grep { length } split /\n/, $out) };
 }
 
 # TEXT as an SQL literal.
@@ -709,10 +798,11 @@ sub check_directory
 	my $atomic = $runners{$rname}{atomic} ? '' : ', atomic => false';
 	my $m = mm_run($t, $mdb, "migrate_apply('$t->{dir}'$atomic)", 'migrate_run');
 	# a directory whose files carry nothing of the runner's (no markers, or
-	# none that morgenmigrate reads at all, such as x.sql.bak) is not known
-	# to be its own: it is one of morgenmigrate's own layout too.  Where the
-	# runner refuses such a file, morgenmigrate must refuse the directory
-	# with the runner's layout set.
+	# none that morgenmigrate reads at all, such as x.sql.bak, a.sql or a
+	# diesel subdirectory) is not known to be its own: it is one of
+	# morgenmigrate's own layout too.  Where the runner refuses such a file,
+	# or finds no migration, morgenmigrate must refuse the directory, or find
+	# none either, with the runner's layout set.
 	if ($m->{status} eq 'ok' && $r->{status} eq 'refused' && $r->{ran_nothing}
 		&& $runners{$rname}{unsettled} && $r->{output} =~ $runners{$rname}{unsettled})
 	{

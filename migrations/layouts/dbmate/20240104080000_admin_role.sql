@@ -1,5 +1,4 @@
 -- migrate:up transaction:false
-ALTER TYPE dbmate_role ADD VALUE 'admin';
-SELECT 'admin'::dbmate_role;
+ALTER TYPE dbmate_role ADD VALUE 'admin'
 
 -- migrate:down

@@ -1,0 +1,4 @@
+-- migrate:up
+INSERT INTO layout_log (what) VALUES ('archive');
+
+-- migrate:down

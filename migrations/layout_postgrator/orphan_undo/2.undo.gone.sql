@@ -1,0 +1,1 @@
+DELETE FROM layout_log;
