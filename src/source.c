@@ -52,6 +52,8 @@ static List *drop_other_subdirs(List *listed, LayoutFamily forced,
 static int	cmp_listed_by_name(const ListCell *a, const ListCell *b);
 static void flat_candidates(MigrationDir *mdir, List *listed);
 static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
+static bool flat_read_entry(MigrationDir *mdir, const LayoutMethods *m,
+							const DirEntry *de, LayoutEntry *entry);
 static void refuse_orphans(const MigrationDir *mdir, const LayoutMethods *m);
 static void flat_settle(MigrationDir *mdir, MigrationLayout layout);
 static void refuse_hidden(const MigrationDir *mdir, const LayoutMethods *m);
@@ -533,27 +535,49 @@ List *
 migration_dir_ignored(MigrationDir *mdir)
 {
 	const LayoutMethods *m = layout_methods(mdir->layout);
-	const LayoutMethods *family = layout_of_names(FAMILY_FLAT);
 
 	if (!mdir->ignored_pending)
 		return mdir->ignored;
 	for (int i = 0; i < mdir->nentries; i++)
 	{
-		const DirEntry *de = &mdir->entries[i];
 		LayoutEntry entry;
 
-		memset(&entry, 0, sizeof(entry));
-		if (de->is_dir)
-			add_ignored(mdir, de->shown,
-						psprintf("a subdirectory: %s reads the files of the directory itself",
-								 m->runner));
-		else if (!family->read_name(de->name, false, &entry) ||
-				 entry.role == ROLE_IGNORED)
-			add_ignored(mdir, de->shown, entry.why ? entry.why :
-						psprintf("not named as %s names migrations", m->runner));
+		(void) flat_read_entry(mdir, m, &mdir->entries[i], &entry);
 	}
 	mdir->ignored_pending = false;
 	return mdir->ignored;
+}
+
+/*
+ * Reads one entry of a flat directory by the rules of its layout m: false,
+ * the entry noted as ignored with the reason, when it is no migration.
+ */
+static bool
+flat_read_entry(MigrationDir *mdir, const LayoutMethods *m,
+				const DirEntry *de, LayoutEntry *entry)
+{
+	memset(entry, 0, sizeof(LayoutEntry));
+	if (de->is_dir)
+	{
+		add_ignored(mdir, de->shown,
+					psprintf("a subdirectory: %s reads the files of the directory itself",
+							 m->runner));
+		return false;
+	}
+	if (m->own_name != NULL)
+		m->own_name(de->name, entry);
+	else if (!layout_of_names(FAMILY_FLAT)->read_name(de->name, false, entry))
+	{
+		memset(entry, 0, sizeof(LayoutEntry));
+		entry->role = ROLE_IGNORED;
+	}
+	if (entry->role == ROLE_IGNORED)
+	{
+		add_ignored(mdir, de->shown, entry->why ? entry->why :
+					psprintf("not named as %s names migrations", m->runner));
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -566,7 +590,6 @@ static void
 flat_finish(MigrationDir *mdir, MigrationLayout layout)
 {
 	const LayoutMethods *m = layout_methods(layout);
-	const LayoutMethods *family = layout_of_names(FAMILY_FLAT);
 	MigrationFile *inspected = mdir->files;
 	int			ninspected = mdir->nfiles;
 	List	   *listed = NIL;
@@ -576,28 +599,8 @@ flat_finish(MigrationDir *mdir, MigrationLayout layout)
 		const DirEntry *de = &mdir->entries[i];
 		LayoutEntry entry;
 
-		memset(&entry, 0, sizeof(entry));
-		if (de->is_dir)
-		{
-			add_ignored(mdir, de->shown,
-						psprintf("a subdirectory: %s reads the files of the directory itself",
-								 m->runner));
-			continue;
-		}
-		if (m->own_name != NULL)
-			m->own_name(de->name, &entry);
-		else if (!family->read_name(de->name, false, &entry))
-		{
-			memset(&entry, 0, sizeof(entry));
-			entry.role = ROLE_IGNORED;
-		}
-		if (entry.role == ROLE_IGNORED)
-		{
-			add_ignored(mdir, de->shown, entry.why ? entry.why :
-						psprintf("not named as %s names migrations", m->runner));
-			continue;
-		}
-		listed = lappend(listed, listed_entry(de, &entry, layout));
+		if (flat_read_entry(mdir, m, de, &entry))
+			listed = lappend(listed, listed_entry(de, &entry, layout));
 	}
 	mdir->orphans = NIL;
 	if (m->reads_hidden)
