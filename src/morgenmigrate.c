@@ -12,6 +12,7 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_authid_d.h"
+#include "catalog/pg_type_d.h"
 #include "commands/defrem.h"
 #include "commands/event_trigger.h"
 #include "fmgr.h"
@@ -22,6 +23,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
@@ -32,6 +34,7 @@
 #include "context.h"
 #include "drift.h"
 #include "morgenmigrate.h"
+#include "push.h"
 #include "runner.h"
 #include "source.h"
 #include "worker.h"
@@ -41,6 +44,7 @@ PG_MODULE_MAGIC;
 
 char	   *mm_allowed_directories = NULL;
 int			mm_max_file_size = 64 * 1024;
+int			mm_max_push_size = 1024 * 1024;
 int			mm_layout = LAYOUT_AUTO;
 int			mm_lock_timeout = 100;
 int			mm_lock_retries = 10;
@@ -108,6 +112,17 @@ _PG_init(void)
 							64 * 1024,
 							1,
 							(int) (MaxAllocSize / 1024) - 1,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("morgenmigrate.max_push_size",
+							"Most that the migration files of one push may hold together.",
+							"The files sent over the connection to one call, in a table.",
+							&mm_max_push_size,
+							1024 * 1024,
+							1,
+							INT_MAX,
 							PGC_SUSET,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
@@ -198,13 +213,30 @@ steps_arg(FunctionCallInfo fcinfo, int argno)
 
 /*
  * The migration directory argument, checked: the caller may read server
- * files, the path is absolute, a directory, and allowed.
+ * files, the path is absolute, a directory, and allowed.  In a function's
+ * push form the argument is the table of the files sent over the
+ * connection, which become the directory of the call (push.c): no file of
+ * the server is read, so neither the right to read them nor
+ * morgenmigrate.allowed_directories is needed, only EXECUTE on the form.
  */
 static char *
 directory_arg(FunctionCallInfo fcinfo, int argno)
 {
-	char	   *dir = text_arg(fcinfo, argno, "dir", true);
+	char	   *dir;
+	Oid		   *argtypes;
+	int			nargs;
 
+	(void) get_func_signature(fcinfo->flinfo->fn_oid, &argtypes, &nargs);
+	if (argno < nargs && argtypes[argno] == REGCLASSOID)
+	{
+		if (PG_ARGISNULL(argno))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument \"%s\" must not be null", "files")));
+		return push_open(PG_GETARG_OID(argno));
+	}
+
+	dir = text_arg(fcinfo, argno, "dir", true);
 	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
