@@ -11,7 +11,7 @@
 #   CONTEXT line, and nothing of the call stays.
 # - What the client refuses before it connects, saying which entry: an
 #   unreadable file, an unreadable subdirectory, a link that leads nowhere,
-#   bad arguments.  Nothing is sent, nothing changes.
+#   bad arguments.  Nothing is sent, nothing changes.  A FIFO is skipped.
 # - The deploy step of docs/operations.md ("push-deploy") and README.md's
 #   push form called from SQL ("push-sql"), as they stand there.
 # - Memory (VmHWM of the backend, read by the session itself; the peak is
@@ -24,6 +24,7 @@ use warnings;
 
 use File::Basename qw(dirname);
 use IPC::Run;
+use POSIX ();
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -179,6 +180,12 @@ symlink "$refused/nowhere.sql", "$refused/003_link.sql";
 like($err, qr/^morgenmigrate-push: "\Q$refused\E\/003_link\.sql" is a symbolic link that leads nowhere$/,
 	'a link that leads nowhere: the client says which');
 unlink "$refused/003_link.sql";
+POSIX::mkfifo("$refused/004_pipe.sql", 0600) or die "mkfifo: $!";
+($rc, $out, $err) = push_set('failing', [ $refused, 'status' ]);
+ok($rc == 0 && $err eq "morgenmigrate-push: skipping \"$refused/004_pipe.sql\": not a regular file\n"
+	  && $out !~ /004_pipe/,
+	'a FIFO: skipped, with a message, never opened') or diag($err);
+unlink "$refused/004_pipe.sql";
 for my $bad ([ [ $refused, 'migrate' ], qr/unknown command migrate/ ],
 	[ [ $refused, '--steps', 'two' ], qr/--steps needs a number/ ],
 	[ [ $refused, 'status', '--target', '1' ], qr/status takes no --target/ ],
