@@ -375,3 +375,95 @@ REVOKE ALL ON PROCEDURE @extschema@.migrate_run(regclass, text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.migrate_run_rollback(regclass, integer, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_layout(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_adopt(regclass, text, text, boolean) FROM PUBLIC;
+
+-- Fleets (1.1): the same functions over many tenant schemas in one call.
+-- Each schema is migrated with the search_path of its files set to it and
+-- its own history, in tables the first write makes in the schema itself
+-- (morgenmigrate_history and morgenmigrate_errors), under its own lock.
+-- The rows say which schema each is about.
+CREATE FUNCTION @extschema@.migrate_apply(
+    dir      text,
+    schemas  text[],
+    target   text DEFAULT NULL,
+    steps    integer DEFAULT NULL,
+    dry_run  boolean DEFAULT false,
+    atomic   boolean DEFAULT true)
+RETURNS TABLE (schema text, filename text, status text, statements integer,
+               duration interval, locks text[])
+AS 'MODULE_PATHNAME', 'migrate_apply'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_apply(text, text[], text, integer, boolean, boolean) IS
+    'apply the pending migration files of a directory in each of the schemas, all or nothing';
+
+CREATE FUNCTION @extschema@.migrate_apply(
+    files    regclass,
+    schemas  text[],
+    target   text DEFAULT NULL,
+    steps    integer DEFAULT NULL,
+    dry_run  boolean DEFAULT false,
+    atomic   boolean DEFAULT true)
+RETURNS TABLE (schema text, filename text, status text, statements integer,
+               duration interval, locks text[])
+AS 'MODULE_PATHNAME', 'migrate_apply'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_apply(regclass, text[], text, integer, boolean, boolean) IS
+    'apply the pending migration files pushed into a table in each of the schemas, all or nothing';
+
+CREATE FUNCTION @extschema@.migrate_status(dir text, schemas text[])
+RETURNS TABLE (schema text, filename text, state text, applied_at timestamptz,
+               duration interval, checksum text, error text)
+AS 'MODULE_PATHNAME', 'migrate_status'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_status(text, text[]) IS
+    'every migration file of a directory and every history row of each of the schemas, with its state';
+
+CREATE FUNCTION @extschema@.migrate_status(files regclass, schemas text[])
+RETURNS TABLE (schema text, filename text, state text, applied_at timestamptz,
+               duration interval, checksum text, error text)
+AS 'MODULE_PATHNAME', 'migrate_status'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_status(regclass, text[]) IS
+    'every migration file pushed into a table and every history row of each of the schemas, with its state';
+
+CREATE FUNCTION @extschema@.migrate_check(dir text, schemas text[])
+RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_check'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_check(text, text[]) IS
+    'raise an error unless every migration of a directory is applied unchanged in each of the schemas';
+
+CREATE FUNCTION @extschema@.migrate_check(files regclass, schemas text[])
+RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_check'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_check(regclass, text[]) IS
+    'raise an error unless every migration pushed into a table is applied unchanged in each of the schemas';
+
+CREATE PROCEDURE @extschema@.migrate_run(dir text, schemas text[], target text DEFAULT NULL)
+AS 'MODULE_PATHNAME', 'migrate_run'
+LANGUAGE C;
+
+COMMENT ON PROCEDURE @extschema@.migrate_run(text, text[], text) IS
+    'apply the pending migration files of a directory in each of the schemas, committing after each file';
+
+CREATE PROCEDURE @extschema@.migrate_run(files regclass, schemas text[], target text DEFAULT NULL)
+AS 'MODULE_PATHNAME', 'migrate_run'
+LANGUAGE C;
+
+COMMENT ON PROCEDURE @extschema@.migrate_run(regclass, text[], text) IS
+    'apply the pending migration files pushed into a table in each of the schemas, committing after each file';
+
+REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text[], text, integer, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_apply(regclass, text[], text, integer, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_status(text, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_status(regclass, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_check(text, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_check(regclass, text[]) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.migrate_run(text, text[], text) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.migrate_run(regclass, text[], text) FROM PUBLIC;

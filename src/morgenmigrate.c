@@ -21,6 +21,7 @@
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -33,6 +34,8 @@
 #include "compat.h"
 #include "context.h"
 #include "drift.h"
+#include "fleet.h"
+#include "history.h"
 #include "morgenmigrate.h"
 #include "push.h"
 #include "runner.h"
@@ -77,6 +80,8 @@ static char *text_arg(FunctionCallInfo fcinfo, int argno, const char *name,
 static bool bool_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 static int	steps_arg(FunctionCallInfo fcinfo, int argno);
 static char *directory_arg(FunctionCallInfo fcinfo, int argno);
+static bool fleet_form(FunctionCallInfo fcinfo);
+static List *schemas_arg(FunctionCallInfo fcinfo, int argno);
 static void check_can_write_history(const char *funcname);
 static ReturnSetInfo *begin_rows(FunctionCallInfo fcinfo);
 static EventTriggerData *event_trigger_data(FunctionCallInfo fcinfo,
@@ -165,6 +170,8 @@ _PG_init(void)
 	/* drift hears of the migrations the modules below run */
 	runner_begin_hook = drift_migration_begin;
 	runner_end_hook = drift_migration_end;
+	history_ddl_begin_hook = drift_migration_begin;
+	history_ddl_end_hook = drift_migration_end;
 	context_explain_hook = drift_explain_error;
 	worker_start_hook = drift_ignore_backend;
 }
@@ -248,6 +255,46 @@ directory_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
+ * Tells whether the function called is a fleet form: its second argument
+ * is the tenant schemas (text[]).
+ */
+static bool
+fleet_form(FunctionCallInfo fcinfo)
+{
+	Oid		   *argtypes;
+	int			nargs;
+
+	(void) get_func_signature(fcinfo->flinfo->fn_oid, &argtypes, &nargs);
+	return nargs > 1 && argtypes[1] == TEXTARRAYOID;
+}
+
+/* The schemas argument: a list of names, none of them NULL. */
+static List *
+schemas_arg(FunctionCallInfo fcinfo, int argno)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	List	   *names = NIL;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" must not be null", "schemas")));
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(argno), TEXTOID, -1, false,
+					  TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument \"%s\" must not hold a null", "schemas")));
+		names = lappend(names, TextDatumGetCString(elems[i]));
+	}
+	return names;
+}
+
+/*
  * Refuses to change the history where it cannot be done safely: on a
  * standby (before anything is read), in a read-only transaction, and
  * under a transaction snapshot that would not see what another session
@@ -283,22 +330,28 @@ begin_rows(FunctionCallInfo fcinfo)
 
 /*
  * migrate_apply(dir, target, steps, dry_run, atomic): applies (or
- * rehearses) the pending files of a directory.
+ * rehearses) the pending files of a directory; the fleet form
+ * migrate_apply(dir, schemas, ...) in each of the schemas.
  */
 Datum
 migrate_apply(PG_FUNCTION_ARGS)
 {
 	ApplyOptions options;
 	char	   *path;
+	bool		fleet = fleet_form(fcinfo);
+	int			a = fleet ? 1 : 0;
 
 	check_can_write_history("migrate_apply");
 	path = directory_arg(fcinfo, 0);
-	options.target = text_arg(fcinfo, 1, "target", false);
-	options.steps = steps_arg(fcinfo, 2);
-	options.dry_run = bool_arg(fcinfo, 3, "dry_run");
-	options.atomic = bool_arg(fcinfo, 4, "atomic");
+	options.target = text_arg(fcinfo, 1 + a, "target", false);
+	options.steps = steps_arg(fcinfo, 2 + a);
+	options.dry_run = bool_arg(fcinfo, 3 + a, "dry_run");
+	options.atomic = bool_arg(fcinfo, 4 + a, "atomic");
 
-	command_apply(path, &options, begin_rows(fcinfo));
+	if (fleet)
+		fleet_apply(path, schemas_arg(fcinfo, 1), &options, begin_rows(fcinfo));
+	else
+		command_apply(path, &options, begin_rows(fcinfo));
 	return (Datum) 0;
 }
 
@@ -311,23 +364,38 @@ migrate_history(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* migrate_status(dir): every file and history row with its state. */
+/*
+ * migrate_status(dir): every file and history row with its state; the
+ * fleet form migrate_status(dir, schemas) of each schema.
+ */
 Datum
 migrate_status(PG_FUNCTION_ARGS)
 {
 	char	   *path = directory_arg(fcinfo, 0);
 
 	citus_refuse_on_worker("migrate_status");
-	command_status(path, begin_rows(fcinfo));
+	if (fleet_form(fcinfo))
+		fleet_status(path, schemas_arg(fcinfo, 1), begin_rows(fcinfo));
+	else
+		command_status(path, begin_rows(fcinfo));
 	return (Datum) 0;
 }
 
-/* migrate_check(dir): an error unless everything is applied, unchanged. */
+/*
+ * migrate_check(dir): an error unless everything is applied, unchanged;
+ * the fleet form migrate_check(dir, schemas) in every schema.
+ */
 Datum
 migrate_check(PG_FUNCTION_ARGS)
 {
+	char	   *path;
+
 	citus_refuse_on_worker("migrate_check");
-	command_check(directory_arg(fcinfo, 0));
+	path = directory_arg(fcinfo, 0);
+	if (fleet_form(fcinfo))
+		fleet_check(path, schemas_arg(fcinfo, 1));
+	else
+		command_check(path);
 	PG_RETURN_VOID();
 }
 
@@ -381,19 +449,24 @@ migrate_repair(PG_FUNCTION_ARGS)
 
 /*
  * CALL migrate_run(dir, target): applies the pending files, committing
- * after each.  Only a CALL outside a transaction block can commit.
+ * after each; the fleet form migrate_run(dir, schemas, target) in each of
+ * the schemas.  Only a CALL outside a transaction block can commit.
  */
 Datum
 migrate_run(PG_FUNCTION_ARGS)
 {
 	char	   *path;
 	char	   *target;
+	bool		fleet = fleet_form(fcinfo);
 
 	refuse_atomic_call(fcinfo, "migrate_run", "migrate_apply");
 	check_can_write_history("migrate_run");
 	path = directory_arg(fcinfo, 0);
-	target = text_arg(fcinfo, 1, "target", false);
-	command_run(path, target);
+	target = text_arg(fcinfo, fleet ? 2 : 1, "target", false);
+	if (fleet)
+		fleet_run(path, schemas_arg(fcinfo, 1), target);
+	else
+		command_run(path, target);
 	PG_RETURN_VOID();
 }
 

@@ -26,7 +26,7 @@ my @layers = (
 	[qw(source script history worker citus subxact lock lockreport context
 		  filelimits leftovers push)],
 	[qw(plan runner adopt drift)],
-	[qw(commands)],
+	[qw(commands fleet)],
 	[qw(entry)],
 );
 my %layer;
