@@ -1,6 +1,7 @@
 # Fleets of tenant schemas, with real sessions:
 #
-# - README.md's example ("fleet-sql"), as it stands there, on two tenants.
+# - README.md's examples ("fleet-sql", "fleet-run-query"), as they stand
+#   there, on two tenants (and a schema that is none).
 # - morgenmigrate-push --schemas: the same set pushed to tenants of one
 #   database and read from disk for tenants of another give the same
 #   histories and the same pg_dump --schema-only.
@@ -58,6 +59,16 @@ like($out, qr/^tenant_a\|001_initial\.sql\|applied\|.*^tenant_b\|008_feed_token\
 unlike($out, qr/tenant_\w\|\d{3}_\w+\.sql\n/, 'fleet-sql: and then no tenant is behind');
 is($node->safe_psql('app', 'SELECT (SELECT count(*) FROM tenant_a.morgenmigrate_history) || \',\' || (SELECT count(*) FROM tenant_b.morgenmigrate_history)'),
 	'8,8', 'fleet-sql: each tenant has its history');
+
+# README.md's run over the tenants a query finds
+new_db('app2', qw(tenant_a tenant_b other));
+$node->safe_psql('app2',
+	readme_example('fleet-run-query', undef, '/srv/app/migrations' => "$tmp/app-migrations"));
+is($node->safe_psql('app2', q(SELECT string_agg(n.nspname, ',' ORDER BY 1) FROM pg_namespace n
+	WHERE to_regclass(quote_ident(n.nspname) || '.morgenmigrate_history') IS NOT NULL)),
+	'tenant_a,tenant_b', 'fleet-run-query: migrates the tenants the query finds, not the other schema');
+is($node->safe_psql('app2', 'SELECT count(*) FROM tenant_b.morgenmigrate_history'),
+	'8', 'fleet-run-query: every file in each');
 
 # the client with --schemas, against the same files read from disk
 my @tenants = qw(shop_1 shop_2 shop_3);
