@@ -7,6 +7,9 @@ MODULE_big = morgenmigrate
 # every .c file of src/ and src/layouts/: a new module needs no edit here
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/layouts/*.c)))
 DATA = $(wildcard morgenmigrate--*.sql)
+# the client that pushes a directory of the client machine over psql,
+# installed into PostgreSQL's bindir
+SCRIPTS = bin/morgenmigrate-push
 PGFILEDESC = "morgenmigrate - apply schema migrations inside the server"
 
 # pg_regress tests: every sql/*.sql, in a UTF8 database with the C locale

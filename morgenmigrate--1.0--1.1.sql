@@ -198,3 +198,210 @@ COMMENT ON VIEW @extschema@.progress IS
 
 REVOKE ALL ON FUNCTION @extschema@.progress_slots() FROM PUBLIC;
 REVOKE ALL ON @extschema@.progress FROM PUBLIC;
+
+-- Push (1.1): the same functions for migration files sent over the
+-- connection.  Each takes, instead of a directory of the server, a table
+-- of the caller's holding the files: path (bytea, a name's bytes, or text)
+-- and content (bytea; NULL for a subdirectory).  No file of the server is
+-- read, so the push forms need neither pg_read_server_files nor
+-- morgenmigrate.allowed_directories: only EXECUTE, granted to nobody here.
+CREATE FUNCTION @extschema@.migrate_apply(
+    files    regclass,
+    target   text DEFAULT NULL,
+    steps    integer DEFAULT NULL,
+    dry_run  boolean DEFAULT false,
+    atomic   boolean DEFAULT true)
+RETURNS TABLE (filename text, status text, statements integer,
+               duration interval, locks text[])
+AS 'MODULE_PATHNAME', 'migrate_apply'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_apply(regclass, text, integer, boolean, boolean) IS
+    'apply the pending migration files pushed into a table';
+
+CREATE FUNCTION @extschema@.migrate_status(files regclass)
+RETURNS TABLE (filename text, state text, applied_at timestamptz,
+               duration interval, checksum text, error text)
+AS 'MODULE_PATHNAME', 'migrate_status'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_status(regclass) IS
+    'every migration file pushed into a table and every history row, with its state';
+
+CREATE FUNCTION @extschema@.migrate_check(files regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_check'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_check(regclass) IS
+    'raise an error unless every migration pushed into a table is applied unchanged';
+
+CREATE FUNCTION @extschema@.migrate_rollback(
+    files  regclass,
+    steps  integer DEFAULT 1,
+    target text DEFAULT NULL)
+RETURNS TABLE (filename text, status text, statements integer,
+               duration interval)
+AS 'MODULE_PATHNAME', 'migrate_rollback'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_rollback(regclass, integer, text) IS
+    'run the pushed down files of the newest applied migrations';
+
+CREATE FUNCTION @extschema@.migrate_baseline(files regclass, target text DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'migrate_baseline'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_baseline(regclass, text) IS
+    'record pushed migration files as applied without running them';
+
+CREATE FUNCTION @extschema@.migrate_repair(files regclass)
+RETURNS TABLE (filename text, action text)
+AS 'MODULE_PATHNAME', 'migrate_repair'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_repair(regclass) IS
+    'accept edited pushed migration files and clear recorded failures';
+
+CREATE PROCEDURE @extschema@.migrate_run(files regclass, target text DEFAULT NULL)
+AS 'MODULE_PATHNAME', 'migrate_run'
+LANGUAGE C;
+
+COMMENT ON PROCEDURE @extschema@.migrate_run(regclass, text) IS
+    'apply the pending migration files pushed into a table, committing after each';
+
+CREATE PROCEDURE @extschema@.migrate_run_rollback(
+    files  regclass,
+    steps  integer DEFAULT 1,
+    target text DEFAULT NULL)
+AS 'MODULE_PATHNAME', 'migrate_run_rollback'
+LANGUAGE C;
+
+COMMENT ON PROCEDURE @extschema@.migrate_run_rollback(regclass, integer, text) IS
+    'run the pushed down migrations of the newest applied migrations, committing after each';
+
+CREATE FUNCTION @extschema@.migrate_layout(files regclass)
+RETURNS TABLE (filename text, layout text, version text, kind text,
+               up text, down text, in_transaction boolean, runs text,
+               why text)
+AS 'MODULE_PATHNAME', 'migrate_layout'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_layout(regclass) IS
+    'what is read from migration files pushed into a table';
+
+CREATE FUNCTION @extschema@.migrate_adopt(
+    files         regclass,
+    runner        text DEFAULT NULL,
+    history_table text DEFAULT NULL,
+    dry_run       boolean DEFAULT false)
+RETURNS TABLE (filename text, action text, applied_at timestamptz)
+AS 'MODULE_PATHNAME', 'migrate_adopt'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_adopt(regclass, text, text, boolean) IS
+    'record as applied what another runner applied, for migration files pushed into a table';
+
+REVOKE ALL ON FUNCTION @extschema@.migrate_apply(regclass, text, integer, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_status(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_check(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_rollback(regclass, integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_baseline(regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_repair(regclass) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.migrate_run(regclass, text) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.migrate_run_rollback(regclass, integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_layout(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_adopt(regclass, text, text, boolean) FROM PUBLIC;
+
+-- Fleets (1.1): the same functions over many tenant schemas in one call.
+-- Each schema is migrated with the search_path of its files set to it and
+-- its own history, in tables the first write makes in the schema itself
+-- (morgenmigrate_history and morgenmigrate_errors), under its own lock.
+-- The rows say which schema each is about.
+CREATE FUNCTION @extschema@.migrate_apply(
+    dir      text,
+    schemas  text[],
+    target   text DEFAULT NULL,
+    steps    integer DEFAULT NULL,
+    dry_run  boolean DEFAULT false,
+    atomic   boolean DEFAULT true)
+RETURNS TABLE (schema text, filename text, status text, statements integer,
+               duration interval, locks text[])
+AS 'MODULE_PATHNAME', 'migrate_apply'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_apply(text, text[], text, integer, boolean, boolean) IS
+    'apply the pending migration files of a directory in each of the schemas, all or nothing';
+
+CREATE FUNCTION @extschema@.migrate_apply(
+    files    regclass,
+    schemas  text[],
+    target   text DEFAULT NULL,
+    steps    integer DEFAULT NULL,
+    dry_run  boolean DEFAULT false,
+    atomic   boolean DEFAULT true)
+RETURNS TABLE (schema text, filename text, status text, statements integer,
+               duration interval, locks text[])
+AS 'MODULE_PATHNAME', 'migrate_apply'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_apply(regclass, text[], text, integer, boolean, boolean) IS
+    'apply the pending migration files pushed into a table in each of the schemas, all or nothing';
+
+CREATE FUNCTION @extschema@.migrate_status(dir text, schemas text[])
+RETURNS TABLE (schema text, filename text, state text, applied_at timestamptz,
+               duration interval, checksum text, error text)
+AS 'MODULE_PATHNAME', 'migrate_status'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_status(text, text[]) IS
+    'every migration file of a directory and every history row of each of the schemas, with its state';
+
+CREATE FUNCTION @extschema@.migrate_status(files regclass, schemas text[])
+RETURNS TABLE (schema text, filename text, state text, applied_at timestamptz,
+               duration interval, checksum text, error text)
+AS 'MODULE_PATHNAME', 'migrate_status'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_status(regclass, text[]) IS
+    'every migration file pushed into a table and every history row of each of the schemas, with its state';
+
+CREATE FUNCTION @extschema@.migrate_check(dir text, schemas text[])
+RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_check'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_check(text, text[]) IS
+    'raise an error unless every migration of a directory is applied unchanged in each of the schemas';
+
+CREATE FUNCTION @extschema@.migrate_check(files regclass, schemas text[])
+RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_check'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_check(regclass, text[]) IS
+    'raise an error unless every migration pushed into a table is applied unchanged in each of the schemas';
+
+CREATE PROCEDURE @extschema@.migrate_run(dir text, schemas text[], target text DEFAULT NULL)
+AS 'MODULE_PATHNAME', 'migrate_run'
+LANGUAGE C;
+
+COMMENT ON PROCEDURE @extschema@.migrate_run(text, text[], text) IS
+    'apply the pending migration files of a directory in each of the schemas, committing after each file';
+
+CREATE PROCEDURE @extschema@.migrate_run(files regclass, schemas text[], target text DEFAULT NULL)
+AS 'MODULE_PATHNAME', 'migrate_run'
+LANGUAGE C;
+
+COMMENT ON PROCEDURE @extschema@.migrate_run(regclass, text[], text) IS
+    'apply the pending migration files pushed into a table in each of the schemas, committing after each file';
+
+REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text[], text, integer, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_apply(regclass, text[], text, integer, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_status(text, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_status(regclass, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_check(text, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_check(regclass, text[]) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.migrate_run(text, text[], text) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.migrate_run(regclass, text[], text) FROM PUBLIC;

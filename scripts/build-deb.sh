@@ -2,7 +2,8 @@
 # Builds the Debian packages postgresql-NN-morgenmigrate from the committed
 # and uncommitted files of this tree, one per PostgreSQL version that
 # debian/pgversions names and this system supports (PG_SUPPORTED_VERSIONS
-# narrows that, as everywhere in Debian's PostgreSQL tools).  Needs
+# narrows that, as everywhere in Debian's PostgreSQL tools), and the client
+# morgenmigrate-push (architecture all).  Needs
 # dpkg-dev, debhelper and postgresql-server-dev-all (or -NN); the .deb files
 # land in MM_DEB_OUT (default: the current directory).
 #

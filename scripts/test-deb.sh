@@ -4,8 +4,9 @@
 # PostgreSQL PG_MAJOR, checks that it holds what the README sends package
 # users to (the README, the operations guide, the converter scripts),
 # creates the extension from it in a new cluster and applies the demo set
-# and a Sqitch project converted by the packaged script, then removes the
-# package again.  Meant for a clean
+# and a Sqitch project converted by the packaged script, pushes the demo
+# set with the packaged morgenmigrate-push from a directory only root
+# reads, then removes the packages again.  Meant for a clean
 # system of its own, such as the roots scripts/test-versions.sh makes; it
 # refuses a system where the package is already installed.  Ends with
 # "N passed, N failed".
@@ -63,10 +64,15 @@ say "building $pkg"
 check "dpkg-buildpackage builds $pkg" \
 	env MM_DEB_OUT="$work" PG_SUPPORTED_VERSIONS="$PG_MAJOR" "$here/scripts/build-deb.sh"
 deb=$(ls "$work"/"$pkg"_*.deb 2>/dev/null | head -n 1)
+push_deb=$(ls "$work"/morgenmigrate-push_*.deb 2>/dev/null | head -n 1)
+check "dpkg-buildpackage builds morgenmigrate-push too" test -n "$push_deb"
 [ -n "$deb" ] || finish
 
-say "installing $deb"
-check "apt-get installs $pkg" apt-get install -y -q "$deb"
+say "installing $deb ${push_deb:-}"
+check "apt-get installs $pkg and morgenmigrate-push" apt-get install -y -q "$deb" ${push_deb:+"$push_deb"}
+check "morgenmigrate-push is on the PATH, as in this tree" \
+	sh -c "test \"\$(command -v morgenmigrate-push)\" = /usr/bin/morgenmigrate-push &&
+		cmp -s /usr/bin/morgenmigrate-push '$here/bin/morgenmigrate-push'"
 check "the package holds the library, the control file and the scripts" \
 	test -f "/usr/lib/postgresql/$PG_MAJOR/lib/morgenmigrate.so" \
 	-a -f "/usr/share/postgresql/$PG_MAJOR/extension/morgenmigrate.control" \
@@ -110,9 +116,20 @@ check "a new database with the extension" new_db from_sqitch
 check "and migrate_apply applies every change of it" \
 	test "$(sql -d from_sqitch -c "SELECT count(*) FROM morgenmigrate.migrate_apply('$work/sqitch') WHERE status = 'applied'")" \
 	= "$(grep -c '^[a-z_]* .*<.*>' "$here/migrations/adopt/sqitch/sqitch.plan")"
+# root pushes the demo set from a directory the server cannot read
+check "a new database for a push" new_db pushed
+mkdir -m 700 "$work/client"
+cp -R "$here/migrations/demo/." "$work/client/"
+check "morgenmigrate-push applies every file of the demo set from a directory only root reads" \
+	test "$(morgenmigrate-push -h "$work" -p "$port" -U postgres -d pushed "$work/client" | grep -c '| applied')" = "$nup"
+check "and the history agrees with the one written from the server's directory" \
+	test "$(sql -d pushed -c "SELECT string_agg(filename || checksum, ',' ORDER BY filename) FROM morgenmigrate.schema_migrations")" \
+	= "$(sql -d postgres -c "SELECT string_agg(filename || checksum, ',' ORDER BY filename) FROM morgenmigrate.schema_migrations")"
 stop_server
 
-say "removing $pkg"
+say "removing $pkg and morgenmigrate-push"
 check "apt-get removes $pkg and its files" \
 	sh -c "apt-get purge -y -q '$pkg' >/dev/null && test ! -e '/usr/lib/postgresql/$PG_MAJOR/lib/morgenmigrate.so'"
+check "apt-get removes morgenmigrate-push" \
+	sh -c "apt-get purge -y -q morgenmigrate-push >/dev/null && test ! -e /usr/bin/morgenmigrate-push"
 finish

@@ -42,7 +42,7 @@ if [ "${1:-}" = --release ]; then
 	shift
 fi
 versions=${*:-15 17 18}
-suites=${MM_SUITES:-regress isolation tap installcheck deb}
+suites=${MM_SUITES:-regress isolation tap root installcheck deb}
 plain=$(echo " $suites " | sed 's/ deb / /; s/^ *//; s/ *$//')
 logs=${MM_LOGS:-/var/tmp/morgenmigrate-versions}
 host_release=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")

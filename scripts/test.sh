@@ -17,7 +17,7 @@
 #
 #   scripts/test.sh                  everything, on PostgreSQL 15 (this machine's)
 #   scripts/test.sh tap              only some suites: regress, isolation, tap,
-#                                    installcheck
+#                                    root, installcheck
 #   scripts/test.sh --pg 17 [suites] on PostgreSQL 17, in a Debian root of the
 #                                    release that ships it (scripts/test-versions.sh)
 #   scripts/test.sh --pg all         on 15, 17 and 18, with the Debian package
@@ -51,11 +51,11 @@ src=$work/src
 data=$work/data
 port=${MM_PORT:-5499}
 logs=$work/logs
-suites=${*:-regress isolation tap installcheck}
+suites=${*:-regress isolation tap root installcheck}
 for suite in $suites; do
 	case $suite in
-		regress | isolation | tap | installcheck) ;;
-		*) echo "unknown suite: $suite (regress, isolation, tap or installcheck)" >&2; exit 2 ;;
+		regress | isolation | tap | root | installcheck) ;;
+		*) echo "unknown suite: $suite (regress, isolation, tap, root or installcheck)" >&2; exit 2 ;;
 	esac
 done
 
@@ -159,16 +159,24 @@ run_suite() {
 	stage=$name
 	say "$name tests (as $user, in $dir; output in $log)"
 	set +e
-	runuser -u "$user" -- env LANG="${SUITE_LANG:-C.UTF-8}" PGHOST="$PGHOST" PGPORT="$PGPORT" \
-		PGUSER="$PGUSER" PG_CONFIG="$PG_CONFIG" make -C "$dir" installcheck "$@" 2>&1 | tee "$log"
+	if [ "$name" = root ]; then
+		# the TAP tests that run as root, against this server (not make
+		# installcheck: its TAP tests start clusters of their own, which
+		# root cannot), with this build's programs first on the PATH
+		(cd "$dir" && env LANG="${SUITE_LANG:-C.UTF-8}" PGHOST="$PGHOST" PGPORT="$PGPORT" \
+			PATH="$PG_BIN:$PATH" prove --timer test/root/*.pl) 2>&1 | tee "$log"
+	else
+		runuser -u "$user" -- env LANG="${SUITE_LANG:-C.UTF-8}" PGHOST="$PGHOST" PGPORT="$PGPORT" \
+			PGUSER="$PGUSER" PG_CONFIG="$PG_CONFIG" make -C "$dir" installcheck "$@" 2>&1 | tee "$log"
+	fi
 	local rc=${PIPESTATUS[0]}
 	set -e
 	local ok bad skip=0 these=""
-	if [ "$name" = tap ]; then
-		ok=$(grep -cE '^(\[[0-9:]+\] )?test/t/[^ ]+\.pl \.+ ok' "$log" || true)
-		bad=$(grep -E '^(\[[0-9:]+\] )?test/t/[^ ]+\.pl \.+ ' "$log" | grep -cvE '\.+ (ok|skipped: )' || true)
+	if [ "$name" = tap ] || [ "$name" = root ]; then
+		ok=$(grep -cE '^(\[[0-9:]+\] )?test/(t|root)/[^ ]+\.pl \.+ ok' "$log" || true)
+		bad=$(grep -E '^(\[[0-9:]+\] )?test/(t|root)/[^ ]+\.pl \.+ ' "$log" | grep -cvE '\.+ (ok|skipped: )' || true)
 		# "test/t/x.pl (reason)", one a line
-		these=$(sed -nE 's/^(\[[0-9:]+\] )?(test\/t\/[^ ]+\.pl) \.+ skipped: (.*)$/\2 (\3)/p' "$log")
+		these=$(sed -nE 's/^(\[[0-9:]+\] )?(test\/(t|root)\/[^ ]+\.pl) \.+ skipped: (.*)$/\2 (\4)/p' "$log")
 		[ -z "$these" ] || skip=$(printf '%s\n' "$these" | wc -l)
 	else
 		ok=$(grep -cE '^(test|    ) .*\.\.\. ok|^ok [0-9]+ +[-+] ' "$log" || true)
@@ -212,6 +220,7 @@ for suite in $suites; do
 		regress) run_suite regress postgres "$src" ISOLATION= ;;
 		isolation) run_suite isolation postgres "$src" REGRESS= ;;
 		# --timer: each test's time, to see where a slow run spends it
+		root) run_suite root root "$src" ;;
 		tap) run_suite tap postgres "$src" REGRESS= ISOLATION= TAP_TESTS=1 PROVE_FLAGS=--timer \
 			${PROVE_TESTS:+PROVE_TESTS="$PROVE_TESTS"} ;;
 		installcheck) run_installcheck ;;

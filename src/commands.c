@@ -82,9 +82,14 @@ static bool sorts_after(const CallState *call, const char *name,
 static void refuse_external(const MigrationFile *file);
 static MigrationScript *read_work(CallState *call, const WorkItem *w);
 static void run_committing(const char *path, const char *target, int steps,
-						   bool down);
+						   bool down, ErrorData **failure);
 static void run_committing_locked(const char *path, const char *target,
-								  int steps, bool down);
+								  int steps, bool down, ErrorData **failure,
+								  MemoryContext cxt);
+static void run_work(void *arg);
+static ErrorData *error_of(void (*fn) (void *arg), void *arg);
+static void refuse_external_of(void *arg);
+static ErrorData *error_copy(const ErrorData *edata);
 static char *describe_part(const char *path, const TextRange *r,
 						   MigrationLayout layout);
 static void describe_run(CallState *call, const MigrationEntry *e,
@@ -554,7 +559,8 @@ record_failure(const WorkItem *w, const MigrationOutcome *outcome,
 					   outcome->error_line > 0 ?
 					   psprintf(", line %d", outcome->error_line) : "",
 					   rehearsal ? "were rehearsed" :
-					   "stay applied and the failure is recorded in morgenmigrate.migration_errors"),
+					   psprintf("stay applied and the failure is recorded in %s",
+								history_errors_table())),
 			 edata->hint ? errhint("%s", edata->hint) : 0));
 }
 
@@ -925,7 +931,23 @@ command_rollback(const char *path, int steps, const char *target,
 void
 command_run(const char *path, const char *target)
 {
-	run_committing(path, target, -1, false);
+	run_committing(path, target, -1, false, NULL);
+}
+
+/*
+ * CALL migrate_run for one tenant schema of a fleet (the history, lock
+ * and search_path of the schema already chosen): as command_run, but a
+ * failure (of a file, recorded as command_run records it, or of anything
+ * before the first file runs, with nothing of this schema changed) comes
+ * back as the error, NULL if none, instead of being raised.
+ */
+ErrorData *
+command_run_schema(const char *path, const char *target)
+{
+	ErrorData  *failure = NULL;
+
+	run_committing(path, target, -1, false, &failure);
+	return failure;
 }
 
 /*
@@ -939,21 +961,97 @@ command_run(const char *path, const char *target)
 void
 command_run_rollback(const char *path, int steps, const char *target)
 {
-	run_committing(path, target, steps, true);
+	run_committing(path, target, steps, true, NULL);
+}
+
+/* What a procedure's run is asked to do, and what it works on. */
+typedef struct RunRequest
+{
+	const char *path;
+	const char *target;
+	int			steps;
+	bool		down;
+	CallState	call;
+	List	   *work;
+} RunRequest;
+
+/*
+ * Reads what a procedure's run works on, under the lock: the call's state
+ * and its work, compared and preflighted.
+ */
+static void
+run_work(void *arg)
+{
+	RunRequest *r = (RunRequest *) arg;
+
+	lock_history_session();
+	begin_call(&r->call, r->path);
+	if (r->down)
+		r->work = down_work(&r->call, r->steps, r->target);
+	else
+	{
+		plan_refuse_changed(r->call.entries);
+		plan_warn_missing(r->call.entries);
+		warn_orphans(r->call.dir);
+		r->work = up_work(plan_pending(r->call.dir, r->call.entries,
+									   r->target, -1, true));
+	}
+	preflight(&r->call, r->work, PREFLIGHT_STEPS);
+}
+
+/*
+ * The error fn(arg) raises, caught in a subtransaction that is then rolled
+ * back; NULL when it raises none (its work then stays).
+ */
+static ErrorData *
+error_of(void (*fn) (void *arg), void *arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		edata = subxact_catch(cxt, owner);
+	}
+	PG_END_TRY();
+	return edata;
+}
+
+/* refuse_external for error_of. */
+static void
+refuse_external_of(void *arg)
+{
+	refuse_external((const MigrationFile *) arg);
 }
 
 /*
  * The procedures' common run: under the session-level lock, the up work
  * (or the down work of a rollback), each file committed as it is done.
+ * With failure, a failing file (or anything failing before the first file
+ * runs, in a subtransaction then) ends the run with its error there
+ * instead of raised.
  */
 static void
-run_committing(const char *path, const char *target, int steps, bool down)
+run_committing(const char *path, const char *target, int steps, bool down,
+			   ErrorData **failure)
 {
+	MemoryContext cxt = CurrentMemoryContext;
+
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	progress_begin(down ? PROGRESS_RUN_ROLLBACK : PROGRESS_RUN, path);
 	PG_TRY();
 	{
-		run_committing_locked(path, target, steps, down);
+		run_committing_locked(path, target, steps, down, failure, cxt);
 	}
 	PG_FINALLY();
 	{
@@ -963,10 +1061,13 @@ run_committing(const char *path, const char *target, int steps, bool down)
 	SPI_finish();
 }
 
-/* The run of run_committing, from the wait for the session lock on. */
+/*
+ * The run of run_committing, from the wait for the session lock on; a
+ * failure it returns is copied into cxt.
+ */
 static void
 run_committing_locked(const char *path, const char *target, int steps,
-					  bool down)
+					  bool down, ErrorData **failure, MemoryContext cxt)
 {
 	/*
 	 * Wait for the lock without a snapshot: a run that holds it may be
@@ -974,35 +1075,35 @@ run_committing_locked(const char *path, const char *target, int steps,
 	 */
 	SPI_commit();
 	InvalidateCatalogSnapshot();
-	lock_history_session();
 
 	PG_TRY();
 	{
-		CallState	call;
-		List	   *work;
+		RunRequest	r;
 		ListCell   *lc;
 
-		begin_call(&call, path);
-		if (down)
-			work = down_work(&call, steps, target);
-		else
-		{
-			plan_refuse_changed(call.entries);
-			plan_warn_missing(call.entries);
-			warn_orphans(call.dir);
-			work = up_work(plan_pending(call.dir, call.entries, target, -1,
-										true));
-		}
-		preflight(&call, work, PREFLIGHT_STEPS);
+		memset(&r, 0, sizeof(r));
+		r.path = path;
+		r.target = target;
+		r.steps = steps;
+		r.down = down;
+		if (failure == NULL)
+			run_work(&r);
+		else if ((*failure = error_of(run_work, &r)) != NULL)
+			r.work = NIL;
 
-		foreach(lc, work)
+		foreach(lc, r.work)
 		{
 			WorkItem   *w = (WorkItem *) lfirst(lc);
 			MigrationOutcome outcome;
 			MigrationScript *script;
 
-			if (!down && w->mfile->role == ROLE_EXTERNAL)
+			if (!down && w->mfile->role == ROLE_EXTERNAL && failure == NULL)
 				refuse_external(w->mfile);
+			if (!down && w->mfile->role == ROLE_EXTERNAL)
+			{
+				*failure = error_of(refuse_external_of, (void *) w->mfile);
+				break;
+			}
 			if (w->noop)
 			{
 				memset(&outcome, 0, sizeof(outcome));
@@ -1011,9 +1112,9 @@ run_committing_locked(const char *path, const char *target, int steps,
 				SPI_commit();
 				continue;
 			}
-			script = start_file(&call, w, PREFLIGHT_STEPS,
+			script = start_file(&r.call, w, PREFLIGHT_STEPS,
 								foreach_current_index(lc) + 1,
-								list_length(work));
+								list_length(r.work));
 			if (script->needs_top_level)
 				run_script_in_steps(script, &outcome);
 			else
@@ -1027,10 +1128,24 @@ run_committing_locked(const char *path, const char *target, int steps,
 									   outcome.error, outcome.error_line,
 									   outcome.blockers);
 			SPI_commit();
+			if (!outcome.ok && failure != NULL)
+			{
+				*failure = outcome.error;
+				break;
+			}
 			if (!outcome.ok)
 				ReThrowError(outcome.error);
 		}
-		end_file(&call);
+		/* the failure outlives the run's memory */
+		if (failure != NULL && *failure != NULL)
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+
+			*failure = error_copy(*failure);
+			MemoryContextSwitchTo(oldcxt);
+		}
+		if (r.work != NIL)
+			end_file(&r.call);
 	}
 	PG_FINALLY();
 	{
@@ -1139,6 +1254,29 @@ put_plan_row(ReturnSetInfo *rsinfo, const char *filename, int line,
 	if (row->advice != NULL)
 		values[9] = CStringGetTextDatum(row->advice);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* A copy of an error's report in the current memory context. */
+static ErrorData *
+error_copy(const ErrorData *edata)
+{
+	ErrorData  *copy = palloc(sizeof(ErrorData));
+
+	memcpy(copy, edata, sizeof(ErrorData));
+	copy->message = edata->message ? pstrdup(edata->message) : NULL;
+	copy->detail = edata->detail ? pstrdup(edata->detail) : NULL;
+	copy->detail_log = edata->detail_log ? pstrdup(edata->detail_log) : NULL;
+	copy->hint = edata->hint ? pstrdup(edata->hint) : NULL;
+	copy->context = edata->context ? pstrdup(edata->context) : NULL;
+	copy->backtrace = NULL;
+	copy->schema_name = NULL;
+	copy->table_name = NULL;
+	copy->column_name = NULL;
+	copy->datatype_name = NULL;
+	copy->constraint_name = NULL;
+	copy->internalquery = NULL;
+	copy->assoc_context = CurrentMemoryContext;
+	return copy;
 }
 
 /*
@@ -1533,26 +1671,23 @@ command_history(ReturnSetInfo *rsinfo)
 }
 
 /*
- * migrate_check: an error listing what is pending, changed or failed;
- * quiet when the database is up to date.
+ * What migrate_check finds not applied as it stands: appends to detail a
+ * sentence per state ("Pending: 003_x.sql, 004_y.sql.") and returns how
+ * many migrations it named.
  */
-void
-command_check(const char *path)
+int
+command_unapplied(const char *path, StringInfo detail)
 {
 	CallState	call;
-	StringInfoData detail;
 	static const MigrationState checked[] = {MS_PENDING, MS_EXTERNAL,
 	MS_OUTDATED, MS_FAILED, MS_CHANGED};
 	static const char *const labels[] = {"Pending", "Pending, to run with its own runner",
 	"Changed, to run again", "Failed", "Changed"};
 	int			count = 0;
-	int			drift;
 
 	SPI_connect();
 	begin_call(&call, path);
 	plan_warn_missing(call.entries);
-
-	initStringInfo(&detail);
 	for (int i = 0; i < lengthof(checked); i++)
 	{
 		int			n = 0;
@@ -1565,17 +1700,34 @@ command_check(const char *path)
 			if (e->state != checked[i])
 				continue;
 			if (n++ == 0)
-				appendStringInfo(&detail, "%s%s: ", detail.len > 0 ? " " : "",
+				appendStringInfo(detail, "%s%s: ", detail->len > 0 ? " " : "",
 								 labels[i]);
 			else
-				appendStringInfoString(&detail, ", ");
-			appendStringInfoString(&detail, e->filename);
+				appendStringInfoString(detail, ", ");
+			appendStringInfoString(detail, e->filename);
 		}
 		if (n > 0)
-			appendStringInfoChar(&detail, '.');
+			appendStringInfoChar(detail, '.');
 		count += n;
 	}
+	SPI_finish();
+	return count;
+}
 
+/*
+ * migrate_check: an error listing what is pending, changed or failed;
+ * quiet when the database is up to date.
+ */
+void
+command_check(const char *path)
+{
+	StringInfoData detail;
+	int			count;
+	int			drift;
+
+	initStringInfo(&detail);
+	count = command_unapplied(path, &detail);
+	SPI_connect();
 	drift = drift_describe(&detail);
 	if (count > 0)
 		ereport(ERROR,

@@ -11,7 +11,9 @@
 
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
 #include "nodes/execnodes.h"
+#include "utils/elog.h"
 
 /* The options of migrate_apply. */
 typedef struct ApplyOptions
@@ -27,12 +29,14 @@ extern void command_apply(const char *path, const ApplyOptions *options,
 extern void command_history(ReturnSetInfo *rsinfo);
 extern void command_status(const char *path, ReturnSetInfo *rsinfo);
 extern void command_check(const char *path);
+extern int	command_unapplied(const char *path, StringInfo detail);
 extern void command_rollback(const char *path, int steps, const char *target,
 							 ReturnSetInfo *rsinfo);
 extern int	command_baseline(const char *path, const char *target);
 extern void command_forget(const char *filename);
 extern void command_repair(const char *path, ReturnSetInfo *rsinfo);
 extern void command_run(const char *path, const char *target);
+extern ErrorData *command_run_schema(const char *path, const char *target);
 extern void command_run_rollback(const char *path, int steps,
 								 const char *target);
 extern void command_layout(const char *path, ReturnSetInfo *rsinfo);

@@ -10,6 +10,16 @@
  *	  checks the text is UTF-8, converts texts and names to the database
  *	  encoding, and lets a long read be cancelled.
  *
+ * A directory may also be a pushed set: files sent over the connection
+ * (push.c reads them from a table), registered with files_push for the
+ * call that reads them.  Its root is a name that is no absolute path, so
+ * no directory of the server can be taken for it, and every function here
+ * serves a path below it from the set: the listing, the kinds, the reads,
+ * with the same size limit, the same text checks and the same errors.
+ * Nothing about it is looked up on the disk, so neither
+ * morgenmigrate.allowed_directories nor the server's file permissions
+ * apply.
+ *
  * Reading follows read_whole_file and read_extension_script_file in
  * src/backend/commands/extension.c; listing follows pg_ls_dir_files in
  * src/backend/utils/adt/genfile.c; the path checks follow
@@ -29,6 +39,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "utils/memutils.h"
 #include "utils/varlena.h"
 
 #include "files.h"
@@ -43,12 +54,19 @@
 #define errcode_for_path(err) \
 	((err) == ELOOP ? errcode(ERRCODE_UNDEFINED_FILE) : errcode_for_file_access())
 
-/* A directory being listed. */
+/* A directory being listed: of the disk (dir), or of the pushed set. */
 struct FilesDir
 {
 	DIR		   *dir;
 	char	   *path;
+	int			next;			/* pushed: the set's next file */
+	char	   *prefix;			/* pushed: the directory's path and "/", or "" */
+	int			prefixlen;
+	char	   *name;			/* pushed: the entry last returned */
 };
+
+/* The pushed set of the call under way, or NULL. */
+static PushedSet *pushed = NULL;
 
 /* Where an encoding error is, for its error context. */
 typedef struct EncodingErrorPlace
@@ -69,6 +87,18 @@ static void drop_bom(FileText *ft);
 static void check_utf8(const char *shown_name, const FileText *ft);
 static void encoding_error_callback(void *arg);
 static char *convert_to_server(const char *s, int len, const char *name);
+static const char *pushed_path(const char *dir, const char *relpath);
+static int	cmp_paths(const char *a, const char *b);
+static int	cmp_pushed(const void *a, const void *b);
+static int	pushed_lower_bound(const char *path);
+static bool pushed_below(const PushedFile *f, const char *prefix, int prefixlen);
+static const PushedFile *pushed_find(const char *path);
+static FileKind pushed_kind(const char *path);
+static FileText pushed_read(const char *dir, const char *relpath,
+							const char *what, bool missing_ok);
+static const char *pushed_dir_next(FilesDir *d, FileKind *kind);
+static void check_pushed_name(const PushedFile *f);
+static void pushed_forget(void *arg);
 
 /* Tells whether morgenmigrate.allowed_directories limits what may be read. */
 static bool
@@ -243,6 +273,8 @@ files_check_directory(const char *dir)
 	char	   *path;
 	struct stat st;
 
+	if (pushed_path(dir, "") != NULL)
+		return pstrdup(dir);
 	if (!is_absolute_path(dir))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -290,6 +322,9 @@ files_read(const char *dir, const char *relpath, const char *what,
 	FileText	ft;
 	int			fd;
 	ssize_t		nread = 0;
+
+	if (pushed_path(dir, relpath) != NULL)
+		return pushed_read(dir, relpath, what, missing_ok);
 
 	memset(&ft, 0, sizeof(ft));
 	clock_gettime(CLOCK_REALTIME, &ft.read_at);
@@ -483,9 +518,25 @@ files_name_to_server(const char *name)
 FilesDir *
 files_dir_open(const char *path)
 {
-	FilesDir   *d = palloc(sizeof(FilesDir));
+	FilesDir   *d = palloc0(sizeof(FilesDir));
+	const char *rel = pushed_path(path, "");
 
 	d->path = pstrdup(path);
+	if (rel != NULL)
+	{
+		if (pushed_kind(rel) != FILE_DIRECTORY)
+		{
+			errno = ENOENT;
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FILE),
+					 errmsg("could not open migration directory \"%s\": %m",
+							shown(path))));
+		}
+		d->prefix = rel[0] == '\0' ? "" : psprintf("%s/", rel);
+		d->prefixlen = strlen(d->prefix);
+		d->next = pushed_lower_bound(d->prefix);
+		return d;
+	}
 	d->dir = AllocateDir(path);
 	if (d->dir == NULL)
 	{
@@ -511,6 +562,11 @@ files_dir_next(FilesDir *d, FileKind *kind, bool *plain)
 {
 	struct dirent *de;
 
+	if (d->dir == NULL)
+	{
+		*plain = true;
+		return pushed_dir_next(d, kind);
+	}
 	while ((de = ReadDir(d->dir, d->path)) != NULL)
 	{
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -535,7 +591,8 @@ files_dir_next(FilesDir *d, FileKind *kind, bool *plain)
 void
 files_dir_close(FilesDir *d)
 {
-	FreeDir(d->dir);
+	if (d->dir != NULL)
+		FreeDir(d->dir);
 	pfree(d->path);
 	pfree(d);
 }
@@ -566,10 +623,14 @@ files_probe_kind(const char *dir, const char *relpath)
 static FileKind
 kind_of(const char *dir, const char *relpath, bool quiet)
 {
-	char	   *path = psprintf("%s/%s", dir, relpath);
+	const char *rel = pushed_path(dir, relpath);
+	char	   *path;
 	struct stat st;
 	FileKind	kind;
 
+	if (rel != NULL)
+		return pushed_kind(rel);
+	path = psprintf("%s/%s", dir, relpath);
 	if (stat(path, &st) < 0)
 	{
 		struct stat lst;
@@ -599,11 +660,13 @@ kind_of(const char *dir, const char *relpath, bool quiet)
 /*
  * Opens a directory to look its files up relative to it (a stat() of each
  * file then walks one path component, not the whole path); -1 if it
- * cannot.  The descriptor is a transient file: an error closes it.
+ * cannot, or it is pushed.  The descriptor is a transient file: an error closes it.
  */
 int
 files_dir_fd(const char *path)
 {
+	if (pushed_path(path, "") != NULL)
+		return -1;
 	return OpenTransientFile(path, O_RDONLY | O_DIRECTORY | PG_BINARY);
 }
 
@@ -613,4 +676,323 @@ files_dir_fd_close(int dirfd)
 {
 	if (dirfd >= 0)
 		CloseTransientFile(dirfd);
+}
+
+/*
+ * Registers a pushed set for the call that reads it: from now on its root
+ * is a directory of this module's, until the memory the set lives in goes
+ * (at the end of the call, or with its error).  Refuses, before anything
+ * is read, a name that is not a relative path below the directory (empty,
+ * absolute, with an empty, "." or ".." part, or a NUL byte), one that is
+ * not valid UTF-8 or that the database encoding cannot hold, a name sent
+ * twice, a file that is a directory too, a file over
+ * morgenmigrate.max_file_size and a set over morgenmigrate.max_push_size.
+ */
+void
+files_push(PushedSet *set)
+{
+	MemoryContextCallback *cb;
+	int64		total = 0;
+
+	Assert(set->root[0] != '\0' && !is_absolute_path(set->root));
+	if (pushed != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("pushed files cannot be read while another call reads pushed files")));
+
+	for (int i = 0; i < set->nfiles; i++)
+	{
+		const PushedFile *f = &set->files[i];
+
+		check_pushed_name(f);
+		if (f->size > (int64) mm_max_file_size * 1024)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("pushed file \"%s\" is too large", shown(f->path)),
+					 errdetail("The file has %lld bytes; morgenmigrate.max_file_size allows %lld.",
+							   (long long) f->size,
+							   (long long) mm_max_file_size * 1024)));
+		total += Max(f->size, 0);
+	}
+	if (total > (int64) mm_max_push_size * 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("pushed files are too large"),
+				 errdetail_plural("The %d file has %lld bytes; morgenmigrate.max_push_size allows %lld.",
+								  "The %d files have %lld bytes together; morgenmigrate.max_push_size allows %lld.",
+								  set->nfiles, set->nfiles, (long long) total,
+								  (long long) mm_max_push_size * 1024)));
+
+	qsort(set->files, set->nfiles, sizeof(PushedFile), cmp_pushed);
+	for (int i = 1; i < set->nfiles; i++)
+	{
+		const PushedFile *a = &set->files[i - 1];
+		const PushedFile *b = &set->files[i];
+
+		if (strcmp(a->path, b->path) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_FILE),
+					 errmsg("pushed file \"%s\" is sent twice", shown(a->path)),
+					 errhint("Send each file of the directory once.")));
+		/* below a file: a directory's entries follow it */
+		if (a->size >= 0 && pushed_below(b, a->path, a->pathlen))
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_FILE),
+					 errmsg("pushed file \"%s\" is a directory too", shown(a->path)),
+					 errdetail("\"%s\" is sent as a file below it.", shown(b->path)),
+					 errhint("Send each file of the directory once, by its path.")));
+	}
+
+	pushed = set;
+	cb = MemoryContextAllocZero(GetMemoryChunkContext(set),
+								sizeof(MemoryContextCallback));
+	cb->func = pushed_forget;
+	cb->arg = set;
+	MemoryContextRegisterResetCallback(GetMemoryChunkContext(set), cb);
+}
+
+/* Tells whether a path is the pushed set's root or lies below it. */
+bool
+files_pushed(const char *path)
+{
+	return pushed_path(path, "") != NULL;
+}
+
+/* Ends a pushed set's registration when its memory goes. */
+static void
+pushed_forget(void *arg)
+{
+	if (pushed == (PushedSet *) arg)
+		pushed = NULL;
+}
+
+/*
+ * Refuses a pushed file's name unless it is a relative path below the
+ * directory, in UTF-8 that the database encoding holds: the disk's rules
+ * for a name, plus what a path sent by anyone must not do.
+ */
+static void
+check_pushed_name(const PushedFile *f)
+{
+	const char *why = NULL;
+
+	if (f->pathlen == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pushed file name is empty")));
+	if (memchr(f->path, '\0', f->pathlen) != NULL)
+		why = "It holds a NUL byte.";
+	else if (f->path[0] == '/')
+		why = "It is an absolute path.";
+	else
+	{
+		for (const char *p = f->path; why == NULL;)
+		{
+			size_t		n = strcspn(p, "/");
+
+			if (n == 0)
+				why = "It has an empty part: two slashes in a row, or one at its end.";
+			else if (n == 2 && strncmp(p, "..", 2) == 0)
+				why = "It has a \"..\" part, which leads out of the directory.";
+			else if (n == 1 && p[0] == '.')
+				why = "It has a \".\" part.";
+			if (p[n] == '\0')
+				break;
+			p += n + 1;
+		}
+	}
+	if (why != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pushed file name \"%s\" is not a path below the migration directory",
+						shown(f->path)),
+				 errdetail("%s", why),
+				 errhint("Name each pushed file by its path relative to the migration directory, such as \"001_init.sql\".")));
+	pfree(files_name_to_server(f->path));
+}
+
+/*
+ * The path below the pushed set's root of relpath below dir ("" for the
+ * root itself), or NULL when dir is no pushed directory.
+ */
+static const char *
+pushed_path(const char *dir, const char *relpath)
+{
+	size_t		rootlen;
+	const char *below;
+
+	if (pushed == NULL)
+		return NULL;
+	rootlen = strlen(pushed->root);
+	if (strncmp(dir, pushed->root, rootlen) != 0 ||
+		(dir[rootlen] != '\0' && dir[rootlen] != '/'))
+		return NULL;
+	below = dir[rootlen] == '/' ? dir + rootlen + 1 : "";
+	if (below[0] == '\0')
+		return relpath;
+	if (relpath[0] == '\0')
+		return below;
+	return psprintf("%s/%s", below, relpath);
+}
+
+/*
+ * Compares two paths byte by byte with '/' before every other byte, so
+ * that the paths below a directory follow its own entry, together.
+ */
+static int
+cmp_paths(const char *a, const char *b)
+{
+	while (*a != '\0' && *a == *b)
+	{
+		a++;
+		b++;
+	}
+	return (*a == '\0' ? -1 : *a == '/' ? 0 : (unsigned char) *a) -
+		(*b == '\0' ? -1 : *b == '/' ? 0 : (unsigned char) *b);
+}
+
+/* qsort comparator: PushedFile by path, in cmp_paths' order. */
+static int
+cmp_pushed(const void *a, const void *b)
+{
+	return cmp_paths(((const PushedFile *) a)->path,
+					 ((const PushedFile *) b)->path);
+}
+
+/* The index of the first pushed file whose path sorts at or after path. */
+static int
+pushed_lower_bound(const char *path)
+{
+	int			lo = 0,
+				hi = pushed->nfiles;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (cmp_paths(pushed->files[mid].path, path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Tells whether a pushed file lies below the directory prefix names. */
+static bool
+pushed_below(const PushedFile *f, const char *prefix, int prefixlen)
+{
+	return f->pathlen > prefixlen && strncmp(f->path, prefix, prefixlen) == 0 &&
+		f->path[prefixlen] == '/';
+}
+
+/* The pushed file or directory entry of that path, or NULL. */
+static const PushedFile *
+pushed_find(const char *path)
+{
+	int			i = pushed_lower_bound(path);
+
+	if (i < pushed->nfiles && strcmp(pushed->files[i].path, path) == 0)
+		return &pushed->files[i];
+	return NULL;
+}
+
+/*
+ * What a path of the pushed set is: a file, a directory (sent as one, or
+ * holding files), or nothing.
+ */
+static FileKind
+pushed_kind(const char *path)
+{
+	const PushedFile *f;
+	int			i;
+
+	if (path[0] == '\0')
+		return FILE_DIRECTORY;
+	f = pushed_find(path);
+	if (f != NULL)
+		return f->size < 0 ? FILE_DIRECTORY : FILE_REGULAR;
+	i = pushed_lower_bound(path);
+	if (i < pushed->nfiles && pushed_below(&pushed->files[i], path, strlen(path)))
+		return FILE_DIRECTORY;
+	return FILE_GONE;
+}
+
+/*
+ * files_read of a pushed file: the same limit, the same text checks and
+ * the same errors as for a file of the disk; its bytes come from the
+ * set's reader.
+ */
+static FileText
+pushed_read(const char *dir, const char *relpath, const char *what,
+			bool missing_ok)
+{
+	char	   *path = psprintf("%s/%s", dir, relpath);
+	const char *rel = pushed_path(dir, relpath);
+	const PushedFile *f = pushed_find(rel);
+	FileText	ft;
+	int64		len;
+
+	memset(&ft, 0, sizeof(ft));
+	clock_gettime(CLOCK_REALTIME, &ft.read_at);
+	if (f == NULL && pushed_kind(rel) != FILE_DIRECTORY)
+	{
+		if (missing_ok)
+			return ft;
+		errno = ENOENT;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("could not open %s \"%s\": %m", what, shown(path))));
+	}
+	if (f == NULL || f->size < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s \"%s\" is not a regular file", what, shown(path))));
+
+	CHECK_FOR_INTERRUPTS();
+	ft.data = pushed->read(pushed, f, &len);
+	if (len > (int64) mm_max_file_size * 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s \"%s\" is too large", what, shown(path)),
+				 errdetail("The file has %lld bytes; morgenmigrate.max_file_size allows %lld.",
+						   (long long) len, (long long) mm_max_file_size * 1024)));
+	ft.data[len] = '\0';
+	ft.len = (int) len;
+	ft.st.st_size = len;
+
+	drop_bom(&ft);
+	check_utf8(shown(relpath), &ft);
+	pfree(path);
+	return ft;
+}
+
+/*
+ * files_dir_next of a pushed directory: the next name below it (a file,
+ * or a directory that is sent as one or holds files), each once.
+ */
+static const char *
+pushed_dir_next(FilesDir *d, FileKind *kind)
+{
+	while (d->next < pushed->nfiles)
+	{
+		const PushedFile *f = &pushed->files[d->next];
+		const char *name = f->path + d->prefixlen;
+		size_t		n;
+
+		if (f->pathlen <= d->prefixlen ||
+			strncmp(f->path, d->prefix, d->prefixlen) != 0)
+			break;				/* past the directory's entries */
+		d->next++;
+		n = strcspn(name, "/");
+		if (d->name != NULL && strlen(d->name) == n &&
+			strncmp(d->name, name, n) == 0)
+			continue;			/* below the entry last returned */
+		if (d->name != NULL)
+			pfree(d->name);
+		d->name = pnstrdup(name, n);
+		*kind = name[n] == '/' || f->size < 0 ? FILE_DIRECTORY : FILE_REGULAR;
+		return d->name;
+	}
+	return NULL;
 }

@@ -6,7 +6,9 @@
  *	  regular files only and never blocking on anything else, the size
  *	  limit, decoding and conversion of texts and of names, interruptible.
  *	  Nothing else in src/ opens a file or lists a directory (a test of the
- *	  suite checks it).
+ *	  suite checks it).  A directory may also be a set of files sent over
+ *	  the connection (a push): read through the same functions, by the
+ *	  same rules, but from memory and a reader instead of the disk.
  *
  *-------------------------------------------------------------------------
  */
@@ -40,6 +42,38 @@ typedef enum FileKind
 /* A directory being listed (files_dir_open). */
 typedef struct FilesDir FilesDir;
 
+/* A file of a pushed set: its path below the set's root, and its size. */
+typedef struct PushedFile
+{
+	char	   *path;			/* its names joined by '/', in the bytes sent */
+	int			pathlen;		/* bytes of path (a NUL among them is refused) */
+	int64		size;			/* bytes; -1: a directory */
+	void	   *where;			/* where the set's reader finds its bytes */
+} PushedFile;
+
+struct PushedSet;
+
+/*
+ * Reads a pushed file's bytes into memory of at least *len + 1 bytes,
+ * setting *len to their number.
+ */
+typedef char *(*PushedReader) (const struct PushedSet *set,
+							   const PushedFile *file, int64 *len);
+
+/*
+ * A set of files sent over the connection, read in place of a directory
+ * of the server: files_push makes its root a directory of files.c's.
+ */
+typedef struct PushedSet
+{
+	char	   *root;			/* stands for the directory in paths and
+								 * messages; never an absolute path */
+	int			nfiles;
+	PushedFile *files;
+	PushedReader read;
+	void	   *arg;			/* the reader's */
+} PushedSet;
+
 extern char *files_check_directory(const char *dir);
 extern FileText files_read(const char *dir, const char *relpath,
 						   const char *what, bool missing_ok);
@@ -53,5 +87,7 @@ extern FileKind files_kind(const char *dir, const char *relpath);
 extern FileKind files_probe_kind(const char *dir, const char *relpath);
 extern int	files_dir_fd(const char *path);
 extern void files_dir_fd_close(int dirfd);
+extern void files_push(PushedSet *set);
+extern bool files_pushed(const char *path);
 
 #endif							/* MORGENMIGRATE_FILES_H */

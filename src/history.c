@@ -2,11 +2,18 @@
  *
  * history.c
  *	  Every query on morgenmigrate.schema_migrations and
- *	  morgenmigrate.migration_errors, in one place.
+ *	  morgenmigrate.migration_errors, in one place; and on the history of a
+ *	  tenant schema of a fleet call, the tables morgenmigrate_history and
+ *	  morgenmigrate_errors in that schema itself, which are made (as the
+ *	  caller) when the first row is written there.  A tenant's history
+ *	  lives and dies with its schema: a schema dropped and made again
+ *	  starts from nothing, and pg_dump of the schema takes its history.
  *
  * The queries name their schema and operators explicitly, so nothing a
  * caller puts on search_path (a public.now(), an operator "=" for text)
- * can change what they do.  Each is prepared once per backend and kept.
+ * can change what they do.  Each is prepared once per backend and kept;
+ * those of a tenant's tables while the calls work on that tenant (one
+ * set at a time, so that a call over a thousand tenants keeps no more).
  * Callers must be connected to SPI.
  *
  *-------------------------------------------------------------------------
@@ -19,6 +26,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "history.h"
@@ -26,10 +34,67 @@
 #include "morgenmigrate.h"
 
 
-static SPIPlanPtr prepare_kept(SPIPlanPtr *plan, const char *sql, int nargs,
-							   Oid *argtypes);
-static int	run_kept(SPIPlanPtr *plan, const char *sql, int nargs,
-					 Oid *argtypes, Datum *values, const char *nulls);
+/* The queries on the history, each on one table (%s: its name). */
+typedef enum HistoryQuery
+{
+	HQ_ROWS,
+	HQ_FAILURES,
+	HQ_RECORD,
+	HQ_FORGET,
+	HQ_SET_CHECKSUM,
+	HQ_RECORD_FAILURE,
+	HQ_RECORD_FAILURE_BLOCKERS,
+	HQ_CLEAR_FAILURE,
+	HQ_COUNT
+} HistoryQuery;
+
+static const char *const query_text[HQ_COUNT] = {
+	[HQ_ROWS] = "SELECT filename, applied_at, checksum, duration,"
+	" kind OPERATOR(pg_catalog.=) 'baseline',"
+	" kind OPERATOR(pg_catalog.=) 'adopted'"
+	" FROM %s",
+	[HQ_FAILURES] = "SELECT filename, failed_at, sqlstate, message, detail, hint, line"
+	" FROM %s",
+	[HQ_RECORD] = "INSERT INTO %s"
+	" (filename, applied_at, checksum, duration, applied_by, kind)"
+	" VALUES ($1, $2, $3, $4, $5, $6)",
+	[HQ_FORGET] = "DELETE FROM %s WHERE filename OPERATOR(pg_catalog.=) $1",
+	[HQ_SET_CHECKSUM] = "UPDATE %s SET checksum = $2"
+	" WHERE filename OPERATOR(pg_catalog.=) $1",
+	[HQ_RECORD_FAILURE] = "INSERT INTO %s"
+	" (filename, failed_at, sqlstate, message, detail, hint, line)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7)"
+	" ON CONFLICT (filename) DO UPDATE SET"
+	" failed_at = excluded.failed_at, sqlstate = excluded.sqlstate,"
+	" message = excluded.message, detail = excluded.detail,"
+	" hint = excluded.hint, line = excluded.line",
+	[HQ_RECORD_FAILURE_BLOCKERS] = "INSERT INTO %s"
+	" (filename, failed_at, sqlstate, message, detail, hint, line, blockers)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+	" ON CONFLICT (filename) DO UPDATE SET"
+	" failed_at = excluded.failed_at, sqlstate = excluded.sqlstate,"
+	" message = excluded.message, detail = excluded.detail,"
+	" hint = excluded.hint, line = excluded.line,"
+	" blockers = excluded.blockers",
+	[HQ_CLEAR_FAILURE] = "DELETE FROM %s WHERE filename OPERATOR(pg_catalog.=) $1",
+};
+
+/* The tenant schema whose history the calls read and write, or NULL. */
+static char *target_schema = NULL;
+
+/* The kept plans of the database's history, and of one tenant's. */
+static SPIPlanPtr database_plans[HQ_COUNT];
+static SPIPlanPtr schema_plans[HQ_COUNT];
+static char *schema_plans_for = NULL;
+
+HistoryHook history_ddl_begin_hook = NULL;
+HistoryHook history_ddl_end_hook = NULL;
+
+static SPIPlanPtr query_plan(HistoryQuery q, int nargs, Oid *argtypes);
+static int	run_query(HistoryQuery q, int nargs, Oid *argtypes,
+					  Datum *values, const char *nulls);
+static bool target_has(const char *table);
+static void make_target_tables(void);
 static void record_row(const char *filename, const char *checksum,
 					   TimestampTz applied_at, int64 duration,
 					   const char *kind);
@@ -38,12 +103,69 @@ static int	cmp_failures(const void *a, const void *b);
 static int	cmp_apply_order(const ListCell *a, const ListCell *b);
 static bool errors_have_blockers(void);
 
-/* Prepares a query once per backend and keeps it. */
-static SPIPlanPtr
-prepare_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
+/*
+ * Makes the calls read and write the history of a tenant schema (NULL: of
+ * the database, in the extension's schema) until told otherwise.
+ */
+void
+history_set_schema(const char *schema)
 {
-	if (*plan == NULL)
+	if (target_schema != NULL)
+		pfree(target_schema);
+	target_schema = schema ? MemoryContextStrdup(TopMemoryContext, schema) : NULL;
+}
+
+/*
+ * The table of the current history a query works on, schema-qualified and
+ * quoted.
+ */
+static char *
+query_table(HistoryQuery q)
+{
+	bool		errors = q == HQ_FAILURES || q == HQ_RECORD_FAILURE ||
+		q == HQ_RECORD_FAILURE_BLOCKERS || q == HQ_CLEAR_FAILURE;
+
+	if (target_schema == NULL)
+		return errors ? MM_SCHEMA ".migration_errors" : MM_SCHEMA ".schema_migrations";
+	return quote_qualified_identifier(target_schema, errors ? "morgenmigrate_errors" :
+									  "morgenmigrate_history");
+}
+
+/* The table of the current history's failures, for messages. */
+const char *
+history_errors_table(void)
+{
+	return query_table(HQ_RECORD_FAILURE);
+}
+
+/*
+ * The plan of a query on the current history: prepared once and kept (a
+ * tenant's are dropped when the calls turn to another tenant).
+ */
+static SPIPlanPtr
+query_plan(HistoryQuery q, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr *plans = database_plans;
+
+	if (target_schema != NULL)
 	{
+		if (schema_plans_for == NULL || strcmp(schema_plans_for, target_schema) != 0)
+		{
+			for (int i = 0; i < HQ_COUNT; i++)
+			{
+				if (schema_plans[i] != NULL)
+					SPI_freeplan(schema_plans[i]);
+				schema_plans[i] = NULL;
+			}
+			if (schema_plans_for != NULL)
+				pfree(schema_plans_for);
+			schema_plans_for = MemoryContextStrdup(TopMemoryContext, target_schema);
+		}
+		plans = schema_plans;
+	}
+	if (plans[q] == NULL)
+	{
+		char	   *sql = psprintf(query_text[q], query_table(q));
 		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
 
 		if (p == NULL)
@@ -51,29 +173,78 @@ prepare_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 				 sql, SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(p) != 0)
 			elog(ERROR, "SPI_keepplan failed");
-		*plan = p;
+		plans[q] = p;
 	}
-	return *plan;
+	return plans[q];
 }
 
 /*
- * Runs a kept query with fresh snapshots; returns SPI's result code.  Stays
- * in the caller's memory context (SPI would leave us in its own).
+ * Runs a query on the current history with fresh snapshots; returns SPI's
+ * result code.  Stays in the caller's memory context (SPI would leave us
+ * in its own).  A tenant's tables are made first if they are missing.
  */
 static int
-run_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
-		 Datum *values, const char *nulls)
+run_query(HistoryQuery q, int nargs, Oid *argtypes, Datum *values,
+		  const char *nulls)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	int			rc;
 
-	rc = SPI_execute_plan(prepare_kept(plan, sql, nargs, argtypes),
-						  values, nulls, false, 0);
+	if (target_schema != NULL && q != HQ_ROWS && q != HQ_FAILURES)
+		make_target_tables();
+	rc = SPI_execute_plan(query_plan(q, nargs, argtypes), values, nulls,
+						  false, 0);
 	MemoryContextSwitchTo(oldcontext);
 	if (rc < 0)
-		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
-			 sql, SPI_result_code_string(rc));
+		elog(ERROR, "SPI_execute_plan failed for query %d: %s",
+			 (int) q, SPI_result_code_string(rc));
 	return rc;
+}
+
+/* Tells whether the current tenant schema holds one of its history tables. */
+static bool
+target_has(const char *table)
+{
+	Oid			nsp = get_namespace_oid(target_schema, false);
+
+	return OidIsValid(get_relname_relid(table, nsp));
+}
+
+/*
+ * Makes the history tables of the current tenant schema that it lacks, as
+ * the caller, and as morgenmigrate's own DDL (not drift).  The caller
+ * holds the schema's migration lock, so no other call makes them at once.
+ */
+static void
+make_target_tables(void)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	if (!target_has("morgenmigrate_history"))
+		appendStringInfo(&sql,
+						 "CREATE TABLE %s (filename text PRIMARY KEY,"
+						 " applied_at timestamptz NOT NULL, checksum text NOT NULL,"
+						 " duration interval NOT NULL, applied_by text NOT NULL,"
+						 " kind text NOT NULL CHECK (kind IN ('applied', 'baseline', 'adopted')));",
+						 query_table(HQ_RECORD));
+	if (!target_has("morgenmigrate_errors"))
+		appendStringInfo(&sql,
+						 "CREATE TABLE %s (filename text PRIMARY KEY,"
+						 " failed_at timestamptz NOT NULL, sqlstate text NOT NULL,"
+						 " message text NOT NULL, detail text, hint text, line integer,"
+						 " blockers jsonb);",
+						 query_table(HQ_RECORD_FAILURE));
+	if (sql.len == 0)
+		return;
+	if (history_ddl_begin_hook != NULL)
+		history_ddl_begin_hook();
+	if (SPI_execute(sql.data, false, 0) < 0)
+		elog(ERROR, "could not make the history tables of schema \"%s\"",
+			 target_schema);
+	if (history_ddl_end_hook != NULL)
+		history_ddl_end_hook();
+	pfree(sql.data);
 }
 
 /* rows of the history fetched at a time */
@@ -83,26 +254,26 @@ run_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
 History *
 history_load(void)
 {
-	static SPIPlanPtr rows_plan = NULL;
-	static SPIPlanPtr failures_plan = NULL;
 	MemoryContext cxt = CurrentMemoryContext;
 	History    *history = palloc0(sizeof(History));
 	bool		isnull;
 	Portal		portal;
 	uint64		allocated;
 
+	/* a tenant that has no history yet */
+	if (target_schema != NULL && !target_has("morgenmigrate_history"))
+	{
+		history->rows = palloc(sizeof(HistoryRow));
+		history->failures = palloc(sizeof(FailureRow));
+		return history;
+	}
+
 	/*
 	 * Fetched in batches: each batch's tuples are freed before the next, so
 	 * a history of 10,000 rows is never held twice.
 	 */
-	portal = SPI_cursor_open(NULL,
-							 prepare_kept(&rows_plan,
-										  "SELECT filename, applied_at, checksum, duration,"
-										  " kind OPERATOR(pg_catalog.=) 'baseline',"
-										  " kind OPERATOR(pg_catalog.=) 'adopted'"
-										  " FROM " MM_SCHEMA ".schema_migrations",
-										  0, NULL),
-							 NULL, NULL, false);
+	portal = SPI_cursor_open(NULL, query_plan(HQ_ROWS, 0, NULL), NULL, NULL,
+							 false);
 	MemoryContextSwitchTo(cxt);
 	allocated = 1024;
 	history->rows = palloc(sizeof(HistoryRow) * allocated);
@@ -139,10 +310,12 @@ history_load(void)
 	SPI_cursor_close(portal);
 	qsort(history->rows, history->nrows, sizeof(HistoryRow), cmp_rows);
 
-	run_kept(&failures_plan,
-			 "SELECT filename, failed_at, sqlstate, message, detail, hint, line"
-			 " FROM " MM_SCHEMA ".migration_errors",
-			 0, NULL, NULL, NULL);
+	if (target_schema != NULL && !target_has("morgenmigrate_errors"))
+	{
+		history->failures = palloc(sizeof(FailureRow));
+		return history;
+	}
+	run_query(HQ_FAILURES, 0, NULL, NULL, NULL);
 	history->nfailures = SPI_processed;
 	history->failures = palloc0(sizeof(FailureRow) * Max(SPI_processed, 1));
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -265,7 +438,6 @@ static void
 record_row(const char *filename, const char *checksum, TimestampTz applied_at,
 		   int64 duration, const char *kind)
 {
-	static SPIPlanPtr plan = NULL;
 	Oid			types[6] = {TEXTOID, TIMESTAMPTZOID, TEXTOID, INTERVALOID,
 	TEXTOID, TEXTOID};
 	Datum		values[6];
@@ -276,26 +448,18 @@ record_row(const char *filename, const char *checksum, TimestampTz applied_at,
 	values[3] = interval_datum(duration);
 	values[4] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
 	values[5] = CStringGetTextDatum(kind);
-	run_kept(&plan,
-			 "INSERT INTO " MM_SCHEMA ".schema_migrations"
-			 " (filename, applied_at, checksum, duration, applied_by, kind)"
-			 " VALUES ($1, $2, $3, $4, $5, $6)",
-			 6, types, values, NULL);
+	run_query(HQ_RECORD, 6, types, values, NULL);
 }
 
 /* Deletes the history row of a file; tells whether there was one. */
 bool
 history_forget(const char *filename)
 {
-	static SPIPlanPtr plan = NULL;
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
 
 	values[0] = CStringGetTextDatum(filename);
-	run_kept(&plan,
-			 "DELETE FROM " MM_SCHEMA ".schema_migrations"
-			 " WHERE filename OPERATOR(pg_catalog.=) $1",
-			 1, types, values, NULL);
+	run_query(HQ_FORGET, 1, types, values, NULL);
 	return SPI_processed > 0;
 }
 
@@ -303,16 +467,12 @@ history_forget(const char *filename)
 void
 history_set_checksum(const char *filename, const char *checksum)
 {
-	static SPIPlanPtr plan = NULL;
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		values[2];
 
 	values[0] = CStringGetTextDatum(filename);
 	values[1] = CStringGetTextDatum(checksum);
-	run_kept(&plan,
-			 "UPDATE " MM_SCHEMA ".schema_migrations SET checksum = $2"
-			 " WHERE filename OPERATOR(pg_catalog.=) $1",
-			 2, types, values, NULL);
+	run_query(HQ_SET_CHECKSUM, 2, types, values, NULL);
 }
 
 /*
@@ -325,8 +485,6 @@ void
 history_record_failure(const char *filename, TimestampTz failed_at,
 					   const ErrorData *edata, int line, const char *blockers)
 {
-	static SPIPlanPtr plan = NULL;
-	static SPIPlanPtr plan_blockers = NULL;
 	Oid			types[8] = {TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
 	TEXTOID, TEXTOID, INT4OID, JSONBOID};
 	Datum		values[8];
@@ -353,56 +511,39 @@ history_record_failure(const char *filename, TimestampTz failed_at,
 		nulls[7] = 'n';
 
 	if (errors_have_blockers())
-		run_kept(&plan_blockers,
-				 "INSERT INTO " MM_SCHEMA ".migration_errors"
-				 " (filename, failed_at, sqlstate, message, detail, hint, line, blockers)"
-				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-				 " ON CONFLICT (filename) DO UPDATE SET"
-				 " failed_at = excluded.failed_at, sqlstate = excluded.sqlstate,"
-				 " message = excluded.message, detail = excluded.detail,"
-				 " hint = excluded.hint, line = excluded.line,"
-				 " blockers = excluded.blockers",
-				 8, types, values, nulls);
+		run_query(HQ_RECORD_FAILURE_BLOCKERS, 8, types, values, nulls);
 	else
-		run_kept(&plan,
-				 "INSERT INTO " MM_SCHEMA ".migration_errors"
-				 " (filename, failed_at, sqlstate, message, detail, hint, line)"
-				 " VALUES ($1, $2, $3, $4, $5, $6, $7)"
-				 " ON CONFLICT (filename) DO UPDATE SET"
-				 " failed_at = excluded.failed_at, sqlstate = excluded.sqlstate,"
-				 " message = excluded.message, detail = excluded.detail,"
-				 " hint = excluded.hint, line = excluded.line",
-				 7, types, values, nulls);
+		run_query(HQ_RECORD_FAILURE, 7, types, values, nulls);
 }
 
 /*
- * Tells whether migration_errors has its blockers column (1.1's SQL
- * definitions; a database not updated from 1.0 has none).
+ * Tells whether the current history's failures table has its blockers
+ * column: a database still on 1.0's SQL definitions has none.  A tenant's
+ * table is made with it, when it is made.
  */
 static bool
 errors_have_blockers(void)
 {
-	Oid			nsp = get_namespace_oid(MM_SCHEMA, true);
+	const char *schema = target_schema ? target_schema : MM_SCHEMA;
+	const char *table = target_schema ? "morgenmigrate_errors" : "migration_errors";
+	Oid			nsp = get_namespace_oid(schema, true);
 	Oid			relid = OidIsValid(nsp) ?
-		get_relname_relid("migration_errors", nsp) : InvalidOid;
+		get_relname_relid(table, nsp) : InvalidOid;
 
-	return OidIsValid(relid) &&
-		get_attnum(relid, "blockers") != InvalidAttrNumber;
+	if (!OidIsValid(relid))
+		return target_schema != NULL;
+	return get_attnum(relid, "blockers") != InvalidAttrNumber;
 }
 
 /* Removes the recorded failure of a file; tells whether there was one. */
 bool
 history_clear_failure(const char *filename)
 {
-	static SPIPlanPtr plan = NULL;
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
 
 	values[0] = CStringGetTextDatum(filename);
-	run_kept(&plan,
-			 "DELETE FROM " MM_SCHEMA ".migration_errors"
-			 " WHERE filename OPERATOR(pg_catalog.=) $1",
-			 1, types, values, NULL);
+	run_query(HQ_CLEAR_FAILURE, 1, types, values, NULL);
 	return SPI_processed > 0;
 }
 

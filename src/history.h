@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * history.h
- *	  Every query on the history: schema_migrations and migration_errors.
+ *	  Every query on the history: schema_migrations and migration_errors,
+ *	  or a tenant schema's own history tables.
  *
  *-------------------------------------------------------------------------
  */
@@ -46,6 +47,16 @@ typedef struct History
 	FailureRow *failures;
 } History;
 
+/*
+ * Set by a module above (drift.c) to hear that the history's own DDL (a
+ * tenant's history tables) begins, or has ended.
+ */
+typedef void (*HistoryHook) (void);
+extern HistoryHook history_ddl_begin_hook;
+extern HistoryHook history_ddl_end_hook;
+
+extern void history_set_schema(const char *schema);
+extern const char *history_errors_table(void);
 extern History *history_load(void);
 extern List *history_in_apply_order(const History *history);
 extern HistoryRow *history_find(const History *history, const char *filename);

@@ -12,6 +12,7 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_authid_d.h"
+#include "catalog/pg_type_d.h"
 #include "commands/defrem.h"
 #include "commands/event_trigger.h"
 #include "fmgr.h"
@@ -20,8 +21,10 @@
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
@@ -31,8 +34,11 @@
 #include "compat.h"
 #include "context.h"
 #include "drift.h"
+#include "fleet.h"
+#include "history.h"
 #include "morgenmigrate.h"
 #include "progress.h"
+#include "push.h"
 #include "runner.h"
 #include "source.h"
 #include "worker.h"
@@ -42,6 +48,7 @@ PG_MODULE_MAGIC;
 
 char	   *mm_allowed_directories = NULL;
 int			mm_max_file_size = 64 * 1024;
+int			mm_max_push_size = 1024 * 1024;
 int			mm_layout = LAYOUT_AUTO;
 int			mm_lock_timeout = 100;
 int			mm_lock_retries = 10;
@@ -77,6 +84,8 @@ static char *text_arg(FunctionCallInfo fcinfo, int argno, const char *name,
 static bool bool_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 static int	steps_arg(FunctionCallInfo fcinfo, int argno);
 static char *directory_arg(FunctionCallInfo fcinfo, int argno);
+static bool fleet_form(FunctionCallInfo fcinfo);
+static List *schemas_arg(FunctionCallInfo fcinfo, int argno);
 static void check_can_write_history(const char *funcname);
 static ReturnSetInfo *begin_rows(FunctionCallInfo fcinfo);
 static EventTriggerData *event_trigger_data(FunctionCallInfo fcinfo,
@@ -114,6 +123,17 @@ _PG_init(void)
 							64 * 1024,
 							1,
 							(int) (MaxAllocSize / 1024) - 1,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("morgenmigrate.max_push_size",
+							"Most that the migration files of one push may hold together.",
+							"The files sent over the connection to one call, in a table.",
+							&mm_max_push_size,
+							1024 * 1024,
+							1,
+							INT_MAX,
 							PGC_SUSET,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
@@ -172,6 +192,8 @@ _PG_init(void)
 	/* drift hears of the migrations the modules below run */
 	runner_begin_hook = drift_migration_begin;
 	runner_end_hook = drift_migration_end;
+	history_ddl_begin_hook = drift_migration_begin;
+	history_ddl_end_hook = drift_migration_end;
 	context_explain_hook = drift_explain_error;
 	worker_start_hook = drift_ignore_backend;
 }
@@ -220,13 +242,30 @@ steps_arg(FunctionCallInfo fcinfo, int argno)
 
 /*
  * The migration directory argument, checked: the caller may read server
- * files, the path is absolute, a directory, and allowed.
+ * files, the path is absolute, a directory, and allowed.  In a function's
+ * push form the argument is the table of the files sent over the
+ * connection, which become the directory of the call (push.c): no file of
+ * the server is read, so neither the right to read them nor
+ * morgenmigrate.allowed_directories is needed, only EXECUTE on the form.
  */
 static char *
 directory_arg(FunctionCallInfo fcinfo, int argno)
 {
-	char	   *dir = text_arg(fcinfo, argno, "dir", true);
+	char	   *dir;
+	Oid		   *argtypes;
+	int			nargs;
 
+	(void) get_func_signature(fcinfo->flinfo->fn_oid, &argtypes, &nargs);
+	if (argno < nargs && argtypes[argno] == REGCLASSOID)
+	{
+		if (PG_ARGISNULL(argno))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument \"%s\" must not be null", "files")));
+		return push_open(PG_GETARG_OID(argno));
+	}
+
+	dir = text_arg(fcinfo, argno, "dir", true);
 	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -235,6 +274,46 @@ directory_arg(FunctionCallInfo fcinfo, int argno)
 						   "pg_read_server_files")));
 
 	return migration_dir_check(dir);
+}
+
+/*
+ * Tells whether the function called is a fleet form: its second argument
+ * is the tenant schemas (text[]).
+ */
+static bool
+fleet_form(FunctionCallInfo fcinfo)
+{
+	Oid		   *argtypes;
+	int			nargs;
+
+	(void) get_func_signature(fcinfo->flinfo->fn_oid, &argtypes, &nargs);
+	return nargs > 1 && argtypes[1] == TEXTARRAYOID;
+}
+
+/* The schemas argument: a list of names, none of them NULL. */
+static List *
+schemas_arg(FunctionCallInfo fcinfo, int argno)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	List	   *names = NIL;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" must not be null", "schemas")));
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(argno), TEXTOID, -1, false,
+					  TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument \"%s\" must not hold a null", "schemas")));
+		names = lappend(names, TextDatumGetCString(elems[i]));
+	}
+	return names;
 }
 
 /*
@@ -273,22 +352,28 @@ begin_rows(FunctionCallInfo fcinfo)
 
 /*
  * migrate_apply(dir, target, steps, dry_run, atomic): applies (or
- * rehearses) the pending files of a directory.
+ * rehearses) the pending files of a directory; the fleet form
+ * migrate_apply(dir, schemas, ...) in each of the schemas.
  */
 Datum
 migrate_apply(PG_FUNCTION_ARGS)
 {
 	ApplyOptions options;
 	char	   *path;
+	bool		fleet = fleet_form(fcinfo);
+	int			a = fleet ? 1 : 0;
 
 	check_can_write_history("migrate_apply");
 	path = directory_arg(fcinfo, 0);
-	options.target = text_arg(fcinfo, 1, "target", false);
-	options.steps = steps_arg(fcinfo, 2);
-	options.dry_run = bool_arg(fcinfo, 3, "dry_run");
-	options.atomic = bool_arg(fcinfo, 4, "atomic");
+	options.target = text_arg(fcinfo, 1 + a, "target", false);
+	options.steps = steps_arg(fcinfo, 2 + a);
+	options.dry_run = bool_arg(fcinfo, 3 + a, "dry_run");
+	options.atomic = bool_arg(fcinfo, 4 + a, "atomic");
 
-	command_apply(path, &options, begin_rows(fcinfo));
+	if (fleet)
+		fleet_apply(path, schemas_arg(fcinfo, 1), &options, begin_rows(fcinfo));
+	else
+		command_apply(path, &options, begin_rows(fcinfo));
 	return (Datum) 0;
 }
 
@@ -301,23 +386,38 @@ migrate_history(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* migrate_status(dir): every file and history row with its state. */
+/*
+ * migrate_status(dir): every file and history row with its state; the
+ * fleet form migrate_status(dir, schemas) of each schema.
+ */
 Datum
 migrate_status(PG_FUNCTION_ARGS)
 {
 	char	   *path = directory_arg(fcinfo, 0);
 
 	citus_refuse_on_worker("migrate_status");
-	command_status(path, begin_rows(fcinfo));
+	if (fleet_form(fcinfo))
+		fleet_status(path, schemas_arg(fcinfo, 1), begin_rows(fcinfo));
+	else
+		command_status(path, begin_rows(fcinfo));
 	return (Datum) 0;
 }
 
-/* migrate_check(dir): an error unless everything is applied, unchanged. */
+/*
+ * migrate_check(dir): an error unless everything is applied, unchanged;
+ * the fleet form migrate_check(dir, schemas) in every schema.
+ */
 Datum
 migrate_check(PG_FUNCTION_ARGS)
 {
+	char	   *path;
+
 	citus_refuse_on_worker("migrate_check");
-	command_check(directory_arg(fcinfo, 0));
+	path = directory_arg(fcinfo, 0);
+	if (fleet_form(fcinfo))
+		fleet_check(path, schemas_arg(fcinfo, 1));
+	else
+		command_check(path);
 	PG_RETURN_VOID();
 }
 
@@ -371,19 +471,24 @@ migrate_repair(PG_FUNCTION_ARGS)
 
 /*
  * CALL migrate_run(dir, target): applies the pending files, committing
- * after each.  Only a CALL outside a transaction block can commit.
+ * after each; the fleet form migrate_run(dir, schemas, target) in each of
+ * the schemas.  Only a CALL outside a transaction block can commit.
  */
 Datum
 migrate_run(PG_FUNCTION_ARGS)
 {
 	char	   *path;
 	char	   *target;
+	bool		fleet = fleet_form(fcinfo);
 
 	refuse_atomic_call(fcinfo, "migrate_run", "migrate_apply");
 	check_can_write_history("migrate_run");
 	path = directory_arg(fcinfo, 0);
-	target = text_arg(fcinfo, 1, "target", false);
-	command_run(path, target);
+	target = text_arg(fcinfo, fleet ? 2 : 1, "target", false);
+	if (fleet)
+		fleet_run(path, schemas_arg(fcinfo, 1), target);
+	else
+		command_run(path, target);
 	PG_RETURN_VOID();
 }
 

@@ -31,6 +31,7 @@
 /* Settings (morgenmigrate.c) */
 extern char *mm_allowed_directories;
 extern int	mm_max_file_size;	/* kB */
+extern int	mm_max_push_size;	/* kB, of the files of a push together */
 extern int	mm_lock_timeout;	/* ms, a file's lock_timeout by default */
 extern int	mm_lock_retries;	/* a file's retries by default */
 extern int	mm_layout;			/* MigrationLayout: the layout to read,

@@ -45,6 +45,7 @@
 static bool file_standard_strings = true;
 
 /* Set by a module above (drift.c): a migration begins, or ends, here. */
+const char *runner_search_path = NULL;
 RunnerHook	runner_begin_hook = NULL;
 RunnerHook	runner_end_hook = NULL;
 
@@ -179,6 +180,10 @@ run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
 		runner_begin_hook();
 	PG_TRY();
 	{
+		if (runner_search_path != NULL)
+			(void) set_config_option("search_path", runner_search_path,
+									 PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SET, true, 0, false);
 		if (script->directives.lock_timeout >= 0)
 			(void) set_config_option("lock_timeout",
 									 psprintf("%d", script->directives.lock_timeout),
@@ -389,6 +394,10 @@ try_statements(const MigrationScript *script, int first, int count,
 		errcallback.previous = error_context_stack;
 		error_context_stack = &errcallback;
 
+		if (nest_settings && runner_search_path != NULL)
+			(void) set_config_option("search_path", runner_search_path,
+									 PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
 		if (nest_settings && script->directives.lock_timeout >= 0)
 			(void) set_config_option("lock_timeout",
 									 psprintf("%d", script->directives.lock_timeout),

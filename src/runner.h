@@ -55,6 +55,13 @@ extern void run_script_in_steps(const MigrationScript *script,
 								MigrationOutcome *outcome);
 
 /*
+ * The search_path every file runs with, as a setting of the file's own
+ * (set by a module above for a fleet of tenant schemas); NULL: the
+ * caller's.
+ */
+extern const char *runner_search_path;
+
+/*
  * Set by a module above (drift.c) to hear that a migration's statements
  * begin, or have ended, in this backend.
  */

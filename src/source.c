@@ -132,7 +132,8 @@ migration_dir_list(const char *path)
 	bool		plain;
 
 	clock_gettime(CLOCK_REALTIME, &read_at);
-	again = filecache_dir_seen(path);
+	/* pushed files are another set at each call: nothing of them is kept */
+	again = !files_pushed(path) && filecache_dir_seen(path);
 	keep = again && stat(path, &st) == 0;
 	if (keep && (mdir = filecache_dir_lookup(path, &st)) != NULL)
 		return mdir;

@@ -25,9 +25,9 @@ my @layers = (
 	[qw(files layout layouts migration filecache)],
 	[qw(source script history worker citus subxact lock lockreport context
 		  filelimits leftovers cost costalter costset relsize blockers
-		  progress)],
+		  progress push)],
 	[qw(plan runner adopt drift)],
-	[qw(commands)],
+	[qw(commands fleet)],
 	[qw(entry)],
 );
 my %layer;

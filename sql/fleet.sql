@@ -1,0 +1,119 @@
+--
+-- Fleets: one call over many tenant schemas.  Each schema's files run
+-- with search_path set to it, its history is in the schema itself, and
+-- the caller's search_path stays as it was.  migrate_apply is all or
+-- nothing over the fleet; migrate_run commits as it goes, goes on past a
+-- failing schema and ends with one error naming it.
+--
+CREATE EXTENSION morgenmigrate;
+CREATE SCHEMA fleet_a;
+CREATE SCHEMA fleet_b;
+CREATE SCHEMA fleet_c;
+SET search_path = public;
+\set dir '@fixtures@/fleet'
+
+-- every file is pending in every tenant, in the order of the names
+SELECT schema, filename, state
+  FROM morgenmigrate.migrate_status(:'dir', schemas => '{fleet_b,fleet_a}');
+
+-- applied in each, once each however often named, with its own search_path
+SELECT schema, filename, status
+  FROM morgenmigrate.migrate_apply(:'dir', schemas => '{fleet_b,fleet_a,fleet_b}', target => '2');
+SELECT * FROM fleet_a.accounts;
+SELECT * FROM fleet_b.accounts;
+SHOW search_path;
+-- each tenant's history is in its schema; the database's is untouched
+SELECT filename, kind, applied_by = current_user AS by_caller
+  FROM fleet_a.morgenmigrate_history ORDER BY filename;
+SELECT count(*) AS database_history FROM morgenmigrate.schema_migrations;
+-- the locks: the database's in share mode, each tenant's exclusive
+-- (pg_advisory_lock(1836020327, the schema's OID))
+BEGIN;
+SELECT schema, filename FROM morgenmigrate.migrate_apply(:'dir', schemas => '{fleet_a,fleet_b}', target => '2');
+SELECT mode, classid, CASE objid WHEN 'fleet_a'::regnamespace::oid THEN 'fleet_a'
+                                 WHEN 'fleet_b'::regnamespace::oid THEN 'fleet_b'
+                                 ELSE objid::text END AS objid, objsubid
+  FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
+ ORDER BY objsubid, objid;
+COMMIT;
+
+-- all or nothing over the fleet: fleet_c fails at 003, so fleet_a and
+-- fleet_b lose what this call applied, and fleet_c keeps nothing either
+CREATE TABLE fleet_c.audit (id int);
+SELECT schema, filename, status
+  FROM morgenmigrate.migrate_apply(:'dir', schemas => '{fleet_a,fleet_b,fleet_c}', target => '3');
+SELECT (SELECT count(*) FROM fleet_a.morgenmigrate_history) AS a_history,
+       to_regclass('fleet_a.audit') IS NULL AS a_no_audit,
+       to_regclass('fleet_c.accounts') IS NULL AS c_no_accounts,
+       to_regclass('fleet_c.morgenmigrate_history') IS NULL AS c_no_history;
+SHOW search_path;
+-- with atomic => false each tenant stops at its failing file, the others
+-- go on, and the failure is recorded in the tenant's own history
+SELECT schema, filename, status
+  FROM morgenmigrate.migrate_apply(:'dir', schemas => '{fleet_a,fleet_c}', target => '3', atomic => false);
+SELECT filename, sqlstate, message FROM fleet_c.morgenmigrate_errors;
+SELECT schema, filename, status
+  FROM morgenmigrate.migrate_apply(:'dir', schemas => '{fleet_a,fleet_c}', target => '2', dry_run => true);
+
+-- which tenants are behind, and on which file
+SELECT schema, min(filename) AS first_not_applied
+  FROM morgenmigrate.migrate_status(:'dir', schemas => '{fleet_a,fleet_b,fleet_c}')
+ WHERE state <> 'applied' GROUP BY schema ORDER BY schema;
+SELECT morgenmigrate.migrate_check(:'dir', schemas => '{fleet_a,fleet_b,fleet_c}');
+
+-- migrate_run commits as it goes: fleet_a and fleet_b are done (their
+-- index built concurrently by the worker, in their own schema), fleet_c
+-- stops at 003 with its failure recorded, and one error names it
+CALL morgenmigrate.migrate_run(:'dir', schemas => '{fleet_c,fleet_b,fleet_a}');
+SELECT schema, filename, state, error
+  FROM morgenmigrate.migrate_status(:'dir', schemas => '{fleet_a,fleet_b,fleet_c}');
+SELECT indexrelid::regclass AS index, indisvalid FROM pg_index
+ WHERE indexrelid::regclass::text LIKE 'fleet_%.accounts_name' ORDER BY 1::text;
+SHOW search_path;
+SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+-- once fleet_c is fixed, it catches up
+DROP TABLE fleet_c.audit;
+CALL morgenmigrate.migrate_run(:'dir', schemas => '{fleet_a,fleet_b,fleet_c}');
+SELECT morgenmigrate.migrate_check(:'dir', schemas => '{fleet_a,fleet_b,fleet_c}');
+SELECT count(*) AS c_failures FROM fleet_c.morgenmigrate_errors;
+
+-- a tenant dropped and made again starts with no history
+DROP SCHEMA fleet_b CASCADE;
+CREATE SCHEMA fleet_b;
+SELECT schema, filename, state FROM morgenmigrate.migrate_status(:'dir', schemas => '{fleet_b}');
+
+-- bad schemas refuse the call before anything runs
+\set VERBOSITY terse
+SELECT * FROM morgenmigrate.migrate_apply(:'dir', schemas => '{fleet_b,fleet_nosuch}');
+SELECT * FROM morgenmigrate.migrate_apply(:'dir', schemas => '{fleet_b,NULL}');
+SELECT * FROM morgenmigrate.migrate_apply(:'dir', schemas => NULL);
+SELECT * FROM morgenmigrate.migrate_apply(:'dir', schemas => '{fleet_b,pg_catalog}');
+SELECT * FROM morgenmigrate.migrate_apply(:'dir', schemas => '{information_schema}');
+SELECT * FROM morgenmigrate.migrate_apply(:'dir', schemas => '{morgenmigrate}');
+CALL morgenmigrate.migrate_run(:'dir', schemas => '{fleet_b,fleet_nosuch}');
+\set VERBOSITY default
+SELECT to_regclass('fleet_b.accounts') IS NULL AS nothing_ran;
+SELECT * FROM morgenmigrate.migrate_apply(:'dir', schemas => '{}');
+
+-- pushed files, to a fleet
+CREATE TEMPORARY TABLE pushed (path text, content bytea);
+INSERT INTO pushed
+SELECT f, pg_read_binary_file(:'dir' || '/' || f) FROM pg_ls_dir(:'dir') f;
+SELECT schema, filename, status
+  FROM morgenmigrate.migrate_apply(files => 'pushed', schemas => '{fleet_b}', target => '3');
+SELECT schema, filename, state
+  FROM morgenmigrate.migrate_status(files => 'pushed', schemas => '{fleet_a,fleet_b}');
+CALL morgenmigrate.migrate_run(files => 'pushed', schemas => '{fleet_b}');
+SELECT morgenmigrate.migrate_check(files => 'pushed', schemas => '{fleet_a,fleet_b}');
+
+-- the tables of a tenant's history are morgenmigrate's own DDL, not drift
+SELECT morgenmigrate.drift_enable();
+CREATE SCHEMA fleet_d;
+SELECT schema, filename, status
+  FROM morgenmigrate.migrate_apply(:'dir', schemas => '{fleet_d}', target => '1');
+SELECT object_identity FROM morgenmigrate.drift ORDER BY id;
+SELECT morgenmigrate.drift_disable();
+
+SET client_min_messages = warning;
+DROP SCHEMA fleet_a, fleet_b, fleet_c, fleet_d CASCADE;
+DROP EXTENSION morgenmigrate;

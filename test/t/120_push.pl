@@ -1,0 +1,322 @@
+# Push: morgenmigrate-push, as make install puts it beside psql, sends a
+# migration directory of the client over psql and calls the push forms.
+#
+# - The same sets pushed and read from the server's disk, each into a
+#   database of its own (the demo set with migrate_apply; dbmate, diesel,
+#   Flyway and goose directories with migrate_run, goose's index built
+#   concurrently by the worker): the same history (names, checksums,
+#   kinds) and the same pg_dump --schema-only.  status, check and rollback
+#   from the client.
+# - A failing migration: the client exits non-zero with the error and its
+#   CONTEXT line, and nothing of the call stays.
+# - What the client refuses before it connects, saying which entry: an
+#   unreadable file, an unreadable subdirectory, a link that leads nowhere,
+#   bad arguments.  Nothing is sent, nothing changes.  A FIFO is skipped.
+# - The deploy step of docs/operations.md ("push-deploy") and README.md's
+#   push form called from SQL ("push-sql"), as they stand there.
+# - Memory (VmHWM of the backend, read by the session itself; the peak is
+#   reset with /proc/PID/clear_refs between the upload and the call): a set
+#   of 10,000 files and a set holding one 100 MB file.  The pushed call
+#   needs no more than the call on the same files on disk, and the upload
+#   holds one file at a time.  These are bounds on memory, not timings.
+use strict;
+use warnings;
+
+use File::Basename qw(dirname);
+use IPC::Run;
+use POSIX ();
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(superuser dump_schema guide_example);
+
+my $fixtures = "$FindBin::Bin/../../migrations";
+my $node = PostgreSQL::Test::Cluster->new('push');
+$node->init;
+# (few shared buffers: the peaks below count the shared memory a backend
+# touches, a bounded part of them)
+$node->append_conf('postgresql.conf',
+	"morgenmigrate.max_file_size = '256MB'\nshared_buffers = '16MB'\n");
+$node->start;
+my $tmp = PostgreSQL::Test::Utils::tempdir();
+
+# the client and psql, as make install left them
+my ($client) = grep { -x } map { "$_/morgenmigrate-push" } split /:/, $ENV{PATH};
+my ($psql) = grep { -x } map { "$_/psql" } split /:/, $ENV{PATH};
+ok(defined $client && dirname($client) eq dirname($psql),
+	'morgenmigrate-push is installed on the PATH, beside psql')
+  or BAIL_OUT('morgenmigrate-push is not installed');
+
+# A new database with the extension.
+sub new_db
+{
+	my ($db) = @_;
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate');
+}
+
+# Runs the client on database DB with ARGS (and the environment ENV);
+# returns its exit status, stdout and stderr.
+sub push_set
+{
+	my ($db, $args, %env) = @_;
+	local %ENV = (%ENV, %env);
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'morgenmigrate-push', '-h', $node->host, '-p', $node->port,
+			'-U', superuser(), '-d', $db, @$args ],
+		'<', \undef, '>', \$out, '2>', \$err);
+	return ($? >> 8, $out, $err);
+}
+
+# Copies a fixture set into a new directory of the client, of mode 0700.
+sub client_copy
+{
+	my ($set, $name) = @_;
+	my $dir = "$tmp/$name";
+	mkdir $dir, 0700 or die "mkdir $dir: $!";
+	system('cp', '-R', "$fixtures/$set/.", $dir) == 0 or die "cp $set";
+	return $dir;
+}
+
+# The history of database DB, one line per row.
+sub history
+{
+	my ($db) = @_;
+	return $node->safe_psql($db,
+		'SELECT filename, checksum, kind FROM morgenmigrate.schema_migrations ORDER BY filename');
+}
+
+# the demo set, applied from the server's directory and pushed
+new_db('disk_demo');
+new_db('push_demo');
+my $demo = client_copy('demo', 'demo');
+$node->safe_psql('disk_demo', "SELECT count(*) FROM morgenmigrate.migrate_apply('$fixtures/demo')");
+my ($rc, $out, $err) = push_set('push_demo', [$demo]);
+is($rc, 0, 'the demo set: the client exits 0') or diag($err);
+is(scalar(() = $out =~ /^ 00\d_\w+\.sql +\| applied /mg), 8,
+	'the demo set: it prints the 8 files applied');
+is(history('push_demo'), history('disk_demo'),
+	'the demo set: the same history, checksums included, as from the server\'s directory');
+is(dump_schema($node, 'push_demo'), dump_schema($node, 'disk_demo'),
+	'the demo set: the same schema as from the server\'s directory');
+
+($rc, $out, $err) = push_set('push_demo', [ $demo, 'check' ]);
+is("$rc|$out|$err", '0||', 'check: exits 0, quietly, when everything is applied');
+($rc, $out, $err) = push_set('push_demo', [ $demo, 'rollback', '--steps', '2' ]);
+is($rc, 0, 'rollback --steps 2: exits 0') or diag($err);
+like($out, qr/^ 008_feed_token\.sql +\| rolled back .*^ 007_rbac\.sql +\| rolled back /ms,
+	'rollback --steps 2: rolls back the last two migrations');
+($rc, $out, $err) = push_set('push_demo', [ $demo, 'status' ]);
+like($out, qr/^ 007_rbac\.sql +\| pending .*^ 008_feed_token\.sql +\| pending /ms,
+	'status: shows them pending');
+($rc, $out, $err) = push_set('push_demo', [ $demo, 'check' ]);
+isnt($rc, 0, 'check: exits non-zero when migrations are pending');
+like($err, qr/2 migrations of "morgenmigrate_push" are not applied as they stand\nDETAIL:  Pending: 007_rbac\.sql, 008_feed_token\.sql\./,
+	'check: and says which');
+($rc, $out, $err) = push_set('push_demo', [ $demo, 'apply', '--target', '007' ]);
+like($out, qr/\A[^\n]*\n[^\n]*\n 007_rbac\.sql +\| applied [^\n]*\n\(1 row\)/, 'apply --target: applies up to the target');
+($rc, $out, $err) = push_set('push_demo', [ $demo, 'apply', '--dry-run' ]);
+like($out, qr/^ 008_feed_token\.sql +\| rehearsed /m, 'apply --dry-run: rehearses');
+push_set('push_demo', [$demo]);
+is(history('push_demo'), history('disk_demo'), 'the demo set: applied again, the same history');
+
+# other runners' directories, applied with migrate_run: subdirectories
+# (diesel), config files (Flyway), an index built concurrently (goose)
+for my $set (qw(dbmate diesel flyway goose))
+{
+	new_db("disk_$set");
+	new_db("push_$set");
+	my $dir = client_copy("layouts/$set", $set);
+	$node->safe_psql("disk_$set", "CALL morgenmigrate.migrate_run('$fixtures/layouts/$set')");
+	($rc, $out, $err) = push_set("push_$set", [ $dir, 'run' ]);
+	is($rc, 0, "$set: run exits 0") or diag($err);
+	my $history = history("push_$set");
+	isnt($history, '', "$set: the history is not empty");
+	is($history, history("disk_$set"), "$set: the same history as from the server's directory");
+	is(dump_schema($node, "push_$set"), dump_schema($node, "disk_$set"),
+		"$set: the same schema as from the server's directory");
+}
+my $indexes = q(SELECT string_agg(indexrelid::regclass || ':' || indisvalid, ',' ORDER BY 1)
+	FROM pg_index WHERE indrelid = 'goose_accounts'::regclass);
+like($node->safe_psql('push_goose', $indexes), qr/goose_accounts_\w+:true/,
+	'goose: the index built concurrently from the pushed text is there, valid');
+is($node->safe_psql('push_goose', $indexes), $node->safe_psql('disk_goose', $indexes),
+	'goose: the same indexes as from the server\'s directory');
+
+# a failing migration: the error, its line, and nothing of the call
+new_db('failing');
+my $failing = "$tmp/failing";
+mkdir $failing, 0700;
+append_to_file("$failing/001_ok.sql", "CREATE TABLE before_failure (id int);\n");
+append_to_file("$failing/002_bad.sql", "CREATE TABLE t (id int);\n\nINSERT INTO nowhere VALUES (1);\n");
+($rc, $out, $err) = push_set('failing', [$failing]);
+isnt($rc, 0, 'a failing migration: the client exits non-zero');
+like($err, qr/^ERROR:  relation "nowhere" does not exist\n.*^CONTEXT:  migration "002_bad\.sql", line 3$/ms,
+	'a failing migration: the error and its CONTEXT line, on stderr');
+is($node->safe_psql('failing',
+		q(SELECT count(*) || ',' || (to_regclass('before_failure') IS NULL) FROM morgenmigrate.schema_migrations)),
+	'0,true', 'a failing migration: nothing of the call stays');
+
+# what the client refuses before it connects, naming it; nothing changes
+my $refused = "$tmp/refused";
+mkdir $refused, 0700;
+append_to_file("$refused/001_ok.sql", "CREATE TABLE refused_ok (id int);\n");
+append_to_file("$refused/002_secret.sql", "CREATE TABLE secret (id int);\n");
+chmod 0000, "$refused/002_secret.sql";
+($rc, $out, $err) = push_set('failing', [$refused]);
+is($rc, 1, 'an unreadable client file: the client exits 1');
+is($err, "morgenmigrate-push: cannot read \"$refused/002_secret.sql\": permission denied\n",
+	'an unreadable client file: it says which');
+chmod 0644, "$refused/002_secret.sql";
+mkdir "$refused/2020-01-01-000000_sub", 0000;
+($rc, $out, $err) = push_set('failing', [$refused]);
+like($err, qr/^morgenmigrate-push: cannot read directory "\Q$refused\E\/2020-01-01-000000_sub": permission denied$/,
+	'an unreadable subdirectory: the client says which');
+rmdir "$refused/2020-01-01-000000_sub";
+symlink "$refused/nowhere.sql", "$refused/003_link.sql";
+($rc, $out, $err) = push_set('failing', [$refused]);
+like($err, qr/^morgenmigrate-push: "\Q$refused\E\/003_link\.sql" is a symbolic link that leads nowhere$/,
+	'a link that leads nowhere: the client says which');
+unlink "$refused/003_link.sql";
+POSIX::mkfifo("$refused/004_pipe.sql", 0600) or die "mkfifo: $!";
+($rc, $out, $err) = push_set('failing', [ $refused, 'status' ]);
+ok($rc == 0 && $err eq "morgenmigrate-push: skipping \"$refused/004_pipe.sql\": not a regular file\n"
+	  && $out !~ /004_pipe/,
+	'a FIFO: skipped, with a message, never opened') or diag($err);
+unlink "$refused/004_pipe.sql";
+for my $bad ([ [ $refused, 'migrate' ], qr/unknown command migrate/ ],
+	[ [ $refused, '--steps', 'two' ], qr/--steps needs a number/ ],
+	[ [ $refused, 'status', '--target', '1' ], qr/status takes no --target/ ],
+	[ [ "$tmp/missing" ], qr/"\Q$tmp\E\/missing" is not a directory/ ])
+{
+	($rc, $out, $err) = push_set('failing', $bad->[0]);
+	ok($rc != 0 && $err =~ $bad->[1], "refused: @{$bad->[0]}") or diag($err);
+}
+is($node->safe_psql('failing',
+		q(SELECT count(*) || ',' || (to_regclass('refused_ok') IS NULL) FROM morgenmigrate.schema_migrations)),
+	'0,true', 'nothing was sent: nothing changed');
+($rc, $out, $err) = push_set('failing', [$refused]);
+is($rc, 0, 'the same directory, readable: pushed') or diag($err);
+
+# the deploy step of docs/operations.md, where the release's migrations/ is
+# (the connection from the libpq variables)
+sub deploy_step
+{
+	my ($release, $db) = @_;
+	local %ENV = (%ENV, PGHOST => $node->host, PGPORT => $node->port,
+		PGUSER => superuser(), PGDATABASE => $db);
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'sh', '-c', guide_example('push-deploy') ], '<', \undef,
+		'>', \$out, '2>', \$err, init => sub { chdir $release or die "chdir $release: $!" });
+	return ($? >> 8, $out, $err);
+}
+new_db('deploy_good');
+new_db('deploy_bad');
+mkdir "$tmp/release_good";
+mkdir "$tmp/release_bad";
+system('cp', '-R', "$fixtures/demo", "$tmp/release_good/migrations") == 0 or die;
+system('cp', '-R', $failing, "$tmp/release_bad/migrations") == 0 or die;
+($rc, $out, $err) = deploy_step("$tmp/release_good", 'deploy_good');
+is($rc, 0, 'push-deploy: exits 0 on a good set') or diag($err);
+is($node->safe_psql('deploy_good', 'SELECT count(*) FROM morgenmigrate.schema_migrations'),
+	'8', 'push-deploy: every file applied');
+($rc, $out, $err) = deploy_step("$tmp/release_bad", 'deploy_bad');
+isnt($rc, 0, 'push-deploy: exits non-zero on a set with a failing file');
+like($err, qr/^ERROR:  relation "nowhere" does not exist\n.*^CONTEXT:  migration "002_bad\.sql", line 3$/ms,
+	'push-deploy: the error and its CONTEXT line on stderr');
+is($node->safe_psql('deploy_bad', q(SELECT count(*) || ',' || (to_regclass('before_failure') IS NULL) FROM morgenmigrate.schema_migrations)),
+	'0,true', 'push-deploy: nothing of the run applied');
+
+# README.md's push form called from SQL
+new_db('push_sql');
+$node->safe_psql('push_sql', guide_example('push-sql', 'README.md'));
+is($node->safe_psql('push_sql', q(SELECT filename FROM morgenmigrate.schema_migrations) . q( WHERE to_regclass('teams') IS NOT NULL)),
+	'001_create_teams.sql', 'push-sql: the pushed file is applied and recorded');
+
+# Memory: test/perl/psql-with-memory as the client's psql reports the
+# backend's peak (VmHWM) and private memory (RssAnon) at the start, after
+# the upload, after resetting the peak, and at the end.
+my $wrapper = "$tmp/bin";
+mkdir $wrapper;
+symlink "$FindBin::Bin/../perl/psql-with-memory", "$wrapper/psql" or die "symlink: $!";
+my %with_memory = (PATH => "$wrapper:$ENV{PATH}", MM_REAL_PSQL => $psql);
+
+# What a wrapped session printed: at its start, after the upload, after
+# the reset, at its end, each [peak, private] in kB.
+sub memory
+{
+	my ($out) = @_;
+	my @kb = map { [ split / / ] } $out =~ /^ memory (\d+ \d+)$/mg;
+	die "no memory figures in:\n$out" unless @kb == 4;
+	return @kb;
+}
+
+# Applies directory DIR of the server in database DB through the wrapper;
+# returns how much the call's peak grew, in kB.
+sub disk_growth
+{
+	my ($db, $dir) = @_;
+	my ($out, $err) = ('', '');
+	local %ENV = (%ENV, %with_memory);
+	IPC::Run::run([ "$wrapper/psql", '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', $node->host,
+			'-p', $node->port, '-d', $db ],
+		'<', \"\\o\nSELECT count(*) FROM morgenmigrate.migrate_apply('$dir');\n", '>', \$out, '2>', \$err)
+	  or die "apply $dir: $err";
+	my @kb = memory($out);
+	return $kb[3][0] - $kb[2][0];
+}
+
+# 10,000 files of 4 kB (a comment and a statement), pushed and from disk
+my $many = "$tmp/many";
+mkdir $many, 0700;
+for my $i (1 .. 10000)
+{
+	append_to_file(sprintf('%s/%05d_file.sql', $many, $i),
+		'-- ' . ('m' x 4000) . "\nSELECT $i;\n");
+}
+new_db('many_push');
+new_db('many_disk');
+($rc, $out, $err) = push_set('many_push', [$many], %with_memory);
+is($rc, 0, '10,000 files: pushed') or diag($err);
+my @push_kb = memory($out);
+is($node->safe_psql('many_push', 'SELECT count(*) FROM morgenmigrate.schema_migrations'),
+	'10000', '10,000 files: all applied');
+my $many_disk = disk_growth('many_disk', $many);
+is(history('many_push'), history('many_disk'), '10,000 files: the same history as from disk');
+my $many_push = $push_kb[3][0] - $push_kb[2][0];
+my $many_upload = $push_kb[1][1] - $push_kb[0][1];
+note "10,000 files of 4 kB (40 MB): private memory after the upload grew by $many_upload kB; "
+  . "the call's peak grew by $many_push kB pushed, $many_disk kB from disk";
+cmp_ok($many_push, '<', $many_disk + 4 * 1024,
+	'10,000 files: the pushed call needs at most 4 MB more than the call on disk');
+cmp_ok($many_upload, '<', 40 * 1024 / 3,
+	'10,000 files: the upload keeps far less than the 40 MB it sent');
+
+# one file of 100 MB (a long comment and a statement)
+my $big = "$tmp/big";
+mkdir $big, 0700;
+open my $fh, '>', "$big/001_big.sql" or die;
+print $fh ('-- ' . ('b' x 1000) . "\n") for 1 .. 100 * 1024;
+print $fh "CREATE TABLE big_applied (id int);\n";
+close $fh;
+my $big_kb = int((-s "$big/001_big.sql") / 1024);
+new_db('big_push');
+new_db('big_disk');
+($rc, $out, $err) = push_set('big_push', [$big], %with_memory);
+is($rc, 0, 'a 100 MB file: pushed') or diag($err);
+@push_kb = memory($out);
+my $big_disk = disk_growth('big_disk', $big);
+is(history('big_push'), history('big_disk'), 'a 100 MB file: the same history as from disk');
+my $big_push = $push_kb[3][0] - $push_kb[2][0];
+my $big_upload = $push_kb[1][0] - $push_kb[0][0];
+note sprintf('a file of %d kB: the peak grew by %d kB in the upload (%.2fx), by %d kB in the call pushed (%.2fx), %d kB from disk (%.2fx)',
+	$big_kb, $big_upload, $big_upload / $big_kb, $big_push, $big_push / $big_kb,
+	$big_disk, $big_disk / $big_kb);
+cmp_ok($big_push, '<', $big_disk + 8 * 1024,
+	'a 100 MB file: the pushed call needs at most 8 MB more than the call on disk');
+cmp_ok($big_upload, '<', 2.5 * $big_kb, 'a 100 MB file: the upload holds it at most 2.5 times');
+
+$node->stop;
+done_testing();

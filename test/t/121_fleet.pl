@@ -1,0 +1,120 @@
+# Fleets of tenant schemas, with real sessions:
+#
+# - README.md's examples ("fleet-sql", "fleet-run-query"), as they stand
+#   there, on two tenants (and a schema that is none).
+# - morgenmigrate-push --schemas: the same set pushed to tenants of one
+#   database and read from disk for tenants of another give the same
+#   histories and the same pg_dump --schema-only.
+# - Memory: a CALL migrate_run over many tenants keeps nothing per tenant.
+#   The backend's private memory (RssAnon, read by the session itself) at
+#   the end of a run over 20 tenants and over 220: each tenant beyond the
+#   20 may add less than 12 kB on average (the catalog entries of a
+#   tenant's table, index and history tables, which a session that kept
+#   them holds, take about 20 kB; this run keeps about 4).  A bound on
+#   memory, not a timing.
+use strict;
+use warnings;
+
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(superuser dump_schema readme_example);
+
+my $fixtures = "$FindBin::Bin/../../migrations";
+my $node = PostgreSQL::Test::Cluster->new('fleet');
+$node->init;
+$node->start;
+my $tmp = PostgreSQL::Test::Utils::tempdir();
+
+# A new database with the extension and the tenant schemas named.
+sub new_db
+{
+	my ($db, @tenants) = @_;
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, join('', 'CREATE EXTENSION morgenmigrate;',
+			map { "CREATE SCHEMA $_;" } @tenants));
+}
+
+# The histories of the tenants of DB, one line per row.
+sub histories
+{
+	my ($db, @tenants) = @_;
+	return join "\n", map {
+		my $t = $_;
+		$node->safe_psql($db,
+			"SELECT '$t', filename, checksum, kind FROM $t.morgenmigrate_history ORDER BY filename")
+	} @tenants;
+}
+
+# README.md's example, with the demo set as the migrations
+system('cp', '-R', "$fixtures/demo", "$tmp/app-migrations") == 0 or die;
+new_db('app', qw(tenant_a tenant_b));
+my $out = $node->safe_psql('app',
+	readme_example('fleet-sql', undef, '/srv/app/migrations' => "$tmp/app-migrations"));
+like($out, qr/^tenant_a\|001_initial\.sql\|applied\|.*^tenant_b\|008_feed_token\.sql\|applied\|/ms,
+	'fleet-sql: applies the demo set in both tenants');
+unlike($out, qr/tenant_\w\|\d{3}_\w+\.sql\n/, 'fleet-sql: and then no tenant is behind');
+is($node->safe_psql('app', 'SELECT (SELECT count(*) FROM tenant_a.morgenmigrate_history) || \',\' || (SELECT count(*) FROM tenant_b.morgenmigrate_history)'),
+	'8,8', 'fleet-sql: each tenant has its history');
+
+# README.md's run over the tenants a query finds
+new_db('app2', qw(tenant_a tenant_b other));
+$node->safe_psql('app2',
+	readme_example('fleet-run-query', undef, '/srv/app/migrations' => "$tmp/app-migrations"));
+is($node->safe_psql('app2', q(SELECT string_agg(n.nspname, ',' ORDER BY 1) FROM pg_namespace n
+	WHERE to_regclass(quote_ident(n.nspname) || '.morgenmigrate_history') IS NOT NULL)),
+	'tenant_a,tenant_b', 'fleet-run-query: migrates the tenants the query finds, not the other schema');
+is($node->safe_psql('app2', 'SELECT count(*) FROM tenant_b.morgenmigrate_history'),
+	'8', 'fleet-run-query: every file in each');
+
+# the client with --schemas, against the same files read from disk
+my @tenants = qw(shop_1 shop_2 shop_3);
+new_db('pushed', @tenants);
+new_db('disk', @tenants);
+my $client = "$tmp/client";
+mkdir $client, 0700;
+system('cp', '-R', "$fixtures/layouts/goose/.", $client) == 0 or die;
+my ($stdout, $stderr) = ('', '');
+IPC::Run::run([ 'morgenmigrate-push', '-h', $node->host, '-p', $node->port, '-U', superuser(),
+		'-d', 'pushed', $client, 'run', '--schemas', join(',', reverse @tenants) ],
+	'<', \undef, '>', \$stdout, '2>', \$stderr);
+is($? >> 8, 0, 'morgenmigrate-push run --schemas: exits 0') or diag($stderr);
+$node->safe_psql('disk',
+	"CALL morgenmigrate.migrate_run('$fixtures/layouts/goose', schemas => '{" . join(',', @tenants) . "}')");
+my $history = histories('pushed', @tenants);
+like($history, qr/^shop_3\|00011_status_index\.sql\|/m, 'every tenant is recorded');
+is($history, histories('disk', @tenants), 'the same histories as from the server\'s directory');
+is(dump_schema($node, 'pushed'), dump_schema($node, 'disk'),
+	'the same schema as from the server\'s directory');
+IPC::Run::run([ 'morgenmigrate-push', '-h', $node->host, '-p', $node->port, '-U', superuser(),
+		'-d', 'pushed', $client, 'check', '--schemas', join(',', @tenants) ],
+	'<', \undef, '>', \$stdout, '2>', \$stderr);
+is($? >> 8, 0, 'morgenmigrate-push check --schemas: exits 0 when every tenant is up to date') or diag($stderr);
+
+# Memory: the backend's private memory at the end of a run over N tenants
+# of database DB.
+sub run_private_kb
+{
+	my ($db, $n) = @_;
+	my $tenants = join ',', map { "t$_" } 1 .. $n;
+	$node->safe_psql($db, join '', map { "CREATE SCHEMA t$_;" } 1 .. $n);
+	my $kb = $node->safe_psql($db,
+		"CALL morgenmigrate.migrate_run('$fixtures/fleet', schemas => '{$tenants}');\n"
+		  . q(SELECT substring(s from 'RssAnon:[[:space:]]*([0-9]+)') FROM pg_read_file('/proc/self/status') s));
+	is($node->safe_psql($db, "SELECT count(*) FROM t$n.morgenmigrate_history"), '4',
+		"$n tenants: the last one is migrated");
+	return $kb;
+}
+new_db('few');
+new_db('many');
+my $few = run_private_kb('few', 20);
+my $many = run_private_kb('many', 220);
+note sprintf('private memory after a run over 20 tenants: %d kB, over 220: %d kB (%.1f kB per tenant beyond 20)',
+	$few, $many, ($many - $few) / 200);
+cmp_ok(($many - $few) / 200, '<', 12, 'each tenant beyond the first 20 adds less than 12 kB');
+
+$node->stop;
+done_testing();
