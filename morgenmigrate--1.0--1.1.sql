@@ -303,7 +303,21 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.migrate_adopt(regclass, text, text, boolean) IS
     'record as applied what another runner applied, for migration files pushed into a table';
 
+CREATE FUNCTION @extschema@.migrate_plan(
+    files  regclass,
+    target text DEFAULT NULL,
+    steps  integer DEFAULT NULL)
+RETURNS TABLE (filename text, line integer, command text, relation regclass,
+               lock_mode text, effect text, relation_bytes bigint,
+               blocks text, blockers integer[], advice text)
+AS 'MODULE_PATHNAME', 'migrate_plan'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_plan(regclass, text, integer) IS
+    'what each statement of the pending migrations pushed into a table would lock, read, rewrite or build, without running anything';
+
 REVOKE ALL ON FUNCTION @extschema@.migrate_apply(regclass, text, integer, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_plan(regclass, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_status(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_check(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_rollback(regclass, integer, text) FROM PUBLIC;
@@ -397,6 +411,36 @@ LANGUAGE C;
 COMMENT ON PROCEDURE @extschema@.migrate_run(regclass, text[], text) IS
     'apply the pending migration files pushed into a table in each of the schemas, committing after each file';
 
+CREATE FUNCTION @extschema@.migrate_plan(
+    dir     text,
+    schemas text[],
+    target  text DEFAULT NULL,
+    steps   integer DEFAULT NULL)
+RETURNS TABLE (schema text, filename text, line integer, command text,
+               relation regclass, lock_mode text, effect text,
+               relation_bytes bigint, blocks text, blockers integer[],
+               advice text)
+AS 'MODULE_PATHNAME', 'migrate_plan'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_plan(text, text[], text, integer) IS
+    'what each statement of the pending migrations of a directory would cost in each of the schemas, without running anything';
+
+CREATE FUNCTION @extschema@.migrate_plan(
+    files   regclass,
+    schemas text[],
+    target  text DEFAULT NULL,
+    steps   integer DEFAULT NULL)
+RETURNS TABLE (schema text, filename text, line integer, command text,
+               relation regclass, lock_mode text, effect text,
+               relation_bytes bigint, blocks text, blockers integer[],
+               advice text)
+AS 'MODULE_PATHNAME', 'migrate_plan'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_plan(regclass, text[], text, integer) IS
+    'what each statement of the pending migrations pushed into a table would cost in each of the schemas, without running anything';
+
 REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text[], text, integer, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_apply(regclass, text[], text, integer, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_status(text, text[]) FROM PUBLIC;
@@ -405,3 +449,5 @@ REVOKE ALL ON FUNCTION @extschema@.migrate_check(text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_check(regclass, text[]) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.migrate_run(text, text[], text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.migrate_run(regclass, text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_plan(text, text[], text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_plan(regclass, text[], text, integer) FROM PUBLIC;

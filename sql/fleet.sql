@@ -60,6 +60,18 @@ SELECT schema, min(filename) AS first_not_applied
   FROM morgenmigrate.migrate_status(:'dir', schemas => '{fleet_a,fleet_b,fleet_c}')
  WHERE state <> 'applied' GROUP BY schema ORDER BY schema;
 SELECT morgenmigrate.migrate_check(:'dir', schemas => '{fleet_a,fleet_b,fleet_c}');
+-- what each tenant's pending statements would cost, the names read in that
+-- tenant (its own accounts), without a lock and with the caller's
+-- search_path left as it was
+SELECT schema, filename, line, command, relation, lock_mode, effect
+  FROM morgenmigrate.migrate_plan(:'dir', schemas => '{fleet_c,fleet_a}');
+SELECT schema, filename
+  FROM morgenmigrate.migrate_plan(:'dir', schemas => '{fleet_c}', steps => 1);
+SHOW search_path;
+SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+\set VERBOSITY terse
+SELECT * FROM morgenmigrate.migrate_plan(:'dir', schemas => '{fleet_a,fleet_nosuch}');
+\set VERBOSITY default
 
 -- migrate_run commits as it goes: fleet_a and fleet_b are done (their
 -- index built concurrently by the worker, in their own schema), fleet_c
@@ -105,6 +117,10 @@ SELECT schema, filename, state
   FROM morgenmigrate.migrate_status(files => 'pushed', schemas => '{fleet_a,fleet_b}');
 CALL morgenmigrate.migrate_run(files => 'pushed', schemas => '{fleet_b}');
 SELECT morgenmigrate.migrate_check(files => 'pushed', schemas => '{fleet_a,fleet_b}');
+-- the plan of pushed files: in the database's history nothing is applied,
+-- and public has no accounts yet, so the set's own table is new
+SELECT filename, line, command, relation, effect
+  FROM morgenmigrate.migrate_plan(files => 'pushed');
 
 -- the tables of a tenant's history are morgenmigrate's own DDL, not drift
 SELECT morgenmigrate.drift_enable();

@@ -26,6 +26,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
@@ -287,6 +288,53 @@ fleet_status(const char *path, List *names, ReturnSetInfo *rsinfo)
 	SPI_finish();
 	copy_rows(one, rsinfo, NULL, NULL);
 	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(cxt);
+}
+
+/*
+ * migrate_plan(dir, schemas => ...): what each pending statement would
+ * cost in each schema, its names resolved in that schema (the search_path
+ * its files would run with, set for the schema's plan only): the tables of
+ * each tenant have their own sizes and blockers.  Takes no lock, as a plan
+ * of one schema takes none.  Rows: the schema, then migrate_plan's.
+ */
+void
+fleet_plan(const char *path, List *names, const char *target, int steps,
+		   ReturnSetInfo *rsinfo)
+{
+	List	   *schemas = resolve_schemas(names);
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "morgenmigrate schema",
+											  ALLOCSET_DEFAULT_SIZES);
+	ListCell   *lc;
+
+	PG_TRY();
+	{
+		foreach(lc, schemas)
+		{
+			const FleetSchema *fs = (const FleetSchema *) lfirst(lc);
+			ErrorContextCallback cb;
+			MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+			ReturnSetInfo *one = schema_rows(rsinfo);
+			int			nest = NewGUCNestLevel();
+
+			enter_schema(fs, &cb);
+			(void) set_config_option("search_path", fs->search_path,
+									 PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+			command_plan(path, target, steps, one);
+			AtEOXact_GUC(true, nest);
+			leave_schema();
+			copy_rows(one, rsinfo, fs->name, NULL);
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(cxt);
+		}
+	}
+	PG_FINALLY();
+	{
+		leave_schema();
+	}
+	PG_END_TRY();
 	MemoryContextDelete(cxt);
 }
 

@@ -21,6 +21,8 @@ extern void fleet_apply(const char *path, List *schemas,
 extern void fleet_status(const char *path, List *schemas,
 						 ReturnSetInfo *rsinfo);
 extern void fleet_check(const char *path, List *schemas);
+extern void fleet_plan(const char *path, List *schemas, const char *target,
+					   int steps, ReturnSetInfo *rsinfo);
 extern void fleet_run(const char *path, List *schemas, const char *target);
 
 #endif							/* MORGENMIGRATE_FLEET_H */

@@ -578,18 +578,25 @@ migrate_adopt(PG_FUNCTION_ARGS)
 
 /*
  * migrate_plan(dir, target, steps): what each statement of the pending
- * files would cost, without running anything.  It changes nothing, so it
+ * files would cost, without running anything; the fleet form
+ * migrate_plan(dir, schemas, ...) in each of the schemas.  It changes nothing, so it
  * also works on a standby and in a read-only transaction.
  */
 Datum
 migrate_plan(PG_FUNCTION_ARGS)
 {
+	bool		fleet = fleet_form(fcinfo);
+	int			a = fleet ? 1 : 0;
 	char	   *path = directory_arg(fcinfo, 0);
-	char	   *target = text_arg(fcinfo, 1, "target", false);
-	int			steps = steps_arg(fcinfo, 2);
+	char	   *target = text_arg(fcinfo, 1 + a, "target", false);
+	int			steps = steps_arg(fcinfo, 2 + a);
 
 	citus_refuse_on_worker("migrate_plan");
-	command_plan(path, target, steps, begin_rows(fcinfo));
+	if (fleet)
+		fleet_plan(path, schemas_arg(fcinfo, 1), target, steps,
+				   begin_rows(fcinfo));
+	else
+		command_plan(path, target, steps, begin_rows(fcinfo));
 	return (Datum) 0;
 }
 

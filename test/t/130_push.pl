@@ -111,6 +111,15 @@ like($out, qr/^ 008_feed_token\.sql +\| rolled back .*^ 007_rbac\.sql +\| rolled
 ($rc, $out, $err) = push_set('push_demo', [ $demo, 'status' ]);
 like($out, qr/^ 007_rbac\.sql +\| pending .*^ 008_feed_token\.sql +\| pending /ms,
 	'status: shows them pending');
+my $before = history('push_demo');
+($rc, $out, $err) = push_set('push_demo', [ $demo, 'plan' ]);
+is($rc, 0, 'plan: exits 0') or diag($err);
+like($out, qr/^ 007_rbac\.sql +\| +4 \| ALTER TABLE +\| members +\| AccessExclusiveLock +\| (?:catalog|scan|rewrite) .*^ 008_feed_token\.sql +\| +2 \| ALTER TABLE +\| workspace_config /ms,
+	'plan: a row per pending statement and relation, with its lock');
+($rc, $out, $err) = push_set('push_demo', [ $demo, 'plan', '--steps', '1' ]);
+ok($rc == 0 && $out =~ /007_rbac/ && $out !~ /008_feed_token/, 'plan --steps 1: the first pending file only')
+  or diag($out, $err);
+is(history('push_demo'), $before, 'plan: nothing was applied');
 ($rc, $out, $err) = push_set('push_demo', [ $demo, 'check' ]);
 isnt($rc, 0, 'check: exits non-zero when migrations are pending');
 like($err, qr/2 migrations of "morgenmigrate_push" are not applied as they stand\nDETAIL:  Pending: 007_rbac\.sql, 008_feed_token\.sql\./,
