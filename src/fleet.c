@@ -201,6 +201,56 @@ copy_rows(ReturnSetInfo *from, ReturnSetInfo *to, const char *schema,
 	tuplestore_end(from->setResult);
 }
 
+/* What a fleet call does in one schema, its rows going to one. */
+typedef void (*SchemaCall) (const char *path, const void *arg,
+							ReturnSetInfo *one);
+
+/*
+ * Calls call in each schema, in order, and adds the rows of each to the
+ * fleet's result after the schema's name, but those of state skip_state.
+ * Each schema's work is done in memory freed before the next.
+ */
+static void
+rows_of_each(List *schemas, const char *path, SchemaCall call,
+			 const void *arg, ReturnSetInfo *rsinfo, const char *skip_state)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "morgenmigrate schema",
+											  ALLOCSET_DEFAULT_SIZES);
+	ListCell   *lc;
+
+	PG_TRY();
+	{
+		foreach(lc, schemas)
+		{
+			const FleetSchema *fs = (const FleetSchema *) lfirst(lc);
+			ErrorContextCallback cb;
+			MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+			ReturnSetInfo *one = schema_rows(rsinfo);
+
+			enter_schema(fs, &cb);
+			call(path, arg, one);
+			leave_schema();
+			copy_rows(one, rsinfo, fs->name, skip_state);
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(cxt);
+		}
+	}
+	PG_FINALLY();
+	{
+		leave_schema();
+	}
+	PG_END_TRY();
+	MemoryContextDelete(cxt);
+}
+
+/* command_apply as a SchemaCall. */
+static void
+apply_call(const char *path, const void *arg, ReturnSetInfo *one)
+{
+	command_apply(path, (const ApplyOptions *) arg, one);
+}
+
 /*
  * migrate_apply(dir, schemas => ...): applies (or rehearses) the pending
  * files in each schema, in one transaction: all or nothing over the fleet
@@ -211,35 +261,15 @@ void
 fleet_apply(const char *path, List *names, const ApplyOptions *options,
 			ReturnSetInfo *rsinfo)
 {
-	List	   *schemas = resolve_schemas(names);
-	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
-											  "morgenmigrate schema",
-											  ALLOCSET_DEFAULT_SIZES);
-	ListCell   *lc;
+	rows_of_each(resolve_schemas(names), path, apply_call, options, rsinfo,
+				 NULL);
+}
 
-	PG_TRY();
-	{
-		foreach(lc, schemas)
-		{
-			const FleetSchema *fs = (const FleetSchema *) lfirst(lc);
-			ErrorContextCallback cb;
-			MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
-			ReturnSetInfo *one = schema_rows(rsinfo);
-
-			enter_schema(fs, &cb);
-			command_apply(path, options, one);
-			leave_schema();
-			copy_rows(one, rsinfo, fs->name, NULL);
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(cxt);
-		}
-	}
-	PG_FINALLY();
-	{
-		leave_schema();
-	}
-	PG_END_TRY();
-	MemoryContextDelete(cxt);
+/* command_status as a SchemaCall. */
+static void
+status_call(const char *path, const void *arg, ReturnSetInfo *one)
+{
+	command_status(path, one);
 }
 
 /*
@@ -250,51 +280,44 @@ fleet_apply(const char *path, List *names, const ApplyOptions *options,
 void
 fleet_status(const char *path, List *names, ReturnSetInfo *rsinfo)
 {
-	List	   *schemas = resolve_schemas(names);
-	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
-											  "morgenmigrate schema",
-											  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext oldcxt;
 	ReturnSetInfo *one;
-	ListCell   *lc;
 
-	PG_TRY();
-	{
-		foreach(lc, schemas)
-		{
-			const FleetSchema *fs = (const FleetSchema *) lfirst(lc);
-			ErrorContextCallback cb;
-
-			oldcxt = MemoryContextSwitchTo(cxt);
-			one = schema_rows(rsinfo);
-			enter_schema(fs, &cb);
-			command_status(path, one);
-			leave_schema();
-			copy_rows(one, rsinfo, fs->name, "drift");
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(cxt);
-		}
-	}
-	PG_FINALLY();
-	{
-		leave_schema();
-	}
-	PG_END_TRY();
-
-	oldcxt = MemoryContextSwitchTo(cxt);
+	rows_of_each(resolve_schemas(names), path, status_call, NULL, rsinfo,
+				 "drift");
 	one = schema_rows(rsinfo);
 	SPI_connect();
 	drift_put_status_rows(one);
 	SPI_finish();
 	copy_rows(one, rsinfo, NULL, NULL);
-	MemoryContextSwitchTo(oldcxt);
-	MemoryContextDelete(cxt);
+}
+
+/* What fleet_plan plans in each schema. */
+typedef struct PlanArgs
+{
+	const char *target;
+	int			steps;
+} PlanArgs;
+
+/*
+ * command_plan as a SchemaCall, with the search_path set to the schema (as
+ * its files would run) for the plan only.
+ */
+static void
+plan_call(const char *path, const void *arg, ReturnSetInfo *one)
+{
+	const PlanArgs *pa = (const PlanArgs *) arg;
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", runner_search_path,
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	command_plan(path, pa->target, pa->steps, one);
+	AtEOXact_GUC(true, nest);
 }
 
 /*
  * migrate_plan(dir, schemas => ...): what each pending statement would
- * cost in each schema, its names resolved in that schema (the search_path
- * its files would run with, set for the schema's plan only): the tables of
+ * cost in each schema, its names resolved in that schema: the tables of
  * each tenant have their own sizes and blockers.  Takes no lock, as a plan
  * of one schema takes none.  Rows: the schema, then migrate_plan's.
  */
@@ -302,40 +325,9 @@ void
 fleet_plan(const char *path, List *names, const char *target, int steps,
 		   ReturnSetInfo *rsinfo)
 {
-	List	   *schemas = resolve_schemas(names);
-	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
-											  "morgenmigrate schema",
-											  ALLOCSET_DEFAULT_SIZES);
-	ListCell   *lc;
+	PlanArgs	pa = {target, steps};
 
-	PG_TRY();
-	{
-		foreach(lc, schemas)
-		{
-			const FleetSchema *fs = (const FleetSchema *) lfirst(lc);
-			ErrorContextCallback cb;
-			MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
-			ReturnSetInfo *one = schema_rows(rsinfo);
-			int			nest = NewGUCNestLevel();
-
-			enter_schema(fs, &cb);
-			(void) set_config_option("search_path", fs->search_path,
-									 PGC_USERSET, PGC_S_SESSION,
-									 GUC_ACTION_SAVE, true, 0, false);
-			command_plan(path, target, steps, one);
-			AtEOXact_GUC(true, nest);
-			leave_schema();
-			copy_rows(one, rsinfo, fs->name, NULL);
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(cxt);
-		}
-	}
-	PG_FINALLY();
-	{
-		leave_schema();
-	}
-	PG_END_TRY();
-	MemoryContextDelete(cxt);
+	rows_of_each(resolve_schemas(names), path, plan_call, &pa, rsinfo, NULL);
 }
 
 /*
