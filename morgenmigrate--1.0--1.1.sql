@@ -332,35 +332,39 @@ REVOKE ALL ON FUNCTION @extschema@.migrate_adopt(regclass, text, text, boolean) 
 -- Each schema is migrated with the search_path of its files set to it and
 -- its own history, in tables the first write makes in the schema itself
 -- (morgenmigrate_history and morgenmigrate_errors), under its own lock.
--- The rows say which schema each is about.
+-- The rows say which schema each is about.  In the forms of migrate_apply
+-- and migrate_plan, target comes last, so that every position after the
+-- schemas takes the type the form without schemas takes there: a call of
+-- 1.0's form with literals and NULLs by position, migrate_apply(dir, NULL,
+-- NULL), still finds that form alone.
 CREATE FUNCTION @extschema@.migrate_apply(
     dir      text,
     schemas  text[],
-    target   text DEFAULT NULL,
     steps    integer DEFAULT NULL,
     dry_run  boolean DEFAULT false,
-    atomic   boolean DEFAULT true)
+    atomic   boolean DEFAULT true,
+    target   text DEFAULT NULL)
 RETURNS TABLE (schema text, filename text, status text, statements integer,
                duration interval, locks text[])
 AS 'MODULE_PATHNAME', 'migrate_apply'
 LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION @extschema@.migrate_apply(text, text[], text, integer, boolean, boolean) IS
+COMMENT ON FUNCTION @extschema@.migrate_apply(text, text[], integer, boolean, boolean, text) IS
     'apply the pending migration files of a directory in each of the schemas, all or nothing';
 
 CREATE FUNCTION @extschema@.migrate_apply(
     files    regclass,
     schemas  text[],
-    target   text DEFAULT NULL,
     steps    integer DEFAULT NULL,
     dry_run  boolean DEFAULT false,
-    atomic   boolean DEFAULT true)
+    atomic   boolean DEFAULT true,
+    target   text DEFAULT NULL)
 RETURNS TABLE (schema text, filename text, status text, statements integer,
                duration interval, locks text[])
 AS 'MODULE_PATHNAME', 'migrate_apply'
 LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION @extschema@.migrate_apply(regclass, text[], text, integer, boolean, boolean) IS
+COMMENT ON FUNCTION @extschema@.migrate_apply(regclass, text[], integer, boolean, boolean, text) IS
     'apply the pending migration files pushed into a table in each of the schemas, all or nothing';
 
 CREATE FUNCTION @extschema@.migrate_status(dir text, schemas text[])
@@ -414,8 +418,8 @@ COMMENT ON PROCEDURE @extschema@.migrate_run(regclass, text[], text) IS
 CREATE FUNCTION @extschema@.migrate_plan(
     dir     text,
     schemas text[],
-    target  text DEFAULT NULL,
-    steps   integer DEFAULT NULL)
+    steps   integer DEFAULT NULL,
+    target  text DEFAULT NULL)
 RETURNS TABLE (schema text, filename text, line integer, command text,
                relation regclass, lock_mode text, effect text,
                relation_bytes bigint, blocks text, blockers integer[],
@@ -423,14 +427,14 @@ RETURNS TABLE (schema text, filename text, line integer, command text,
 AS 'MODULE_PATHNAME', 'migrate_plan'
 LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION @extschema@.migrate_plan(text, text[], text, integer) IS
+COMMENT ON FUNCTION @extschema@.migrate_plan(text, text[], integer, text) IS
     'what each statement of the pending migrations of a directory would cost in each of the schemas, without running anything';
 
 CREATE FUNCTION @extschema@.migrate_plan(
     files   regclass,
     schemas text[],
-    target  text DEFAULT NULL,
-    steps   integer DEFAULT NULL)
+    steps   integer DEFAULT NULL,
+    target  text DEFAULT NULL)
 RETURNS TABLE (schema text, filename text, line integer, command text,
                relation regclass, lock_mode text, effect text,
                relation_bytes bigint, blocks text, blockers integer[],
@@ -438,16 +442,16 @@ RETURNS TABLE (schema text, filename text, line integer, command text,
 AS 'MODULE_PATHNAME', 'migrate_plan'
 LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION @extschema@.migrate_plan(regclass, text[], text, integer) IS
+COMMENT ON FUNCTION @extschema@.migrate_plan(regclass, text[], integer, text) IS
     'what each statement of the pending migrations pushed into a table would cost in each of the schemas, without running anything';
 
-REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text[], text, integer, boolean, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.migrate_apply(regclass, text[], text, integer, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text[], integer, boolean, boolean, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_apply(regclass, text[], integer, boolean, boolean, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_status(text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_status(regclass, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_check(text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_check(regclass, text[]) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.migrate_run(text, text[], text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.migrate_run(regclass, text[], text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.migrate_plan(text, text[], text, integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.migrate_plan(regclass, text[], text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_plan(text, text[], integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_plan(regclass, text[], integer, text) FROM PUBLIC;

@@ -121,6 +121,10 @@ SELECT morgenmigrate.migrate_check(files => 'pushed', schemas => '{fleet_a,fleet
 -- and public has no accounts yet, so the set's own table is new
 SELECT filename, line, command, relation, effect
   FROM morgenmigrate.migrate_plan(files => 'pushed');
+-- by position, with NULLs, the push form without schemas is the one chosen
+SELECT count(*) AS planned FROM morgenmigrate.migrate_plan('pushed'::regclass, NULL, NULL);
+SELECT count(*) AS rehearsed
+  FROM morgenmigrate.migrate_apply('pushed'::regclass, NULL, NULL, true);
 
 -- the tables of a tenant's history are morgenmigrate's own DDL, not drift
 SELECT morgenmigrate.drift_enable();

@@ -44,6 +44,11 @@ SELECT filename, status FROM morgenmigrate.migrate_apply(:'rules', steps => 1);
 SELECT DISTINCT filename FROM morgenmigrate.migrate_plan(:'rules', target => '3') ORDER BY 1;
 SELECT * FROM morgenmigrate.migrate_plan(:'rules', steps => 0);
 
+-- arguments by position, NULL meaning none, as for migrate_apply; the
+-- fleet forms do not make such a call ambiguous
+SELECT count(*) > 0 AS planned FROM morgenmigrate.migrate_plan(:'rules', NULL, NULL);
+SELECT DISTINCT filename FROM morgenmigrate.migrate_plan(:'rules', '2', NULL) ORDER BY 1;
+
 -- bad arguments are refused, as by the other functions
 SELECT * FROM morgenmigrate.migrate_plan(NULL);
 SELECT * FROM morgenmigrate.migrate_plan('relative/path');

@@ -353,7 +353,8 @@ begin_rows(FunctionCallInfo fcinfo)
 /*
  * migrate_apply(dir, target, steps, dry_run, atomic): applies (or
  * rehearses) the pending files of a directory; the fleet form
- * migrate_apply(dir, schemas, ...) in each of the schemas.
+ * migrate_apply(dir, schemas, steps, dry_run, atomic, target) in each of
+ * the schemas.
  */
 Datum
 migrate_apply(PG_FUNCTION_ARGS)
@@ -361,14 +362,14 @@ migrate_apply(PG_FUNCTION_ARGS)
 	ApplyOptions options;
 	char	   *path;
 	bool		fleet = fleet_form(fcinfo);
-	int			a = fleet ? 1 : 0;
 
 	check_can_write_history("migrate_apply");
 	path = directory_arg(fcinfo, 0);
-	options.target = text_arg(fcinfo, 1 + a, "target", false);
-	options.steps = steps_arg(fcinfo, 2 + a);
-	options.dry_run = bool_arg(fcinfo, 3 + a, "dry_run");
-	options.atomic = bool_arg(fcinfo, 4 + a, "atomic");
+	/* the fleet form has schemas in target's place, and target last */
+	options.target = text_arg(fcinfo, fleet ? 5 : 1, "target", false);
+	options.steps = steps_arg(fcinfo, 2);
+	options.dry_run = bool_arg(fcinfo, 3, "dry_run");
+	options.atomic = bool_arg(fcinfo, 4, "atomic");
 
 	if (fleet)
 		fleet_apply(path, schemas_arg(fcinfo, 1), &options, begin_rows(fcinfo));
@@ -586,10 +587,11 @@ Datum
 migrate_plan(PG_FUNCTION_ARGS)
 {
 	bool		fleet = fleet_form(fcinfo);
-	int			a = fleet ? 1 : 0;
 	char	   *path = directory_arg(fcinfo, 0);
-	char	   *target = text_arg(fcinfo, 1 + a, "target", false);
-	int			steps = steps_arg(fcinfo, 2 + a);
+
+	/* the fleet form has schemas in target's place, and target last */
+	char	   *target = text_arg(fcinfo, fleet ? 3 : 1, "target", false);
+	int			steps = steps_arg(fcinfo, 2);
 
 	citus_refuse_on_worker("migrate_plan");
 	if (fleet)
