@@ -13,6 +13,8 @@
 
 #include "postgres.h"
 
+#include <sys/stat.h>
+
 #include "nodes/nodes.h"
 #include "nodes/pg_list.h"
 
@@ -43,6 +45,7 @@ typedef struct MigrationFile
 
 	/* what inspecting its file found (migration_inspect) */
 	bool		inspected;
+	struct stat file_stat;		/* the file as this inspection found it */
 	char		checksum[MM_CHECKSUM_LEN + 1];
 	FileSections sections;
 } MigrationFile;
@@ -164,6 +167,8 @@ typedef struct MigrationScript
 	bool		keep_trees;		/* set before script_prepare: keep every
 								 * statement's parse tree (to classify
 								 * them), in the current memory context */
+	struct stat file_stat;		/* its file, as fstat() saw it when read */
+	struct timespec read_at;	/* when it was read */
 } MigrationScript;
 
 #endif							/* MORGENMIGRATE_MIGRATION_H */

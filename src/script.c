@@ -16,6 +16,7 @@
 #include "common/keywords.h"
 #include "mb/pg_wchar.h"
 #include "nodes/parsenodes.h"
+#include "parser/parser.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
@@ -108,6 +109,57 @@ script_prepare(MigrationScript *script, PreflightMode mode)
 	refuse_mixed_blocks(script);
 	preflight_transaction(script, mode);
 	default_lock_directives(script);
+}
+
+/*
+ * Fills in what script_prepare in this mode reads beside the script: the
+ * settings the parser and the preflight follow.  False when the parse
+ * itself may speak (without standard_conforming_strings, the lexer warns
+ * of backslashes in strings): then a script must be prepared anew each
+ * time, for its warnings.
+ */
+bool
+script_use(ScriptUse *use, PreflightMode mode)
+{
+	memset(use, 0, sizeof(ScriptUse));
+	use->mode = mode;
+	use->backslash_quote = backslash_quote;
+	use->lock_timeout = mm_lock_timeout;
+	use->lock_retries = mm_lock_retries;
+	return standard_conforming_strings;
+}
+
+/*
+ * A copy of a prepared script in the current memory context, its
+ * statements' parse trees included: what a session keeps of a file, and
+ * what each later use of it gets (classifying a statement may scribble on
+ * its tree, as parse analysis does on the raw trees plancache.c copies).
+ */
+MigrationScript *
+script_copy(const MigrationScript *src)
+{
+	MigrationScript *dst = palloc(sizeof(MigrationScript));
+
+	*dst = *src;
+	dst->name = pstrdup(src->name);
+	dst->text = pnstrdup(src->text, src->len);
+	dst->no_transaction_by = src->no_transaction_by ?
+		pstrdup(src->no_transaction_by) : NULL;
+	dst->sections = layout_copy_sections(&src->sections);
+	dst->statements = palloc(sizeof(MigrationStatement) *
+							 Max(src->nstatements, 1));
+	for (int i = 0; i < src->nstatements; i++)
+	{
+		const MigrationStatement *s = &src->statements[i];
+		MigrationStatement *d = &dst->statements[i];
+
+		*d = *s;
+		d->sql = pnstrdup(s->sql, s->length);
+		d->parsetree = copyObject(s->parsetree);
+		d->top_level_what = s->top_level_what ?
+			pstrdup(s->top_level_what) : NULL;
+	}
+	return dst;
 }
 
 /*
