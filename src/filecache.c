@@ -135,21 +135,38 @@ static dlist_head script_lru = DLIST_STATIC_INIT(script_lru);
 static Size script_bytes = 0;	/* what the kept scripts take */
 static uint64 script_call = 0;	/* the call using the scripts now */
 
+static HTAB *cache_hash(const char *name, long size, Size keysize,
+						Size entrysize, int keyflags);
 static void cache_reset(void);
 static bool cache_usable(void);
 static bool same_time(const struct timespec *a, const struct timespec *b);
 static bool before_margin(const struct timespec *t,
 						  const struct timespec *read_at);
 static MigrationDir *dir_copy(const MigrationDir *src);
+static void *keep_dir(const void *src);
+static void *keep_script(const void *src);
+static void *copy_to_keep(MemoryContext cxt, void *(*copy) (const void *src),
+						  const void *src, Size limit, Size *bytes);
 static void dir_forget(CachedDir *cd);
 static void script_forget(CachedScript *cs);
+
+/* A hash table of the cache, in its memory; keyflags: how keys compare. */
+static HTAB *
+cache_hash(const char *name, long size, Size keysize, Size entrysize,
+		   int keyflags)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = cache_cxt;
+	return hash_create(name, size, &ctl, HASH_ELEM | HASH_CONTEXT | keyflags);
+}
 
 /* Drops every entry and starts over under the current settings. */
 static void
 cache_reset(void)
 {
-	HASHCTL		ctl;
-
 	if (cache_cxt == NULL)
 		cache_cxt = AllocSetContextCreate(TopMemoryContext,
 										  "morgenmigrate file cache",
@@ -157,25 +174,17 @@ cache_reset(void)
 	else
 		MemoryContextReset(cache_cxt);
 
-	ctl.keysize = sizeof(CachedFileKey);
-	ctl.entrysize = sizeof(CachedFile);
-	ctl.hcxt = cache_cxt;
-	cache = hash_create("morgenmigrate file cache", 1024, &ctl,
-						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.keysize = MAXPGPATH;
-	ctl.entrysize = sizeof(CachedDir);
-	dir_cache = hash_create("morgenmigrate directory cache", 16, &ctl,
-							HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	ctl.keysize = sizeof(uint64);
-	ctl.entrysize = sizeof(uint64);
-	dirs_seen = hash_create("morgenmigrate directories seen", 16, &ctl,
-							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	cache = cache_hash("morgenmigrate file cache", 1024,
+					   sizeof(CachedFileKey), sizeof(CachedFile), HASH_BLOBS);
+	dir_cache = cache_hash("morgenmigrate directory cache", 16,
+						   MAXPGPATH, sizeof(CachedDir), HASH_STRINGS);
+	dirs_seen = cache_hash("morgenmigrate directories seen", 16,
+						   sizeof(uint64), sizeof(uint64), HASH_BLOBS);
 	dlist_init(&dir_lru);
 	dir_bytes = 0;
-	ctl.keysize = sizeof(CachedFileKey);
-	ctl.entrysize = sizeof(CachedScript);
-	script_cache = hash_create("morgenmigrate script cache", 64, &ctl,
-							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	script_cache = cache_hash("morgenmigrate script cache", 64,
+							  sizeof(CachedFileKey), sizeof(CachedScript),
+							  HASH_BLOBS);
 	dlist_init(&script_lru);
 	script_bytes = 0;
 	cached_allowed = MemoryContextStrdup(cache_cxt,
@@ -390,6 +399,40 @@ dir_copy(const MigrationDir *src)
 	return dst;
 }
 
+/* dir_copy, as copy_to_keep calls it. */
+static void *
+keep_dir(const void *src)
+{
+	return dir_copy((const MigrationDir *) src);
+}
+
+/* script_copy, as copy_to_keep calls it. */
+static void *
+keep_script(const void *src)
+{
+	return script_copy((const MigrationScript *) src);
+}
+
+/*
+ * What copy makes of src in cxt, a new memory context of the cache's,
+ * which then takes *bytes; NULL, and cxt deleted, if that is more than
+ * limit.
+ */
+static void *
+copy_to_keep(MemoryContext cxt, void *(*copy) (const void *src),
+			 const void *src, Size limit, Size *bytes)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	void	   *result = copy(src);
+
+	MemoryContextSwitchTo(oldcxt);
+	*bytes = MemoryContextMemAllocated(cxt, true);
+	if (*bytes <= limit)
+		return result;
+	MemoryContextDelete(cxt);
+	return NULL;
+}
+
 /* Drops a kept listing. */
 static void
 dir_forget(CachedDir *cd)
@@ -440,7 +483,6 @@ filecache_dir_store(const char *path, const struct stat *st,
 	CachedDir  *cd;
 	bool		found;
 	MemoryContext cxt;
-	MemoryContext oldcxt;
 	MigrationDir *copy;
 	Size		bytes;
 
@@ -456,15 +498,9 @@ filecache_dir_store(const char *path, const struct stat *st,
 	/* the copy first: an error in it must not leave a half-made entry */
 	cxt = AllocSetContextCreate(cache_cxt, "morgenmigrate cached directory",
 								ALLOCSET_SMALL_SIZES);
-	oldcxt = MemoryContextSwitchTo(cxt);
-	copy = dir_copy(dir);
-	MemoryContextSwitchTo(oldcxt);
-	bytes = MemoryContextMemAllocated(cxt, true);
-	if (bytes > MAX_CACHED_DIR_BYTES)
-	{
-		MemoryContextDelete(cxt);
+	copy = copy_to_keep(cxt, keep_dir, dir, MAX_CACHED_DIR_BYTES, &bytes);
+	if (copy == NULL)
 		return;
-	}
 
 	cd = hash_search(dir_cache, path, HASH_FIND, NULL);
 	if (cd != NULL)
@@ -552,7 +588,6 @@ filecache_script_store(const char *relpath, const ScriptUse *use,
 	CachedScript *cs;
 	bool		found;
 	MemoryContext cxt;
-	MemoryContext oldcxt;
 	MigrationScript *copy;
 	char	   *path;
 	Size		bytes;
@@ -565,16 +600,12 @@ filecache_script_store(const char *relpath, const ScriptUse *use,
 	/* the copy first: an error in it must not leave a half-made entry */
 	cxt = AllocSetContextCreate(cache_cxt, "morgenmigrate cached script",
 								ALLOCSET_SMALL_SIZES);
-	oldcxt = MemoryContextSwitchTo(cxt);
-	copy = script_copy(script);
-	path = pstrdup(relpath);
-	MemoryContextSwitchTo(oldcxt);
-	bytes = MemoryContextMemAllocated(cxt, true);
-	if (bytes > MAX_CACHED_SCRIPT_BYTES)
-	{
-		MemoryContextDelete(cxt);
+	copy = copy_to_keep(cxt, keep_script, script, MAX_CACHED_SCRIPT_BYTES,
+						&bytes);
+	if (copy == NULL)
 		return;
-	}
+	path = MemoryContextStrdup(cxt, relpath);
+	bytes = MemoryContextMemAllocated(cxt, true);
 
 	memset(&key, 0, sizeof(key));
 	key.dev = st->st_dev;
