@@ -53,13 +53,13 @@
 
 #include "common/hashfn.h"
 #include "lib/ilist.h"
+#include "nodes/nodes.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 #include "filecache.h"
 #include "migration.h"
 #include "morgenmigrate.h"
-#include "script.h"
 
 /* seconds a file's times must lie before its reading to be kept */
 #define RACY_MARGIN_S 2
@@ -143,6 +143,7 @@ static bool same_time(const struct timespec *a, const struct timespec *b);
 static bool before_margin(const struct timespec *t,
 						  const struct timespec *read_at);
 static MigrationDir *dir_copy(const MigrationDir *src);
+static MigrationScript *script_copy(const MigrationScript *src);
 static void *keep_dir(const void *src);
 static void *keep_script(const void *src);
 static void *copy_to_keep(MemoryContext cxt, void *(*copy) (const void *src),
@@ -395,6 +396,39 @@ dir_copy(const MigrationDir *src)
 		c->path = pstrdup(o->path);
 		c->key = pstrdup(o->key);
 		dst->orphans = lappend(dst->orphans, c);
+	}
+	return dst;
+}
+
+/*
+ * A copy of a prepared script in the current memory context, its
+ * statements' parse trees included: what a session keeps of a file, and
+ * what each later use of it gets (classifying a statement may scribble on
+ * its tree, as parse analysis does on the raw trees plancache.c copies).
+ */
+static MigrationScript *
+script_copy(const MigrationScript *src)
+{
+	MigrationScript *dst = palloc(sizeof(MigrationScript));
+
+	*dst = *src;
+	dst->name = pstrdup(src->name);
+	dst->text = pnstrdup(src->text, src->len);
+	dst->no_transaction_by = src->no_transaction_by ?
+		pstrdup(src->no_transaction_by) : NULL;
+	dst->sections = layout_copy_sections(&src->sections);
+	dst->statements = palloc(sizeof(MigrationStatement) *
+							 Max(src->nstatements, 1));
+	for (int i = 0; i < src->nstatements; i++)
+	{
+		const MigrationStatement *s = &src->statements[i];
+		MigrationStatement *d = &dst->statements[i];
+
+		*d = *s;
+		d->sql = pnstrdup(s->sql, s->length);
+		d->parsetree = copyObject(s->parsetree);
+		d->top_level_what = s->top_level_what ?
+			pstrdup(s->top_level_what) : NULL;
 	}
 	return dst;
 }

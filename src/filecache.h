@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #include "layout.h"
-#include "script.h"
+#include "migration.h"
 
 extern bool filecache_lookup(int dirfd, const char *relpath, EntryRole role,
 							 MigrationLayout scan_layout, off_t max_size,

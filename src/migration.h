@@ -171,4 +171,21 @@ typedef struct MigrationScript
 	struct timespec read_at;	/* when it was read */
 } MigrationScript;
 
+/*
+ * What a prepared script depends on beside the bytes of its file: the
+ * directory's layout, its section and config file, and the settings the
+ * parser and the preflight read.  Zeroed and filled by script_use and its
+ * caller, compared as bytes.
+ */
+typedef struct ScriptUse
+{
+	MigrationLayout layout;		/* whose markers count */
+	MigrationSection section;
+	int			config_no_transaction;	/* what its config file says */
+	int			mode;			/* the preflight's (PreflightMode) */
+	int			backslash_quote;
+	int			lock_timeout;	/* morgenmigrate.lock_timeout */
+	int			lock_retries;	/* morgenmigrate.lock_retries */
+} ScriptUse;
+
 #endif							/* MORGENMIGRATE_MIGRATION_H */

@@ -130,39 +130,6 @@ script_use(ScriptUse *use, PreflightMode mode)
 }
 
 /*
- * A copy of a prepared script in the current memory context, its
- * statements' parse trees included: what a session keeps of a file, and
- * what each later use of it gets (classifying a statement may scribble on
- * its tree, as parse analysis does on the raw trees plancache.c copies).
- */
-MigrationScript *
-script_copy(const MigrationScript *src)
-{
-	MigrationScript *dst = palloc(sizeof(MigrationScript));
-
-	*dst = *src;
-	dst->name = pstrdup(src->name);
-	dst->text = pnstrdup(src->text, src->len);
-	dst->no_transaction_by = src->no_transaction_by ?
-		pstrdup(src->no_transaction_by) : NULL;
-	dst->sections = layout_copy_sections(&src->sections);
-	dst->statements = palloc(sizeof(MigrationStatement) *
-							 Max(src->nstatements, 1));
-	for (int i = 0; i < src->nstatements; i++)
-	{
-		const MigrationStatement *s = &src->statements[i];
-		MigrationStatement *d = &dst->statements[i];
-
-		*d = *s;
-		d->sql = pnstrdup(s->sql, s->length);
-		d->parsetree = copyObject(s->parsetree);
-		d->top_level_what = s->top_level_what ?
-			pstrdup(s->top_level_what) : NULL;
-	}
-	return dst;
-}
-
-/*
  * Gives a file whose directives set no lock_timeout or retries those of
  * the settings morgenmigrate.lock_timeout and morgenmigrate.lock_retries.
  * A file with a statement that must run outside a transaction (CREATE

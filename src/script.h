@@ -32,25 +32,8 @@ typedef struct ScriptCursor
 	int			line;			/* the line it lies on */
 } ScriptCursor;
 
-/*
- * What a prepared script depends on beside the bytes of its file and the
- * directory's layout: the settings the parser and the preflight read.
- * Zeroed and filled by script_use, compared as bytes.
- */
-typedef struct ScriptUse
-{
-	MigrationLayout layout;		/* whose markers count */
-	MigrationSection section;
-	int			config_no_transaction;	/* what its config file says */
-	PreflightMode mode;
-	int			backslash_quote;
-	int			lock_timeout;	/* morgenmigrate.lock_timeout */
-	int			lock_retries;	/* morgenmigrate.lock_retries */
-} ScriptUse;
-
 extern void script_prepare(MigrationScript *script, PreflightMode mode);
 extern bool script_use(ScriptUse *use, PreflightMode mode);
-extern MigrationScript *script_copy(const MigrationScript *src);
 extern bool script_runs_as_one_batch(const MigrationScript *script);
 extern void script_check_blocks(const char *name, const char *runner,
 								const char *text, int len,
