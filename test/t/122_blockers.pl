@@ -126,12 +126,11 @@ is($node->safe_psql('postgres', 'SELECT v FROM busy WHERE id = 1'), '0',
 
 # a statement run by migrate_run's background worker, whose lock_timeout
 # (the file's) ends the wait in the worker
-my $retry = write_set("$base/retry",
-	'001_busy_v.sql' => "-- morgenmigrate: lock_timeout=200ms retries=1\n"
-	  . "CREATE INDEX CONCURRENTLY busy_v ON busy (v);\n");
-my $writers = write_set("$base/writers",
-	'001_busy_v.sql' => "-- morgenmigrate: lock_timeout=200ms retries=0\n"
-	  . "CREATE INDEX CONCURRENTLY busy_v ON busy (v);\n");
+# the same index build, with one retry and with none
+my ($retry, $writers) = map {
+	write_set("$base/build_retries_$_", '001_busy_v.sql' =>
+		"-- morgenmigrate: lock_timeout=200ms retries=$_\nCREATE INDEX CONCURRENTLY busy_v ON busy (v);\n")
+} (1, 0);
 
 # the table's lock: SHARE conflicts with the build's SHARE UPDATE EXCLUSIVE
 $holder->query_safe('BEGIN');

@@ -19,11 +19,10 @@ use MorgenmigrateTest qw(write_set);
 my $node = PostgreSQL::Test::Cluster->new('plan_cache');
 $node->init;
 $node->start;
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION morgenmigrate;
-	CREATE TABLE grows (id int PRIMARY KEY, v int);
-	INSERT INTO grows SELECT g, g FROM generate_series(1, 1000) g;
-});
+$node->safe_psql('postgres',
+	'CREATE EXTENSION morgenmigrate; '
+	  . 'CREATE TABLE grows AS SELECT g AS id, g AS v FROM generate_series(1, 1000) g; '
+	  . 'ALTER TABLE grows ADD PRIMARY KEY (id)');
 
 my $base = PostgreSQL::Test::Utils::tempdir();
 my $old = time() - 3600;
