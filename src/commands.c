@@ -1108,8 +1108,8 @@ command_plan(const char *path, const char *target, int steps,
  * A pending file of a plan, read and split into statements with their
  * parse trees, through the preflight of migrate_run: a copy of what this
  * session kept of it while the file stays as it was (the same trust as
- * its checksum's, filecache.c), else read and prepared, and kept from
- * the session's second call on the directory on.  Only what the file's
+ * its checksum's, filecache.c), else read and prepared, and kept (from
+ * the session's second call on the directory).  Only what the file's
  * bytes and the settings decide is kept: the plan classifies every
  * statement against the catalog as it is now.
  */
