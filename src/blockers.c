@@ -16,6 +16,11 @@
  * least once.  The handler only copies the awaited lock's tag out of our
  * own PGPROC, as a signal handler may.
  *
+ * A statement that migrate_run hands to its background worker (CREATE
+ * INDEX CONCURRENTLY) waits there: the worker watches its own waits the
+ * same way and, when its lock_timeout strikes, sends what it noted to its
+ * caller, which names the blockers as if it had waited itself.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -200,6 +205,32 @@ blockers_unwatch(void)
 		return;
 	disable_timeout(watch_timeout, false);
 	watching = false;
+}
+
+/*
+ * What the timer noted of the last watched wait, if it noted one: the
+ * awaited lock and the mode asked for.
+ */
+bool
+blockers_noted_wait(LOCKTAG *tag, LOCKMODE *mode)
+{
+	if (!wait_seen)
+		return false;
+	*tag = wait_tag;
+	*mode = wait_mode;
+	return true;
+}
+
+/*
+ * Takes a lock wait noted elsewhere (by the background worker that ran a
+ * statement for this backend) as the last watched wait of this backend.
+ */
+void
+blockers_note_wait(const LOCKTAG *tag, LOCKMODE mode)
+{
+	wait_tag = *tag;
+	wait_mode = mode;
+	wait_seen = true;
 }
 
 /*

@@ -29,6 +29,8 @@ typedef struct LockTimeoutBlockers
 
 extern void blockers_watch(void);
 extern void blockers_unwatch(void);
+extern bool blockers_noted_wait(LOCKTAG *tag, LOCKMODE *mode);
+extern void blockers_note_wait(const LOCKTAG *tag, LOCKMODE mode);
 extern LockTimeoutBlockers *blockers_after_timeout(void);
 
 #endif							/* MORGENMIGRATE_BLOCKERS_H */

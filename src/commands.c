@@ -29,6 +29,7 @@
 #include "commands.h"
 #include "cost.h"
 #include "drift.h"
+#include "filecache.h"
 #include "files.h"
 #include "history.h"
 #include "lock.h"
@@ -107,6 +108,7 @@ static bool plan_line_worth_it(const CostRow *row);
 static void refuse_locked_cost(const MigrationScript *script,
 							   const MigrationStatement *stmt,
 							   const CostRow *row);
+static MigrationScript *plan_script(CallState *call, const WorkItem *w);
 static void put_plan_row(ReturnSetInfo *rsinfo, const char *filename,
 						 int line, const char *command, const CostRow *row);
 static MigrationScript *start_file(CallState *call, const WorkItem *w,
@@ -1178,6 +1180,7 @@ command_plan(const char *path, const char *target, int steps,
 	plan_warn_missing(call.entries);
 	warn_orphans(call.dir);
 	cost = cost_begin(true);
+	filecache_script_begin();
 	foreach(lc, up_work(plan_pending(call.dir, call.entries, target, steps,
 									 true)))
 	{
@@ -1198,9 +1201,7 @@ command_plan(const char *path, const char *target, int steps,
 			continue;
 		}
 		MemoryContextSwitchTo(call.filecxt);
-		script = read_work(&call, w);
-		script->keep_trees = true;
-		script_prepare(script, PREFLIGHT_STEPS);
+		script = plan_script(&call, w);
 		cost_begin_file(cost, script);
 		memset(&cursor, 0, sizeof(cursor));
 		for (int i = 0; i < script->nstatements; i++)
@@ -1216,6 +1217,42 @@ command_plan(const char *path, const char *target, int steps,
 		end_file(&call);
 	}
 	SPI_finish();
+}
+
+/*
+ * A pending file of a plan, read and split into statements with their
+ * parse trees, through the preflight of migrate_run: a copy of what this
+ * session kept of it while the file stays as it was (the same trust as
+ * its checksum's, filecache.c), else read and prepared, and kept (from
+ * the session's second call on the directory).  Only what the file's
+ * bytes and the settings decide is kept: the plan classifies every
+ * statement against the catalog as it is now.
+ */
+static MigrationScript *
+plan_script(CallState *call, const WorkItem *w)
+{
+	const LayoutConfig *config = &w->mfile->config;
+	ScriptUse	use;
+	bool		keep = script_use(&use, PREFLIGHT_STEPS);
+	MigrationScript *script = NULL;
+
+	use.layout = call->dir->layout;
+	use.section = SECTION_UP;
+	use.config_no_transaction = config->no_transaction;
+	if (keep && w->mfile->inspected)
+		script = filecache_script_lookup(&w->mfile->file_stat, w->file, &use);
+	/* what this call found in the file must be what was kept of it */
+	if (script != NULL && strcmp(script->checksum, w->entry->checksum) == 0)
+	{
+		migration_configure(script, config);
+		return script;
+	}
+	script = read_work(call, w);
+	script->keep_trees = true;
+	script_prepare(script, PREFLIGHT_STEPS);
+	if (keep && call->dir->keep_files)
+		filecache_script_store(w->file, &use, script);
+	return script;
 }
 
 /* Adds a row of migrate_plan. */

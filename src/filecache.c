@@ -35,6 +35,15 @@
  * first, so a session that reads thousands of directories (one per
  * tenant) stays within that bound.
  *
+ * What migrate_plan makes of a pending file before it classifies it (its
+ * text cut to the section, split into statements, each with its raw
+ * parse tree, through the preflight) is kept the same way, keyed by the
+ * file and checked against its stat() as its checksum is, and against
+ * the settings the parse and the preflight read (ScriptUse).  Each call
+ * gets a copy, whose trees it may change.  What a statement costs (the
+ * catalog, sizes, locks) is never kept.  The scripts kept take at most
+ * MAX_CACHED_SCRIPT_BYTES together, least recently used first out.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -44,6 +53,7 @@
 
 #include "common/hashfn.h"
 #include "lib/ilist.h"
+#include "nodes/nodes.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
@@ -57,8 +67,13 @@
  * some 17 MB at most); likewise for the directories seen (16 bytes each) */
 #define MAX_CACHED_FILES 50000
 #define MAX_DIRS_SEEN 100000
-/* the memory the kept listings may take together */
+/*
+ * the memory the kept listings may take together; likewise the scripts
+ * (with their parse trees, some 12 kB for a CREATE TABLE of five columns:
+ * some 1,300 such files)
+ */
 #define MAX_CACHED_DIR_BYTES (8 * 1024 * 1024)
+#define MAX_CACHED_SCRIPT_BYTES (16 * 1024 * 1024)
 
 typedef struct CachedFileKey
 {
@@ -91,6 +106,22 @@ typedef struct CachedDir
 	dlist_node	lru;			/* in dir_lru, most recently used first */
 } CachedDir;
 
+/* A file's prepared script, for migrate_plan. */
+typedef struct CachedScript
+{
+	CachedFileKey key;
+	off_t		size;
+	struct timespec mtime;
+	struct timespec ctime;
+	ScriptUse	use;			/* what it was prepared under */
+	char	   *relpath;		/* in cxt: the name it was read by */
+	MemoryContext cxt;			/* holds relpath and script */
+	MigrationScript *script;
+	Size		bytes;			/* what cxt takes */
+	uint64		used_in;		/* the call that used it last */
+	dlist_node	lru;			/* in script_lru, most recently used first */
+} CachedScript;
+
 static HTAB *cache = NULL;
 static HTAB *dir_cache = NULL;
 static HTAB *dirs_seen = NULL;	/* the hashes of the paths listed */
@@ -99,21 +130,44 @@ static char *cached_allowed = NULL; /* in cache_cxt */
 static int	cached_layout = -1;
 static dlist_head dir_lru = DLIST_STATIC_INIT(dir_lru);
 static Size dir_bytes = 0;		/* what the kept listings take */
+static HTAB *script_cache = NULL;
+static dlist_head script_lru = DLIST_STATIC_INIT(script_lru);
+static Size script_bytes = 0;	/* what the kept scripts take */
+static uint64 script_call = 0;	/* the call using the scripts now */
 
+static HTAB *cache_hash(const char *name, long size, Size keysize,
+						Size entrysize, int keyflags);
 static void cache_reset(void);
 static bool cache_usable(void);
 static bool same_time(const struct timespec *a, const struct timespec *b);
 static bool before_margin(const struct timespec *t,
 						  const struct timespec *read_at);
 static MigrationDir *dir_copy(const MigrationDir *src);
+static MigrationScript *script_copy(const MigrationScript *src);
+static void *keep_dir(const void *src);
+static void *keep_script(const void *src);
+static void *copy_to_keep(MemoryContext cxt, void *(*copy) (const void *src),
+						  const void *src, Size limit, Size *bytes);
 static void dir_forget(CachedDir *cd);
+static void script_forget(CachedScript *cs);
+
+/* A hash table of the cache, in its memory; keyflags: how keys compare. */
+static HTAB *
+cache_hash(const char *name, long size, Size keysize, Size entrysize,
+		   int keyflags)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = cache_cxt;
+	return hash_create(name, size, &ctl, HASH_ELEM | HASH_CONTEXT | keyflags);
+}
 
 /* Drops every entry and starts over under the current settings. */
 static void
 cache_reset(void)
 {
-	HASHCTL		ctl;
-
 	if (cache_cxt == NULL)
 		cache_cxt = AllocSetContextCreate(TopMemoryContext,
 										  "morgenmigrate file cache",
@@ -121,21 +175,19 @@ cache_reset(void)
 	else
 		MemoryContextReset(cache_cxt);
 
-	ctl.keysize = sizeof(CachedFileKey);
-	ctl.entrysize = sizeof(CachedFile);
-	ctl.hcxt = cache_cxt;
-	cache = hash_create("morgenmigrate file cache", 1024, &ctl,
-						HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.keysize = MAXPGPATH;
-	ctl.entrysize = sizeof(CachedDir);
-	dir_cache = hash_create("morgenmigrate directory cache", 16, &ctl,
-							HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	ctl.keysize = sizeof(uint64);
-	ctl.entrysize = sizeof(uint64);
-	dirs_seen = hash_create("morgenmigrate directories seen", 16, &ctl,
-							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	cache = cache_hash("morgenmigrate file cache", 1024,
+					   sizeof(CachedFileKey), sizeof(CachedFile), HASH_BLOBS);
+	dir_cache = cache_hash("morgenmigrate directory cache", 16,
+						   MAXPGPATH, sizeof(CachedDir), HASH_STRINGS);
+	dirs_seen = cache_hash("morgenmigrate directories seen", 16,
+						   sizeof(uint64), sizeof(uint64), HASH_BLOBS);
 	dlist_init(&dir_lru);
 	dir_bytes = 0;
+	script_cache = cache_hash("morgenmigrate script cache", 64,
+							  sizeof(CachedFileKey), sizeof(CachedScript),
+							  HASH_BLOBS);
+	dlist_init(&script_lru);
+	script_bytes = 0;
 	cached_allowed = MemoryContextStrdup(cache_cxt,
 										 mm_allowed_directories ? mm_allowed_directories : "");
 	cached_layout = mm_layout;
@@ -178,14 +230,14 @@ before_margin(const struct timespec *t, const struct timespec *read_at)
  * from the cache if the file at relpath in the directory open as dirfd
  * (links followed) is a regular file of at most max_size bytes that is
  * still as it was when it was read, as role, with the markers of
- * scan_layout counting.  False
+ * scan_layout counting, and *found what stat() found.  False
  * otherwise, or when stat() fails: the caller reads the file, and reports
  * what is wrong with it.
  */
 bool
 filecache_lookup(int dirfd, const char *relpath, EntryRole role,
 				 MigrationLayout scan_layout, off_t max_size, char *checksum,
-				 FileSections *sections)
+				 FileSections *sections, struct stat *found)
 {
 	struct stat st;
 	CachedFileKey key;
@@ -210,6 +262,7 @@ filecache_lookup(int dirfd, const char *relpath, EntryRole role,
 
 	memcpy(checksum, cf->checksum, MM_CHECKSUM_LEN + 1);
 	*sections = layout_copy_sections(&cf->sections);
+	*found = st;
 	return true;
 }
 
@@ -314,6 +367,7 @@ dir_copy(const MigrationDir *src)
 			pstrdup(f->down_config.path) : NULL;
 		c->key = f->key ? pstrdup(f->key) : NULL;
 		c->inspected = false;
+		memset(&c->file_stat, 0, sizeof(c->file_stat));
 	}
 	dst->entries = palloc(sizeof(DirEntry) * Max(src->nentries, 1));
 	for (int i = 0; i < src->nentries; i++)
@@ -344,6 +398,73 @@ dir_copy(const MigrationDir *src)
 		dst->orphans = lappend(dst->orphans, c);
 	}
 	return dst;
+}
+
+/*
+ * A copy of a prepared script in the current memory context, its
+ * statements' parse trees included: what a session keeps of a file, and
+ * what each later use of it gets (classifying a statement may scribble on
+ * its tree, as parse analysis does on the raw trees plancache.c copies).
+ */
+static MigrationScript *
+script_copy(const MigrationScript *src)
+{
+	MigrationScript *dst = palloc(sizeof(MigrationScript));
+
+	*dst = *src;
+	dst->name = pstrdup(src->name);
+	dst->text = pnstrdup(src->text, src->len);
+	dst->no_transaction_by = src->no_transaction_by ?
+		pstrdup(src->no_transaction_by) : NULL;
+	dst->sections = layout_copy_sections(&src->sections);
+	dst->statements = palloc(sizeof(MigrationStatement) *
+							 Max(src->nstatements, 1));
+	for (int i = 0; i < src->nstatements; i++)
+	{
+		const MigrationStatement *s = &src->statements[i];
+		MigrationStatement *d = &dst->statements[i];
+
+		*d = *s;
+		d->sql = pnstrdup(s->sql, s->length);
+		d->parsetree = copyObject(s->parsetree);
+		d->top_level_what = s->top_level_what ?
+			pstrdup(s->top_level_what) : NULL;
+	}
+	return dst;
+}
+
+/* dir_copy, as copy_to_keep calls it. */
+static void *
+keep_dir(const void *src)
+{
+	return dir_copy((const MigrationDir *) src);
+}
+
+/* script_copy, as copy_to_keep calls it. */
+static void *
+keep_script(const void *src)
+{
+	return script_copy((const MigrationScript *) src);
+}
+
+/*
+ * What copy makes of src in cxt, a new memory context of the cache's,
+ * which then takes *bytes; NULL, and cxt deleted, if that is more than
+ * limit.
+ */
+static void *
+copy_to_keep(MemoryContext cxt, void *(*copy) (const void *src),
+			 const void *src, Size limit, Size *bytes)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	void	   *result = copy(src);
+
+	MemoryContextSwitchTo(oldcxt);
+	*bytes = MemoryContextMemAllocated(cxt, true);
+	if (*bytes <= limit)
+		return result;
+	MemoryContextDelete(cxt);
+	return NULL;
 }
 
 /* Drops a kept listing. */
@@ -396,7 +517,6 @@ filecache_dir_store(const char *path, const struct stat *st,
 	CachedDir  *cd;
 	bool		found;
 	MemoryContext cxt;
-	MemoryContext oldcxt;
 	MigrationDir *copy;
 	Size		bytes;
 
@@ -412,15 +532,9 @@ filecache_dir_store(const char *path, const struct stat *st,
 	/* the copy first: an error in it must not leave a half-made entry */
 	cxt = AllocSetContextCreate(cache_cxt, "morgenmigrate cached directory",
 								ALLOCSET_SMALL_SIZES);
-	oldcxt = MemoryContextSwitchTo(cxt);
-	copy = dir_copy(dir);
-	MemoryContextSwitchTo(oldcxt);
-	bytes = MemoryContextMemAllocated(cxt, true);
-	if (bytes > MAX_CACHED_DIR_BYTES)
-	{
-		MemoryContextDelete(cxt);
+	copy = copy_to_keep(cxt, keep_dir, dir, MAX_CACHED_DIR_BYTES, &bytes);
+	if (copy == NULL)
 		return;
-	}
 
 	cd = hash_search(dir_cache, path, HASH_FIND, NULL);
 	if (cd != NULL)
@@ -439,4 +553,125 @@ filecache_dir_store(const char *path, const struct stat *st,
 	cd->bytes = bytes;
 	dlist_push_head(&dir_lru, &cd->lru);
 	dir_bytes += bytes;
+}
+
+/* Says that the scripts looked up and kept from now on are another call's. */
+void
+filecache_script_begin(void)
+{
+	script_call++;
+}
+
+/* Drops a kept script. */
+static void
+script_forget(CachedScript *cs)
+{
+	dlist_delete(&cs->lru);
+	script_bytes -= cs->bytes;
+	MemoryContextDelete(cs->cxt);
+	hash_search(script_cache, &cs->key, HASH_REMOVE, NULL);
+}
+
+/*
+ * A copy, in the current memory context, of the script kept of the file at
+ * relpath, if the file is still as it was when it was read by that name
+ * (st: as this call's inspection of it found it, which its checksum
+ * describes) and it was prepared under use; NULL otherwise.
+ */
+MigrationScript *
+filecache_script_lookup(const struct stat *st, const char *relpath,
+						const ScriptUse *use)
+{
+	CachedFileKey key;
+	CachedScript *cs;
+
+	if (!cache_usable() || hash_get_num_entries(script_cache) == 0)
+		return NULL;
+
+	memset(&key, 0, sizeof(key));
+	key.dev = st->st_dev;
+	key.ino = st->st_ino;
+	cs = hash_search(script_cache, &key, HASH_FIND, NULL);
+	if (cs == NULL)
+		return NULL;
+	if (cs->size != st->st_size || !same_time(&cs->mtime, &st->st_mtim) ||
+		!same_time(&cs->ctime, &st->st_ctim) ||
+		memcmp(&cs->use, use, sizeof(ScriptUse)) != 0 ||
+		strcmp(cs->relpath, relpath) != 0)
+	{
+		script_forget(cs);
+		return NULL;
+	}
+	dlist_move_head(&script_lru, &cs->lru);
+	cs->used_in = script_call;
+	return script_copy(cs->script);
+}
+
+/*
+ * Keeps a script prepared under use from the file at relpath, unless its
+ * file is too new to be told apart from a later write by its times (the
+ * file's stat() and the moment of its reading are in the script).  The
+ * least recently used scripts make room for it.
+ */
+void
+filecache_script_store(const char *relpath, const ScriptUse *use,
+					   const MigrationScript *script)
+{
+	const struct stat *st = &script->file_stat;
+	CachedFileKey key;
+	CachedScript *cs;
+	bool		found;
+	MemoryContext cxt;
+	MigrationScript *copy;
+	char	   *path;
+	Size		bytes;
+
+	if (!before_margin(&st->st_mtim, &script->read_at) ||
+		!before_margin(&st->st_ctim, &script->read_at))
+		return;
+	(void) cache_usable();
+
+	/* the copy first: an error in it must not leave a half-made entry */
+	cxt = AllocSetContextCreate(cache_cxt, "morgenmigrate cached script",
+								ALLOCSET_SMALL_SIZES);
+	copy = copy_to_keep(cxt, keep_script, script, MAX_CACHED_SCRIPT_BYTES,
+						&bytes);
+	if (copy == NULL)
+		return;
+	path = MemoryContextStrdup(cxt, relpath);
+	bytes = MemoryContextMemAllocated(cxt, true);
+
+	memset(&key, 0, sizeof(key));
+	key.dev = st->st_dev;
+	key.ino = st->st_ino;
+	cs = hash_search(script_cache, &key, HASH_FIND, NULL);
+	if (cs != NULL)
+		script_forget(cs);
+	while (script_bytes + bytes > MAX_CACHED_SCRIPT_BYTES)
+	{
+		CachedScript *oldest = dlist_container(CachedScript, lru,
+											   dlist_tail_node(&script_lru));
+
+		/* full of this call's own scripts: keep those */
+		if (oldest->used_in == script_call)
+		{
+			MemoryContextDelete(cxt);
+			return;
+		}
+		script_forget(oldest);
+	}
+
+	cs = hash_search(script_cache, &key, HASH_ENTER, &found);
+	Assert(!found);
+	cs->size = st->st_size;
+	cs->mtime = st->st_mtim;
+	cs->ctime = st->st_ctim;
+	cs->use = *use;
+	cs->relpath = path;
+	cs->cxt = cxt;
+	cs->script = copy;
+	cs->bytes = bytes;
+	cs->used_in = script_call;
+	dlist_push_head(&script_lru, &cs->lru);
+	script_bytes += bytes;
 }

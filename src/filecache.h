@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * filecache.h
- *	  What inspecting a file found (its checksum and sections), kept by the
- *	  backend for as long as the file stays as it was.
+ *	  What inspecting a file found (its checksum and sections), a
+ *	  directory's listing, and a file prepared for a plan, kept by the
+ *	  backend for as long as the file or directory stays as it was.
  *
  *-------------------------------------------------------------------------
  */
@@ -12,10 +13,12 @@
 #include <sys/stat.h>
 
 #include "layout.h"
+#include "migration.h"
 
 extern bool filecache_lookup(int dirfd, const char *relpath, EntryRole role,
 							 MigrationLayout scan_layout, off_t max_size,
-							 char *checksum, FileSections *sections);
+							 char *checksum, FileSections *sections,
+							 struct stat *found);
 struct MigrationDir;
 
 extern bool filecache_dir_seen(const char *path);
@@ -28,5 +31,11 @@ extern void filecache_dir_store(const char *path, const struct stat *st,
 extern void filecache_store(const struct stat *st, const struct timespec *read_at,
 							EntryRole role, MigrationLayout scan_layout,
 							const char *checksum, const FileSections *sections);
+extern void filecache_script_begin(void);
+extern MigrationScript *filecache_script_lookup(const struct stat *st,
+												const char *relpath,
+												const ScriptUse *use);
+extern void filecache_script_store(const char *relpath, const ScriptUse *use,
+								   const MigrationScript *script);
 
 #endif							/* MORGENMIGRATE_FILECACHE_H */

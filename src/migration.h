@@ -13,6 +13,8 @@
 
 #include "postgres.h"
 
+#include <sys/stat.h>
+
 #include "nodes/nodes.h"
 #include "nodes/pg_list.h"
 
@@ -43,6 +45,7 @@ typedef struct MigrationFile
 
 	/* what inspecting its file found (migration_inspect) */
 	bool		inspected;
+	struct stat file_stat;		/* the file as this inspection found it */
 	char		checksum[MM_CHECKSUM_LEN + 1];
 	FileSections sections;
 } MigrationFile;
@@ -164,6 +167,25 @@ typedef struct MigrationScript
 	bool		keep_trees;		/* set before script_prepare: keep every
 								 * statement's parse tree (to classify
 								 * them), in the current memory context */
+	struct stat file_stat;		/* its file, as fstat() saw it when read */
+	struct timespec read_at;	/* when it was read */
 } MigrationScript;
+
+/*
+ * What a prepared script depends on beside the bytes of its file: the
+ * directory's layout, its section and config file, and the settings the
+ * parser and the preflight read.  Zeroed and filled by script_use and its
+ * caller, compared as bytes.
+ */
+typedef struct ScriptUse
+{
+	MigrationLayout layout;		/* whose markers count */
+	MigrationSection section;
+	int			config_no_transaction;	/* what its config file says */
+	int			mode;			/* the preflight's (PreflightMode) */
+	int			backslash_quote;
+	int			lock_timeout;	/* morgenmigrate.lock_timeout */
+	int			lock_retries;	/* morgenmigrate.lock_retries */
+} ScriptUse;
 
 #endif							/* MORGENMIGRATE_MIGRATION_H */

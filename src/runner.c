@@ -64,8 +64,7 @@ static void execute_statement(const MigrationScript *script,
 static void check_standard_strings(const MigrationScript *script);
 static bool deferrable_triggers_exist(void);
 static void check_deferred_constraints(void);
-static LockTimeoutBlockers *timeout_blockers(const MigrationScript *script,
-											 int first, ErrorData *edata);
+static LockTimeoutBlockers *timeout_blockers(ErrorData *edata);
 
 /*
  * Shows in pg_stat_activity.query which file runs, k of n, and in
@@ -308,7 +307,7 @@ try_with_retries(const MigrationScript *script, int first, int count,
 			!subxact)
 			return edata;
 
-		blockers = timeout_blockers(script, first, edata);
+		blockers = timeout_blockers(edata);
 		if (attempt > script->directives.retries)
 		{
 			outcome->blockers = blockers ? blockers->json : NULL;
@@ -318,21 +317,26 @@ try_with_retries(const MigrationScript *script, int first, int count,
 							edata, blockers ? blockers->text : NULL);
 		FreeErrorData(edata);
 		runner_retry_wait(attempt);
+
+		/*
+		 * naming the blockers read pg_stat_activity: the worker must find
+		 * a transaction without a snapshot again, as for the first try
+		 */
+		if (script->statements[first].top_level)
+			SPI_commit();
 	}
 }
 
 /*
  * After a lock timeout ended a try (rolled back by now), who held the
- * lock it waited for, added to the error's detail; NULL when that cannot
- * be told (a statement run by the background worker waits there).
+ * lock it waited for (here, or in the background worker that ran the
+ * statement), added to the error's detail; NULL when nobody is seen.
  */
 static LockTimeoutBlockers *
-timeout_blockers(const MigrationScript *script, int first, ErrorData *edata)
+timeout_blockers(ErrorData *edata)
 {
 	LockTimeoutBlockers *blockers;
 
-	if (script->statements[first].top_level)
-		return NULL;
 	blockers = blockers_after_timeout();
 	if (blockers != NULL)
 		runner_add_blockers(edata, blockers->text);

@@ -16,6 +16,7 @@
 #include "common/keywords.h"
 #include "mb/pg_wchar.h"
 #include "nodes/parsenodes.h"
+#include "parser/parser.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
@@ -108,6 +109,24 @@ script_prepare(MigrationScript *script, PreflightMode mode)
 	refuse_mixed_blocks(script);
 	preflight_transaction(script, mode);
 	default_lock_directives(script);
+}
+
+/*
+ * Fills in what script_prepare in this mode reads beside the script: the
+ * settings the parser and the preflight follow.  False when the parse
+ * itself may speak (without standard_conforming_strings, the lexer warns
+ * of backslashes in strings): then a script must be prepared anew each
+ * time, for its warnings.
+ */
+bool
+script_use(ScriptUse *use, PreflightMode mode)
+{
+	memset(use, 0, sizeof(ScriptUse));
+	use->mode = mode;
+	use->backslash_quote = backslash_quote;
+	use->lock_timeout = mm_lock_timeout;
+	use->lock_retries = mm_lock_retries;
+	return standard_conforming_strings;
 }
 
 /*

@@ -33,6 +33,7 @@ typedef struct ScriptCursor
 } ScriptCursor;
 
 extern void script_prepare(MigrationScript *script, PreflightMode mode);
+extern bool script_use(ScriptUse *use, PreflightMode mode);
 extern bool script_runs_as_one_batch(const MigrationScript *script);
 extern void script_check_blocks(const char *name, const char *runner,
 								const char *text, int len,

@@ -1184,13 +1184,14 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 	Assert(file->path != NULL && file->role != ROLE_IGNORED);
 	if (!filecache_lookup(dirfd, file->path, file->role, dir->scan_layout,
 						  (off_t) mm_max_file_size * 1024, file->checksum,
-						  &file->sections))
+						  &file->sections, &file->file_stat))
 	{
 		scancxt = AllocSetContextCreate(CurrentMemoryContext,
 										"morgenmigrate inspect",
 										ALLOCSET_DEFAULT_SIZES);
 		oldcxt = MemoryContextSwitchTo(scancxt);
 		ft = files_read(dir->path, file->path, "migration file", false);
+		file->file_stat = ft.st;
 		compute_checksum(file->name, &ft, checksum_lines(dir), file->checksum);
 		memset(&s, 0, sizeof(FileSections));
 		s.layout = LAYOUT_PLAIN;
@@ -1410,6 +1411,8 @@ migration_read(const MigrationDir *dir, const char *name, const char *path,
 
 	script->name = files_name_to_server(path);
 	script->section = section;
+	script->file_stat = ft.st;
+	script->read_at = ft.read_at;
 	compute_checksum(script->name, &ft, checksum_lines(dir), script->checksum);
 	text = files_text_to_server(&ft, path);
 	if (text != ft.data)

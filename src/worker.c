@@ -21,6 +21,11 @@
  * follows src/test/modules/test_shm_mq.  The caller must hold no snapshot
  * while it waits, or a concurrent index build would wait for the caller.
  *
+ * The worker watches its lock waits as the caller watches its own
+ * (blockers.c); when its lock_timeout ends one, it sends the awaited lock
+ * ahead of its error, and the caller names who held it as it does for a
+ * lock timeout of its own statements.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -54,6 +59,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "blockers.h"
 #include "compat.h"
 #include "morgenmigrate.h"
 #include "progress.h"
@@ -70,6 +76,9 @@ WorkerHook	worker_start_hook = NULL;
 #define MM_KEY_QUEUE		4
 #define MM_KEY_MIGRATION	5
 #define MM_QUEUE_SIZE		(64 * 1024)
+
+/* The worker's message ahead of its lock timeout: the lock it waited for. */
+#define MM_MSG_LOCK_WAIT	'L'
 
 /* How long a caller waits for a worker it asked to stop. */
 #define MM_WORKER_STOP_WAIT_MS	60000
@@ -115,6 +124,8 @@ static bool stop_worker(BackgroundWorkerHandle *handle, long timeout_ms,
 						bool interruptible);
 static void terminate_worker_at_exit(int code, Datum arg);
 static void execute_top_level(const char *sql);
+static void send_lock_wait(void);
+static void receive_lock_wait(StringInfo msg);
 static void mark_created_index(ObjectAccessType access, Oid classId,
 							   Oid objectId, int subId, void *arg);
 static void unmark_created_indexes(void);
@@ -340,7 +351,9 @@ relay_messages(shm_mq_handle *mqh)
 		initStringInfo(&msg);
 		appendBinaryStringInfo(&msg, data, nbytes);
 		msgtype = pq_getmsgbyte(&msg);
-		if (msgtype == 'E' || msgtype == 'N')
+		if (msgtype == MM_MSG_LOCK_WAIT)
+			receive_lock_wait(&msg);
+		else if (msgtype == 'E' || msgtype == 'N')
 		{
 			memset(&edata, 0, sizeof(edata));
 			pq_parse_errornotice(&msg, &edata);
@@ -526,9 +539,67 @@ morgenmigrate_worker_main(Datum main_arg)
 		prev_object_access_hook = object_access_hook;
 		object_access_hook = mark_created_index;
 	}
-	execute_top_level(sql);
+	PG_TRY();
+	{
+		blockers_watch();
+		execute_top_level(sql);
+		blockers_unwatch();
+	}
+	PG_CATCH();
+	{
+		blockers_unwatch();
+		send_lock_wait();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	unmark_created_indexes();
 	fixed->completed = true;
+}
+
+/*
+ * In the worker, while its error is being raised: if it is a lock timeout,
+ * sends the caller the lock the timer saw it wait for, so that the caller
+ * can name who held it (the worker's transaction has failed, and it exits
+ * with the error: the caller can look, and has its own SPI).
+ */
+static void
+send_lock_wait(void)
+{
+	LOCKTAG		tag;
+	LOCKMODE	mode;
+	StringInfoData msg;
+
+	if (geterrcode() != ERRCODE_LOCK_NOT_AVAILABLE ||
+		!blockers_noted_wait(&tag, &mode))
+		return;
+	pq_beginmessage(&msg, MM_MSG_LOCK_WAIT);
+	pq_sendint32(&msg, tag.locktag_field1);
+	pq_sendint32(&msg, tag.locktag_field2);
+	pq_sendint32(&msg, tag.locktag_field3);
+	pq_sendint16(&msg, tag.locktag_field4);
+	pq_sendbyte(&msg, tag.locktag_type);
+	pq_sendbyte(&msg, tag.locktag_lockmethodid);
+	pq_sendint32(&msg, mode);
+	pq_endmessage(&msg);
+}
+
+/* In the caller: takes the lock wait its worker sent as its own. */
+static void
+receive_lock_wait(StringInfo msg)
+{
+	LOCKTAG		tag;
+	LOCKMODE	mode;
+
+	memset(&tag, 0, sizeof(tag));
+	tag.locktag_field1 = pq_getmsgint(msg, 4);
+	tag.locktag_field2 = pq_getmsgint(msg, 4);
+	tag.locktag_field3 = pq_getmsgint(msg, 4);
+	tag.locktag_field4 = pq_getmsgint(msg, 2);
+	tag.locktag_type = pq_getmsgbyte(msg);
+	tag.locktag_lockmethodid = pq_getmsgbyte(msg);
+	mode = pq_getmsgint(msg, 4);
+	pq_getmsgend(msg);
+	blockers_note_wait(&tag, mode);
 }
 
 /*

@@ -5,7 +5,10 @@
 # morgenmigrate.migration_errors (a jsonb array, when the retries ran out)
 # and in migrate_status's error for that file; for a table lock and for a
 # row lock, with the file's lock_timeout or the caller's, for migrate_apply
-# all-or-nothing and not, migrate_run and migrate_rollback.
+# all-or-nothing and not, migrate_run and migrate_rollback; and for a
+# statement migrate_run runs in its background worker (CREATE INDEX
+# CONCURRENTLY), whose wait ends in the worker: for the table's lock, and
+# for the transactions writing the table that an index build waits for.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -120,6 +123,61 @@ $holder->query_safe('COMMIT');
 $node->safe_psql('postgres', "SELECT * FROM morgenmigrate.migrate_apply('$rows')");
 is($node->safe_psql('postgres', 'SELECT v FROM busy WHERE id = 1'), '0',
 	'the row is updated once the lock is free');
+
+# a statement run by migrate_run's background worker, whose lock_timeout
+# (the file's) ends the wait in the worker
+# the same index build, with one retry and with none
+my ($retry, $writers) = map {
+	write_set("$base/build_retries_$_", '001_busy_v.sql' =>
+		"-- morgenmigrate: lock_timeout=200ms retries=$_\nCREATE INDEX CONCURRENTLY busy_v ON busy (v);\n")
+} (1, 0);
+
+# the table's lock: SHARE conflicts with the build's SHARE UPDATE EXCLUSIVE
+$holder->query_safe('BEGIN');
+$holder->query_safe('LOCK TABLE busy IN SHARE MODE');
+$who = qr/pid $holder_pid \(application "nightly report", user "[^"]+", idle in transaction, transaction open \d\d:\d\d:\d\d\): LOCK TABLE busy IN SHARE MODE/;
+
+$node->safe_psql('postgres', 'TRUNCATE morgenmigrate.migration_errors');
+($rc, $out, $err) = $node->psql('postgres', "CALL morgenmigrate.migrate_run('$retry')");
+isnt($rc, 0, 'migrate_run fails once the retries ran out');
+like($err, qr/NOTICE:  migration "001_busy_v.sql" could not get a lock, retry 1 of 1\nDETAIL:  canceling statement due to lock timeout; the lock is held by $who/,
+	"the retry's NOTICE names the session holding the table's lock");
+like($err, qr/ERROR:  canceling statement due to lock timeout\nDETAIL:  The lock was held by $who/,
+	'the final error names it');
+like($node->safe_psql('postgres', q{
+	SELECT jsonb_array_length(blockers) || ' ' || (blockers->0->>'pid') || ' '
+	  || (blockers->0->>'application_name') || ' ' || (blockers->0->>'state') || ' '
+	  || (blockers->0->>'usename' = current_user) || ' ' || (blockers->0->>'query')
+	FROM morgenmigrate.migration_errors WHERE filename = '001_busy_v.sql'}),
+	qr/^1 $holder_pid nightly report idle in transaction true LOCK TABLE busy IN SHARE MODE/,
+	'migration_errors.blockers names it');
+like($node->safe_psql('postgres',
+		"SELECT error FROM morgenmigrate.migrate_status('$retry') WHERE filename = '001_busy_v.sql'"),
+	qr/^55P03: canceling statement due to lock timeout \(line 2\)\. The lock was held by $who/,
+	"migrate_status's error names it");
+$holder->query_safe('COMMIT');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_index WHERE indrelid = 'busy'::regclass}),
+	'1', 'no index was left behind');
+
+# the writers the build waits for: an update still open
+$node->safe_psql('postgres', 'TRUNCATE morgenmigrate.migration_errors');
+$holder->query_safe('BEGIN');
+$holder->query_safe('UPDATE busy SET v = v WHERE id = 1');
+$who = qr/pid $holder_pid \(application "nightly report", user "[^"]+", idle in transaction, transaction open \d\d:\d\d:\d\d\): UPDATE busy SET v = v WHERE id = 1/;
+($rc, $out, $err) = $node->psql('postgres', "CALL morgenmigrate.migrate_run('$writers')");
+isnt($rc, 0, 'migrate_run fails');
+like($err, qr/ERROR:  canceling statement due to lock timeout\nDETAIL:  The lock was held by $who/,
+	'the error names the transaction the build waited for');
+is($node->safe_psql('postgres',
+		"SELECT blockers->0->>'pid' FROM morgenmigrate.migration_errors WHERE filename = '001_busy_v.sql'"),
+	$holder_pid, 'and so does migration_errors');
+$holder->query_safe('COMMIT');
+
+# once nobody is in the way, the build runs (after dropping what the
+# failed one left)
+$node->safe_psql('postgres', "CALL morgenmigrate.migrate_run('$writers')");
+is($node->safe_psql('postgres', q{SELECT indisvalid FROM pg_index WHERE indexrelid = 'busy_v'::regclass}),
+	't', 'the index is built once the lock is free');
 
 $holder->quit;
 $node->stop;
