@@ -11,14 +11,16 @@
 
 #include <sys/stat.h>
 
+#include "files.h"
 #include "layout.h"
+#include "migration.h"
 
 extern bool filecache_lookup(int dirfd, const char *relpath, EntryRole role,
 							 MigrationLayout scan_layout, off_t max_size,
 							 char *checksum, FileSections *sections);
 struct MigrationDir;
 
-extern bool filecache_dir_seen(const char *path);
+extern int	filecache_dir_seen(const char *path);
 
 extern struct MigrationDir *filecache_dir_lookup(const char *path,
 												 const struct stat *st);
@@ -28,5 +30,26 @@ extern void filecache_dir_store(const char *path, const struct stat *st,
 extern void filecache_store(const struct stat *st, const struct timespec *read_at,
 							EntryRole role, MigrationLayout scan_layout,
 							const char *checksum, const FileSections *sections);
+
+extern FingerprintSet *filecache_fingerprints(int dirfd,
+											  const FileFingerprint *fps,
+											  int n);
+extern bool filecache_fingerprint_lookup(FingerprintSet *set, int dirfd,
+										 const char *filename,
+										 const char *relpath, EntryRole role,
+										 MigrationLayout scan_layout,
+										 bool lines, off_t max_size,
+										 char *checksum,
+										 FileSections *sections,
+										 struct stat *st);
+extern void filecache_fingerprint_prove(FingerprintSet *set, int dirfd,
+										const char *filename,
+										const char *relpath,
+										const FileText *ft, EntryRole role,
+										MigrationLayout scan_layout,
+										bool lines, const char *checksum,
+										const FileSections *sections);
+extern const FileFingerprint *filecache_fingerprint_proved(FingerprintSet *set,
+														   const char *filename);
 
 #endif							/* MORGENMIGRATE_FILECACHE_H */

@@ -53,5 +53,6 @@ extern FileKind files_kind(const char *dir, const char *relpath);
 extern FileKind files_probe_kind(const char *dir, const char *relpath);
 extern int	files_dir_fd(const char *path);
 extern void files_dir_fd_close(int dirfd);
+extern bool files_fd_times_trusted(int fd, dev_t *device);
 
 #endif							/* MORGENMIGRATE_FILES_H */
