@@ -2,7 +2,8 @@
  *
  * filecache.h
  *	  What inspecting a file found (its checksum and sections), kept by the
- *	  backend for as long as the file stays as it was.
+ *	  backend for as long as the file stays as it was, and what earlier
+ *	  sessions proved of it (its fingerprint).
  *
  *-------------------------------------------------------------------------
  */

@@ -1174,7 +1174,9 @@ migration_dir_close(int dirfd)
 /*
  * Reads a migration file once for what the directory needs to know of it,
  * and keeps it in the file: its checksum and, for SQL files, the markers
- * it carries, as the directory's scan layout reads them.  A file whose
+ * it carries, as the directory's scan layout reads them.  What the session
+ * kept, or an earlier session proved, of a file that is as it was then
+ * stands in for reading it (filecache.c).  A file whose
  * markers its runner would refuse, or that holds a statement block its
  * runner cannot run, is refused here, before anything runs.
  */
