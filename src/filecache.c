@@ -130,6 +130,7 @@ struct FingerprintSet
 {
 	HTAB	   *entries;		/* FingerprintEntry */
 	dev_t		device;			/* the directory's */
+	int			nproved;		/* entries with proved set */
 	MemoryContext cxt;
 };
 
@@ -683,6 +684,8 @@ filecache_fingerprint_prove(FingerprintSet *set, int dirfd,
 	initStringInfo(&facts);
 	pack_reading(&facts, role, scan_layout, lines);
 	layout_pack_sections(&facts, sections);
+	if (e->proved == NULL)
+		set->nproved++;
 	fp = e->proved ? e->proved : palloc(sizeof(FileFingerprint));
 	fp->filename = (char *) e->filename;
 	fp->device = (int64) st.st_dev;
@@ -703,7 +706,8 @@ filecache_fingerprint_proved(FingerprintSet *set, const char *filename)
 {
 	FingerprintEntry *e;
 
-	if (set == NULL || (e = fingerprint_entry(set, filename, false)) == NULL)
+	if (set == NULL || set->nproved == 0 ||
+		(e = fingerprint_entry(set, filename, false)) == NULL)
 		return NULL;
 	return e->proved;
 }

@@ -1015,17 +1015,30 @@ cmp_descriptions(const void *a, const void *b)
  * Sorts a directory's migrations with a comparator of pointers to them:
  * the pointers are sorted, then the migrations copied once into their
  * order (a MigrationFile is large: sorting the array itself would move
- * each many times).
+ * each many times).  Migrations already in order stay where they are: a
+ * flat directory is sorted by name, then by its layout's order, which is
+ * mostly the same, and a copy of 10,000 migrations costs a new session
+ * its memory's page faults.
  */
 static void
 sort_files_by(MigrationDir *mdir, int (*cmp) (const void *, const void *))
 {
 	MigrationFile **order = palloc(sizeof(MigrationFile *) * Max(mdir->nfiles, 1));
-	MigrationFile *sorted = palloc(sizeof(MigrationFile) * Max(mdir->nfiles, 1));
+	MigrationFile *sorted;
+	int			in_order = 1;
 
 	for (int i = 0; i < mdir->nfiles; i++)
 		order[i] = &mdir->files[i];
+	while (in_order < mdir->nfiles &&
+		   cmp(&order[in_order - 1], &order[in_order]) <= 0)
+		in_order++;
+	if (in_order >= mdir->nfiles)
+	{
+		pfree(order);
+		return;
+	}
 	qsort(order, mdir->nfiles, sizeof(MigrationFile *), cmp);
+	sorted = palloc(sizeof(MigrationFile) * Max(mdir->nfiles, 1));
 	for (int i = 0; i < mdir->nfiles; i++)
 		sorted[i] = *order[i];
 	pfree(order);
