@@ -540,7 +540,8 @@ history_save_fingerprints(const char *directory, const FileFingerprint *fps,
 	INT8OID, INT8OID, TEXTOID, BYTEAOID};
 	Datum		values[9];
 
-	if (n == 0 || !fingerprints_allowed(ACL_INSERT | ACL_UPDATE))
+	/* ON CONFLICT reads the key it conflicts on: SELECT too */
+	if (n == 0 || !fingerprints_allowed(ACL_SELECT | ACL_INSERT | ACL_UPDATE))
 		return;
 	values[0] = CStringGetTextDatum(directory);
 	for (int i = 0; i < n; i++)
@@ -587,7 +588,7 @@ forget_fingerprints(const char *filename)
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
 
-	if (!fingerprints_allowed(ACL_DELETE))
+	if (!fingerprints_allowed(ACL_SELECT | ACL_DELETE))
 		return;
 	values[0] = CStringGetTextDatum(filename);
 	run_kept(&plan,

@@ -274,6 +274,27 @@ is($node->safe_psql('postgres', "BEGIN READ ONLY;\n$allowed"
 like(status(), qr/002_b\.sql:changed 003_c\.sql:applied/, 'and so in a read-write one');
 is($node->safe_psql('postgres', $all), $rows, 'and keeps nothing of the file it read');
 
+# a role that may not read or write the fingerprints reads every file
+$node->safe_psql('postgres', <<"SQL");
+CREATE ROLE deployer LOGIN;
+GRANT pg_read_server_files TO deployer;
+GRANT USAGE ON SCHEMA morgenmigrate TO deployer;
+GRANT SELECT, INSERT, UPDATE, DELETE ON morgenmigrate.schema_migrations,
+	morgenmigrate.migration_errors TO deployer;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA morgenmigrate TO deployer;
+SQL
+$rows = $node->safe_psql('postgres', $all);
+my $as_deployer = "${allowed}SET ROLE deployer;\n";
+is($node->safe_psql('postgres', $as_deployer
+	  . "SELECT state FROM morgenmigrate.migrate_status('$dir') WHERE filename = '002_b.sql'"),
+	'applied', 'a role without the fingerprints reads the files');
+is($node->safe_psql('postgres', $as_deployer
+	  . "SELECT count(*) FROM morgenmigrate.migrate_apply('$dir');\n"
+	  . "SELECT morgenmigrate.migrate_forget('008_h.sql');\n"
+	  . "SELECT count(*) FROM morgenmigrate.schema_migrations WHERE filename = '008_h.sql'"),
+	"0\n\n0", 'and applies and forgets');
+is($node->safe_psql('postgres', $all), $rows, 'without touching them');
+
 # pg_dump leaves the fingerprints out: a restored database reads its files
 isnt(kept(), '', 'fingerprints kept');
 my ($dump, $dump_err) = run_command([ 'pg_dump', '-d', $node->connstr('postgres') ]);
