@@ -452,8 +452,14 @@ fingerprints_allowed(AclMode mode)
 	nsp = get_namespace_oid(MM_SCHEMA, true);
 	relid = OidIsValid(nsp) ?
 		get_relname_relid("file_fingerprints", nsp) : InvalidOid;
-	return OidIsValid(relid) &&
-		pg_class_aclcheck(relid, GetUserId(), mode) == ACLCHECK_OK;
+	if (!OidIsValid(relid))
+		return false;
+	/* each privilege: pg_class_aclcheck is content with any of several */
+	for (AclMode bit = 1; bit != 0 && bit <= mode; bit <<= 1)
+		if ((mode & bit) != 0 &&
+			pg_class_aclcheck(relid, GetUserId(), bit) != ACLCHECK_OK)
+			return false;
+	return true;
 }
 
 /*

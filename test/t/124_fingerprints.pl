@@ -274,13 +274,15 @@ is($node->safe_psql('postgres', "BEGIN READ ONLY;\n$allowed"
 like(status(), qr/002_b\.sql:changed 003_c\.sql:applied/, 'and so in a read-write one');
 is($node->safe_psql('postgres', $all), $rows, 'and keeps nothing of the file it read');
 
-# a role that may not read or write the fingerprints reads every file
+# a role that may not read the fingerprints (and so cannot update or
+# delete them by key either) reads every file
 $node->safe_psql('postgres', <<"SQL");
 CREATE ROLE deployer LOGIN;
 GRANT pg_read_server_files TO deployer;
 GRANT USAGE ON SCHEMA morgenmigrate TO deployer;
 GRANT SELECT, INSERT, UPDATE, DELETE ON morgenmigrate.schema_migrations,
 	morgenmigrate.migration_errors TO deployer;
+GRANT INSERT, UPDATE, DELETE ON morgenmigrate.file_fingerprints TO deployer;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA morgenmigrate TO deployer;
 SQL
 $rows = $node->safe_psql('postgres', $all);
