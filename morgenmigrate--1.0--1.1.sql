@@ -455,3 +455,24 @@ REVOKE ALL ON PROCEDURE @extschema@.migrate_run(text, text[], text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.migrate_run(regclass, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_plan(text, text[], integer, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_plan(regclass, text[], integer, text) FROM PUBLIC;
+
+-- What a migration file was proved to hold, so that a new session can take
+-- the file as unchanged while its device, inode, size and times are as they
+-- were, instead of reading and hashing it again (README, "Fingerprints").
+-- A cache, not history: pg_dump leaves it out (a restored database's files
+-- have other inodes), and losing it costs one reading of every file.
+CREATE TABLE @extschema@.file_fingerprints (
+    directory text NOT NULL,
+    filename  text NOT NULL,
+    device    bigint NOT NULL,
+    inode     bigint NOT NULL,
+    size      bigint NOT NULL,
+    mtime_ns  bigint NOT NULL,
+    ctime_ns  bigint NOT NULL,
+    checksum  text NOT NULL,
+    facts     bytea NOT NULL,
+    PRIMARY KEY (directory, filename)
+);
+
+COMMENT ON TABLE @extschema@.file_fingerprints IS
+    'what each migration file was proved to hold, while its inode, size and times stay as they were';

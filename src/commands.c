@@ -96,6 +96,7 @@ static char *describe_part(const char *path, const TextRange *r,
 static void describe_run(CallState *call, const MigrationEntry *e,
 						 bool *in_transaction, char **runs);
 static void warn_orphans(const MigrationDir *dir);
+static void keep_fingerprints(const CallState *call);
 static int	cmp_ignored(const ListCell *a, const ListCell *b);
 static List *up_work(List *pending);
 static List *down_work(const CallState *call, int steps, const char *target);
@@ -147,7 +148,43 @@ begin_call(CallState *call, const char *path)
 										  ALLOCSET_DEFAULT_SIZES);
 	call->dir = path ? migration_dir_list(path) : NULL;
 	call->history = history_load();
+	if (call->dir != NULL && call->dir->fingerprints_wanted)
+		call->history->fingerprints =
+			history_load_fingerprints(call->dir->path,
+									  &call->history->nfingerprints);
 	call->entries = path ? plan_entries(call->dir, call->history) : NIL;
+}
+
+/*
+ * Keeps, for later sessions, what this call proved by reading them of the
+ * files that are applied as they are: a new session then takes them as
+ * unchanged while their inode, size and times stay as they were (only for
+ * saying that nothing is to be done: a file that runs is read again).
+ * Never in a read-only transaction, nor where the caller may not write
+ * them (history.c).
+ */
+static void
+keep_fingerprints(const CallState *call)
+{
+	FileFingerprint *fps;
+	int			n = 0;
+	ListCell   *lc;
+
+	fps = palloc(sizeof(FileFingerprint) * Max(list_length(call->entries), 1));
+	foreach(lc, call->entries)
+	{
+		const MigrationEntry *e = (const MigrationEntry *) lfirst(lc);
+		const FileFingerprint *fp;
+
+		if (e->file == NULL ||
+			(e->state != MS_APPLIED && e->state != MS_BASELINE))
+			continue;
+		fp = migration_fingerprint(call->dir, e->file);
+		if (fp != NULL)
+			fps[n++] = *fp;
+	}
+	history_save_fingerprints(call->dir->path, fps, n);
+	pfree(fps);
 }
 
 /* Warns about down files that have no up file. */
@@ -607,6 +644,8 @@ command_apply(const char *path, const ApplyOptions *options,
 		lock_history();
 		begin_call(&call, path);
 		plan_refuse_changed(call.entries);
+		if (!options->dry_run)
+			keep_fingerprints(&call);
 		plan_warn_missing(call.entries);
 		warn_orphans(call.dir);
 		work = up_work(plan_pending(call.dir, call.entries, options->target,

@@ -26,6 +26,16 @@
  * A link retargeted elsewhere gives another device and inode, hence a
  * miss, so the file is opened and checked again.
  *
+ * A new session has nothing kept yet.  What an earlier session proved of a
+ * file it read (FileFingerprint, kept in morgenmigrate.file_fingerprints
+ * by migrate_apply) stands in for the file instead, under the same rules:
+ * the same device, inode, size and times, both times RACY_MARGIN_S
+ * seconds before the file was read, and the same settings of its reading.
+ * It is trusted only for a file reached from the directory without a link
+ * (which could lead elsewhere since), on the directory's own device, and
+ * never on a network file system (files_fd_times_trusted), whose times
+ * and inode numbers need not change with the file.
+ *
  * The listing of a directory (its migrations, versions, order and down
  * files) is kept the same way, keyed by its path, while the directory's
  * own times stay as they were: adding, removing or renaming an entry
@@ -49,6 +59,7 @@
 #include "postgres.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <time.h>
 
 #include "common/hashfn.h"
@@ -58,6 +69,7 @@
 #include "utils/memutils.h"
 
 #include "filecache.h"
+#include "files.h"
 #include "migration.h"
 #include "morgenmigrate.h"
 
@@ -74,6 +86,13 @@
  */
 #define MAX_CACHED_DIR_BYTES (8 * 1024 * 1024)
 #define MAX_CACHED_SCRIPT_BYTES (16 * 1024 * 1024)
+
+/*
+ * The form of a fingerprint's facts: a fingerprint of another form is not
+ * trusted.  A change to what reading a file finds (its sections, how a
+ * layout scans it) must change this number.
+ */
+#define FINGERPRINT_FORMAT 1
 
 typedef struct CachedFileKey
 {
@@ -92,6 +111,13 @@ typedef struct CachedFile
 	char		checksum[MM_CHECKSUM_LEN + 1];
 	FileSections sections;		/* arrays in cache_cxt */
 } CachedFile;
+
+/* A directory this session listed. */
+typedef struct SeenDir
+{
+	uint64		key;			/* the hash of its path */
+	int			calls;			/* the calls that listed it before */
+} SeenDir;
 
 typedef struct CachedDir
 {
@@ -122,9 +148,27 @@ typedef struct CachedScript
 	dlist_node	lru;			/* in script_lru, most recently used first */
 } CachedScript;
 
+/* What is known of one file of a directory, by its name. */
+typedef struct FingerprintEntry
+{
+	uint64		key;			/* the hash of its name */
+	const char *filename;
+	const FileFingerprint *kept;	/* what an earlier session proved */
+	FileFingerprint *proved;	/* what this call proved */
+	bool		collides;		/* two names of one hash: trust neither */
+} FingerprintEntry;
+
+struct FingerprintSet
+{
+	HTAB	   *entries;		/* FingerprintEntry */
+	dev_t		device;			/* the directory's */
+	int			nproved;		/* entries with proved set */
+	MemoryContext cxt;
+};
+
 static HTAB *cache = NULL;
 static HTAB *dir_cache = NULL;
-static HTAB *dirs_seen = NULL;	/* the hashes of the paths listed */
+static HTAB *dirs_seen = NULL;	/* SeenDir: the directories listed */
 static MemoryContext cache_cxt = NULL;
 static char *cached_allowed = NULL; /* in cache_cxt */
 static int	cached_layout = -1;
@@ -148,6 +192,13 @@ static void *keep_dir(const void *src);
 static void *keep_script(const void *src);
 static void *copy_to_keep(MemoryContext cxt, void *(*copy) (const void *src),
 						  const void *src, Size limit, Size *bytes);
+
+static FingerprintEntry *fingerprint_entry(FingerprintSet *set,
+										   const char *filename, bool create);
+static int64 time_ns(const struct timespec *t);
+static bool stat_unlinked(int dirfd, const char *relpath, struct stat *st);
+static void pack_reading(StringInfo buf, EntryRole role,
+						 MigrationLayout scan_layout, bool lines);
 static void dir_forget(CachedDir *cd);
 static void script_forget(CachedScript *cs);
 
@@ -180,7 +231,7 @@ cache_reset(void)
 	dir_cache = cache_hash("morgenmigrate directory cache", 16,
 						   MAXPGPATH, sizeof(CachedDir), HASH_STRINGS);
 	dirs_seen = cache_hash("morgenmigrate directories seen", 16,
-						   sizeof(uint64), sizeof(uint64), HASH_BLOBS);
+						   sizeof(uint64), sizeof(SeenDir), HASH_BLOBS);
 	dlist_init(&dir_lru);
 	dir_bytes = 0;
 	script_cache = cache_hash("morgenmigrate script cache", 64,
@@ -317,23 +368,28 @@ filecache_store(const struct stat *st, const struct timespec *read_at,
 }
 
 /*
- * Tells whether this session listed the directory at path before (and
- * notes that it has now).  A session keeps what it reads of a directory
+ * How many calls of this session listed the directory at path before
+ * (and notes this one).  A session keeps what it reads of a directory
  * only from its second call on: a deploy or a pg_cron job makes one call,
  * and filling the cache would only cost it time.
  */
-bool
+int
 filecache_dir_seen(const char *path)
 {
 	uint64		key = hash_bytes_extended((const unsigned char *) path,
 										  strlen(path), 0);
+	SeenDir    *seen;
 	bool		found;
 
 	(void) cache_usable();
 	if (hash_get_num_entries(dirs_seen) >= MAX_DIRS_SEEN)
 		cache_reset();
-	(void) hash_search(dirs_seen, &key, HASH_ENTER, &found);
-	return found;
+	seen = hash_search(dirs_seen, &key, HASH_ENTER, &found);
+	if (!found)
+		seen->calls = 0;
+	else if (seen->calls < INT_MAX)
+		seen->calls++;
+	return seen->calls;
 }
 
 /*
@@ -348,6 +404,7 @@ dir_copy(const MigrationDir *src)
 
 	*dst = *src;
 	dst->path = pstrdup(src->path);
+	dst->fingerprints = NULL;
 	dst->files = palloc(sizeof(MigrationFile) * Max(src->nfiles, 1));
 	for (int i = 0; i < src->nfiles; i++)
 	{
@@ -674,4 +731,220 @@ filecache_script_store(const char *relpath, const ScriptUse *use,
 	cs->used_in = script_call;
 	dlist_push_head(&script_lru, &cs->lru);
 	script_bytes += bytes;
+}
+
+/*
+ * The fingerprints kept for the files of the directory open as dirfd, as a
+ * set to look files up in, in the current memory context; NULL when the
+ * directory's file system gives no times to trust (files_fd_times_trusted).
+ */
+FingerprintSet *
+filecache_fingerprints(int dirfd, const FileFingerprint *fps, int n)
+{
+	FingerprintSet *set = palloc0(sizeof(FingerprintSet));
+	HASHCTL		ctl;
+
+	if (!files_fd_times_trusted(dirfd, &set->device))
+	{
+		pfree(set);
+		return NULL;
+	}
+	set->cxt = CurrentMemoryContext;
+	ctl.keysize = sizeof(uint64);
+	ctl.entrysize = sizeof(FingerprintEntry);
+	ctl.hcxt = set->cxt;
+	set->entries = hash_create("morgenmigrate fingerprints", Max(n, 64), &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (int i = 0; i < n; i++)
+	{
+		FingerprintEntry *e = fingerprint_entry(set, fps[i].filename, true);
+
+		if (e != NULL)
+			e->kept = &fps[i];
+	}
+	return set;
+}
+
+/*
+ * The entry of a file in a set, made if create; NULL if there is none, or
+ * if another name has the same hash (neither is trusted then).
+ */
+static FingerprintEntry *
+fingerprint_entry(FingerprintSet *set, const char *filename, bool create)
+{
+	uint64		key = hash_bytes_extended((const unsigned char *) filename,
+										  strlen(filename), 0);
+	FingerprintEntry *e;
+	bool		found;
+
+	e = hash_search(set->entries, &key, create ? HASH_ENTER : HASH_FIND,
+					&found);
+	if (e == NULL)
+		return NULL;
+	if (!found)
+	{
+		e->filename = MemoryContextStrdup(set->cxt, filename);
+		e->kept = NULL;
+		e->proved = NULL;
+		e->collides = false;
+	}
+	else if (strcmp(e->filename, filename) != 0)
+		e->collides = true;
+	return e->collides ? NULL : e;
+}
+
+/* A file time in nanoseconds since the epoch. */
+static int64
+time_ns(const struct timespec *t)
+{
+	return (int64) t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+/*
+ * stat() of the file at relpath below the directory open as dirfd if
+ * neither it nor a directory on the way there is a link: a link may lead
+ * elsewhere than when its target was proved, or out of
+ * morgenmigrate.allowed_directories.  False otherwise.
+ */
+static bool
+stat_unlinked(int dirfd, const char *relpath, struct stat *st)
+{
+	for (const char *slash = strchr(relpath, '/'); slash != NULL;
+		 slash = strchr(slash + 1, '/'))
+	{
+		char	   *dir = pnstrdup(relpath, slash - relpath);
+		bool		ok;
+
+		ok = fstatat(dirfd, dir, st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			S_ISDIR(st->st_mode);
+		pfree(dir);
+		if (!ok)
+			return false;
+	}
+	return fstatat(dirfd, relpath, st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		S_ISREG(st->st_mode);
+}
+
+/*
+ * The start of a fingerprint's facts: the form, and what the reading of
+ * the file depends on beside its text.
+ */
+static void
+pack_reading(StringInfo buf, EntryRole role, MigrationLayout scan_layout,
+			 bool lines)
+{
+	int32		head[5];
+
+	head[0] = FINGERPRINT_FORMAT;
+	head[1] = role;
+	head[2] = scan_layout;
+	head[3] = mm_layout;
+	head[4] = lines ? 1 : 0;
+	appendBinaryStringInfo(buf, (const char *) head, sizeof(head));
+}
+
+/*
+ * Fills in checksum and sections (arrays in the current memory context)
+ * from the fingerprint an earlier session kept of the file filename at
+ * relpath, read as role with the markers of scan_layout counting (and with
+ * lines, its checksum over its lines), if the file is as it was then; st
+ * gets its stat().  False otherwise: the caller reads the file.
+ */
+bool
+filecache_fingerprint_lookup(FingerprintSet *set, int dirfd,
+							 const char *filename, const char *relpath,
+							 EntryRole role, MigrationLayout scan_layout,
+							 bool lines, off_t max_size, char *checksum,
+							 FileSections *sections, struct stat *st)
+{
+	FingerprintEntry *e;
+	const FileFingerprint *fp;
+	StringInfoData head;
+	bool		same;
+
+	if (set == NULL || dirfd < 0 ||
+		(e = fingerprint_entry(set, filename, false)) == NULL ||
+		(fp = e->kept) == NULL)
+		return false;
+	if (!stat_unlinked(dirfd, relpath, st) || st->st_dev != set->device ||
+		st->st_size > max_size ||
+		fp->device != (int64) st->st_dev || fp->inode != (int64) st->st_ino ||
+		fp->size != (int64) st->st_size ||
+		fp->mtime_ns != time_ns(&st->st_mtim) ||
+		fp->ctime_ns != time_ns(&st->st_ctim) ||
+		strlen(fp->checksum) != MM_CHECKSUM_LEN)
+		return false;
+
+	initStringInfo(&head);
+	pack_reading(&head, role, scan_layout, lines);
+	same = fp->facts_len > head.len &&
+		memcmp(fp->facts, head.data, head.len) == 0;
+	if (!same || !layout_unpack_sections(fp->facts + head.len,
+										 fp->facts + fp->facts_len, sections))
+		return false;
+	pfree(head.data);
+	memcpy(checksum, fp->checksum, MM_CHECKSUM_LEN + 1);
+	return true;
+}
+
+/*
+ * Notes what reading a file proved (ft, read as role with the markers of
+ * scan_layout counting, found checksum and sections), for migrate_apply to
+ * keep: unless the file is too new to be told apart from a later write by
+ * its times, or is reached through a link, or changed since it was read.
+ */
+void
+filecache_fingerprint_prove(FingerprintSet *set, int dirfd,
+							const char *filename, const char *relpath,
+							const FileText *ft, EntryRole role,
+							MigrationLayout scan_layout, bool lines,
+							const char *checksum, const FileSections *sections)
+{
+	struct stat st;
+	FingerprintEntry *e;
+	FileFingerprint *fp;
+	StringInfoData facts;
+	MemoryContext oldcxt;
+
+	if (set == NULL || dirfd < 0 ||
+		!before_margin(&ft->st.st_mtim, &ft->read_at) ||
+		!before_margin(&ft->st.st_ctim, &ft->read_at) ||
+		!stat_unlinked(dirfd, relpath, &st) || st.st_dev != set->device ||
+		st.st_dev != ft->st.st_dev || st.st_ino != ft->st.st_ino ||
+		st.st_size != ft->st.st_size ||
+		!same_time(&st.st_mtim, &ft->st.st_mtim) ||
+		!same_time(&st.st_ctim, &ft->st.st_ctim) ||
+		(e = fingerprint_entry(set, filename, true)) == NULL)
+		return;
+
+	oldcxt = MemoryContextSwitchTo(set->cxt);
+	initStringInfo(&facts);
+	pack_reading(&facts, role, scan_layout, lines);
+	layout_pack_sections(&facts, sections);
+	if (e->proved == NULL)
+		set->nproved++;
+	fp = e->proved ? e->proved : palloc(sizeof(FileFingerprint));
+	fp->filename = (char *) e->filename;
+	fp->device = (int64) st.st_dev;
+	fp->inode = (int64) st.st_ino;
+	fp->size = (int64) st.st_size;
+	fp->mtime_ns = time_ns(&st.st_mtim);
+	fp->ctime_ns = time_ns(&st.st_ctim);
+	memcpy(fp->checksum, checksum, MM_CHECKSUM_LEN + 1);
+	fp->facts = facts.data;
+	fp->facts_len = facts.len;
+	e->proved = fp;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/* What this call proved of a file, or NULL. */
+const FileFingerprint *
+filecache_fingerprint_proved(FingerprintSet *set, const char *filename)
+{
+	FingerprintEntry *e;
+
+	if (set == NULL || set->nproved == 0 ||
+		(e = fingerprint_entry(set, filename, false)) == NULL)
+		return NULL;
+	return e->proved;
 }

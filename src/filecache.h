@@ -3,7 +3,8 @@
  * filecache.h
  *	  What inspecting a file found (its checksum and sections), a
  *	  directory's listing, and a file prepared for a plan, kept by the
- *	  backend for as long as the file or directory stays as it was.
+ *	  backend for as long as the file or directory stays as it was, and
+ *	  what earlier sessions proved of a file (its fingerprint).
  *
  *-------------------------------------------------------------------------
  */
@@ -12,6 +13,7 @@
 
 #include <sys/stat.h>
 
+#include "files.h"
 #include "layout.h"
 #include "migration.h"
 
@@ -21,7 +23,7 @@ extern bool filecache_lookup(int dirfd, const char *relpath, EntryRole role,
 							 struct stat *found);
 struct MigrationDir;
 
-extern bool filecache_dir_seen(const char *path);
+extern int	filecache_dir_seen(const char *path);
 
 extern struct MigrationDir *filecache_dir_lookup(const char *path,
 												 const struct stat *st);
@@ -37,5 +39,26 @@ extern MigrationScript *filecache_script_lookup(const struct stat *st,
 												const ScriptUse *use);
 extern void filecache_script_store(const char *relpath, const ScriptUse *use,
 								   const MigrationScript *script);
+
+extern FingerprintSet *filecache_fingerprints(int dirfd,
+											  const FileFingerprint *fps,
+											  int n);
+extern bool filecache_fingerprint_lookup(FingerprintSet *set, int dirfd,
+										 const char *filename,
+										 const char *relpath, EntryRole role,
+										 MigrationLayout scan_layout,
+										 bool lines, off_t max_size,
+										 char *checksum,
+										 FileSections *sections,
+										 struct stat *st);
+extern void filecache_fingerprint_prove(FingerprintSet *set, int dirfd,
+										const char *filename,
+										const char *relpath,
+										const FileText *ft, EntryRole role,
+										MigrationLayout scan_layout,
+										bool lines, const char *checksum,
+										const FileSections *sections);
+extern const FileFingerprint *filecache_fingerprint_proved(FingerprintSet *set,
+														   const char *filename);
 
 #endif							/* MORGENMIGRATE_FILECACHE_H */

@@ -34,6 +34,11 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/vfs.h>
+#else
+#include <sys/mount.h>
+#endif
 
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -995,4 +1000,62 @@ pushed_dir_next(FilesDir *d, FileKind *kind)
 		return d->name;
 	}
 	return NULL;
+}
+
+#ifdef __linux__
+/*
+ * statfs() f_type of the file systems whose files' times and inode numbers
+ * this server cannot vouch for: network file systems, whose clients cache
+ * attributes and take their times from another machine's clock, and FUSE,
+ * whose inode numbers the daemon makes up (linux/magic.h and the file
+ * systems' own sources).
+ */
+static const int64 network_file_systems[] = {
+	0x6969,						/* NFS */
+	0x517B,						/* SMB */
+	0xFE534D42,					/* SMB2 */
+	0xFF534D42,					/* CIFS */
+	0x65735546,					/* FUSE (sshfs, virtiofs, s3fs, ...) */
+	0x00C36400,					/* Ceph */
+	0x73757245,					/* Coda */
+	0x5346414F,					/* OpenAFS */
+	0x6B414653,					/* kAFS */
+	0x01021997,					/* 9p */
+	0x564C,						/* NCP */
+	0x01161970,					/* GFS2 */
+	0x7461636F,					/* OCFS2 */
+	0x0BD00BD0,					/* Lustre */
+	0x47504653,					/* GPFS */
+	0x786F4256,					/* VirtualBox shared folders */
+};
+#endif
+
+/*
+ * Tells whether the times and inode numbers that stat() gives for files of
+ * the directory open as fd may be trusted to change whenever a file does
+ * (morgenmigrate.file_fingerprints), and gives the directory's device: not
+ * on a network file system, unless
+ * morgenmigrate.trust_network_fingerprints says so.
+ */
+bool
+files_fd_times_trusted(int fd, dev_t *device)
+{
+	struct stat st;
+	struct statfs sfs;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || fstatfs(fd, &sfs) < 0)
+		return false;
+	*device = st.st_dev;
+	if (mm_trust_network_fingerprints)
+		return true;
+#ifdef __linux__
+	for (int i = 0; i < lengthof(network_file_systems); i++)
+		if ((int64) (uint32) sfs.f_type == network_file_systems[i])
+			return false;
+	return true;
+#elif defined(MNT_LOCAL)
+	return (sfs.f_flags & MNT_LOCAL) != 0;
+#else
+	return false;
+#endif
 }

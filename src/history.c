@@ -29,8 +29,13 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "utils/acl.h"
+
 #include "history.h"
 #include "layout.h"
+#include "migration.h"
 #include "morgenmigrate.h"
 
 
@@ -91,6 +96,10 @@ HistoryHook history_ddl_begin_hook = NULL;
 HistoryHook history_ddl_end_hook = NULL;
 
 static SPIPlanPtr query_plan(HistoryQuery q, int nargs, Oid *argtypes);
+static SPIPlanPtr prepare_kept(SPIPlanPtr *plan, const char *sql, int nargs,
+							   Oid *argtypes);
+static int	run_kept(SPIPlanPtr *plan, const char *sql, int nargs,
+					 Oid *argtypes, Datum *values, const char *nulls);
 static int	run_query(HistoryQuery q, int nargs, Oid *argtypes,
 					  Datum *values, const char *nulls);
 static bool target_has(const char *table);
@@ -102,6 +111,8 @@ static int	cmp_rows(const void *a, const void *b);
 static int	cmp_failures(const void *a, const void *b);
 static int	cmp_apply_order(const ListCell *a, const ListCell *b);
 static bool errors_have_blockers(void);
+static bool fingerprints_allowed(AclMode mode);
+static void forget_fingerprints(const char *filename);
 
 /*
  * Makes the calls read and write the history of a tenant schema (NULL: of
@@ -164,8 +175,17 @@ query_plan(HistoryQuery q, int nargs, Oid *argtypes)
 		plans = schema_plans;
 	}
 	if (plans[q] == NULL)
+		(void) prepare_kept(&plans[q], psprintf(query_text[q], query_table(q)),
+							nargs, argtypes);
+	return plans[q];
+}
+
+/* Prepares a query once per backend and keeps it. */
+static SPIPlanPtr
+prepare_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
+{
+	if (*plan == NULL)
 	{
-		char	   *sql = psprintf(query_text[q], query_table(q));
 		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
 
 		if (p == NULL)
@@ -173,9 +193,30 @@ query_plan(HistoryQuery q, int nargs, Oid *argtypes)
 				 sql, SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(p) != 0)
 			elog(ERROR, "SPI_keepplan failed");
-		plans[q] = p;
+		*plan = p;
 	}
-	return plans[q];
+	return *plan;
+}
+
+/*
+ * Runs a kept query on a table of the database's own (not of the current
+ * history: the fingerprints) with fresh snapshots; returns SPI's result
+ * code.  Stays in the caller's memory context.
+ */
+static int
+run_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
+		 Datum *values, const char *nulls)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	int			rc;
+
+	rc = SPI_execute_plan(prepare_kept(plan, sql, nargs, argtypes),
+						  values, nulls, false, 0);
+	MemoryContextSwitchTo(oldcontext);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
+			 sql, SPI_result_code_string(rc));
+	return rc;
 }
 
 /*
@@ -460,7 +501,10 @@ history_forget(const char *filename)
 
 	values[0] = CStringGetTextDatum(filename);
 	run_query(HQ_FORGET, 1, types, values, NULL);
-	return SPI_processed > 0;
+	if (SPI_processed == 0)
+		return false;
+	forget_fingerprints(filename);
+	return true;
 }
 
 /* Replaces the recorded checksum of an applied file. */
@@ -473,6 +517,7 @@ history_set_checksum(const char *filename, const char *checksum)
 	values[0] = CStringGetTextDatum(filename);
 	values[1] = CStringGetTextDatum(checksum);
 	run_query(HQ_SET_CHECKSUM, 2, types, values, NULL);
+	forget_fingerprints(filename);
 }
 
 /*
@@ -562,4 +607,173 @@ failure_text(const FailureRow *failure)
 	if (failure->detail != NULL && strcmp(failure->sqlstate, "55P03") == 0)
 		return psprintf("%s. %s", text, failure->detail);
 	return text;
+}
+
+/*
+ * Tells whether the caller may use morgenmigrate.file_fingerprints as mode
+ * says.  A database still on 1.0's SQL definitions has no such table, and
+ * a role granted the functions and the history alone may lack it: either
+ * way every file is read, as if no fingerprint had been kept.  Nothing is
+ * written in a read-only transaction or on a standby.
+ */
+static bool
+fingerprints_allowed(AclMode mode)
+{
+	Oid			nsp;
+	Oid			relid;
+
+	if ((mode & ~ACL_SELECT) != 0 && (XactReadOnly || RecoveryInProgress()))
+		return false;
+	nsp = get_namespace_oid(MM_SCHEMA, true);
+	relid = OidIsValid(nsp) ?
+		get_relname_relid("file_fingerprints", nsp) : InvalidOid;
+	if (!OidIsValid(relid))
+		return false;
+	/* each privilege: pg_class_aclcheck is content with any of several */
+	for (AclMode bit = 1; bit != 0 && bit <= mode; bit <<= 1)
+		if ((mode & bit) != 0 &&
+			pg_class_aclcheck(relid, GetUserId(), bit) != ACLCHECK_OK)
+			return false;
+	return true;
+}
+
+/*
+ * The fingerprints kept for the files of a directory (its canonical path),
+ * in the current memory context; *n of them.
+ */
+FileFingerprint *
+history_load_fingerprints(const char *directory, int *n)
+{
+	static SPIPlanPtr plan = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	FileFingerprint *fps;
+	Portal		portal;
+	int			allocated = 0;
+
+	*n = 0;
+	if (!fingerprints_allowed(ACL_SELECT))
+		return NULL;
+	values[0] = CStringGetTextDatum(directory);
+	portal = SPI_cursor_open(NULL,
+							 prepare_kept(&plan,
+										  "SELECT filename, device, inode, size, mtime_ns,"
+										  " ctime_ns, checksum, facts"
+										  " FROM " MM_SCHEMA ".file_fingerprints"
+										  " WHERE directory OPERATOR(pg_catalog.=) $1",
+										  1, types),
+							 values, NULL, false);
+	MemoryContextSwitchTo(cxt);
+	fps = palloc(sizeof(FileFingerprint) * 64);
+	allocated = 64;
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, HISTORY_BATCH);
+		MemoryContextSwitchTo(cxt);
+		if (SPI_processed == 0)
+			break;
+		if (*n + (int) SPI_processed > allocated)
+		{
+			allocated = Max(allocated * 2, *n + (int) SPI_processed);
+			fps = repalloc(fps, sizeof(FileFingerprint) * allocated);
+		}
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			FileFingerprint *fp = &fps[(*n)++];
+			char	   *checksum;
+			bytea	   *facts;
+			bool		isnull;
+
+			fp->filename = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
+			fp->device = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+			fp->inode = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
+			fp->size = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+			fp->mtime_ns = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
+			fp->ctime_ns = DatumGetInt64(SPI_getbinval(tup, desc, 6, &isnull));
+			checksum = TextDatumGetCString(SPI_getbinval(tup, desc, 7, &isnull));
+			strlcpy(fp->checksum, checksum, sizeof(fp->checksum));
+			pfree(checksum);
+			facts = DatumGetByteaPP(SPI_getbinval(tup, desc, 8, &isnull));
+			fp->facts_len = VARSIZE_ANY_EXHDR(facts);
+			fp->facts = palloc(Max(fp->facts_len, 1));
+			memcpy(fp->facts, VARDATA_ANY(facts), fp->facts_len);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	MemoryContextSwitchTo(cxt);
+	return fps;
+}
+
+/*
+ * Keeps (or replaces) the fingerprints of files of a directory; does
+ * nothing where the caller may not write them (fingerprints_allowed).
+ */
+void
+history_save_fingerprints(const char *directory, const FileFingerprint *fps,
+						  int n)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[9] = {TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID,
+	INT8OID, INT8OID, TEXTOID, BYTEAOID};
+	Datum		values[9];
+
+	/* ON CONFLICT reads the key it conflicts on: SELECT too */
+	if (n == 0 || !fingerprints_allowed(ACL_SELECT | ACL_INSERT | ACL_UPDATE))
+		return;
+	values[0] = CStringGetTextDatum(directory);
+	for (int i = 0; i < n; i++)
+	{
+		const FileFingerprint *fp = &fps[i];
+		bytea	   *facts = palloc(VARHDRSZ + fp->facts_len);
+
+		SET_VARSIZE(facts, VARHDRSZ + fp->facts_len);
+		memcpy(VARDATA(facts), fp->facts, fp->facts_len);
+		values[1] = CStringGetTextDatum(fp->filename);
+		values[2] = Int64GetDatum(fp->device);
+		values[3] = Int64GetDatum(fp->inode);
+		values[4] = Int64GetDatum(fp->size);
+		values[5] = Int64GetDatum(fp->mtime_ns);
+		values[6] = Int64GetDatum(fp->ctime_ns);
+		values[7] = CStringGetTextDatum(fp->checksum);
+		values[8] = PointerGetDatum(facts);
+		run_kept(&plan,
+				 "INSERT INTO " MM_SCHEMA ".file_fingerprints"
+				 " (directory, filename, device, inode, size, mtime_ns,"
+				 " ctime_ns, checksum, facts)"
+				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+				 " ON CONFLICT (directory, filename) DO UPDATE SET"
+				 " device = excluded.device, inode = excluded.inode,"
+				 " size = excluded.size, mtime_ns = excluded.mtime_ns,"
+				 " ctime_ns = excluded.ctime_ns, checksum = excluded.checksum,"
+				 " facts = excluded.facts",
+				 9, types, values, NULL);
+		pfree(DatumGetPointer(values[1]));
+		pfree(DatumGetPointer(values[7]));
+		pfree(facts);
+	}
+}
+
+/*
+ * Drops the fingerprints of a migration's files, in every directory: its
+ * history row went or took another checksum, and nothing proved of its
+ * file before is to be trusted for it.
+ */
+static void
+forget_fingerprints(const char *filename)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+
+	if (!fingerprints_allowed(ACL_SELECT | ACL_DELETE))
+		return;
+	values[0] = CStringGetTextDatum(filename);
+	run_kept(&plan,
+			 "DELETE FROM " MM_SCHEMA ".file_fingerprints"
+			 " WHERE filename OPERATOR(pg_catalog.=) $1",
+			 1, types, values, NULL);
 }

@@ -45,6 +45,9 @@ typedef struct History
 	HistoryRow *rows;
 	int			nfailures;
 	FailureRow *failures;
+	int			nfingerprints;	/* history_load_fingerprints: what earlier
+								 * sessions proved of one directory's files */
+	struct FileFingerprint *fingerprints;
 } History;
 
 /*
@@ -73,6 +76,10 @@ extern void history_record_failure(const char *filename, TimestampTz failed_at,
 								   const ErrorData *edata, int line,
 								   const char *blockers);
 extern bool history_clear_failure(const char *filename);
+extern struct FileFingerprint *history_load_fingerprints(const char *directory,
+														 int *n);
+extern void history_save_fingerprints(const char *directory,
+									  const struct FileFingerprint *fps, int n);
 extern char *failure_text(const FailureRow *failure);
 extern Datum interval_datum(int64 usecs);
 

@@ -19,6 +19,7 @@
 #include <ctype.h>
 
 #include "common/keywords.h"
+#include "lib/stringinfo.h"
 #include "parser/parser.h"
 #include "parser/scanner.h"
 #include "utils/guc.h"
@@ -760,6 +761,176 @@ layout_copy_sections(const FileSections *s)
 	copy_problem(&c.substitution);
 	copy_problem(&c.mixed);
 	return c;
+}
+
+/* Appends an int32 to a packed form. */
+static void
+pack_int(StringInfo buf, int32 v)
+{
+	appendBinaryStringInfo(buf, (const char *) &v, sizeof(v));
+}
+
+/* Appends a text, or NULL, to a packed form. */
+static void
+pack_text(StringInfo buf, const char *s)
+{
+	pack_int(buf, s ? (int32) strlen(s) : -1);
+	if (s)
+		appendBinaryStringInfo(buf, s, strlen(s));
+}
+
+/* Appends a range to a packed form. */
+static void
+pack_range(StringInfo buf, const TextRange *r)
+{
+	pack_int(buf, r->start);
+	pack_int(buf, r->end);
+	pack_int(buf, r->line);
+	pack_int(buf, r->last_line);
+}
+
+/* Appends a problem to a packed form. */
+static void
+pack_problem(StringInfo buf, const LayoutProblem *p)
+{
+	pack_int(buf, p->line);
+	if (p->line == 0)
+		return;
+	pack_int(buf, p->sqlstate);
+	pack_text(buf, p->message);
+	pack_text(buf, p->hint);
+	pack_text(buf, p->detail);
+}
+
+/*
+ * Appends what a scan found to buf, in a form layout_unpack_sections reads
+ * back (in this build only: morgenmigrate.file_fingerprints keeps it with
+ * the build's format number).
+ */
+void
+layout_pack_sections(StringInfo buf, const FileSections *s)
+{
+	pack_int(buf, s->layout);
+	pack_int(buf, (int32) s->other_layouts);
+	pack_range(buf, &s->up);
+	pack_range(buf, &s->down);
+	pack_int(buf, (s->up_no_transaction ? 1 : 0) |
+			 (s->down_no_transaction ? 2 : 0) | (s->bom ? 4 : 0));
+	pack_int(buf, s->no_transaction_line);
+	pack_int(buf, s->nblocks);
+	for (int i = 0; i < s->nblocks; i++)
+		pack_range(buf, &s->blocks[i]);
+	pack_int(buf, s->nmarkers);
+	for (int i = 0; i < s->nmarkers; i++)
+	{
+		pack_int(buf, s->markers[i]);
+		pack_int(buf, s->marker_lens[i]);
+	}
+	pack_problem(buf, &s->up_problem);
+	pack_problem(buf, &s->down_problem);
+	pack_problem(buf, &s->substitution);
+	pack_problem(buf, &s->mixed);
+}
+
+/* Reads an int32 of a packed form; false past its end. */
+static bool
+unpack_int(const char **p, const char *end, int32 *v)
+{
+	if (end - *p < (ptrdiff_t) sizeof(int32))
+		return false;
+	memcpy(v, *p, sizeof(int32));
+	*p += sizeof(int32);
+	return true;
+}
+
+/* Reads a count of n items of size bytes each; false if they cannot fit. */
+static bool
+unpack_count(const char **p, const char *end, Size size, int32 *n)
+{
+	return unpack_int(p, end, n) && *n >= 0 &&
+		(Size) *n <= (Size) (end - *p) / size;
+}
+
+/* Reads a text, or NULL, of a packed form (a copy); false if malformed. */
+static bool
+unpack_text(const char **p, const char *end, const char **s)
+{
+	int32		len;
+
+	if (!unpack_int(p, end, &len) || len < -1 || len > end - *p)
+		return false;
+	*s = len < 0 ? NULL : pnstrdup(*p, len);
+	*p += Max(len, 0);
+	return true;
+}
+
+/* Reads a range of a packed form; false if malformed. */
+static bool
+unpack_range(const char **p, const char *end, TextRange *r)
+{
+	return unpack_int(p, end, &r->start) && unpack_int(p, end, &r->end) &&
+		unpack_int(p, end, &r->line) && unpack_int(p, end, &r->last_line);
+}
+
+/* Reads a problem of a packed form; false if malformed. */
+static bool
+unpack_problem(const char **p, const char *end, LayoutProblem *pr)
+{
+	memset(pr, 0, sizeof(LayoutProblem));
+	if (!unpack_int(p, end, &pr->line))
+		return false;
+	if (pr->line == 0)
+		return true;
+	return unpack_int(p, end, &pr->sqlstate) &&
+		unpack_text(p, end, &pr->message) && pr->message != NULL &&
+		unpack_text(p, end, &pr->hint) && unpack_text(p, end, &pr->detail);
+}
+
+/*
+ * Reads back at *p what layout_pack_sections wrote, its arrays in the
+ * current memory context; false if it is malformed or does not end at end.
+ */
+bool
+layout_unpack_sections(const char *p, const char *end, FileSections *s)
+{
+	int32		v;
+	int32		flags;
+
+	memset(s, 0, sizeof(FileSections));
+	if (!unpack_int(&p, end, &v) || v < 0 || v >= LAYOUT_COUNT)
+		return false;
+	s->layout = (MigrationLayout) v;
+	if (!unpack_int(&p, end, &v))
+		return false;
+	s->other_layouts = (uint32) v;
+	if (!unpack_range(&p, end, &s->up) || !unpack_range(&p, end, &s->down) ||
+		!unpack_int(&p, end, &flags) ||
+		!unpack_int(&p, end, &s->no_transaction_line) ||
+		!unpack_count(&p, end, 4 * sizeof(int32), &s->nblocks))
+		return false;
+	s->up_no_transaction = (flags & 1) != 0;
+	s->down_no_transaction = (flags & 2) != 0;
+	s->bom = (flags & 4) != 0;
+	if (s->nblocks > 0)
+		s->blocks = palloc(sizeof(TextRange) * s->nblocks);
+	for (int i = 0; i < s->nblocks; i++)
+		if (!unpack_range(&p, end, &s->blocks[i]))
+			return false;
+	if (!unpack_count(&p, end, 2 * sizeof(int32), &s->nmarkers))
+		return false;
+	if (s->nmarkers > 0)
+	{
+		s->markers = palloc(sizeof(int) * s->nmarkers);
+		s->marker_lens = palloc(sizeof(int) * s->nmarkers);
+	}
+	for (int i = 0; i < s->nmarkers; i++)
+		if (!unpack_int(&p, end, &s->markers[i]) ||
+			!unpack_int(&p, end, &s->marker_lens[i]))
+			return false;
+	return unpack_problem(&p, end, &s->up_problem) &&
+		unpack_problem(&p, end, &s->down_problem) &&
+		unpack_problem(&p, end, &s->substitution) &&
+		unpack_problem(&p, end, &s->mixed) && p == end;
 }
 
 /* Notes a marker line, which the cut turns into a statement break. */

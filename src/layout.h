@@ -15,6 +15,8 @@
 
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
+
 #include "compat.h"
 #include "morgenmigrate.h"
 
@@ -354,6 +356,9 @@ typedef struct TextLine
 extern bool layout_next_line(const char *text, int len, TextLine *line);
 extern void layout_add_marker(FileSections *sections, const TextLine *line);
 extern FileSections layout_copy_sections(const FileSections *s);
+extern void layout_pack_sections(StringInfo buf, const FileSections *s);
+extern bool layout_unpack_sections(const char *p, const char *end,
+								   FileSections *s);
 extern void layout_add_block(FileSections *sections, int start, int end,
 							 int line);
 extern bool layout_is_blank_or_comment(const TextLine *line);

@@ -50,6 +50,28 @@ typedef struct MigrationFile
 	FileSections sections;
 } MigrationFile;
 
+/*
+ * What a file was proved to hold, kept in morgenmigrate.file_fingerprints
+ * for a later session to trust while the file stays as it was: its
+ * identity and times, its checksum, and what reading it found (facts,
+ * packed by filecache.c).
+ */
+typedef struct FileFingerprint
+{
+	char	   *filename;		/* the history key */
+	int64		device;
+	int64		inode;
+	int64		size;
+	int64		mtime_ns;		/* nanoseconds since the epoch */
+	int64		ctime_ns;
+	char		checksum[MM_CHECKSUM_LEN + 1];
+	char	   *facts;
+	int			facts_len;
+} FileFingerprint;
+
+/* The fingerprints of one directory's files (filecache.c). */
+typedef struct FingerprintSet FingerprintSet;
+
 /* A down file without its up file. */
 typedef struct MigrationOrphan
 {
@@ -100,6 +122,13 @@ typedef struct MigrationDir
 	 */
 	bool		keep_files;		/* the session keeps what it reads of the
 								 * files (its second call on the directory) */
+	bool		fingerprints_wanted;	/* the fingerprints kept in the
+										 * database would help: the session
+										 * has not kept the files yet (its
+										 * first two calls on the directory) */
+	FingerprintSet *fingerprints;	/* what earlier sessions proved of the
+									 * files, and what this call proves;
+									 * NULL: none are trusted */
 	bool		settled;
 	bool		candidate_downs;	/* unsettled: NAME.down.sql files are
 									 * among the files inspected */

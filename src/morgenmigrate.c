@@ -53,6 +53,7 @@ int			mm_layout = LAYOUT_AUTO;
 int			mm_lock_timeout = 100;
 int			mm_lock_retries = 10;
 int			mm_max_locked_bytes = -1;
+bool		mm_trust_network_fingerprints = false;
 
 /* The values of morgenmigrate.layout. */
 
@@ -183,6 +184,18 @@ _PG_init(void)
 							PGC_USERSET,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("morgenmigrate.trust_network_fingerprints",
+							 "Trusts the fingerprints of migration files on network file systems.",
+							 "A new session takes a file as unchanged while its device, inode, "
+							 "size and times are as when it was proved; on a network file "
+							 "system or FUSE those may not change with the file, so there "
+							 "every file is read unless this is on.",
+							 &mm_trust_network_fingerprints,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("morgenmigrate");
 

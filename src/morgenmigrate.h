@@ -36,6 +36,8 @@ extern int	mm_lock_timeout;	/* ms, a file's lock_timeout by default */
 extern int	mm_lock_retries;	/* a file's retries by default */
 extern int	mm_layout;			/* MigrationLayout: the layout to read,
 								 * LAYOUT_AUTO to detect it */
+extern bool mm_trust_network_fingerprints;	/* trust file times on network
+											 * file systems */
 extern int	mm_max_locked_bytes;	/* kB a statement may read under a lock
 									 * that blocks writes; -1: no limit */
 

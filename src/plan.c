@@ -82,7 +82,8 @@ cmp_entries(const ListCell *a, const ListCell *b)
 
 /*
  * Every file of the directory and every history row, in version order,
- * with its state.  Every file is read once: its checksum is compared with
+ * with its state.  Every file is read once (or taken as it was proved,
+ * while it stays as it was: filecache.c): its checksum is compared with
  * the recorded one, and its markers settle the directory's layout (a
  * mixed or malformed directory is refused here, before anything runs).
  */
@@ -94,6 +95,8 @@ plan_entries(MigrationDir *dir, const History *history)
 	int			dirfd = migration_dir_open(dir);
 	ListCell   *lc;
 
+	migration_dir_trust(dir, dirfd, history->fingerprints,
+						history->nfingerprints);
 	for (int i = 0; i < dir->nfiles; i++)
 		migration_inspect(dir, dirfd, &dir->files[i]);
 	migration_dir_settle(dir, dirfd);

@@ -83,6 +83,8 @@ static void refuse_two_layouts(const MigrationDir *dir, const char *a,
 static bool checksum_lines(const MigrationDir *dir);
 static void compute_checksum(const char *name, const FileText *ft,
 							 bool lines, char *checksum);
+static bool from_fingerprint(MigrationDir *dir, int dirfd,
+							 MigrationFile *file, bool lines, off_t max_size);
 
 /*
  * Checks that dir names a directory the caller may read migrations from
@@ -127,20 +129,24 @@ migration_dir_list(const char *path)
 	struct stat st;
 	struct timespec read_at;
 	bool		keep;
-	bool		again;
+	int			again;
 	FileKind	kind;
 	bool		plain;
 
 	clock_gettime(CLOCK_REALTIME, &read_at);
 	/* pushed files are another set at each call: nothing of them is kept */
-	again = !files_pushed(path) && filecache_dir_seen(path);
-	keep = again && stat(path, &st) == 0;
+	again = files_pushed(path) ? 0 : filecache_dir_seen(path);
+	keep = again > 0 && stat(path, &st) == 0;
 	if (keep && (mdir = filecache_dir_lookup(path, &st)) != NULL)
+	{
+		mdir->fingerprints_wanted = again < 2;
 		return mdir;
+	}
 
 	mdir = palloc0(sizeof(MigrationDir));
 	mdir->path = pstrdup(path);
-	mdir->keep_files = again;
+	mdir->keep_files = again > 0;
+	mdir->fingerprints_wanted = again < 2;
 
 	d = files_dir_open(path);
 	while ((name = files_dir_next(d, &kind, &plain)) != NULL)
@@ -1010,17 +1016,30 @@ cmp_descriptions(const void *a, const void *b)
  * Sorts a directory's migrations with a comparator of pointers to them:
  * the pointers are sorted, then the migrations copied once into their
  * order (a MigrationFile is large: sorting the array itself would move
- * each many times).
+ * each many times).  Migrations already in order stay where they are: a
+ * flat directory is sorted by name, then by its layout's order, which is
+ * mostly the same, and a copy of 10,000 migrations costs a new session
+ * its memory's page faults.
  */
 static void
 sort_files_by(MigrationDir *mdir, int (*cmp) (const void *, const void *))
 {
 	MigrationFile **order = palloc(sizeof(MigrationFile *) * Max(mdir->nfiles, 1));
-	MigrationFile *sorted = palloc(sizeof(MigrationFile) * Max(mdir->nfiles, 1));
+	MigrationFile *sorted;
+	int			in_order = 1;
 
 	for (int i = 0; i < mdir->nfiles; i++)
 		order[i] = &mdir->files[i];
+	while (in_order < mdir->nfiles &&
+		   cmp(&order[in_order - 1], &order[in_order]) <= 0)
+		in_order++;
+	if (in_order >= mdir->nfiles)
+	{
+		pfree(order);
+		return;
+	}
 	qsort(order, mdir->nfiles, sizeof(MigrationFile *), cmp);
+	sorted = palloc(sizeof(MigrationFile) * Max(mdir->nfiles, 1));
 	for (int i = 0; i < mdir->nfiles; i++)
 		sorted[i] = *order[i];
 	pfree(order);
@@ -1169,7 +1188,9 @@ migration_dir_close(int dirfd)
 /*
  * Reads a migration file once for what the directory needs to know of it,
  * and keeps it in the file: its checksum and, for SQL files, the markers
- * it carries, as the directory's scan layout reads them.  A file whose
+ * it carries, as the directory's scan layout reads them.  What the session
+ * kept, or an earlier session proved, of a file that is as it was then
+ * stands in for reading it (filecache.c).  A file whose
  * markers its runner would refuse, or that holds a statement block its
  * runner cannot run, is refused here, before anything runs.
  */
@@ -1180,11 +1201,14 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 	MemoryContext oldcxt;
 	FileText	ft;
 	FileSections s;
+	off_t		max_size = (off_t) mm_max_file_size * 1024;
+	bool		lines = checksum_lines(dir);
 
 	Assert(file->path != NULL && file->role != ROLE_IGNORED);
 	if (!filecache_lookup(dirfd, file->path, file->role, dir->scan_layout,
-						  (off_t) mm_max_file_size * 1024, file->checksum,
-						  &file->sections, &file->file_stat))
+						  max_size, file->checksum, &file->sections,
+						  &file->file_stat) &&
+		!from_fingerprint(dir, dirfd, file, lines, max_size))
 	{
 		scancxt = AllocSetContextCreate(CurrentMemoryContext,
 										"morgenmigrate inspect",
@@ -1192,7 +1216,7 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 		oldcxt = MemoryContextSwitchTo(scancxt);
 		ft = files_read(dir->path, file->path, "migration file", false);
 		file->file_stat = ft.st;
-		compute_checksum(file->name, &ft, checksum_lines(dir), file->checksum);
+		compute_checksum(file->name, &ft, lines, file->checksum);
 		memset(&s, 0, sizeof(FileSections));
 		s.layout = LAYOUT_PLAIN;
 		s.down.start = -1;
@@ -1209,6 +1233,10 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 		if (dir->keep_files)
 			filecache_store(&ft.st, &ft.read_at, file->role, dir->scan_layout,
 							file->checksum, &s);
+		filecache_fingerprint_prove(dir->fingerprints, dirfd, file->name,
+									file->path, &ft, file->role,
+									dir->scan_layout, lines, file->checksum,
+									&s);
 		MemoryContextSwitchTo(oldcxt);
 
 		/* keep what was found, not the text (memory stays near one file's) */
@@ -1217,6 +1245,56 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 	}
 	layout_raise_text_problems(file->name, &file->sections, &file->config);
 	file->inspected = true;
+}
+
+/*
+ * Fills in a file's checksum and sections from what an earlier session
+ * proved of it, if it is as it was then; the session keeps them too from
+ * its second call on the directory.  False otherwise.
+ */
+static bool
+from_fingerprint(MigrationDir *dir, int dirfd, MigrationFile *file,
+				 bool lines, off_t max_size)
+{
+	struct stat st;
+	struct timespec now;
+
+	if (!filecache_fingerprint_lookup(dir->fingerprints, dirfd, file->name,
+									  file->path, file->role, dir->scan_layout,
+									  lines, max_size, file->checksum,
+									  &file->sections, &st))
+		return false;
+	file->file_stat = st;
+	/* its times lay before its proof, which lies before now */
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (dir->keep_files)
+		filecache_store(&st, &now, file->role, dir->scan_layout,
+						file->checksum, &file->sections);
+	return true;
+}
+
+/*
+ * Takes what earlier sessions proved of the directory's files (kept in the
+ * database: fps, n of them) as standing in for reading them while they
+ * are as they were, and notes what this call proves; for the directory
+ * open as dirfd.  Nothing is trusted where the file system's times are
+ * not (filecache.c).
+ */
+void
+migration_dir_trust(MigrationDir *dir, int dirfd, const FileFingerprint *fps,
+					int n)
+{
+	dir->fingerprints = filecache_fingerprints(dirfd, fps, n);
+}
+
+/*
+ * What this call proved of a migration's file by reading it, to keep for
+ * later sessions, or NULL.
+ */
+const FileFingerprint *
+migration_fingerprint(const MigrationDir *dir, const MigrationFile *file)
+{
+	return filecache_fingerprint_proved(dir->fingerprints, file->name);
 }
 
 /* Tells whether the checksums of a directory's files ignore line ends. */

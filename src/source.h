@@ -28,6 +28,10 @@ extern void migration_dir_close(int dirfd);
 extern void migration_inspect(MigrationDir *dir, int dirfd,
 							  MigrationFile *file);
 extern void migration_dir_settle(MigrationDir *dir, int dirfd);
+extern void migration_dir_trust(MigrationDir *dir, int dirfd,
+								const FileFingerprint *fps, int n);
+extern const FileFingerprint *migration_fingerprint(const MigrationDir *dir,
+													const MigrationFile *file);
 extern List *migration_dir_ignored(MigrationDir *dir);
 extern MigrationScript *migration_read(const MigrationDir *dir,
 									   const char *name, const char *path,

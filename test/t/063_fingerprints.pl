@@ -1,0 +1,307 @@
+# What a migrate_apply proved of a file (its fingerprint: device, inode,
+# size, times, checksum and sections, in morgenmigrate.file_fingerprints)
+# stands in for reading the file in a later session, but only while every
+# part of it still matches; a file too new to be told apart from a later
+# write gets none; a link is followed and checked on every call, never
+# trusted; forgetting, rolling back or repairing a migration drops its
+# fingerprint; a file that runs is read again whatever its fingerprint
+# says; and neither migrate_status nor a read-only transaction writes one.
+#
+# Whether a session trusted a fingerprint shows by a fingerprint whose
+# checksum is made wrong on purpose: trusted, it makes the file "changed";
+# read, the file is what it was applied as.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('fingerprints');
+$node->init;
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION morgenmigrate');
+
+my $base = PostgreSQL::Test::Utils::tempdir();
+my $dir = "$base/set";
+mkdir $_ or die for $dir, "$base/in", "$base/out";
+my $old = time() - 3600;
+
+# Writes a file; dates it an hour back unless $when says otherwise.
+sub write_file
+{
+	my ($path, $text, $when) = @_;
+	open my $fh, '>', $path or die "$path: $!";
+	print $fh $text;
+	close $fh;
+	$when //= $old;
+	utime $when, $when, $path or die "utime $path: $!";
+}
+
+write_file("$dir/001_a.sql", "CREATE TABLE IF NOT EXISTS a (id int);\n");
+write_file("$dir/002_b.sql", "CREATE TABLE b (id int);\n");
+write_file("$dir/003_c.sql", "CREATE TABLE c (id int);\n");
+write_file("$dir/003_c.down.sql", "DROP TABLE c;\n");
+write_file("$dir/004_d.down.sql", "DROP TABLE d;\n");
+write_file("$dir/006_future.down.sql", "DROP TABLE future;\n");
+write_file("$base/in/004_d.sql", "CREATE TABLE d (id int);\n");
+# the same file outside the allowed directories (one inode, two names)
+link("$base/in/004_d.sql", "$base/out/004_d.sql") or die "link: $!";
+symlink("$base/in/004_d.sql", "$dir/004_d.sql") or die "symlink: $!";
+# a modification time in the future: never clearly older than a reading
+write_file("$dir/006_future.sql", "CREATE TABLE future (id int);\n",
+	time() + 3600);
+# a change time two seconds before the reading, as a fingerprint needs
+sleep 3;
+
+my $allowed = "SET morgenmigrate.allowed_directories = '$dir,$base/in';\n";
+my $zero = '0' x 64;
+
+# A new session's migrate_status, as "file:state ...".
+sub status
+{
+	return $node->safe_psql('postgres', $allowed
+		  . "SELECT string_agg(filename || ':' || state, ' ' ORDER BY filename)"
+		  . " FROM morgenmigrate.migrate_status('$dir')");
+}
+
+# A new session's no-op (or not) migrate_apply: the files it applied.
+sub apply
+{
+	return $node->safe_psql('postgres', $allowed
+		  . "SELECT count(*) FROM morgenmigrate.migrate_apply('$dir')");
+}
+
+# The fingerprints kept, as "file ...".
+sub kept
+{
+	return $node->safe_psql('postgres',
+		"SELECT string_agg(filename, ' ' ORDER BY filename)"
+		  . " FROM morgenmigrate.file_fingerprints");
+}
+
+# Makes the kept checksum of a file wrong (all zeros).
+sub spoil
+{
+	my ($file) = @_;
+	$node->safe_psql('postgres',
+		"UPDATE morgenmigrate.file_fingerprints SET checksum = '$zero'"
+		  . " WHERE filename = '$file'");
+}
+
+# device, inode, size, mtime_ns, ctime_ns of a file, links followed
+sub stat_ns
+{
+	my ($path) = @_;
+	my $out = `stat -L -c '%d %i %s %.9Y %.9Z' '$path'`;
+	die "stat $path" if $?;
+	my @f = split ' ', $out;
+	s/\.// for @f[3, 4];
+	return @f;
+}
+
+# Keeps a fingerprint of a file that matches it in every part (links
+# followed), with facts of a plain file, and a checksum of zeros.
+sub forge
+{
+	my ($file) = @_;
+	my ($dev, $ino, $size, $mtime, $ctime) = stat_ns("$dir/$file");
+	$node->safe_psql('postgres',
+		"INSERT INTO morgenmigrate.file_fingerprints"
+		  . " SELECT directory, '$file', $dev, $ino, $size, $mtime, $ctime, '$zero', facts"
+		  . " FROM morgenmigrate.file_fingerprints WHERE filename = '001_a.sql'"
+		  . " ON CONFLICT (directory, filename) DO UPDATE SET device = excluded.device,"
+		  . " inode = excluded.inode, size = excluded.size, mtime_ns = excluded.mtime_ns,"
+		  . " ctime_ns = excluded.ctime_ns, checksum = excluded.checksum");
+}
+
+is(apply(), '5', 'five files applied');
+is(kept(), '', 'a call that applied files keeps no fingerprint of them yet');
+my $before = status();
+is(kept(), '', 'migrate_status keeps none');
+is($node->safe_psql('postgres', "BEGIN READ ONLY;\n$allowed"
+	  . "SELECT count(*) FROM morgenmigrate.migrate_status('$dir');\nCOMMIT;"),
+	'5', 'migrate_status runs in a read-only transaction');
+is(kept(), '', 'and keeps no fingerprint there');
+is(apply(), '0', 'nothing to apply');
+is(kept(), '001_a.sql 002_b.sql 003_c.sql',
+	'a no-op call keeps the fingerprints of the applied plain files, not of a link nor of a file of the future');
+is(status(), $before, 'a new session sees the same states with them');
+
+# (1) trusted while everything matches
+spoil('001_a.sql');
+is(status(),
+	'001_a.sql:changed 002_b.sql:applied 003_c.sql:applied 004_d.sql:applied 006_future.sql:applied',
+	'a new session trusts a matching fingerprint (a spoiled checksum shows)');
+
+# the same bytes written again, its modification time put back: only the
+# change time differs, and the file is read again
+write_file("$dir/001_a.sql", "CREATE TABLE IF NOT EXISTS a (id int);\n");
+is(status(),
+	'001_a.sql:applied 002_b.sql:applied 003_c.sql:applied 004_d.sql:applied 006_future.sql:applied',
+	'another change time: the fingerprint is not trusted');
+
+# other content of the same size and modification time
+write_file("$dir/002_b.sql", "CREATE TABLE x (id int);\n");
+is(status(),
+	'001_a.sql:applied 002_b.sql:changed 003_c.sql:applied 004_d.sql:applied 006_future.sql:applied',
+	'an edit that keeps the size and the modification time is seen');
+write_file("$dir/002_b.sql", "CREATE TABLE b (id int);\n");
+
+# another file renamed into place (another inode)
+is(apply(), '0', 'nothing to apply');
+write_file("$dir/003_c.new", "CREATE TABLE z (id int);\n");
+rename("$dir/003_c.new", "$dir/003_c.sql") or die;
+is(status(),
+	'001_a.sql:applied 002_b.sql:applied 003_c.sql:changed 004_d.sql:applied 006_future.sql:applied',
+	'a file replaced by a rename is seen');
+write_file("$dir/003_c.sql", "CREATE TABLE c (id int);\n");
+
+# a fingerprint of a file of the same inode, size and times, but each in
+# turn another: never trusted
+sleep 3;
+is(apply(), '0', 'nothing to apply');
+my ($dev, $ino, $size, $mtime, $ctime) = stat_ns("$dir/002_b.sql");
+for my $other ("device = $dev + 1", "inode = $ino + 1", "size = $size + 1",
+	"mtime_ns = $mtime + 1", "ctime_ns = $ctime + 1")
+{
+	$node->safe_psql('postgres',
+		"UPDATE morgenmigrate.file_fingerprints SET checksum = '$zero',"
+		  . " device = $dev, inode = $ino, size = $size, mtime_ns = $mtime,"
+		  . " ctime_ns = $ctime WHERE filename = '002_b.sql';"
+		  . "UPDATE morgenmigrate.file_fingerprints SET $other"
+		  . " WHERE filename = '002_b.sql'");
+	like(status(), qr/002_b\.sql:applied/, "not trusted with another $other");
+}
+$node->safe_psql('postgres',
+	"UPDATE morgenmigrate.file_fingerprints SET checksum = '$zero',"
+	  . " device = $dev, inode = $ino, size = $size, mtime_ns = $mtime,"
+	  . " ctime_ns = $ctime WHERE filename = '002_b.sql'");
+like(status(), qr/002_b\.sql:changed/, 'trusted when all of them match');
+$node->safe_psql('postgres', 'DELETE FROM morgenmigrate.file_fingerprints');
+
+# (2) a file whose modification time is not clearly older than its
+# reading (one in the future) is never proved
+is(apply(), '0', 'nothing to apply');
+is(kept(), '001_a.sql 002_b.sql 003_c.sql',
+	'a file whose modification time is not clearly older than its reading gets no fingerprint');
+
+# (3) a link is checked on every call: a fingerprint for the linked file
+# that matches it in every part, the link turned outside the allowed
+# directories to the same inode, refused all the same
+sleep 3;
+is(apply(), '0', 'nothing to apply');
+forge('004_d.sql');
+like(status(), qr/004_d\.sql:applied/, 'a fingerprint of a link is not trusted');
+unlink("$dir/004_d.sql") or die;
+symlink("$base/out/004_d.sql", "$dir/004_d.sql") or die;
+my ($rc, $out, $err) = $node->psql('postgres', $allowed
+	  . "SELECT count(*) FROM morgenmigrate.migrate_status('$dir')");
+like($err, qr/ERROR:  migration file "[^"]*004_d\.sql" is outside morgenmigrate\.allowed_directories/,
+	'a link turned outside the allowed directories is refused, fingerprint or not');
+unlink("$dir/004_d.sql") or die;
+symlink("$base/in/004_d.sql", "$dir/004_d.sql") or die;
+
+# (4) forget, rollback and repair drop the fingerprint of the migration
+$node->safe_psql('postgres',
+	"DELETE FROM morgenmigrate.file_fingerprints WHERE filename = '004_d.sql'");
+is(kept(), '001_a.sql 002_b.sql 003_c.sql', 'three fingerprints');
+$node->safe_psql('postgres', "SELECT morgenmigrate.migrate_forget('001_a.sql')");
+is(kept(), '002_b.sql 003_c.sql', 'migrate_forget drops the fingerprint');
+is($node->safe_psql('postgres', $allowed
+	  . "SELECT string_agg(filename, ' ') FROM morgenmigrate.migrate_rollback('$dir', target => '002')"),
+	'006_future.sql 004_d.sql 003_c.sql', 'three migrations rolled back');
+is(kept(), '002_b.sql', 'migrate_rollback drops the fingerprint');
+is($node->safe_psql('postgres', $allowed
+	  . "SELECT string_agg(filename, ' ') FROM morgenmigrate.migrate_apply('$dir')"),
+	'001_a.sql 003_c.sql 004_d.sql 006_future.sql', 'the forgotten and rolled-back files applied again');
+sleep 3;
+is(apply(), '0', 'nothing to apply');
+is(kept(), '001_a.sql 002_b.sql 003_c.sql', 'their fingerprints kept again');
+write_file("$dir/002_b.sql", "CREATE TABLE B (id int);\n");
+$node->safe_psql('postgres', $allowed
+	  . "SELECT count(*) FROM morgenmigrate.migrate_repair('$dir')");
+is(kept(), '001_a.sql 003_c.sql', 'migrate_repair drops the fingerprint of the file it accepts');
+
+# (5) a file that runs is read again: a fingerprint that lies about a
+# pending file changes nothing of what is recorded
+write_file("$dir/007_g.sql", "CREATE TABLE g (id int);\n");
+sleep 3;
+forge('007_g.sql');
+is(apply(), '1', 'the pending file applied');
+is($node->safe_psql('postgres',
+		"SELECT checksum = encode(sha256(pg_read_binary_file('$dir/007_g.sql')), 'hex')"
+		  . " FROM morgenmigrate.schema_migrations WHERE filename = '007_g.sql'"),
+	't', 'its recorded checksum is what the file holds, not what its fingerprint said');
+$node->safe_psql('postgres',
+	"DELETE FROM morgenmigrate.file_fingerprints WHERE filename = '007_g.sql'");
+
+# and an applied file changed beside a pending one refuses the call as it
+# would without any fingerprint
+write_file("$dir/008_h.sql", "CREATE TABLE h (id int);\n");
+sleep 3;
+write_file("$dir/001_a.sql", "CREATE TABLE IF NOT EXISTS q (id int);\n");
+my $refused = sub {
+	my ($rc, $out, $err) = $node->psql('postgres', $allowed
+		  . "SELECT count(*) FROM morgenmigrate.migrate_apply('$dir')");
+	return $err;
+};
+my $with = $refused->();
+like($with, qr/ERROR:  1 applied migration has changed since it was applied\nDETAIL:  Changed: 001_a\.sql\./,
+	'the changed applied file is refused with fingerprints kept');
+$node->safe_psql('postgres', 'DELETE FROM morgenmigrate.file_fingerprints');
+is($refused->(), $with, 'exactly as without them');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM morgenmigrate.schema_migrations WHERE filename = '008_h.sql'"),
+	'0', 'and the pending file did not run');
+write_file("$dir/001_a.sql", "CREATE TABLE IF NOT EXISTS a (id int);\n");
+
+# (6) migrate_status uses the fingerprints, in a read-only transaction
+# too, and writes none, not even of the files it read
+is(apply(), '1', 'the last file applied');
+sleep 3;
+is(apply(), '0', 'nothing to apply');
+my $all = "SELECT string_agg(f::text, ' ' ORDER BY filename) FROM morgenmigrate.file_fingerprints f";
+$node->safe_psql('postgres',
+	"DELETE FROM morgenmigrate.file_fingerprints WHERE filename = '003_c.sql'");
+spoil('002_b.sql');
+my $rows = $node->safe_psql('postgres', $all);
+is($node->safe_psql('postgres', "BEGIN READ ONLY;\n$allowed"
+	  . "SELECT string_agg(filename || ':' || state, ' ' ORDER BY filename)"
+	  . " FROM morgenmigrate.migrate_status('$dir') WHERE filename < '004';\nCOMMIT;"),
+	'001_a.sql:applied 002_b.sql:changed 003_c.sql:applied',
+	'migrate_status in a read-only transaction trusts the fingerprints');
+like(status(), qr/002_b\.sql:changed 003_c\.sql:applied/, 'and so in a read-write one');
+is($node->safe_psql('postgres', $all), $rows, 'and keeps nothing of the file it read');
+
+# a role that may not read the fingerprints (and so cannot update or
+# delete them by key either) reads every file
+$node->safe_psql('postgres', <<"SQL");
+CREATE ROLE deployer LOGIN;
+GRANT pg_read_server_files TO deployer;
+GRANT USAGE ON SCHEMA morgenmigrate TO deployer;
+GRANT SELECT, INSERT, UPDATE, DELETE ON morgenmigrate.schema_migrations,
+	morgenmigrate.migration_errors TO deployer;
+GRANT INSERT, UPDATE, DELETE ON morgenmigrate.file_fingerprints TO deployer;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA morgenmigrate TO deployer;
+SQL
+$rows = $node->safe_psql('postgres', $all);
+my $as_deployer = "${allowed}SET ROLE deployer;\n";
+is($node->safe_psql('postgres', $as_deployer
+	  . "SELECT state FROM morgenmigrate.migrate_status('$dir') WHERE filename = '002_b.sql'"),
+	'applied', 'a role without the fingerprints reads the files');
+is($node->safe_psql('postgres', $as_deployer
+	  . "SELECT count(*) FROM morgenmigrate.migrate_apply('$dir');\n"
+	  . "SELECT morgenmigrate.migrate_forget('008_h.sql');\n"
+	  . "SELECT count(*) FROM morgenmigrate.schema_migrations WHERE filename = '008_h.sql'"),
+	"0\n\n0", 'and applies and forgets');
+is($node->safe_psql('postgres', $all), $rows, 'without touching them');
+
+# pg_dump leaves the fingerprints out: a restored database reads its files
+isnt(kept(), '', 'fingerprints kept');
+my ($dump, $dump_err) = run_command([ 'pg_dump', '-d', $node->connstr('postgres') ]);
+is($dump_err, '', 'pg_dump ran');
+unlike($dump, qr/COPY morgenmigrate\.file_fingerprints/, 'pg_dump leaves the fingerprints out');
+like($dump, qr/COPY morgenmigrate\.schema_migrations/, 'and keeps the history');
+
+done_testing();
