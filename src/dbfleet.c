@@ -101,6 +101,7 @@ typedef struct FleetDatabase
 {
 	char	   *name;
 	Oid			oid;
+	char	   *context;		/* the context line of its worker's notices */
 	ErrorData  *error;			/* why it failed, or NULL */
 	List	   *rows;			/* HeapTuples of migrate_status */
 	dsm_segment *seg;
@@ -116,6 +117,7 @@ typedef struct DbFleet
 	int			max_parallel;
 	List	   *databases;		/* FleetDatabase, by name */
 	MemoryContext cxt;
+	MemoryContext msgcxt;		/* of one notice */
 	void		(*finish) (struct DbFleet *fleet, FleetDatabase *db);	/* or NULL */
 	ReturnSetInfo *rsinfo;		/* migrate_status's result, or NULL */
 	FmgrInfo   *infuncs;		/* of its columns */
@@ -179,6 +181,9 @@ begin_fleet(DbFleet *fleet, List *names, int max_parallel)
 	fleet->cxt = AllocSetContextCreate(CurrentMemoryContext,
 									   "morgenmigrate fleet of databases",
 									   ALLOCSET_DEFAULT_SIZES);
+	fleet->msgcxt = AllocSetContextCreate(fleet->cxt,
+										  "morgenmigrate fleet message",
+										  ALLOCSET_DEFAULT_SIZES);
 	initStringInfo(&fleet->failures);
 	list_sort(sorted, cmp_names);
 	foreach(lc, sorted)
@@ -191,6 +196,8 @@ begin_fleet(DbFleet *fleet, List *names, int max_parallel)
 		last = name;
 		db = palloc0(sizeof(FleetDatabase));
 		db->name = pstrdup(name);
+		db->context = psprintf("morgenmigrate fleet worker in database \"%s\"",
+							   name);
 		db->oid = get_database_oid(name, false);
 		db->error = connect_refusal(db->oid, name);
 		fleet->databases = lappend(fleet->databases, db);
@@ -387,37 +394,41 @@ start_worker(DbFleet *fleet, FleetDatabase *db)
 /*
  * Takes what a database's worker sent so far, without waiting: notices are
  * re-emitted, rows kept, the first error kept as the database's.  Tells
- * whether the worker has gone (it detached, or never started).
+ * whether the worker has gone (it detached, or never started).  Only what
+ * is kept stays in the fleet's memory: a run of hours relays many notices.
  */
 static bool
 read_worker(DbFleet *fleet, FleetDatabase *db)
 {
-	char	   *context = psprintf("morgenmigrate fleet worker in database \"%s\"",
-								   db->name);
-
 	for (;;)
 	{
 		Size		nbytes;
 		void	   *data;
 		StringInfoData msg;
 		shm_mq_result res = shm_mq_receive(db->mqh, &nbytes, &data, true);
+		MemoryContext oldcxt;
 
 		if (res == SHM_MQ_WOULD_BLOCK)
 			return false;
 		if (res != SHM_MQ_SUCCESS)
 			return true;
+		/* an error is kept; a notice goes, a row is copied */
+		oldcxt = MemoryContextSwitchTo(nbytes > 0 && ((char *) data)[0] == 'E' ?
+									   fleet->cxt : fleet->msgcxt);
 		initStringInfo(&msg);
 		appendBinaryStringInfo(&msg, data, nbytes);
 		if (nbytes > 0 && msg.data[0] == DBFLEET_ROW)
 			put_row(fleet, db, &msg);
 		else
 		{
-			ErrorData  *edata = worker_message(&msg, context);
+			ErrorData  *edata = worker_message(&msg, db->context);
 
 			if (edata != NULL && db->error == NULL)
 				db->error = edata;
 		}
 		pfree(msg.data);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(fleet->msgcxt);
 	}
 }
 

@@ -19,7 +19,8 @@
 # - max_parallel: while files wait on a lock the test holds, a second
 #   session sees exactly max_parallel workers, each with its database in
 #   morgenmigrate.progress; cancelling the caller stops them, and no
-#   worker is left.
+#   worker is left; so does terminating it.  A worker that is terminated
+#   fails its database only, and the call goes on with the next.
 # Nothing here is timed: the test waits until a session shows what the
 # held lock holds it at.
 use strict;
@@ -259,10 +260,56 @@ ok($node->poll_query_until('postgres',
 $caller->query('SELECT 1');
 like($caller->{stderr}, qr/canceling statement due to user request/, 'the caller says it was cancelled');
 $holder->query_safe('COMMIT');
-is(join(',', map { $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.schema_migrations') } @slow),
-	'0,0,0,0,0', 'and nothing of the set was applied');
+is(join(',', map { $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.schema_migrations')
+		  . '/' . $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.migration_errors') } @slow),
+	'0/0,0/0,0/0,0/0,0/0', 'and nothing of the set was applied, nor recorded as failed');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM morgenmigrate.progress'),
 	'0', 'and the progress view is empty');
+$caller->quit;
+
+# a terminated caller takes its workers along
+$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shseclabel IN ACCESS EXCLUSIVE MODE');
+$caller = $node->background_psql('postgres', on_error_stop => 0);
+$caller_pid = $caller->query_safe('SELECT pg_backend_pid()');
+$caller->query_until(qr/started/, "\\echo started\nCALL morgenmigrate.migrate_run('$slow', "
+	  . "databases => ARRAY['slow_4', 'slow_5']);\n");
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) = 2 FROM morgenmigrate.progress WHERE filename = '001_wait.sql'}),
+	'two workers wait on the lock');
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($caller_pid)");
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'morgenmigrate fleet worker'"),
+	'terminating the caller stops its workers');
+$holder->query_safe('COMMIT');
+is(join(',', map { $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.schema_migrations') } qw(slow_4 slow_5)),
+	'0,0', 'and they applied nothing');
+eval { $caller->{run}->finish };
+like($caller->{stderr}, qr/terminating connection due to administrator command/,
+	'the caller was terminated');
+
+# a worker that dies fails its database only; the caller does not wait for it
+$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shseclabel IN ACCESS EXCLUSIVE MODE');
+$caller = $node->background_psql('postgres', on_error_stop => 0);
+$caller->query_until(qr/started/, "\\echo started\n\\set VERBOSITY verbose\n"
+	  . "CALL morgenmigrate.migrate_run('$slow', databases => ARRAY['slow_1', 'slow_2', 'slow_3']);\n");
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) = 2 FROM morgenmigrate.progress WHERE filename = '001_wait.sql'
+	   AND database IN ('slow_1', 'slow_2')}),
+	'the first two databases wait on the lock');
+$node->safe_psql('postgres', q{
+	SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	 WHERE backend_type = 'morgenmigrate fleet worker' AND datname = 'slow_1'});
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) = 2 FROM morgenmigrate.progress WHERE filename = '001_wait.sql'
+	   AND database IN ('slow_2', 'slow_3')}),
+	'once the worker of slow_1 is gone, slow_3 starts');
+$holder->query_safe('COMMIT');
+$caller->query('SELECT 1');
+like($caller->{stderr},
+	qr/ERROR:  57P01: migrations failed in 1 database of 3\nDETAIL:  Database "slow_1": terminating background worker "morgenmigrate fleet worker" due to administrator command \(SQLSTATE 57P01; migration "001_wait\.sql", line 2\)\./,
+	'the call ends with the dead worker\'s database as failed');
+is(join(',', map { $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.schema_migrations') } qw(slow_1 slow_2 slow_3)),
+	'0,1,1', 'and the others migrated');
 $caller->quit;
 $holder->quit;
 
