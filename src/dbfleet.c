@@ -253,10 +253,10 @@ connect_refusal(Oid dboid, const char *name)
 /*
  * Runs the fleet's statement in each database, in a worker of its own, at
  * most max_parallel at a time; fleet->finish (if any) is called for each
- * database once its worker has exited (or once it failed without one).  When no
- * worker slot is free, the next database waits for one of this call's
- * workers to exit; with none of them running, it fails.  An error here
- * (a cancel too) stops every worker before it is raised.
+ * database once its worker has exited (or once it failed without one).
+ * When no worker slot is free, the next database waits for one of this
+ * call's workers to exit; with none of them running, it fails.  An error
+ * here (a cancel too) stops every worker before it is raised.
  */
 static void
 run_fleet(DbFleet *fleet)
@@ -310,7 +310,7 @@ run_fleet(DbFleet *fleet)
 			}
 			if (!finished && running > 0)
 			{
-				/* what this backend waits for must not wait for it */
+				/* a worker's concurrent index build here waits for snapshots */
 				InvalidateCatalogSnapshot();
 				(void) WaitLatch(MyLatch,
 								 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
