@@ -61,6 +61,7 @@
 
 #include "compat.h"
 #include "dbfleet.h"
+#include "lock.h"
 #include "morgenmigrate.h"
 #include "worker.h"
 
@@ -155,6 +156,7 @@ static void stop_workers_at_exit(int code, Datum arg);
 static void put_row(DbFleet *fleet, FleetDatabase *db, StringInfo msg);
 static void add_failures(DbFleet *fleet, bool with_detail);
 static void finish_run(DbFleet *fleet, FleetDatabase *db);
+static void refuse_own_lock(DbFleet *fleet);
 static char *call_sql(const char *call, const char *path,
 					  const char *target);
 static DestReceiver *row_sender(int encoding);
@@ -594,6 +596,27 @@ finish_run(DbFleet *fleet, FleetDatabase *db)
 }
 
 /*
+ * The caller's own database fails, without a worker, when this session
+ * holds its migration lock: the worker's run there would wait for this
+ * session, which waits for the worker, a cycle no deadlock check sees.
+ */
+static void
+refuse_own_lock(DbFleet *fleet)
+{
+	ListCell   *lc;
+
+	foreach(lc, fleet->databases)
+	{
+		FleetDatabase *db = (FleetDatabase *) lfirst(lc);
+
+		if (db->oid == MyDatabaseId && db->error == NULL && lock_history_held())
+			db->error = make_error(ERRCODE_LOCK_NOT_AVAILABLE,
+								   psprintf("this session holds the migration lock of database \"%s\", which its worker would wait for", db->name),
+								   "Release the lock first, or migrate this database with CALL morgenmigrate.migrate_run(dir) in this session.");
+	}
+}
+
+/*
  * The statement a worker runs in its database: the call of the
  * extension's function there, with the directory (and target) as
  * literals.
@@ -623,6 +646,7 @@ dbfleet_run(const char *path, List *names, const char *target,
 	fleet.sql = call_sql("CALL %s.migrate_run(dir => %s, target => %s)",
 						 path, target);
 	fleet.finish = finish_run;
+	refuse_own_lock(&fleet);
 
 	/*
 	 * Wait without a snapshot, as migrate_run waits for its lock: a worker

@@ -11,7 +11,9 @@
 #   left as it was, and one error names both.
 # - migrate_status answers for every database from one call;
 #   migrate_check names the databases that are behind or unreachable.
-# - A database the caller may not connect to is reported, not entered.
+# - A database the caller may not connect to is reported, not entered;
+#   the caller's own database, when the caller holds its migration lock,
+#   fails at once instead of waiting forever.
 # - README.md's example ("fleet-databases"), as it stands there.
 # - Worker slots: with one slot of max_worker_processes free, a call with
 #   max_parallel 2 waits for its own worker and migrates every database;
@@ -156,6 +158,18 @@ is(state_of('fleet_noext'), '0|-|-|', 'the database without the extension is lef
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'morgenmigrate fleet worker'"),
 	'0', 'no worker is left');
+
+# the caller holding its own database's migration lock: that database
+# fails at once (its worker would wait for the caller), the others go on
+($out, $err) = ('', '');
+$node->psql('fleet_01',
+	"\\set VERBOSITY verbose\nSELECT pg_advisory_lock(7885647260957961581);\n"
+	  . "CALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_01', 'fleet_02']);",
+	stdout => \$out, stderr => \$err,
+	timeout => $PostgreSQL::Test::Utils::timeout_default);
+like($err, qr/ERROR:  55P03: migrations failed in 1 database of 2\nDETAIL:  Database "fleet_01": this session holds the migration lock of database "fleet_01", which its worker would wait for \(SQLSTATE 55P03\)\./,
+	'a caller holding its own migration lock: its database fails, it does not hang');
+like($err, qr/NOTICE:  00000: migrations of database "fleet_02" are done/, 'and the other goes on');
 
 # status of every database from one call
 is($node->safe_psql('postgres', qq{
