@@ -476,3 +476,84 @@ CREATE TABLE @extschema@.file_fingerprints (
 
 COMMENT ON TABLE @extschema@.file_fingerprints IS
     'what each migration file was proved to hold, while its inode, size and times stay as they were';
+
+-- Fleets of databases (1.1): migrate_run, migrate_status and migrate_check
+-- over databases of the cluster in one call.  A background worker per
+-- database connects to it as the caller and runs the call there, at most
+-- max_parallel at a time; each database needs the extension.  The push
+-- forms refuse: pushed files are in a table of the caller's session, which
+-- a worker in another database cannot read.
+CREATE PROCEDURE @extschema@.migrate_run(
+    dir          text,
+    databases    text[],
+    target       text DEFAULT NULL,
+    max_parallel integer DEFAULT 2)
+AS 'MODULE_PATHNAME', 'migrate_run'
+LANGUAGE C;
+
+COMMENT ON PROCEDURE @extschema@.migrate_run(text, text[], text, integer) IS
+    'apply the pending migration files of a directory in each of the databases, committing after each file';
+
+CREATE PROCEDURE @extschema@.migrate_run(
+    files        regclass,
+    databases    text[],
+    target       text DEFAULT NULL,
+    max_parallel integer DEFAULT 2)
+AS 'MODULE_PATHNAME', 'migrate_run'
+LANGUAGE C;
+
+COMMENT ON PROCEDURE @extschema@.migrate_run(regclass, text[], text, integer) IS
+    'refuses: pushed migration files cannot be run in other databases';
+
+CREATE FUNCTION @extschema@.migrate_status(
+    dir          text,
+    databases    text[],
+    max_parallel integer DEFAULT 2)
+RETURNS TABLE (database text, filename text, state text, applied_at timestamptz,
+               duration interval, checksum text, error text)
+AS 'MODULE_PATHNAME', 'migrate_status'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_status(text, text[], integer) IS
+    'every migration file of a directory and every history row of each of the databases, with its state';
+
+CREATE FUNCTION @extschema@.migrate_status(
+    files        regclass,
+    databases    text[],
+    max_parallel integer DEFAULT 2)
+RETURNS TABLE (database text, filename text, state text, applied_at timestamptz,
+               duration interval, checksum text, error text)
+AS 'MODULE_PATHNAME', 'migrate_status'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_status(regclass, text[], integer) IS
+    'refuses: pushed migration files cannot be read in other databases';
+
+CREATE FUNCTION @extschema@.migrate_check(
+    dir          text,
+    databases    text[],
+    max_parallel integer DEFAULT 2)
+RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_check'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_check(text, text[], integer) IS
+    'raise an error unless every migration of a directory is applied unchanged in each of the databases';
+
+CREATE FUNCTION @extschema@.migrate_check(
+    files        regclass,
+    databases    text[],
+    max_parallel integer DEFAULT 2)
+RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_check'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION @extschema@.migrate_check(regclass, text[], integer) IS
+    'refuses: pushed migration files cannot be read in other databases';
+
+REVOKE ALL ON PROCEDURE @extschema@.migrate_run(text, text[], text, integer) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.migrate_run(regclass, text[], text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_status(text, text[], integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_status(regclass, text[], integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_check(text, text[], integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_check(regclass, text[], integer) FROM PUBLIC;

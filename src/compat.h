@@ -150,4 +150,17 @@
 #define MM_AT_SET_EXPRESSION (-1)
 #endif
 
+/*
+ * Whether a role has a privilege on a database: 16 replaced
+ * pg_database_aclcheck() by object_aclcheck() on any catalog.  Needs
+ * catalog/pg_database.h and utils/acl.h.
+ */
+#if PG_VERSION_NUM >= 160000
+#define mm_database_aclcheck(dbid, roleid, mode) \
+	object_aclcheck(DatabaseRelationId, dbid, roleid, mode)
+#else
+#define mm_database_aclcheck(dbid, roleid, mode) \
+	pg_database_aclcheck(dbid, roleid, mode)
+#endif
+
 #endif							/* MORGENMIGRATE_COMPAT_H */

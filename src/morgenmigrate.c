@@ -25,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
@@ -33,6 +34,7 @@
 #include "commands.h"
 #include "compat.h"
 #include "context.h"
+#include "dbfleet.h"
 #include "drift.h"
 #include "fleet.h"
 #include "history.h"
@@ -86,7 +88,9 @@ static bool bool_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 static int	steps_arg(FunctionCallInfo fcinfo, int argno);
 static char *directory_arg(FunctionCallInfo fcinfo, int argno);
 static bool fleet_form(FunctionCallInfo fcinfo);
-static List *schemas_arg(FunctionCallInfo fcinfo, int argno);
+static bool databases_form(FunctionCallInfo fcinfo);
+static List *names_arg(FunctionCallInfo fcinfo, int argno, const char *name);
+static int	max_parallel_arg(FunctionCallInfo fcinfo, int argno);
 static void check_can_write_history(const char *funcname);
 static ReturnSetInfo *begin_rows(FunctionCallInfo fcinfo);
 static EventTriggerData *event_trigger_data(FunctionCallInfo fcinfo,
@@ -303,9 +307,46 @@ fleet_form(FunctionCallInfo fcinfo)
 	return nargs > 1 && argtypes[1] == TEXTARRAYOID;
 }
 
-/* The schemas argument: a list of names, none of them NULL. */
+/*
+ * Tells whether the function called is a fleet of databases form: its
+ * second argument is named databases.  Its push form refuses here: the
+ * pushed files are in a temporary table of this session, which a worker
+ * connected to another database cannot read.
+ */
+static bool
+databases_form(FunctionCallInfo fcinfo)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID,
+										ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+	Oid		   *types;
+	char	  **names;
+	char	   *modes;
+	int			nargs;
+	bool		databases;
+	bool		pushed;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for function %u",
+			 fcinfo->flinfo->fn_oid);
+	nargs = get_func_arg_info(tuple, &types, &names, &modes);
+	databases = nargs > 1 && names != NULL && strcmp(names[1], "databases") == 0;
+	pushed = types[0] == REGCLASSOID;
+	ReleaseSysCache(tuple);
+	if (databases && pushed)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("pushed migration files cannot be run in other databases"),
+				 errdetail("The pushed files are in a table of this session, which the background worker connected to another database cannot read."),
+				 errhint("Push the files in a session of each database, or give the databases a directory of the server.")));
+	return databases;
+}
+
+/*
+ * The schemas or databases argument (name): a list of names, none of them
+ * NULL.
+ */
 static List *
-schemas_arg(FunctionCallInfo fcinfo, int argno)
+names_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -315,7 +356,7 @@ schemas_arg(FunctionCallInfo fcinfo, int argno)
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument \"%s\" must not be null", "schemas")));
+				 errmsg("argument \"%s\" must not be null", name)));
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(argno), TEXTOID, -1, false,
 					  TYPALIGN_INT, &elems, &nulls, &n);
 	for (int i = 0; i < n; i++)
@@ -323,10 +364,29 @@ schemas_arg(FunctionCallInfo fcinfo, int argno)
 		if (nulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("argument \"%s\" must not hold a null", "schemas")));
+					 errmsg("argument \"%s\" must not hold a null", name)));
 		names = lappend(names, TextDatumGetCString(elems[i]));
 	}
 	return names;
+}
+
+/* The max_parallel argument: how many workers at a time, at least 1. */
+static int
+max_parallel_arg(FunctionCallInfo fcinfo, int argno)
+{
+	int			n;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" must not be null", "max_parallel")));
+	n = PG_GETARG_INT32(argno);
+	if (n < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("argument \"%s\" must be at least 1", "max_parallel"),
+				 errdetail("It is how many databases are migrated at a time, each by a background worker of its own.")));
+	return n;
 }
 
 /*
@@ -385,7 +445,7 @@ migrate_apply(PG_FUNCTION_ARGS)
 	options.atomic = bool_arg(fcinfo, 4, "atomic");
 
 	if (fleet)
-		fleet_apply(path, schemas_arg(fcinfo, 1), &options, begin_rows(fcinfo));
+		fleet_apply(path, names_arg(fcinfo, 1, "schemas"), &options, begin_rows(fcinfo));
 	else
 		command_apply(path, &options, begin_rows(fcinfo));
 	return (Datum) 0;
@@ -402,16 +462,27 @@ migrate_history(PG_FUNCTION_ARGS)
 
 /*
  * migrate_status(dir): every file and history row with its state; the
- * fleet form migrate_status(dir, schemas) of each schema.
+ * fleet forms migrate_status(dir, schemas) of each schema and
+ * migrate_status(dir, databases, max_parallel) of each database.
  */
 Datum
 migrate_status(PG_FUNCTION_ARGS)
 {
-	char	   *path = directory_arg(fcinfo, 0);
+	char	   *path;
 
 	citus_refuse_on_worker("migrate_status");
+	if (databases_form(fcinfo))
+	{
+		List	   *databases = names_arg(fcinfo, 1, "databases");
+		int			max_parallel = max_parallel_arg(fcinfo, 2);
+
+		dbfleet_status(directory_arg(fcinfo, 0), databases, max_parallel,
+					   begin_rows(fcinfo));
+		return (Datum) 0;
+	}
+	path = directory_arg(fcinfo, 0);
 	if (fleet_form(fcinfo))
-		fleet_status(path, schemas_arg(fcinfo, 1), begin_rows(fcinfo));
+		fleet_status(path, names_arg(fcinfo, 1, "schemas"), begin_rows(fcinfo));
 	else
 		command_status(path, begin_rows(fcinfo));
 	return (Datum) 0;
@@ -419,7 +490,8 @@ migrate_status(PG_FUNCTION_ARGS)
 
 /*
  * migrate_check(dir): an error unless everything is applied, unchanged;
- * the fleet form migrate_check(dir, schemas) in every schema.
+ * the fleet forms migrate_check(dir, schemas) in every schema and
+ * migrate_check(dir, databases, max_parallel) in every database.
  */
 Datum
 migrate_check(PG_FUNCTION_ARGS)
@@ -427,9 +499,17 @@ migrate_check(PG_FUNCTION_ARGS)
 	char	   *path;
 
 	citus_refuse_on_worker("migrate_check");
+	if (databases_form(fcinfo))
+	{
+		List	   *databases = names_arg(fcinfo, 1, "databases");
+		int			max_parallel = max_parallel_arg(fcinfo, 2);
+
+		dbfleet_check(directory_arg(fcinfo, 0), databases, max_parallel);
+		PG_RETURN_VOID();
+	}
 	path = directory_arg(fcinfo, 0);
 	if (fleet_form(fcinfo))
-		fleet_check(path, schemas_arg(fcinfo, 1));
+		fleet_check(path, names_arg(fcinfo, 1, "schemas"));
 	else
 		command_check(path);
 	PG_RETURN_VOID();
@@ -485,8 +565,10 @@ migrate_repair(PG_FUNCTION_ARGS)
 
 /*
  * CALL migrate_run(dir, target): applies the pending files, committing
- * after each; the fleet form migrate_run(dir, schemas, target) in each of
- * the schemas.  Only a CALL outside a transaction block can commit.
+ * after each; the fleet forms migrate_run(dir, schemas, target) in each of
+ * the schemas and migrate_run(dir, databases, target, max_parallel) in
+ * each of the databases.  Only a CALL outside a transaction block can
+ * commit.
  */
 Datum
 migrate_run(PG_FUNCTION_ARGS)
@@ -497,10 +579,20 @@ migrate_run(PG_FUNCTION_ARGS)
 
 	refuse_atomic_call(fcinfo, "migrate_run", "migrate_apply");
 	check_can_write_history("migrate_run");
+	if (databases_form(fcinfo))
+	{
+		List	   *databases = names_arg(fcinfo, 1, "databases");
+		int			max_parallel = max_parallel_arg(fcinfo, 3);
+
+		target = text_arg(fcinfo, 2, "target", false);
+		dbfleet_run(directory_arg(fcinfo, 0), databases, target,
+					max_parallel);
+		PG_RETURN_VOID();
+	}
 	path = directory_arg(fcinfo, 0);
 	target = text_arg(fcinfo, fleet ? 2 : 1, "target", false);
 	if (fleet)
-		fleet_run(path, schemas_arg(fcinfo, 1), target);
+		fleet_run(path, names_arg(fcinfo, 1, "schemas"), target);
 	else
 		command_run(path, target);
 	PG_RETURN_VOID();
@@ -608,7 +700,7 @@ migrate_plan(PG_FUNCTION_ARGS)
 
 	citus_refuse_on_worker("migrate_plan");
 	if (fleet)
-		fleet_plan(path, schemas_arg(fcinfo, 1), target, steps,
+		fleet_plan(path, names_arg(fcinfo, 1, "schemas"), target, steps,
 				   begin_rows(fcinfo));
 	else
 		command_plan(path, target, steps, begin_rows(fcinfo));

@@ -96,10 +96,7 @@ typedef struct WorkerFixed
 	PGPROC	   *caller;			/* the lock group leader */
 	int			caller_pid;
 	Oid			database_id;
-	Oid			authenticated_user_id;
-	Oid			outer_user_id;	/* the role of SET ROLE, or InvalidOid */
-	Oid			current_user_id;
-	int			sec_context;
+	WorkerIdentity identity;
 	bool		completed;		/* set by the worker once it committed */
 } WorkerFixed;
 
@@ -120,10 +117,7 @@ static dsm_segment *prepare_segment(const char *sql, const char *migration,
 									shm_mq_handle **mqh, WorkerFixed **fixed);
 static BackgroundWorkerHandle *launch_worker(dsm_segment *seg);
 static ErrorData *relay_messages(shm_mq_handle *mqh);
-static bool stop_worker(BackgroundWorkerHandle *handle, long timeout_ms,
-						bool interruptible);
 static void terminate_worker_at_exit(int code, Datum arg);
-static void execute_top_level(const char *sql);
 static void send_lock_wait(void);
 static void receive_lock_wait(StringInfo msg);
 static void mark_created_index(ObjectAccessType access, Oid classId,
@@ -196,7 +190,7 @@ worker_execute(const char *sql, const char *migration)
 		MemoryContextSwitchTo(oldcontext);
 		stop_reason = CopyErrorData();
 		FlushErrorState();
-		if (!stop_worker(running_worker, MM_WORKER_STOP_WAIT_MS, true))
+		if (!worker_stop(running_worker, MM_WORKER_STOP_WAIT_MS, true))
 		{
 			(void) GetBackgroundWorkerPid(running_worker, &pid);
 			ereport(ERROR,
@@ -268,9 +262,7 @@ prepare_segment(const char *sql, const char *migration, shm_mq_handle **mqh,
 	(*fixed)->caller = MyProc;
 	(*fixed)->caller_pid = MyProcPid;
 	(*fixed)->database_id = MyDatabaseId;
-	(*fixed)->authenticated_user_id = GetAuthenticatedUserId();
-	(*fixed)->outer_user_id = GetCurrentRoleId();
-	GetUserIdAndSecContext(&(*fixed)->current_user_id, &(*fixed)->sec_context);
+	worker_identity_capture(&(*fixed)->identity);
 	(*fixed)->completed = false;
 	shm_toc_insert(toc, MM_KEY_FIXED, *fixed);
 
@@ -298,6 +290,27 @@ prepare_segment(const char *sql, const char *migration, shm_mq_handle **mqh,
 static BackgroundWorkerHandle *
 launch_worker(dsm_segment *seg)
 {
+	BackgroundWorkerHandle *handle;
+
+	handle = worker_launch(seg, "morgenmigrate_worker_main",
+						   "morgenmigrate worker");
+	if (handle == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not start a background worker for a statement that cannot run inside a transaction block"),
+				 errhint("Every such statement needs a free slot of max_worker_processes while it runs.")));
+	return handle;
+}
+
+/*
+ * Registers a dynamic background worker of this library that runs
+ * function with the shared memory segment seg, this backend notified of
+ * its start and exit; NULL when no worker slot is free.  The handle lives
+ * in TopMemoryContext, to outlive an error (for the exit hooks).
+ */
+BackgroundWorkerHandle *
+worker_launch(dsm_segment *seg, const char *function, const char *type)
+{
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 	MemoryContext oldcontext;
@@ -309,28 +322,22 @@ launch_worker(dsm_segment *seg)
 	worker.bgw_start_time = BgWorkerStart_ConsistentState;
 	worker.bgw_restart_time = BGW_NEVER_RESTART;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "morgenmigrate");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "morgenmigrate_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "morgenmigrate worker for PID %d",
-			 MyProcPid);
-	snprintf(worker.bgw_type, BGW_MAXLEN, "morgenmigrate worker");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s", function);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "%s for PID %d", type, MyProcPid);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "%s", type);
 	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
 	worker.bgw_notify_pid = MyProcPid;
 
-	/* the handle must outlive an error, for the exit hook */
 	oldcontext = MemoryContextSwitchTo(TopMemoryContext);
 	ok = RegisterDynamicBackgroundWorker(&worker, &handle);
 	MemoryContextSwitchTo(oldcontext);
-	if (!ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("could not start a background worker for a statement that cannot run inside a transaction block"),
-				 errhint("Every such statement needs a free slot of max_worker_processes while it runs.")));
-	return handle;
+	return ok ? handle : NULL;
 }
 
 /*
  * Reads the worker's messages until it detaches: notices are re-emitted
- * here, the error (if any) is returned.
+ * here, the lock a lock timeout ended is taken as the caller's own wait,
+ * the error (if any) is returned.
  */
 static ErrorData *
 relay_messages(shm_mq_handle *mqh)
@@ -342,37 +349,55 @@ relay_messages(shm_mq_handle *mqh)
 		Size		nbytes;
 		void	   *data;
 		StringInfoData msg;
-		char		msgtype;
-		ErrorData	edata;
+		ErrorData  *edata;
 
 		if (shm_mq_receive(mqh, &nbytes, &data, false) != SHM_MQ_SUCCESS)
 			break;
 
 		initStringInfo(&msg);
 		appendBinaryStringInfo(&msg, data, nbytes);
-		msgtype = pq_getmsgbyte(&msg);
-		if (msgtype == MM_MSG_LOCK_WAIT)
-			receive_lock_wait(&msg);
-		else if (msgtype == 'E' || msgtype == 'N')
+		if (nbytes > 0 && ((char *) data)[0] == MM_MSG_LOCK_WAIT)
 		{
-			memset(&edata, 0, sizeof(edata));
-			pq_parse_errornotice(&msg, &edata);
-			/* the worker's death is not a reason for ours */
-			edata.elevel = Min(edata.elevel, ERROR);
-			if (edata.elevel >= ERROR)
-			{
-				if (error == NULL)
-				{
-					error = palloc(sizeof(ErrorData));
-					memcpy(error, &edata, sizeof(ErrorData));
-				}
-			}
-			else
-				ThrowErrorData(&edata);
+			(void) pq_getmsgbyte(&msg);
+			receive_lock_wait(&msg);
 		}
+		else if ((edata = worker_message(&msg, NULL)) != NULL && error == NULL)
+			error = edata;
 		pfree(msg.data);
 	}
 	return error;
+}
+
+/*
+ * One message a worker sent through pq_redirect_to_shm_mq: a notice is
+ * re-emitted here, with context (if not NULL) as the outermost line of its
+ * context, saying where it comes from; an error is returned as the worker
+ * raised it (at most ERROR: the worker's death is not a reason for ours);
+ * NULL for anything else.
+ */
+ErrorData *
+worker_message(StringInfo msg, const char *context)
+{
+	char		msgtype = pq_getmsgbyte(msg);
+	ErrorData	edata;
+
+	if (msgtype != 'E' && msgtype != 'N')
+		return NULL;
+	memset(&edata, 0, sizeof(edata));
+	pq_parse_errornotice(msg, &edata);
+	edata.elevel = Min(edata.elevel, ERROR);
+	if (edata.elevel >= ERROR)
+	{
+		ErrorData  *error = palloc(sizeof(ErrorData));
+
+		memcpy(error, &edata, sizeof(ErrorData));
+		return error;
+	}
+	if (context != NULL)
+		edata.context = edata.context ? psprintf("%s\n%s", edata.context, context) :
+			pstrdup(context);
+	ThrowErrorData(&edata);
+	return NULL;
 }
 
 /*
@@ -381,8 +406,8 @@ relay_messages(shm_mq_handle *mqh)
  * still does must be over before the caller lets go of its lock); when
  * interruptible, a terminate does (the exit hook waits again).
  */
-static bool
-stop_worker(BackgroundWorkerHandle *handle, long timeout_ms,
+bool
+worker_stop(BackgroundWorkerHandle *handle, long timeout_ms,
 			bool interruptible)
 {
 	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
@@ -443,7 +468,7 @@ static void
 terminate_worker_at_exit(int code, Datum arg)
 {
 	if (running_worker != NULL)
-		(void) stop_worker(running_worker, 10000, false);
+		(void) worker_stop(running_worker, 10000, false);
 }
 
 /*
@@ -454,14 +479,10 @@ terminate_worker_at_exit(int code, Datum arg)
 void
 morgenmigrate_worker_main(Datum main_arg)
 {
-	dsm_segment *seg;
 	shm_toc    *toc;
 	WorkerFixed *fixed;
 	char	   *sql;
 	char	   *gucstate;
-	shm_mq	   *mq;
-	shm_mq_handle *mqh;
-	bool		role_is_superuser = false;
 
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -470,23 +491,7 @@ morgenmigrate_worker_main(Datum main_arg)
 												 "morgenmigrate worker",
 												 ALLOCSET_DEFAULT_SIZES);
 
-	/* without a resource owner the mapping lasts until the worker exits */
-	seg = dsm_attach(DatumGetUInt32(main_arg));
-	if (seg == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not map the shared memory of a morgenmigrate worker")));
-	toc = shm_toc_attach(MM_WORKER_MAGIC, dsm_segment_address(seg));
-	if (toc == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("invalid shared memory of a morgenmigrate worker")));
-
-	mq = shm_toc_lookup(toc, MM_KEY_QUEUE, false);
-	shm_mq_set_sender(mq, MyProc);
-	mqh = shm_mq_attach(mq, seg, NULL);
-	pq_redirect_to_shm_mq(seg, mqh);
-
+	toc = worker_attach(main_arg, MM_WORKER_MAGIC, MM_KEY_QUEUE);
 	fixed = shm_toc_lookup(toc, MM_KEY_FIXED, false);
 	sql = shm_toc_lookup(toc, MM_KEY_SQL, false);
 	gucstate = shm_toc_lookup(toc, MM_KEY_GUC, false);
@@ -497,12 +502,11 @@ morgenmigrate_worker_main(Datum main_arg)
 		return;
 
 	BackgroundWorkerInitializeConnectionByOid(fixed->database_id,
-											  fixed->authenticated_user_id, 0);
+											  fixed->identity.authenticated_user_id,
+											  0);
 
 	StartTransactionCommand();
 	RestoreGUCState(gucstate);
-	if (OidIsValid(fixed->outer_user_id))
-		role_is_superuser = superuser_arg(fixed->outer_user_id);
 	CommitTransactionCommand();
 
 	/*
@@ -527,8 +531,7 @@ morgenmigrate_worker_main(Datum main_arg)
 	SetConfigOption("max_parallel_workers_per_gather", "0",
 					PGC_SUSET, PGC_S_SESSION);
 
-	SetCurrentRoleId(fixed->outer_user_id, role_is_superuser);
-	SetUserIdAndSecContext(fixed->current_user_id, fixed->sec_context);
+	worker_identity_assume(&fixed->identity);
 	SetConfigOption("application_name", "morgenmigrate worker",
 					PGC_USERSET, PGC_S_SESSION);
 
@@ -542,7 +545,7 @@ morgenmigrate_worker_main(Datum main_arg)
 	PG_TRY();
 	{
 		blockers_watch();
-		execute_top_level(sql);
+		worker_execute_top_level(sql, NULL);
 		blockers_unwatch();
 	}
 	PG_CATCH();
@@ -674,10 +677,11 @@ worker_build_marked(Oid indexoid)
 
 /*
  * Runs exactly one statement at top level, the way exec_simple_query in
- * src/backend/tcop/postgres.c does, discarding any rows.
+ * src/backend/tcop/postgres.c does, its rows going to receiver (NULL:
+ * discarded).
  */
-static void
-execute_top_level(const char *sql)
+void
+worker_execute_top_level(const char *sql, DestReceiver *receiver)
 {
 	MemoryContext statement_context = CurrentMemoryContext;
 	List	   *parsetrees;
@@ -687,7 +691,6 @@ execute_top_level(const char *sql)
 	List	   *plantrees;
 	bool		snapshot_set = false;
 	Portal		portal;
-	DestReceiver *receiver;
 	QueryCompletion qc;
 
 	SetCurrentStatementStartTimestamp();
@@ -719,7 +722,8 @@ execute_top_level(const char *sql)
 	portal->visible = false;
 	PortalDefineQuery(portal, NULL, sql, commandTag, plantrees, NULL);
 	PortalStart(portal, NULL, 0, InvalidSnapshot);
-	receiver = CreateDestReceiver(DestNone);
+	if (receiver == NULL)
+		receiver = CreateDestReceiver(DestNone);
 	(void) mm_portal_run(portal, FETCH_ALL, true, receiver, receiver, &qc);
 	receiver->rDestroy(receiver);
 	PortalDrop(portal, false);
@@ -727,4 +731,63 @@ execute_top_level(const char *sql)
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
 	debug_query_string = NULL;
+}
+
+/*
+ * In a worker: maps the shared memory segment its launcher gave it (as
+ * main_arg), checks it is one of magic, and sends its messages from now
+ * on to the queue under queue_key.  Returns the table of contents.
+ */
+shm_toc *
+worker_attach(Datum main_arg, uint64 magic, uint64 queue_key)
+{
+	dsm_segment *seg;
+	shm_toc    *toc;
+	shm_mq	   *mq;
+	shm_mq_handle *mqh;
+
+	/* without a resource owner the mapping lasts until the worker exits */
+	seg = dsm_attach(DatumGetUInt32(main_arg));
+	if (seg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not map the shared memory of a morgenmigrate worker")));
+	toc = shm_toc_attach(magic, dsm_segment_address(seg));
+	if (toc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("invalid shared memory of a morgenmigrate worker")));
+	mq = shm_toc_lookup(toc, queue_key, false);
+	shm_mq_set_sender(mq, MyProc);
+	mqh = shm_mq_attach(mq, seg, NULL);
+	pq_redirect_to_shm_mq(seg, mqh);
+	return toc;
+}
+
+/* Records who this backend is: the identity a worker of it takes on. */
+void
+worker_identity_capture(WorkerIdentity *identity)
+{
+	identity->authenticated_user_id = GetAuthenticatedUserId();
+	identity->outer_user_id = GetCurrentRoleId();
+	GetUserIdAndSecContext(&identity->current_user_id, &identity->sec_context);
+}
+
+/*
+ * In a worker connected as the authenticated user: takes on the SET ROLE,
+ * current user and security context of the backend that launched it.
+ */
+void
+worker_identity_assume(const WorkerIdentity *identity)
+{
+	bool		role_is_superuser = false;
+
+	if (OidIsValid(identity->outer_user_id))
+	{
+		StartTransactionCommand();
+		role_is_superuser = superuser_arg(identity->outer_user_id);
+		CommitTransactionCommand();
+	}
+	SetCurrentRoleId(identity->outer_user_id, role_is_superuser);
+	SetUserIdAndSecContext(identity->current_user_id, identity->sec_context);
 }

@@ -27,7 +27,7 @@ my @layers = (
 		  filelimits leftovers cost costalter costset relsize blockers
 		  progress push)],
 	[qw(plan runner adopt drift)],
-	[qw(commands fleet)],
+	[qw(commands fleet dbfleet)],
 	[qw(entry)],
 );
 my %layer;

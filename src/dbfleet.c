@@ -1,0 +1,895 @@
+/*-------------------------------------------------------------------------
+ *
+ * dbfleet.c
+ *	  One call over many databases of the cluster (databases =>
+ *	  ARRAY[...]): a dynamic background worker per database connects to it
+ *	  as the caller and runs there what a session of that database would
+ *	  run (CALL migrate_run(dir), migrate_status(dir), migrate_check(dir)),
+ *	  at most max_parallel at a time.  Its notices, its error and its rows
+ *	  come back through a shared memory queue.
+ *
+ * A worker runs the call as SQL text at top level (worker.c's
+ * exec_simple_query path), so that in its database it is exactly a CALL
+ * of a session of its own: migrate_run commits after each file, hands
+ * concurrent index builds to a worker of its own, checks EXECUTE and the
+ * right to read the files, and records a failure in that database's
+ * history.  A database without the extension, one the caller may not
+ * connect to, and one for which no worker slot is free fail on their
+ * own; the others go on.  Only the caller's identity (its login role, SET
+ * ROLE and current user) goes to the worker, not its settings: each
+ * database gets the settings a new session of the caller gets there.
+ *
+ * The launching, the queue and the stopping follow parallel.c; the caller
+ * polls the queues of its workers without blocking, wakes up on its latch
+ * (set by a worker's message, its start and its exit), and stops every
+ * worker of its own when it fails, is cancelled or exits.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_database.h"
+#include "commands/dbcommands.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "libpq/pqformat.h"
+#include "libpq/pqmq.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/dsm.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
+#include "tcop/dest.h"
+#include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/tuplestore.h"
+#include "utils/wait_event.h"
+
+#include "compat.h"
+#include "dbfleet.h"
+#include "lock.h"
+#include "morgenmigrate.h"
+#include "worker.h"
+
+#define DBFLEET_MAGIC		0x6d6d6631	/* "mmf1" */
+#define DBFLEET_KEY_FIXED	1
+#define DBFLEET_KEY_SQL		2
+#define DBFLEET_KEY_QUEUE	3
+#define DBFLEET_QUEUE_SIZE	(64 * 1024)
+
+/* How long a caller waits for a worker it asked to stop. */
+#define DBFLEET_STOP_WAIT_MS	60000
+
+/*
+ * How long the caller sleeps at most between two looks at its workers; a
+ * worker's message, start or exit wakes it earlier.
+ */
+#define DBFLEET_POLL_MS		1000
+
+/* databases an error names, at most */
+#define DBFLEET_NAMED		50
+
+/* A row a worker sends: the message type of a DataRow. */
+#define DBFLEET_ROW			'D'
+
+/* What a worker needs: where to connect, as whom, and what to send back. */
+typedef struct FleetWorkerFixed
+{
+	Oid			database_id;
+	char		database[NAMEDATALEN];
+	WorkerIdentity identity;
+	int			encoding;		/* the caller's: of the statement and the replies */
+	bool		rows;			/* send the statement's rows */
+	bool		completed;		/* set by the worker once it finished */
+} FleetWorkerFixed;
+
+/* A database of the call, and its worker while it runs. */
+typedef struct FleetDatabase
+{
+	char	   *name;
+	Oid			oid;
+	char	   *context;		/* the context line of its worker's notices */
+	ErrorData  *error;			/* why it failed, or NULL */
+	List	   *rows;			/* HeapTuples of migrate_status */
+	dsm_segment *seg;
+	shm_mq_handle *mqh;
+	BackgroundWorkerHandle *handle; /* while its worker runs */
+	FleetWorkerFixed *fixed;
+} FleetDatabase;
+
+/* One call over databases. */
+typedef struct DbFleet
+{
+	char	   *sql;			/* what each worker runs */
+	int			max_parallel;
+	List	   *databases;		/* FleetDatabase, by name */
+	MemoryContext cxt;
+	MemoryContext msgcxt;		/* of one notice */
+	void		(*finish) (struct DbFleet *fleet, FleetDatabase *db);	/* or NULL */
+	ReturnSetInfo *rsinfo;		/* migrate_status's result, or NULL */
+	FmgrInfo   *infuncs;		/* of its columns */
+	Oid		   *typioparams;
+	StringInfoData failures;	/* "Database "x": what failed." ... */
+	int			failed;
+	int			sqlerrcode;		/* of the first failure */
+} DbFleet;
+
+/* Sends a statement's rows to the caller, as text in its encoding. */
+typedef struct RowSender
+{
+	DestReceiver pub;
+	int			encoding;
+	FmgrInfo   *outfuncs;
+} RowSender;
+
+PGDLLEXPORT void morgenmigrate_fleet_worker_main(Datum main_arg);
+
+/* The workers of this backend that may still run, for the exit hook. */
+static List *running_handles = NIL;
+static bool exit_hook_registered = false;
+
+static void begin_fleet(DbFleet *fleet, List *names, int max_parallel);
+static int	cmp_names(const ListCell *a, const ListCell *b);
+static ErrorData *make_error(int sqlerrcode, const char *message,
+							 const char *hint);
+static ErrorData *connect_refusal(Oid dboid, const char *name);
+static void run_fleet(DbFleet *fleet);
+static bool start_worker(DbFleet *fleet, FleetDatabase *db);
+static bool read_worker(DbFleet *fleet, FleetDatabase *db);
+static void end_worker(FleetDatabase *db);
+static void stop_workers(DbFleet *fleet);
+static void stop_workers_at_exit(int code, Datum arg);
+static void put_row(DbFleet *fleet, FleetDatabase *db, StringInfo msg);
+static void add_failures(DbFleet *fleet, bool with_detail);
+static void finish_run(DbFleet *fleet, FleetDatabase *db);
+static void refuse_own_lock(DbFleet *fleet);
+static char *call_sql(const char *call, const char *path,
+					  const char *target);
+static DestReceiver *row_sender(int encoding);
+static void row_sender_startup(DestReceiver *self, int operation,
+							   TupleDesc typeinfo);
+static bool row_sender_receive(TupleTableSlot *slot, DestReceiver *self);
+static void row_sender_shutdown(DestReceiver *self);
+static void row_sender_destroy(DestReceiver *self);
+
+/*
+ * The databases a call names, sorted by name, each once; a database that
+ * does not exist refuses the call before anything runs.  One the caller
+ * may not connect to fails on its own, without a worker.
+ */
+static void
+begin_fleet(DbFleet *fleet, List *names, int max_parallel)
+{
+	List	   *sorted = list_copy(names);
+	const char *last = NULL;
+	ListCell   *lc;
+
+	memset(fleet, 0, sizeof(DbFleet));
+	fleet->max_parallel = max_parallel;
+	fleet->cxt = AllocSetContextCreate(CurrentMemoryContext,
+									   "morgenmigrate fleet of databases",
+									   ALLOCSET_DEFAULT_SIZES);
+	fleet->msgcxt = AllocSetContextCreate(fleet->cxt,
+										  "morgenmigrate fleet message",
+										  ALLOCSET_DEFAULT_SIZES);
+	initStringInfo(&fleet->failures);
+	list_sort(sorted, cmp_names);
+	foreach(lc, sorted)
+	{
+		const char *name = (const char *) lfirst(lc);
+		FleetDatabase *db;
+
+		if (last != NULL && strcmp(last, name) == 0)
+			continue;
+		last = name;
+		db = palloc0(sizeof(FleetDatabase));
+		db->name = pstrdup(name);
+		db->context = psprintf("morgenmigrate fleet worker in database \"%s\"",
+							   name);
+		db->oid = get_database_oid(name, false);
+		db->error = connect_refusal(db->oid, name);
+		fleet->databases = lappend(fleet->databases, db);
+	}
+}
+
+/* list_sort comparator: database names. */
+static int
+cmp_names(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/* An error of ours, as a worker's comes back. */
+static ErrorData *
+make_error(int sqlerrcode, const char *message, const char *hint)
+{
+	ErrorData  *edata = palloc0(sizeof(ErrorData));
+
+	edata->elevel = ERROR;
+	edata->sqlerrcode = sqlerrcode;
+	edata->message = pstrdup(message);
+	edata->hint = hint ? pstrdup(hint) : NULL;
+	return edata;
+}
+
+/*
+ * Why the caller may not connect to a database (its current role lacks
+ * CONNECT, or the database allows no connections), or NULL.  A worker
+ * connects as the caller's login role, which the server checks again.
+ */
+static ErrorData *
+connect_refusal(Oid dboid, const char *name)
+{
+	HeapTuple	tuple = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(dboid));
+	bool		allowconn;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for database %u", dboid);
+	allowconn = ((Form_pg_database) GETSTRUCT(tuple))->datallowconn;
+	ReleaseSysCache(tuple);
+	if (!allowconn)
+		return make_error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+						  psprintf("database \"%s\" is not currently accepting connections", name),
+						  NULL);
+	if (mm_database_aclcheck(dboid, GetUserId(), ACL_CONNECT) != ACLCHECK_OK)
+		return make_error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+						  psprintf("permission denied to connect to database \"%s\"", name),
+						  "Grant CONNECT on the database to the role that calls, or leave the database out.");
+	return NULL;
+}
+
+/*
+ * Runs the fleet's statement in each database, in a worker of its own, at
+ * most max_parallel at a time; fleet->finish (if any) is called for each
+ * database once its worker has exited (or once it failed without one).
+ * When no worker slot is free, the next database waits for one of this
+ * call's workers to exit; with none of them running, it fails.  An error
+ * here (a cancel too) stops every worker before it is raised.
+ */
+static void
+run_fleet(DbFleet *fleet)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(fleet->cxt);
+	ListCell   *next = list_head(fleet->databases);
+	int			running = 0;
+
+	if (!exit_hook_registered)
+	{
+		before_shmem_exit(stop_workers_at_exit, (Datum) 0);
+		exit_hook_registered = true;
+	}
+	PG_TRY();
+	{
+		while (next != NULL || running > 0)
+		{
+			bool		finished = false;
+			ListCell   *lc;
+
+			while (next != NULL && running < fleet->max_parallel)
+			{
+				FleetDatabase *db = (FleetDatabase *) lfirst(next);
+
+				if (db->error == NULL && !start_worker(fleet, db))
+				{
+					if (running > 0)
+						break;
+					db->error = make_error(ERRCODE_INSUFFICIENT_RESOURCES,
+										   "no background worker slot was free",
+										   "Each database of the call needs a free slot of max_worker_processes while its worker runs.");
+				}
+				next = lnext(fleet->databases, next);
+				if (db->handle != NULL)
+					running++;
+				else if (fleet->finish != NULL)
+					fleet->finish(fleet, db);
+			}
+			foreach(lc, fleet->databases)
+			{
+				FleetDatabase *db = (FleetDatabase *) lfirst(lc);
+
+				if (db->handle != NULL && read_worker(fleet, db))
+				{
+					end_worker(db);
+					running--;
+					if (fleet->finish != NULL)
+						fleet->finish(fleet, db);
+					finished = true;
+				}
+			}
+			if (!finished && running > 0)
+			{
+				/* a worker's concurrent index build here waits for snapshots */
+				InvalidateCatalogSnapshot();
+				(void) WaitLatch(MyLatch,
+								 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+								 DBFLEET_POLL_MS, PG_WAIT_EXTENSION);
+				ResetLatch(MyLatch);
+			}
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(fleet->cxt);
+		stop_workers(fleet);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * Starts the worker of a database; false when no worker slot is free.
+ */
+static bool
+start_worker(DbFleet *fleet, FleetDatabase *db)
+{
+	shm_toc_estimator e;
+	Size		sqllen = strlen(fleet->sql) + 1;
+	Size		size;
+	dsm_segment *seg;
+	shm_toc    *toc;
+	char	   *space;
+	shm_mq	   *mq;
+	MemoryContext oldcxt;
+
+	shm_toc_initialize_estimator(&e);
+	shm_toc_estimate_chunk(&e, sizeof(FleetWorkerFixed));
+	shm_toc_estimate_chunk(&e, sqllen);
+	shm_toc_estimate_chunk(&e, DBFLEET_QUEUE_SIZE);
+	shm_toc_estimate_keys(&e, 3);
+	size = shm_toc_estimate(&e);
+
+	seg = dsm_create(size, 0);
+	toc = shm_toc_create(DBFLEET_MAGIC, dsm_segment_address(seg), size);
+
+	db->fixed = shm_toc_allocate(toc, sizeof(FleetWorkerFixed));
+	memset(db->fixed, 0, sizeof(FleetWorkerFixed));
+	db->fixed->database_id = db->oid;
+	strlcpy(db->fixed->database, db->name, NAMEDATALEN);
+	worker_identity_capture(&db->fixed->identity);
+	db->fixed->encoding = GetDatabaseEncoding();
+	db->fixed->rows = fleet->rsinfo != NULL;
+	shm_toc_insert(toc, DBFLEET_KEY_FIXED, db->fixed);
+
+	space = shm_toc_allocate(toc, sqllen);
+	memcpy(space, fleet->sql, sqllen);
+	shm_toc_insert(toc, DBFLEET_KEY_SQL, space);
+
+	mq = shm_mq_create(shm_toc_allocate(toc, DBFLEET_QUEUE_SIZE),
+					   DBFLEET_QUEUE_SIZE);
+	shm_toc_insert(toc, DBFLEET_KEY_QUEUE, mq);
+	shm_mq_set_receiver(mq, MyProc);
+	db->mqh = shm_mq_attach(mq, seg, NULL);
+
+	db->handle = worker_launch(seg, "morgenmigrate_fleet_worker_main",
+							   "morgenmigrate fleet worker");
+	if (db->handle == NULL)
+	{
+		dsm_detach(seg);
+		db->mqh = NULL;
+		db->fixed = NULL;
+		return false;
+	}
+	db->seg = seg;
+	shm_mq_set_handle(db->mqh, db->handle);
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	running_handles = lappend(running_handles, db->handle);
+	MemoryContextSwitchTo(oldcxt);
+	return true;
+}
+
+/*
+ * Takes what a database's worker sent so far, without waiting: notices are
+ * re-emitted, rows kept, the first error kept as the database's.  Tells
+ * whether the worker has gone (it detached, or never started).  Only what
+ * is kept stays in the fleet's memory: a run of hours relays many notices.
+ */
+static bool
+read_worker(DbFleet *fleet, FleetDatabase *db)
+{
+	for (;;)
+	{
+		Size		nbytes;
+		void	   *data;
+		StringInfoData msg;
+		shm_mq_result res = shm_mq_receive(db->mqh, &nbytes, &data, true);
+		MemoryContext oldcxt;
+
+		if (res == SHM_MQ_WOULD_BLOCK)
+			return false;
+		if (res != SHM_MQ_SUCCESS)
+			return true;
+		/* an error is kept; a notice goes, a row is copied */
+		oldcxt = MemoryContextSwitchTo(nbytes > 0 && ((char *) data)[0] == 'E' ?
+									   fleet->cxt : fleet->msgcxt);
+		initStringInfo(&msg);
+		appendBinaryStringInfo(&msg, data, nbytes);
+		if (nbytes > 0 && msg.data[0] == DBFLEET_ROW)
+			put_row(fleet, db, &msg);
+		else
+		{
+			ErrorData  *edata = worker_message(&msg, db->context);
+
+			if (edata != NULL && db->error == NULL)
+				db->error = edata;
+		}
+		pfree(msg.data);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(fleet->msgcxt);
+	}
+}
+
+/*
+ * Once a database's worker has gone: waits until it has exited, and makes
+ * an error of its end when it neither finished nor said why.
+ */
+static void
+end_worker(FleetDatabase *db)
+{
+	(void) WaitForBackgroundWorkerShutdown(db->handle);
+	if (db->error == NULL && !db->fixed->completed)
+		db->error = make_error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+							   psprintf("the background worker for database \"%s\" exited before it finished", db->name),
+							   "The server log says why.");
+	running_handles = list_delete_ptr(running_handles, db->handle);
+	pfree(db->handle);
+	db->handle = NULL;
+	dsm_detach(db->seg);
+	db->seg = NULL;
+	db->mqh = NULL;
+	db->fixed = NULL;
+}
+
+/*
+ * Stops every worker of the fleet that still runs, and waits for each (at
+ * most DBFLEET_STOP_WAIT_MS): a cancelled call leaves no worker behind.
+ */
+static void
+stop_workers(DbFleet *fleet)
+{
+	ListCell   *lc;
+
+	foreach(lc, fleet->databases)
+	{
+		FleetDatabase *db = (FleetDatabase *) lfirst(lc);
+
+		if (db->handle != NULL)
+			TerminateBackgroundWorker(db->handle);
+	}
+	foreach(lc, fleet->databases)
+	{
+		FleetDatabase *db = (FleetDatabase *) lfirst(lc);
+
+		if (db->handle == NULL)
+			continue;
+		if (!worker_stop(db->handle, DBFLEET_STOP_WAIT_MS, true))
+			continue;			/* the exit hook tries again */
+		running_handles = list_delete_ptr(running_handles, db->handle);
+		pfree(db->handle);
+		db->handle = NULL;
+	}
+}
+
+/*
+ * before_shmem_exit hook: a caller that dies (pg_terminate_backend) takes
+ * its workers along.
+ */
+static void
+stop_workers_at_exit(int code, Datum arg)
+{
+	ListCell   *lc;
+
+	foreach(lc, running_handles)
+		TerminateBackgroundWorker((BackgroundWorkerHandle *) lfirst(lc));
+	foreach(lc, running_handles)
+		(void) worker_stop((BackgroundWorkerHandle *) lfirst(lc), 10000, false);
+}
+
+/*
+ * A row of migrate_status that a worker sent: the database's name first,
+ * then its columns, read as text in this database's encoding.
+ */
+static void
+put_row(DbFleet *fleet, FleetDatabase *db, StringInfo msg)
+{
+	TupleDesc	desc = fleet->rsinfo->setDesc;
+	Datum	   *values = palloc0(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc0(sizeof(bool) * desc->natts);
+	int			natts;
+	MemoryContext oldcxt;
+
+	(void) pq_getmsgbyte(msg);
+	natts = pq_getmsgint(msg, 2);
+	if (natts != desc->natts - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("migrate_status of database \"%s\" returned %d columns, expected %d",
+						db->name, natts, desc->natts - 1),
+				 errhint("Update the extension there to this version with ALTER EXTENSION morgenmigrate UPDATE.")));
+	values[0] = CStringGetTextDatum(db->name);
+	for (int i = 1; i < desc->natts; i++)
+	{
+		int			len = pq_getmsgint(msg, 4);
+
+		nulls[i] = len < 0;
+		if (len >= 0)
+			values[i] = InputFunctionCall(&fleet->infuncs[i],
+										  pnstrdup(pq_getmsgbytes(msg, len), len),
+										  fleet->typioparams[i],
+										  TupleDescAttr(desc, i)->atttypmod);
+	}
+	pq_getmsgend(msg);
+	oldcxt = MemoryContextSwitchTo(fleet->cxt);
+	db->rows = lappend(db->rows, heap_form_tuple(desc, values, nulls));
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * The failures of the call, in the order of the databases' names: "Database
+ * "NAME": its error." for the first DBFLEET_NAMED of them, with_detail
+ * with the error's detail; the SQLSTATE of the first.
+ */
+static void
+add_failures(DbFleet *fleet, bool with_detail)
+{
+	ListCell   *lc;
+
+	foreach(lc, fleet->databases)
+	{
+		FleetDatabase *db = (FleetDatabase *) lfirst(lc);
+		ErrorData  *edata = db->error;
+		char	   *where;
+
+		if (edata == NULL)
+			continue;
+		if (fleet->failed++ == 0)
+			fleet->sqlerrcode = edata->sqlerrcode;
+		if (fleet->failed > DBFLEET_NAMED)
+			continue;
+		where = edata->context ?
+			pnstrdup(edata->context, strcspn(edata->context, "\n")) : NULL;
+		appendStringInfo(&fleet->failures, "%sDatabase \"%s\": %s (SQLSTATE %s%s%s).",
+						 fleet->failures.len > 0 ? " " : "", db->name,
+						 edata->message, unpack_sql_state(edata->sqlerrcode),
+						 where ? "; " : "", where ? where : "");
+		if (with_detail && edata->detail != NULL)
+			appendStringInfo(&fleet->failures, " %s", edata->detail);
+	}
+	if (fleet->failed > DBFLEET_NAMED)
+		appendStringInfo(&fleet->failures, " And %d databases more.",
+						 fleet->failed - DBFLEET_NAMED);
+}
+
+/*
+ * migrate_run, once a database is done: a NOTICE when it is migrated, a
+ * WARNING naming its failure otherwise.
+ */
+static void
+finish_run(DbFleet *fleet, FleetDatabase *db)
+{
+	if (db->error == NULL)
+	{
+		ereport(NOTICE,
+				(errmsg("migrations of database \"%s\" are done", db->name)));
+		return;
+	}
+	ereport(WARNING,
+			(errmsg("migrations of database \"%s\" failed: %s",
+					db->name, db->error->message),
+			 db->error->context ? errdetail("%s", db->error->context) : 0,
+			 errhint("The other databases go on.")));
+}
+
+/*
+ * The caller's own database fails, without a worker, when this session
+ * holds its migration lock: the worker's run there would wait for this
+ * session, which waits for the worker, a cycle no deadlock check sees.
+ */
+static void
+refuse_own_lock(DbFleet *fleet)
+{
+	ListCell   *lc;
+
+	foreach(lc, fleet->databases)
+	{
+		FleetDatabase *db = (FleetDatabase *) lfirst(lc);
+
+		if (db->oid == MyDatabaseId && db->error == NULL && lock_history_held())
+			db->error = make_error(ERRCODE_LOCK_NOT_AVAILABLE,
+								   psprintf("this session holds the migration lock of database \"%s\", which its worker would wait for", db->name),
+								   "Release the lock first, or migrate this database with CALL morgenmigrate.migrate_run(dir) in this session.");
+	}
+}
+
+/*
+ * The statement a worker runs in its database: the call of the
+ * extension's function there, with the directory (and target) as
+ * literals.
+ */
+static char *
+call_sql(const char *call, const char *path, const char *target)
+{
+	return psprintf(call, quote_identifier(MM_SCHEMA),
+					quote_literal_cstr(path),
+					target ? quote_literal_cstr(target) : "NULL");
+}
+
+/*
+ * CALL migrate_run(dir, databases => ...): runs CALL migrate_run(dir,
+ * target) in each database, each committing after each file; a database
+ * that fails stops at its failing file (recorded in its own history) and
+ * the others go on.  At the end, one error names each failed database,
+ * its file and its error; what the others applied stays committed.
+ */
+void
+dbfleet_run(const char *path, List *names, const char *target,
+			int max_parallel)
+{
+	DbFleet		fleet;
+
+	begin_fleet(&fleet, names, max_parallel);
+	fleet.sql = call_sql("CALL %s.migrate_run(dir => %s, target => %s)",
+						 path, target);
+	fleet.finish = finish_run;
+	refuse_own_lock(&fleet);
+
+	/*
+	 * Wait without a snapshot, as migrate_run waits for its lock: a worker
+	 * in this very database may build an index concurrently, which would
+	 * wait for our snapshot.
+	 */
+	SPI_connect_ext(SPI_OPT_NONATOMIC);
+	SPI_commit();
+	SPI_finish();
+	InvalidateCatalogSnapshot();
+
+	run_fleet(&fleet);
+	add_failures(&fleet, false);
+	if (fleet.failed > 0)
+		ereport(ERROR,
+				(errcode(fleet.sqlerrcode),
+				 errmsg_plural("migrations failed in %d database of %d",
+							   "migrations failed in %d databases of %d",
+							   fleet.failed, fleet.failed,
+							   list_length(fleet.databases)),
+				 errdetail("%s", fleet.failures.data),
+				 errhint("The other databases are migrated and committed; a failing file is recorded in its database's morgenmigrate.migration_errors.")));
+	MemoryContextDelete(fleet.cxt);
+}
+
+/*
+ * migrate_status(dir, databases => ...): each database's migrate_status
+ * rows, its name first, the databases in the order of their names.  A
+ * database whose status cannot be read (no extension, no CONNECT, an
+ * error) has one row of state "unavailable" saying why.
+ */
+void
+dbfleet_status(const char *path, List *names, int max_parallel,
+			   ReturnSetInfo *rsinfo)
+{
+	DbFleet		fleet;
+	TupleDesc	desc = rsinfo->setDesc;
+	ListCell   *lc;
+
+	begin_fleet(&fleet, names, max_parallel);
+	fleet.sql = call_sql("SELECT * FROM %s.migrate_status(dir => %s)",
+						 path, NULL);
+	fleet.rsinfo = rsinfo;
+	fleet.infuncs = palloc0(sizeof(FmgrInfo) * desc->natts);
+	fleet.typioparams = palloc0(sizeof(Oid) * desc->natts);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Oid			infunc;
+
+		getTypeInputInfo(TupleDescAttr(desc, i)->atttypid, &infunc,
+						 &fleet.typioparams[i]);
+		fmgr_info(infunc, &fleet.infuncs[i]);
+	}
+
+	run_fleet(&fleet);
+	foreach(lc, fleet.databases)
+	{
+		FleetDatabase *db = (FleetDatabase *) lfirst(lc);
+		ListCell   *row;
+
+		foreach(row, db->rows)
+			tuplestore_puttuple(rsinfo->setResult, (HeapTuple) lfirst(row));
+		if (db->error != NULL)
+		{
+			Datum	   *values = palloc0(sizeof(Datum) * desc->natts);
+			bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+
+			memset(nulls, true, sizeof(bool) * desc->natts);
+			values[0] = CStringGetTextDatum(db->name);
+			values[2] = CStringGetTextDatum("unavailable");
+			values[desc->natts - 1] = CStringGetTextDatum(db->error->message);
+			nulls[0] = nulls[2] = nulls[desc->natts - 1] = false;
+			tuplestore_putvalues(rsinfo->setResult, desc, values, nulls);
+		}
+	}
+	MemoryContextDelete(fleet.cxt);
+}
+
+/*
+ * migrate_check(dir, databases => ...): one error naming each database
+ * that is not up to date with the directory (what its migrate_check
+ * said), or that could not be checked; quiet when every database is.
+ */
+void
+dbfleet_check(const char *path, List *names, int max_parallel)
+{
+	DbFleet		fleet;
+
+	begin_fleet(&fleet, names, max_parallel);
+	fleet.sql = call_sql("SELECT %s.migrate_check(dir => %s)", path, NULL);
+	run_fleet(&fleet);
+	add_failures(&fleet, true);
+	if (fleet.failed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg_plural("%d database of %d is not up to date with \"%s\" or could not be checked",
+							   "%d databases of %d are not up to date with \"%s\" or could not be checked",
+							   fleet.failed, fleet.failed,
+							   list_length(fleet.databases), path),
+				 errdetail("%s", fleet.failures.data),
+				 errhint("Apply them with CALL morgenmigrate.migrate_run() with the same databases.")));
+	MemoryContextDelete(fleet.cxt);
+}
+
+/*
+ * The worker: connects to its database as the caller's login role, takes
+ * on the caller's SET ROLE and current user, refuses a database without
+ * the extension, runs the statement at top level and exits.  Notices, the
+ * error and the rows go to the caller's queue, in the caller's encoding.
+ */
+void
+morgenmigrate_fleet_worker_main(Datum main_arg)
+{
+	MemoryContext cxt;
+	shm_toc    *toc;
+	FleetWorkerFixed *fixed;
+	char	   *sql;
+	bool		installed;
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	cxt = AllocSetContextCreate(TopMemoryContext,
+								"morgenmigrate fleet worker",
+								ALLOCSET_DEFAULT_SIZES);
+	CurrentMemoryContext = cxt;
+
+	toc = worker_attach(main_arg, DBFLEET_MAGIC, DBFLEET_KEY_QUEUE);
+	fixed = shm_toc_lookup(toc, DBFLEET_KEY_FIXED, false);
+	sql = shm_toc_lookup(toc, DBFLEET_KEY_SQL, false);
+
+	BackgroundWorkerInitializeConnectionByOid(fixed->database_id,
+											  fixed->identity.authenticated_user_id,
+											  0);
+
+	StartTransactionCommand();
+	installed = OidIsValid(get_extension_oid("morgenmigrate", true));
+	/* messages go out in the caller's encoding, which it expects */
+	SetConfigOption("client_encoding", pg_encoding_to_char(fixed->encoding),
+					PGC_USERSET, PGC_S_SESSION);
+	sql = MemoryContextStrdup(cxt, pg_any_to_server(sql, strlen(sql),
+													fixed->encoding));
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
+	if (!installed)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("extension \"%s\" is not installed in database \"%s\"",
+						"morgenmigrate", fixed->database),
+				 errhint("Install it there with CREATE EXTENSION morgenmigrate, or leave the database out.")));
+
+	/* rows go out as text the caller reads whatever its own settings */
+	if (fixed->rows)
+	{
+		SetConfigOption("datestyle", "ISO", PGC_USERSET, PGC_S_SESSION);
+		SetConfigOption("intervalstyle", "postgres", PGC_USERSET, PGC_S_SESSION);
+	}
+	SetConfigOption("application_name", "morgenmigrate fleet worker",
+					PGC_USERSET, PGC_S_SESSION);
+	worker_identity_assume(&fixed->identity);
+
+	worker_execute_top_level(sql, fixed->rows ?
+							 row_sender(fixed->encoding) : NULL);
+	fixed->completed = true;
+}
+
+/* A DestReceiver that sends each row to the caller's queue. */
+static DestReceiver *
+row_sender(int encoding)
+{
+	RowSender  *self = palloc0(sizeof(RowSender));
+
+	self->pub.receiveSlot = row_sender_receive;
+	self->pub.rStartup = row_sender_startup;
+	self->pub.rShutdown = row_sender_shutdown;
+	self->pub.rDestroy = row_sender_destroy;
+	self->pub.mydest = DestNone;
+	self->encoding = encoding;
+	return (DestReceiver *) self;
+}
+
+/* rStartup of the row sender: the output function of each column. */
+static void
+row_sender_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+	RowSender  *sender = (RowSender *) self;
+
+	sender->outfuncs = palloc0(sizeof(FmgrInfo) * typeinfo->natts);
+	for (int i = 0; i < typeinfo->natts; i++)
+	{
+		Oid			outfunc;
+		bool		isvarlena;
+
+		getTypeOutputInfo(TupleDescAttr(typeinfo, i)->atttypid, &outfunc,
+						  &isvarlena);
+		fmgr_info(outfunc, &sender->outfuncs[i]);
+	}
+}
+
+/*
+ * receiveSlot of the row sender: the row as a DataRow message, each
+ * column its length (-1 for NULL) and its text in the caller's encoding.
+ */
+static bool
+row_sender_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	RowSender  *sender = (RowSender *) self;
+	TupleDesc	desc = slot->tts_tupleDescriptor;
+	StringInfoData buf;
+
+	slot_getallattrs(slot);
+	pq_beginmessage(&buf, DBFLEET_ROW);
+	pq_sendint16(&buf, desc->natts);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		char	   *text;
+		int			len;
+
+		if (slot->tts_isnull[i])
+		{
+			pq_sendint32(&buf, -1);
+			continue;
+		}
+		text = OutputFunctionCall(&sender->outfuncs[i], slot->tts_values[i]);
+		len = strlen(text);
+		text = pg_server_to_any(text, len, sender->encoding);
+		len = strlen(text);
+		pq_sendint32(&buf, len);
+		pq_sendbytes(&buf, text, len);
+	}
+	pq_endmessage(&buf);
+	return true;
+}
+
+/* rShutdown of the row sender: nothing to flush. */
+static void
+row_sender_shutdown(DestReceiver *self)
+{
+}
+
+/* rDestroy of the row sender. */
+static void
+row_sender_destroy(DestReceiver *self)
+{
+	pfree(self);
+}

@@ -1,0 +1,350 @@
+# Fleets of databases, with real sessions and background workers:
+#
+# - Bad input (a NULL database, an unknown database, max_parallel 0, the
+#   push form) is refused with its SQLSTATE before anything runs: no
+#   database changes.
+# - CALL migrate_run over 20 databases (the caller's own among them, one
+#   whose file fails, one without the extension): the good ones are fully
+#   applied and committed (a concurrent index build too, by a worker of
+#   the database's worker), the failing one stops at its file with the
+#   failure in its own migration_errors, the one without the extension is
+#   left as it was, and one error names both.
+# - migrate_status answers for every database from one call;
+#   migrate_check names the databases that are behind or unreachable.
+# - A database the caller may not connect to is reported, not entered;
+#   the caller's own database, when the caller holds its migration lock,
+#   fails at once instead of waiting forever.
+# - README.md's example ("fleet-databases"), as it stands there.
+# - Worker slots: with one slot of max_worker_processes free, a call with
+#   max_parallel 2 waits for its own worker and migrates every database;
+#   with none free, each database fails on its own (53000), saying so.
+# - max_parallel: while files wait on a lock the test holds, a second
+#   session sees exactly max_parallel workers, each with its database in
+#   morgenmigrate.progress; cancelling the caller stops them, and no
+#   worker is left; so does terminating it.  A worker that is terminated
+#   fails its database only, and the call goes on with the next.
+# Nothing here is timed: the test waits until a session shows what the
+# held lock holds it at.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(write_set readme_example);
+
+my $node = PostgreSQL::Test::Cluster->new('fleet_databases');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'morgenmigrate'
+max_worker_processes = 16
+});
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION morgenmigrate');
+
+my $base = PostgreSQL::Test::Utils::tempdir();
+my $set = write_set("$base/set",
+	'001_accounts.sql' => "CREATE TABLE accounts (id int PRIMARY KEY, note text);\n"
+	  . "INSERT INTO accounts VALUES (1, 'first');\n",
+	'002_audit.sql' => "CREATE TABLE audit (id int);\n",
+	'003_accounts_note.sql' => "CREATE INDEX CONCURRENTLY accounts_note ON accounts (note);\n");
+# waits while the test holds a lock on a shared catalog (every database
+# sees the same lock)
+my $slow = write_set("$base/slow",
+	'001_wait.sql' => "-- morgenmigrate: lock_timeout=0\nSELECT count(*) FROM pg_catalog.pg_shseclabel;\n");
+
+my @good = map { sprintf 'fleet_%02d', $_ } 1 .. 18;
+my @all = (@good, 'fleet_bad', 'fleet_noext');
+for my $db (@all)
+{
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate') unless $db eq 'fleet_noext';
+}
+# 002_audit.sql fails there
+$node->safe_psql('fleet_bad', 'CREATE TABLE audit (id int)');
+my $array = 'ARRAY[' . join(',', map { "'$_'" } @all) . ']';
+
+# What a database holds: the extension, its history, its failures, its
+# tables and valid indexes.
+sub state_of
+{
+	my ($db) = @_;
+	my $ext = $node->safe_psql($db,
+		"SELECT count(*) FROM pg_extension WHERE extname = 'morgenmigrate'");
+	my $history = $ext eq '0' ? '-|-' : $node->safe_psql($db, q{
+		SELECT (SELECT coalesce(string_agg(filename, ',' ORDER BY filename), '')
+		          FROM morgenmigrate.schema_migrations) || '|'
+		  || (SELECT coalesce(string_agg(filename || ':' || sqlstate, ',' ORDER BY filename), '')
+		        FROM morgenmigrate.migration_errors)});
+	my $relations = $node->safe_psql($db, q{
+		SELECT coalesce(string_agg(c.relname, ',' ORDER BY c.relname), '')
+		  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		  LEFT JOIN pg_index i ON i.indexrelid = c.oid
+		 WHERE n.nspname = 'public' AND coalesce(i.indisvalid, true)});
+	return "$ext|$history|$relations";
+}
+
+# Every database's state, one line each.
+sub states
+{
+	return join "\n", map { "$_=" . state_of($_) } @_;
+}
+
+# Runs SQL in database DB; returns its stderr (with SQLSTATEs).
+sub refused
+{
+	my ($db, $sql) = @_;
+	my ($out, $err) = ('', '');
+	$node->psql($db, "\\set VERBOSITY verbose\n$sql", stdout => \$out, stderr => \$err);
+	return $err;
+}
+
+# bad input: refused before anything runs, nothing changed
+my $before = states(@all);
+like(refused('fleet_01', "CALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_02', NULL])"),
+	qr/ERROR:  22004: argument "databases" must not hold a null/, 'a NULL database is refused (22004)');
+like(refused('fleet_01', "CALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_02', 'fleet_nosuch'])"),
+	qr/ERROR:  3D000: database "fleet_nosuch" does not exist/, 'an unknown database is refused (3D000)');
+like(refused('fleet_01', "CALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_02'], max_parallel => 0)"),
+	qr/ERROR:  22023: argument "max_parallel" must be at least 1/, 'max_parallel 0 is refused (22023)');
+like(refused('fleet_01', "CALL morgenmigrate.migrate_run('$set', databases => NULL)"),
+	qr/ERROR:  22004: argument "databases" must not be null/, 'a NULL array is refused (22004)');
+like(refused('fleet_01', "SELECT * FROM morgenmigrate.migrate_status('$set', databases => ARRAY['fleet_02'], max_parallel => 0)"),
+	qr/ERROR:  22023: argument "max_parallel" must be at least 1/, 'and by migrate_status');
+like(refused('fleet_01', "SELECT morgenmigrate.migrate_check('$set', databases => ARRAY[NULL, 'fleet_02'])"),
+	qr/ERROR:  22004: argument "databases" must not hold a null/, 'and by migrate_check');
+like(refused('fleet_01', "CALL morgenmigrate.migrate_run('pg_class'::regclass, databases => ARRAY['fleet_02'])"),
+	qr/ERROR:  0A000: pushed migration files cannot be run in other databases/,
+	'the push form is refused (0A000)');
+like(refused('fleet_01', "CALL morgenmigrate.migrate_run('$base/nosuch', databases => ARRAY['fleet_02'])"),
+	qr/ERROR:  \w{5}: .*nosuch/, 'a directory that does not exist is refused');
+is(states(@all), $before, 'and nothing changed in any database');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'morgenmigrate fleet worker'"),
+	'0', 'and no worker is left');
+
+# status before: every file pending everywhere, the bare database says why
+is($node->safe_psql('fleet_01', qq{
+	SELECT database || ':' || string_agg(coalesce(filename, '-') || '=' || state, ',' ORDER BY filename)
+	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['fleet_02', 'fleet_noext', 'fleet_02'])
+	 GROUP BY database ORDER BY database}),
+	"fleet_02:001_accounts.sql=pending,002_audit.sql=pending,003_accounts_note.sql=pending\n"
+	  . 'fleet_noext:-=unavailable',
+	'status: each database once, in name order; the one without the extension is unavailable');
+
+# the run: 20 databases (the caller's own among them), three at a time
+my ($out, $err) = ('', '');
+my $rc = $node->psql('fleet_01',
+	"\\set VERBOSITY verbose\nCALL morgenmigrate.migrate_run('$set', databases => $array, max_parallel => 3)",
+	stdout => \$out, stderr => \$err);
+isnt($rc, 0, 'the run fails (psql exits non-zero)');
+like($err, qr/ERROR:  42P07: migrations failed in 2 databases of 20/, 'one error: two of twenty failed, with the first failure\'s SQLSTATE');
+like($err, qr/DETAIL:  Database "fleet_bad": relation "audit" already exists \(SQLSTATE 42P07; migration "002_audit\.sql", line 1\)\./,
+	'it names the failing database, its file and its error');
+like($err, qr/Database "fleet_noext": extension "morgenmigrate" is not installed in database "fleet_noext" \(SQLSTATE 42704\)\./,
+	'and the database without the extension');
+my @done = $err =~ /NOTICE:  00000: migrations of database "(fleet_\d\d)" are done/g;
+is(join(',', sort @done), join(',', @good), 'a NOTICE for each database migrated');
+like($err, qr/WARNING:  01000: migrations of database "fleet_bad" failed: relation "audit" already exists\nDETAIL:  migration "002_audit\.sql", line 1\n/, 'a WARNING when one fails');
+
+my $applied = '1|001_accounts.sql,002_audit.sql,003_accounts_note.sql||accounts,accounts_note,accounts_pkey,audit';
+is(states(@good), join("\n", map { "$_=$applied" } @good),
+	'every good database is fully applied, its index built concurrently and valid');
+is(state_of('fleet_bad'), '1|001_accounts.sql|002_audit.sql:42P07|accounts,accounts_pkey,audit',
+	'the failing database stops at its file, the failure in its own migration_errors');
+is(state_of('fleet_noext'), '0|-|-|', 'the database without the extension is left as it was');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'morgenmigrate fleet worker'"),
+	'0', 'no worker is left');
+
+# the caller holding its own database's migration lock: that database
+# fails at once (its worker would wait for the caller), the others go on
+($out, $err) = ('', '');
+$node->psql('fleet_01',
+	"\\set VERBOSITY verbose\nSELECT pg_advisory_lock(7885647260957961581);\n"
+	  . "CALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_01', 'fleet_02']);",
+	stdout => \$out, stderr => \$err,
+	timeout => $PostgreSQL::Test::Utils::timeout_default);
+like($err, qr/ERROR:  55P03: migrations failed in 1 database of 2\nDETAIL:  Database "fleet_01": this session holds the migration lock of database "fleet_01", which its worker would wait for \(SQLSTATE 55P03\)\./,
+	'a caller holding its own migration lock: its database fails, it does not hang');
+like($err, qr/NOTICE:  00000: migrations of database "fleet_02" are done/, 'and the other goes on');
+
+# status of every database from one call
+is($node->safe_psql('postgres', qq{
+	SELECT database || ':' || string_agg(coalesce(filename, '-') || '=' || state, ',' ORDER BY filename)
+	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['fleet_noext', 'fleet_bad', 'fleet_03', 'fleet_01'])
+	 GROUP BY database ORDER BY database}),
+	join("\n",
+		'fleet_01:001_accounts.sql=applied,002_audit.sql=applied,003_accounts_note.sql=applied',
+		'fleet_03:001_accounts.sql=applied,002_audit.sql=applied,003_accounts_note.sql=applied',
+		'fleet_bad:001_accounts.sql=applied,002_audit.sql=failed,003_accounts_note.sql=pending',
+		'fleet_noext:-=unavailable'),
+	'status: which databases are behind, and on which file');
+is($node->safe_psql('postgres', qq{
+	SELECT error FROM morgenmigrate.migrate_status('$set', databases => ARRAY['fleet_noext'])}),
+	'extension "morgenmigrate" is not installed in database "fleet_noext"',
+	'and why one is unavailable');
+is($node->safe_psql('postgres', qq{
+	SELECT count(*) FROM morgenmigrate.migrate_status('$set', databases => $array)}),
+	18 * 3 + 3 + 1, 'one call answers for all twenty');
+
+# check: quiet over the good ones, names the others
+is($node->safe_psql('postgres', qq{
+	SELECT morgenmigrate.migrate_check('$set', databases => ARRAY['fleet_01', 'fleet_18'], max_parallel => 1)}),
+	'', 'check: quiet when every database is up to date');
+$err = refused('postgres', "SELECT morgenmigrate.migrate_check('$set', databases => $array)");
+like($err, qr/ERROR:  55000: 2 databases of 20 are not up to date with "\Q$set\E" or could not be checked/,
+	'check: an error when some are not');
+like($err, qr/Database "fleet_bad": .*003_accounts_note\.sql.*Database "fleet_noext": extension "morgenmigrate" is not installed/s,
+	'naming each, with what it lacks');
+
+# a database the caller may not connect to: reported, never entered
+$node->safe_psql('postgres', q{
+	CREATE DATABASE fleet_locked;
+	REVOKE CONNECT ON DATABASE fleet_locked FROM PUBLIC;
+	CREATE ROLE deployer LOGIN IN ROLE pg_read_server_files;
+});
+$node->safe_psql('fleet_locked', 'CREATE EXTENSION morgenmigrate');
+for my $db ('fleet_02', 'fleet_locked')
+{
+	$node->safe_psql($db, q{
+		GRANT USAGE ON SCHEMA morgenmigrate TO deployer;
+		GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA morgenmigrate TO deployer;
+		GRANT SELECT ON ALL TABLES IN SCHEMA morgenmigrate TO deployer;
+	});
+}
+is($node->safe_psql('fleet_02', qq{
+	SELECT database || ':' || count(*) || ':' || string_agg(DISTINCT state, ',') || ':' || coalesce(min(error), '-')
+	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['fleet_02', 'fleet_locked'])
+	 GROUP BY database ORDER BY database},
+		extra_params => [ '-U', 'deployer' ]),
+	"fleet_02:3:applied:-\nfleet_locked:1:unavailable:permission denied to connect to database \"fleet_locked\"",
+	'a database without CONNECT is reported, the other answers');
+is(state_of('fleet_locked'), '1|||', 'and it is left as it was');
+is($node->safe_psql('postgres', qq{
+	SELECT database || ':' || state || ':' || error
+	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['template0'])}),
+	'template0:unavailable:database "template0" is not currently accepting connections',
+	'a database that allows no connections is reported');
+
+# README.md's example
+for my $db (qw(customer_a customer_b customer_c))
+{
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate');
+}
+is($node->safe_psql('postgres',
+		readme_example('fleet-databases', undef, '/srv/app/migrations' => $set)),
+	'', 'fleet-databases: migrates the three databases, and then none is behind');
+is(join(',', map { $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.schema_migrations') }
+		qw(customer_a customer_b customer_c)),
+	'3,3,3', 'fleet-databases: every file in each');
+
+# max_parallel, seen from a second session, and a cancel
+my @slow = map { "slow_$_" } 1 .. 5;
+for my $db (@slow)
+{
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate');
+}
+my $holder = $node->background_psql('postgres');
+$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shseclabel IN ACCESS EXCLUSIVE MODE');
+my $caller = $node->background_psql('slow_1', on_error_stop => 0);
+my $caller_pid = $caller->query_safe('SELECT pg_backend_pid()');
+$caller->query_until(qr/started/, "\\echo started\nCALL morgenmigrate.migrate_run('$slow', databases => ARRAY["
+	  . join(',', map { "'$_'" } @slow) . "], max_parallel => 2);\n");
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) = 2 FROM morgenmigrate.progress
+	 WHERE filename = '001_wait.sql' AND operation = 'migrate_run'}),
+	'two files wait on the lock');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) || '|' || count(DISTINCT database) || '|' || bool_and(database LIKE 'slow_%')
+	  FROM morgenmigrate.progress p JOIN pg_stat_activity a USING (pid)
+	 WHERE a.backend_type = 'morgenmigrate fleet worker'}),
+	'2|2|true', 'the progress view shows each worker with its database');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'morgenmigrate fleet worker'"),
+	'2', 'no more than max_parallel workers run');
+$node->safe_psql('postgres', "SELECT pg_cancel_backend($caller_pid)");
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'morgenmigrate fleet worker'"),
+	'cancelling the caller stops its workers');
+$caller->query('SELECT 1');
+like($caller->{stderr}, qr/canceling statement due to user request/, 'the caller says it was cancelled');
+$holder->query_safe('COMMIT');
+is(join(',', map { $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.schema_migrations')
+		  . '/' . $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.migration_errors') } @slow),
+	'0/0,0/0,0/0,0/0,0/0', 'and nothing of the set was applied, nor recorded as failed');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM morgenmigrate.progress'),
+	'0', 'and the progress view is empty');
+$caller->quit;
+
+# a terminated caller takes its workers along
+$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shseclabel IN ACCESS EXCLUSIVE MODE');
+$caller = $node->background_psql('postgres', on_error_stop => 0);
+$caller_pid = $caller->query_safe('SELECT pg_backend_pid()');
+$caller->query_until(qr/started/, "\\echo started\nCALL morgenmigrate.migrate_run('$slow', "
+	  . "databases => ARRAY['slow_4', 'slow_5']);\n");
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) = 2 FROM morgenmigrate.progress WHERE filename = '001_wait.sql'}),
+	'two workers wait on the lock');
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($caller_pid)");
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'morgenmigrate fleet worker'"),
+	'terminating the caller stops its workers');
+$holder->query_safe('COMMIT');
+is(join(',', map { $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.schema_migrations') } qw(slow_4 slow_5)),
+	'0,0', 'and they applied nothing');
+eval { $caller->{run}->finish };
+like($caller->{stderr}, qr/terminating connection due to administrator command/,
+	'the caller was terminated');
+
+# a worker that dies fails its database only; the caller does not wait for it
+$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shseclabel IN ACCESS EXCLUSIVE MODE');
+$caller = $node->background_psql('postgres', on_error_stop => 0);
+$caller->query_until(qr/started/, "\\echo started\n\\set VERBOSITY verbose\n"
+	  . "CALL morgenmigrate.migrate_run('$slow', databases => ARRAY['slow_1', 'slow_2', 'slow_3']);\n");
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) = 2 FROM morgenmigrate.progress WHERE filename = '001_wait.sql'
+	   AND database IN ('slow_1', 'slow_2')}),
+	'the first two databases wait on the lock');
+$node->safe_psql('postgres', q{
+	SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	 WHERE backend_type = 'morgenmigrate fleet worker' AND datname = 'slow_1'});
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) = 2 FROM morgenmigrate.progress WHERE filename = '001_wait.sql'
+	   AND database IN ('slow_2', 'slow_3')}),
+	'once the worker of slow_1 is gone, slow_3 starts');
+$holder->query_safe('COMMIT');
+$caller->query('SELECT 1');
+like($caller->{stderr},
+	qr/ERROR:  57P01: migrations failed in 1 database of 3\nDETAIL:  Database "slow_1": terminating background worker "morgenmigrate fleet worker" due to administrator command \(SQLSTATE 57P01; migration "001_wait\.sql", line 2\)\./,
+	'the call ends with the dead worker\'s database as failed');
+is(join(',', map { $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.schema_migrations') } qw(slow_1 slow_2 slow_3)),
+	'0,1,1', 'and the others migrated');
+$caller->quit;
+$holder->quit;
+
+# worker slots: the logical replication launcher takes one of them
+$node->append_conf('postgresql.conf', "max_worker_processes = 2\n");
+$node->restart;
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'logical replication launcher'"),
+	'1', 'one slot of two is taken');
+$node->safe_psql('slow_1', "CALL morgenmigrate.migrate_run('$slow', databases => ARRAY["
+	  . join(',', map { "'$_'" } @slow) . "], max_parallel => 2)");
+is(join(',', map { $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.schema_migrations') } @slow),
+	'1,1,1,1,1', 'with one slot free, the call waits for its own worker and migrates each database');
+$node->append_conf('postgresql.conf', "max_worker_processes = 1\n");
+$node->restart;
+$err = refused('postgres', "CALL morgenmigrate.migrate_run('$set', databases => ARRAY['customer_a', 'customer_b'])");
+like($err, qr/ERROR:  53000: migrations failed in 2 databases of 2\nDETAIL:  Database "customer_a": no background worker slot was free \(SQLSTATE 53000\)\. Database "customer_b": no background worker slot was free/,
+	'with no slot free, each database fails, saying so');
+is($node->safe_psql('postgres', qq{
+	SELECT string_agg(database || ':' || state || ':' || error, ',')
+	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['customer_c'])}),
+	'customer_c:unavailable:no background worker slot was free', 'and status says so');
+
+done_testing();
