@@ -88,7 +88,6 @@ static void run_committing_locked(const char *path, const char *target,
 								  int steps, bool down, ErrorData **failure,
 								  MemoryContext cxt);
 static void run_work(void *arg);
-static ErrorData *error_of(void (*fn) (void *arg), void *arg);
 static void refuse_external_of(void *arg);
 static ErrorData *error_copy(const ErrorData *edata);
 static char *describe_part(const char *path, const TextRange *r,
@@ -754,6 +753,24 @@ work_waits_for_locks(List *work)
 	return LockTimeout > 0;
 }
 
+/* What apply_in_call applies. */
+typedef struct ApplyArgs
+{
+	CallState  *call;
+	List	   *work;
+	ReturnSetInfo *rsinfo;
+	volatile int *done;
+} ApplyArgs;
+
+/* apply_files of a whole call, for subxact_error_of. */
+static void
+apply_in_call(void *arg)
+{
+	ApplyArgs  *a = (ApplyArgs *) arg;
+
+	apply_files(a->call, a->work, RUN_IN_CALL, a->rsinfo, a->done);
+}
+
 /*
  * An all-or-nothing call whose files may be tried again after a lock
  * timeout: the whole call runs in one subtransaction, and when a file
@@ -770,29 +787,16 @@ apply_retrying(CallState *call, List *work, ReturnSetInfo *rsinfo,
 {
 	int		   *tries = palloc0(sizeof(int) * list_length(work));
 
+	ApplyArgs	args = {call, work, rsinfo, done};
+
 	for (;;)
 	{
-		MemoryContext cxt = CurrentMemoryContext;
-		ResourceOwner owner = CurrentResourceOwner;
-		ErrorData  *edata = NULL;
+		ErrorData  *edata;
 		const WorkItem *w;
 		LockTimeoutBlockers *blockers;
 
 		*done = 0;
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(cxt);
-		PG_TRY();
-		{
-			apply_files(call, work, RUN_IN_CALL, rsinfo, done);
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-		}
-		PG_CATCH();
-		{
-			edata = subxact_catch(cxt, owner);
-		}
-		PG_END_TRY();
+		edata = subxact_error_of(apply_in_call, &args);
 		if (edata == NULL)
 			return;
 
@@ -1040,34 +1044,6 @@ run_work(void *arg)
 	preflight(&r->call, r->work, PREFLIGHT_STEPS);
 }
 
-/*
- * The error fn(arg) raises, caught in a subtransaction that is then rolled
- * back; NULL when it raises none (its work then stays).
- */
-static ErrorData *
-error_of(void (*fn) (void *arg), void *arg)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	ErrorData  *edata = NULL;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		fn(arg);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		edata = subxact_catch(cxt, owner);
-	}
-	PG_END_TRY();
-	return edata;
-}
-
 /* refuse_external for error_of. */
 static void
 refuse_external_of(void *arg)
@@ -1129,7 +1105,7 @@ run_committing_locked(const char *path, const char *target, int steps,
 		r.down = down;
 		if (failure == NULL)
 			run_work(&r);
-		else if ((*failure = error_of(run_work, &r)) != NULL)
+		else if ((*failure = subxact_error_of(run_work, &r)) != NULL)
 			r.work = NIL;
 
 		foreach(lc, r.work)
@@ -1142,7 +1118,7 @@ run_committing_locked(const char *path, const char *target, int steps,
 				refuse_external(w->mfile);
 			if (!down && w->mfile->role == ROLE_EXTERNAL)
 			{
-				*failure = error_of(refuse_external_of, (void *) w->mfile);
+				*failure = subxact_error_of(refuse_external_of, (void *) w->mfile);
 				break;
 			}
 			if (w->noop)

@@ -42,3 +42,32 @@ subxact_rollback(MemoryContext cxt, ResourceOwner owner)
 	MemoryContextSwitchTo(cxt);
 	CurrentResourceOwner = owner;
 }
+
+/*
+ * The error fn(arg) raises, caught in an internal subtransaction that is
+ * then rolled back; NULL when it raises none (its work then stays, the
+ * subtransaction committed into the caller's transaction).
+ */
+ErrorData *
+subxact_error_of(void (*fn) (void *arg), void *arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		edata = subxact_catch(cxt, owner);
+	}
+	PG_END_TRY();
+	return edata;
+}
