@@ -1106,7 +1106,12 @@ run_committing_locked(const char *path, const char *target, int steps,
 		if (failure == NULL)
 			run_work(&r);
 		else if ((*failure = subxact_error_of(run_work, &r)) != NULL)
+		{
+			/* a cancel while waiting for the lock ends the whole call */
+			if ((*failure)->sqlerrcode == ERRCODE_QUERY_CANCELED)
+				ReThrowError(*failure);
 			r.work = NIL;
+		}
 
 		foreach(lc, r.work)
 		{
@@ -1145,7 +1150,8 @@ run_committing_locked(const char *path, const char *target, int steps,
 									   outcome.error, outcome.error_line,
 									   outcome.blockers);
 			SPI_commit();
-			if (!outcome.ok && failure != NULL)
+			/* a file's failure ends this run; the caller's cancel, the call */
+			if (!outcome.ok && failure != NULL && !outcome.interrupted)
 			{
 				*failure = outcome.error;
 				break;

@@ -169,6 +169,7 @@ run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
 	FileTimeout ft;
 	ErrorData  *volatile edata = NULL;
 	volatile int current = -1;
+	volatile bool interrupted = false;
 
 	memset(outcome, 0, sizeof(MigrationOutcome));
 	memset(&ft, 0, sizeof(ft));
@@ -203,6 +204,8 @@ run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
 			current = i;
 			edata = try_with_retries(script, i, count, true, outcome,
 									 &own_timeout);
+			interrupted = edata != NULL &&
+				edata->sqlerrcode == ERRCODE_QUERY_CANCELED && !own_timeout;
 			/* deferred constraints fire here, still the statement's */
 			if (edata == NULL)
 				SPI_commit();
@@ -216,6 +219,8 @@ run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
 		MemoryContextSwitchTo(oldcontext);
 		edata = CopyErrorData();
 		FlushErrorState();
+		interrupted = edata->sqlerrcode == ERRCODE_QUERY_CANCELED &&
+			!filelimits_deadline_passed();
 		/* the failed transaction goes; a new one starts */
 		SPI_rollback();
 		MemoryContextSwitchTo(oldcontext);
@@ -233,6 +238,7 @@ run_script_in_steps(const MigrationScript *script, MigrationOutcome *outcome)
 	filelimits_disarm_timeout(&ft);
 	filelimits_restore_settings(saved);
 	finish_outcome(outcome, edata, start);
+	outcome->interrupted = interrupted;
 }
 
 /*

@@ -28,6 +28,8 @@ typedef struct MigrationOutcome
 	int			error_line;		/* the line the error points at */
 	char	   *blockers;		/* a lock timeout's: who held the lock, as
 								 * a jsonb array, or NULL */
+	bool		interrupted;	/* the error is the caller's cancel or
+								 * statement_timeout, not the file's own */
 } MigrationOutcome;
 
 extern void runner_report_progress(const char *filename, int k, int n);

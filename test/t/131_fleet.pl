@@ -116,5 +116,39 @@ note sprintf('private memory after a run over 20 tenants: %d kB, over 220: %d kB
 	$few, $many, ($many - $few) / 200);
 cmp_ok(($many - $few) / 200, '<', 12, 'each tenant beyond the first 20 adds less than 12 kB');
 
+# A cancel ends the whole fleet call, not only the tenant it came in:
+# migrate_run waits for the lock of tenant c2, which another session holds,
+# and is cancelled there; c1 stays migrated (committed), c2 and c3 are not
+# touched, and the call fails with the cancel's 57014.
+{
+	new_db('cancel', qw(c1 c2 c3));
+	my $holder = $node->background_psql('cancel');
+	$holder->query_safe(
+		q{SELECT pg_advisory_lock(1836020327, 'c2'::regnamespace::oid::text::int)});
+	my $s = $node->background_psql('cancel', on_error_stop => 0);
+	$s->query_safe('\set VERBOSITY verbose');
+	my $pid = $s->query_safe('SELECT pg_backend_pid()');
+	$s->{stderr} = '';
+	$s->{stdin} .= "CALL morgenmigrate.migrate_run('$fixtures/fleet', schemas => '{c1,c2,c3}');\n";
+	$s->{run}->pump_nb;
+	ok( $node->poll_query_until('cancel', qq{
+			SELECT EXISTS (SELECT FROM pg_locks
+			 WHERE pid = $pid AND locktype = 'advisory' AND NOT granted)}),
+		'cancel: the fleet run waits for the lock of c2');
+	$node->safe_psql('cancel', "SELECT pg_cancel_backend($pid)");
+	my ($still) = eval { $s->query('SELECT 1') };
+	like($s->{stderr}, qr/ERROR:  57014: canceling statement due to user request/,
+		'cancel: the fleet call fails with the cancel');
+	is($node->safe_psql('cancel', q{
+			SELECT (SELECT count(*) FROM c1.morgenmigrate_history) || ','
+			    || (to_regclass('c2.morgenmigrate_history') IS NULL) || ','
+			    || (to_regclass('c3.morgenmigrate_history') IS NULL) || ','
+			    || (to_regclass('c3.accounts') IS NULL)}),
+		'4,true,true,true',
+		'cancel: c1 stays migrated, and no tenant after the cancel runs');
+	$s->quit;
+	$holder->quit;
+}
+
 $node->stop;
 done_testing();
