@@ -360,9 +360,14 @@ preflight(CallState *call, List *work, PreflightMode mode)
 	ListCell   *lc;
 	int			unwrapped = 0;
 	CostState  *cost = NULL;
+	int			nest = -1;
 
 	if (mode == PREFLIGHT_REHEARSAL || mm_max_locked_bytes >= 0)
+	{
 		cost = cost_begin(mode == PREFLIGHT_REHEARSAL);
+		/* the names of the files are read as the files will run */
+		nest = runner_search_path_begin();
+	}
 	foreach(lc, work)
 	{
 		WorkItem   *w = (WorkItem *) lfirst(lc);
@@ -391,6 +396,7 @@ preflight(CallState *call, List *work, PreflightMode mode)
 			unwrapped++;
 		end_file(call);
 	}
+	runner_search_path_end(nest);
 	if (unwrapped > 0)
 		ereport(NOTICE,
 				(errmsg_plural("ignoring the BEGIN and COMMIT in %d migration file",
@@ -1194,6 +1200,7 @@ command_plan(const char *path, const char *target, int steps,
 	CallState	call;
 	CostState  *cost;
 	ListCell   *lc;
+	int			nest;
 
 	SPI_connect();
 	begin_call(&call, path);
@@ -1202,6 +1209,8 @@ command_plan(const char *path, const char *target, int steps,
 	warn_orphans(call.dir);
 	cost = cost_begin(true);
 	filecache_script_begin();
+	/* the names of the files are read as the files will run */
+	nest = runner_search_path_begin();
 	foreach(lc, up_work(plan_pending(call.dir, call.entries, target, steps,
 									 true)))
 	{
@@ -1237,6 +1246,7 @@ command_plan(const char *path, const char *target, int steps,
 		}
 		end_file(&call);
 	}
+	runner_search_path_end(nest);
 	SPI_finish();
 }
 

@@ -26,7 +26,6 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
@@ -298,21 +297,13 @@ typedef struct PlanArgs
 	int			steps;
 } PlanArgs;
 
-/*
- * command_plan as a SchemaCall, with the search_path set to the schema (as
- * its files would run) for the plan only.
- */
+/* command_plan as a SchemaCall. */
 static void
 plan_call(const char *path, const void *arg, ReturnSetInfo *one)
 {
 	const PlanArgs *pa = (const PlanArgs *) arg;
-	int			nest = NewGUCNestLevel();
 
-	(void) set_config_option("search_path", runner_search_path,
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
 	command_plan(path, pa->target, pa->steps, one);
-	AtEOXact_GUC(true, nest);
 }
 
 /*

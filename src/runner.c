@@ -277,6 +277,35 @@ finish_outcome(MigrationOutcome *outcome, ErrorData *edata, instr_time start)
 }
 
 /*
+ * Sets search_path to the one the files run with (runner_search_path, a
+ * tenant's), until runner_search_path_end, for what reads names out of the
+ * files before they run: their cost, in the preflight and the plan.
+ * Returns the settings' nest level to end, or -1 when the files run with
+ * the caller's search_path.
+ */
+int
+runner_search_path_begin(void)
+{
+	int			nest;
+
+	if (runner_search_path == NULL)
+		return -1;
+	nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", runner_search_path,
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+/* Puts back the search_path runner_search_path_begin set (an error does too). */
+void
+runner_search_path_end(int nest)
+{
+	if (nest >= 0)
+		AtEOXact_GUC(true, nest);
+}
+
+/*
  * Tries statements first .. first + count - 1 of a script (in a
  * subtransaction if subxact), again after a lock timeout as often as the
  * retries directive allows (which needs subxact).  A whole file (first == 0, count == all) gets its own

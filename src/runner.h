@@ -62,6 +62,8 @@ extern void run_script_in_steps(const MigrationScript *script,
  * caller's.
  */
 extern const char *runner_search_path;
+extern int	runner_search_path_begin(void);
+extern void runner_search_path_end(int nest);
 
 /*
  * Set by a module above (drift.c) to hear that a migration's statements
