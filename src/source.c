@@ -632,6 +632,7 @@ flat_finish(MigrationDir *mdir, MigrationLayout layout)
 			if (was != NULL && (*was)->inspected)
 			{
 				f->inspected = true;
+				f->file_stat = (*was)->file_stat;
 				memcpy(f->checksum, (*was)->checksum, sizeof(f->checksum));
 				f->sections = (*was)->sections;
 			}

@@ -104,8 +104,38 @@ is($after->{'002_grows_v_not_null.sql'}[3], "{$reader_pid}", 'a blocker that app
 is($after->{'003_grows_note.sql'}[3], "{$reader_pid}", 'on every statement it stands in the way of');
 is($after->{'001_grows_v.sql'}[3], '{}', 'but not on one its lock does not conflict with');
 $other->query_safe('COMMIT');
-is($session->query_safe($kept), '2',
-	'the file just edited is not kept until its change time lies two seconds back');
+
+# A directory whose runner its markers tell (goose): what is kept of its
+# files is used too.  Each file holds some 200 kB of comments, so that a
+# plan that read them again would read that much: the bytes the backend
+# reads (rchar of /proc/self/io) in a third plan stay below one file's.
+my $comment = ("-- " . ('x' x 96) . "\n") x 2000;
+my $goose = write_set("$base/goose",
+	map { (sprintf('%03d_g%d.sql', $_, $_) =>
+		  "-- +goose Up\n${comment}CREATE TABLE g$_ (id int);\n") } 1 .. 3);
+utime $old, $old, glob("$goose/*.sql") or die "utime: $!";
+sleep 3;
+my $read = q{SELECT substring(pg_read_file('/proc/self/io') from 'rchar: ([0-9]+)')};
+my $goose_plan = "SELECT count(*) FROM morgenmigrate.migrate_plan('$goose')";
+is($session->query_safe($goose_plan), '3', 'a goose directory: planned');
+is($session->query_safe($goose_plan), '3', 'twice');
+my $before = $session->query_safe($read);
+is($session->query_safe($goose_plan), '3', 'a third time');
+my $read_bytes = $session->query_safe($read) - $before;
+note("bytes read by the third plan: $read_bytes");
+cmp_ok($read_bytes, '<', length($comment),
+	'the third plan of a goose directory reads none of its files again');
+# a file whose times do not lie two seconds back (here: in the future) is
+# read again by every plan, and not kept
+my $future = time() + 3600;
+utime $future, $future, "$goose/001_g1.sql" or die "utime: $!";
+is($session->query_safe($goose_plan), '3', 'a file of the future: planned');
+$before = $session->query_safe($read);
+is($session->query_safe($goose_plan), '3', 'and again');
+$read_bytes = $session->query_safe($read) - $before;
+note("bytes read by the plan after: $read_bytes");
+ok($read_bytes >= length($comment) && $read_bytes < 3 * length($comment),
+	'a file too new to tell from a later write is read again (its inspection and its plan), and only it');
 
 # Many files: a CREATE TABLE of 30 columns each, some 40 kB of parse trees,
 # 1,200 of them (some 48 MB, were it not bounded), planned twice in one
