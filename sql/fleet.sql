@@ -151,6 +151,22 @@ SELECT schema, filename, status
 SELECT object_identity FROM morgenmigrate.drift ORDER BY id;
 SELECT morgenmigrate.drift_disable();
 
+-- a tenant's history tables are made with PostgreSQL's own types, whatever
+-- the caller's search_path puts before pg_catalog
+CREATE SCHEMA fleet_evil;
+CREATE DOMAIN fleet_evil.text AS integer;
+CREATE DOMAIN fleet_evil.timestamptz AS integer;
+CREATE SCHEMA fleet_h;
+SET search_path = fleet_evil, pg_catalog;
+SELECT schema, filename, status
+  FROM morgenmigrate.migrate_apply('@fixtures@/fleet', schemas => '{fleet_h}', target => '1');
+RESET search_path;
+SELECT attrelid::regclass AS history_table, attname, format_type(atttypid, atttypmod)
+  FROM pg_attribute
+ WHERE attrelid IN ('fleet_h.morgenmigrate_history'::regclass, 'fleet_h.morgenmigrate_errors'::regclass)
+   AND attname IN ('filename', 'applied_at', 'failed_at', 'kind')
+ ORDER BY 1, 2;
+
 SET client_min_messages = warning;
-DROP SCHEMA fleet_a, fleet_b, fleet_c, fleet_d CASCADE;
+DROP SCHEMA fleet_a, fleet_b, fleet_c, fleet_d, fleet_evil, fleet_h CASCADE;
 DROP EXTENSION morgenmigrate;

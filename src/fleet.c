@@ -345,7 +345,6 @@ fleet_check(const char *path, List *names)
 	StringInfoData list;
 	StringInfoData one;
 	int			behind = 0;
-	int			count = 0;
 	int			drift;
 	ListCell   *lc;
 
@@ -365,7 +364,6 @@ fleet_check(const char *path, List *names)
 			leave_schema();
 			if (n > 0)
 				name_schema(&list, ++behind, fs->name, one.data);
-			count += n;
 		}
 	}
 	PG_FINALLY();

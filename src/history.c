@@ -264,17 +264,22 @@ make_target_tables(void)
 	initStringInfo(&sql);
 	if (!target_has("morgenmigrate_history"))
 		appendStringInfo(&sql,
-						 "CREATE TABLE %s (filename text PRIMARY KEY,"
-						 " applied_at timestamptz NOT NULL, checksum text NOT NULL,"
-						 " duration interval NOT NULL, applied_by text NOT NULL,"
-						 " kind text NOT NULL CHECK (kind IN ('applied', 'baseline', 'adopted')));",
+						 "CREATE TABLE %s (filename pg_catalog.text PRIMARY KEY,"
+						 " applied_at pg_catalog.timestamptz NOT NULL,"
+						 " checksum pg_catalog.text NOT NULL,"
+						 " duration pg_catalog.interval NOT NULL,"
+						 " applied_by pg_catalog.text NOT NULL,"
+						 " kind pg_catalog.text NOT NULL CHECK (kind OPERATOR(pg_catalog.=) ANY"
+						 " (ARRAY['applied', 'baseline', 'adopted']::pg_catalog.text[])));",
 						 query_table(HQ_RECORD));
 	if (!target_has("morgenmigrate_errors"))
 		appendStringInfo(&sql,
-						 "CREATE TABLE %s (filename text PRIMARY KEY,"
-						 " failed_at timestamptz NOT NULL, sqlstate text NOT NULL,"
-						 " message text NOT NULL, detail text, hint text, line integer,"
-						 " blockers jsonb);",
+						 "CREATE TABLE %s (filename pg_catalog.text PRIMARY KEY,"
+						 " failed_at pg_catalog.timestamptz NOT NULL,"
+						 " sqlstate pg_catalog.text NOT NULL,"
+						 " message pg_catalog.text NOT NULL, detail pg_catalog.text,"
+						 " hint pg_catalog.text, line pg_catalog.int4,"
+						 " blockers pg_catalog.jsonb);",
 						 query_table(HQ_RECORD_FAILURE));
 	if (sql.len == 0)
 		return;

@@ -132,10 +132,15 @@ migration_dir_list(const char *path)
 	int			again;
 	FileKind	kind;
 	bool		plain;
+	bool		pushed;
 
 	clock_gettime(CLOCK_REALTIME, &read_at);
-	/* pushed files are another set at each call: nothing of them is kept */
-	again = files_pushed(path) ? 0 : filecache_dir_seen(path);
+	/*
+	 * pushed files are another set at each call: nothing of them is kept,
+	 * and no earlier session proved anything of them
+	 */
+	pushed = files_pushed(path);
+	again = pushed ? 0 : filecache_dir_seen(path);
 	keep = again > 0 && stat(path, &st) == 0;
 	if (keep && (mdir = filecache_dir_lookup(path, &st)) != NULL)
 	{
@@ -146,7 +151,7 @@ migration_dir_list(const char *path)
 	mdir = palloc0(sizeof(MigrationDir));
 	mdir->path = pstrdup(path);
 	mdir->keep_files = again > 0;
-	mdir->fingerprints_wanted = again < 2;
+	mdir->fingerprints_wanted = !pushed && again < 2;
 
 	d = files_dir_open(path);
 	while ((name = files_dir_next(d, &kind, &plain)) != NULL)
