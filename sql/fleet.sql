@@ -121,7 +121,9 @@ SELECT * FROM morgenmigrate.migrate_apply(:'dir', schemas => '{information_schem
 SELECT * FROM morgenmigrate.migrate_apply(:'dir', schemas => '{morgenmigrate}');
 CALL morgenmigrate.migrate_run(:'dir', schemas => '{fleet_b,fleet_nosuch}');
 \set VERBOSITY default
-SELECT to_regclass('fleet_b.accounts') IS NULL AS nothing_ran;
+SELECT to_regclass('fleet_b.accounts') IS NULL AS nothing_ran,
+       to_regclass('fleet_b.morgenmigrate_history') IS NULL AS no_history,
+       to_regclass('fleet_b.morgenmigrate_errors') IS NULL AS no_failures;
 SELECT * FROM morgenmigrate.migrate_apply(:'dir', schemas => '{}');
 
 -- pushed files, to a fleet

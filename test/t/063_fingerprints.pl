@@ -106,13 +106,15 @@ sub forge
 {
 	my ($file) = @_;
 	my ($dev, $ino, $size, $mtime, $ctime) = stat_ns("$dir/$file");
-	$node->safe_psql('postgres',
+	my $written = $node->safe_psql('postgres',
 		"INSERT INTO morgenmigrate.file_fingerprints"
 		  . " SELECT directory, '$file', $dev, $ino, $size, $mtime, $ctime, '$zero', facts"
 		  . " FROM morgenmigrate.file_fingerprints WHERE filename = '001_a.sql'"
 		  . " ON CONFLICT (directory, filename) DO UPDATE SET device = excluded.device,"
 		  . " inode = excluded.inode, size = excluded.size, mtime_ns = excluded.mtime_ns,"
-		  . " ctime_ns = excluded.ctime_ns, checksum = excluded.checksum");
+		  . " ctime_ns = excluded.ctime_ns, checksum = excluded.checksum RETURNING 1");
+	# a forgery that wrote nothing would make "not trusted" pass for nothing
+	die "forge $file: no fingerprint of 001_a.sql to copy" unless $written eq '1';
 }
 
 is(apply(), '5', 'five files applied');
@@ -123,6 +125,10 @@ is($node->safe_psql('postgres', "BEGIN READ ONLY;\n$allowed"
 	  . "SELECT count(*) FROM morgenmigrate.migrate_status('$dir');\nCOMMIT;"),
 	'5', 'migrate_status runs in a read-only transaction');
 is(kept(), '', 'and keeps no fingerprint there');
+is($node->safe_psql('postgres', $allowed
+	  . "SELECT count(*) FROM morgenmigrate.migrate_apply('$dir', dry_run => true)"),
+	'0', 'a rehearsal with nothing to rehearse');
+is(kept(), '', 'keeps no fingerprint either');
 is(apply(), '0', 'nothing to apply');
 is(kept(), '001_a.sql 002_b.sql 003_c.sql',
 	'a no-op call keeps the fingerprints of the applied plain files, not of a link nor of a file of the future');

@@ -318,6 +318,8 @@ is($rc, 0, 'a 100 MB file: pushed') or diag($err);
 @push_kb = memory($out);
 my $big_disk = disk_growth('big_disk', $big);
 is(history('big_push'), history('big_disk'), 'a 100 MB file: the same history as from disk');
+cmp_ok($push_kb[2][0], '<', $push_kb[1][0],
+	'100 MB: the backend\'s peak was reset after the upload (else the bounds below would prove nothing)');
 my $big_push = $push_kb[3][0] - $push_kb[2][0];
 my $big_upload = $push_kb[1][0] - $push_kb[0][0];
 note sprintf('a file of %d kB: the peak grew by %d kB in the upload (%.2fx), by %d kB in the call pushed (%.2fx), %d kB from disk (%.2fx)',

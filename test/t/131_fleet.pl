@@ -56,7 +56,7 @@ my $out = $node->safe_psql('app',
 	readme_example('fleet-sql', undef, '/srv/app/migrations' => "$tmp/app-migrations"));
 like($out, qr/^tenant_a\|001_initial\.sql\|applied\|.*^tenant_b\|008_feed_token\.sql\|applied\|/ms,
 	'fleet-sql: applies the demo set in both tenants');
-unlike($out, qr/tenant_\w\|\d{3}_\w+\.sql\n/, 'fleet-sql: and then no tenant is behind');
+unlike($out, qr/^tenant_\w\|\d{3}_\w+\.sql$/m, 'fleet-sql: and then no tenant is behind');
 is($node->safe_psql('app', 'SELECT (SELECT count(*) FROM tenant_a.morgenmigrate_history) || \',\' || (SELECT count(*) FROM tenant_b.morgenmigrate_history)'),
 	'8,8', 'fleet-sql: each tenant has its history');
 
