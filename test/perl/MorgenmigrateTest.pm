@@ -183,6 +183,10 @@ my $npm_lock = File::Basename::dirname(__FILE__) . '/../adopt/package-lock.json'
 my $npm_bin = ($ENV{MM_NPM_RUNNERS}
 	  // '/var/cache/morgenmigrate/npm-' . substr(Digest::SHA->new(256)->addfile($npm_lock)->hexdigest, 0, 16))
   . '/node_modules/.bin';
+# node-pg-migrate 9 needs Node.js 20, which Debian 12 lacks (it has 18):
+# test/adopt/package.json installs Node 20 from npm beside the runners,
+# and the runners' "#!/usr/bin/env node" finds it first on the PATH.
+$ENV{PATH} = "$npm_bin:$ENV{PATH}" if -x "$npm_bin/node";
 my %runner_program = (
 	dbmate => "$npm_bin/dbmate",
 	'node-pg-migrate' => "$npm_bin/node-pg-migrate",
