@@ -776,7 +776,8 @@ sub describe_directory
 
 # Migrates the directory of SPEC with the runner and with morgenmigrate
 # and compares them (T: { node, runner, base (a work directory),
-# empty_schema (prepare_node's), refusals (counts, by rule) }).  Returns
+# empty_schema (prepare_node's), refusals (counts, by rule), compared (a
+# count of the directories where both applied migrations and agree) }).  Returns
 # the differences (none when they agree).
 sub check_directory
 {
@@ -839,6 +840,9 @@ sub check_directory
 		  . "], morgenmigrate applied [" . join(', ', split /\n/, $mine) . ']';
 	}
 	return @d if @d;
+	# both ran migrations and ended in the same state: a comparison that
+	# proved something (a refusal on both sides proves less)
+	$t->{compared}++ if $mine ne '';
 
 	# the rollback of the last migration
 	return @d if $mine eq '';
