@@ -28,14 +28,21 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_database.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type_d.h"
 #include "commands/dbcommands.h"
-#include "commands/extension.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "libpq/pqmq.h"
 #include "mb/pg_wchar.h"
@@ -51,6 +58,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -94,6 +102,11 @@ typedef struct FleetWorkerFixed
 	WorkerIdentity identity;
 	int			encoding;		/* the caller's: of the statement and the replies */
 	bool		rows;			/* send the statement's rows */
+	char		function[NAMEDATALEN];	/* what the statement calls there */
+	int			nargs;
+	Oid			argtypes[2];
+	int			columns;		/* of its rows; 0: it returns none */
+	char		version[NAMEDATALEN];	/* the caller's version of the extension */
 	bool		completed;		/* set by the worker once it finished */
 } FleetWorkerFixed;
 
@@ -104,7 +117,6 @@ typedef struct FleetDatabase
 	Oid			oid;
 	char	   *context;		/* the context line of its worker's notices */
 	ErrorData  *error;			/* why it failed, or NULL */
-	List	   *rows;			/* HeapTuples of migrate_status */
 	dsm_segment *seg;
 	shm_mq_handle *mqh;
 	BackgroundWorkerHandle *handle; /* while its worker runs */
@@ -115,6 +127,9 @@ typedef struct FleetDatabase
 typedef struct DbFleet
 {
 	char	   *sql;			/* what each worker runs */
+	const char *function;		/* the extension's function it calls */
+	int			nargs;			/* of its (text) arguments */
+	char	   *version;		/* of the extension in the caller's database */
 	int			max_parallel;
 	List	   *databases;		/* FleetDatabase, by name */
 	MemoryContext cxt;
@@ -143,6 +158,9 @@ static List *running_handles = NIL;
 static bool exit_hook_registered = false;
 
 static void begin_fleet(DbFleet *fleet, List *names, int max_parallel);
+static char *extension_version(void);
+static void refuse_other_version(const FleetWorkerFixed *fixed,
+								 const char *version);
 static int	cmp_names(const ListCell *a, const ListCell *b);
 static ErrorData *make_error(int sqlerrcode, const char *message,
 							 const char *hint);
@@ -156,6 +174,7 @@ static void stop_workers_at_exit(int code, Datum arg);
 static void put_row(DbFleet *fleet, FleetDatabase *db, StringInfo msg);
 static void add_failures(DbFleet *fleet, bool with_detail);
 static void finish_run(DbFleet *fleet, FleetDatabase *db);
+static void finish_status(DbFleet *fleet, FleetDatabase *db);
 static void refuse_own_lock(DbFleet *fleet);
 static char *call_sql(const char *call, const char *path,
 					  const char *target);
@@ -187,6 +206,9 @@ begin_fleet(DbFleet *fleet, List *names, int max_parallel)
 										  "morgenmigrate fleet message",
 										  ALLOCSET_DEFAULT_SIZES);
 	initStringInfo(&fleet->failures);
+	fleet->version = extension_version();
+	if (fleet->version == NULL)
+		fleet->version = "";
 	list_sort(sorted, cmp_names);
 	foreach(lc, sorted)
 	{
@@ -204,6 +226,71 @@ begin_fleet(DbFleet *fleet, List *names, int max_parallel)
 		db->error = connect_refusal(db->oid, name);
 		fleet->databases = lappend(fleet->databases, db);
 	}
+}
+
+/*
+ * The version of the extension installed in this database, or NULL when
+ * it is not installed.
+ */
+static char *
+extension_version(void)
+{
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	char	   *version = NULL;
+
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum("morgenmigrate"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+		Datum		datum = heap_getattr(tuple, Anum_pg_extension_extversion,
+										 RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			version = TextDatumGetCString(datum);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return version;
+}
+
+/*
+ * In the worker: refuses a database whose version of the extension lacks
+ * the function the statement calls there, or whose function returns rows
+ * of another shape, naming its version and the caller's.  An older
+ * version whose function is there is served by this library as it is.
+ */
+static void
+refuse_other_version(const FleetWorkerFixed *fixed, const char *version)
+{
+	Oid			proc = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid,
+									   CStringGetDatum(fixed->function),
+									   PointerGetDatum(buildoidvector(fixed->argtypes,
+																	  fixed->nargs)),
+									   ObjectIdGetDatum(get_namespace_oid(MM_SCHEMA, false)));
+	TupleDesc	desc = NULL;
+	char	   *lacks = NULL;
+
+	if (!OidIsValid(proc))
+		lacks = psprintf("It has no function %s.%s with %d text argument(s).",
+						 MM_SCHEMA, fixed->function, fixed->nargs);
+	else if (fixed->columns > 0 &&
+			 (get_func_result_type(proc, NULL, &desc) != TYPEFUNC_COMPOSITE ||
+			  desc->natts != fixed->columns))
+		lacks = psprintf("Its function %s.%s returns other columns than this call reads.",
+						 MM_SCHEMA, fixed->function);
+	if (lacks != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"%s\" in database \"%s\" is version %s, this call needs version %s",
+						"morgenmigrate", fixed->database, version, fixed->version),
+				 errdetail_internal("%s", lacks),
+				 errhint("Update it there with ALTER EXTENSION morgenmigrate UPDATE, or leave the database out.")));
 }
 
 /* list_sort comparator: database names. */
@@ -364,6 +451,12 @@ start_worker(DbFleet *fleet, FleetDatabase *db)
 	worker_identity_capture(&db->fixed->identity);
 	db->fixed->encoding = GetDatabaseEncoding();
 	db->fixed->rows = fleet->rsinfo != NULL;
+	strlcpy(db->fixed->function, fleet->function, NAMEDATALEN);
+	db->fixed->nargs = fleet->nargs;
+	for (int i = 0; i < fleet->nargs; i++)
+		db->fixed->argtypes[i] = TEXTOID;
+	db->fixed->columns = fleet->rsinfo ? fleet->rsinfo->setDesc->natts - 1 : 0;
+	strlcpy(db->fixed->version, fleet->version, NAMEDATALEN);
 	shm_toc_insert(toc, DBFLEET_KEY_FIXED, db->fixed);
 
 	space = shm_toc_allocate(toc, sqllen);
@@ -502,7 +595,9 @@ stop_workers_at_exit(int code, Datum arg)
 
 /*
  * A row of migrate_status that a worker sent: the database's name first,
- * then its columns, read as text in this database's encoding.
+ * then its columns, read as text in this database's encoding, straight
+ * into the call's result (which spills to a temporary file past
+ * work_mem).  A row of another shape fails its database, not the call.
  */
 static void
 put_row(DbFleet *fleet, FleetDatabase *db, StringInfo msg)
@@ -511,16 +606,23 @@ put_row(DbFleet *fleet, FleetDatabase *db, StringInfo msg)
 	Datum	   *values = palloc0(sizeof(Datum) * desc->natts);
 	bool	   *nulls = palloc0(sizeof(bool) * desc->natts);
 	int			natts;
-	MemoryContext oldcxt;
 
 	(void) pq_getmsgbyte(msg);
 	natts = pq_getmsgint(msg, 2);
 	if (natts != desc->natts - 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("migrate_status of database \"%s\" returned %d columns, expected %d",
-						db->name, natts, desc->natts - 1),
-				 errhint("Update the extension there to this version with ALTER EXTENSION morgenmigrate UPDATE.")));
+	{
+		if (db->error == NULL)
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(fleet->cxt);
+
+			db->error = make_error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+								   psprintf("migrate_status of database \"%s\" returned %d columns, expected %d",
+											db->name, natts, desc->natts - 1),
+								   "Update the extension there with ALTER EXTENSION morgenmigrate UPDATE, or leave the database out.");
+			MemoryContextSwitchTo(oldcxt);
+		}
+		return;
+	}
 	values[0] = CStringGetTextDatum(db->name);
 	for (int i = 1; i < desc->natts; i++)
 	{
@@ -534,9 +636,7 @@ put_row(DbFleet *fleet, FleetDatabase *db, StringInfo msg)
 										  TupleDescAttr(desc, i)->atttypmod);
 	}
 	pq_getmsgend(msg);
-	oldcxt = MemoryContextSwitchTo(fleet->cxt);
-	db->rows = lappend(db->rows, heap_form_tuple(desc, values, nulls));
-	MemoryContextSwitchTo(oldcxt);
+	tuplestore_putvalues(fleet->rsinfo->setResult, desc, values, nulls);
 }
 
 /*
@@ -645,6 +745,8 @@ dbfleet_run(const char *path, List *names, const char *target,
 	begin_fleet(&fleet, names, max_parallel);
 	fleet.sql = call_sql("CALL %s.migrate_run(dir => %s, target => %s)",
 						 path, target);
+	fleet.function = "migrate_run";
+	fleet.nargs = 2;
 	fleet.finish = finish_run;
 	refuse_own_lock(&fleet);
 
@@ -673,10 +775,36 @@ dbfleet_run(const char *path, List *names, const char *target,
 }
 
 /*
+ * migrate_status, once a database is done: a database whose status could
+ * not be read has a row of state "unavailable" saying why.
+ */
+static void
+finish_status(DbFleet *fleet, FleetDatabase *db)
+{
+	TupleDesc	desc = fleet->rsinfo->setDesc;
+	Datum	   *values;
+	bool	   *nulls;
+
+	if (db->error == NULL)
+		return;
+	values = palloc0(sizeof(Datum) * desc->natts);
+	nulls = palloc(sizeof(bool) * desc->natts);
+	memset(nulls, true, sizeof(bool) * desc->natts);
+	values[0] = CStringGetTextDatum(db->name);
+	values[2] = CStringGetTextDatum("unavailable");
+	values[desc->natts - 1] = CStringGetTextDatum(db->error->message);
+	nulls[0] = nulls[2] = nulls[desc->natts - 1] = false;
+	tuplestore_putvalues(fleet->rsinfo->setResult, desc, values, nulls);
+	pfree(values);
+	pfree(nulls);
+}
+
+/*
  * migrate_status(dir, databases => ...): each database's migrate_status
- * rows, its name first, the databases in the order of their names.  A
- * database whose status cannot be read (no extension, no CONNECT, an
- * error) has one row of state "unavailable" saying why.
+ * rows, its name first, put into the result as its worker sends them
+ * (the rows of databases whose workers run at the same time may
+ * interleave).  A database whose status cannot be read (no extension, no
+ * CONNECT, an error) has one row of state "unavailable" saying why.
  */
 void
 dbfleet_status(const char *path, List *names, int max_parallel,
@@ -684,12 +812,14 @@ dbfleet_status(const char *path, List *names, int max_parallel,
 {
 	DbFleet		fleet;
 	TupleDesc	desc = rsinfo->setDesc;
-	ListCell   *lc;
 
 	begin_fleet(&fleet, names, max_parallel);
 	fleet.sql = call_sql("SELECT * FROM %s.migrate_status(dir => %s)",
 						 path, NULL);
+	fleet.function = "migrate_status";
+	fleet.nargs = 1;
 	fleet.rsinfo = rsinfo;
+	fleet.finish = finish_status;
 	fleet.infuncs = palloc0(sizeof(FmgrInfo) * desc->natts);
 	fleet.typioparams = palloc0(sizeof(Oid) * desc->natts);
 	for (int i = 0; i < desc->natts; i++)
@@ -702,26 +832,6 @@ dbfleet_status(const char *path, List *names, int max_parallel,
 	}
 
 	run_fleet(&fleet);
-	foreach(lc, fleet.databases)
-	{
-		FleetDatabase *db = (FleetDatabase *) lfirst(lc);
-		ListCell   *row;
-
-		foreach(row, db->rows)
-			tuplestore_puttuple(rsinfo->setResult, (HeapTuple) lfirst(row));
-		if (db->error != NULL)
-		{
-			Datum	   *values = palloc0(sizeof(Datum) * desc->natts);
-			bool	   *nulls = palloc(sizeof(bool) * desc->natts);
-
-			memset(nulls, true, sizeof(bool) * desc->natts);
-			values[0] = CStringGetTextDatum(db->name);
-			values[2] = CStringGetTextDatum("unavailable");
-			values[desc->natts - 1] = CStringGetTextDatum(db->error->message);
-			nulls[0] = nulls[2] = nulls[desc->natts - 1] = false;
-			tuplestore_putvalues(rsinfo->setResult, desc, values, nulls);
-		}
-	}
 	MemoryContextDelete(fleet.cxt);
 }
 
@@ -737,6 +847,8 @@ dbfleet_check(const char *path, List *names, int max_parallel)
 
 	begin_fleet(&fleet, names, max_parallel);
 	fleet.sql = call_sql("SELECT %s.migrate_check(dir => %s)", path, NULL);
+	fleet.function = "migrate_check";
+	fleet.nargs = 1;
 	run_fleet(&fleet);
 	add_failures(&fleet, true);
 	if (fleet.failed > 0)
@@ -764,7 +876,7 @@ morgenmigrate_fleet_worker_main(Datum main_arg)
 	shm_toc    *toc;
 	FleetWorkerFixed *fixed;
 	char	   *sql;
-	bool		installed;
+	char	   *version;
 
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -783,20 +895,21 @@ morgenmigrate_fleet_worker_main(Datum main_arg)
 											  0);
 
 	StartTransactionCommand();
-	installed = OidIsValid(get_extension_oid("morgenmigrate", true));
+	version = extension_version();
 	/* messages go out in the caller's encoding, which it expects */
 	SetConfigOption("client_encoding", pg_encoding_to_char(fixed->encoding),
 					PGC_USERSET, PGC_S_SESSION);
 	sql = MemoryContextStrdup(cxt, pg_any_to_server(sql, strlen(sql),
 													fixed->encoding));
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(cxt);
-	if (!installed)
+	if (version == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("extension \"%s\" is not installed in database \"%s\"",
 						"morgenmigrate", fixed->database),
 				 errhint("Install it there with CREATE EXTENSION morgenmigrate, or leave the database out.")));
+	refuse_other_version(fixed, version);
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
 
 	/* rows go out as text the caller reads whatever its own settings */
 	if (fixed->rows)

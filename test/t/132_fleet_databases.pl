@@ -11,6 +11,8 @@
 #   left as it was, and one error names both.
 # - migrate_status answers for every database from one call;
 #   migrate_check names the databases that are behind or unreachable.
+# - A database still on version 1.0 of the extension is served beside one
+#   on this version by status, check and run, and left on 1.0.
 # - A database the caller may not connect to is reported, not entered;
 #   the caller's own database, when the caller holds its migration lock,
 #   fails at once instead of waiting forever.
@@ -241,6 +243,34 @@ is($node->safe_psql('postgres',
 is(join(',', map { $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.schema_migrations') }
 		qw(customer_a customer_b customer_c)),
 	'3,3,3', 'fleet-databases: every file in each');
+
+# a database still on an older version of the extension (its SQL
+# definitions not updated): this library serves it, each database answers
+# for itself, and the call neither fails as a whole nor updates it
+$node->safe_psql('postgres', "CREATE DATABASE $_") for qw(fleet_old fleet_new);
+$node->safe_psql('fleet_old', "CREATE EXTENSION morgenmigrate VERSION '1.0'");
+$node->safe_psql('fleet_new', 'CREATE EXTENSION morgenmigrate');
+my $old_new = "ARRAY['fleet_new', 'fleet_old']";
+is($node->safe_psql('postgres', qq{
+	SELECT database || ':' || string_agg(coalesce(filename, '-') || '=' || state, ',' ORDER BY filename)
+	  FROM morgenmigrate.migrate_status('$set', databases => $old_new)
+	 GROUP BY database ORDER BY database}),
+	"fleet_new:001_accounts.sql=pending,002_audit.sql=pending,003_accounts_note.sql=pending\n"
+	  . 'fleet_old:001_accounts.sql=pending,002_audit.sql=pending,003_accounts_note.sql=pending',
+	'status: a database on version 1.0 answers beside one on this version');
+$err = refused('postgres', "SELECT morgenmigrate.migrate_check('$set', databases => $old_new)");
+like($err, qr/ERROR:  55000: 2 databases of 2 are not up to date.*\nDETAIL:  Database "fleet_new": 3 migrations .* Database "fleet_old": 3 migrations /,
+	'check: names what each lacks, the one on 1.0 too');
+($out, $err) = ('', '');
+$rc = $node->psql('postgres', "\\set VERBOSITY verbose\nCALL morgenmigrate.migrate_run('$set', databases => $old_new)",
+	stdout => \$out, stderr => \$err);
+is($rc, 0, 'run: the call succeeds');
+is(join(',', sort($err =~ /migrations of database "(\w+)" are done/g)), 'fleet_new,fleet_old',
+	'and says each database is done');
+is(state_of('fleet_old'), $applied, 'the database on 1.0 is migrated');
+is(state_of('fleet_new'), $applied, 'as the one on this version');
+is($node->safe_psql('fleet_old', q{SELECT extversion FROM pg_extension WHERE extname = 'morgenmigrate'}),
+	'1.0', 'and its extension is left on 1.0');
 
 # max_parallel, seen from a second session, and a cancel
 my @slow = map { "slow_$_" } 1 .. 5;
