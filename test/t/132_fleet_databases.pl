@@ -272,6 +272,34 @@ is(state_of('fleet_new'), $applied, 'as the one on this version');
 is($node->safe_psql('fleet_old', q{SELECT extversion FROM pg_extension WHERE extname = 'morgenmigrate'}),
 	'1.0', 'and its extension is left on 1.0');
 
+# a version whose migrate_status(dir) returns other columns, or that has
+# none (no released version differs from this one in these functions, so
+# the database on 1.0 is changed by hand to stand for one): that database
+# alone is reported, naming its version and the one needed, and is left as
+# it was; the other answers
+$node->safe_psql('fleet_old', q{
+	ALTER EXTENSION morgenmigrate DROP FUNCTION morgenmigrate.migrate_status(text);
+	DROP FUNCTION morgenmigrate.migrate_status(text);
+	CREATE FUNCTION morgenmigrate.migrate_status(dir text) RETURNS TABLE (filename text, state text)
+	  LANGUAGE sql AS $$ SELECT 'x', 'applied' $$;
+	ALTER EXTENSION morgenmigrate ADD FUNCTION morgenmigrate.migrate_status(text);
+	ALTER EXTENSION morgenmigrate DROP FUNCTION morgenmigrate.migrate_check(text);
+	DROP FUNCTION morgenmigrate.migrate_check(text);
+});
+my $old_before = state_of('fleet_old');
+my $needs = 'extension "morgenmigrate" in database "fleet_old" is version 1.0, this call needs version 1.1';
+is($node->safe_psql('postgres', qq{
+	SELECT database || ':' || count(*) || ':' || string_agg(DISTINCT state, ',') || ':' || coalesce(min(error), '-')
+	  FROM morgenmigrate.migrate_status('$set', databases => $old_new)
+	 GROUP BY database ORDER BY database}),
+	"fleet_new:3:applied:-\nfleet_old:1:unavailable:$needs",
+	'status: a version whose migrate_status returns other columns is unavailable, saying which versions');
+$err = refused('postgres', "SELECT morgenmigrate.migrate_check('$set', databases => $old_new)");
+like($err, qr/ERROR:  55000: 1 database of 2 is not up to date with "\Q$set\E" or could not be checked\nDETAIL:  Database "fleet_old": \Q$needs\E \(SQLSTATE 55000\)\. It has no function morgenmigrate\.migrate_check with 1 text argument\(s\)\.\n/,
+	'check: a version without migrate_check(dir) is named, with the versions (55000)');
+unlike($err, qr/Database "fleet_new"/, 'and the up-to-date database is not named');
+is(state_of('fleet_old'), $old_before, 'and nothing changed there');
+
 # max_parallel, seen from a second session, and a cancel
 my @slow = map { "slow_$_" } 1 .. 5;
 for my $db (@slow)
