@@ -151,6 +151,13 @@ CREATE SCHEMA fleet_d;
 SELECT schema, filename, status
   FROM morgenmigrate.migrate_apply(:'dir', schemas => '{fleet_d}', target => '1');
 SELECT object_identity FROM morgenmigrate.drift ORDER BY id;
+-- a change by hand is the database's drift: a fleet's status shows it once,
+-- with no schema, however many tenants it reads
+CREATE TABLE fleet_d.by_hand (id int);
+SELECT schema, filename, state
+  FROM morgenmigrate.migrate_status(:'dir', schemas => '{fleet_a,fleet_b,fleet_d}')
+ WHERE state = 'drift';
+SELECT morgenmigrate.drift_acknowledge('made by the test') AS acknowledged;
 SELECT morgenmigrate.drift_disable();
 
 -- a tenant's history tables are made with PostgreSQL's own types, whatever

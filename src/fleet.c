@@ -59,7 +59,7 @@ static void leave_schema(void);
 static void schema_context(void *arg);
 static ReturnSetInfo *schema_rows(ReturnSetInfo *rsinfo);
 static void copy_rows(ReturnSetInfo *from, ReturnSetInfo *to,
-					  const char *schema, const char *skip_state);
+					  const char *schema);
 static void name_schema(StringInfo list, int n, const char *schema,
 						const char *what);
 
@@ -170,12 +170,10 @@ schema_rows(ReturnSetInfo *rsinfo)
 
 /*
  * Adds the rows of one schema to the fleet's result, with the schema's
- * name first (NULL: rows of no schema), but those whose second column
- * (a state) is skip_state.
+ * name first (NULL: rows of no schema).
  */
 static void
-copy_rows(ReturnSetInfo *from, ReturnSetInfo *to, const char *schema,
-		  const char *skip_state)
+copy_rows(ReturnSetInfo *from, ReturnSetInfo *to, const char *schema)
 {
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(from->setDesc,
 													&TTSOpsMinimalTuple);
@@ -189,9 +187,6 @@ copy_rows(ReturnSetInfo *from, ReturnSetInfo *to, const char *schema,
 	while (tuplestore_gettupleslot(from->setResult, true, false, slot))
 	{
 		slot_getallattrs(slot);
-		if (skip_state != NULL && !slot->tts_isnull[1] &&
-			strcmp(TextDatumGetCString(slot->tts_values[1]), skip_state) == 0)
-			continue;
 		memcpy(values + 1, slot->tts_values, sizeof(Datum) * natts);
 		memcpy(nulls + 1, slot->tts_isnull, sizeof(bool) * natts);
 		tuplestore_putvalues(to->setResult, to->setDesc, values, nulls);
@@ -206,12 +201,12 @@ typedef void (*SchemaCall) (const char *path, const void *arg,
 
 /*
  * Calls call in each schema, in order, and adds the rows of each to the
- * fleet's result after the schema's name, but those of state skip_state.
+ * fleet's result after the schema's name.
  * Each schema's work is done in memory freed before the next.
  */
 static void
 rows_of_each(List *schemas, const char *path, SchemaCall call,
-			 const void *arg, ReturnSetInfo *rsinfo, const char *skip_state)
+			 const void *arg, ReturnSetInfo *rsinfo)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "morgenmigrate schema",
@@ -230,7 +225,7 @@ rows_of_each(List *schemas, const char *path, SchemaCall call,
 			enter_schema(fs, &cb);
 			call(path, arg, one);
 			leave_schema();
-			copy_rows(one, rsinfo, fs->name, skip_state);
+			copy_rows(one, rsinfo, fs->name);
 			MemoryContextSwitchTo(oldcxt);
 			MemoryContextReset(cxt);
 		}
@@ -260,15 +255,14 @@ void
 fleet_apply(const char *path, List *names, const ApplyOptions *options,
 			ReturnSetInfo *rsinfo)
 {
-	rows_of_each(resolve_schemas(names), path, apply_call, options, rsinfo,
-				 NULL);
+	rows_of_each(resolve_schemas(names), path, apply_call, options, rsinfo);
 }
 
-/* command_status as a SchemaCall. */
+/* command_status_files as a SchemaCall. */
 static void
 status_call(const char *path, const void *arg, ReturnSetInfo *one)
 {
-	command_status(path, one);
+	command_status_files(path, one);
 }
 
 /*
@@ -281,13 +275,12 @@ fleet_status(const char *path, List *names, ReturnSetInfo *rsinfo)
 {
 	ReturnSetInfo *one;
 
-	rows_of_each(resolve_schemas(names), path, status_call, NULL, rsinfo,
-				 "drift");
+	rows_of_each(resolve_schemas(names), path, status_call, NULL, rsinfo);
 	one = schema_rows(rsinfo);
 	SPI_connect();
 	drift_put_status_rows(one);
 	SPI_finish();
-	copy_rows(one, rsinfo, NULL, NULL);
+	copy_rows(one, rsinfo, NULL);
 }
 
 /* What fleet_plan plans in each schema. */
@@ -318,7 +311,7 @@ fleet_plan(const char *path, List *names, const char *target, int steps,
 {
 	PlanArgs	pa = {target, steps};
 
-	rows_of_each(resolve_schemas(names), path, plan_call, &pa, rsinfo, NULL);
+	rows_of_each(resolve_schemas(names), path, plan_call, &pa, rsinfo);
 }
 
 /*
