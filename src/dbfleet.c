@@ -69,6 +69,7 @@
 
 #include "compat.h"
 #include "dbfleet.h"
+#include "fleetutils.h"
 #include "lock.h"
 #include "morgenmigrate.h"
 #include "worker.h"
@@ -87,9 +88,6 @@
  * worker's message, start or exit wakes it earlier.
  */
 #define DBFLEET_POLL_MS		1000
-
-/* databases an error names, at most */
-#define DBFLEET_NAMED		50
 
 /* A row a worker sends: the message type of a DataRow. */
 #define DBFLEET_ROW			'D'
@@ -123,12 +121,27 @@ typedef struct FleetDatabase
 	FleetWorkerFixed *fixed;
 } FleetDatabase;
 
+/* What a worker calls in its database. */
+typedef struct FleetCall
+{
+	const char *sql;			/* its statement: the schema, the directory
+								 * and the target go into its %s */
+	const char *function;		/* the extension's function it calls */
+	int			nargs;			/* of its (text) arguments */
+} FleetCall;
+
+static const FleetCall run_call =
+{"CALL %s.migrate_run(dir => %s, target => %s)", "migrate_run", 2};
+static const FleetCall status_call =
+{"SELECT * FROM %s.migrate_status(dir => %s)", "migrate_status", 1};
+static const FleetCall check_call =
+{"SELECT %s.migrate_check(dir => %s)", "migrate_check", 1};
+
 /* One call over databases. */
 typedef struct DbFleet
 {
+	const FleetCall *call;
 	char	   *sql;			/* what each worker runs */
-	const char *function;		/* the extension's function it calls */
-	int			nargs;			/* of its (text) arguments */
 	char	   *version;		/* of the extension in the caller's database */
 	int			max_parallel;
 	List	   *databases;		/* FleetDatabase, by name */
@@ -138,9 +151,7 @@ typedef struct DbFleet
 	ReturnSetInfo *rsinfo;		/* migrate_status's result, or NULL */
 	FmgrInfo   *infuncs;		/* of its columns */
 	Oid		   *typioparams;
-	StringInfoData failures;	/* "Database "x": what failed." ... */
-	int			failed;
-	int			sqlerrcode;		/* of the first failure */
+	FleetFailures failures;
 } DbFleet;
 
 /* Sends a statement's rows to the caller, as text in its encoding. */
@@ -157,11 +168,12 @@ PGDLLEXPORT void morgenmigrate_fleet_worker_main(Datum main_arg);
 static List *running_handles = NIL;
 static bool exit_hook_registered = false;
 
-static void begin_fleet(DbFleet *fleet, List *names, int max_parallel);
+static void begin_fleet(DbFleet *fleet, const FleetCall *call, List *names,
+						int max_parallel, const char *path,
+						const char *target);
 static char *extension_version(void);
 static void refuse_other_version(const FleetWorkerFixed *fixed,
 								 const char *version);
-static int	cmp_names(const ListCell *a, const ListCell *b);
 static ErrorData *make_error(int sqlerrcode, const char *message,
 							 const char *hint);
 static ErrorData *connect_refusal(Oid dboid, const char *name);
@@ -176,8 +188,6 @@ static void add_failures(DbFleet *fleet, bool with_detail);
 static void finish_run(DbFleet *fleet, FleetDatabase *db);
 static void finish_status(DbFleet *fleet, FleetDatabase *db);
 static void refuse_own_lock(DbFleet *fleet);
-static char *call_sql(const char *call, const char *path,
-					  const char *target);
 static DestReceiver *row_sender(int encoding);
 static void row_sender_startup(DestReceiver *self, int operation,
 							   TupleDesc typeinfo);
@@ -186,18 +196,23 @@ static void row_sender_shutdown(DestReceiver *self);
 static void row_sender_destroy(DestReceiver *self);
 
 /*
- * The databases a call names, sorted by name, each once; a database that
- * does not exist refuses the call before anything runs.  One the caller
- * may not connect to fails on its own, without a worker.
+ * Begins a call over the databases it names, sorted by name, each once; a
+ * database that does not exist refuses the call before anything runs.
+ * One the caller may not connect to fails on its own, without a worker.
+ * Each worker's statement calls the extension's function there, with the
+ * directory (and target) as literals.
  */
 static void
-begin_fleet(DbFleet *fleet, List *names, int max_parallel)
+begin_fleet(DbFleet *fleet, const FleetCall *call, List *names,
+			int max_parallel, const char *path, const char *target)
 {
-	List	   *sorted = list_copy(names);
-	const char *last = NULL;
 	ListCell   *lc;
 
 	memset(fleet, 0, sizeof(DbFleet));
+	fleet->call = call;
+	fleet->sql = psprintf(call->sql, quote_identifier(MM_SCHEMA),
+						  quote_literal_cstr(path),
+						  target ? quote_literal_cstr(target) : "NULL");
 	fleet->max_parallel = max_parallel;
 	fleet->cxt = AllocSetContextCreate(CurrentMemoryContext,
 									   "morgenmigrate fleet of databases",
@@ -205,20 +220,15 @@ begin_fleet(DbFleet *fleet, List *names, int max_parallel)
 	fleet->msgcxt = AllocSetContextCreate(fleet->cxt,
 										  "morgenmigrate fleet message",
 										  ALLOCSET_DEFAULT_SIZES);
-	initStringInfo(&fleet->failures);
+	fleetutils_failures_init(&fleet->failures, "database");
 	fleet->version = extension_version();
 	if (fleet->version == NULL)
 		fleet->version = "";
-	list_sort(sorted, cmp_names);
-	foreach(lc, sorted)
+	foreach(lc, fleetutils_names(names, "database"))
 	{
 		const char *name = (const char *) lfirst(lc);
-		FleetDatabase *db;
+		FleetDatabase *db = palloc0(sizeof(FleetDatabase));
 
-		if (last != NULL && strcmp(last, name) == 0)
-			continue;
-		last = name;
-		db = palloc0(sizeof(FleetDatabase));
 		db->name = pstrdup(name);
 		db->context = psprintf("morgenmigrate fleet worker in database \"%s\"",
 							   name);
@@ -291,13 +301,6 @@ refuse_other_version(const FleetWorkerFixed *fixed, const char *version)
 						"morgenmigrate", fixed->database, version, fixed->version),
 				 errdetail_internal("%s", lacks),
 				 errhint("Update it there with ALTER EXTENSION morgenmigrate UPDATE, or leave the database out.")));
-}
-
-/* list_sort comparator: database names. */
-static int
-cmp_names(const ListCell *a, const ListCell *b)
-{
-	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
 }
 
 /* An error of ours, as a worker's comes back. */
@@ -451,9 +454,9 @@ start_worker(DbFleet *fleet, FleetDatabase *db)
 	worker_identity_capture(&db->fixed->identity);
 	db->fixed->encoding = GetDatabaseEncoding();
 	db->fixed->rows = fleet->rsinfo != NULL;
-	strlcpy(db->fixed->function, fleet->function, NAMEDATALEN);
-	db->fixed->nargs = fleet->nargs;
-	for (int i = 0; i < fleet->nargs; i++)
+	strlcpy(db->fixed->function, fleet->call->function, NAMEDATALEN);
+	db->fixed->nargs = fleet->call->nargs;
+	for (int i = 0; i < db->fixed->nargs; i++)
 		db->fixed->argtypes[i] = TEXTOID;
 	db->fixed->columns = fleet->rsinfo ? fleet->rsinfo->setDesc->natts - 1 : 0;
 	strlcpy(db->fixed->version, fleet->version, NAMEDATALEN);
@@ -623,7 +626,6 @@ put_row(DbFleet *fleet, FleetDatabase *db, StringInfo msg)
 		}
 		return;
 	}
-	values[0] = CStringGetTextDatum(db->name);
 	for (int i = 1; i < desc->natts; i++)
 	{
 		int			len = pq_getmsgint(msg, 4);
@@ -636,13 +638,12 @@ put_row(DbFleet *fleet, FleetDatabase *db, StringInfo msg)
 										  TupleDescAttr(desc, i)->atttypmod);
 	}
 	pq_getmsgend(msg);
-	tuplestore_putvalues(fleet->rsinfo->setResult, desc, values, nulls);
+	fleetutils_put_row(fleet->rsinfo, db->name, values, nulls);
 }
 
 /*
- * The failures of the call, in the order of the databases' names: "Database
- * "NAME": its error." for the first DBFLEET_NAMED of them, with_detail
- * with the error's detail; the SQLSTATE of the first.
+ * The failures of the call, in the order of the databases' names, each
+ * error with_detail with its detail.
  */
 static void
 add_failures(DbFleet *fleet, bool with_detail)
@@ -652,27 +653,13 @@ add_failures(DbFleet *fleet, bool with_detail)
 	foreach(lc, fleet->databases)
 	{
 		FleetDatabase *db = (FleetDatabase *) lfirst(lc);
-		ErrorData  *edata = db->error;
-		char	   *where;
 
-		if (edata == NULL)
-			continue;
-		if (fleet->failed++ == 0)
-			fleet->sqlerrcode = edata->sqlerrcode;
-		if (fleet->failed > DBFLEET_NAMED)
-			continue;
-		where = edata->context ?
-			pnstrdup(edata->context, strcspn(edata->context, "\n")) : NULL;
-		appendStringInfo(&fleet->failures, "%sDatabase \"%s\": %s (SQLSTATE %s%s%s).",
-						 fleet->failures.len > 0 ? " " : "", db->name,
-						 edata->message, unpack_sql_state(edata->sqlerrcode),
-						 where ? "; " : "", where ? where : "");
-		if (with_detail && edata->detail != NULL)
-			appendStringInfo(&fleet->failures, " %s", edata->detail);
+		if (db->error != NULL)
+			fleetutils_add_failure(&fleet->failures, db->name,
+								   db->error->sqlerrcode,
+								   fleetutils_error_text(db->error, with_detail));
 	}
-	if (fleet->failed > DBFLEET_NAMED)
-		appendStringInfo(&fleet->failures, " And %d databases more.",
-						 fleet->failed - DBFLEET_NAMED);
+	fleetutils_end_failures(&fleet->failures);
 }
 
 /*
@@ -688,11 +675,7 @@ finish_run(DbFleet *fleet, FleetDatabase *db)
 				(errmsg("migrations of database \"%s\" are done", db->name)));
 		return;
 	}
-	ereport(WARNING,
-			(errmsg("migrations of database \"%s\" failed: %s",
-					db->name, db->error->message),
-			 db->error->context ? errdetail("%s", db->error->context) : 0,
-			 errhint("The other databases go on.")));
+	fleetutils_warn_failure("database", db->name, db->error);
 }
 
 /*
@@ -717,19 +700,6 @@ refuse_own_lock(DbFleet *fleet)
 }
 
 /*
- * The statement a worker runs in its database: the call of the
- * extension's function there, with the directory (and target) as
- * literals.
- */
-static char *
-call_sql(const char *call, const char *path, const char *target)
-{
-	return psprintf(call, quote_identifier(MM_SCHEMA),
-					quote_literal_cstr(path),
-					target ? quote_literal_cstr(target) : "NULL");
-}
-
-/*
  * CALL migrate_run(dir, databases => ...): runs CALL migrate_run(dir,
  * target) in each database, each committing after each file; a database
  * that fails stops at its failing file (recorded in its own history) and
@@ -742,11 +712,7 @@ dbfleet_run(const char *path, List *names, const char *target,
 {
 	DbFleet		fleet;
 
-	begin_fleet(&fleet, names, max_parallel);
-	fleet.sql = call_sql("CALL %s.migrate_run(dir => %s, target => %s)",
-						 path, target);
-	fleet.function = "migrate_run";
-	fleet.nargs = 2;
+	begin_fleet(&fleet, &run_call, names, max_parallel, path, target);
 	fleet.finish = finish_run;
 	refuse_own_lock(&fleet);
 
@@ -762,15 +728,8 @@ dbfleet_run(const char *path, List *names, const char *target,
 
 	run_fleet(&fleet);
 	add_failures(&fleet, false);
-	if (fleet.failed > 0)
-		ereport(ERROR,
-				(errcode(fleet.sqlerrcode),
-				 errmsg_plural("migrations failed in %d database of %d",
-							   "migrations failed in %d databases of %d",
-							   fleet.failed, fleet.failed,
-							   list_length(fleet.databases)),
-				 errdetail("%s", fleet.failures.data),
-				 errhint("The other databases are migrated and committed; a failing file is recorded in its database's morgenmigrate.migration_errors.")));
+	fleetutils_raise_run(&fleet.failures, list_length(fleet.databases),
+						 "The other databases are migrated and committed; a failing file is recorded in its database's morgenmigrate.migration_errors.");
 	MemoryContextDelete(fleet.cxt);
 }
 
@@ -790,11 +749,10 @@ finish_status(DbFleet *fleet, FleetDatabase *db)
 	values = palloc0(sizeof(Datum) * desc->natts);
 	nulls = palloc(sizeof(bool) * desc->natts);
 	memset(nulls, true, sizeof(bool) * desc->natts);
-	values[0] = CStringGetTextDatum(db->name);
 	values[2] = CStringGetTextDatum("unavailable");
 	values[desc->natts - 1] = CStringGetTextDatum(db->error->message);
-	nulls[0] = nulls[2] = nulls[desc->natts - 1] = false;
-	tuplestore_putvalues(fleet->rsinfo->setResult, desc, values, nulls);
+	nulls[2] = nulls[desc->natts - 1] = false;
+	fleetutils_put_row(fleet->rsinfo, db->name, values, nulls);
 	pfree(values);
 	pfree(nulls);
 }
@@ -813,11 +771,7 @@ dbfleet_status(const char *path, List *names, int max_parallel,
 	DbFleet		fleet;
 	TupleDesc	desc = rsinfo->setDesc;
 
-	begin_fleet(&fleet, names, max_parallel);
-	fleet.sql = call_sql("SELECT * FROM %s.migrate_status(dir => %s)",
-						 path, NULL);
-	fleet.function = "migrate_status";
-	fleet.nargs = 1;
+	begin_fleet(&fleet, &status_call, names, max_parallel, path, NULL);
 	fleet.rsinfo = rsinfo;
 	fleet.finish = finish_status;
 	fleet.infuncs = palloc0(sizeof(FmgrInfo) * desc->natts);
@@ -845,20 +799,17 @@ dbfleet_check(const char *path, List *names, int max_parallel)
 {
 	DbFleet		fleet;
 
-	begin_fleet(&fleet, names, max_parallel);
-	fleet.sql = call_sql("SELECT %s.migrate_check(dir => %s)", path, NULL);
-	fleet.function = "migrate_check";
-	fleet.nargs = 1;
+	begin_fleet(&fleet, &check_call, names, max_parallel, path, NULL);
 	run_fleet(&fleet);
 	add_failures(&fleet, true);
-	if (fleet.failed > 0)
+	if (fleet.failures.count > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg_plural("%d database of %d is not up to date with \"%s\" or could not be checked",
 							   "%d databases of %d are not up to date with \"%s\" or could not be checked",
-							   fleet.failed, fleet.failed,
+							   fleet.failures.count, fleet.failures.count,
 							   list_length(fleet.databases), path),
-				 errdetail("%s", fleet.failures.data),
+				 errdetail("%s", fleet.failures.detail.data),
 				 errhint("Apply them with CALL morgenmigrate.migrate_run() with the same databases.")));
 	MemoryContextDelete(fleet.cxt);
 }
