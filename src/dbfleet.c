@@ -714,6 +714,11 @@ dbfleet_run(const char *path, List *names, const char *target,
 
 	begin_fleet(&fleet, &run_call, names, max_parallel, path, target);
 	fleet.finish = finish_run;
+	if (fleet.databases == NIL)
+	{
+		MemoryContextDelete(fleet.cxt);
+		return;
+	}
 	refuse_own_lock(&fleet);
 
 	/*

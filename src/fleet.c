@@ -256,6 +256,8 @@ fleet_status(const char *path, List *names, ReturnSetInfo *rsinfo)
 	List	   *schemas = resolve_schemas(names);
 	ReturnSetInfo *one;
 
+	if (schemas == NIL)
+		return;
 	rows_of_each(schemas, path, status_call, NULL, rsinfo);
 	one = schema_rows(rsinfo);
 	SPI_connect();
@@ -309,6 +311,8 @@ fleet_check(const char *path, List *names)
 	int			drift;
 	ListCell   *lc;
 
+	if (schemas == NIL)
+		return;
 	fleetutils_failures_init(&behind, "schema");
 	initStringInfo(&one);
 	PG_TRY();

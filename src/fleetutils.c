@@ -22,7 +22,10 @@ static int	cmp_names(const ListCell *a, const ListCell *b);
 
 /*
  * The names a call works on, sorted (so that calls on overlapping sets
- * take their locks in one order), each once however often named.
+ * take their locks in one order), each once however often named.  An
+ * empty set is no error, as a query over no rows is none, but the call
+ * says that it does nothing: a deploy script whose query of the tenants
+ * found none should not pass for one that migrated them.
  */
 List *
 fleetutils_names(List *names, const char *kind)
@@ -32,6 +35,9 @@ fleetutils_names(List *names, const char *kind)
 	const char *last = NULL;
 	ListCell   *lc;
 
+	if (names == NIL)
+		ereport(NOTICE,
+				(errmsg("argument \"%ss\" is empty, nothing to do", kind)));
 	list_sort(sorted, cmp_names);
 	foreach(lc, sorted)
 	{

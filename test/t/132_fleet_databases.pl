@@ -2,7 +2,7 @@
 #
 # - Bad input (a NULL database, an unknown database, max_parallel 0, the
 #   push form) is refused with its SQLSTATE before anything runs: no
-#   database changes.
+#   database changes.  An empty array does nothing, with a NOTICE.
 # - CALL migrate_run over 20 databases (the caller's own among them, one
 #   whose file fails, one without the extension): the good ones are fully
 #   applied and committed (a concurrent index build too, by a worker of
@@ -122,6 +122,20 @@ like(refused('fleet_01', "CALL morgenmigrate.migrate_run('pg_class'::regclass, d
 	'the push form is refused (0A000)');
 like(refused('fleet_01', "CALL morgenmigrate.migrate_run('$base/nosuch', databases => ARRAY['fleet_02'])"),
 	qr/ERROR:  \w{5}: .*nosuch/, 'a directory that does not exist is refused');
+
+# an empty set of databases: nothing done, no rows, and a NOTICE says so
+for my $sql ("CALL morgenmigrate.migrate_run('$set', databases => '{}')",
+	"SELECT morgenmigrate.migrate_check('$set', databases => '{}')",
+	"SELECT count(*) FROM morgenmigrate.migrate_status('$set', databases => '{}')")
+{
+	my ($out, $err) = ('', '');
+	my $rc = $node->psql('fleet_01', "\\set VERBOSITY verbose\n$sql", stdout => \$out, stderr => \$err);
+	my ($what) = $sql =~ /(migrate_\w+)/;
+	is($rc, 0, "$what over no databases succeeds");
+	like($err, qr/NOTICE:  00000: argument "databases" is empty, nothing to do/,
+		"$what over no databases says it does nothing");
+	is($out, $what eq 'migrate_status' ? '0' : '', "$what over no databases returns no rows");
+}
 is(states(@all), $before, 'and nothing changed in any database');
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'morgenmigrate fleet worker'"),
