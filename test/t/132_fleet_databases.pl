@@ -24,6 +24,8 @@
 #   with none free (another call's worker holds the last), each database
 #   fails on its own (53000), saying so, with nothing changed there, the
 #   other call goes on, and the same call succeeds once a slot is free.
+# - migrate_status holds no row of its own: while a worker waits, the rows
+#   of the database before it (5,000) are not in the call's memory.
 # - max_parallel: while files wait on a lock the test holds, a second
 #   session sees exactly max_parallel workers, each with its database in
 #   morgenmigrate.progress; cancelling the caller stops them, and no
@@ -425,6 +427,37 @@ like($caller->{stderr},
 	'the call ends with the dead worker\'s database as failed');
 is(join(',', map { $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.schema_migrations') } qw(slow_1 slow_2 slow_3)),
 	'0,1,1', 'and the others migrated');
+$caller->quit;
+$holder->quit;
+
+# migrate_status keeps no row of its own: a database's rows go into the
+# call's result as its worker sends them. While slow_2's worker waits on a
+# lock of its history, slow_1's 5,000 rows have all arrived, and the
+# caller's memory context of the call (logged by
+# pg_log_backend_memory_contexts) holds none of them.
+my $many = write_set("$base/many", map { (sprintf('%04d_step.sql', $_) => "SELECT 1;\n") } 1 .. 5000);
+$holder = $node->background_psql('slow_2');
+$holder->query_safe('BEGIN; LOCK TABLE morgenmigrate.schema_migrations IN ACCESS EXCLUSIVE MODE');
+$caller = $node->background_psql('postgres', on_error_stop => 0);
+$caller_pid = $caller->query_safe('SELECT pg_backend_pid()');
+$caller->query_until(qr/started/, "\\echo started\n"
+	  . "SELECT count(*) FROM morgenmigrate.migrate_status('$many', databases => ARRAY['slow_1', 'slow_2']);\n");
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) FILTER (WHERE datname = 'slow_2' AND wait_event_type = 'Lock') = 1
+	   AND count(*) FILTER (WHERE datname = 'slow_1') = 0
+	  FROM pg_stat_activity WHERE backend_type = 'morgenmigrate fleet worker'}),
+	'slow_1\'s worker is done, slow_2\'s waits on the lock');
+my $logstart = -s $node->logfile;
+is($node->safe_psql('postgres', "SELECT pg_log_backend_memory_contexts($caller_pid)"), 't',
+	'the caller is asked to log its memory contexts');
+$node->wait_for_log(qr/morgenmigrate fleet of databases: \d+ total/, $logstart);
+my ($fleet_bytes) = slurp_file($node->logfile, $logstart) =~ /morgenmigrate fleet of databases: (\d+) total/;
+cmp_ok($fleet_bytes, '<', 64 * 1024,
+	"the call's own memory holds none of slow_1's 5,000 rows ($fleet_bytes bytes)");
+$holder->query_safe('COMMIT');
+# slow_2's history has 001_wait.sql, which this set lacks: a row more
+is($caller->query_safe('SELECT 1'), "10001\n1",
+	'the call goes on and returns the rows of both');
 $caller->quit;
 $holder->quit;
 
