@@ -299,7 +299,7 @@ refuse_other_version(const FleetWorkerFixed *fixed, const char *version)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("extension \"%s\" in database \"%s\" is version %s, this call needs version %s",
 						"morgenmigrate", fixed->database, version, fixed->version),
-				 errdetail_internal("%s", lacks),
+				 errdetail("%s", lacks),
 				 errhint("Update it there with ALTER EXTENSION morgenmigrate UPDATE, or leave the database out.")));
 }
 
