@@ -124,7 +124,16 @@ CALL morgenmigrate.migrate_run(:'dir', schemas => '{fleet_b,fleet_nosuch}');
 SELECT to_regclass('fleet_b.accounts') IS NULL AS nothing_ran,
        to_regclass('fleet_b.morgenmigrate_history') IS NULL AS no_history,
        to_regclass('fleet_b.morgenmigrate_errors') IS NULL AS no_failures;
+-- an empty set of schemas: no rows and nothing done, as a query over no
+-- rows, but a NOTICE says so (a deploy whose query found no tenants)
 SELECT * FROM morgenmigrate.migrate_apply(:'dir', schemas => '{}');
+SELECT * FROM morgenmigrate.migrate_status(:'dir', schemas => '{}');
+SELECT * FROM morgenmigrate.migrate_plan(:'dir', schemas => '{}');
+SELECT morgenmigrate.migrate_check(:'dir', schemas => '{}');
+CALL morgenmigrate.migrate_run(:'dir', schemas => '{}');
+SELECT to_regclass('fleet_b.accounts') IS NULL AS nothing_ran,
+       to_regclass('fleet_b.morgenmigrate_history') IS NULL AS no_history,
+       (SELECT count(*) FROM morgenmigrate.schema_migrations) AS database_history;
 
 -- pushed files, to a fleet
 CREATE TEMPORARY TABLE pushed (path text, content bytea);
@@ -151,6 +160,13 @@ CREATE SCHEMA fleet_d;
 SELECT schema, filename, status
   FROM morgenmigrate.migrate_apply(:'dir', schemas => '{fleet_d}', target => '1');
 SELECT object_identity FROM morgenmigrate.drift ORDER BY id;
+-- a change by hand is the database's drift: a fleet's status shows it once,
+-- with no schema, however many tenants it reads
+CREATE TABLE fleet_d.by_hand (id int);
+SELECT schema, filename, state
+  FROM morgenmigrate.migrate_status(:'dir', schemas => '{fleet_a,fleet_b,fleet_d}')
+ WHERE state = 'drift';
+SELECT morgenmigrate.drift_acknowledge('made by the test') AS acknowledged;
 SELECT morgenmigrate.drift_disable();
 
 -- a tenant's history tables are made with PostgreSQL's own types, whatever

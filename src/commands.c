@@ -1664,9 +1664,26 @@ entry_error(const MigrationEntry *e)
 	return NULL;
 }
 
-/* migrate_status(dir): every file and history row, in version order. */
+/*
+ * migrate_status(dir): every file and history row, in version order, then
+ * the database's drift.
+ */
 void
 command_status(const char *path, ReturnSetInfo *rsinfo)
+{
+	command_status_files(path, rsinfo);
+	SPI_connect();
+	drift_put_status_rows(rsinfo);
+	SPI_finish();
+}
+
+/*
+ * Every file and history row of the directory, in version order, without
+ * the drift: a fleet's status reads the database's drift once, not once
+ * per schema.
+ */
+void
+command_status_files(const char *path, ReturnSetInfo *rsinfo)
 {
 	CallState	call;
 	ListCell   *lc;
@@ -1690,7 +1707,6 @@ command_status(const char *path, ReturnSetInfo *rsinfo)
 		MemoryContextReset(rowcxt);
 	}
 	MemoryContextDelete(rowcxt);
-	drift_put_status_rows(rsinfo);
 	SPI_finish();
 }
 

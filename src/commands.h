@@ -28,6 +28,7 @@ extern void command_apply(const char *path, const ApplyOptions *options,
 						  ReturnSetInfo *rsinfo);
 extern void command_history(ReturnSetInfo *rsinfo);
 extern void command_status(const char *path, ReturnSetInfo *rsinfo);
+extern void command_status_files(const char *path, ReturnSetInfo *rsinfo);
 extern void command_check(const char *path);
 extern int	command_unapplied(const char *path, StringInfo detail);
 extern void command_rollback(const char *path, int steps, const char *target,

@@ -28,14 +28,21 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_database.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type_d.h"
 #include "commands/dbcommands.h"
-#include "commands/extension.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "libpq/pqmq.h"
 #include "mb/pg_wchar.h"
@@ -51,6 +58,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -61,6 +69,7 @@
 
 #include "compat.h"
 #include "dbfleet.h"
+#include "fleetutils.h"
 #include "lock.h"
 #include "morgenmigrate.h"
 #include "worker.h"
@@ -80,9 +89,6 @@
  */
 #define DBFLEET_POLL_MS		1000
 
-/* databases an error names, at most */
-#define DBFLEET_NAMED		50
-
 /* A row a worker sends: the message type of a DataRow. */
 #define DBFLEET_ROW			'D'
 
@@ -94,6 +100,11 @@ typedef struct FleetWorkerFixed
 	WorkerIdentity identity;
 	int			encoding;		/* the caller's: of the statement and the replies */
 	bool		rows;			/* send the statement's rows */
+	char		function[NAMEDATALEN];	/* what the statement calls there */
+	int			nargs;
+	Oid			argtypes[2];
+	int			columns;		/* of its rows; 0: it returns none */
+	char		version[NAMEDATALEN];	/* the caller's version of the extension */
 	bool		completed;		/* set by the worker once it finished */
 } FleetWorkerFixed;
 
@@ -104,17 +115,34 @@ typedef struct FleetDatabase
 	Oid			oid;
 	char	   *context;		/* the context line of its worker's notices */
 	ErrorData  *error;			/* why it failed, or NULL */
-	List	   *rows;			/* HeapTuples of migrate_status */
 	dsm_segment *seg;
 	shm_mq_handle *mqh;
 	BackgroundWorkerHandle *handle; /* while its worker runs */
 	FleetWorkerFixed *fixed;
 } FleetDatabase;
 
+/* What a worker calls in its database. */
+typedef struct FleetCall
+{
+	const char *sql;			/* its statement: the schema, the directory
+								 * and the target go into its %s */
+	const char *function;		/* the extension's function it calls */
+	int			nargs;			/* of its (text) arguments */
+} FleetCall;
+
+static const FleetCall run_call =
+{"CALL %s.migrate_run(dir => %s, target => %s)", "migrate_run", 2};
+static const FleetCall status_call =
+{"SELECT * FROM %s.migrate_status(dir => %s)", "migrate_status", 1};
+static const FleetCall check_call =
+{"SELECT %s.migrate_check(dir => %s)", "migrate_check", 1};
+
 /* One call over databases. */
 typedef struct DbFleet
 {
+	const FleetCall *call;
 	char	   *sql;			/* what each worker runs */
+	char	   *version;		/* of the extension in the caller's database */
 	int			max_parallel;
 	List	   *databases;		/* FleetDatabase, by name */
 	MemoryContext cxt;
@@ -123,9 +151,7 @@ typedef struct DbFleet
 	ReturnSetInfo *rsinfo;		/* migrate_status's result, or NULL */
 	FmgrInfo   *infuncs;		/* of its columns */
 	Oid		   *typioparams;
-	StringInfoData failures;	/* "Database "x": what failed." ... */
-	int			failed;
-	int			sqlerrcode;		/* of the first failure */
+	FleetFailures failures;
 } DbFleet;
 
 /* Sends a statement's rows to the caller, as text in its encoding. */
@@ -142,8 +168,12 @@ PGDLLEXPORT void morgenmigrate_fleet_worker_main(Datum main_arg);
 static List *running_handles = NIL;
 static bool exit_hook_registered = false;
 
-static void begin_fleet(DbFleet *fleet, List *names, int max_parallel);
-static int	cmp_names(const ListCell *a, const ListCell *b);
+static void begin_fleet(DbFleet *fleet, const FleetCall *call, List *names,
+						int max_parallel, const char *path,
+						const char *target);
+static char *extension_version(void);
+static void refuse_other_version(const FleetWorkerFixed *fixed,
+								 const char *version);
 static ErrorData *make_error(int sqlerrcode, const char *message,
 							 const char *hint);
 static ErrorData *connect_refusal(Oid dboid, const char *name);
@@ -156,9 +186,8 @@ static void stop_workers_at_exit(int code, Datum arg);
 static void put_row(DbFleet *fleet, FleetDatabase *db, StringInfo msg);
 static void add_failures(DbFleet *fleet, bool with_detail);
 static void finish_run(DbFleet *fleet, FleetDatabase *db);
+static void finish_status(DbFleet *fleet, FleetDatabase *db);
 static void refuse_own_lock(DbFleet *fleet);
-static char *call_sql(const char *call, const char *path,
-					  const char *target);
 static DestReceiver *row_sender(int encoding);
 static void row_sender_startup(DestReceiver *self, int operation,
 							   TupleDesc typeinfo);
@@ -167,18 +196,23 @@ static void row_sender_shutdown(DestReceiver *self);
 static void row_sender_destroy(DestReceiver *self);
 
 /*
- * The databases a call names, sorted by name, each once; a database that
- * does not exist refuses the call before anything runs.  One the caller
- * may not connect to fails on its own, without a worker.
+ * Begins a call over the databases it names, sorted by name, each once; a
+ * database that does not exist refuses the call before anything runs.
+ * One the caller may not connect to fails on its own, without a worker.
+ * Each worker's statement calls the extension's function there, with the
+ * directory (and target) as literals.
  */
 static void
-begin_fleet(DbFleet *fleet, List *names, int max_parallel)
+begin_fleet(DbFleet *fleet, const FleetCall *call, List *names,
+			int max_parallel, const char *path, const char *target)
 {
-	List	   *sorted = list_copy(names);
-	const char *last = NULL;
 	ListCell   *lc;
 
 	memset(fleet, 0, sizeof(DbFleet));
+	fleet->call = call;
+	fleet->sql = psprintf(call->sql, quote_identifier(MM_SCHEMA),
+						  quote_literal_cstr(path),
+						  target ? quote_literal_cstr(target) : "NULL");
 	fleet->max_parallel = max_parallel;
 	fleet->cxt = AllocSetContextCreate(CurrentMemoryContext,
 									   "morgenmigrate fleet of databases",
@@ -186,17 +220,15 @@ begin_fleet(DbFleet *fleet, List *names, int max_parallel)
 	fleet->msgcxt = AllocSetContextCreate(fleet->cxt,
 										  "morgenmigrate fleet message",
 										  ALLOCSET_DEFAULT_SIZES);
-	initStringInfo(&fleet->failures);
-	list_sort(sorted, cmp_names);
-	foreach(lc, sorted)
+	fleetutils_failures_init(&fleet->failures, "database");
+	fleet->version = extension_version();
+	if (fleet->version == NULL)
+		fleet->version = "";
+	foreach(lc, fleetutils_names(names, "database"))
 	{
 		const char *name = (const char *) lfirst(lc);
-		FleetDatabase *db;
+		FleetDatabase *db = palloc0(sizeof(FleetDatabase));
 
-		if (last != NULL && strcmp(last, name) == 0)
-			continue;
-		last = name;
-		db = palloc0(sizeof(FleetDatabase));
 		db->name = pstrdup(name);
 		db->context = psprintf("morgenmigrate fleet worker in database \"%s\"",
 							   name);
@@ -206,11 +238,69 @@ begin_fleet(DbFleet *fleet, List *names, int max_parallel)
 	}
 }
 
-/* list_sort comparator: database names. */
-static int
-cmp_names(const ListCell *a, const ListCell *b)
+/*
+ * The version of the extension installed in this database, or NULL when
+ * it is not installed.
+ */
+static char *
+extension_version(void)
 {
-	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	char	   *version = NULL;
+
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum("morgenmigrate"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+		Datum		datum = heap_getattr(tuple, Anum_pg_extension_extversion,
+										 RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			version = TextDatumGetCString(datum);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return version;
+}
+
+/*
+ * In the worker: refuses a database whose version of the extension lacks
+ * the function the statement calls there, or whose function returns rows
+ * of another shape, naming its version and the caller's.  An older
+ * version whose function is there is served by this library as it is.
+ */
+static void
+refuse_other_version(const FleetWorkerFixed *fixed, const char *version)
+{
+	Oid			proc = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid,
+									   CStringGetDatum(fixed->function),
+									   PointerGetDatum(buildoidvector(fixed->argtypes,
+																	  fixed->nargs)),
+									   ObjectIdGetDatum(get_namespace_oid(MM_SCHEMA, false)));
+	TupleDesc	desc = NULL;
+	char	   *lacks = NULL;
+
+	if (!OidIsValid(proc))
+		lacks = psprintf("It has no function %s.%s with %d text argument(s).",
+						 MM_SCHEMA, fixed->function, fixed->nargs);
+	else if (fixed->columns > 0 &&
+			 (get_func_result_type(proc, NULL, &desc) != TYPEFUNC_COMPOSITE ||
+			  desc->natts != fixed->columns))
+		lacks = psprintf("Its function %s.%s returns other columns than this call reads.",
+						 MM_SCHEMA, fixed->function);
+	if (lacks != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"%s\" in database \"%s\" is version %s, this call needs version %s",
+						"morgenmigrate", fixed->database, version, fixed->version),
+				 errdetail("%s", lacks),
+				 errhint("Update it there with ALTER EXTENSION morgenmigrate UPDATE, or leave the database out.")));
 }
 
 /* An error of ours, as a worker's comes back. */
@@ -364,6 +454,12 @@ start_worker(DbFleet *fleet, FleetDatabase *db)
 	worker_identity_capture(&db->fixed->identity);
 	db->fixed->encoding = GetDatabaseEncoding();
 	db->fixed->rows = fleet->rsinfo != NULL;
+	strlcpy(db->fixed->function, fleet->call->function, NAMEDATALEN);
+	db->fixed->nargs = fleet->call->nargs;
+	for (int i = 0; i < db->fixed->nargs; i++)
+		db->fixed->argtypes[i] = TEXTOID;
+	db->fixed->columns = fleet->rsinfo ? fleet->rsinfo->setDesc->natts - 1 : 0;
+	strlcpy(db->fixed->version, fleet->version, NAMEDATALEN);
 	shm_toc_insert(toc, DBFLEET_KEY_FIXED, db->fixed);
 
 	space = shm_toc_allocate(toc, sqllen);
@@ -502,7 +598,9 @@ stop_workers_at_exit(int code, Datum arg)
 
 /*
  * A row of migrate_status that a worker sent: the database's name first,
- * then its columns, read as text in this database's encoding.
+ * then its columns, read as text in this database's encoding, straight
+ * into the call's result (which spills to a temporary file past
+ * work_mem).  A row of another shape fails its database, not the call.
  */
 static void
 put_row(DbFleet *fleet, FleetDatabase *db, StringInfo msg)
@@ -511,17 +609,23 @@ put_row(DbFleet *fleet, FleetDatabase *db, StringInfo msg)
 	Datum	   *values = palloc0(sizeof(Datum) * desc->natts);
 	bool	   *nulls = palloc0(sizeof(bool) * desc->natts);
 	int			natts;
-	MemoryContext oldcxt;
 
 	(void) pq_getmsgbyte(msg);
 	natts = pq_getmsgint(msg, 2);
 	if (natts != desc->natts - 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("migrate_status of database \"%s\" returned %d columns, expected %d",
-						db->name, natts, desc->natts - 1),
-				 errhint("Update the extension there to this version with ALTER EXTENSION morgenmigrate UPDATE.")));
-	values[0] = CStringGetTextDatum(db->name);
+	{
+		if (db->error == NULL)
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(fleet->cxt);
+
+			db->error = make_error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+								   psprintf("migrate_status of database \"%s\" returned %d columns, expected %d",
+											db->name, natts, desc->natts - 1),
+								   "Update the extension there with ALTER EXTENSION morgenmigrate UPDATE, or leave the database out.");
+			MemoryContextSwitchTo(oldcxt);
+		}
+		return;
+	}
 	for (int i = 1; i < desc->natts; i++)
 	{
 		int			len = pq_getmsgint(msg, 4);
@@ -534,15 +638,12 @@ put_row(DbFleet *fleet, FleetDatabase *db, StringInfo msg)
 										  TupleDescAttr(desc, i)->atttypmod);
 	}
 	pq_getmsgend(msg);
-	oldcxt = MemoryContextSwitchTo(fleet->cxt);
-	db->rows = lappend(db->rows, heap_form_tuple(desc, values, nulls));
-	MemoryContextSwitchTo(oldcxt);
+	fleetutils_put_row(fleet->rsinfo, db->name, values, nulls);
 }
 
 /*
- * The failures of the call, in the order of the databases' names: "Database
- * "NAME": its error." for the first DBFLEET_NAMED of them, with_detail
- * with the error's detail; the SQLSTATE of the first.
+ * The failures of the call, in the order of the databases' names, each
+ * error with_detail with its detail.
  */
 static void
 add_failures(DbFleet *fleet, bool with_detail)
@@ -552,27 +653,13 @@ add_failures(DbFleet *fleet, bool with_detail)
 	foreach(lc, fleet->databases)
 	{
 		FleetDatabase *db = (FleetDatabase *) lfirst(lc);
-		ErrorData  *edata = db->error;
-		char	   *where;
 
-		if (edata == NULL)
-			continue;
-		if (fleet->failed++ == 0)
-			fleet->sqlerrcode = edata->sqlerrcode;
-		if (fleet->failed > DBFLEET_NAMED)
-			continue;
-		where = edata->context ?
-			pnstrdup(edata->context, strcspn(edata->context, "\n")) : NULL;
-		appendStringInfo(&fleet->failures, "%sDatabase \"%s\": %s (SQLSTATE %s%s%s).",
-						 fleet->failures.len > 0 ? " " : "", db->name,
-						 edata->message, unpack_sql_state(edata->sqlerrcode),
-						 where ? "; " : "", where ? where : "");
-		if (with_detail && edata->detail != NULL)
-			appendStringInfo(&fleet->failures, " %s", edata->detail);
+		if (db->error != NULL)
+			fleetutils_add_failure(&fleet->failures, db->name,
+								   db->error->sqlerrcode,
+								   fleetutils_error_text(db->error, with_detail));
 	}
-	if (fleet->failed > DBFLEET_NAMED)
-		appendStringInfo(&fleet->failures, " And %d databases more.",
-						 fleet->failed - DBFLEET_NAMED);
+	fleetutils_end_failures(&fleet->failures);
 }
 
 /*
@@ -588,11 +675,7 @@ finish_run(DbFleet *fleet, FleetDatabase *db)
 				(errmsg("migrations of database \"%s\" are done", db->name)));
 		return;
 	}
-	ereport(WARNING,
-			(errmsg("migrations of database \"%s\" failed: %s",
-					db->name, db->error->message),
-			 db->error->context ? errdetail("%s", db->error->context) : 0,
-			 errhint("The other databases go on.")));
+	fleetutils_warn_failure("database", db->name, db->error);
 }
 
 /*
@@ -617,19 +700,6 @@ refuse_own_lock(DbFleet *fleet)
 }
 
 /*
- * The statement a worker runs in its database: the call of the
- * extension's function there, with the directory (and target) as
- * literals.
- */
-static char *
-call_sql(const char *call, const char *path, const char *target)
-{
-	return psprintf(call, quote_identifier(MM_SCHEMA),
-					quote_literal_cstr(path),
-					target ? quote_literal_cstr(target) : "NULL");
-}
-
-/*
  * CALL migrate_run(dir, databases => ...): runs CALL migrate_run(dir,
  * target) in each database, each committing after each file; a database
  * that fails stops at its failing file (recorded in its own history) and
@@ -642,10 +712,13 @@ dbfleet_run(const char *path, List *names, const char *target,
 {
 	DbFleet		fleet;
 
-	begin_fleet(&fleet, names, max_parallel);
-	fleet.sql = call_sql("CALL %s.migrate_run(dir => %s, target => %s)",
-						 path, target);
+	begin_fleet(&fleet, &run_call, names, max_parallel, path, target);
 	fleet.finish = finish_run;
+	if (fleet.databases == NIL)
+	{
+		MemoryContextDelete(fleet.cxt);
+		return;
+	}
 	refuse_own_lock(&fleet);
 
 	/*
@@ -660,23 +733,41 @@ dbfleet_run(const char *path, List *names, const char *target,
 
 	run_fleet(&fleet);
 	add_failures(&fleet, false);
-	if (fleet.failed > 0)
-		ereport(ERROR,
-				(errcode(fleet.sqlerrcode),
-				 errmsg_plural("migrations failed in %d database of %d",
-							   "migrations failed in %d databases of %d",
-							   fleet.failed, fleet.failed,
-							   list_length(fleet.databases)),
-				 errdetail("%s", fleet.failures.data),
-				 errhint("The other databases are migrated and committed; a failing file is recorded in its database's morgenmigrate.migration_errors.")));
+	fleetutils_raise_run(&fleet.failures, list_length(fleet.databases),
+						 "The other databases are migrated and committed; a failing file is recorded in its database's morgenmigrate.migration_errors.");
 	MemoryContextDelete(fleet.cxt);
 }
 
 /*
+ * migrate_status, once a database is done: a database whose status could
+ * not be read has a row of state "unavailable" saying why.
+ */
+static void
+finish_status(DbFleet *fleet, FleetDatabase *db)
+{
+	TupleDesc	desc = fleet->rsinfo->setDesc;
+	Datum	   *values;
+	bool	   *nulls;
+
+	if (db->error == NULL)
+		return;
+	values = palloc0(sizeof(Datum) * desc->natts);
+	nulls = palloc(sizeof(bool) * desc->natts);
+	memset(nulls, true, sizeof(bool) * desc->natts);
+	values[2] = CStringGetTextDatum("unavailable");
+	values[desc->natts - 1] = CStringGetTextDatum(db->error->message);
+	nulls[2] = nulls[desc->natts - 1] = false;
+	fleetutils_put_row(fleet->rsinfo, db->name, values, nulls);
+	pfree(values);
+	pfree(nulls);
+}
+
+/*
  * migrate_status(dir, databases => ...): each database's migrate_status
- * rows, its name first, the databases in the order of their names.  A
- * database whose status cannot be read (no extension, no CONNECT, an
- * error) has one row of state "unavailable" saying why.
+ * rows, its name first, put into the result as its worker sends them
+ * (the rows of databases whose workers run at the same time may
+ * interleave).  A database whose status cannot be read (no extension, no
+ * CONNECT, an error) has one row of state "unavailable" saying why.
  */
 void
 dbfleet_status(const char *path, List *names, int max_parallel,
@@ -684,12 +775,10 @@ dbfleet_status(const char *path, List *names, int max_parallel,
 {
 	DbFleet		fleet;
 	TupleDesc	desc = rsinfo->setDesc;
-	ListCell   *lc;
 
-	begin_fleet(&fleet, names, max_parallel);
-	fleet.sql = call_sql("SELECT * FROM %s.migrate_status(dir => %s)",
-						 path, NULL);
+	begin_fleet(&fleet, &status_call, names, max_parallel, path, NULL);
 	fleet.rsinfo = rsinfo;
+	fleet.finish = finish_status;
 	fleet.infuncs = palloc0(sizeof(FmgrInfo) * desc->natts);
 	fleet.typioparams = palloc0(sizeof(Oid) * desc->natts);
 	for (int i = 0; i < desc->natts; i++)
@@ -702,26 +791,6 @@ dbfleet_status(const char *path, List *names, int max_parallel,
 	}
 
 	run_fleet(&fleet);
-	foreach(lc, fleet.databases)
-	{
-		FleetDatabase *db = (FleetDatabase *) lfirst(lc);
-		ListCell   *row;
-
-		foreach(row, db->rows)
-			tuplestore_puttuple(rsinfo->setResult, (HeapTuple) lfirst(row));
-		if (db->error != NULL)
-		{
-			Datum	   *values = palloc0(sizeof(Datum) * desc->natts);
-			bool	   *nulls = palloc(sizeof(bool) * desc->natts);
-
-			memset(nulls, true, sizeof(bool) * desc->natts);
-			values[0] = CStringGetTextDatum(db->name);
-			values[2] = CStringGetTextDatum("unavailable");
-			values[desc->natts - 1] = CStringGetTextDatum(db->error->message);
-			nulls[0] = nulls[2] = nulls[desc->natts - 1] = false;
-			tuplestore_putvalues(rsinfo->setResult, desc, values, nulls);
-		}
-	}
 	MemoryContextDelete(fleet.cxt);
 }
 
@@ -735,18 +804,17 @@ dbfleet_check(const char *path, List *names, int max_parallel)
 {
 	DbFleet		fleet;
 
-	begin_fleet(&fleet, names, max_parallel);
-	fleet.sql = call_sql("SELECT %s.migrate_check(dir => %s)", path, NULL);
+	begin_fleet(&fleet, &check_call, names, max_parallel, path, NULL);
 	run_fleet(&fleet);
 	add_failures(&fleet, true);
-	if (fleet.failed > 0)
+	if (fleet.failures.count > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg_plural("%d database of %d is not up to date with \"%s\" or could not be checked",
 							   "%d databases of %d are not up to date with \"%s\" or could not be checked",
-							   fleet.failed, fleet.failed,
+							   fleet.failures.count, fleet.failures.count,
 							   list_length(fleet.databases), path),
-				 errdetail("%s", fleet.failures.data),
+				 errdetail("%s", fleet.failures.detail.data),
 				 errhint("Apply them with CALL morgenmigrate.migrate_run() with the same databases.")));
 	MemoryContextDelete(fleet.cxt);
 }
@@ -764,7 +832,7 @@ morgenmigrate_fleet_worker_main(Datum main_arg)
 	shm_toc    *toc;
 	FleetWorkerFixed *fixed;
 	char	   *sql;
-	bool		installed;
+	char	   *version;
 
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -783,20 +851,21 @@ morgenmigrate_fleet_worker_main(Datum main_arg)
 											  0);
 
 	StartTransactionCommand();
-	installed = OidIsValid(get_extension_oid("morgenmigrate", true));
+	version = extension_version();
 	/* messages go out in the caller's encoding, which it expects */
 	SetConfigOption("client_encoding", pg_encoding_to_char(fixed->encoding),
 					PGC_USERSET, PGC_S_SESSION);
 	sql = MemoryContextStrdup(cxt, pg_any_to_server(sql, strlen(sql),
 													fixed->encoding));
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(cxt);
-	if (!installed)
+	if (version == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("extension \"%s\" is not installed in database \"%s\"",
 						"morgenmigrate", fixed->database),
 				 errhint("Install it there with CREATE EXTENSION morgenmigrate, or leave the database out.")));
+	refuse_other_version(fixed, version);
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
 
 	/* rows go out as text the caller reads whatever its own settings */
 	if (fixed->rows)

@@ -33,6 +33,7 @@
 #include "commands.h"
 #include "drift.h"
 #include "fleet.h"
+#include "fleetutils.h"
 #include "history.h"
 #include "lock.h"
 #include "morgenmigrate.h"
@@ -46,22 +47,16 @@ typedef struct FleetSchema
 	char	   *search_path;	/* its name as search_path takes it */
 } FleetSchema;
 
-/* schemas an error names, at most */
-#define FLEET_NAMED 50
-
 /* The error context callback of the schema worked on, or NULL. */
 static ErrorContextCallback *entered = NULL;
 
 static List *resolve_schemas(List *names);
-static int	cmp_names(const ListCell *a, const ListCell *b);
 static void enter_schema(const FleetSchema *fs, ErrorContextCallback *cb);
 static void leave_schema(void);
 static void schema_context(void *arg);
 static ReturnSetInfo *schema_rows(ReturnSetInfo *rsinfo);
 static void copy_rows(ReturnSetInfo *from, ReturnSetInfo *to,
-					  const char *schema, const char *skip_state);
-static void name_schema(StringInfo list, int n, const char *schema,
-						const char *what);
+					  const char *schema);
 
 /*
  * The tenant schemas a call names, sorted by name, each once.  A schema
@@ -71,20 +66,14 @@ static void name_schema(StringInfo list, int n, const char *schema,
 static List *
 resolve_schemas(List *names)
 {
-	List	   *sorted = list_copy(names);
 	List	   *schemas = NIL;
 	ListCell   *lc;
-	const char *last = NULL;
 
-	list_sort(sorted, cmp_names);
-	foreach(lc, sorted)
+	foreach(lc, fleetutils_names(names, "schema"))
 	{
 		const char *name = (const char *) lfirst(lc);
 		FleetSchema *fs;
 
-		if (last != NULL && strcmp(last, name) == 0)
-			continue;
-		last = name;
 		if (strncmp(name, "pg_", 3) == 0 || strcmp(name, "information_schema") == 0 ||
 			strcmp(name, MM_SCHEMA) == 0)
 			ereport(ERROR,
@@ -104,13 +93,6 @@ resolve_schemas(List *names)
 		schemas = lappend(schemas, fs);
 	}
 	return schemas;
-}
-
-/* list_sort comparator: schema names. */
-static int
-cmp_names(const ListCell *a, const ListCell *b)
-{
-	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
 }
 
 /*
@@ -170,12 +152,10 @@ schema_rows(ReturnSetInfo *rsinfo)
 
 /*
  * Adds the rows of one schema to the fleet's result, with the schema's
- * name first (NULL: rows of no schema), but those whose second column
- * (a state) is skip_state.
+ * name first (NULL: rows of no schema).
  */
 static void
-copy_rows(ReturnSetInfo *from, ReturnSetInfo *to, const char *schema,
-		  const char *skip_state)
+copy_rows(ReturnSetInfo *from, ReturnSetInfo *to, const char *schema)
 {
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(from->setDesc,
 													&TTSOpsMinimalTuple);
@@ -183,18 +163,13 @@ copy_rows(ReturnSetInfo *from, ReturnSetInfo *to, const char *schema,
 	Datum	   *values = palloc(sizeof(Datum) * (natts + 1));
 	bool	   *nulls = palloc(sizeof(bool) * (natts + 1));
 
-	values[0] = schema ? CStringGetTextDatum(schema) : (Datum) 0;
-	nulls[0] = schema == NULL;
 	tuplestore_rescan(from->setResult);
 	while (tuplestore_gettupleslot(from->setResult, true, false, slot))
 	{
 		slot_getallattrs(slot);
-		if (skip_state != NULL && !slot->tts_isnull[1] &&
-			strcmp(TextDatumGetCString(slot->tts_values[1]), skip_state) == 0)
-			continue;
 		memcpy(values + 1, slot->tts_values, sizeof(Datum) * natts);
 		memcpy(nulls + 1, slot->tts_isnull, sizeof(bool) * natts);
-		tuplestore_putvalues(to->setResult, to->setDesc, values, nulls);
+		fleetutils_put_row(to, schema, values, nulls);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	tuplestore_end(from->setResult);
@@ -206,12 +181,12 @@ typedef void (*SchemaCall) (const char *path, const void *arg,
 
 /*
  * Calls call in each schema, in order, and adds the rows of each to the
- * fleet's result after the schema's name, but those of state skip_state.
+ * fleet's result after the schema's name.
  * Each schema's work is done in memory freed before the next.
  */
 static void
 rows_of_each(List *schemas, const char *path, SchemaCall call,
-			 const void *arg, ReturnSetInfo *rsinfo, const char *skip_state)
+			 const void *arg, ReturnSetInfo *rsinfo)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "morgenmigrate schema",
@@ -230,7 +205,7 @@ rows_of_each(List *schemas, const char *path, SchemaCall call,
 			enter_schema(fs, &cb);
 			call(path, arg, one);
 			leave_schema();
-			copy_rows(one, rsinfo, fs->name, skip_state);
+			copy_rows(one, rsinfo, fs->name);
 			MemoryContextSwitchTo(oldcxt);
 			MemoryContextReset(cxt);
 		}
@@ -260,15 +235,14 @@ void
 fleet_apply(const char *path, List *names, const ApplyOptions *options,
 			ReturnSetInfo *rsinfo)
 {
-	rows_of_each(resolve_schemas(names), path, apply_call, options, rsinfo,
-				 NULL);
+	rows_of_each(resolve_schemas(names), path, apply_call, options, rsinfo);
 }
 
-/* command_status as a SchemaCall. */
+/* command_status_files as a SchemaCall. */
 static void
 status_call(const char *path, const void *arg, ReturnSetInfo *one)
 {
-	command_status(path, one);
+	command_status_files(path, one);
 }
 
 /*
@@ -279,15 +253,17 @@ status_call(const char *path, const void *arg, ReturnSetInfo *one)
 void
 fleet_status(const char *path, List *names, ReturnSetInfo *rsinfo)
 {
+	List	   *schemas = resolve_schemas(names);
 	ReturnSetInfo *one;
 
-	rows_of_each(resolve_schemas(names), path, status_call, NULL, rsinfo,
-				 "drift");
+	if (schemas == NIL)
+		return;
+	rows_of_each(schemas, path, status_call, NULL, rsinfo);
 	one = schema_rows(rsinfo);
 	SPI_connect();
 	drift_put_status_rows(one);
 	SPI_finish();
-	copy_rows(one, rsinfo, NULL, NULL);
+	copy_rows(one, rsinfo, NULL);
 }
 
 /* What fleet_plan plans in each schema. */
@@ -318,19 +294,7 @@ fleet_plan(const char *path, List *names, const char *target, int steps,
 {
 	PlanArgs	pa = {target, steps};
 
-	rows_of_each(resolve_schemas(names), path, plan_call, &pa, rsinfo, NULL);
-}
-
-/*
- * Adds "Schema "NAME": WHAT" to a list of schemas, for the n-th schema of
- * it (the first FLEET_NAMED are named).
- */
-static void
-name_schema(StringInfo list, int n, const char *schema, const char *what)
-{
-	if (n <= FLEET_NAMED)
-		appendStringInfo(list, "%sSchema \"%s\": %s", list->len > 0 ? " " : "",
-						 schema, what);
+	rows_of_each(resolve_schemas(names), path, plan_call, &pa, rsinfo);
 }
 
 /*
@@ -342,13 +306,14 @@ void
 fleet_check(const char *path, List *names)
 {
 	List	   *schemas = resolve_schemas(names);
-	StringInfoData list;
+	FleetFailures behind;
 	StringInfoData one;
-	int			behind = 0;
 	int			drift;
 	ListCell   *lc;
 
-	initStringInfo(&list);
+	if (schemas == NIL)
+		return;
+	fleetutils_failures_init(&behind, "schema");
 	initStringInfo(&one);
 	PG_TRY();
 	{
@@ -363,7 +328,7 @@ fleet_check(const char *path, List *names)
 			n = command_unapplied(path, &one);
 			leave_schema();
 			if (n > 0)
-				name_schema(&list, ++behind, fs->name, one.data);
+				fleetutils_add_failure(&behind, fs->name, 0, one.data);
 		}
 	}
 	PG_FINALLY();
@@ -372,20 +337,20 @@ fleet_check(const char *path, List *names)
 	}
 	PG_END_TRY();
 
-	if (behind > FLEET_NAMED)
-		appendStringInfo(&list, " And %d schemas more.", behind - FLEET_NAMED);
+	fleetutils_end_failures(&behind);
 	SPI_connect();
-	drift = drift_describe(&list);
-	if (behind > 0)
+	drift = drift_describe(&behind.detail);
+	if (behind.count > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg_plural("%d schema of %d is not up to date with \"%s\"",
 							   "%d schemas of %d are not up to date with \"%s\"",
-							   behind, behind, list_length(schemas), path),
-				 errdetail("%s", list.data),
+							   behind.count, behind.count, list_length(schemas),
+							   path),
+				 errdetail("%s", behind.detail.data),
 				 errhint("Apply them with morgenmigrate.migrate_apply() or migrate_run() with the same schemas.")));
 	if (drift > 0)
-		drift_refuse(drift, list.data);
+		drift_refuse(drift, behind.detail.data);
 	SPI_finish();
 }
 
@@ -404,12 +369,10 @@ fleet_run(const char *path, List *names, const char *target)
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "morgenmigrate schema",
 											  ALLOCSET_DEFAULT_SIZES);
-	StringInfoData list;
-	int			failed = 0;
-	int			sqlerrcode = 0;
+	FleetFailures failed;
 	ListCell   *lc;
 
-	initStringInfo(&list);
+	fleetutils_failures_init(&failed, "schema");
 	PG_TRY();
 	{
 		foreach(lc, schemas)
@@ -435,20 +398,9 @@ fleet_run(const char *path, List *names, const char *target)
 			MemoryContextSwitchTo(oldcxt);
 			if (edata != NULL)
 			{
-				char	   *where = edata->context ? pnstrdup(edata->context,
-															  strcspn(edata->context, "\n")) : NULL;
-				char	   *what = psprintf("%s (SQLSTATE %s%s%s).", edata->message,
-											unpack_sql_state(edata->sqlerrcode),
-											where ? "; " : "", where ? where : "");
-
-				ereport(WARNING,
-						(errmsg("migrations of schema \"%s\" failed: %s",
-								fs->name, edata->message),
-						 where ? errdetail("%s", where) : 0,
-						 errhint("The other schemas go on.")));
-				if (failed++ == 0)
-					sqlerrcode = edata->sqlerrcode;
-				name_schema(&list, failed, fs->name, what);
+				fleetutils_warn_failure("schema", fs->name, edata);
+				fleetutils_add_failure(&failed, fs->name, edata->sqlerrcode,
+									   fleetutils_error_text(edata, false));
 			}
 			MemoryContextReset(cxt);
 		}
@@ -460,14 +412,7 @@ fleet_run(const char *path, List *names, const char *target)
 	PG_END_TRY();
 	MemoryContextDelete(cxt);
 
-	if (failed > FLEET_NAMED)
-		appendStringInfo(&list, " And %d schemas more.", failed - FLEET_NAMED);
-	if (failed > 0)
-		ereport(ERROR,
-				(errcode(sqlerrcode),
-				 errmsg_plural("migrations failed in %d schema of %d",
-							   "migrations failed in %d schemas of %d",
-							   failed, failed, list_length(schemas)),
-				 errdetail("%s", list.data),
-				 errhint("The other schemas are migrated and committed; each failure is recorded in its schema's morgenmigrate_errors.")));
+	fleetutils_end_failures(&failed);
+	fleetutils_raise_run(&failed, list_length(schemas),
+						 "The other schemas are migrated and committed; each failure is recorded in its schema's morgenmigrate_errors.");
 }

@@ -57,6 +57,14 @@ int			mm_lock_retries = 10;
 int			mm_max_locked_bytes = -1;
 bool		mm_trust_network_fingerprints = false;
 
+/* What form of an SQL function was called (function_form). */
+typedef struct FunctionForm
+{
+	bool		pushed;			/* its first argument: the pushed files */
+	bool		schemas;		/* its second: schemas text[] */
+	bool		databases;		/* its second: databases text[] */
+} FunctionForm;
+
 /* The values of morgenmigrate.layout. */
 
 void		_PG_init(void);
@@ -87,8 +95,7 @@ static char *text_arg(FunctionCallInfo fcinfo, int argno, const char *name,
 static bool bool_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 static int	steps_arg(FunctionCallInfo fcinfo, int argno);
 static char *directory_arg(FunctionCallInfo fcinfo, int argno);
-static bool fleet_form(FunctionCallInfo fcinfo);
-static bool databases_form(FunctionCallInfo fcinfo);
+static const FunctionForm *function_form(FunctionCallInfo fcinfo);
 static List *names_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 static int	max_parallel_arg(FunctionCallInfo fcinfo, int argno);
 static void check_can_write_history(const char *funcname);
@@ -269,11 +276,8 @@ static char *
 directory_arg(FunctionCallInfo fcinfo, int argno)
 {
 	char	   *dir;
-	Oid		   *argtypes;
-	int			nargs;
 
-	(void) get_func_signature(fcinfo->flinfo->fn_oid, &argtypes, &nargs);
-	if (argno < nargs && argtypes[argno] == REGCLASSOID)
+	if (function_form(fcinfo)->pushed)
 	{
 		if (PG_ARGISNULL(argno))
 			ereport(ERROR,
@@ -294,51 +298,45 @@ directory_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
- * Tells whether the function called is a fleet form: its second argument
- * is the tenant schemas (text[]).
+ * The form of the function called, read from its pg_proc row once per
+ * FmgrInfo (kept in fn_extra, as core's functions keep what they look up
+ * for their call site): whether its first argument is the table of pushed
+ * files, and whether its second is the tenant schemas or the databases.
+ * The push form with databases refuses here: the pushed files are in a
+ * temporary table of this session, which a worker connected to another
+ * database cannot read.
  */
-static bool
-fleet_form(FunctionCallInfo fcinfo)
+static const FunctionForm *
+function_form(FunctionCallInfo fcinfo)
 {
-	Oid		   *argtypes;
-	int			nargs;
-
-	(void) get_func_signature(fcinfo->flinfo->fn_oid, &argtypes, &nargs);
-	return nargs > 1 && argtypes[1] == TEXTARRAYOID;
-}
-
-/*
- * Tells whether the function called is a fleet of databases form: its
- * second argument is named databases.  Its push form refuses here: the
- * pushed files are in a temporary table of this session, which a worker
- * connected to another database cannot read.
- */
-static bool
-databases_form(FunctionCallInfo fcinfo)
-{
-	HeapTuple	tuple = SearchSysCache1(PROCOID,
-										ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+	FunctionForm *form = (FunctionForm *) fcinfo->flinfo->fn_extra;
+	HeapTuple	tuple;
 	Oid		   *types;
 	char	  **names;
 	char	   *modes;
 	int			nargs;
-	bool		databases;
-	bool		pushed;
 
+	if (form != NULL)
+		return form;
+	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "cache lookup failed for function %u",
 			 fcinfo->flinfo->fn_oid);
 	nargs = get_func_arg_info(tuple, &types, &names, &modes);
-	databases = nargs > 1 && names != NULL && strcmp(names[1], "databases") == 0;
-	pushed = types[0] == REGCLASSOID;
+	form = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FunctionForm));
+	form->pushed = nargs > 0 && types[0] == REGCLASSOID;
+	form->databases = nargs > 1 && names != NULL &&
+		strcmp(names[1], "databases") == 0;
+	form->schemas = nargs > 1 && !form->databases && types[1] == TEXTARRAYOID;
 	ReleaseSysCache(tuple);
-	if (databases && pushed)
+	if (form->databases && form->pushed)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("pushed migration files cannot be run in other databases"),
 				 errdetail("The pushed files are in a table of this session, which the background worker connected to another database cannot read."),
 				 errhint("Push the files in a session of each database, or give the databases a directory of the server.")));
-	return databases;
+	fcinfo->flinfo->fn_extra = form;
+	return form;
 }
 
 /*
@@ -434,7 +432,7 @@ migrate_apply(PG_FUNCTION_ARGS)
 {
 	ApplyOptions options;
 	char	   *path;
-	bool		fleet = fleet_form(fcinfo);
+	bool		fleet = function_form(fcinfo)->schemas;
 
 	check_can_write_history("migrate_apply");
 	path = directory_arg(fcinfo, 0);
@@ -471,7 +469,7 @@ migrate_status(PG_FUNCTION_ARGS)
 	char	   *path;
 
 	citus_refuse_on_worker("migrate_status");
-	if (databases_form(fcinfo))
+	if (function_form(fcinfo)->databases)
 	{
 		List	   *databases = names_arg(fcinfo, 1, "databases");
 		int			max_parallel = max_parallel_arg(fcinfo, 2);
@@ -481,7 +479,7 @@ migrate_status(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	}
 	path = directory_arg(fcinfo, 0);
-	if (fleet_form(fcinfo))
+	if (function_form(fcinfo)->schemas)
 		fleet_status(path, names_arg(fcinfo, 1, "schemas"), begin_rows(fcinfo));
 	else
 		command_status(path, begin_rows(fcinfo));
@@ -499,7 +497,7 @@ migrate_check(PG_FUNCTION_ARGS)
 	char	   *path;
 
 	citus_refuse_on_worker("migrate_check");
-	if (databases_form(fcinfo))
+	if (function_form(fcinfo)->databases)
 	{
 		List	   *databases = names_arg(fcinfo, 1, "databases");
 		int			max_parallel = max_parallel_arg(fcinfo, 2);
@@ -508,7 +506,7 @@ migrate_check(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	}
 	path = directory_arg(fcinfo, 0);
-	if (fleet_form(fcinfo))
+	if (function_form(fcinfo)->schemas)
 		fleet_check(path, names_arg(fcinfo, 1, "schemas"));
 	else
 		command_check(path);
@@ -573,13 +571,14 @@ migrate_repair(PG_FUNCTION_ARGS)
 Datum
 migrate_run(PG_FUNCTION_ARGS)
 {
+	const FunctionForm *form;
 	char	   *path;
 	char	   *target;
-	bool		fleet = fleet_form(fcinfo);
 
 	refuse_atomic_call(fcinfo, "migrate_run", "migrate_apply");
 	check_can_write_history("migrate_run");
-	if (databases_form(fcinfo))
+	form = function_form(fcinfo);
+	if (form->databases)
 	{
 		List	   *databases = names_arg(fcinfo, 1, "databases");
 		int			max_parallel = max_parallel_arg(fcinfo, 3);
@@ -590,8 +589,8 @@ migrate_run(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	}
 	path = directory_arg(fcinfo, 0);
-	target = text_arg(fcinfo, fleet ? 2 : 1, "target", false);
-	if (fleet)
+	target = text_arg(fcinfo, form->schemas ? 2 : 1, "target", false);
+	if (form->schemas)
 		fleet_run(path, names_arg(fcinfo, 1, "schemas"), target);
 	else
 		command_run(path, target);
@@ -691,7 +690,7 @@ migrate_adopt(PG_FUNCTION_ARGS)
 Datum
 migrate_plan(PG_FUNCTION_ARGS)
 {
-	bool		fleet = fleet_form(fcinfo);
+	bool		fleet = function_form(fcinfo)->schemas;
 	char	   *path = directory_arg(fcinfo, 0);
 
 	/* the fleet form has schemas in target's place, and target last */

@@ -2,7 +2,7 @@
 # A fleet of tenant schemas migrated by one call (as root, like run.sh):
 #
 #   test/bench/fleet.sh
-#   SCHEMAS=1000 SMALL=100 FILES=20 REPS=3 ALONE=3 test/bench/fleet.sh   (the defaults)
+#   SCHEMAS=1000 SMALL=100 FILES=20 REPS=3 ALONE=3 STATUS=3 DRIFT=20 test/bench/fleet.sh   (the defaults)
 #
 # On the benchmark's own cluster (common.sh: default settings, durable
 # commits), with FILES generated files (gen.pl: tables with keys and
@@ -18,6 +18,11 @@
 #   files alone in a database that holds SCHEMAS tenants already (its
 #   catalogs, and the files of its relations, are a thousand times larger:
 #   creating a relation costs more there, with any runner);
+# - status: then migrate_status(dir, schemas => the SCHEMAS tenants) in that
+#   database (STATUS times per repetition, each in a new session), first
+#   with no drift recorded, then with DRIFT changes recorded by
+#   drift_enable()'s triggers (what each status reads besides the
+#   histories);
 # - small: the same with SMALL tenants, for the memory;
 # - psql: SCHEMAS tenants by one psql session, SET search_path and each
 #   file in a transaction of its own (the same SQL with no bookkeeping), for
@@ -40,6 +45,8 @@ SMALL=${SMALL:-100}
 FILES=${FILES:-20}
 REPS=${REPS:-3}
 ALONE=${ALONE:-3}
+STATUS=${STATUS:-3}
+DRIFT=${DRIFT:-20}
 results=$bench/results
 mkdir -p "$results"
 trap 'stop_cluster final' EXIT
@@ -85,6 +92,30 @@ fleet_call() {
 	echo "$out" | awk '/^Time: / { t = $2 } /^mem / { h[++k] = $2; a = $3 } END { printf "%s %d %d\n", t, h[2] - h[1], a }'
 }
 
+# Reads migrate_status over the schemas t1 .. tn of database DB in a new
+# session, checks that it sees every file applied, and prints the call's
+# time (ms).
+status_call() {
+	local n=$1 out
+	out=$(q -d "$DB" -At <<-SQL
+	SELECT array_agg('t' || g)::text AS schemas FROM generate_series(1, $n) g \gset
+	\timing on
+	SELECT 'applied ' || count(*) FILTER (WHERE state = 'applied')
+	  FROM morgenmigrate.migrate_status('$dir', schemas => :'schemas');
+	\timing off
+	SQL
+	)
+	echo "$out" | grep -qx "applied $((n * FILES))" || { echo "status of $n: $out" >&2; exit 1; }
+	echo "$out" | awk '/^Time: / { t = $2 } END { print t }'
+}
+
+# Records DRIFT changes in database DB: drift_enable()'s triggers, and
+# tables created by hand.
+record_drift() {
+	q -d "$DB" -c "SELECT morgenmigrate.drift_enable()" >/dev/null
+	q -d "$DB" -At -c "SELECT format('CREATE TABLE public.drift_%s (id int);', g) FROM generate_series(1, $DRIFT) g" | q -d "$DB"
+}
+
 # Runs the files in the n schemas of database DB with one psql session;
 # prints its wall time (ms) and the backend's private memory at the end.
 psql_loop() {
@@ -104,7 +135,7 @@ psql_loop() {
 	echo "$out" | awk -v ms=$(((t1 - t0) / 1000)) '/^mem / { a = $3 } END { printf "%d %d\n", ms, a }'
 }
 
-alone=() beside=() fleet=() fleet_hwm=() fleet_anon=() small_anon=() loop=() loop_anon=()
+status=() status_drift=() alone=() beside=() fleet=() fleet_hwm=() fleet_anon=() small_anon=() loop=() loop_anon=()
 for ((r = 1; r <= REPS; r++)); do
 	say "repetition $r of $REPS"
 	for ((k = 1; k <= ALONE; k++)); do
@@ -123,10 +154,17 @@ for ((r = 1; r <= REPS; r++)); do
 		read -r ms hwm anon < <(fleet_call $((SCHEMAS + k)) $((SCHEMAS + k)))
 		beside+=("$ms")
 	done
+	for ((k = 1; k <= STATUS; k++)); do
+		status+=("$(status_call "$SCHEMAS")")
+	done
+	record_drift
+	for ((k = 1; k <= STATUS; k++)); do
+		status_drift+=("$(status_call "$SCHEMAS")")
+	done
 	fleet_db "$SCHEMAS"
 	read -r ms anon < <(psql_loop "$SCHEMAS")
 	loop+=("$ms") loop_anon+=("$anon")
-	echo "alone ${alone[-1]} ms, beside $SCHEMAS ${beside[-1]} ms; $SCHEMAS schemas: ${fleet[-1]} ms, peak +${fleet_hwm[-1]} kB, private ${fleet_anon[-1]} kB ($SMALL schemas: ${small_anon[-1]} kB); psql: ${loop[-1]} ms, private ${loop_anon[-1]} kB"
+	echo "alone ${alone[-1]} ms, beside $SCHEMAS ${beside[-1]} ms; $SCHEMAS schemas: ${fleet[-1]} ms, peak +${fleet_hwm[-1]} kB, private ${fleet_anon[-1]} kB ($SMALL schemas: ${small_anon[-1]} kB); status ${status[-1]} ms, with drift ${status_drift[-1]} ms; psql: ${loop[-1]} ms, private ${loop_anon[-1]} kB"
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -137,6 +175,8 @@ m_hwm=$(median "${fleet_hwm[@]}")
 m_anon=$(median "${fleet_anon[@]}")
 m_small=$(median "${small_anon[@]}")
 m_loop=$(median "${loop[@]}")
+m_status=$(median "${status[@]}")
+m_status_drift=$(median "${status_drift[@]}")
 m_loop_anon=$(median "${loop_anon[@]}")
 per() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.1f", t / n }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -155,6 +195,11 @@ growth=$(awk -v s="$m_small" -v f="$m_anon" -v a="$SMALL" -v b="$SCHEMAS" 'BEGIN
 	echo "| $SMALL tenants, one CALL migrate_run | | | ${m_small} kB |"
 	echo "| $SCHEMAS tenants, one CALL migrate_run | ${m_fleet} ms | ${per_fleet} ms ($(ratio "$per_fleet" "$m_alone")x / $(ratio "$per_fleet" "$m_beside")x) | ${m_anon} kB |"
 	echo "| $SCHEMAS tenants, one psql session (SET search_path, a transaction per file) | ${m_loop} ms | ${per_loop} ms ($(ratio "$per_loop" "$m_alone")x / $(ratio "$per_loop" "$m_beside")x) | ${m_loop_anon} kB |"
+	echo
+	echo "| migrate_status(dir, schemas => $SCHEMAS tenants), medians of $((REPS * STATUS)) | time | per tenant |"
+	echo "|---|---:|---:|"
+	echo "| no drift recorded | ${m_status} ms | $(per "$m_status" "$SCHEMAS") ms |"
+	echo "| $DRIFT drift changes recorded | ${m_status_drift} ms | $(per "$m_status_drift" "$SCHEMAS") ms |"
 	echo
 	echo "Each tenant beyond the first $SMALL added ${growth} kB to migrate_run's private memory;"
 	echo "the peak (VmHWM, with the shared buffers touched) grew by ${m_hwm} kB over the call of $SCHEMAS."

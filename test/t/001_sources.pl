@@ -27,7 +27,7 @@ my @layers = (
 		  filelimits leftovers cost costalter costset relsize blockers
 		  progress push)],
 	[qw(plan runner adopt drift)],
-	[qw(commands fleet dbfleet)],
+	[qw(commands fleet dbfleet fleetutils)],
 	[qw(entry)],
 );
 my %layer;

@@ -2,7 +2,7 @@
 #
 # - Bad input (a NULL database, an unknown database, max_parallel 0, the
 #   push form) is refused with its SQLSTATE before anything runs: no
-#   database changes.
+#   database changes.  An empty array does nothing, with a NOTICE.
 # - CALL migrate_run over 20 databases (the caller's own among them, one
 #   whose file fails, one without the extension): the good ones are fully
 #   applied and committed (a concurrent index build too, by a worker of
@@ -11,13 +11,21 @@
 #   left as it was, and one error names both.
 # - migrate_status answers for every database from one call;
 #   migrate_check names the databases that are behind or unreachable.
-# - A database the caller may not connect to is reported, not entered;
+# - A database still on version 1.0 of the extension is served beside one
+#   on this version by status, check and run, and left on 1.0.
+# - A database the caller may not connect to is reported (status row,
+#   run and check errors with 42501), not entered, nothing changed there,
+#   and the other database is migrated by the same call;
 #   the caller's own database, when the caller holds its migration lock,
 #   fails at once instead of waiting forever.
 # - README.md's example ("fleet-databases"), as it stands there.
 # - Worker slots: with one slot of max_worker_processes free, a call with
 #   max_parallel 2 waits for its own worker and migrates every database;
-#   with none free, each database fails on its own (53000), saying so.
+#   with none free (another call's worker holds the last), each database
+#   fails on its own (53000), saying so, with nothing changed there, the
+#   other call goes on, and the same call succeeds once a slot is free.
+# - migrate_status holds no row of its own: while a worker waits, the rows
+#   of the database before it (5,000) are not in the call's memory.
 # - max_parallel: while files wait on a lock the test holds, a second
 #   session sees exactly max_parallel workers, each with its database in
 #   morgenmigrate.progress; cancelling the caller stops them, and no
@@ -120,6 +128,20 @@ like(refused('fleet_01', "CALL morgenmigrate.migrate_run('pg_class'::regclass, d
 	'the push form is refused (0A000)');
 like(refused('fleet_01', "CALL morgenmigrate.migrate_run('$base/nosuch', databases => ARRAY['fleet_02'])"),
 	qr/ERROR:  \w{5}: .*nosuch/, 'a directory that does not exist is refused');
+
+# an empty set of databases: nothing done, no rows, and a NOTICE says so
+for my $sql ("CALL morgenmigrate.migrate_run('$set', databases => '{}')",
+	"SELECT morgenmigrate.migrate_check('$set', databases => '{}')",
+	"SELECT count(*) FROM morgenmigrate.migrate_status('$set', databases => '{}')")
+{
+	my ($out, $err) = ('', '');
+	my $rc = $node->psql('fleet_01', "\\set VERBOSITY verbose\n$sql", stdout => \$out, stderr => \$err);
+	my ($what) = $sql =~ /(migrate_\w+)/;
+	is($rc, 0, "$what over no databases succeeds");
+	like($err, qr/NOTICE:  00000: argument "databases" is empty, nothing to do/,
+		"$what over no databases says it does nothing");
+	is($out, $what eq 'migrate_status' ? '0' : '', "$what over no databases returns no rows");
+}
 is(states(@all), $before, 'and nothing changed in any database');
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'morgenmigrate fleet worker'"),
@@ -200,29 +222,54 @@ like($err, qr/ERROR:  55000: 2 databases of 20 are not up to date with "\Q$set\E
 like($err, qr/Database "fleet_bad": .*003_accounts_note\.sql.*Database "fleet_noext": extension "morgenmigrate" is not installed/s,
 	'naming each, with what it lacks');
 
-# a database the caller may not connect to: reported, never entered
+# a database the caller may not connect to: reported, never entered, and
+# the others go on (a role granted what README's "Privileges" grants)
 $node->safe_psql('postgres', q{
 	CREATE DATABASE fleet_locked;
+	CREATE DATABASE fleet_open;
 	REVOKE CONNECT ON DATABASE fleet_locked FROM PUBLIC;
 	CREATE ROLE deployer LOGIN IN ROLE pg_read_server_files;
 });
-$node->safe_psql('fleet_locked', 'CREATE EXTENSION morgenmigrate');
-for my $db ('fleet_02', 'fleet_locked')
+for my $db ('fleet_02', 'fleet_locked', 'fleet_open')
 {
+	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate') unless $db eq 'fleet_02';
 	$node->safe_psql($db, q{
 		GRANT USAGE ON SCHEMA morgenmigrate TO deployer;
+		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA morgenmigrate TO deployer;
 		GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA morgenmigrate TO deployer;
-		GRANT SELECT ON ALL TABLES IN SCHEMA morgenmigrate TO deployer;
+		GRANT EXECUTE ON ALL PROCEDURES IN SCHEMA morgenmigrate TO deployer;
+		GRANT CREATE ON SCHEMA public TO deployer;
 	});
 }
+my $locked_before = state_of('fleet_locked');
+is($locked_before, '1|||', 'the database without CONNECT has the extension and nothing else');
+my $as_deployer = [ '-U', 'deployer' ];
 is($node->safe_psql('fleet_02', qq{
 	SELECT database || ':' || count(*) || ':' || string_agg(DISTINCT state, ',') || ':' || coalesce(min(error), '-')
 	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['fleet_02', 'fleet_locked'])
 	 GROUP BY database ORDER BY database},
-		extra_params => [ '-U', 'deployer' ]),
+		extra_params => $as_deployer),
 	"fleet_02:3:applied:-\nfleet_locked:1:unavailable:permission denied to connect to database \"fleet_locked\"",
-	'a database without CONNECT is reported, the other answers');
-is(state_of('fleet_locked'), '1|||', 'and it is left as it was');
+	'status: a database without CONNECT has one unavailable row saying why, the other answers');
+($out, $err) = ('', '');
+$rc = $node->psql('fleet_open',
+	"\\set VERBOSITY verbose\nCALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_locked', 'fleet_open'])",
+	stdout => \$out, stderr => \$err, extra_params => $as_deployer);
+isnt($rc, 0, 'run: the call fails (psql exits non-zero)');
+like($err, qr/ERROR:  42501: migrations failed in 1 database of 2\nDETAIL:  Database "fleet_locked": permission denied to connect to database "fleet_locked" \(SQLSTATE 42501\)\.\nHINT:  The other databases are migrated and committed/,
+	'run: one error names the database without CONNECT, with its SQLSTATE (42501)');
+like($err, qr/WARNING:  01000: migrations of database "fleet_locked" failed: permission denied to connect to database "fleet_locked"\n/,
+	'run: a WARNING when it fails');
+like($err, qr/NOTICE:  00000: migrations of database "fleet_open" are done/, 'run: the other database goes on');
+is(state_of('fleet_open'), $applied, 'and is fully migrated by the role');
+is(state_of('fleet_locked'), $locked_before,
+	'and in the database without CONNECT neither the history nor the schema changed');
+($out, $err) = ('', '');
+$node->psql('fleet_open',
+	"\\set VERBOSITY verbose\nSELECT morgenmigrate.migrate_check('$set', databases => ARRAY['fleet_locked', 'fleet_open'])",
+	stdout => \$out, stderr => \$err, extra_params => $as_deployer);
+like($err, qr/ERROR:  55000: 1 database of 2 is not up to date with "\Q$set\E" or could not be checked\nDETAIL:  Database "fleet_locked": permission denied to connect to database "fleet_locked" \(SQLSTATE 42501\)\.\n/,
+	'check: names only the database without CONNECT, with its SQLSTATE');
 is($node->safe_psql('postgres', qq{
 	SELECT database || ':' || state || ':' || error
 	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['template0'])}),
@@ -241,6 +288,62 @@ is($node->safe_psql('postgres',
 is(join(',', map { $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.schema_migrations') }
 		qw(customer_a customer_b customer_c)),
 	'3,3,3', 'fleet-databases: every file in each');
+
+# a database still on an older version of the extension (its SQL
+# definitions not updated): this library serves it, each database answers
+# for itself, and the call neither fails as a whole nor updates it
+$node->safe_psql('postgres', "CREATE DATABASE $_") for qw(fleet_old fleet_new);
+$node->safe_psql('fleet_old', "CREATE EXTENSION morgenmigrate VERSION '1.0'");
+$node->safe_psql('fleet_new', 'CREATE EXTENSION morgenmigrate');
+my $old_new = "ARRAY['fleet_new', 'fleet_old']";
+is($node->safe_psql('postgres', qq{
+	SELECT database || ':' || string_agg(coalesce(filename, '-') || '=' || state, ',' ORDER BY filename)
+	  FROM morgenmigrate.migrate_status('$set', databases => $old_new)
+	 GROUP BY database ORDER BY database}),
+	"fleet_new:001_accounts.sql=pending,002_audit.sql=pending,003_accounts_note.sql=pending\n"
+	  . 'fleet_old:001_accounts.sql=pending,002_audit.sql=pending,003_accounts_note.sql=pending',
+	'status: a database on version 1.0 answers beside one on this version');
+$err = refused('postgres', "SELECT morgenmigrate.migrate_check('$set', databases => $old_new)");
+like($err, qr/ERROR:  55000: 2 databases of 2 are not up to date.*\nDETAIL:  Database "fleet_new": 3 migrations .* Database "fleet_old": 3 migrations /,
+	'check: names what each lacks, the one on 1.0 too');
+($out, $err) = ('', '');
+$rc = $node->psql('postgres', "\\set VERBOSITY verbose\nCALL morgenmigrate.migrate_run('$set', databases => $old_new)",
+	stdout => \$out, stderr => \$err);
+is($rc, 0, 'run: the call succeeds');
+is(join(',', sort($err =~ /migrations of database "(\w+)" are done/g)), 'fleet_new,fleet_old',
+	'and says each database is done');
+is(state_of('fleet_old'), $applied, 'the database on 1.0 is migrated');
+is(state_of('fleet_new'), $applied, 'as the one on this version');
+is($node->safe_psql('fleet_old', q{SELECT extversion FROM pg_extension WHERE extname = 'morgenmigrate'}),
+	'1.0', 'and its extension is left on 1.0');
+
+# a version whose migrate_status(dir) returns other columns, or that has
+# none (no released version differs from this one in these functions, so
+# the database on 1.0 is changed by hand to stand for one): that database
+# alone is reported, naming its version and the one needed, and is left as
+# it was; the other answers
+$node->safe_psql('fleet_old', q{
+	ALTER EXTENSION morgenmigrate DROP FUNCTION morgenmigrate.migrate_status(text);
+	DROP FUNCTION morgenmigrate.migrate_status(text);
+	CREATE FUNCTION morgenmigrate.migrate_status(dir text) RETURNS TABLE (filename text, state text)
+	  LANGUAGE sql AS $$ SELECT 'x', 'applied' $$;
+	ALTER EXTENSION morgenmigrate ADD FUNCTION morgenmigrate.migrate_status(text);
+	ALTER EXTENSION morgenmigrate DROP FUNCTION morgenmigrate.migrate_check(text);
+	DROP FUNCTION morgenmigrate.migrate_check(text);
+});
+my $old_before = state_of('fleet_old');
+my $needs = 'extension "morgenmigrate" in database "fleet_old" is version 1.0, this call needs version 1.1';
+is($node->safe_psql('postgres', qq{
+	SELECT database || ':' || count(*) || ':' || string_agg(DISTINCT state, ',') || ':' || coalesce(min(error), '-')
+	  FROM morgenmigrate.migrate_status('$set', databases => $old_new)
+	 GROUP BY database ORDER BY database}),
+	"fleet_new:3:applied:-\nfleet_old:1:unavailable:$needs",
+	'status: a version whose migrate_status returns other columns is unavailable, saying which versions');
+$err = refused('postgres', "SELECT morgenmigrate.migrate_check('$set', databases => $old_new)");
+like($err, qr/ERROR:  55000: 1 database of 2 is not up to date with "\Q$set\E" or could not be checked\nDETAIL:  Database "fleet_old": \Q$needs\E \(SQLSTATE 55000\)\. It has no function morgenmigrate\.migrate_check with 1 text argument\(s\)\.\n/,
+	'check: a version without migrate_check(dir) is named, with the versions (55000)');
+unlike($err, qr/Database "fleet_new"/, 'and the up-to-date database is not named');
+is(state_of('fleet_old'), $old_before, 'and nothing changed there');
 
 # max_parallel, seen from a second session, and a cancel
 my @slow = map { "slow_$_" } 1 .. 5;
@@ -327,6 +430,37 @@ is(join(',', map { $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.sche
 $caller->quit;
 $holder->quit;
 
+# migrate_status keeps no row of its own: a database's rows go into the
+# call's result as its worker sends them. While slow_2's worker waits on a
+# lock of its history, slow_1's 5,000 rows have all arrived, and the
+# caller's memory context of the call (logged by
+# pg_log_backend_memory_contexts) holds none of them.
+my $many = write_set("$base/many", map { (sprintf('%04d_step.sql', $_) => "SELECT 1;\n") } 1 .. 5000);
+$holder = $node->background_psql('slow_2');
+$holder->query_safe('BEGIN; LOCK TABLE morgenmigrate.schema_migrations IN ACCESS EXCLUSIVE MODE');
+$caller = $node->background_psql('postgres', on_error_stop => 0);
+$caller_pid = $caller->query_safe('SELECT pg_backend_pid()');
+$caller->query_until(qr/started/, "\\echo started\n"
+	  . "SELECT count(*) FROM morgenmigrate.migrate_status('$many', databases => ARRAY['slow_1', 'slow_2']);\n");
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) FILTER (WHERE datname = 'slow_2' AND wait_event_type = 'Lock') = 1
+	   AND count(*) FILTER (WHERE datname = 'slow_1') = 0
+	  FROM pg_stat_activity WHERE backend_type = 'morgenmigrate fleet worker'}),
+	'slow_1\'s worker is done, slow_2\'s waits on the lock');
+my $logstart = -s $node->logfile;
+is($node->safe_psql('postgres', "SELECT pg_log_backend_memory_contexts($caller_pid)"), 't',
+	'the caller is asked to log its memory contexts');
+$node->wait_for_log(qr/morgenmigrate fleet of databases: \d+ total/, $logstart);
+my ($fleet_bytes) = slurp_file($node->logfile, $logstart) =~ /morgenmigrate fleet of databases: (\d+) total/;
+cmp_ok($fleet_bytes, '<', 64 * 1024,
+	"the call's own memory holds none of slow_1's 5,000 rows ($fleet_bytes bytes)");
+$holder->query_safe('COMMIT');
+# slow_2's history has 001_wait.sql, which this set lacks: a row more
+is($caller->query_safe('SELECT 1'), "10001\n1",
+	'the call goes on and returns the rows of both');
+$caller->quit;
+$holder->quit;
+
 # worker slots: the logical replication launcher takes one of them
 $node->append_conf('postgresql.conf', "max_worker_processes = 2\n");
 $node->restart;
@@ -337,14 +471,61 @@ $node->safe_psql('slow_1', "CALL morgenmigrate.migrate_run('$slow', databases =>
 	  . join(',', map { "'$_'" } @slow) . "], max_parallel => 2)");
 is(join(',', map { $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.schema_migrations') } @slow),
 	'1,1,1,1,1', 'with one slot free, the call waits for its own worker and migrates each database');
-$node->append_conf('postgresql.conf', "max_worker_processes = 1\n");
-$node->restart;
-$err = refused('postgres', "CALL morgenmigrate.migrate_run('$set', databases => ARRAY['customer_a', 'customer_b'])");
-like($err, qr/ERROR:  53000: migrations failed in 2 databases of 2\nDETAIL:  Database "customer_a": no background worker slot was free \(SQLSTATE 53000\)\. Database "customer_b": no background worker slot was free/,
-	'with no slot free, each database fails, saying so');
+
+# no slot free: another call's worker holds the last one (waiting in its
+# file on the lock the test holds), and none of this call's own runs. Each
+# database of the call fails on its own, saying so, and is left as it was;
+# the call that holds the slot goes on; once the slot is free, the same
+# call migrates them. The set has no concurrent index build, which would
+# need a slot of its own.
+my $plain = write_set("$base/plain",
+	'001_accounts.sql' => "CREATE TABLE accounts (id int PRIMARY KEY, note text);\n",
+	'002_audit.sql' => "CREATE TABLE audit (id int);\n");
+for my $db (qw(slot_held slot_a slot_b))
+{
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate');
+}
+$holder = $node->background_psql('postgres');
+$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shseclabel IN ACCESS EXCLUSIVE MODE');
+my $other = $node->background_psql('postgres', on_error_stop => 0);
+$other->query_until(qr/started/, "\\echo started\n\\set VERBOSITY verbose\n"
+	  . "CALL morgenmigrate.migrate_run('$slow', databases => ARRAY['slot_held']);\n");
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) = 1 FROM morgenmigrate.progress WHERE filename = '001_wait.sql' AND database = 'slot_held'}),
+	'another call\'s worker holds the last free slot, waiting in its file');
+my $slots_before = states(qw(slot_a slot_b));
+is($slots_before, "slot_a=1|||\nslot_b=1|||", 'the call\'s databases have nothing applied');
+($out, $err) = ('', '');
+$rc = $node->psql('postgres',
+	"\\set VERBOSITY verbose\nCALL morgenmigrate.migrate_run('$plain', databases => ARRAY['slot_b', 'slot_a'])",
+	stdout => \$out, stderr => \$err);
+isnt($rc, 0, 'with no slot free, the run fails (psql exits non-zero)');
+like($err, qr/ERROR:  53000: migrations failed in 2 databases of 2\nDETAIL:  Database "slot_a": no background worker slot was free \(SQLSTATE 53000\)\. Database "slot_b": no background worker slot was free \(SQLSTATE 53000\)\.\n/,
+	'one error names each database, saying no slot was free (53000)');
+is(scalar(() = $err =~ /WARNING:  01000: migrations of database "slot_[ab]" failed: no background worker slot was free\n/g),
+	2, 'a WARNING for each');
+is(states(qw(slot_a slot_b)), $slots_before, 'and neither history nor schema changed in them');
 is($node->safe_psql('postgres', qq{
-	SELECT string_agg(database || ':' || state || ':' || error, ',')
-	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['customer_c'])}),
-	'customer_c:unavailable:no background worker slot was free', 'and status says so');
+	SELECT string_agg(database || ':' || coalesce(filename, '-') || ':' || state || ':' || error, ',')
+	  FROM morgenmigrate.migrate_status('$plain', databases => ARRAY['slot_a'])}),
+	'slot_a:-:unavailable:no background worker slot was free',
+	'status: the database has one unavailable row saying why');
+$err = refused('postgres', "SELECT morgenmigrate.migrate_check('$plain', databases => ARRAY['slot_a'])");
+like($err, qr/ERROR:  55000: 1 database of 1 is not up to date with "\Q$plain\E" or could not be checked\nDETAIL:  Database "slot_a": no background worker slot was free \(SQLSTATE 53000\)\./,
+	'check: names it, with its SQLSTATE');
+$holder->query_safe('COMMIT');
+$other->query('SELECT 1');
+like($other->{stderr}, qr/NOTICE:  00000: migrations of database "slot_held" are done/,
+	'the call that held the slot goes on');
+unlike($other->{stderr}, qr/ERROR/, 'and ends without an error');
+is($node->safe_psql('slot_held', 'SELECT string_agg(filename, \',\') FROM morgenmigrate.schema_migrations'),
+	'001_wait.sql', 'and its database is migrated');
+$other->quit;
+$holder->quit;
+$node->safe_psql('postgres', "CALL morgenmigrate.migrate_run('$plain', databases => ARRAY['slot_b', 'slot_a'])");
+is(states(qw(slot_a slot_b)),
+	join("\n", map { "$_=1|001_accounts.sql,002_audit.sql||accounts,accounts_pkey,audit" } qw(slot_a slot_b)),
+	'with the slot free again, the same call migrates both');
 
 done_testing();
