@@ -77,22 +77,23 @@ typedef struct WorkItem
 								 * a line each */
 } WorkItem;
 
-/* A kept plan being completed (complete_kept). */
-typedef struct PlanFromKept
-{
-	List	   *work;			/* WorkItem */
-	List	   *kept;			/* per work item, a List of KeptStatement */
-	List	   *rows;			/* PlanRow, completed */
-	CostState  *cost;			/* the sizes and locks of now */
-} PlanFromKept;
-
 /* A row of a plan from its kept classification. */
 typedef struct PlanRow
 {
 	const WorkItem *w;
 	const KeptStatement *statement; /* NULL for a file only its runner runs */
-	CostRow    *row;
+	CostRow		row;
 } PlanRow;
+
+/* A kept plan being completed (complete_kept). */
+typedef struct PlanFromKept
+{
+	List	   *work;			/* WorkItem */
+	List	   *kept;			/* per work item, a List of KeptStatement */
+	CostState  *cost;			/* the sizes and locks of now */
+	PlanRow    *rows;			/* the rows completed so far */
+	int			nrows;
+} PlanFromKept;
 
 static void begin_call(CallState *call, const char *path);
 static void explain_lock_table_full(int done, int total);
@@ -129,7 +130,7 @@ static void refuse_locked_cost(const MigrationScript *script,
 static MigrationScript *plan_script(CallState *call, const WorkItem *w);
 static bool plan_key(CallState *call, List *work, StringInfo key);
 static bool plan_from_kept(CostState *cost, List *work, List *kept,
-						   ReturnSetInfo *rsinfo);
+						   int nrows, ReturnSetInfo *rsinfo);
 static void complete_kept(void *arg);
 static void put_external_plan_row(ReturnSetInfo *rsinfo, const WorkItem *w);
 static void put_plan_row(ReturnSetInfo *rsinfo, const char *filename,
@@ -1242,9 +1243,10 @@ command_plan(const char *path, const char *target, int steps,
 	keep = plan_key(&call, work, &key);
 	if (keep)
 	{
-		List	   *kept = costcache_lookup(&key, &stamp);
+		int			nrows;
+		List	   *kept = costcache_lookup(&key, &stamp, &nrows);
 
-		if (kept != NIL && plan_from_kept(cost, work, kept, rsinfo))
+		if (kept != NIL && plan_from_kept(cost, work, kept, nrows, rsinfo))
 		{
 			runner_search_path_end(nest);
 			SPI_finish();
@@ -1337,12 +1339,11 @@ plan_key(CallState *call, List *work, StringInfo key)
  * tells each statement's failure as it always does.
  */
 static bool
-plan_from_kept(CostState *cost, List *work, List *kept,
+plan_from_kept(CostState *cost, List *work, List *kept, int nrows,
 			   ReturnSetInfo *rsinfo)
 {
-	PlanFromKept arg = {work, kept, NIL, cost};
+	PlanFromKept arg = {work, kept, cost, palloc(sizeof(PlanRow) * Max(nrows, 1)), 0};
 	ErrorData  *edata = subxact_error_of(complete_kept, &arg);
-	ListCell   *lc;
 
 	if (edata != NULL)
 	{
@@ -1352,15 +1353,15 @@ plan_from_kept(CostState *cost, List *work, List *kept,
 		costcache_forget();
 		return false;
 	}
-	foreach(lc, arg.rows)
+	for (int i = 0; i < arg.nrows; i++)
 	{
-		PlanRow    *pr = (PlanRow *) lfirst(lc);
+		PlanRow    *pr = &arg.rows[i];
 
-		if (pr->w->mfile->role == ROLE_EXTERNAL)
+		if (pr->statement == NULL)
 			put_external_plan_row(rsinfo, pr->w);
 		else
 			put_plan_row(rsinfo, pr->w->migration, pr->statement->line,
-						 pr->statement->command, pr->row);
+						 pr->statement->command, &pr->row);
 	}
 	return true;
 }
@@ -1383,10 +1384,8 @@ complete_kept(void *arg)
 
 		if (w->mfile->role == ROLE_EXTERNAL)
 		{
-			PlanRow    *pr = palloc0(sizeof(PlanRow));
-
-			pr->w = w;
-			p->rows = lappend(p->rows, pr);
+			p->rows[p->nrows].w = w;
+			p->rows[p->nrows++].statement = NULL;
 			continue;
 		}
 		foreach(sc, (List *) lfirst(kc))
@@ -1396,14 +1395,12 @@ complete_kept(void *arg)
 
 			foreach(rc, ks->rows)
 			{
-				PlanRow    *pr = palloc(sizeof(PlanRow));
+				PlanRow    *pr = &p->rows[p->nrows++];
 
 				pr->w = w;
 				pr->statement = ks;
-				pr->row = palloc(sizeof(CostRow));
-				memcpy(pr->row, lfirst(rc), sizeof(CostRow));
-				cost_finish_row(p->cost, pr->row);
-				p->rows = lappend(p->rows, pr);
+				pr->row = *(CostRow *) lfirst(rc);
+				cost_finish_row(p->cost, &pr->row);
 			}
 		}
 	}

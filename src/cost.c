@@ -1257,6 +1257,9 @@ cost_finish_row(CostState *st, CostRow *row)
 			break;
 	}
 
+	row->advice = NULL;
+	if (row->rules == NIL)
+		return;					/* most rows: spare the buffer */
 	initStringInfo(&buf);
 	foreach(lc, row->rules)
 	{

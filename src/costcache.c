@@ -56,6 +56,9 @@ typedef struct KeptPlan
 	int			keylen;
 	CostCacheStamp stamp;
 	List	   *files;			/* per work item, a List of KeptStatement */
+	int			nrows;			/* its rows at most: those of the statements,
+								 * and one per file (one only its runner
+								 * runs has one) */
 } KeptPlan;
 
 static KeptPlan *kept = NULL;
@@ -133,13 +136,14 @@ costcache_key_settings(StringInfo key)
 
 /*
  * The kept plan's files if it was made under key and the catalog has not
- * changed since (NIL otherwise, and the plan is forgotten); stamp is set
+ * changed since, and its number of rows in *nrows (NIL otherwise, and
+ * the plan is forgotten); stamp is set
  * to now, the moment a plan made from here on begins.  Invalidations
  * already queued are processed first, so that what another session
  * committed counts as it would for a plan made now.
  */
 List *
-costcache_lookup(const StringInfo key, CostCacheStamp *stamp)
+costcache_lookup(const StringInfo key, CostCacheStamp *stamp, int *nrows)
 {
 	register_callbacks();
 	AcceptInvalidationMessages();
@@ -155,6 +159,7 @@ costcache_lookup(const StringInfo key, CostCacheStamp *stamp)
 		costcache_forget();
 		return NIL;
 	}
+	*nrows = kept->nrows;
 	return kept->files;
 }
 
@@ -185,6 +190,7 @@ costcache_add_file(void)
 	MemoryContext oldcxt = MemoryContextSwitchTo(making->cxt);
 
 	making->files = lappend(making->files, NIL);
+	making->nrows++;
 	MemoryContextSwitchTo(oldcxt);
 }
 
@@ -200,6 +206,7 @@ costcache_add_statement(int line, const char *command, List *rows)
 	st->command = command != NULL ? pstrdup(command) : NULL;
 	st->rows = copy_rows(rows);
 	lfirst(last) = lappend((List *) lfirst(last), st);
+	making->nrows += list_length(rows);
 	MemoryContextSwitchTo(oldcxt);
 }
 

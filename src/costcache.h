@@ -34,7 +34,8 @@ typedef struct CostCacheStamp
 extern bool costcache_usable(void);
 extern void costcache_key_add(StringInfo key, const char *value);
 extern void costcache_key_settings(StringInfo key);
-extern List *costcache_lookup(const StringInfo key, CostCacheStamp *stamp);
+extern List *costcache_lookup(const StringInfo key, CostCacheStamp *stamp,
+							  int *nrows);
 extern void costcache_begin(const StringInfo key, const CostCacheStamp *stamp);
 extern void costcache_add_file(void);
 extern void costcache_add_statement(int line, const char *command, List *rows);
