@@ -1298,8 +1298,9 @@ command_plan(const char *path, const char *target, int steps,
  * The key under which a plan of the work is kept (costcache.c): the
  * directory, each file's name, checksum and configuration in run order,
  * how its script is prepared, and the session's settings.  False when no
- * plan may be kept: in a transaction that wrote something, or when
- * preparing a script may warn (as plan_script).
+ * plan may be kept: in a transaction that wrote something, when preparing
+ * a script may warn, or on the session's first call on the directory
+ * (from its second on, as the files' scripts: plan_script).
  */
 static bool
 plan_key(CallState *call, List *work, StringInfo key)
@@ -1307,7 +1308,8 @@ plan_key(CallState *call, List *work, StringInfo key)
 	ScriptUse	use;
 	ListCell   *lc;
 
-	if (!script_use(&use, PREFLIGHT_STEPS) || !costcache_usable())
+	if (!script_use(&use, PREFLIGHT_STEPS) || !call->dir->keep_files ||
+		!costcache_usable())
 		return false;
 	use.layout = call->dir->layout;
 	use.section = SECTION_UP;
