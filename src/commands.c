@@ -1215,7 +1215,9 @@ run_committing_locked(const char *path, const char *target, int steps,
  * holds locks): a row per statement and relation it touches.  The same
  * checks as migrate_apply's come first (changed files, the preflight of
  * migrate_run, which runs the most), so a plan of a set that would not
- * run fails as the run would.
+ * run fails as the run would.  A session's next plan of the same pending
+ * files answers from the classification of its last (costcache.c) while
+ * the catalog cannot have changed, with the sizes and blockers of now.
  */
 void
 command_plan(const char *path, const char *target, int steps,
@@ -1428,8 +1430,9 @@ put_external_plan_row(ReturnSetInfo *rsinfo, const WorkItem *w)
  * session kept of it while the file stays as it was (the same trust as
  * its checksum's, filecache.c), else read and prepared, and kept (from
  * the session's second call on the directory).  Only what the file's
- * bytes and the settings decide is kept: the plan classifies every
- * statement against the catalog as it is now.
+ * bytes and the settings decide is kept here; the classification, which
+ * the catalog decides too, is kept apart while the catalog stays as it
+ * was (costcache.c).
  */
 static MigrationScript *
 plan_script(CallState *call, const WorkItem *w)
