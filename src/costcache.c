@@ -44,7 +44,7 @@
 
 /*
  * A plan bigger than this (its copy's memory) is not kept: gen.pl's 1,000
- * files take about 2 MB.
+ * files take 1.2 MB.
  */
 #define MAX_KEPT_BYTES (32 * 1024 * 1024)
 
@@ -56,6 +56,7 @@ typedef struct KeptPlan
 	int			keylen;
 	CostCacheStamp stamp;
 	List	   *files;			/* per work item, a List of KeptStatement */
+	MemoryContextCallback gone; /* plan_gone */
 	int			nrows;			/* its rows at most: those of the statements,
 								 * and one per file (one only its runner
 								 * runs has one) */
@@ -76,6 +77,7 @@ static const int watched_caches[] = {
 	TYPEOID, PROCOID, CONSTROID, NAMESPACEOID, CASTSOURCETARGET
 };
 
+static void plan_gone(void *arg);
 static void register_callbacks(void);
 static void relation_changed(Datum arg, Oid relid);
 static void catalog_changed(Datum arg, int cacheid, uint32 hashvalue);
@@ -177,6 +179,9 @@ costcache_begin(const StringInfo key, const CostCacheStamp *stamp)
 
 	making = MemoryContextAllocZero(cxt, sizeof(KeptPlan));
 	making->cxt = cxt;
+	making->gone.func = plan_gone;
+	making->gone.arg = making;
+	MemoryContextRegisterResetCallback(cxt, &making->gone);
 	making->key = MemoryContextAlloc(cxt, key->len);
 	memcpy(making->key, key->data, key->len);
 	making->keylen = key->len;
@@ -242,6 +247,17 @@ costcache_forget(void)
 		return;
 	MemoryContextDelete(kept->cxt);
 	kept = NULL;
+}
+
+/*
+ * Forgets a plan being made whose memory goes: the call that made it
+ * failed.
+ */
+static void
+plan_gone(void *arg)
+{
+	if (making == (KeptPlan *) arg)
+		making = NULL;
 }
 
 /*
