@@ -28,6 +28,7 @@
 #include "citus.h"
 #include "commands.h"
 #include "cost.h"
+#include "costcache.h"
 #include "drift.h"
 #include "filecache.h"
 #include "files.h"
@@ -76,6 +77,24 @@ typedef struct WorkItem
 								 * a line each */
 } WorkItem;
 
+/* A row of a plan from its kept classification. */
+typedef struct PlanRow
+{
+	const WorkItem *w;
+	const KeptStatement *statement; /* NULL for a file only its runner runs */
+	CostRow		row;
+} PlanRow;
+
+/* A kept plan being completed (complete_kept). */
+typedef struct PlanFromKept
+{
+	List	   *work;			/* WorkItem */
+	List	   *kept;			/* per work item, a List of KeptStatement */
+	CostState  *cost;			/* the sizes and locks of now */
+	PlanRow    *rows;			/* the rows completed so far */
+	int			nrows;
+} PlanFromKept;
+
 static void begin_call(CallState *call, const char *path);
 static void explain_lock_table_full(int done, int total);
 static bool sorts_after(const CallState *call, const char *name,
@@ -109,6 +128,11 @@ static void refuse_locked_cost(const MigrationScript *script,
 							   const MigrationStatement *stmt,
 							   const CostRow *row);
 static MigrationScript *plan_script(CallState *call, const WorkItem *w);
+static bool plan_key(CallState *call, List *work, StringInfo key);
+static bool plan_from_kept(CostState *cost, List *work, List *kept,
+						   int nrows, ReturnSetInfo *rsinfo);
+static void complete_kept(void *arg);
+static void put_external_plan_row(ReturnSetInfo *rsinfo, const WorkItem *w);
 static void put_plan_row(ReturnSetInfo *rsinfo, const char *filename,
 						 int line, const char *command, const CostRow *row);
 static MigrationScript *start_file(CallState *call, const WorkItem *w,
@@ -1191,7 +1215,9 @@ run_committing_locked(const char *path, const char *target, int steps,
  * holds locks): a row per statement and relation it touches.  The same
  * checks as migrate_apply's come first (changed files, the preflight of
  * migrate_run, which runs the most), so a plan of a set that would not
- * run fails as the run would.
+ * run fails as the run would.  A session's next plan of the same pending
+ * files answers from the classification of its last (costcache.c) while
+ * the catalog cannot have changed, with the sizes and blockers of now.
  */
 void
 command_plan(const char *path, const char *target, int steps,
@@ -1199,8 +1225,12 @@ command_plan(const char *path, const char *target, int steps,
 {
 	CallState	call;
 	CostState  *cost;
+	List	   *work;
 	ListCell   *lc;
 	int			nest;
+	StringInfoData key;
+	CostCacheStamp stamp;
+	bool		keep;
 
 	SPI_connect();
 	begin_call(&call, path);
@@ -1211,23 +1241,34 @@ command_plan(const char *path, const char *target, int steps,
 	filecache_script_begin();
 	/* the names of the files are read as the files will run */
 	nest = runner_search_path_begin();
-	foreach(lc, up_work(plan_pending(call.dir, call.entries, target, steps,
-									 true)))
+	work = up_work(plan_pending(call.dir, call.entries, target, steps, true));
+	keep = plan_key(&call, work, &key);
+	if (keep)
+	{
+		int			nrows;
+		List	   *kept = costcache_lookup(&key, &stamp, &nrows);
+
+		if (kept != NIL && plan_from_kept(cost, work, kept, nrows, rsinfo))
+		{
+			runner_search_path_end(nest);
+			SPI_finish();
+			return;
+		}
+		if (kept != NIL)
+			cost = cost_begin(true);	/* as a call that kept nothing */
+		costcache_begin(&key, &stamp);
+	}
+	foreach(lc, work)
 	{
 		WorkItem   *w = (WorkItem *) lfirst(lc);
 		MigrationScript *script;
 		ScriptCursor cursor;
 
+		if (keep)
+			costcache_add_file();
 		if (w->mfile->role == ROLE_EXTERNAL)
 		{
-			CostRow		row;
-
-			memset(&row, 0, sizeof(row));
-			row.effect = COST_UNKNOWN;
-			row.bytes = -1;
-			row.advice = psprintf("%s: only its own runner can run it; run it with that runner and record it with migrate_baseline(), or port it to SQL",
-								  w->mfile->what);
-			put_plan_row(rsinfo, w->migration, 0, NULL, &row);
+			put_external_plan_row(rsinfo, w);
 			continue;
 		}
 		MemoryContextSwitchTo(call.filecxt);
@@ -1238,16 +1279,149 @@ command_plan(const char *path, const char *target, int steps,
 		{
 			const MigrationStatement *stmt = &script->statements[i];
 			int			line = script_statement_line_from(script, stmt, &cursor);
+			List	   *rows = cost_statement(cost, script, stmt);
 			ListCell   *rc;
 
-			foreach(rc, cost_statement(cost, script, stmt))
+			if (keep)
+				costcache_add_statement(line, stmt->command, rows);
+			foreach(rc, rows)
 				put_plan_row(rsinfo, w->migration, line, stmt->command,
 							 (const CostRow *) lfirst(rc));
 		}
 		end_file(&call);
 	}
+	if (keep)
+		costcache_finish();
 	runner_search_path_end(nest);
 	SPI_finish();
+}
+
+/*
+ * The key under which a plan of the work is kept (costcache.c): the
+ * directory, each file's name, checksum and configuration in run order,
+ * how its script is prepared, and the session's settings.  False when no
+ * plan may be kept: in a transaction that wrote something, when preparing
+ * a script may warn, or on the session's first call on the directory
+ * (from its second on, as the files' scripts: plan_script).
+ */
+static bool
+plan_key(CallState *call, List *work, StringInfo key)
+{
+	ScriptUse	use;
+	ListCell   *lc;
+
+	if (!script_use(&use, PREFLIGHT_STEPS) || !call->dir->keep_files ||
+		!costcache_usable())
+		return false;
+	use.layout = call->dir->layout;
+	use.section = SECTION_UP;
+	initStringInfo(key);
+	appendBinaryStringInfo(key, (char *) &use, sizeof(use));
+	costcache_key_add(key, call->dir->path);
+	foreach(lc, work)
+	{
+		WorkItem   *w = (WorkItem *) lfirst(lc);
+		const LayoutConfig *config = &w->mfile->config;
+		char		flags[4] = {w->mfile->role, config->no_transaction,
+		config->as_written, w->down};
+
+		costcache_key_add(key, w->migration);
+		costcache_key_add(key, w->file);
+		costcache_key_add(key, w->entry->checksum);
+		costcache_key_add(key, config->path);
+		appendBinaryStringInfo(key, flags, sizeof(flags));
+	}
+	costcache_key_settings(key);
+	return true;
+}
+
+/*
+ * Returns the rows of a plan from its kept classification: each row
+ * completed with the size and the sessions in its way now.  False, with
+ * no row returned and the kept plan forgotten, if completing them fails
+ * (a relation that cannot be measured): the plan is then made anew, and
+ * tells each statement's failure as it always does.
+ */
+static bool
+plan_from_kept(CostState *cost, List *work, List *kept, int nrows,
+			   ReturnSetInfo *rsinfo)
+{
+	PlanFromKept arg = {work, kept, cost, palloc(sizeof(PlanRow) * Max(nrows, 1)), 0};
+	ErrorData  *edata = subxact_error_of(complete_kept, &arg);
+
+	if (edata != NULL)
+	{
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		costcache_forget();
+		return false;
+	}
+	for (int i = 0; i < arg.nrows; i++)
+	{
+		PlanRow    *pr = &arg.rows[i];
+
+		if (pr->statement == NULL)
+			put_external_plan_row(rsinfo, pr->w);
+		else
+			put_plan_row(rsinfo, pr->w->migration, pr->statement->line,
+						 pr->statement->command, &pr->row);
+	}
+	return true;
+}
+
+/*
+ * Completes the rows of a kept plan (a PlanFromKept), in run order: a
+ * copy of each, with its size, blockers and advice of now.
+ */
+static void
+complete_kept(void *arg)
+{
+	PlanFromKept *p = (PlanFromKept *) arg;
+	ListCell   *wc;
+	ListCell   *kc;
+
+	forboth(wc, p->work, kc, p->kept)
+	{
+		WorkItem   *w = (WorkItem *) lfirst(wc);
+		ListCell   *sc;
+
+		if (w->mfile->role == ROLE_EXTERNAL)
+		{
+			p->rows[p->nrows].w = w;
+			p->rows[p->nrows++].statement = NULL;
+			continue;
+		}
+		foreach(sc, (List *) lfirst(kc))
+		{
+			KeptStatement *ks = (KeptStatement *) lfirst(sc);
+			ListCell   *rc;
+
+			foreach(rc, ks->rows)
+			{
+				PlanRow    *pr = &p->rows[p->nrows++];
+
+				pr->w = w;
+				pr->statement = ks;
+				pr->row = *(CostRow *) lfirst(rc);
+				cost_finish_row(p->cost, &pr->row);
+			}
+		}
+	}
+}
+
+/* Adds the row of a file only its own runner can run to a plan. */
+static void
+put_external_plan_row(ReturnSetInfo *rsinfo, const WorkItem *w)
+{
+	CostRow		row;
+
+	memset(&row, 0, sizeof(row));
+	row.effect = COST_UNKNOWN;
+	row.bytes = -1;
+	row.advice = psprintf("%s: only its own runner can run it; run it with that runner and record it with migrate_baseline(), or port it to SQL",
+						  w->mfile->what);
+	put_plan_row(rsinfo, w->migration, 0, NULL, &row);
 }
 
 /*
@@ -1256,8 +1430,9 @@ command_plan(const char *path, const char *target, int steps,
  * session kept of it while the file stays as it was (the same trust as
  * its checksum's, filecache.c), else read and prepared, and kept (from
  * the session's second call on the directory).  Only what the file's
- * bytes and the settings decide is kept: the plan classifies every
- * statement against the catalog as it is now.
+ * bytes and the settings decide is kept here; the classification, which
+ * the catalog decides too, is kept apart while the catalog stays as it
+ * was (costcache.c).
  */
 static MigrationScript *
 plan_script(CallState *call, const WorkItem *w)

@@ -230,7 +230,6 @@ static void classify_dml(CostState *st, RangeVar *rv, Node *where,
 static void classify_alter_domain(CostState *st, AlterDomainStmt *stmt,
 								  List **rows);
 static List *relations_of_domain(Oid typid);
-static void finish_row(CostState *st, CostRow *row);
 static int64 tree_bytes(CostState *st, Oid relid, bool recurse);
 static List *tree_relids(Oid relid, bool recurse);
 static char *advice_of(const CostRow *row, const CostAdvice *adv);
@@ -324,7 +323,7 @@ try_classify(CostState *st, Node *node, bool fallback, List **rows)
 
 		*rows = fallback ? unclassified(st, node) : classify(st, node);
 		foreach(lc, *rows)
-			finish_row(st, (CostRow *) lfirst(lc));
+			cost_finish_row(st, (CostRow *) lfirst(lc));
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
@@ -1219,10 +1218,12 @@ relations_of_domain(Oid typid)
  * Completes a row: what its origin makes of its effect (a table created
  * earlier in the set is empty: catalog only; one filled earlier has a
  * size the run will know: unknown), its size, who stands in its way, and
- * its advice.
+ * its advice.  Completing a completed row again gives the same effect,
+ * and the size, the sessions and the advice of now: a kept
+ * classification (costcache.c) is completed so on every call.
  */
-static void
-finish_row(CostState *st, CostRow *row)
+void
+cost_finish_row(CostState *st, CostRow *row)
 {
 	StringInfoData buf;
 	ListCell   *lc;
@@ -1256,6 +1257,9 @@ finish_row(CostState *st, CostRow *row)
 			break;
 	}
 
+	row->advice = NULL;
+	if (row->rules == NIL)
+		return;					/* most rows: spare the buffer */
 	initStringInfo(&buf);
 	foreach(lc, row->rules)
 	{

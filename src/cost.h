@@ -25,6 +25,7 @@ extern CostState *cost_begin(bool with_blockers);
 extern void cost_begin_file(CostState *state, const MigrationScript *script);
 extern List *cost_statement(CostState *state, const MigrationScript *script,
 							const MigrationStatement *stmt);
+extern void cost_finish_row(CostState *state, CostRow *row);
 extern const char *cost_effect_name(CostEffect effect);
 extern const char *cost_blocks(const CostRow *row);
 extern bool cost_refused(const CostRow *row, int64 limit);

@@ -10,7 +10,9 @@
 # 1. migrate_plan(dir) against migrate_status(dir) on the same directory,
 #    all N files pending: in an open session as psql's \timing sees them
 #    (CALLS calls of each, alternating, after one warm-up call of each:
-#    the first call of a session reads every file; the set's files older
+#    the first call of a session reads every file, the second keeps the
+#    files' statements and its plan's classification, which the later
+#    ones use while the catalog does not change; the set's files older
 #    than the two seconds after which a session may keep them), and in a
 #    new session
 #    each (the wall time of psql -c, which reads every file once).  Both

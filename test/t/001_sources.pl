@@ -24,7 +24,7 @@ my @layers = (
 	[qw(compat morgenmigrate)],
 	[qw(files layout layouts migration filecache)],
 	[qw(source script history worker citus subxact lock lockreport context
-		  filelimits leftovers cost costalter costset relsize blockers
+		  filelimits leftovers cost costalter costset costcache relsize blockers
 		  progress push)],
 	[qw(plan runner adopt drift)],
 	[qw(commands fleet dbfleet fleetutils)],
