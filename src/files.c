@@ -665,14 +665,24 @@ kind_of(const char *dir, const char *relpath, bool quiet)
 /*
  * Opens a directory to look its files up relative to it (a stat() of each
  * file then walks one path component, not the whole path); -1 if it
- * cannot, or it is pushed.  The descriptor is a transient file: an error closes it.
+ * cannot, or it is pushed.  The descriptor is a transient file: an error
+ * closes it.  A directory outside morgenmigrate.allowed_directories is
+ * refused as files_dir_open refuses it: its path before it is opened, and
+ * what was opened (the path may have become a link leading out since it
+ * was listed).
  */
 int
 files_dir_fd(const char *path)
 {
+	int			fd;
+
 	if (pushed_path(path, "") != NULL)
 		return -1;
-	return OpenTransientFile(path, O_RDONLY | O_DIRECTORY | PG_BINARY);
+	check_path_allowed(path, "migration directory");
+	fd = OpenTransientFile(path, O_RDONLY | O_DIRECTORY | PG_BINARY);
+	if (fd >= 0)
+		check_fd_allowed(fd, path, "migration directory");
+	return fd;
 }
 
 /* Closes what files_dir_fd opened. */
