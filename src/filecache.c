@@ -20,9 +20,12 @@
  * RACY_MARGIN_S seconds before the moment it was read: any later write
  * stamps a time after that moment, and so differs from the one kept.
  *
- * What a file's text means depends on morgenmigrate.layout (its markers)
+ * What a file's text means depends on morgenmigrate.layout (its markers),
+ * on standard_conforming_strings and backslash_quote (where the server's
+ * scanner ends a string, hence a statement: a backslash before a quote),
  * and what may be read on morgenmigrate.allowed_directories: the cache is
- * dropped whenever either differs from the values it was filled under.
+ * dropped whenever one of them differs from the values it was filled
+ * under, and a fingerprint counts only under the same values.
  * A link retargeted elsewhere gives another device and inode, hence a
  * miss, so the file is opened and checked again.
  *
@@ -65,6 +68,7 @@
 #include "common/hashfn.h"
 #include "lib/ilist.h"
 #include "nodes/nodes.h"
+#include "parser/parser.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
@@ -172,6 +176,8 @@ static HTAB *dirs_seen = NULL;	/* SeenDir: the directories listed */
 static MemoryContext cache_cxt = NULL;
 static char *cached_allowed = NULL; /* in cache_cxt */
 static int	cached_layout = -1;
+static bool cached_standard_strings = false;
+static int	cached_backslash_quote = -1;
 static dlist_head dir_lru = DLIST_STATIC_INIT(dir_lru);
 static Size dir_bytes = 0;		/* what the kept listings take */
 static HTAB *script_cache = NULL;
@@ -242,6 +248,8 @@ cache_reset(void)
 	cached_allowed = MemoryContextStrdup(cache_cxt,
 										 mm_allowed_directories ? mm_allowed_directories : "");
 	cached_layout = mm_layout;
+	cached_standard_strings = standard_conforming_strings;
+	cached_backslash_quote = backslash_quote;
 }
 
 /*
@@ -254,6 +262,8 @@ cache_usable(void)
 	const char *allowed = mm_allowed_directories ? mm_allowed_directories : "";
 
 	if (cache != NULL && cached_layout == mm_layout &&
+		cached_standard_strings == standard_conforming_strings &&
+		cached_backslash_quote == backslash_quote &&
 		strcmp(cached_allowed, allowed) == 0)
 		return true;
 	cache_reset();
@@ -827,19 +837,22 @@ stat_unlinked(int dirfd, const char *relpath, struct stat *st)
 
 /*
  * The start of a fingerprint's facts: the form, and what the reading of
- * the file depends on beside its text.
+ * the file depends on beside its text, the settings of the server's
+ * scanner included (where a string ends, hence where a statement does).
  */
 static void
 pack_reading(StringInfo buf, EntryRole role, MigrationLayout scan_layout,
 			 bool lines)
 {
-	int32		head[5];
+	int32		head[7];
 
 	head[0] = FINGERPRINT_FORMAT;
 	head[1] = role;
 	head[2] = scan_layout;
 	head[3] = mm_layout;
 	head[4] = lines ? 1 : 0;
+	head[5] = standard_conforming_strings ? 1 : 0;
+	head[6] = backslash_quote;
 	appendBinaryStringInfo(buf, (const char *) head, sizeof(head));
 }
 
