@@ -63,15 +63,18 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "common/hashfn.h"
 #include "lib/ilist.h"
 #include "nodes/nodes.h"
 #include "parser/parser.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
+#include "build_identity.h"
 #include "filecache.h"
 #include "files.h"
 #include "migration.h"
@@ -91,12 +94,6 @@
 #define MAX_CACHED_DIR_BYTES (8 * 1024 * 1024)
 #define MAX_CACHED_SCRIPT_BYTES (16 * 1024 * 1024)
 
-/*
- * The form of a fingerprint's facts: a fingerprint of another form is not
- * trusted.  A change to what reading a file finds (its sections, how a
- * layout scans it) must change this number.
- */
-#define FINGERPRINT_FORMAT 1
 
 typedef struct CachedFileKey
 {
@@ -836,17 +833,26 @@ stat_unlinked(int dirfd, const char *relpath, struct stat *st)
 }
 
 /*
- * The start of a fingerprint's facts: the form, and what the reading of
- * the file depends on beside its text, the settings of the server's
- * scanner included (where a string ends, hence where a statement does).
+ * The start of a fingerprint's facts: who read the file (this build's
+ * identity, the SHA-256 of the sources that decide what reading a file
+ * finds, and the server's version), and what the reading depends on
+ * beside its text, the settings of the server's scanner included (where
+ * a string ends, hence where a statement does).  A fingerprint another
+ * build or another server wrote is not trusted.
  */
 static void
 pack_reading(StringInfo buf, EntryRole role, MigrationLayout scan_layout,
 			 bool lines)
 {
+	static int32 server_version = 0;
 	int32		head[7];
 
-	head[0] = FINGERPRINT_FORMAT;
+	/* the server's scanner reads the files: another server, another reading */
+	if (server_version == 0)
+		server_version = atoi(GetConfigOption("server_version_num", false,
+											  false));
+	appendBinaryStringInfo(buf, MM_BUILD_IDENTITY, strlen(MM_BUILD_IDENTITY));
+	head[0] = server_version;
 	head[1] = role;
 	head[2] = scan_layout;
 	head[3] = mm_layout;

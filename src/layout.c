@@ -804,8 +804,8 @@ pack_problem(StringInfo buf, const LayoutProblem *p)
 
 /*
  * Appends what a scan found to buf, in a form layout_unpack_sections reads
- * back (in this build only: morgenmigrate.file_fingerprints keeps it with
- * the build's format number).
+ * back (in this build only: morgenmigrate.file_fingerprints keeps it after
+ * the build's identity, which a build of other sources does not share).
  */
 void
 layout_pack_sections(StringInfo buf, const FileSections *s)
