@@ -36,8 +36,11 @@
  * seconds before the file was read, and the same settings of its reading.
  * It is trusted only for a file reached from the directory without a link
  * (which could lead elsewhere since), on the directory's own device, and
- * never on a network file system (files_fd_times_trusted), whose times
- * and inode numbers need not change with the file.  A fingerprint holds
+ * only on a local file system whose times and inode numbers the kernel
+ * keeps (files_fd_times_trusted): on a network file system, FUSE or one
+ * not known, they need not change with the file.  The session keeps
+ * nothing there either (source.c, migration_keeps), nor of a file on
+ * another device than its directory.  A fingerprint holds
  * every reading of the file a call made (one before the directory's
  * layout was settled by the files' markers, one after), so that no later
  * session has one of them to read again.
