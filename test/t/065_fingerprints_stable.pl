@@ -101,5 +101,31 @@ for my $set (sort keys %sets)
 	is(status($set), $changed, "$set: and so does the next");
 }
 
+# a call keeps its fingerprints with one statement, and the table has an
+# index for forgetting a migration's fingerprints by its name alone
+mkdir "$base/batch" or die "mkdir: $!";
+for my $i (1 .. 5)
+{
+	PostgreSQL::Test::Utils::append_to_file("$base/batch/00$i.sql", "CREATE TABLE batch$i (id int);\n");
+	utime $old, $old, "$base/batch/00$i.sql" or die "utime: $!";
+}
+sleep 3;
+is(apply('batch'), '5', 'batch: the files applied');
+my $offset = -s $node->logfile;
+is($node->safe_psql('postgres',
+		"LOAD 'auto_explain';\n"
+		  . "SET auto_explain.log_min_duration = 0;\n"
+		  . "SET auto_explain.log_nested_statements = on;\n"
+		  . "SELECT count(*) FROM morgenmigrate.migrate_apply('$base/batch');\n"
+		  . "SELECT count(*) FROM morgenmigrate.file_fingerprints WHERE directory = '$base/batch'"),
+	"0\n5", 'batch: a no-op call keeps the five fingerprints');
+my $log = PostgreSQL::Test::Utils::slurp_file($node->logfile, $offset);
+my @inserts = $log =~ /Insert on file_fingerprints/g;
+is(scalar @inserts, 1, 'batch: with one statement');
+like($node->safe_psql('postgres',
+		"SELECT string_agg(indexdef, '; ') FROM pg_indexes"
+		  . " WHERE schemaname = 'morgenmigrate' AND tablename = 'file_fingerprints'"),
+	qr/USING btree \(filename\)/, 'an index serves forgetting by name');
+
 $node->stop;
 done_testing();
