@@ -40,10 +40,10 @@
  * keeps (files_fd_times_trusted): on a network file system, FUSE or one
  * not known, they need not change with the file.  The session keeps
  * nothing there either (source.c, migration_keeps), nor of a file on
- * another device than its directory.  A fingerprint holds
- * every reading of the file a call made (one before the directory's
- * layout was settled by the files' markers, one after), so that no later
- * session has one of them to read again.
+ * another device than its directory.  A fingerprint holds every reading
+ * of the file a call made (one before the directory's layout was settled
+ * by the files' markers, one after), so that no later session has one of
+ * them to read again.
  *
  * The listing of a directory (its migrations, versions, order and down
  * files) is kept the same way, keyed by its path, while the directory's
