@@ -477,6 +477,11 @@ CREATE TABLE @extschema@.file_fingerprints (
 COMMENT ON TABLE @extschema@.file_fingerprints IS
     'what each migration file was proved to hold, while its inode, size and times stay as they were';
 
+-- forgetting, rolling back or repairing a migration drops its fingerprints
+-- in every directory, by its name alone
+CREATE INDEX file_fingerprints_filename
+    ON @extschema@.file_fingerprints (filename);
+
 -- Fleets of databases (1.1): migrate_run, migrate_status and migrate_check
 -- over databases of the cluster in one call.  A background worker per
 -- database connects to it as the caller and runs the call there, at most

@@ -1456,7 +1456,7 @@ plan_script(CallState *call, const WorkItem *w)
 	script = read_work(call, w);
 	script->keep_trees = true;
 	script_prepare(script, PREFLIGHT_STEPS);
-	if (keep && call->dir->keep_files)
+	if (keep && migration_keeps(call->dir, &script->file_stat))
 		filecache_script_store(w->file, &use, script);
 	return script;
 }

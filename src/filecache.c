@@ -20,9 +20,12 @@
  * RACY_MARGIN_S seconds before the moment it was read: any later write
  * stamps a time after that moment, and so differs from the one kept.
  *
- * What a file's text means depends on morgenmigrate.layout (its markers)
+ * What a file's text means depends on morgenmigrate.layout (its markers),
+ * on standard_conforming_strings and backslash_quote (where the server's
+ * scanner ends a string, hence a statement: a backslash before a quote),
  * and what may be read on morgenmigrate.allowed_directories: the cache is
- * dropped whenever either differs from the values it was filled under.
+ * dropped whenever one of them differs from the values it was filled
+ * under, and a fingerprint counts only under the same values.
  * A link retargeted elsewhere gives another device and inode, hence a
  * miss, so the file is opened and checked again.
  *
@@ -33,8 +36,14 @@
  * seconds before the file was read, and the same settings of its reading.
  * It is trusted only for a file reached from the directory without a link
  * (which could lead elsewhere since), on the directory's own device, and
- * never on a network file system (files_fd_times_trusted), whose times
- * and inode numbers need not change with the file.
+ * only on a local file system whose times and inode numbers the kernel
+ * keeps (files_fd_times_trusted): on a network file system, FUSE or one
+ * not known, they need not change with the file.  The session keeps
+ * nothing there either (source.c, migration_keeps), nor of a file on
+ * another device than its directory.  A fingerprint holds every reading
+ * of the file a call made (one before the directory's layout was settled
+ * by the files' markers, one after), so that no later session has one of
+ * them to read again.
  *
  * The listing of a directory (its migrations, versions, order and down
  * files) is kept the same way, keyed by its path, while the directory's
@@ -60,14 +69,18 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "common/hashfn.h"
 #include "lib/ilist.h"
 #include "nodes/nodes.h"
+#include "parser/parser.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
+#include "build_identity.h"
 #include "filecache.h"
 #include "files.h"
 #include "migration.h"
@@ -87,12 +100,20 @@
 #define MAX_CACHED_DIR_BYTES (8 * 1024 * 1024)
 #define MAX_CACHED_SCRIPT_BYTES (16 * 1024 * 1024)
 
+
 /*
- * The form of a fingerprint's facts: a fingerprint of another form is not
- * trusted.  A change to what reading a file finds (its sections, how a
- * layout scans it) must change this number.
+ * What stat() says of a file that must stay as it was for what was found in
+ * it to stand: which file it is (device and inode), its size and its times,
+ * to the nanosecond.  A fingerprint keeps the same five numbers.
  */
-#define FINGERPRINT_FORMAT 1
+typedef struct FileStamp
+{
+	int64		dev;
+	int64		ino;
+	int64		size;
+	int64		mtime_ns;		/* nanoseconds since the epoch */
+	int64		ctime_ns;
+} FileStamp;
 
 typedef struct CachedFileKey
 {
@@ -103,9 +124,7 @@ typedef struct CachedFileKey
 typedef struct CachedFile
 {
 	CachedFileKey key;
-	off_t		size;
-	struct timespec mtime;
-	struct timespec ctime;
+	FileStamp	stamp;
 	EntryRole	role;
 	MigrationLayout scan_layout;	/* whose markers counted */
 	char		checksum[MM_CHECKSUM_LEN + 1];
@@ -122,10 +141,7 @@ typedef struct SeenDir
 typedef struct CachedDir
 {
 	char		path[MAXPGPATH];	/* key */
-	dev_t		dev;
-	ino_t		ino;
-	struct timespec mtime;
-	struct timespec ctime;
+	FileStamp	stamp;
 	MemoryContext cxt;			/* holds dir */
 	MigrationDir *dir;
 	Size		bytes;			/* what cxt takes */
@@ -136,9 +152,7 @@ typedef struct CachedDir
 typedef struct CachedScript
 {
 	CachedFileKey key;
-	off_t		size;
-	struct timespec mtime;
-	struct timespec ctime;
+	FileStamp	stamp;
 	ScriptUse	use;			/* what it was prepared under */
 	char	   *relpath;		/* in cxt: the name it was read by */
 	MemoryContext cxt;			/* holds relpath and script */
@@ -172,6 +186,8 @@ static HTAB *dirs_seen = NULL;	/* SeenDir: the directories listed */
 static MemoryContext cache_cxt = NULL;
 static char *cached_allowed = NULL; /* in cache_cxt */
 static int	cached_layout = -1;
+static bool cached_standard_strings = false;
+static int	cached_backslash_quote = -1;
 static dlist_head dir_lru = DLIST_STATIC_INIT(dir_lru);
 static Size dir_bytes = 0;		/* what the kept listings take */
 static HTAB *script_cache = NULL;
@@ -183,9 +199,12 @@ static HTAB *cache_hash(const char *name, long size, Size keysize,
 						Size entrysize, int keyflags);
 static void cache_reset(void);
 static bool cache_usable(void);
-static bool same_time(const struct timespec *a, const struct timespec *b);
-static bool before_margin(const struct timespec *t,
+static FileStamp stamp_of(const struct stat *st);
+static FileStamp fingerprint_stamp(const FileFingerprint *fp);
+static bool same_stamp(const FileStamp *a, const FileStamp *b);
+static bool stamp_settled(const struct stat *st,
 						  const struct timespec *read_at);
+static CachedFileKey file_key(const struct stat *st);
 static MigrationDir *dir_copy(const MigrationDir *src);
 static MigrationScript *script_copy(const MigrationScript *src);
 static void *keep_dir(const void *src);
@@ -195,10 +214,20 @@ static void *copy_to_keep(MemoryContext cxt, void *(*copy) (const void *src),
 
 static FingerprintEntry *fingerprint_entry(FingerprintSet *set,
 										   const char *filename, bool create);
-static int64 time_ns(const struct timespec *t);
 static bool stat_unlinked(int dirfd, const char *relpath, struct stat *st);
+static void pack_reader(StringInfo buf);
 static void pack_reading(StringInfo buf, EntryRole role,
 						 MigrationLayout scan_layout, bool lines);
+static bool find_reading(const char *facts, int len, const StringInfo reader,
+						 const StringInfo head, const char **start,
+						 const char **end);
+static void copy_other_readings(StringInfo buf, const char *facts, int len,
+								const StringInfo reader,
+								const StringInfo head);
+static const FileFingerprint *fingerprint_standing(const FingerprintEntry *e,
+												   const FileStamp *now,
+												   const char *checksum,
+												   const StringInfo reader);
 static void dir_forget(CachedDir *cd);
 static void script_forget(CachedScript *cs);
 
@@ -242,6 +271,8 @@ cache_reset(void)
 	cached_allowed = MemoryContextStrdup(cache_cxt,
 										 mm_allowed_directories ? mm_allowed_directories : "");
 	cached_layout = mm_layout;
+	cached_standard_strings = standard_conforming_strings;
+	cached_backslash_quote = backslash_quote;
 }
 
 /*
@@ -254,26 +285,79 @@ cache_usable(void)
 	const char *allowed = mm_allowed_directories ? mm_allowed_directories : "";
 
 	if (cache != NULL && cached_layout == mm_layout &&
+		cached_standard_strings == standard_conforming_strings &&
+		cached_backslash_quote == backslash_quote &&
 		strcmp(cached_allowed, allowed) == 0)
 		return true;
 	cache_reset();
 	return false;
 }
 
-/* Two file times, equal to the nanosecond. */
-static bool
-same_time(const struct timespec *a, const struct timespec *b)
+/* A file time in nanoseconds since the epoch. */
+static int64
+time_ns(const struct timespec *t)
 {
-	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+	return (int64) t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
-/* Tells whether t lies RACY_MARGIN_S seconds or more before read_at. */
-static bool
-before_margin(const struct timespec *t, const struct timespec *read_at)
+/* The stamp of what stat() found. */
+static FileStamp
+stamp_of(const struct stat *st)
 {
-	return t->tv_sec + RACY_MARGIN_S < read_at->tv_sec ||
-		(t->tv_sec + RACY_MARGIN_S == read_at->tv_sec &&
-		 t->tv_nsec <= read_at->tv_nsec);
+	FileStamp	stamp;
+
+	stamp.dev = (int64) st->st_dev;
+	stamp.ino = (int64) st->st_ino;
+	stamp.size = (int64) st->st_size;
+	stamp.mtime_ns = time_ns(&st->st_mtim);
+	stamp.ctime_ns = time_ns(&st->st_ctim);
+	return stamp;
+}
+
+/* The stamp a fingerprint keeps. */
+static FileStamp
+fingerprint_stamp(const FileFingerprint *fp)
+{
+	FileStamp	stamp;
+
+	stamp.dev = fp->device;
+	stamp.ino = fp->inode;
+	stamp.size = fp->size;
+	stamp.mtime_ns = fp->mtime_ns;
+	stamp.ctime_ns = fp->ctime_ns;
+	return stamp;
+}
+
+/* Tells whether two stamps say the same file, as it was. */
+static bool
+same_stamp(const FileStamp *a, const FileStamp *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+		a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+/*
+ * Tells whether both times of what stat() found lie RACY_MARGIN_S seconds
+ * or more before read_at: any later write stamps a later time.
+ */
+static bool
+stamp_settled(const struct stat *st, const struct timespec *read_at)
+{
+	int64		limit = time_ns(read_at) - (int64) RACY_MARGIN_S * 1000000000;
+
+	return time_ns(&st->st_mtim) <= limit && time_ns(&st->st_ctim) <= limit;
+}
+
+/* The hash key of a file: its device and inode. */
+static CachedFileKey
+file_key(const struct stat *st)
+{
+	CachedFileKey key;
+
+	memset(&key, 0, sizeof(key));
+	key.dev = st->st_dev;
+	key.ino = st->st_ino;
+	return key;
 }
 
 /*
@@ -293,6 +377,7 @@ filecache_lookup(int dirfd, const char *relpath, EntryRole role,
 	struct stat st;
 	CachedFileKey key;
 	CachedFile *cf;
+	FileStamp	now;
 
 	/* a session's first call finds nothing: it need not stat the file */
 	if (dirfd < 0 || !cache_usable() || hash_get_num_entries(cache) == 0)
@@ -301,14 +386,11 @@ filecache_lookup(int dirfd, const char *relpath, EntryRole role,
 		st.st_size > max_size)
 		return false;
 
-	memset(&key, 0, sizeof(key));
-	key.dev = st.st_dev;
-	key.ino = st.st_ino;
+	key = file_key(&st);
+	now = stamp_of(&st);
 	cf = hash_search(cache, &key, HASH_FIND, NULL);
 	if (cf == NULL || cf->role != role || cf->scan_layout != scan_layout ||
-		cf->size != st.st_size ||
-		!same_time(&cf->mtime, &st.st_mtim) ||
-		!same_time(&cf->ctime, &st.st_ctim))
+		!same_stamp(&cf->stamp, &now))
 		return false;
 
 	memcpy(checksum, cf->checksum, MM_CHECKSUM_LEN + 1);
@@ -333,8 +415,7 @@ filecache_store(const struct stat *st, const struct timespec *read_at,
 	FileSections copy;
 	MemoryContext oldcxt;
 
-	if (!before_margin(&st->st_mtim, read_at) ||
-		!before_margin(&st->st_ctim, read_at))
+	if (!stamp_settled(st, read_at))
 		return;
 	(void) cache_usable();
 	if (hash_get_num_entries(cache) >= MAX_CACHED_FILES)
@@ -345,9 +426,7 @@ filecache_store(const struct stat *st, const struct timespec *read_at,
 	copy = layout_copy_sections(sections);
 	MemoryContextSwitchTo(oldcxt);
 
-	memset(&key, 0, sizeof(key));
-	key.dev = st->st_dev;
-	key.ino = st->st_ino;
+	key = file_key(st);
 	cf = hash_search(cache, &key, HASH_ENTER, &found);
 	if (found)
 	{
@@ -358,9 +437,7 @@ filecache_store(const struct stat *st, const struct timespec *read_at,
 		if (cf->sections.blocks)
 			pfree(cf->sections.blocks);
 	}
-	cf->size = st->st_size;
-	cf->mtime = st->st_mtim;
-	cf->ctime = st->st_ctim;
+	cf->stamp = stamp_of(st);
 	cf->role = role;
 	cf->scan_layout = scan_layout;
 	memcpy(cf->checksum, checksum, MM_CHECKSUM_LEN + 1);
@@ -543,15 +620,14 @@ MigrationDir *
 filecache_dir_lookup(const char *path, const struct stat *st)
 {
 	CachedDir  *cd;
+	FileStamp	now = stamp_of(st);
 
 	if (!cache_usable() || strlen(path) >= MAXPGPATH)
 		return NULL;
 	cd = hash_search(dir_cache, path, HASH_FIND, NULL);
 	if (cd == NULL)
 		return NULL;
-	if (cd->dev != st->st_dev || cd->ino != st->st_ino ||
-		!same_time(&cd->mtime, &st->st_mtim) ||
-		!same_time(&cd->ctime, &st->st_ctim))
+	if (!same_stamp(&cd->stamp, &now))
 	{
 		dir_forget(cd);
 		return NULL;
@@ -576,13 +652,14 @@ filecache_dir_store(const char *path, const struct stat *st,
 	MemoryContext cxt;
 	MigrationDir *copy;
 	Size		bytes;
+	FileStamp	listed = stamp_of(st);
+	FileStamp	after;
 
-	if (strlen(path) >= MAXPGPATH ||
-		!before_margin(&st->st_mtim, read_at) ||
-		!before_margin(&st->st_ctim, read_at) ||
-		stat(path, &now) < 0 || now.st_dev != st->st_dev ||
-		now.st_ino != st->st_ino || !same_time(&now.st_mtim, &st->st_mtim) ||
-		!same_time(&now.st_ctim, &st->st_ctim))
+	if (strlen(path) >= MAXPGPATH || !stamp_settled(st, read_at) ||
+		stat(path, &now) < 0)
+		return;
+	after = stamp_of(&now);
+	if (!same_stamp(&listed, &after))
 		return;
 	(void) cache_usable();
 
@@ -601,10 +678,7 @@ filecache_dir_store(const char *path, const struct stat *st,
 
 	cd = hash_search(dir_cache, path, HASH_ENTER, &found);
 	Assert(!found);
-	cd->dev = st->st_dev;
-	cd->ino = st->st_ino;
-	cd->mtime = st->st_mtim;
-	cd->ctime = st->st_ctim;
+	cd->stamp = listed;
 	cd->cxt = cxt;
 	cd->dir = copy;
 	cd->bytes = bytes;
@@ -641,18 +715,17 @@ filecache_script_lookup(const struct stat *st, const char *relpath,
 {
 	CachedFileKey key;
 	CachedScript *cs;
+	FileStamp	now;
 
 	if (!cache_usable() || hash_get_num_entries(script_cache) == 0)
 		return NULL;
 
-	memset(&key, 0, sizeof(key));
-	key.dev = st->st_dev;
-	key.ino = st->st_ino;
+	key = file_key(st);
+	now = stamp_of(st);
 	cs = hash_search(script_cache, &key, HASH_FIND, NULL);
 	if (cs == NULL)
 		return NULL;
-	if (cs->size != st->st_size || !same_time(&cs->mtime, &st->st_mtim) ||
-		!same_time(&cs->ctime, &st->st_ctim) ||
+	if (!same_stamp(&cs->stamp, &now) ||
 		memcmp(&cs->use, use, sizeof(ScriptUse)) != 0 ||
 		strcmp(cs->relpath, relpath) != 0)
 	{
@@ -683,8 +756,7 @@ filecache_script_store(const char *relpath, const ScriptUse *use,
 	char	   *path;
 	Size		bytes;
 
-	if (!before_margin(&st->st_mtim, &script->read_at) ||
-		!before_margin(&st->st_ctim, &script->read_at))
+	if (!stamp_settled(st, &script->read_at))
 		return;
 	(void) cache_usable();
 
@@ -698,9 +770,7 @@ filecache_script_store(const char *relpath, const ScriptUse *use,
 	path = MemoryContextStrdup(cxt, relpath);
 	bytes = MemoryContextMemAllocated(cxt, true);
 
-	memset(&key, 0, sizeof(key));
-	key.dev = st->st_dev;
-	key.ino = st->st_ino;
+	key = file_key(st);
 	cs = hash_search(script_cache, &key, HASH_FIND, NULL);
 	if (cs != NULL)
 		script_forget(cs);
@@ -720,9 +790,7 @@ filecache_script_store(const char *relpath, const ScriptUse *use,
 
 	cs = hash_search(script_cache, &key, HASH_ENTER, &found);
 	Assert(!found);
-	cs->size = st->st_size;
-	cs->mtime = st->st_mtim;
-	cs->ctime = st->st_ctim;
+	cs->stamp = stamp_of(st);
 	cs->use = *use;
 	cs->relpath = path;
 	cs->cxt = cxt;
@@ -793,13 +861,6 @@ fingerprint_entry(FingerprintSet *set, const char *filename, bool create)
 	return e->collides ? NULL : e;
 }
 
-/* A file time in nanoseconds since the epoch. */
-static int64
-time_ns(const struct timespec *t)
-{
-	return (int64) t->tv_sec * 1000000000 + t->tv_nsec;
-}
-
 /*
  * stat() of the file at relpath below the directory open as dirfd if
  * neither it nor a directory on the way there is a link: a link may lead
@@ -826,21 +887,103 @@ stat_unlinked(int dirfd, const char *relpath, struct stat *st)
 }
 
 /*
- * The start of a fingerprint's facts: the form, and what the reading of
- * the file depends on beside its text.
+ * The start of a fingerprint's facts: who read the file.  This build's
+ * identity (the SHA-256 of the sources that decide what reading a file
+ * finds, computed when it is built) and the server's version number, whose
+ * scanner split the file.  A fingerprint another build or another server
+ * wrote is not trusted.
+ */
+static void
+pack_reader(StringInfo buf)
+{
+	static int32 server_version = 0;
+
+	if (server_version == 0)
+		server_version = atoi(GetConfigOption("server_version_num", false,
+											  false));
+	appendBinaryStringInfo(buf, MM_BUILD_IDENTITY, strlen(MM_BUILD_IDENTITY));
+	appendBinaryStringInfo(buf, (const char *) &server_version,
+						   sizeof(server_version));
+}
+
+/*
+ * What one reading of a file depends on beside its text: the role and the
+ * markers counted, the setting of morgenmigrate.layout, whether the
+ * checksum is over lines, and the settings of the server's scanner (where
+ * a string ends, hence where a statement does).
  */
 static void
 pack_reading(StringInfo buf, EntryRole role, MigrationLayout scan_layout,
 			 bool lines)
 {
-	int32		head[5];
+	int32		head[6];
 
-	head[0] = FINGERPRINT_FORMAT;
-	head[1] = role;
-	head[2] = scan_layout;
-	head[3] = mm_layout;
-	head[4] = lines ? 1 : 0;
+	head[0] = role;
+	head[1] = scan_layout;
+	head[2] = mm_layout;
+	head[3] = lines ? 1 : 0;
+	head[4] = standard_conforming_strings ? 1 : 0;
+	head[5] = backslash_quote;
 	appendBinaryStringInfo(buf, (const char *) head, sizeof(head));
+}
+
+/*
+ * Finds in facts (the reader, then readings: each its length, then its
+ * head as pack_reading makes it and the sections found) the reading whose
+ * head is head; its sections are then from *start to *end.  False if
+ * there is none, or the facts are another reader's or malformed.  With
+ * head NULL, only checks the reader and the form of every reading.
+ */
+static bool
+find_reading(const char *facts, int len, const StringInfo reader,
+			 const StringInfo head, const char **start, const char **end)
+{
+	int			at = reader->len;
+
+	if (len < reader->len || memcmp(facts, reader->data, reader->len) != 0)
+		return false;
+	while (at < len)
+	{
+		int32		n;
+
+		if (len - at < (int) sizeof(int32))
+			return false;
+		memcpy(&n, facts + at, sizeof(int32));
+		at += sizeof(int32);
+		if (n < 0 || n > len - at)
+			return false;
+		if (head != NULL && n >= head->len &&
+			memcmp(facts + at, head->data, head->len) == 0)
+		{
+			*start = facts + at + head->len;
+			*end = facts + at + n;
+			return true;
+		}
+		at += n;
+	}
+	return head == NULL;
+}
+
+/*
+ * Appends to buf (after the reader) the readings of facts but the one of
+ * head, each with its length.
+ */
+static void
+copy_other_readings(StringInfo buf, const char *facts, int len,
+					const StringInfo reader, const StringInfo head)
+{
+	int			at = reader->len;
+
+	while (at < len)
+	{
+		int32		n;
+
+		memcpy(&n, facts + at, sizeof(int32));
+		if (n < head->len ||
+			memcmp(facts + at + sizeof(int32), head->data, head->len) != 0)
+			appendBinaryStringInfo(buf, facts + at, sizeof(int32) + n);
+		at += sizeof(int32) + n;
+	}
 }
 
 /*
@@ -859,32 +1002,63 @@ filecache_fingerprint_lookup(FingerprintSet *set, int dirfd,
 {
 	FingerprintEntry *e;
 	const FileFingerprint *fp;
+	StringInfoData reader;
 	StringInfoData head;
-	bool		same;
+	FileStamp	kept;
+	FileStamp	now;
+	const char *start;
+	const char *end;
+	bool		found;
 
 	if (set == NULL || dirfd < 0 ||
 		(e = fingerprint_entry(set, filename, false)) == NULL ||
-		(fp = e->kept) == NULL)
+		(fp = e->kept) == NULL ||
+		!stat_unlinked(dirfd, relpath, st) || st->st_dev != set->device ||
+		st->st_size > max_size || strlen(fp->checksum) != MM_CHECKSUM_LEN)
 		return false;
-	if (!stat_unlinked(dirfd, relpath, st) || st->st_dev != set->device ||
-		st->st_size > max_size ||
-		fp->device != (int64) st->st_dev || fp->inode != (int64) st->st_ino ||
-		fp->size != (int64) st->st_size ||
-		fp->mtime_ns != time_ns(&st->st_mtim) ||
-		fp->ctime_ns != time_ns(&st->st_ctim) ||
-		strlen(fp->checksum) != MM_CHECKSUM_LEN)
+	kept = fingerprint_stamp(fp);
+	now = stamp_of(st);
+	if (!same_stamp(&kept, &now))
 		return false;
 
+	initStringInfo(&reader);
+	pack_reader(&reader);
 	initStringInfo(&head);
 	pack_reading(&head, role, scan_layout, lines);
-	same = fp->facts_len > head.len &&
-		memcmp(fp->facts, head.data, head.len) == 0;
-	if (!same || !layout_unpack_sections(fp->facts + head.len,
-										 fp->facts + fp->facts_len, sections))
-		return false;
+	found = find_reading(fp->facts, fp->facts_len, &reader, &head, &start,
+						 &end) &&
+		layout_unpack_sections(start, end, sections);
+	pfree(reader.data);
 	pfree(head.data);
-	memcpy(checksum, fp->checksum, MM_CHECKSUM_LEN + 1);
-	return true;
+	if (found)
+		memcpy(checksum, fp->checksum, MM_CHECKSUM_LEN + 1);
+	return found;
+}
+
+/*
+ * The fingerprint this call has of a file stamped now with checksum: what
+ * it proved already, or else what an earlier session kept, if either is
+ * of the file as it is now, by this reader; NULL otherwise.
+ */
+static const FileFingerprint *
+fingerprint_standing(const FingerprintEntry *e, const FileStamp *now,
+					 const char *checksum, const StringInfo reader)
+{
+	const FileFingerprint *fps[2] = {e->proved, e->kept};
+
+	for (int i = 0; i < lengthof(fps); i++)
+	{
+		FileStamp	stamp;
+
+		if (fps[i] == NULL)
+			continue;
+		stamp = fingerprint_stamp(fps[i]);
+		if (same_stamp(&stamp, now) && strcmp(fps[i]->checksum, checksum) == 0 &&
+			find_reading(fps[i]->facts, fps[i]->facts_len, reader, NULL,
+						 NULL, NULL))
+			return fps[i];
+	}
+	return NULL;
 }
 
 /*
@@ -892,6 +1066,10 @@ filecache_fingerprint_lookup(FingerprintSet *set, int dirfd,
  * scan_layout counting, found checksum and sections), for migrate_apply to
  * keep: unless the file is too new to be told apart from a later write by
  * its times, or is reached through a link, or changed since it was read.
+ * A file read twice in one call (once before the directory's layout was
+ * settled, once after) keeps both readings, beside any other an earlier
+ * session proved of the file as it is: a later session then trusts both,
+ * instead of reading one of them again and rewriting the fingerprint.
  */
 void
 filecache_fingerprint_prove(FingerprintSet *set, int dirfd,
@@ -903,37 +1081,58 @@ filecache_fingerprint_prove(FingerprintSet *set, int dirfd,
 	struct stat st;
 	FingerprintEntry *e;
 	FileFingerprint *fp;
+	const FileFingerprint *standing;
+	StringInfoData reader;
+	StringInfoData head;
 	StringInfoData facts;
+	StringInfoData reading;
+	FileStamp	read;
+	FileStamp	now;
 	MemoryContext oldcxt;
 
-	if (set == NULL || dirfd < 0 ||
-		!before_margin(&ft->st.st_mtim, &ft->read_at) ||
-		!before_margin(&ft->st.st_ctim, &ft->read_at) ||
-		!stat_unlinked(dirfd, relpath, &st) || st.st_dev != set->device ||
-		st.st_dev != ft->st.st_dev || st.st_ino != ft->st.st_ino ||
-		st.st_size != ft->st.st_size ||
-		!same_time(&st.st_mtim, &ft->st.st_mtim) ||
-		!same_time(&st.st_ctim, &ft->st.st_ctim) ||
+	if (set == NULL || dirfd < 0 || !stamp_settled(&ft->st, &ft->read_at) ||
+		!stat_unlinked(dirfd, relpath, &st) || st.st_dev != set->device)
+		return;
+	read = stamp_of(&ft->st);
+	now = stamp_of(&st);
+	if (!same_stamp(&read, &now) ||
 		(e = fingerprint_entry(set, filename, true)) == NULL)
 		return;
 
 	oldcxt = MemoryContextSwitchTo(set->cxt);
+	initStringInfo(&reader);
+	pack_reader(&reader);
+	initStringInfo(&head);
+	pack_reading(&head, role, scan_layout, lines);
+	initStringInfo(&reading);
+	appendBinaryStringInfo(&reading, head.data, head.len);
+	layout_pack_sections(&reading, sections);
+
 	initStringInfo(&facts);
-	pack_reading(&facts, role, scan_layout, lines);
-	layout_pack_sections(&facts, sections);
+	appendBinaryStringInfo(&facts, reader.data, reader.len);
+	standing = fingerprint_standing(e, &now, checksum, &reader);
+	if (standing != NULL)
+		copy_other_readings(&facts, standing->facts, standing->facts_len,
+							&reader, &head);
+	appendBinaryStringInfo(&facts, (const char *) &reading.len, sizeof(int32));
+	appendBinaryStringInfo(&facts, reading.data, reading.len);
+
 	if (e->proved == NULL)
 		set->nproved++;
 	fp = e->proved ? e->proved : palloc(sizeof(FileFingerprint));
 	fp->filename = (char *) e->filename;
-	fp->device = (int64) st.st_dev;
-	fp->inode = (int64) st.st_ino;
-	fp->size = (int64) st.st_size;
-	fp->mtime_ns = time_ns(&st.st_mtim);
-	fp->ctime_ns = time_ns(&st.st_ctim);
+	fp->device = now.dev;
+	fp->inode = now.ino;
+	fp->size = now.size;
+	fp->mtime_ns = now.mtime_ns;
+	fp->ctime_ns = now.ctime_ns;
 	memcpy(fp->checksum, checksum, MM_CHECKSUM_LEN + 1);
 	fp->facts = facts.data;
 	fp->facts_len = facts.len;
 	e->proved = fp;
+	pfree(reader.data);
+	pfree(head.data);
+	pfree(reading.data);
 	MemoryContextSwitchTo(oldcxt);
 }
 

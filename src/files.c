@@ -36,8 +36,6 @@
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/vfs.h>
-#else
-#include <sys/mount.h>
 #endif
 
 #include "lib/stringinfo.h"
@@ -665,14 +663,24 @@ kind_of(const char *dir, const char *relpath, bool quiet)
 /*
  * Opens a directory to look its files up relative to it (a stat() of each
  * file then walks one path component, not the whole path); -1 if it
- * cannot, or it is pushed.  The descriptor is a transient file: an error closes it.
+ * cannot, or it is pushed.  The descriptor is a transient file: an error
+ * closes it.  A directory outside morgenmigrate.allowed_directories is
+ * refused as files_dir_open refuses it: its path before it is opened, and
+ * what was opened (the path may have become a link leading out since it
+ * was listed).
  */
 int
 files_dir_fd(const char *path)
 {
+	int			fd;
+
 	if (pushed_path(path, "") != NULL)
 		return -1;
-	return OpenTransientFile(path, O_RDONLY | O_DIRECTORY | PG_BINARY);
+	check_path_allowed(path, "migration directory");
+	fd = OpenTransientFile(path, O_RDONLY | O_DIRECTORY | PG_BINARY);
+	if (fd >= 0)
+		check_fd_allowed(fd, path, "migration directory");
+	return fd;
 }
 
 /* Closes what files_dir_fd opened. */
@@ -1004,58 +1012,80 @@ pushed_dir_next(FilesDir *d, FileKind *kind)
 
 #ifdef __linux__
 /*
- * statfs() f_type of the file systems whose files' times and inode numbers
- * this server cannot vouch for: network file systems, whose clients cache
- * attributes and take their times from another machine's clock, and FUSE,
- * whose inode numbers the daemon makes up (linux/magic.h and the file
- * systems' own sources).
+ * statfs() f_type of the local file systems whose times and inode numbers
+ * this server can vouch for: the kernel stamps a file's change time on
+ * every write with this machine's clock, and an inode number stays with
+ * its file (linux/magic.h and the file systems' own sources).  Every other
+ * file system is not trusted: network file systems, whose clients cache
+ * attributes and take their times from another machine's clock; FUSE,
+ * whose inode numbers and times the daemon makes up; and any file system
+ * this list does not know.
  */
-static const int64 network_file_systems[] = {
-	0x6969,						/* NFS */
-	0x517B,						/* SMB */
-	0xFE534D42,					/* SMB2 */
-	0xFF534D42,					/* CIFS */
-	0x65735546,					/* FUSE (sshfs, virtiofs, s3fs, ...) */
-	0x00C36400,					/* Ceph */
-	0x73757245,					/* Coda */
-	0x5346414F,					/* OpenAFS */
-	0x6B414653,					/* kAFS */
-	0x01021997,					/* 9p */
-	0x564C,						/* NCP */
-	0x01161970,					/* GFS2 */
-	0x7461636F,					/* OCFS2 */
-	0x0BD00BD0,					/* Lustre */
-	0x47504653,					/* GPFS */
-	0x786F4256,					/* VirtualBox shared folders */
+static const int64 local_file_systems[] = {
+	0xEF53,						/* ext2, ext3, ext4 */
+	0x58465342,					/* XFS */
+	0x9123683E,					/* Btrfs */
+	0x2FC12FC1,					/* ZFS */
+	0xF2F52010,					/* F2FS */
+	0xCA451A4E,					/* bcachefs */
+	0x52654973,					/* ReiserFS */
+	0x3153464A,					/* JFS */
+	0x3434,						/* NILFS */
+	0x01021994,					/* tmpfs (/dev/shm and the like) */
+	0x858458F6,					/* ramfs */
+	0x794C7630,					/* overlayfs (containers) */
+	0x73717368,					/* SquashFS, read-only */
+	0xE0F5E1E2,					/* EROFS, read-only */
+	0x9660,						/* ISO 9660, read-only */
 };
 #endif
 
 /*
  * Tells whether the times and inode numbers that stat() gives for files of
  * the directory open as fd may be trusted to change whenever a file does
- * (morgenmigrate.file_fingerprints), and gives the directory's device: not
- * on a network file system, unless
- * morgenmigrate.trust_network_fingerprints says so.
+ * (the session's file cache and morgenmigrate.file_fingerprints), and
+ * gives the directory's device: only on a local file system of Linux that
+ * local_file_systems names, unless morgenmigrate.trust_network_fingerprints
+ * says so.  Elsewhere, and where statfs() cannot tell, they are not.
  */
 bool
 files_fd_times_trusted(int fd, dev_t *device)
 {
 	struct stat st;
-	struct statfs sfs;
 
-	if (fd < 0 || fstat(fd, &st) < 0 || fstatfs(fd, &sfs) < 0)
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return false;
 	*device = st.st_dev;
 	if (mm_trust_network_fingerprints)
 		return true;
 #ifdef __linux__
-	for (int i = 0; i < lengthof(network_file_systems); i++)
-		if ((int64) (uint32) sfs.f_type == network_file_systems[i])
+	{
+		struct statfs sfs;
+
+		if (fstatfs(fd, &sfs) < 0)
 			return false;
-	return true;
-#elif defined(MNT_LOCAL)
-	return (sfs.f_flags & MNT_LOCAL) != 0;
-#else
-	return false;
+		for (int i = 0; i < lengthof(local_file_systems); i++)
+			if ((int64) (uint32) sfs.f_type == local_file_systems[i])
+				return true;
+	}
 #endif
+	return false;
+}
+
+/*
+ * files_fd_times_trusted of the directory at path (a pushed set has no
+ * times: false).
+ */
+bool
+files_times_trusted(const char *path, dev_t *device)
+{
+	int			fd;
+	bool		trusted;
+
+	if (pushed_path(path, "") != NULL)
+		return false;
+	fd = files_dir_fd(path);
+	trusted = files_fd_times_trusted(fd, device);
+	files_dir_fd_close(fd);
+	return trusted;
 }

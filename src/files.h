@@ -90,5 +90,6 @@ extern void files_dir_fd_close(int dirfd);
 extern void files_push(PushedSet *set);
 extern bool files_pushed(const char *path);
 extern bool files_fd_times_trusted(int fd, dev_t *device);
+extern bool files_times_trusted(const char *path, dev_t *device);
 
 #endif							/* MORGENMIGRATE_FILES_H */

@@ -32,6 +32,7 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 
 #include "history.h"
 #include "layout.h"
@@ -714,22 +715,26 @@ history_load_fingerprints(const char *directory, int *n)
 }
 
 /*
- * Keeps (or replaces) the fingerprints of files of a directory; does
- * nothing where the caller may not write them (fingerprints_allowed).
+ * Keeps (or replaces) the fingerprints of files of a directory, in one
+ * statement over arrays of their parts; does nothing where the caller may
+ * not write them (fingerprints_allowed).  The names are the history's
+ * keys, each once.
  */
 void
 history_save_fingerprints(const char *directory, const FileFingerprint *fps,
 						  int n)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[9] = {TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID,
-	INT8OID, INT8OID, TEXTOID, BYTEAOID};
+	Oid			types[9] = {TEXTOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+	INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, BYTEAARRAYOID};
 	Datum		values[9];
+	Datum	   *columns[8];
 
 	/* ON CONFLICT reads the key it conflicts on: SELECT too */
 	if (n == 0 || !fingerprints_allowed(ACL_SELECT | ACL_INSERT | ACL_UPDATE))
 		return;
-	values[0] = CStringGetTextDatum(directory);
+	for (int c = 0; c < lengthof(columns); c++)
+		columns[c] = palloc(sizeof(Datum) * n);
 	for (int i = 0; i < n; i++)
 	{
 		const FileFingerprint *fp = &fps[i];
@@ -737,29 +742,44 @@ history_save_fingerprints(const char *directory, const FileFingerprint *fps,
 
 		SET_VARSIZE(facts, VARHDRSZ + fp->facts_len);
 		memcpy(VARDATA(facts), fp->facts, fp->facts_len);
-		values[1] = CStringGetTextDatum(fp->filename);
-		values[2] = Int64GetDatum(fp->device);
-		values[3] = Int64GetDatum(fp->inode);
-		values[4] = Int64GetDatum(fp->size);
-		values[5] = Int64GetDatum(fp->mtime_ns);
-		values[6] = Int64GetDatum(fp->ctime_ns);
-		values[7] = CStringGetTextDatum(fp->checksum);
-		values[8] = PointerGetDatum(facts);
-		run_kept(&plan,
-				 "INSERT INTO " MM_SCHEMA ".file_fingerprints"
-				 " (directory, filename, device, inode, size, mtime_ns,"
-				 " ctime_ns, checksum, facts)"
-				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-				 " ON CONFLICT (directory, filename) DO UPDATE SET"
-				 " device = excluded.device, inode = excluded.inode,"
-				 " size = excluded.size, mtime_ns = excluded.mtime_ns,"
-				 " ctime_ns = excluded.ctime_ns, checksum = excluded.checksum,"
-				 " facts = excluded.facts",
-				 9, types, values, NULL);
-		pfree(DatumGetPointer(values[1]));
-		pfree(DatumGetPointer(values[7]));
-		pfree(facts);
+		columns[0][i] = CStringGetTextDatum(fp->filename);
+		columns[1][i] = Int64GetDatum(fp->device);
+		columns[2][i] = Int64GetDatum(fp->inode);
+		columns[3][i] = Int64GetDatum(fp->size);
+		columns[4][i] = Int64GetDatum(fp->mtime_ns);
+		columns[5][i] = Int64GetDatum(fp->ctime_ns);
+		columns[6][i] = CStringGetTextDatum(fp->checksum);
+		columns[7][i] = PointerGetDatum(facts);
 	}
+	values[0] = CStringGetTextDatum(directory);
+	values[1] = PointerGetDatum(construct_array(columns[0], n, TEXTOID, -1,
+												false, TYPALIGN_INT));
+	for (int c = 1; c <= 5; c++)
+		values[c + 1] = PointerGetDatum(construct_array(columns[c], n, INT8OID,
+														sizeof(int64),
+														FLOAT8PASSBYVAL,
+														TYPALIGN_DOUBLE));
+	values[7] = PointerGetDatum(construct_array(columns[6], n, TEXTOID, -1,
+												false, TYPALIGN_INT));
+	values[8] = PointerGetDatum(construct_array(columns[7], n, BYTEAOID, -1,
+												false, TYPALIGN_INT));
+	run_kept(&plan,
+			 "INSERT INTO " MM_SCHEMA ".file_fingerprints"
+			 " (directory, filename, device, inode, size, mtime_ns,"
+			 " ctime_ns, checksum, facts)"
+			 " SELECT $1, f.* FROM ROWS FROM (pg_catalog.unnest($2),"
+			 " pg_catalog.unnest($3), pg_catalog.unnest($4),"
+			 " pg_catalog.unnest($5), pg_catalog.unnest($6),"
+			 " pg_catalog.unnest($7), pg_catalog.unnest($8),"
+			 " pg_catalog.unnest($9)) AS f"
+			 " ON CONFLICT (directory, filename) DO UPDATE SET"
+			 " device = excluded.device, inode = excluded.inode,"
+			 " size = excluded.size, mtime_ns = excluded.mtime_ns,"
+			 " ctime_ns = excluded.ctime_ns, checksum = excluded.checksum,"
+			 " facts = excluded.facts",
+			 9, types, values, NULL);
+	for (int c = 0; c < lengthof(columns); c++)
+		pfree(columns[c]);
 }
 
 /*

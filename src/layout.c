@@ -804,8 +804,8 @@ pack_problem(StringInfo buf, const LayoutProblem *p)
 
 /*
  * Appends what a scan found to buf, in a form layout_unpack_sections reads
- * back (in this build only: morgenmigrate.file_fingerprints keeps it with
- * the build's format number).
+ * back (in this build only: morgenmigrate.file_fingerprints keeps it after
+ * the build's identity, which a build of other sources does not share).
  */
 void
 layout_pack_sections(StringInfo buf, const FileSections *s)
@@ -1153,8 +1153,7 @@ layout_statement_ends(const char *text, int *n)
 	PG_CATCH();
 	{
 		/* only the scanner and the parser ran: they hold no resources */
-		MemoryContextSwitchTo(parsecxt);
-		FlushErrorState();
+		layout_catch_unreadable(parsecxt);
 		if (ends != NULL)
 			pfree(ends);
 		ends = NULL;
@@ -1185,6 +1184,30 @@ layout_statement_ends(const char *text, int *n)
 	MemoryContextDelete(parsecxt);
 	*n = count;
 	return ends;
+}
+
+/*
+ * In the PG_CATCH around the server's scanner or raw parser, which hold no
+ * resources (so no subtransaction is needed), with cxt the memory context
+ * to go on in: flushes the error if it is one they raise for a text they
+ * cannot read (a syntax error, a bad escape, literal or character, a form
+ * they do not support, a statement too complex); raises any other again.
+ * A cancel, a statement_timeout or running out of memory is the caller's
+ * to see, never a verdict on the text (plpgsql's exception blocks let a
+ * cancel through the same way).
+ */
+void
+layout_catch_unreadable(MemoryContext cxt)
+{
+	int			category = ERRCODE_TO_CATEGORY(geterrcode());
+
+	MemoryContextSwitchTo(cxt);
+	if (category != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
+		category != ERRCODE_DATA_EXCEPTION &&
+		category != ERRCODE_FEATURE_NOT_SUPPORTED &&
+		category != ERRCODE_PROGRAM_LIMIT_EXCEEDED)
+		PG_RE_THROW();
+	FlushErrorState();
 }
 
 /*
@@ -1221,8 +1244,7 @@ layout_outside_tokens(const char *text, int offset)
 	PG_CATCH();
 	{
 		/* only the scanner ran: it holds no resources */
-		MemoryContextSwitchTo(scancxt);
-		FlushErrorState();
+		layout_catch_unreadable(scancxt);
 		outside = false;
 	}
 	PG_END_TRY();
@@ -1299,8 +1321,7 @@ layout_changed_token(const char *a, const char *b)
 	PG_CATCH();
 	{
 		/* only the scanners ran: they hold no resources */
-		MemoryContextSwitchTo(scancxt);
-		FlushErrorState();
+		layout_catch_unreadable(scancxt);
 		changed = shared;
 	}
 	PG_END_TRY();

@@ -377,6 +377,7 @@ extern void layout_scan_file(const char *name, const char *text, int len,
 							 bool bom, MigrationLayout layout,
 							 FileSections *sections);
 extern int *layout_statement_ends(const char *text, int *n);
+extern void layout_catch_unreadable(MemoryContext cxt);
 extern bool layout_outside_tokens(const char *text, int offset);
 extern int	layout_changed_token(const char *a, const char *b);
 extern int	layout_check_chunks(const char *name, const char *text, int len,

@@ -121,7 +121,10 @@ typedef struct MigrationDir
 	 * rules of the layout the markers tell.
 	 */
 	bool		keep_files;		/* the session keeps what it reads of the
-								 * files (its second call on the directory) */
+								 * files (its second call on the directory,
+								 * on a file system whose times it trusts) */
+	dev_t		device;			/* the directory's, when keep_files: only
+								 * files on it are kept */
 	bool		fingerprints_wanted;	/* the fingerprints kept in the
 										 * database would help: the session
 										 * has not kept the files yet (its

@@ -198,10 +198,10 @@ _PG_init(void)
 
 	DefineCustomBoolVariable("morgenmigrate.trust_network_fingerprints",
 							 "Trusts the fingerprints of migration files on network file systems.",
-							 "A new session takes a file as unchanged while its device, inode, "
-							 "size and times are as when it was proved; on a network file "
-							 "system or FUSE those may not change with the file, so there "
-							 "every file is read unless this is on.",
+							 "A session takes a file as unchanged while its device, inode, "
+							 "size and times are as when it was proved; only on the local "
+							 "file systems of Linux is that sure, so on any other (network, "
+							 "FUSE, unknown) every file is read unless this is on.",
 							 &mm_trust_network_fingerprints,
 							 false,
 							 PGC_SUSET,

@@ -23,6 +23,7 @@
 #include "utils/memutils.h"
 
 #include "citus.h"
+#include "layout.h"
 #include "migration.h"
 #include "morgenmigrate.h"
 #include "script.h"
@@ -300,8 +301,7 @@ script_check_blocks(const char *name, const char *runner, const char *text,
 	}
 	PG_CATCH();
 	{
-		MemoryContextSwitchTo(cxt);
-		FlushErrorState();
+		layout_catch_unreadable(cxt);
 		raw = NIL;
 	}
 	PG_END_TRY();
@@ -439,6 +439,7 @@ parse_text(MigrationScript *script)
 static void
 refuse_copy_data(const MigrationScript *script, int offset)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	int			linestart = offset;
 	char	   *prefix;
 	List	   *volatile raw = NIL;
@@ -460,7 +461,7 @@ refuse_copy_data(const MigrationScript *script, int offset)
 	}
 	PG_CATCH();
 	{
-		FlushErrorState();
+		layout_catch_unreadable(cxt);
 		raw = NIL;
 	}
 	PG_END_TRY();

@@ -136,6 +136,8 @@ migration_dir_list(const char *path)
 	FileKind	kind;
 	bool		plain;
 	bool		pushed;
+	bool		trusted;
+	dev_t		device = 0;
 
 	clock_gettime(CLOCK_REALTIME, &read_at);
 	/*
@@ -144,16 +146,20 @@ migration_dir_list(const char *path)
 	 */
 	pushed = files_pushed(path);
 	again = pushed ? 0 : filecache_dir_seen(path);
-	keep = again > 0 && stat(path, &st) == 0;
+	/* on a file system whose times may lag a write, nothing is kept */
+	trusted = again > 0 && files_times_trusted(path, &device);
+	keep = trusted && stat(path, &st) == 0;
 	if (keep && (mdir = filecache_dir_lookup(path, &st)) != NULL)
 	{
 		mdir->fingerprints_wanted = again < 2;
+		mdir->device = device;
 		return mdir;
 	}
 
 	mdir = palloc0(sizeof(MigrationDir));
 	mdir->path = pstrdup(path);
-	mdir->keep_files = again > 0;
+	mdir->keep_files = trusted;
+	mdir->device = device;
 	mdir->fingerprints_wanted = !pushed && again < 2;
 
 	d = files_dir_open(path);
@@ -1326,7 +1332,7 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 								layout_methods(s.layout != LAYOUT_PLAIN ? s.layout :
 											   dir->scan_layout)->runner,
 								ft.data, ft.len, &s);
-		if (dir->keep_files)
+		if (migration_keeps(dir, &ft.st))
 			filecache_store(&ft.st, &ft.read_at, file->role, dir->scan_layout,
 							file->checksum, &s);
 		filecache_fingerprint_prove(dir->fingerprints, dirfd, file->name,
@@ -1363,7 +1369,7 @@ from_fingerprint(MigrationDir *dir, int dirfd, MigrationFile *file,
 	file->file_stat = st;
 	/* its times lay before its proof, which lies before now */
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (dir->keep_files)
+	if (migration_keeps(dir, &st))
 		filecache_store(&st, &now, file->role, dir->scan_layout,
 						file->checksum, &file->sections);
 	return true;
@@ -1381,6 +1387,19 @@ migration_dir_trust(MigrationDir *dir, int dirfd, const FileFingerprint *fps,
 					int n)
 {
 	dir->fingerprints = filecache_fingerprints(dirfd, fps, n);
+}
+
+/*
+ * Tells whether the session keeps what it read of a file of the directory
+ * that stat() found as st: from its second call on the directory, on a
+ * file system whose times it trusts (files_fd_times_trusted), and only of
+ * a file on the directory's own device (a link may lead to another file
+ * system).
+ */
+bool
+migration_keeps(const MigrationDir *dir, const struct stat *st)
+{
+	return dir->keep_files && st->st_dev == dir->device;
 }
 
 /*

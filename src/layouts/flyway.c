@@ -585,17 +585,7 @@ parse_quietly(const char *text, int len)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-		int			category;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
-		if (category != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
-			category != ERRCODE_DATA_EXCEPTION)
-			PG_RE_THROW();
-		FlushErrorState();
-		FreeErrorData(edata);
+		layout_catch_unreadable(oldcxt);
 		raw = NIL;
 	}
 	PG_END_TRY();

@@ -21,7 +21,7 @@ my $src = "$FindBin::Bin/../../src";
 
 # the layers, lowest first; a module of src/layouts/ is "layouts"
 my @layers = (
-	[qw(compat morgenmigrate)],
+	[qw(compat morgenmigrate build_identity)],
 	[qw(files layout layouts migration filecache)],
 	[qw(source script history worker citus subxact lock lockreport context
 		  filelimits leftovers cost costalter costset costcache relsize blockers

@@ -16,6 +16,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Digest::SHA;
 
 my $node = PostgreSQL::Test::Cluster->new('fingerprints');
 $node->init;
@@ -309,5 +310,42 @@ my ($dump, $dump_err) = run_command([ 'pg_dump', '-d', $node->connstr('postgres'
 is($dump_err, '', 'pg_dump ran');
 unlike($dump, qr/COPY morgenmigrate\.file_fingerprints/, 'pg_dump leaves the fingerprints out');
 like($dump, qr/COPY morgenmigrate\.schema_migrations/, 'and keeps the history');
+
+# (7) a fingerprint is the build's and the server's: its facts start with
+# the build's identity (the SHA-256 of the sources, as the Makefile makes
+# src/build_identity.h) and the server's version number; one that another
+# build or another server wrote is not trusted
+my @sources = sort grep { !m{/build_identity\.h$} }
+  glob('src/*.c src/*.h src/layouts/*.c src/layouts/*.h');
+my $sha = Digest::SHA->new(256);
+$sha->addfile($_) for @sources;
+my $identity = $sha->hexdigest;
+$node->safe_psql('postgres', 'DELETE FROM morgenmigrate.file_fingerprints');
+unlink("$dir/008_h.sql") or die;	# forgotten above
+sleep 3;
+is(apply(), '0', 'nothing to apply');
+like(kept(), qr/002_b\.sql/, 'the fingerprint of 002_b.sql kept');
+is($node->safe_psql('postgres',
+		"SELECT bool_and(substr(facts, 1, 64) = convert_to('$identity', 'UTF8'))"
+		  . " FROM morgenmigrate.file_fingerprints"),
+	't', "the facts start with this build's identity");
+my $facts = $node->safe_psql('postgres',
+	"SELECT facts FROM morgenmigrate.file_fingerprints WHERE filename = '002_b.sql'");
+spoil('002_b.sql');
+like(status(), qr/002_b\.sql:changed/, 'trusted as this build wrote it');
+my %other = (
+	'another build' => "overlay(facts placing convert_to(repeat('0', 64), 'UTF8') from 1 for 64)",
+	'another server version' => "overlay(facts placing '\\x01000000'::bytea from 65 for 4)");
+for my $who (sort keys %other)
+{
+	$node->safe_psql('postgres',
+		"UPDATE morgenmigrate.file_fingerprints SET facts = $other{$who}"
+		  . " WHERE filename = '002_b.sql'");
+	like(status(), qr/002_b\.sql:applied/, "not trusted as $who wrote it");
+	$node->safe_psql('postgres',
+		"UPDATE morgenmigrate.file_fingerprints SET facts = '$facts'"
+		  . " WHERE filename = '002_b.sql'");
+	like(status(), qr/002_b\.sql:changed/, 'trusted again with the facts put back');
+}
 
 done_testing();
