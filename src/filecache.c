@@ -127,6 +127,7 @@ typedef struct CachedFile
 	FileStamp	stamp;
 	EntryRole	role;
 	MigrationLayout scan_layout;	/* whose markers counted */
+	bool		lines;			/* the checksum is over its lines */
 	char		checksum[MM_CHECKSUM_LEN + 1];
 	FileSections sections;		/* arrays in cache_cxt */
 } CachedFile;
@@ -365,14 +366,16 @@ file_key(const struct stat *st)
  * from the cache if the file at relpath in the directory open as dirfd
  * (links followed) is a regular file of at most max_size bytes that is
  * still as it was when it was read, as role, with the markers of
- * scan_layout counting, and *found what stat() found.  False
+ * scan_layout counting and its checksum over lines or not as lines says
+ * (a file linked into two directories is read by each one's rules), and
+ * *found what stat() found.  False
  * otherwise, or when stat() fails: the caller reads the file, and reports
  * what is wrong with it.
  */
 bool
 filecache_lookup(int dirfd, const char *relpath, EntryRole role,
-				 MigrationLayout scan_layout, off_t max_size, char *checksum,
-				 FileSections *sections, struct stat *found)
+				 MigrationLayout scan_layout, bool lines, off_t max_size,
+				 char *checksum, FileSections *sections, struct stat *found)
 {
 	struct stat st;
 	CachedFileKey key;
@@ -390,7 +393,7 @@ filecache_lookup(int dirfd, const char *relpath, EntryRole role,
 	now = stamp_of(&st);
 	cf = hash_search(cache, &key, HASH_FIND, NULL);
 	if (cf == NULL || cf->role != role || cf->scan_layout != scan_layout ||
-		!same_stamp(&cf->stamp, &now))
+		cf->lines != lines || !same_stamp(&cf->stamp, &now))
 		return false;
 
 	memcpy(checksum, cf->checksum, MM_CHECKSUM_LEN + 1);
@@ -406,7 +409,7 @@ filecache_lookup(int dirfd, const char *relpath, EntryRole role,
  */
 void
 filecache_store(const struct stat *st, const struct timespec *read_at,
-				EntryRole role, MigrationLayout scan_layout,
+				EntryRole role, MigrationLayout scan_layout, bool lines,
 				const char *checksum, const FileSections *sections)
 {
 	CachedFileKey key;
@@ -440,6 +443,7 @@ filecache_store(const struct stat *st, const struct timespec *read_at,
 	cf->stamp = stamp_of(st);
 	cf->role = role;
 	cf->scan_layout = scan_layout;
+	cf->lines = lines;
 	memcpy(cf->checksum, checksum, MM_CHECKSUM_LEN + 1);
 	cf->sections = copy;
 }

@@ -18,9 +18,9 @@
 #include "migration.h"
 
 extern bool filecache_lookup(int dirfd, const char *relpath, EntryRole role,
-							 MigrationLayout scan_layout, off_t max_size,
-							 char *checksum, FileSections *sections,
-							 struct stat *found);
+							 MigrationLayout scan_layout, bool lines,
+							 off_t max_size, char *checksum,
+							 FileSections *sections, struct stat *found);
 struct MigrationDir;
 
 extern int	filecache_dir_seen(const char *path);
@@ -32,7 +32,8 @@ extern void filecache_dir_store(const char *path, const struct stat *st,
 								const struct MigrationDir *dir);
 extern void filecache_store(const struct stat *st, const struct timespec *read_at,
 							EntryRole role, MigrationLayout scan_layout,
-							const char *checksum, const FileSections *sections);
+							bool lines, const char *checksum,
+							const FileSections *sections);
 extern void filecache_script_begin(void);
 extern MigrationScript *filecache_script_lookup(const struct stat *st,
 												const char *relpath,

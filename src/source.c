@@ -1308,7 +1308,7 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 
 	Assert(file->path != NULL && file->role != ROLE_IGNORED);
 	if (!filecache_lookup(dirfd, file->path, file->role, dir->scan_layout,
-						  max_size, file->checksum, &file->sections,
+						  lines, max_size, file->checksum, &file->sections,
 						  &file->file_stat) &&
 		!from_fingerprint(dir, dirfd, file, lines, max_size))
 	{
@@ -1334,7 +1334,7 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 								ft.data, ft.len, &s);
 		if (migration_keeps(dir, &ft.st))
 			filecache_store(&ft.st, &ft.read_at, file->role, dir->scan_layout,
-							file->checksum, &s);
+							lines, file->checksum, &s);
 		filecache_fingerprint_prove(dir->fingerprints, dirfd, file->name,
 									file->path, &ft, file->role,
 									dir->scan_layout, lines, file->checksum,
@@ -1370,7 +1370,7 @@ from_fingerprint(MigrationDir *dir, int dirfd, MigrationFile *file,
 	/* its times lay before its proof, which lies before now */
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (migration_keeps(dir, &st))
-		filecache_store(&st, &now, file->role, dir->scan_layout,
+		filecache_store(&st, &now, file->role, dir->scan_layout, lines,
 						file->checksum, &file->sections);
 	return true;
 }
