@@ -508,7 +508,8 @@ try_statements(const MigrationScript *script, int first, int count,
  * Runs one statement: through SPI, discarding any rows it returns, or, for
  * a statement no transaction block can hold, at top level in a background
  * worker (after dropping the INVALID indexes earlier failed builds left on
- * its table), from its first token, so that pg_stat_activity shows it.
+ * its table).  Both are given the statement from its first token: the
+ * comments before it are no part of it, and pg_stat_activity shows it.
  */
 static void
 execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
@@ -518,7 +519,7 @@ execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
 	if (stmt->top_level)
 	{
 		leftovers_drop(script, stmt);
-		worker_execute(script_statement_text(stmt), script->name);
+		worker_execute(stmt->sql, script->name);
 		return;
 	}
 
