@@ -18,17 +18,20 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_trigger.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/syscache.h"
 
 #include "deferrable.h"
 
 /* relations watched at most; beyond that, pg_trigger is read again */
-#define WATCH_MAX 64
+#define WATCH_MAX 256
 
 static bool callback_registered = false;
 static bool known = false;		/* false: read pg_trigger whole */
@@ -109,15 +112,23 @@ any_in_catalog(void)
  * Tells whether a relation has a trigger that can be deferred, from its
  * relcache entry, without a lock: the relation may belong to another
  * session's migration, which must not be waited for.  A relation that is
- * gone has none.
+ * gone has none, and so has one without triggers (most of those a file
+ * touches: its indexes, sequences, new tables), told by its pg_class row
+ * without building its relcache entry.
  */
 static bool
 any_on_relation(Oid relid)
 {
-	Relation	rel = RelationIdGetRelation(relid);
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		has_triggers;
+	Relation	rel;
 	bool		found = false;
 
-	if (rel == NULL)
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	has_triggers = ((Form_pg_class) GETSTRUCT(tuple))->relhastriggers;
+	ReleaseSysCache(tuple);
+	if (!has_triggers || (rel = RelationIdGetRelation(relid)) == NULL)
 		return false;
 	if (rel->trigdesc != NULL)
 	{
