@@ -38,6 +38,17 @@ SELECT filename, sqlstate, message, line FROM morgenmigrate.migration_errors;
 SELECT * FROM kids ORDER BY parent_id;
 SELECT to_regclass('deferred_after') AS deferred_after;
 
+-- a constraint made deferrable by a file, in a session that found no
+-- deferrable trigger in the database when it began: still checked at the
+-- end of that file
+TRUNCATE morgenmigrate.schema_migrations, morgenmigrate.migration_errors;
+DROP TABLE kids, parents;
+\c
+SET search_path = deferred_test;
+SELECT count(*) AS deferrable_triggers FROM pg_trigger WHERE tgdeferrable;
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/deferred_later');
+SELECT to_regclass('later_parents') AS later_parents, to_regclass('later_after') AS later_after;
+
 SET client_min_messages = warning;
 DROP SCHEMA deferred_test CASCADE;
 DROP EXTENSION morgenmigrate;

@@ -47,6 +47,12 @@ SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/raise');
 SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/funcbody');
 -- psql meta-commands are not SQL
 SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/meta');
+-- files that open with comments (the parser is given a file from its first
+-- token): the lines still count from the top of the file, and a comment
+-- that is never closed is still the scanner's error
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/comments_first');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/comments_first_syntax');
+SELECT * FROM morgenmigrate.migrate_apply('@fixtures@/comments_first_unterminated');
 
 -- none of it left anything behind
 SELECT count(*) AS tables FROM pg_class WHERE relnamespace = 'errors_test'::regnamespace;

@@ -551,7 +551,9 @@ script_copy(const MigrationScript *src)
 
 	*dst = *src;
 	dst->name = pstrdup(src->name);
-	dst->text = pnstrdup(src->text, src->len);
+	/* the statements' texts lie in it, each ending in a NUL */
+	dst->text = palloc(src->len + 1);
+	memcpy(dst->text, src->text, src->len + 1);
 	dst->no_transaction_by = src->no_transaction_by ?
 		pstrdup(src->no_transaction_by) : NULL;
 	dst->sections = layout_copy_sections(&src->sections);
@@ -563,7 +565,7 @@ script_copy(const MigrationScript *src)
 		MigrationStatement *d = &dst->statements[i];
 
 		*d = *s;
-		d->sql = pnstrdup(s->sql, s->length);
+		d->sql = dst->text + s->location;
 		d->parsetree = copyObject(s->parsetree);
 		d->top_level_what = s->top_level_what ?
 			pstrdup(s->top_level_what) : NULL;

@@ -660,25 +660,43 @@ char *
 layout_cut_section(const char *name, const char *text, int len,
 				   const FileSections *sections, MigrationSection section)
 {
+	char	   *cut = palloc(len + 1);
+
+	memcpy(cut, text, len);
+	cut[len] = '\0';
+	if (!layout_cut_section_in_place(name, cut, len, sections, section))
+	{
+		pfree(cut);
+		return NULL;
+	}
+	return cut;
+}
+
+/*
+ * layout_cut_section done on the text itself, for a caller that needs the
+ * whole text no more (a file of a hundred megabytes is then held once, not
+ * twice); false, and the text untouched, if the file has no such section.
+ */
+bool
+layout_cut_section_in_place(const char *name, char *text, int len,
+							const FileSections *sections,
+							MigrationSection section)
+{
 	const TextRange *r = section == SECTION_UP ? &sections->up : &sections->down;
-	char	   *cut;
 
 	if (r->start < 0)
-		return NULL;
+		return false;
 	Assert(r->start <= r->end && r->end <= len);
 	layout_raise_problem(name, sections->layout,
 						 section == SECTION_UP ? &sections->up_problem :
 						 &sections->down_problem);
-	cut = palloc(len + 1);
-	memcpy(cut, text, len);
-	cut[len] = '\0';
 	if (sections->layout == LAYOUT_PLAIN)
-		return cut;
+		return true;
 
 	for (int i = 0; i < len; i++)
 	{
-		if ((i < r->start || i >= r->end) && cut[i] != '\n')
-			cut[i] = ' ';
+		if ((i < r->start || i >= r->end) && text[i] != '\n')
+			text[i] = ' ';
 	}
 	for (int m = 0; m < sections->nmarkers; m++)
 	{
@@ -686,11 +704,11 @@ layout_cut_section(const char *name, const char *text, int len,
 
 		if (off < r->start || off >= r->end)
 			continue;
-		memset(cut + off, ' ', sections->marker_lens[m]);
+		memset(text + off, ' ', sections->marker_lens[m]);
 		if (sections->marker_lens[m] > 0)
-			cut[off] = ';';
+			text[off] = ';';
 	}
-	return cut;
+	return true;
 }
 
 /*

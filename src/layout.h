@@ -403,6 +403,9 @@ extern void layout_init_config(LayoutConfig *config);
 extern char *layout_cut_section(const char *name, const char *text, int len,
 								const FileSections *sections,
 								MigrationSection section);
+extern bool layout_cut_section_in_place(const char *name, char *text, int len,
+										const FileSections *sections,
+										MigrationSection section);
 
 extern const char *layout_name(MigrationLayout layout);
 extern LayoutFamily layout_family(MigrationLayout layout);

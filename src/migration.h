@@ -145,9 +145,12 @@ typedef struct MigrationDir
 /* One statement of a migration script. */
 typedef struct MigrationStatement
 {
-	int			location;		/* byte offset in the script's text */
-	int			length;			/* bytes */
-	char	   *sql;			/* the statement's own text */
+	int			location;		/* byte offset in the script's text of its
+								 * first token (comments before it are not
+								 * its own) */
+	int			length;			/* bytes, up to its semicolon */
+	char	   *sql;			/* its text: in the script's text, where its
+								 * semicolon became its terminating NUL */
 	Node	   *parsetree;		/* its raw parse tree: top-level statements
 								 * and SET only, else NULL */
 	bool		top_level;		/* must run outside any transaction block */
@@ -179,7 +182,9 @@ typedef struct MigrationScript
 {
 	const char *name;			/* file name, for messages (database
 								 * encoding) */
-	char	   *text;			/* database encoding; BOM dropped; LF only */
+	char	   *text;			/* database encoding; BOM dropped; LF only;
+								 * once split, each statement's semicolon
+								 * is a NUL (see MigrationStatement.sql) */
 	int			len;
 	char		checksum[MM_CHECKSUM_LEN + 1];
 	int			nstatements;

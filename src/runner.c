@@ -17,21 +17,18 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/table.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_trigger.h"
 #include "executor/spi.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/backend_status.h"
-#include "utils/fmgroids.h"
 #include "utils/wait_event.h"
 
 #include "blockers.h"
 #include "citus.h"
 #include "context.h"
+#include "deferrable.h"
 #include "filelimits.h"
 #include "leftovers.h"
 #include "migration.h"
@@ -62,7 +59,6 @@ static ErrorData *try_statements(const MigrationScript *script, int first,
 static void execute_statement(const MigrationScript *script,
 							  const MigrationStatement *stmt);
 static void check_standard_strings(const MigrationScript *script);
-static bool deferrable_triggers_exist(void);
 static void check_deferred_constraints(void);
 static LockTimeoutBlockers *timeout_blockers(ErrorData *edata);
 
@@ -508,7 +504,8 @@ try_statements(const MigrationScript *script, int first, int count,
  * Runs one statement: through SPI, discarding any rows it returns, or, for
  * a statement no transaction block can hold, at top level in a background
  * worker (after dropping the INVALID indexes earlier failed builds left on
- * its table), from its first token, so that pg_stat_activity shows it.
+ * its table).  Both are given the statement from its first token: the
+ * comments before it are no part of it, and pg_stat_activity shows it.
  */
 static void
 execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
@@ -518,7 +515,7 @@ execute_statement(const MigrationScript *script, const MigrationStatement *stmt)
 	if (stmt->top_level)
 	{
 		leftovers_drop(script, stmt);
-		worker_execute(script_statement_text(stmt), script->name);
+		worker_execute(stmt->sql, script->name);
 		return;
 	}
 
@@ -558,31 +555,13 @@ check_standard_strings(const MigrationScript *script)
 			 errhint("Set standard_conforming_strings before the call or for the database, not in a migration file.")));
 }
 
-/* Tells whether any trigger (constraint triggers too) can be deferred. */
-static bool
-deferrable_triggers_exist(void)
-{
-	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	bool		found;
-
-	ScanKeyInit(&key, Anum_pg_trigger_tgdeferrable, BTEqualStrategyNumber,
-				F_BOOLEQ, BoolGetDatum(true));
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
-	found = HeapTupleIsValid(systable_getnext(scan));
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return found;
-}
-
 /*
  * Checks the deferred constraints of the work done so far, as the file's
  * COMMIT would, and raises the first violation.  SET CONSTRAINTS ALL
  * IMMEDIATE fires the pending checks; it runs in a subtransaction that is
  * then rolled back, so that the constraints stay deferred for the files
  * after this one (and fire again at the real commit).  Skipped when no
- * trigger can be deferred: the subtransaction is not free.
+ * trigger can be deferred (deferrable.c): the subtransaction is not free.
  */
 static void
 check_deferred_constraints(void)
@@ -591,7 +570,7 @@ check_deferred_constraints(void)
 	ResourceOwner oldowner = CurrentResourceOwner;
 	ConstraintsSetStmt *all_immediate;
 
-	if (!deferrable_triggers_exist())
+	if (!deferrable_triggers_may_exist())
 		return;
 	all_immediate = makeNode(ConstraintsSetStmt);
 	all_immediate->constraints = NIL;

@@ -28,7 +28,7 @@
 #include "morgenmigrate.h"
 #include "script.h"
 
-static List *parse_text(MigrationScript *script);
+static List *parse_text(MigrationScript *script, int *skipped);
 static void parse_error_callback(void *arg);
 static void refuse_copy_data(const MigrationScript *script, int offset);
 static void parse_directives(MigrationScript *script);
@@ -47,7 +47,9 @@ static const char *needs_top_level(Node *node, const char **hint,
 								   bool *runnable);
 static bool subscription_creates_slot(CreateSubscriptionStmt *stmt);
 static int	byte_offset_of_char(const char *text, int len, int charpos);
-static int	statement_first_token(const MigrationStatement *stmt);
+static int	first_token(const char *text, int len);
+static void place_statement(MigrationStatement *stmt, char *text, int len,
+							const RawStmt *rs, int base);
 static int	script_line_at(const MigrationScript *script, int offset);
 
 /*
@@ -70,10 +72,11 @@ script_prepare(MigrationScript *script, PreflightMode mode)
 	List	   *raw;
 	int		   *groups;
 	int			n = 0;
+	int			skipped;
 
 	parse_directives(script);
 	MemoryContextSwitchTo(parsecxt);
-	raw = parse_text(script);
+	raw = parse_text(script, &skipped);
 	groups = palloc0(sizeof(int) * Max(list_length(raw), 1));
 	script->unwrapped = find_wrappers(raw, groups);
 	MemoryContextSwitchTo(oldcxt);
@@ -88,10 +91,7 @@ script_prepare(MigrationScript *script, PreflightMode mode)
 		if (groups[i] < 0)
 			continue;			/* a wrapper's BEGIN or COMMIT */
 		stmt = &script->statements[n++];
-		stmt->location = rs->stmt_location;
-		stmt->length = rs->stmt_len > 0 ? rs->stmt_len :
-			script->len - rs->stmt_location;
-		stmt->sql = pnstrdup(script->text + stmt->location, stmt->length);
+		place_statement(stmt, script->text, script->len, rs, skipped);
 		stmt->parsetree = rs->stmt;
 		stmt->command = CreateCommandName(rs->stmt);
 		stmt->group = groups[i] > 0 ? groups[i] :
@@ -320,10 +320,7 @@ script_check_blocks(const char *name, const char *runner, const char *text,
 		if (groups[foreach_current_index(lc)] < 0)
 			continue;
 		stmt = &script.statements[script.nstatements++];
-		stmt->location = rs->stmt_location;
-		stmt->length = rs->stmt_len > 0 ? rs->stmt_len :
-			script.len - rs->stmt_location;
-		stmt->sql = pnstrdup(script.text + stmt->location, stmt->length);
+		place_statement(stmt, script.text, script.len, rs, 0);
 		stmt->group = groups[foreach_current_index(lc)] > 0 ?
 			groups[foreach_current_index(lc)] :
 			runner_block_of(&script, stmt->location);
@@ -385,25 +382,31 @@ preflight_transaction(MigrationScript *script, PreflightMode mode)
 typedef struct ParseErrorState
 {
 	const MigrationScript *script;
+	int			skipped;		/* bytes before the text parsed */
 	int			offset;			/* byte offset of the error, -1 if none */
 } ParseErrorState;
 
 /*
- * Parses the whole text with the server's parser.  A syntax error keeps its
+ * Parses the whole text with the server's parser, from its first token:
+ * the scanner works on a copy of what it is given, and a file that opens
+ * with a long comment need not be held twice for it.  The locations of
+ * the statements are then *skipped bytes short.  A syntax error keeps its
  * SQLSTATE and message; its cursor position becomes a line of the file
  * (left as a cursor, psql would point into the caller's SELECT).  A syntax
  * error that is really the inline data of a COPY FROM STDIN (as psql
  * scripts have) is reported as that COPY.
  */
 static List *
-parse_text(MigrationScript *script)
+parse_text(MigrationScript *script, int *skipped)
 {
 	ParseErrorState perr;
 	ErrorContextCallback errcallback;
 	MemoryContext oldcontext = CurrentMemoryContext;
 	List	   *raw = NIL;
 
+	*skipped = first_token(script->text, script->len);
 	perr.script = script;
+	perr.skipped = *skipped;
 	perr.offset = -1;
 	errcallback.callback = parse_error_callback;
 	errcallback.arg = &perr;
@@ -412,7 +415,7 @@ parse_text(MigrationScript *script)
 
 	PG_TRY();
 	{
-		raw = pg_parse_query(script->text);
+		raw = pg_parse_query(script->text + *skipped);
 	}
 	PG_CATCH();
 	{
@@ -471,10 +474,7 @@ refuse_copy_data(const MigrationScript *script, int offset)
 	if (!IsA(last->stmt, CopyStmt) || ((CopyStmt *) last->stmt)->filename)
 		return;
 
-	stmt.location = last->stmt_location;
-	stmt.length = last->stmt_len > 0 ? last->stmt_len :
-		linestart - last->stmt_location;
-	stmt.sql = pnstrdup(script->text + stmt.location, stmt.length);
+	place_statement(&stmt, prefix, linestart, last, 0);
 	stmt.parsetree = last->stmt;
 	stmt.top_level = false;
 	preflight_statement((MigrationScript *) script, &stmt,
@@ -500,7 +500,9 @@ parse_error_callback(void *arg)
 		return;
 	}
 
-	offset = byte_offset_of_char(script->text, script->len, pos);
+	offset = perr->skipped +
+		byte_offset_of_char(script->text + perr->skipped,
+							script->len - perr->skipped, pos);
 	perr->offset = offset;
 	errposition(0);
 
@@ -914,32 +916,22 @@ script_line_at(const MigrationScript *script, int offset)
 }
 
 /*
- * A statement's text from its first token on, without the comments and
- * blank lines before it (which the parser counts as part of it).
- */
-char *
-script_statement_text(const MigrationStatement *stmt)
-{
-	return pstrdup(stmt->sql + statement_first_token(stmt));
-}
-
-/*
- * The byte offset of a statement's first token in its text: past the
- * whitespace and comments before it, which the server's scanner skips
- * (scan.l: "--" to the end of the line, and "/" "*" comments, which nest).
- * Read here without the scanner, which costs a plan of a thousand files a
- * scanner per statement.
+ * The byte offset of the first token of a text: past the whitespace and
+ * the comments before it, which the server's scanner skips (scan.l: "--"
+ * to the end of the line, and slash-star comments, which nest).  Read here
+ * without the scanner, which would copy the text.  An unterminated comment
+ * is left for the scanner to report; a text of nothing but comments gives
+ * its length.
  */
 static int
-statement_first_token(const MigrationStatement *stmt)
+first_token(const char *text, int len)
 {
-	const char *p = stmt->sql;
-	const char *end = stmt->sql + stmt->length;
+	const char *p = text;
+	const char *end = text + len;
 
 	while (p < end)
 	{
-		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
-			*p == '\f' || *p == '\v')
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f')
 			p++;
 		else if (end - p >= 2 && p[0] == '-' && p[1] == '-')
 		{
@@ -948,41 +940,65 @@ statement_first_token(const MigrationStatement *stmt)
 		}
 		else if (end - p >= 2 && p[0] == '/' && p[1] == '*')
 		{
+			const char *q = p + 2;
 			int			depth = 0;
 
-			p += 2;
-			while (p < end)
+			while (q < end)
 			{
-				if (end - p >= 2 && p[0] == '/' && p[1] == '*')
+				if (end - q >= 2 && q[0] == '/' && q[1] == '*')
 				{
 					depth++;
-					p += 2;
+					q += 2;
 				}
-				else if (end - p >= 2 && p[0] == '*' && p[1] == '/')
+				else if (end - q >= 2 && q[0] == '*' && q[1] == '/')
 				{
-					p += 2;
+					q += 2;
 					if (depth-- == 0)
 						break;
 				}
 				else
-					p++;
+					q++;
 			}
+			if (depth >= 0)
+				break;			/* unterminated */
+			p = q;
 		}
 		else
-			return p - stmt->sql;
+			break;
 	}
-	return 0;					/* nothing but comments: the text's start */
+	return p - text;
 }
 
 /*
- * The line of a statement's first token: the text of a statement starts
- * right after the previous semicolon, comments and blank lines included.
+ * Fills in where a statement the parser found (rs, its locations base bytes
+ * into text) lies, from its first token on: the parser counts the comments
+ * and blank lines before a statement as part of it.  Its text stays in
+ * place: the semicolon that ends it becomes the end of its string, so that
+ * a file's statements are no second copy of the file.
  */
+static void
+place_statement(MigrationStatement *stmt, char *text, int len,
+				const RawStmt *rs, int base)
+{
+	int			start = base + rs->stmt_location;
+	int			end = rs->stmt_len > 0 ? start + rs->stmt_len : len;
+	int			skip = first_token(text + start, end - start);
+
+	Assert(end <= len && (end == len || text[end] == ';'));
+	if (skip == end - start)
+		skip = 0;				/* no token: the parser found none either */
+	stmt->location = start + skip;
+	stmt->length = end - stmt->location;
+	stmt->sql = text + stmt->location;
+	text[end] = '\0';
+}
+
+/* The line of a statement's first token. */
 int
 script_statement_line(const MigrationScript *script,
 					  const MigrationStatement *stmt)
 {
-	return script_line_at(script, stmt->location + statement_first_token(stmt));
+	return script_line_at(script, stmt->location);
 }
 
 /*
@@ -996,8 +1012,7 @@ script_statement_line_from(const MigrationScript *script,
 						   const MigrationStatement *stmt,
 						   ScriptCursor *cursor)
 {
-	int			target = Min(stmt->location + statement_first_token(stmt),
-							 script->len);
+	int			target = Min(stmt->location, script->len);
 	const char *p;
 	const char *end;
 

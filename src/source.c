@@ -1612,18 +1612,18 @@ migration_read(const MigrationDir *dir, const char *name, const char *path,
 		pfree(ft.data);
 
 	/* the directory's layout decides whose markers count */
-	layout_scan_file(script->name, text, strlen(text), ft.bom, dir->layout,
+	script->len = strlen(text);
+	layout_scan_file(script->name, text, script->len, ft.bom, dir->layout,
 					 &script->sections);
-	script->text = layout_cut_section(script->name, text, strlen(text),
-									  &script->sections, section);
-	if (script->text == NULL)
+	/* cut where it lies: the file's text is held once */
+	if (!layout_cut_section_in_place(script->name, text, script->len,
+									 &script->sections, section))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FILE),
 				 errmsg("migration \"%s\" has no down section", name),
 				 errhint("Add a down section to \"%s\", or roll back by hand and remove its history row with morgenmigrate.migrate_forget().",
 						 script->name)));
-	pfree(text);
-	script->len = strlen(script->text);
+	script->text = text;
 	if (script->sections.layout != LAYOUT_PLAIN)
 		script->runner = layout_methods(script->sections.layout)->runner;
 	else if (script->sections.nblocks > 0)

@@ -25,7 +25,7 @@ my @layers = (
 	[qw(files layout layouts migration filecache)],
 	[qw(source script history worker citus subxact lock lockreport context
 		  filelimits leftovers cost costalter costset costcache relsize blockers
-		  progress push)],
+		  progress push deferrable)],
 	[qw(plan runner adopt drift)],
 	[qw(commands fleet dbfleet fleetutils)],
 	[qw(entry)],

@@ -1,0 +1,1 @@
+CREATE TABLE later_after (id int);
