@@ -97,7 +97,7 @@ CALL morgenmigrate.migrate_run(:'dir', schemas => '{fleet_c,fleet_b,fleet_a}');
 SELECT schema, filename, state, error
   FROM morgenmigrate.migrate_status(:'dir', schemas => '{fleet_a,fleet_b,fleet_c}');
 SELECT indexrelid::regclass AS index, indisvalid FROM pg_index
- WHERE indexrelid::regclass::text LIKE 'fleet_%.accounts_name' ORDER BY 1::text;
+ WHERE indexrelid::regclass::text LIKE 'fleet_%.accounts_name' ORDER BY indexrelid::regclass::text;
 SHOW search_path;
 SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
 -- once fleet_c is fixed, it catches up
