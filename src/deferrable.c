@@ -22,6 +22,7 @@
 #include "access/table.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_trigger.h"
+#include "storage/sinval.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
@@ -34,6 +35,7 @@
 #define WATCH_MAX 256
 
 static bool callback_registered = false;
+static bool dropping = false;	/* in deferrable_drop_caches */
 static bool known = false;		/* false: read pg_trigger whole */
 static bool exist = false;		/* a deferrable trigger exists */
 static Oid	watched[WATCH_MAX]; /* invalidated since pg_trigger was read */
@@ -79,6 +81,8 @@ relcache_callback(Datum arg, Oid relid)
 {
 	if (!known || exist)
 		return;
+	if (!OidIsValid(relid) && dropping)
+		return;					/* the deliberate drop: nothing changed */
 	if (!OidIsValid(relid) || nwatched == WATCH_MAX)
 	{
 		known = false;
@@ -137,4 +141,31 @@ any_on_relation(Oid relid)
 	}
 	RelationClose(rel);
 	return found;
+}
+
+/*
+ * Drops this backend's caches as InvalidateSystemCaches() does (a fleet
+ * does it between tenants, so that memory stays flat), keeping what this
+ * module knows: that drop changes no trigger, so pg_trigger need not be
+ * read whole again for the next tenant.  Should invalidation messages be
+ * read meanwhile (a reset among them would be taken for the drop), the
+ * whole catalog is read at the next question, as after any reset.
+ */
+void
+deferrable_drop_caches(void)
+{
+	uint64		messages = SharedInvalidMessageCounter;
+
+	dropping = true;
+	PG_TRY();
+	{
+		InvalidateSystemCaches();
+	}
+	PG_FINALLY();
+	{
+		dropping = false;
+	}
+	PG_END_TRY();
+	if (SharedInvalidMessageCounter != messages)
+		known = false;
 }

@@ -11,5 +11,6 @@
 #include "postgres.h"
 
 extern bool deferrable_triggers_may_exist(void);
+extern void deferrable_drop_caches(void);
 
 #endif							/* MORGENMIGRATE_DEFERRABLE_H */

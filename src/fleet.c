@@ -26,11 +26,11 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
 #include "commands.h"
+#include "deferrable.h"
 #include "drift.h"
 #include "fleet.h"
 #include "fleetutils.h"
@@ -392,9 +392,10 @@ fleet_run(const char *path, List *names, const char *target)
 			 * stay there, and a run over a thousand tenants would keep a
 			 * thousand tenants' entries: drop them, as a backend does when
 			 * it falls behind on invalidation messages.  Only what the
-			 * next tenant uses is read again.
+			 * next tenant uses is read again (deferrable.c keeps what it
+			 * knows of the triggers: the drop changes none).
 			 */
-			InvalidateSystemCaches();
+			deferrable_drop_caches();
 			MemoryContextSwitchTo(oldcxt);
 			if (edata != NULL)
 			{
