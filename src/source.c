@@ -1042,30 +1042,33 @@ typedef struct SortItem
 } SortItem;
 
 /* The comparator of pointers to MigrationFile that cmp_sort_items ends with. */
-static int	(*sort_items_by) (const void *, const void *);
+typedef int (*FileComparator) (const void *, const void *);
 
 /* The first eight bytes of s, as a number in strcmp()'s order. */
 static uint64
 string_prefix(const char *s)
 {
 	uint64		v = 0;
-	int			i;
 
-	for (i = 0; i < 8 && s[i] != '\0'; i++)
-		v = (v << 8) | (unsigned char) s[i];
-	return v << (8 * (8 - i));
+	for (int i = 0; i < 8; i++)
+	{
+		v <<= 8;
+		if (*s != '\0')
+			v |= (unsigned char) *s++;
+	}
+	return v;
 }
 
-/* qsort comparator: SortItems by prefix, then by sort_items_by. */
+/* qsort_arg comparator: SortItems by prefix, then by *arg, a FileComparator. */
 static int
-cmp_sort_items(const void *a, const void *b)
+cmp_sort_items(const void *a, const void *b, void *arg)
 {
 	const SortItem *ia = (const SortItem *) a;
 	const SortItem *ib = (const SortItem *) b;
 
 	if (ia->prefix != ib->prefix)
 		return ia->prefix < ib->prefix ? -1 : 1;
-	return sort_items_by(&ia->file, &ib->file);
+	return (*(FileComparator *) arg) (&ia->file, &ib->file);
 }
 
 /*
@@ -1105,8 +1108,7 @@ sort_files_by(MigrationDir *mdir, int (*cmp) (const void *, const void *),
 		items[i].file = &mdir->files[i];
 		items[i].prefix = first_of != NULL ? string_prefix(first_of(&mdir->files[i])) : 0;
 	}
-	sort_items_by = cmp;
-	qsort(items, n, sizeof(SortItem), cmp_sort_items);
+	qsort_arg(items, n, sizeof(SortItem), cmp_sort_items, &cmp);
 
 	/* position i takes the migration now at from[i]: follow each cycle */
 	from = palloc(sizeof(int) * n);
