@@ -1250,6 +1250,9 @@ command_plan(const char *path, const char *target, int steps,
 
 		if (kept != NIL && plan_from_kept(cost, work, kept, nrows, rsinfo))
 		{
+			ereport(DEBUG1,
+					(errmsg_internal("migrate_plan of \"%s\": the classification of the session's last plan is used",
+									 path)));
 			runner_search_path_end(nest);
 			SPI_finish();
 			return;

@@ -55,6 +55,12 @@ sub effects
 }
 
 my $session = $node->background_psql('postgres');
+# a plan taken from the kept classification says so at DEBUG1
+my $used = qr/DEBUG:  migrate_plan of "[^"]*": the classification of the session's last plan is used/;
+# (for the whole session: the settings are part of what a plan is kept
+# under; and without the statements logged to the client at that level)
+$session->query_safe("SET log_statement = 'none'");
+$session->query_safe('SET client_min_messages = debug1');
 my $other = $node->background_psql('postgres');
 
 # Plans in the session, checks that the kept plan was there to be used (so
@@ -63,17 +69,39 @@ my $other = $node->background_psql('postgres');
 sub plan_after_change
 {
 	my ($what) = @_;
-	my $line = $session->query_safe($plan);
+	my ($line, $from_kept) = plan_used_kept();
+	ok(!$from_kept, "$what: the plan is made anew, not taken from the kept one");
 	is($line, $node->safe_psql('postgres', $plan), "$what: the plan is a new session's");
 	return effects($line);
 }
 
-my $first_line = $session->query_safe($plan);
+# A query of the session, which fails on an error (and not on the DEBUG
+# lines the session asks for).
+sub session_query
+{
+	my ($query) = @_;
+	$session->{stderr} = '';
+	my $out = $session->query($query);
+	die "query failed: $session->{stderr}" if $session->{stderr} =~ /ERROR|FATAL/;
+	return $out;
+}
+
+# Plans in the session and tells whether the kept classification was used.
+sub plan_used_kept
+{
+	my ($query) = @_;
+	my $line = session_query($query // $plan);
+	return ($line, scalar($session->{stderr} =~ $used));
+}
+
+my $first_line = session_query($plan);
 my $first = effects($first_line);
-is($session->query_safe($kept), '0', 'the first plan of a directory in a session is not kept');
-is($session->query_safe($plan), $first_line, 'the second plan gives the same rows');
-is($session->query_safe($kept), '1', 'and is kept');
-is($session->query_safe($plan), $first_line, 'the kept plan gives the same rows');
+is(session_query($kept), '0', 'the first plan of a directory in a session is not kept');
+is(session_query($plan), $first_line, 'the second plan gives the same rows');
+is(session_query($kept), '1', 'and is kept');
+my ($kept_line, $from_kept) = plan_used_kept();
+is($kept_line, $first_line, 'the kept plan gives the same rows');
+ok($from_kept, 'and the third plan is taken from it, not made anew');
 is($first_line, $node->safe_psql('postgres', $plan), 'as a new session');
 is($first->{'001_v_not_null.sql'}, 'scan', 'SET NOT NULL reads every row');
 is($first->{'002_code_text.sql'}, 'catalog', 'varchar to text changes the catalog only');
@@ -81,71 +109,71 @@ is($first->{'003_w_index.sql'}, 'index', 'the index is built');
 is($first->{'004_d_default.sql'}, 'catalog', 'an immutable default is stored once');
 
 # another session's changes, each seen by the next plan of the session
-is($session->query_safe($kept), '1', 'kept before the CHECK');
+is(session_query($kept), '1', 'kept before the CHECK');
 $other->query_safe('ALTER TABLE kept ADD CONSTRAINT kept_v_set CHECK (v IS NOT NULL)');
 is(plan_after_change('a CHECK added by another session')->{'001_v_not_null.sql'},
 	'catalog', 'SET NOT NULL uses the valid CHECK');
 
-is($session->query_safe($kept), '1', 'kept before the type change');
+is(session_query($kept), '1', 'kept before the type change');
 $other->query_safe('ALTER TABLE kept ALTER COLUMN code TYPE int USING length(code)');
 is(plan_after_change('a column type changed by another session')->{'002_code_text.sql'},
 	'rewrite', 'int to text rewrites the table');
 
-is($session->query_safe($kept), '1', 'kept before the index');
+is(session_query($kept), '1', 'kept before the index');
 $other->query_safe('CREATE INDEX kept_w ON kept (w)');
 my $indexed = plan_after_change('an index created by another session');
 is($indexed->{'003_w_index.sql'}, 'catalog', 'IF NOT EXISTS of an existing index builds nothing');
 
-is($session->query_safe($kept), '1', 'kept before the function');
+is(session_query($kept), '1', 'kept before the function');
 $other->query_safe(
 	q{CREATE OR REPLACE FUNCTION kept_default() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT 1'});
 is(plan_after_change('a function made volatile by another session')->{'004_d_default.sql'},
 	'rewrite', 'a volatile default rewrites the table');
 
 # a change not committed yet is not seen; once committed, it is
-is($session->query_safe($kept), '1', 'kept before the open transaction');
+is(session_query($kept), '1', 'kept before the open transaction');
 $other->query_safe('BEGIN');
 $other->query_safe('ALTER TABLE kept DROP CONSTRAINT kept_v_set');
-is(effects($session->query_safe($plan))->{'001_v_not_null.sql'}, 'catalog',
+is(effects(session_query($plan))->{'001_v_not_null.sql'}, 'catalog',
 	'a CHECK dropped in a transaction still open counts still');
 $other->query_safe('COMMIT');
 is(plan_after_change('a CHECK dropped by another session')->{'001_v_not_null.sql'},
 	'scan', 'SET NOT NULL reads every row again');
 
 # a name that now resolves to a table of another schema
-is($session->query_safe($kept), '1', 'kept before the schema');
-$session->query_safe('SET search_path = shadow, public');
-$session->query_safe($plan);
-is($session->query_safe($kept), '1', 'kept under the new search_path');
+is(session_query($kept), '1', 'kept before the schema');
+session_query('SET search_path = shadow, public');
+session_query($plan);
+is(session_query($kept), '1', 'kept under the new search_path');
 $other->query_safe(
 	'CREATE SCHEMA shadow; CREATE TABLE shadow.kept (id int, v int NOT NULL, code text, w int)');
-is($session->query_safe("SELECT bool_and(relation = 'shadow.kept'::regclass)"
+is(session_query("SELECT bool_and(relation = 'shadow.kept'::regclass)"
 	  . " FROM morgenmigrate.migrate_plan('$dir') WHERE filename = '001_v_not_null.sql'"),
 	't', 'a schema created by another session: the name resolves to its table');
-$session->query_safe('RESET search_path');
+session_query('RESET search_path');
 $other->query_safe('DROP TABLE shadow.kept; DROP SCHEMA shadow');
 
 # this session's own changes, in a transaction, and rolled back
-$session->query_safe($plan);
-is($session->query_safe($kept), '1', 'kept before the transaction');
-$session->query_safe('BEGIN');
-is(effects($session->query_safe($plan))->{'001_v_not_null.sql'}, 'scan',
+session_query($plan);
+is(session_query($kept), '1', 'kept before the transaction');
+session_query('BEGIN');
+is(effects(session_query($plan))->{'001_v_not_null.sql'}, 'scan',
 	'in a transaction that has written nothing, the kept plan');
-$session->query_safe('ALTER TABLE kept ADD CONSTRAINT kept_v_set CHECK (v IS NOT NULL)');
-is(effects($session->query_safe($plan))->{'001_v_not_null.sql'}, 'catalog',
+session_query('ALTER TABLE kept ADD CONSTRAINT kept_v_set CHECK (v IS NOT NULL)');
+is(effects(session_query($plan))->{'001_v_not_null.sql'}, 'catalog',
 	'a CHECK this transaction added counts');
-$session->query_safe(
+session_query(
 	q{CREATE OR REPLACE FUNCTION kept_default() RETURNS int LANGUAGE sql STABLE AS 'SELECT 1'});
-is(effects($session->query_safe($plan))->{'004_d_default.sql'}, 'catalog',
+is(effects(session_query($plan))->{'004_d_default.sql'}, 'catalog',
 	'a function this transaction made stable counts');
-$session->query_safe('ROLLBACK');
-my $rolled_back = effects($session->query_safe($plan));
+session_query('ROLLBACK');
+my $rolled_back = effects(session_query($plan));
 is($rolled_back->{'001_v_not_null.sql'}, 'scan', 'rolled back: the CHECK is gone');
 is($rolled_back->{'004_d_default.sql'}, 'rewrite', 'and the function volatile again');
 
 # and committed
-is($session->query_safe($kept), '1', 'kept before the own change');
-$session->query_safe(
+is(session_query($kept), '1', 'kept before the own change');
+session_query(
 	q{CREATE OR REPLACE FUNCTION kept_default() RETURNS int LANGUAGE sql STABLE AS 'SELECT 1'});
 is(plan_after_change('a function made stable by this session')->{'004_d_default.sql'},
 	'catalog', 'a stable default is evaluated once');
@@ -156,13 +184,17 @@ $node->safe_psql('postgres', 'CREATE TABLE stamps (id int, at timestamp)');
 my $tz = write_set("$base/tz",
 	'001_at_tz.sql' => "ALTER TABLE stamps ALTER COLUMN at TYPE timestamptz;\n");
 my $tz_plan = "SELECT effect FROM morgenmigrate.migrate_plan('$tz')";
-$session->query_safe("SET TimeZone = 'UTC'");
-is($session->query_safe($tz_plan), 'catalog', 'in UTC, timestamp to timestamptz changes the catalog only');
-is($session->query_safe($tz_plan), 'catalog', 'twice');
-is($session->query_safe($kept), '1', 'kept before the time zone changes');
-is($session->query_safe($tz_plan), 'catalog', 'from the kept plan');
-$session->query_safe("SET TimeZone = 'Europe/Berlin'");
-is($session->query_safe($tz_plan), 'rewrite', 'in another time zone it rewrites');
+session_query("SET TimeZone = 'UTC'");
+is(session_query($tz_plan), 'catalog', 'in UTC, timestamp to timestamptz changes the catalog only');
+is(session_query($tz_plan), 'catalog', 'twice');
+is(session_query($kept), '1', 'kept before the time zone changes');
+my ($tz_line, $tz_kept) = plan_used_kept($tz_plan);
+is($tz_line, 'catalog', 'from the kept plan');
+ok($tz_kept, 'which is used');
+session_query("SET TimeZone = 'Europe/Berlin'");
+($tz_line, $tz_kept) = plan_used_kept($tz_plan);
+is($tz_line, 'rewrite', 'in another time zone it rewrites');
+ok(!$tz_kept, 'the plan kept in UTC is not used');
 
 $other->quit;
 $session->quit;
