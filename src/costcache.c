@@ -11,20 +11,19 @@
  * settings and the catalog.  The files and the settings are the key: each
  * file's name and checksum, in run order (a statement depends on those
  * before it in the set), and the session's settings, user and search
- * path.  The catalog is watched the way PostgreSQL's own caches watch it
- * (utils/cache/plancache.c, typcache.c): invalidation callbacks, which
- * every change of a relation or of the catalogs the classification reads
- * beside pg_class calls, whether this session made it or another, count
- * up a generation; a kept plan is valid only in the generation it was
- * made in.  Two more guards cover what no callback is registered for:
- * the count of shared invalidation messages this backend has processed
- * (any other session's committed change to any catalog, and a reset of
- * the caches), and a transaction that has written anything, which may
- * have changed the catalog itself: it neither uses nor keeps a plan.
+ * path.  The catalog is watched by the count of shared invalidation
+ * messages this backend has read (SharedInvalidMessageCounter): every
+ * committed change of a catalog sends such messages, and every backend
+ * reads them all, its own included, as well as a reset when it fell
+ * behind; a kept plan is valid only while that count stays as it was when
+ * the plan began.  What this session changes in a transaction still open
+ * is not in the queue yet: a transaction that has written anything (which
+ * may have changed the catalog itself) neither uses nor keeps a plan.
  *
  * Being conservative costs a reclassification only: any invalidation at
- * all, of any relation, forgets the kept plan.  The relations' sizes and
- * the locks in the way are not kept; cost.c reads them on every call.
+ * all, of any catalog of any database, forgets the kept plan.  The
+ * relations' sizes and the locks in the way are not kept; cost.c reads
+ * them on every call.
  *
  *-------------------------------------------------------------------------
  */
@@ -37,7 +36,6 @@
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
-#include "utils/syscache.h"
 
 #include "costcache.h"
 #include "costset.h"
@@ -64,23 +62,8 @@ typedef struct KeptPlan
 
 static KeptPlan *kept = NULL;
 static KeptPlan *making = NULL;	/* the plan being made */
-static uint64 generation = 0;
-static bool callbacks_registered = false;
-
-/*
- * The system caches whose changes can alter a classification without an
- * invalidation of a relation: types and domains, functions (a default's
- * volatility), constraints (a domain's), schemas (what a name resolves
- * to), casts (a type change that needs no rewrite).
- */
-static const int watched_caches[] = {
-	TYPEOID, PROCOID, CONSTROID, NAMESPACEOID, CASTSOURCETARGET
-};
 
 static void plan_gone(void *arg);
-static void register_callbacks(void);
-static void relation_changed(Datum arg, Oid relid);
-static void catalog_changed(Datum arg, int cacheid, uint32 hashvalue);
 static List *copy_rows(List *rows);
 
 /*
@@ -147,14 +130,11 @@ costcache_key_settings(StringInfo key)
 List *
 costcache_lookup(const StringInfo key, CostCacheStamp *stamp, int *nrows)
 {
-	register_callbacks();
 	AcceptInvalidationMessages();
-	stamp->generation = generation;
 	stamp->sinval = SharedInvalidMessageCounter;
 	if (kept == NULL)
 		return NIL;
-	if (kept->stamp.generation != stamp->generation ||
-		kept->stamp.sinval != stamp->sinval ||
+	if (kept->stamp.sinval != stamp->sinval ||
 		kept->keylen != key->len ||
 		memcmp(kept->key, key->data, key->len) != 0)
 	{
@@ -217,7 +197,7 @@ costcache_add_statement(int line, const char *command, List *rows)
 
 /*
  * Keeps the plan made since costcache_begin, unless the catalog changed
- * while it was made (a callback, or a message of another session), this
+ * while it was made (an invalidation message was read meanwhile), this
  * transaction wrote meanwhile, or it is too big.
  */
 void
@@ -227,8 +207,7 @@ costcache_finish(void)
 
 	making = NULL;
 	costcache_forget();
-	if (plan->stamp.generation != generation ||
-		plan->stamp.sinval != SharedInvalidMessageCounter ||
+	if (plan->stamp.sinval != SharedInvalidMessageCounter ||
 		!costcache_usable() ||
 		MemoryContextMemAllocated(plan->cxt, true) > MAX_KEPT_BYTES)
 	{
@@ -258,40 +237,6 @@ plan_gone(void *arg)
 {
 	if (making == (KeptPlan *) arg)
 		making = NULL;
-}
-
-/*
- * Registers the invalidation callbacks, once per backend (they cannot be
- * removed): before the first plan is kept, so none of its changes is
- * missed.
- */
-static void
-register_callbacks(void)
-{
-	if (callbacks_registered)
-		return;
-	CacheRegisterRelcacheCallback(relation_changed, (Datum) 0);
-	for (int i = 0; i < lengthof(watched_caches); i++)
-		CacheRegisterSyscacheCallback(watched_caches[i], catalog_changed,
-									  (Datum) 0);
-	callbacks_registered = true;
-}
-
-/*
- * A relation changed (or all of them may have): a new generation.  Only
- * counts: a callback may come while a kept plan is being read.
- */
-static void
-relation_changed(Datum arg, Oid relid)
-{
-	generation++;
-}
-
-/* A watched catalog changed: a new generation. */
-static void
-catalog_changed(Datum arg, int cacheid, uint32 hashvalue)
-{
-	generation++;
 }
 
 /*

@@ -24,10 +24,9 @@ typedef struct KeptStatement
 	List	   *rows;			/* CostRow, as cost_statement gave them */
 } KeptStatement;
 
-/* When a classification began: the invalidations seen until then. */
+/* When a classification began: the invalidation messages read until then. */
 typedef struct CostCacheStamp
 {
-	uint64		generation;		/* this module's invalidation count */
 	uint64		sinval;			/* SharedInvalidMessageCounter */
 } CostCacheStamp;
 
