@@ -1135,13 +1135,9 @@ run_committing_locked(const char *path, const char *target, int steps,
 		r.down = down;
 		if (failure == NULL)
 			run_work(&r);
-		else if ((*failure = subxact_error_of(run_work, &r)) != NULL)
-		{
-			/* a cancel while waiting for the lock ends the whole call */
-			if ((*failure)->sqlerrcode == ERRCODE_QUERY_CANCELED)
-				ReThrowError(*failure);
+		/* a cancel while waiting for the lock ends the whole call */
+		else if ((*failure = subxact_failure_of(run_work, &r)) != NULL)
 			r.work = NIL;
-		}
 
 		foreach(lc, r.work)
 		{
@@ -1153,7 +1149,7 @@ run_committing_locked(const char *path, const char *target, int steps,
 				refuse_external(w->mfile);
 			if (!down && w->mfile->role == ROLE_EXTERNAL)
 			{
-				*failure = subxact_error_of(refuse_external_of, (void *) w->mfile);
+				*failure = subxact_failure_of(refuse_external_of, (void *) w->mfile);
 				break;
 			}
 			if (w->noop)
@@ -1350,12 +1346,10 @@ plan_from_kept(CostState *cost, List *work, List *kept, int nrows,
 			   ReturnSetInfo *rsinfo)
 {
 	PlanFromKept arg = {work, kept, cost, palloc(sizeof(PlanRow) * Max(nrows, 1)), 0};
-	ErrorData  *edata = subxact_error_of(complete_kept, &arg);
+	ErrorData  *edata = subxact_failure_of(complete_kept, &arg);
 
 	if (edata != NULL)
 	{
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
-			ReThrowError(edata);
 		FreeErrorData(edata);
 		costcache_forget();
 		return false;

@@ -330,11 +330,7 @@ try_classify(CostState *st, Node *node, bool fallback, List **rows)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata = subxact_catch(cxt, owner);
-
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
-			ReThrowError(edata);
-		FreeErrorData(edata);
+		FreeErrorData(subxact_catch_failure(cxt, owner));
 		ok = false;
 	}
 	PG_END_TRY();

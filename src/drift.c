@@ -674,11 +674,8 @@ insert_rows(const char *tag, bool dropped)
 		ErrorData  *edata;
 
 		SetUserIdAndSecContext(save_userid, save_sec_context);
-		edata = subxact_catch(oldcxt, oldowner);
 		recording = false;
-
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
-			ReThrowError(edata);
+		edata = subxact_catch_failure(oldcxt, oldowner);
 		ereport(WARNING,
 				(errmsg("could not record drift: %s", edata->message),
 				 errdetail("The %s command itself was not affected.", tag),

@@ -32,6 +32,21 @@ subxact_catch(MemoryContext cxt, ResourceOwner owner)
 }
 
 /*
+ * subxact_catch for the callers that take an error as a verdict on their
+ * work: a cancel (pg_cancel_backend, statement_timeout) is no verdict, it
+ * stops the call, and is raised again once the subtransaction is gone.
+ */
+ErrorData *
+subxact_catch_failure(MemoryContext cxt, ResourceOwner owner)
+{
+	ErrorData  *edata = subxact_catch(cxt, owner);
+
+	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		ReThrowError(edata);
+	return edata;
+}
+
+/*
  * Rolls back the internal subtransaction begun in cxt under owner, which
  * become current again.
  */
@@ -69,5 +84,19 @@ subxact_error_of(void (*fn) (void *arg), void *arg)
 		edata = subxact_catch(cxt, owner);
 	}
 	PG_END_TRY();
+	return edata;
+}
+
+/*
+ * subxact_error_of, with a cancel raised again as subxact_catch_failure
+ * does: the error is fn's failure, never the user stopping the call.
+ */
+ErrorData *
+subxact_failure_of(void (*fn) (void *arg), void *arg)
+{
+	ErrorData  *edata = subxact_error_of(fn, arg);
+
+	if (edata != NULL && edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		ReThrowError(edata);
 	return edata;
 }

@@ -15,6 +15,8 @@
 
 extern ErrorData *subxact_catch(MemoryContext cxt, ResourceOwner owner);
 extern void subxact_rollback(MemoryContext cxt, ResourceOwner owner);
+extern ErrorData *subxact_catch_failure(MemoryContext cxt, ResourceOwner owner);
 extern ErrorData *subxact_error_of(void (*fn) (void *arg), void *arg);
+extern ErrorData *subxact_failure_of(void (*fn) (void *arg), void *arg);
 
 #endif							/* MORGENMIGRATE_SUBXACT_H */
