@@ -276,6 +276,37 @@ is($node->safe_psql('postgres', qq{
 	'template0:unavailable:database "template0" is not currently accepting connections',
 	'a database that allows no connections is reported');
 
+# the caller's morgenmigrate.* settings hold in every database: with
+# max_locked_bytes at 8kB, a file that would rewrite a larger table is
+# refused there (55000) and nothing changes, as in a call of its own
+$node->safe_psql('postgres', 'CREATE DATABASE fleet_guard');
+$node->safe_psql('fleet_guard', q{
+	CREATE EXTENSION morgenmigrate;
+	CREATE TABLE big (id int, pad text);
+	INSERT INTO big SELECT g, repeat('x', 100) FROM generate_series(1, 1000) g;
+});
+my $rewrite = write_set("$base/rewrite",
+	'001_widen.sql' => "ALTER TABLE big ALTER COLUMN id TYPE bigint;\n");
+my $guard_state = sub {
+	return state_of('fleet_guard') . '|' . $node->safe_psql('fleet_guard',
+		"SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'big'::regclass AND attname = 'id'");
+};
+my $guard_before = $guard_state->();
+is($guard_before, '1|||big|integer', 'a database with a table over 8 kB and a pending rewrite of it');
+($out, $err) = ('', '');
+$rc = $node->psql('postgres',
+	"\\set VERBOSITY verbose\nSET morgenmigrate.max_locked_bytes = '8kB';\n"
+	  . "CALL morgenmigrate.migrate_run('$rewrite', databases => ARRAY['fleet_guard']);",
+	stdout => \$out, stderr => \$err);
+isnt($rc, 0, 'max_locked_bytes set by the caller: the run fails');
+like($err, qr/ERROR:  55000: migrations failed in 1 database of 1\nDETAIL:  Database "fleet_guard": migration "001_widen\.sql", line 1, would rewrite public\.big \(\d+ kB\) under AccessExclusiveLock \(SQLSTATE 55000; migration "001_widen\.sql"/,
+	'the rewrite is refused in the database, as the caller\'s max_locked_bytes says');
+is($guard_state->(), $guard_before,
+	'nothing changed there: neither the history nor the table');
+$node->safe_psql('postgres',
+	"CALL morgenmigrate.migrate_run('$rewrite', databases => ARRAY['fleet_guard'])");
+is($guard_state->(), '1|001_widen.sql||big|bigint', 'without the setting the same file is applied there');
+
 # README.md's example
 for my $db (qw(customer_a customer_b customer_c))
 {
