@@ -386,9 +386,11 @@ make_error(int sqlerrcode, const char *message, const char *hint)
 }
 
 /*
- * Why the caller may not connect to a database (its current role lacks
- * CONNECT, or the database allows no connections), or NULL.  A worker
- * connects as the caller's login role, which the server checks again.
+ * Why the caller's worker may not connect to a database (the database
+ * allows no connections, or the caller's login role lacks CONNECT), or
+ * NULL.  The worker connects as the login role, and the server checks
+ * CONNECT for that role only, as for a session that logs in and then SETs
+ * ROLE: so the pre-check asks about the same role, not the current one.
  */
 static ErrorData *
 connect_refusal(Oid dboid, const char *name)
@@ -404,10 +406,10 @@ connect_refusal(Oid dboid, const char *name)
 		return make_error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
 						  psprintf("database \"%s\" is not currently accepting connections", name),
 						  NULL);
-	if (mm_database_aclcheck(dboid, GetUserId(), ACL_CONNECT) != ACLCHECK_OK)
+	if (mm_database_aclcheck(dboid, GetAuthenticatedUserId(), ACL_CONNECT) != ACLCHECK_OK)
 		return make_error(ERRCODE_INSUFFICIENT_PRIVILEGE,
 						  psprintf("permission denied to connect to database \"%s\"", name),
-						  "Grant CONNECT on the database to the role that calls, or leave the database out.");
+						  "Grant CONNECT on the database to the role the caller logged in as, or leave the database out.");
 	return NULL;
 }
 
