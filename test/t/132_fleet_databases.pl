@@ -187,16 +187,21 @@ is($node->safe_psql('postgres',
 	'0', 'no worker is left');
 
 # the caller holding its own database's migration lock: that database
-# fails at once (its worker would wait for the caller), the others go on
+# (every file pending) fails at once (its worker would wait for the
+# caller) with nothing changed there, the others go on
+$node->safe_psql('postgres', 'CREATE DATABASE fleet_own');
+$node->safe_psql('fleet_own', 'CREATE EXTENSION morgenmigrate');
+is(state_of('fleet_own'), '1|||', 'the caller\'s own database has every file pending');
 ($out, $err) = ('', '');
-$node->psql('fleet_01',
+$node->psql('fleet_own',
 	"\\set VERBOSITY verbose\nSELECT pg_advisory_lock(7885647260957961581);\n"
-	  . "CALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_01', 'fleet_02']);",
+	  . "CALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_own', 'fleet_02']);",
 	stdout => \$out, stderr => \$err,
 	timeout => $PostgreSQL::Test::Utils::timeout_default);
-like($err, qr/ERROR:  55P03: migrations failed in 1 database of 2\nDETAIL:  Database "fleet_01": this session holds the migration lock of database "fleet_01", which its worker would wait for \(SQLSTATE 55P03\)\./,
+like($err, qr/ERROR:  55P03: migrations failed in 1 database of 2\nDETAIL:  Database "fleet_own": this session holds the migration lock of database "fleet_own", which its worker would wait for \(SQLSTATE 55P03\)\./,
 	'a caller holding its own migration lock: its database fails, it does not hang');
 like($err, qr/NOTICE:  00000: migrations of database "fleet_02" are done/, 'and the other goes on');
+is(state_of('fleet_own'), '1|||', 'and nothing changed in the caller\'s database: no file applied, no failure recorded');
 
 # status of every database from one call
 is($node->safe_psql('postgres', qq{
