@@ -166,6 +166,15 @@ CREATE TABLE fleet_d.by_hand (id int);
 SELECT schema, filename, state
   FROM morgenmigrate.migrate_status(:'dir', schemas => '{fleet_a,fleet_b,fleet_d}')
  WHERE state = 'drift';
+-- an empty set of schemas reads no tenant, so it shows no rows, not even
+-- the database's drift (recorded and not acknowledged here), and does nothing
+SELECT * FROM morgenmigrate.migrate_status(:'dir', schemas => '{}');
+SELECT * FROM morgenmigrate.migrate_plan(:'dir', schemas => '{}');
+SELECT morgenmigrate.migrate_check(:'dir', schemas => '{}');
+SELECT * FROM morgenmigrate.migrate_apply(:'dir', schemas => '{}');
+CALL morgenmigrate.migrate_run(:'dir', schemas => '{}');
+SELECT (SELECT count(*) FROM fleet_d.morgenmigrate_history) AS d_history,
+       (SELECT count(*) FROM morgenmigrate.drift WHERE acknowledged_at IS NULL) AS drift_open;
 SELECT morgenmigrate.drift_acknowledge('made by the test') AS acknowledged;
 SELECT morgenmigrate.drift_disable();
 

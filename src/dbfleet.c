@@ -15,9 +15,11 @@
  * right to read the files, and records a failure in that database's
  * history.  A database without the extension, one the caller may not
  * connect to, and one for which no worker slot is free fail on their
- * own; the others go on.  Only the caller's identity (its login role, SET
- * ROLE and current user) goes to the worker, not its settings: each
- * database gets the settings a new session of the caller gets there.
+ * own; the others go on.  The caller's identity (its login role, SET
+ * ROLE and current user) goes to the worker, and so do its morgenmigrate.*
+ * settings (a guard such as max_locked_bytes holds in every database as in
+ * the caller's); the other settings are those a new session of the caller
+ * gets there.
  *
  * The launching, the queue and the stopping follow parallel.c; the caller
  * polls the queues of its workers without blocking, wakes up on its latch
@@ -60,6 +62,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -78,6 +81,7 @@
 #define DBFLEET_KEY_FIXED	1
 #define DBFLEET_KEY_SQL		2
 #define DBFLEET_KEY_QUEUE	3
+#define DBFLEET_KEY_SETTINGS	4
 #define DBFLEET_QUEUE_SIZE	(64 * 1024)
 
 /* How long a caller waits for a worker it asked to stop. */
@@ -105,6 +109,7 @@ typedef struct FleetWorkerFixed
 	Oid			argtypes[2];
 	int			columns;		/* of its rows; 0: it returns none */
 	char		version[NAMEDATALEN];	/* the caller's version of the extension */
+	Size		settings_len;	/* of its morgenmigrate.* settings */
 	bool		completed;		/* set by the worker once it finished */
 } FleetWorkerFixed;
 
@@ -142,6 +147,7 @@ typedef struct DbFleet
 {
 	const FleetCall *call;
 	char	   *sql;			/* what each worker runs */
+	StringInfoData settings;	/* the caller's morgenmigrate.* settings */
 	char	   *version;		/* of the extension in the caller's database */
 	int			max_parallel;
 	List	   *databases;		/* FleetDatabase, by name */
@@ -172,6 +178,8 @@ static void begin_fleet(DbFleet *fleet, const FleetCall *call, List *names,
 						int max_parallel, const char *path,
 						const char *target);
 static char *extension_version(void);
+static void capture_settings(StringInfo buf);
+static void apply_settings(const char *data, Size len, int encoding);
 static void refuse_other_version(const FleetWorkerFixed *fixed,
 								 const char *version);
 static ErrorData *make_error(int sqlerrcode, const char *message,
@@ -224,6 +232,7 @@ begin_fleet(DbFleet *fleet, const FleetCall *call, List *names,
 	fleet->version = extension_version();
 	if (fleet->version == NULL)
 		fleet->version = "";
+	capture_settings(&fleet->settings);
 	foreach(lc, fleetutils_names(names, "database"))
 	{
 		const char *name = (const char *) lfirst(lc);
@@ -267,6 +276,66 @@ extension_version(void)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return version;
+}
+
+/*
+ * The caller's morgenmigrate.* settings, each with the context and role
+ * that set it (as core hands a parallel worker its settings): its name,
+ * then its value as text in this database's encoding.
+ */
+static void
+capture_settings(StringInfo buf)
+{
+	int			nvars;
+	struct config_generic **vars = mm_guc_variables(&nvars);
+
+	initStringInfo(buf);
+	for (int i = 0; i < nvars; i++)
+	{
+		const char *name = vars[i]->name;
+		const char *value;
+
+		if (strncmp(name, MM_SCHEMA ".", strlen(MM_SCHEMA) + 1) != 0 ||
+			(vars[i]->flags & GUC_CUSTOM_PLACEHOLDER) != 0)
+			continue;
+		value = GetConfigOption(name, false, false);
+		pq_sendint32(buf, (int32) vars[i]->scontext);
+		pq_sendint32(buf, (int32) vars[i]->srole);
+		pq_sendint32(buf, strlen(name));
+		pq_sendbytes(buf, name, strlen(name));
+		pq_sendint32(buf, strlen(value));
+		pq_sendbytes(buf, value, strlen(value));
+	}
+}
+
+/*
+ * In the worker: takes on the caller's morgenmigrate.* settings, each as
+ * a SET in the context and by the role that set it in the caller's
+ * session; one that cannot be set here fails the database.
+ */
+static void
+apply_settings(const char *data, Size len, int encoding)
+{
+	StringInfoData buf;
+
+	buf.data = (char *) data;
+	buf.len = len;
+	buf.maxlen = len;
+	buf.cursor = 0;
+	while (buf.cursor < buf.len)
+	{
+		GucContext	scontext = (GucContext) pq_getmsgint(&buf, 4);
+		Oid			srole = (Oid) pq_getmsgint(&buf, 4);
+		int			namelen = pq_getmsgint(&buf, 4);
+		char	   *name = pnstrdup(pq_getmsgbytes(&buf, namelen), namelen);
+		int			valuelen = pq_getmsgint(&buf, 4);
+		char	   *value = pnstrdup(pq_getmsgbytes(&buf, valuelen), valuelen);
+
+		(void) set_config_option_ext(name,
+									 pg_any_to_server(value, valuelen, encoding),
+									 scontext, PGC_S_SESSION, srole,
+									 GUC_ACTION_SET, true, ERROR, false);
+	}
 }
 
 /*
@@ -317,9 +386,11 @@ make_error(int sqlerrcode, const char *message, const char *hint)
 }
 
 /*
- * Why the caller may not connect to a database (its current role lacks
- * CONNECT, or the database allows no connections), or NULL.  A worker
- * connects as the caller's login role, which the server checks again.
+ * Why the caller's worker may not connect to a database (the database
+ * allows no connections, or the caller's login role lacks CONNECT), or
+ * NULL.  The worker connects as the login role, and the server checks
+ * CONNECT for that role only, as for a session that logs in and then SETs
+ * ROLE: so the pre-check asks about the same role, not the current one.
  */
 static ErrorData *
 connect_refusal(Oid dboid, const char *name)
@@ -335,10 +406,10 @@ connect_refusal(Oid dboid, const char *name)
 		return make_error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
 						  psprintf("database \"%s\" is not currently accepting connections", name),
 						  NULL);
-	if (mm_database_aclcheck(dboid, GetUserId(), ACL_CONNECT) != ACLCHECK_OK)
+	if (mm_database_aclcheck(dboid, GetAuthenticatedUserId(), ACL_CONNECT) != ACLCHECK_OK)
 		return make_error(ERRCODE_INSUFFICIENT_PRIVILEGE,
 						  psprintf("permission denied to connect to database \"%s\"", name),
-						  "Grant CONNECT on the database to the role that calls, or leave the database out.");
+						  "Grant CONNECT on the database to the role the caller logged in as, or leave the database out.");
 	return NULL;
 }
 
@@ -430,6 +501,7 @@ start_worker(DbFleet *fleet, FleetDatabase *db)
 {
 	shm_toc_estimator e;
 	Size		sqllen = strlen(fleet->sql) + 1;
+	Size		settingslen = fleet->settings.len + 1;
 	Size		size;
 	dsm_segment *seg;
 	shm_toc    *toc;
@@ -440,8 +512,9 @@ start_worker(DbFleet *fleet, FleetDatabase *db)
 	shm_toc_initialize_estimator(&e);
 	shm_toc_estimate_chunk(&e, sizeof(FleetWorkerFixed));
 	shm_toc_estimate_chunk(&e, sqllen);
+	shm_toc_estimate_chunk(&e, settingslen);
 	shm_toc_estimate_chunk(&e, DBFLEET_QUEUE_SIZE);
-	shm_toc_estimate_keys(&e, 3);
+	shm_toc_estimate_keys(&e, 4);
 	size = shm_toc_estimate(&e);
 
 	seg = dsm_create(size, 0);
@@ -460,11 +533,17 @@ start_worker(DbFleet *fleet, FleetDatabase *db)
 		db->fixed->argtypes[i] = TEXTOID;
 	db->fixed->columns = fleet->rsinfo ? fleet->rsinfo->setDesc->natts - 1 : 0;
 	strlcpy(db->fixed->version, fleet->version, NAMEDATALEN);
+	db->fixed->settings_len = fleet->settings.len;
 	shm_toc_insert(toc, DBFLEET_KEY_FIXED, db->fixed);
 
 	space = shm_toc_allocate(toc, sqllen);
 	memcpy(space, fleet->sql, sqllen);
 	shm_toc_insert(toc, DBFLEET_KEY_SQL, space);
+
+	/* its length is the fixed part's; the byte more keeps it non-empty */
+	space = shm_toc_allocate(toc, settingslen);
+	memcpy(space, fleet->settings.data, settingslen);
+	shm_toc_insert(toc, DBFLEET_KEY_SETTINGS, space);
 
 	mq = shm_mq_create(shm_toc_allocate(toc, DBFLEET_QUEUE_SIZE),
 					   DBFLEET_QUEUE_SIZE);
@@ -821,8 +900,8 @@ dbfleet_check(const char *path, List *names, int max_parallel)
 
 /*
  * The worker: connects to its database as the caller's login role, takes
- * on the caller's SET ROLE and current user, refuses a database without
- * the extension, runs the statement at top level and exits.  Notices, the
+ * on the caller's SET ROLE and current user and its morgenmigrate.*
+ * settings, refuses a database without the extension, runs the statement at top level and exits.  Notices, the
  * error and the rows go to the caller's queue, in the caller's encoding.
  */
 void
@@ -864,6 +943,8 @@ morgenmigrate_fleet_worker_main(Datum main_arg)
 						"morgenmigrate", fixed->database),
 				 errhint("Install it there with CREATE EXTENSION morgenmigrate, or leave the database out.")));
 	refuse_other_version(fixed, version);
+	apply_settings(shm_toc_lookup(toc, DBFLEET_KEY_SETTINGS, false),
+				   fixed->settings_len, fixed->encoding);
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(cxt);
 

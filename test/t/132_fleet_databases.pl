@@ -18,6 +18,11 @@
 #   and the other database is migrated by the same call;
 #   the caller's own database, when the caller holds its migration lock,
 #   fails at once instead of waiting forever.
+# - CONNECT is asked of the caller's login role, as the server asks it of
+#   the worker: a login role without it is refused whatever role it SETs,
+#   one with it migrates as a role it SETs that has none.
+# - The caller's morgenmigrate.* settings hold in the workers: a rewrite
+#   over its max_locked_bytes is refused there (55000), nothing changed.
 # - README.md's example ("fleet-databases"), as it stands there.
 # - Worker slots: with one slot of max_worker_processes free, a call with
 #   max_parallel 2 waits for its own worker and migrates every database;
@@ -182,16 +187,21 @@ is($node->safe_psql('postgres',
 	'0', 'no worker is left');
 
 # the caller holding its own database's migration lock: that database
-# fails at once (its worker would wait for the caller), the others go on
+# (every file pending) fails at once (its worker would wait for the
+# caller) with nothing changed there, the others go on
+$node->safe_psql('postgres', 'CREATE DATABASE fleet_own');
+$node->safe_psql('fleet_own', 'CREATE EXTENSION morgenmigrate');
+is(state_of('fleet_own'), '1|||', 'the caller\'s own database has every file pending');
 ($out, $err) = ('', '');
-$node->psql('fleet_01',
+$node->psql('fleet_own',
 	"\\set VERBOSITY verbose\nSELECT pg_advisory_lock(7885647260957961581);\n"
-	  . "CALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_01', 'fleet_02']);",
+	  . "CALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_own', 'fleet_02']);",
 	stdout => \$out, stderr => \$err,
 	timeout => $PostgreSQL::Test::Utils::timeout_default);
-like($err, qr/ERROR:  55P03: migrations failed in 1 database of 2\nDETAIL:  Database "fleet_01": this session holds the migration lock of database "fleet_01", which its worker would wait for \(SQLSTATE 55P03\)\./,
+like($err, qr/ERROR:  55P03: migrations failed in 1 database of 2\nDETAIL:  Database "fleet_own": this session holds the migration lock of database "fleet_own", which its worker would wait for \(SQLSTATE 55P03\)\./,
 	'a caller holding its own migration lock: its database fails, it does not hang');
 like($err, qr/NOTICE:  00000: migrations of database "fleet_02" are done/, 'and the other goes on');
+is(state_of('fleet_own'), '1|||', 'and nothing changed in the caller\'s database: no file applied, no failure recorded');
 
 # status of every database from one call
 is($node->safe_psql('postgres', qq{
@@ -275,6 +285,89 @@ is($node->safe_psql('postgres', qq{
 	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['template0'])}),
 	'template0:unavailable:database "template0" is not currently accepting connections',
 	'a database that allows no connections is reported');
+
+# CONNECT is the login role's: the worker logs in as the caller's login
+# role and then takes on its SET ROLE, as a session would, so a login role
+# without CONNECT is refused whatever role it SETs, and one with CONNECT
+# is let in for a role that has none (fleet_nocon may SET ROLE deployer
+# but, NOINHERIT, has none of its privileges itself)
+$node->safe_psql('postgres', q{
+	CREATE DATABASE fleet_setrole;
+	REVOKE CONNECT ON DATABASE fleet_setrole FROM PUBLIC;
+	GRANT CONNECT ON DATABASE fleet_setrole TO deployer;
+	CREATE ROLE fleet_migrator NOLOGIN IN ROLE pg_read_server_files;
+	GRANT fleet_migrator TO deployer;
+	CREATE ROLE fleet_nocon LOGIN NOINHERIT IN ROLE deployer;
+});
+for my $db ('fleet_setrole', 'fleet_open')
+{
+	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate') if $db eq 'fleet_setrole';
+	$node->safe_psql($db, q{
+		GRANT USAGE ON SCHEMA morgenmigrate TO deployer, fleet_migrator;
+		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA morgenmigrate TO deployer, fleet_migrator;
+		GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA morgenmigrate TO deployer, fleet_migrator;
+		GRANT EXECUTE ON ALL PROCEDURES IN SCHEMA morgenmigrate TO deployer, fleet_migrator;
+		GRANT CREATE ON SCHEMA public TO deployer, fleet_migrator;
+	});
+}
+my $setrole_before = state_of('fleet_setrole');
+is($setrole_before, '1|||', 'a database only deployer may connect to, with nothing applied');
+($out, $err) = ('', '');
+$node->psql('fleet_open',
+	"\\set VERBOSITY verbose\nSET ROLE deployer;\n"
+	  . "CALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_setrole']);",
+	stdout => \$out, stderr => \$err, extra_params => [ '-U', 'fleet_nocon' ]);
+like($err, qr/ERROR:  42501: migrations failed in 1 database of 1\nDETAIL:  Database "fleet_setrole": permission denied to connect to database "fleet_setrole" \(SQLSTATE 42501\)\./,
+	'a login role without CONNECT is refused, though the role it SET has CONNECT');
+is($node->safe_psql('fleet_open', qq{
+	SET ROLE deployer;
+	SELECT state || ':' || error
+	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['fleet_setrole'])},
+		extra_params => [ '-U', 'fleet_nocon' ]),
+	'unavailable:permission denied to connect to database "fleet_setrole"',
+	'and status says so');
+is(state_of('fleet_setrole'), $setrole_before, 'and nothing changed there');
+($out, $err) = ('', '');
+$rc = $node->psql('fleet_open',
+	"\\set VERBOSITY verbose\nSET ROLE fleet_migrator;\n"
+	  . "CALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_setrole']);",
+	stdout => \$out, stderr => \$err, extra_params => $as_deployer);
+is($rc, 0, 'a login role with CONNECT that SET ROLE to one without: the run succeeds');
+like($err, qr/NOTICE:  00000: migrations of database "fleet_setrole" are done/, 'and says so');
+is(state_of('fleet_setrole'), $applied, 'the database is fully migrated');
+is($node->safe_psql('fleet_setrole', "SELECT tableowner FROM pg_tables WHERE tablename = 'accounts'"),
+	'fleet_migrator', 'by the role the caller SET');
+
+# the caller's morgenmigrate.* settings hold in every database: with
+# max_locked_bytes at 8kB, a file that would rewrite a larger table is
+# refused there (55000) and nothing changes, as in a call of its own
+$node->safe_psql('postgres', 'CREATE DATABASE fleet_guard');
+$node->safe_psql('fleet_guard', q{
+	CREATE EXTENSION morgenmigrate;
+	CREATE TABLE big (id int, pad text);
+	INSERT INTO big SELECT g, repeat('x', 100) FROM generate_series(1, 1000) g;
+});
+my $rewrite = write_set("$base/rewrite",
+	'001_widen.sql' => "ALTER TABLE big ALTER COLUMN id TYPE bigint;\n");
+my $guard_state = sub {
+	return state_of('fleet_guard') . '|' . $node->safe_psql('fleet_guard',
+		"SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'big'::regclass AND attname = 'id'");
+};
+my $guard_before = $guard_state->();
+is($guard_before, '1|||big|integer', 'a database with a table over 8 kB and a pending rewrite of it');
+($out, $err) = ('', '');
+$rc = $node->psql('postgres',
+	"\\set VERBOSITY verbose\nSET morgenmigrate.max_locked_bytes = '8kB';\n"
+	  . "CALL morgenmigrate.migrate_run('$rewrite', databases => ARRAY['fleet_guard']);",
+	stdout => \$out, stderr => \$err);
+isnt($rc, 0, 'max_locked_bytes set by the caller: the run fails');
+like($err, qr/ERROR:  55000: migrations failed in 1 database of 1\nDETAIL:  Database "fleet_guard": migration "001_widen\.sql", line 1, would rewrite public\.big \(\d+ kB\) under AccessExclusiveLock \(SQLSTATE 55000; migration "001_widen\.sql"/,
+	'the rewrite is refused in the database, as the caller\'s max_locked_bytes says');
+is($guard_state->(), $guard_before,
+	'nothing changed there: neither the history nor the table');
+$node->safe_psql('postgres',
+	"CALL morgenmigrate.migrate_run('$rewrite', databases => ARRAY['fleet_guard'])");
+is($guard_state->(), '1|001_widen.sql||big|bigint', 'without the setting the same file is applied there');
 
 # README.md's example
 for my $db (qw(customer_a customer_b customer_c))
