@@ -279,9 +279,13 @@ extension_version(void)
 }
 
 /*
- * The caller's morgenmigrate.* settings, each with the context and role
- * that set it (as core hands a parallel worker its settings): its name,
- * then its value as text in this database's encoding.
+ * The morgenmigrate.* settings the caller's session chose (SET, or its
+ * connection's options), each with the context and role that set it (as
+ * core hands a parallel worker its settings): its name, then its value as
+ * text in this database's encoding.  What the session did not choose (a
+ * default, the configuration file, the caller's database's or role's
+ * ALTER ... SET) is not sent: each database's own settings stay its own,
+ * as a new session there would get them.
  */
 static void
 capture_settings(StringInfo buf)
@@ -295,8 +299,9 @@ capture_settings(StringInfo buf)
 		const char *name = vars[i]->name;
 		const char *value;
 
-		if (strncmp(name, MM_SCHEMA ".", strlen(MM_SCHEMA) + 1) != 0 ||
-			(vars[i]->flags & GUC_CUSTOM_PLACEHOLDER) != 0)
+		if (strncmp(name, "morgenmigrate.", strlen("morgenmigrate.")) != 0 ||
+			(vars[i]->flags & GUC_CUSTOM_PLACEHOLDER) != 0 ||
+			(vars[i]->source != PGC_S_SESSION && vars[i]->source != PGC_S_CLIENT))
 			continue;
 		value = GetConfigOption(name, false, false);
 		pq_sendint32(buf, (int32) vars[i]->scontext);

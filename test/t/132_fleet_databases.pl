@@ -365,6 +365,17 @@ like($err, qr/ERROR:  55000: migrations failed in 1 database of 1\nDETAIL:  Data
 	'the rewrite is refused in the database, as the caller\'s max_locked_bytes says');
 is($guard_state->(), $guard_before,
 	'nothing changed there: neither the history nor the table');
+# a setting of the database's own holds where the caller set none: the
+# caller's defaults do not override it
+$node->safe_psql('postgres', "ALTER DATABASE fleet_guard SET morgenmigrate.max_locked_bytes = '8kB'");
+($out, $err) = ('', '');
+$rc = $node->psql('postgres',
+	"CALL morgenmigrate.migrate_run('$rewrite', databases => ARRAY['fleet_guard']);",
+	stdout => \$out, stderr => \$err);
+like($err, qr/would rewrite public\.big/,
+	'the database\'s own max_locked_bytes refuses the rewrite when the caller set none');
+is($guard_state->(), $guard_before, 'and nothing changed there');
+$node->safe_psql('postgres', 'ALTER DATABASE fleet_guard RESET morgenmigrate.max_locked_bytes');
 $node->safe_psql('postgres',
 	"CALL morgenmigrate.migrate_run('$rewrite', databases => ARRAY['fleet_guard'])");
 is($guard_state->(), '1|001_widen.sql||big|bigint', 'without the setting the same file is applied there');
