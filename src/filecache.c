@@ -23,9 +23,12 @@
  * What a file's text means depends on morgenmigrate.layout (its markers),
  * on standard_conforming_strings and backslash_quote (where the server's
  * scanner ends a string, hence a statement: a backslash before a quote),
- * and what may be read on morgenmigrate.allowed_directories: the cache is
- * dropped whenever one of them differs from the values it was filled
- * under, and a fingerprint counts only under the same values.
+ * and what may be read on morgenmigrate.allowed_directories; which file
+ * systems' times are trusted depends on
+ * morgenmigrate.trust_network_fingerprints: the cache is dropped whenever
+ * one of them differs from the values it was filled under (a session that
+ * kept files of a network file system while the setting was on must not
+ * go on trusting them once a superuser turns it off), and a fingerprint counts only under the same values.
  * A link retargeted elsewhere gives another device and inode, hence a
  * miss, so the file is opened and checked again.  Each reading of a file
  * (its role, the layout whose markers counted, whether its checksum is
@@ -206,6 +209,7 @@ static char *cached_allowed = NULL; /* in cache_cxt */
 static int	cached_layout = -1;
 static bool cached_standard_strings = false;
 static int	cached_backslash_quote = -1;
+static bool cached_trust_network = false;
 static dlist_head dir_lru = DLIST_STATIC_INIT(dir_lru);
 static Size dir_bytes = 0;		/* what the kept listings take */
 static HTAB *script_cache = NULL;
@@ -295,6 +299,7 @@ cache_reset(void)
 	cached_layout = mm_layout;
 	cached_standard_strings = standard_conforming_strings;
 	cached_backslash_quote = backslash_quote;
+	cached_trust_network = mm_trust_network_fingerprints;
 }
 
 /*
@@ -309,6 +314,7 @@ cache_usable(void)
 	if (cache != NULL && cached_layout == mm_layout &&
 		cached_standard_strings == standard_conforming_strings &&
 		cached_backslash_quote == backslash_quote &&
+		cached_trust_network == mm_trust_network_fingerprints &&
 		strcmp(cached_allowed, allowed) == 0)
 		return true;
 	cache_reset();
@@ -403,8 +409,9 @@ reading_key(CachedReadingKey *key, const struct stat *st, EntryRole role,
 /*
  * Fills in checksum and sections (arrays in the current memory context)
  * from the cache if the file at relpath in the directory open as dirfd
- * (links followed) is a regular file of at most max_size bytes that is
- * still as it was when it was read, as role, with the markers of
+ * (links followed) is a regular file of at most max_size bytes on device
+ * (the directory's: the session keeps no file of another) that is still
+ * as it was when it was read, as role, with the markers of
  * scan_layout counting and its checksum over lines or not as lines says
  * (a file linked into two directories is read by each one's rules), and
  * *found what stat() found.  False
@@ -412,7 +419,7 @@ reading_key(CachedReadingKey *key, const struct stat *st, EntryRole role,
  * what is wrong with it.
  */
 bool
-filecache_lookup(int dirfd, const char *relpath, EntryRole role,
+filecache_lookup(int dirfd, dev_t device, const char *relpath, EntryRole role,
 				 MigrationLayout scan_layout, bool lines, off_t max_size,
 				 char *checksum, FileSections *sections, struct stat *found)
 {
@@ -425,7 +432,7 @@ filecache_lookup(int dirfd, const char *relpath, EntryRole role,
 	if (dirfd < 0 || !cache_usable() || hash_get_num_entries(cache) == 0)
 		return false;
 	if (fstatat(dirfd, relpath, &st, 0) < 0 || !S_ISREG(st.st_mode) ||
-		st.st_size > max_size)
+		st.st_size > max_size || st.st_dev != device)
 		return false;
 
 	reading_key(&key, &st, role, scan_layout, lines);
