@@ -1442,7 +1442,8 @@ plan_script(CallState *call, const WorkItem *w)
 	use.layout = call->dir->layout;
 	use.section = SECTION_UP;
 	use.config_no_transaction = config->no_transaction;
-	if (keep && w->mfile->inspected)
+	if (keep && w->mfile->inspected &&
+		migration_keeps(call->dir, &w->mfile->file_stat))
 		script = filecache_script_lookup(&w->mfile->file_stat, w->file, &use);
 	/* what this call found in the file must be what was kept of it */
 	if (script != NULL && strcmp(script->checksum, w->entry->checksum) == 0)

@@ -23,11 +23,16 @@
  * What a file's text means depends on morgenmigrate.layout (its markers),
  * on standard_conforming_strings and backslash_quote (where the server's
  * scanner ends a string, hence a statement: a backslash before a quote),
- * and what may be read on morgenmigrate.allowed_directories: the cache is
- * dropped whenever one of them differs from the values it was filled
- * under, and a fingerprint counts only under the same values.
+ * and what may be read on morgenmigrate.allowed_directories; which file
+ * systems' times are trusted depends on
+ * morgenmigrate.trust_network_fingerprints: the cache is dropped whenever
+ * one of them differs from the values it was filled under (a session that
+ * kept files of a network file system while the setting was on must not
+ * go on trusting them once a superuser turns it off), and a fingerprint counts only under the same values.
  * A link retargeted elsewhere gives another device and inode, hence a
- * miss, so the file is opened and checked again.
+ * miss, so the file is opened and checked again.  Each reading of a file
+ * (its role, the layout whose markers counted, whether its checksum is
+ * over lines) is an entry of its own: a call may read a file twice.
  *
  * A new session has nothing kept yet.  What an earlier session proved of a
  * file it read (FileFingerprint, kept in morgenmigrate.file_fingerprints
@@ -88,8 +93,11 @@
 
 /* seconds a file's times must lie before its reading to be kept */
 #define RACY_MARGIN_S 2
-/* more files than this and the cache starts over (a few hundred bytes each:
- * some 17 MB at most); likewise for the directories seen (16 bytes each) */
+/*
+ * more readings of files than this and the cache starts over (a few hundred
+ * bytes each: some 17 MB at most); likewise for the directories seen (16
+ * bytes each)
+ */
 #define MAX_CACHED_FILES 50000
 #define MAX_DIRS_SEEN 100000
 /*
@@ -121,13 +129,25 @@ typedef struct CachedFileKey
 	ino_t		ino;
 } CachedFileKey;
 
-typedef struct CachedFile
+/*
+ * A reading of a file: the file, and how it was read.  A call may read one
+ * file twice (before and after the files' markers settle its directory's
+ * layout), and each reading is kept on its own, so that neither pushes
+ * the other out and the file is read again on every call.
+ */
+typedef struct CachedReadingKey
 {
-	CachedFileKey key;
-	FileStamp	stamp;
+	dev_t		dev;
+	ino_t		ino;
 	EntryRole	role;
 	MigrationLayout scan_layout;	/* whose markers counted */
 	bool		lines;			/* the checksum is over its lines */
+} CachedReadingKey;
+
+typedef struct CachedFile
+{
+	CachedReadingKey key;
+	FileStamp	stamp;
 	char		checksum[MM_CHECKSUM_LEN + 1];
 	FileSections sections;		/* arrays in cache_cxt */
 } CachedFile;
@@ -189,6 +209,7 @@ static char *cached_allowed = NULL; /* in cache_cxt */
 static int	cached_layout = -1;
 static bool cached_standard_strings = false;
 static int	cached_backslash_quote = -1;
+static bool cached_trust_network = false;
 static dlist_head dir_lru = DLIST_STATIC_INIT(dir_lru);
 static Size dir_bytes = 0;		/* what the kept listings take */
 static HTAB *script_cache = NULL;
@@ -206,6 +227,9 @@ static bool same_stamp(const FileStamp *a, const FileStamp *b);
 static bool stamp_settled(const struct stat *st,
 						  const struct timespec *read_at);
 static CachedFileKey file_key(const struct stat *st);
+static void reading_key(CachedReadingKey *key, const struct stat *st,
+						EntryRole role, MigrationLayout scan_layout,
+						bool lines);
 static MigrationDir *dir_copy(const MigrationDir *src);
 static MigrationScript *script_copy(const MigrationScript *src);
 static void *keep_dir(const void *src);
@@ -257,7 +281,8 @@ cache_reset(void)
 		MemoryContextReset(cache_cxt);
 
 	cache = cache_hash("morgenmigrate file cache", 1024,
-					   sizeof(CachedFileKey), sizeof(CachedFile), HASH_BLOBS);
+					   sizeof(CachedReadingKey), sizeof(CachedFile),
+					   HASH_BLOBS);
 	dir_cache = cache_hash("morgenmigrate directory cache", 16,
 						   MAXPGPATH, sizeof(CachedDir), HASH_STRINGS);
 	dirs_seen = cache_hash("morgenmigrate directories seen", 16,
@@ -274,6 +299,7 @@ cache_reset(void)
 	cached_layout = mm_layout;
 	cached_standard_strings = standard_conforming_strings;
 	cached_backslash_quote = backslash_quote;
+	cached_trust_network = mm_trust_network_fingerprints;
 }
 
 /*
@@ -288,6 +314,7 @@ cache_usable(void)
 	if (cache != NULL && cached_layout == mm_layout &&
 		cached_standard_strings == standard_conforming_strings &&
 		cached_backslash_quote == backslash_quote &&
+		cached_trust_network == mm_trust_network_fingerprints &&
 		strcmp(cached_allowed, allowed) == 0)
 		return true;
 	cache_reset();
@@ -362,10 +389,29 @@ file_key(const struct stat *st)
 }
 
 /*
+ * Fills in *key, the hash key of a reading of a file: its device and
+ * inode, and how it was read.  Zeroed in place first: the hash and the
+ * compare take its padding too, which a struct returned by value need not
+ * carry over.
+ */
+static void
+reading_key(CachedReadingKey *key, const struct stat *st, EntryRole role,
+			MigrationLayout scan_layout, bool lines)
+{
+	memset(key, 0, sizeof(*key));
+	key->dev = st->st_dev;
+	key->ino = st->st_ino;
+	key->role = role;
+	key->scan_layout = scan_layout;
+	key->lines = lines;
+}
+
+/*
  * Fills in checksum and sections (arrays in the current memory context)
  * from the cache if the file at relpath in the directory open as dirfd
- * (links followed) is a regular file of at most max_size bytes that is
- * still as it was when it was read, as role, with the markers of
+ * (links followed) is a regular file of at most max_size bytes on device
+ * (the directory's: the session keeps no file of another) that is still
+ * as it was when it was read, as role, with the markers of
  * scan_layout counting and its checksum over lines or not as lines says
  * (a file linked into two directories is read by each one's rules), and
  * *found what stat() found.  False
@@ -373,12 +419,12 @@ file_key(const struct stat *st)
  * what is wrong with it.
  */
 bool
-filecache_lookup(int dirfd, const char *relpath, EntryRole role,
+filecache_lookup(int dirfd, dev_t device, const char *relpath, EntryRole role,
 				 MigrationLayout scan_layout, bool lines, off_t max_size,
 				 char *checksum, FileSections *sections, struct stat *found)
 {
 	struct stat st;
-	CachedFileKey key;
+	CachedReadingKey key;
 	CachedFile *cf;
 	FileStamp	now;
 
@@ -386,14 +432,13 @@ filecache_lookup(int dirfd, const char *relpath, EntryRole role,
 	if (dirfd < 0 || !cache_usable() || hash_get_num_entries(cache) == 0)
 		return false;
 	if (fstatat(dirfd, relpath, &st, 0) < 0 || !S_ISREG(st.st_mode) ||
-		st.st_size > max_size)
+		st.st_size > max_size || st.st_dev != device)
 		return false;
 
-	key = file_key(&st);
+	reading_key(&key, &st, role, scan_layout, lines);
 	now = stamp_of(&st);
 	cf = hash_search(cache, &key, HASH_FIND, NULL);
-	if (cf == NULL || cf->role != role || cf->scan_layout != scan_layout ||
-		cf->lines != lines || !same_stamp(&cf->stamp, &now))
+	if (cf == NULL || !same_stamp(&cf->stamp, &now))
 		return false;
 
 	memcpy(checksum, cf->checksum, MM_CHECKSUM_LEN + 1);
@@ -412,7 +457,7 @@ filecache_store(const struct stat *st, const struct timespec *read_at,
 				EntryRole role, MigrationLayout scan_layout, bool lines,
 				const char *checksum, const FileSections *sections)
 {
-	CachedFileKey key;
+	CachedReadingKey key;
 	CachedFile *cf;
 	bool		found;
 	FileSections copy;
@@ -429,7 +474,7 @@ filecache_store(const struct stat *st, const struct timespec *read_at,
 	copy = layout_copy_sections(sections);
 	MemoryContextSwitchTo(oldcxt);
 
-	key = file_key(st);
+	reading_key(&key, st, role, scan_layout, lines);
 	cf = hash_search(cache, &key, HASH_ENTER, &found);
 	if (found)
 	{
@@ -441,9 +486,6 @@ filecache_store(const struct stat *st, const struct timespec *read_at,
 			pfree(cf->sections.blocks);
 	}
 	cf->stamp = stamp_of(st);
-	cf->role = role;
-	cf->scan_layout = scan_layout;
-	cf->lines = lines;
 	memcpy(cf->checksum, checksum, MM_CHECKSUM_LEN + 1);
 	cf->sections = copy;
 }

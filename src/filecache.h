@@ -17,8 +17,9 @@
 #include "layout.h"
 #include "migration.h"
 
-extern bool filecache_lookup(int dirfd, const char *relpath, EntryRole role,
-							 MigrationLayout scan_layout, bool lines,
+extern bool filecache_lookup(int dirfd, dev_t device, const char *relpath,
+							 EntryRole role, MigrationLayout scan_layout,
+							 bool lines,
 							 off_t max_size, char *checksum,
 							 FileSections *sections, struct stat *found);
 struct MigrationDir;

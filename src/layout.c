@@ -1209,21 +1209,25 @@ layout_statement_ends(const char *text, int *n)
  * resources (so no subtransaction is needed), with cxt the memory context
  * to go on in: flushes the error if it is one they raise for a text they
  * cannot read (a syntax error, a bad escape, literal or character, a form
- * they do not support, a statement too complex); raises any other again.
- * A cancel, a statement_timeout or running out of memory is the caller's
- * to see, never a verdict on the text (plpgsql's exception blocks let a
- * cancel through the same way).
+ * they do not support, a limit of the text exceeded); raises any other
+ * again.  A cancel, a statement_timeout or running out of memory is the
+ * caller's to see, never a verdict on the text (plpgsql's exception blocks
+ * let a cancel through the same way); so is the stack depth check
+ * (statement_too_complex), which answers max_stack_depth and the stack
+ * the backend has used, not the text: its verdict is kept with the file.
  */
 void
 layout_catch_unreadable(MemoryContext cxt)
 {
-	int			category = ERRCODE_TO_CATEGORY(geterrcode());
+	int			code = geterrcode();
+	int			category = ERRCODE_TO_CATEGORY(code);
 
 	MemoryContextSwitchTo(cxt);
-	if (category != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
-		category != ERRCODE_DATA_EXCEPTION &&
-		category != ERRCODE_FEATURE_NOT_SUPPORTED &&
-		category != ERRCODE_PROGRAM_LIMIT_EXCEEDED)
+	if (code == ERRCODE_STATEMENT_TOO_COMPLEX ||
+		(category != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
+		 category != ERRCODE_DATA_EXCEPTION &&
+		 category != ERRCODE_FEATURE_NOT_SUPPORTED &&
+		 category != ERRCODE_PROGRAM_LIMIT_EXCEEDED))
 		PG_RE_THROW();
 	FlushErrorState();
 }

@@ -1309,9 +1309,11 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 	bool		lines = checksum_lines(dir);
 
 	Assert(file->path != NULL && file->role != ROLE_IGNORED);
-	if (!filecache_lookup(dirfd, file->path, file->role, dir->scan_layout,
-						  lines, max_size, file->checksum, &file->sections,
-						  &file->file_stat) &&
+	/* only where the session may keep files: the cache is not asked else */
+	if (!(dir->keep_files &&
+		  filecache_lookup(dirfd, dir->device, file->path, file->role,
+						   dir->scan_layout, lines, max_size, file->checksum,
+						   &file->sections, &file->file_stat)) &&
 		!from_fingerprint(dir, dirfd, file, lines, max_size))
 	{
 		scancxt = AllocSetContextCreate(CurrentMemoryContext,

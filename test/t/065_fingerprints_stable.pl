@@ -127,5 +127,36 @@ like($node->safe_psql('postgres',
 		  . " WHERE schemaname = 'morgenmigrate' AND tablename = 'file_fingerprints'"),
 	qr/USING btree \(filename\)/, 'an index serves forgetting by name');
 
+# A session keeps each reading of a file, not only the last: a file read
+# twice by each call (as goose's, then as sql-migrate's) is read by neither
+# from the session's third call on (the second fills the cache).  Whether
+# a call read it shows in the bytes its backend read (rchar of
+# /proc/self/io): the file holds 2 MB of comment, far more than anything
+# else a call reads.
+SKIP:
+{
+	skip '/proc/self/io is not readable here', 1 unless -r '/proc/self/io';
+
+	mkdir "$base/twice" or die "mkdir: $!";
+	my $filler = ('-- ' . ('x' x 97) . "\n") x 20000;
+	my %twice = (
+		'00001_a.sql' => "-- +migrate Up\nCREATE TABLE ta (id int);\n",
+		'00002_b.sql' => "-- +goose Up\n-- +migrate Up\n" . $filler . "CREATE TABLE tb (id int);\n",
+	);
+	for my $f (keys %twice)
+	{
+		PostgreSQL::Test::Utils::append_to_file("$base/twice/$f", $twice{$f});
+		utime $old, $old, "$base/twice/$f" or die "utime: $!";
+	}
+	sleep 3;
+	my $call = "SELECT count(*) FROM morgenmigrate.migrate_status('$base/twice');\n";
+	my $io = "SELECT pg_read_file('/proc/self/io');\n";
+	my $out = $node->safe_psql('postgres', $call x 2 . $io . $call . $io);
+	my @rchar = $out =~ /^rchar: (\d+)$/mg;
+	die "no rchar in: $out" unless @rchar == 2;
+	cmp_ok($rchar[1] - $rchar[0], '<', 1024 * 1024,
+		'twice: a file read by two layouts is read by neither from the third call on');
+}
+
 $node->stop;
 done_testing();

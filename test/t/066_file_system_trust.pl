@@ -93,5 +93,29 @@ is($node->safe_psql('postgres',
 cmp_ok(fourth_call_read("$base/linked"), '>=', -s "$shm/target/001_big.sql",
 	'a file linked onto another file system is read on every call');
 
+# The session's cache follows morgenmigrate.trust_network_fingerprints: a
+# session that kept files of a network file system while it was on must not
+# go on trusting them once it is off.  No such file system is mounted
+# here, so what shows is the cache being dropped when the setting changes:
+# a set never applied (no fingerprint stands in for its files) is read
+# again by the first call after the change, and, as for a new session,
+# kept from the second call on.
+mkdir "$shm/unapplied" or die "mkdir: $!";
+write_big("$shm/unapplied/001_a.sql", 'shm_u');
+sleep 3;
+{
+	my $call = "SELECT count(*) FROM morgenmigrate.migrate_status('$shm/unapplied');\n";
+	my $io = "SELECT pg_read_file('/proc/self/io');\n";
+	my $out = $node->safe_psql('postgres',
+		$call x 3 . $io . "SET morgenmigrate.trust_network_fingerprints = on;\n"
+		  . $call . $io . $call x 2 . $io . $call . $io);
+	my @rchar = $out =~ /^rchar: (\d+)$/mg;
+	die "no rchar in: $out" unless @rchar == 4;
+	cmp_ok($rchar[1] - $rchar[0], '>=', -s "$shm/unapplied/001_a.sql",
+		'another morgenmigrate.trust_network_fingerprints drops what the session kept');
+	cmp_ok($rchar[3] - $rchar[2], '<', 1024 * 1024,
+		'and the session keeps the files again under the new setting');
+}
+
 $node->stop;
 done_testing();
