@@ -587,9 +587,12 @@ read_worker(DbFleet *fleet, FleetDatabase *db)
 		Size		nbytes;
 		void	   *data;
 		StringInfoData msg;
-		shm_mq_result res = shm_mq_receive(db->mqh, &nbytes, &data, true);
+		shm_mq_result res;
 		MemoryContext oldcxt;
 
+		/* a worker streaming many rows must not delay a cancel */
+		CHECK_FOR_INTERRUPTS();
+		res = shm_mq_receive(db->mqh, &nbytes, &data, true);
 		if (res == SHM_MQ_WOULD_BLOCK)
 			return false;
 		if (res != SHM_MQ_SUCCESS)
