@@ -38,12 +38,17 @@ m = json.load(open("META.json"))
 v = sys.argv[1] + ".0"
 assert m["version"] == v and m["provides"]["morgenmigrate"]["version"] == v, m["version"]
 assert m["license"] == "postgresql" and m["meta-spec"]["version"] == "1.0.0"
-assert m["provides"]["morgenmigrate"]["file"] == "morgenmigrate--%s.sql" % sys.argv[1]
+f = m["provides"]["morgenmigrate"]["file"]
+assert f.startswith("morgenmigrate--") and f.endswith("%s.sql" % sys.argv[1]), f
+open(f).close()
 ' "$version"
 check "debian/changelog is at version $version" \
 	test "$(dpkg-parsechangelog -S Version 2>/dev/null | sed 's/-[^-]*$//')" = "$version"
 check "CHANGELOG.md has a section for $version" grep -q "^## $version\b" CHANGELOG.md
-check "the install script of $version exists" test -f "morgenmigrate--$version.sql"
+# CREATE EXTENSION installs $version from its own script or, as contrib's
+# modules do, from the base script and the update scripts after it
+check "a script installs or updates to $version" \
+	sh -c "ls morgenmigrate--$version.sql morgenmigrate--*--$version.sql 2>/dev/null | grep -q ."
 check "no PG_VERSION_NUM test outside src/compat.h" \
 	sh -c '! grep -rln PG_VERSION_NUM src --include="*.c" --include="*.h" | grep -v "^src/compat.h$"'
 

@@ -76,6 +76,7 @@ check "morgenmigrate-push is on the PATH, as in this tree" \
 check "the package holds the library, the control file and the scripts" \
 	test -f "/usr/lib/postgresql/$PG_MAJOR/lib/morgenmigrate.so" \
 	-a -f "/usr/share/postgresql/$PG_MAJOR/extension/morgenmigrate.control" \
+	-a -f "/usr/share/postgresql/$PG_MAJOR/extension/morgenmigrate--1.0.sql" \
 	-a -f "/usr/share/postgresql/$PG_MAJOR/extension/morgenmigrate--1.0--1.1.sql"
 doc=/usr/share/doc/$pkg
 check "the package holds the README and the operations guide in $doc" \
