@@ -207,13 +207,19 @@ SELECT d AS dir, refused(:'base' || '/malformed/' || d) AS error,
                     'node_down_only', 'mixed_markers', 'mixed_names',
                     'two_runners', 'flyway_conf', 'flyway_same_version',
                     'diesel_no_up', 'flyway_in_goose', 'envsub',
-                    'flyway_subdir']) AS d;
+                    'flyway_subdir', 'dbmate_up_names']) AS d;
 \pset format aligned
 -- with the detail, hint and context line naming the file and line
 \set VERBOSITY default
 SELECT * FROM morgenmigrate.migrate_status(:'base' || '/malformed/goose_open_block');
 SELECT * FROM morgenmigrate.migrate_status(:'base' || '/malformed/mixed_markers');
 SELECT * FROM morgenmigrate.migrate_status(:'base' || '/malformed/goose_unmarked');
+-- names of golang-migrate with dbmate's markers: the names win, and the
+-- hint says how to have dbmate's rules read the directory
+SELECT * FROM morgenmigrate.migrate_status(:'base' || '/malformed/dbmate_up_names');
+SET morgenmigrate.layout = 'dbmate';
+SELECT filename, state FROM morgenmigrate.migrate_status(:'base' || '/malformed/dbmate_up_names');
+RESET morgenmigrate.layout;
 SELECT * FROM morgenmigrate.migrate_apply(:'base' || '/goose');
 \set VERBOSITY terse
 DROP FUNCTION refused(text);

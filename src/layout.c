@@ -515,7 +515,8 @@ layout_scan_file(const char *name, const char *text, int len, bool bom,
 						name, layout_methods(found)->runner, own->runner),
 				 errdetail("Line %d is a %s marker.", found_line,
 						   layout_methods(found)->runner),
-				 errhint("Keep the migrations of one runner in a directory.")));
+				 errhint("Keep the migrations of one runner in a directory.  If %s wrote this one, set morgenmigrate.layout to '%s'.",
+						 layout_methods(found)->runner, layout_name(found))));
 	}
 	/* what the runner refuses in the up part, once its markers count */
 	sections->bom = bom;

@@ -122,6 +122,15 @@ my @accepted = (
 		rule => 'a directory that mixes layouts',
 	},
 	{
+		name => 'markers of two runners in one directory',
+		runners => \@all,
+		sqlstate => '22023',
+		message => qr/^migration directory ".*" mixes layouts$/,
+		detail => qr/ carries .* markers, .* markers\.$/,
+		runner_refuses => 1,
+		rule => 'a directory that mixes layouts',
+	},
+	{
 		name => 'a no-transaction file under migrate_apply',
 		runners => \@all,
 		sqlstate => '25001',
@@ -312,14 +321,14 @@ my @accepted = (
 	},
 	{
 		name => 'names of golang-migrate',
-		runners => [ 'node-pg-migrate', 'sql-migrate' ],
+		runners => [ 'dbmate', 'node-pg-migrate', 'sql-migrate' ],
 		sqlstate => '*',
 		message => qr/^migration ".*" carries .* markers in a directory laid out for golang-migrate$/,
 		rule => 'Names that say a layout win over the markers in the files',
 	},
 	{
 		name => 'names of golang-migrate: a down file alone',
-		runners => [ 'node-pg-migrate', 'sql-migrate' ],
+		runners => [ 'dbmate', 'node-pg-migrate', 'sql-migrate' ],
 		sqlstate => '58P01',
 		message => qr/^down migration ".*" has no up migration$/,
 		detail => qr/^golang-migrate /,

@@ -1,0 +1,5 @@
+-- migrate:up
+CREATE TABLE malformed_marker (id int);
+
+-- migrate:down
+DROP TABLE malformed_marker;
