@@ -26,7 +26,7 @@ debian_release_of() {
 root_packages() {
 	echo "postgresql-$1 postgresql-server-dev-$1 postgresql-$1-cron
 		postgresql-client-$1 postgresql-server-dev-all build-essential
-		debhelper dpkg-dev libipc-run-perl rsync python3"
+		debhelper dpkg-dev libipc-run-perl rsync python3 fuse2fs"
 }
 
 # The apt sources of a root of RELEASE, as a Debian user's system has
