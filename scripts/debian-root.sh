@@ -22,11 +22,13 @@ debian_release_of() {
 
 # The packages a root needs to build morgenmigrate, run every test suite
 # and build and try the Debian package (python3 runs the converter scripts
-# it ships), for PostgreSQL VERSION.
+# it ships; e2fsprogs's mke2fs and fuse2fs make the FUSE mount of the root
+# suite, and e2fsprogs is not part of a minimal trixie or sid), for
+# PostgreSQL VERSION.
 root_packages() {
 	echo "postgresql-$1 postgresql-server-dev-$1 postgresql-$1-cron
 		postgresql-client-$1 postgresql-server-dev-all build-essential
-		debhelper dpkg-dev libipc-run-perl rsync python3 fuse2fs"
+		debhelper dpkg-dev libipc-run-perl rsync python3 e2fsprogs fuse2fs"
 }
 
 # The apt sources of a root of RELEASE, as a Debian user's system has

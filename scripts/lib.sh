@@ -81,12 +81,12 @@ apt_install() {
 }
 
 # Installs PostgreSQL PG_MAJOR, its server headers, pg_cron, the build tools and
-# the perl modules of the TAP tests and fuse2fs (a FUSE mount for the root
-# suite) from Debian's packages (and PKGS too).
+# the perl modules of the TAP tests and e2fsprogs's mke2fs and fuse2fs (a
+# FUSE mount for the root suite) from Debian's packages (and PKGS too).
 install_packages() {
 	local pkgs="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
 		postgresql-$PG_MAJOR-cron postgresql-client-$PG_MAJOR
-		build-essential libipc-run-perl rsync fuse2fs ${PKGS:-}"
+		build-essential libipc-run-perl rsync e2fsprogs fuse2fs ${PKGS:-}"
 	local missing=""
 	for p in $pkgs; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

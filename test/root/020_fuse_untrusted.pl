@@ -51,6 +51,8 @@ sub psql_postgres
 	return $out;
 }
 
+my $db = 'mm_fuse_untrusted';
+my $mounted = 0;
 my $tmp = tempdir('mm_fuse_XXXX', DIR => '/var/tmp', CLEANUP => 1);
 chmod 0755, $tmp;
 my $image = "$tmp/image";
@@ -60,8 +62,7 @@ run_or_die('truncate', '-s', '64M', $image);
 run_or_die('mke2fs', '-q', '-F', '-t', 'ext2', $image);
 # allow_other: the server runs as another user than the one who mounts
 run_or_die('fuse2fs', '-o', 'allow_other', $image, $mnt);
-my $mounted = 1;
-my $db = 'mm_fuse_untrusted';
+$mounted = 1;
 
 END
 {
