@@ -153,13 +153,13 @@ typedef struct MigrationStatement
 								 * semicolon became its terminating NUL */
 	Node	   *parsetree;		/* its raw parse tree: top-level statements
 								 * and SET only, else NULL */
-	bool		top_level;		/* must run outside any transaction block */
 	const char *top_level_what; /* what it is, such as "CREATE INDEX
 								 * CONCURRENTLY" */
+	const char *command;		/* its command tag, such as "ALTER TABLE" */
 	int			group;			/* statements of one block (the author's
 								 * BEGIN ... COMMIT, a runner's statement
 								 * block) share a number > 0 */
-	const char *command;		/* its command tag, such as "ALTER TABLE" */
+	bool		top_level;		/* must run outside any transaction block */
 } MigrationStatement;
 
 /*

@@ -17,6 +17,7 @@
 #include "mb/pg_wchar.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "parser/scanner.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
@@ -28,7 +29,48 @@
 #include "morgenmigrate.h"
 #include "script.h"
 
-static List *parse_text(MigrationScript *script, int *skipped);
+/*
+ * Bytes of a file parsed at a time.  The parse trees of a statement take
+ * ten to twenty times its text: a file of many statements (a data load of
+ * 100,000 INSERTs) is parsed a piece at a time, each piece ending at a
+ * semicolon that ends a statement, so that its trees never all exist at
+ * once.  A piece of 64 kB takes about a megabyte to parse.
+ */
+#define PARSE_PIECE_BYTES (64 * 1024)
+
+/* How a file's statements stand towards the author's BEGIN ... COMMIT. */
+typedef struct WrapperState
+{
+	bool		candidate;		/* every statement so far fits blocks */
+	bool		inside;			/* within a block */
+	int			nblocks;		/* blocks begun so far */
+} WrapperState;
+
+/* What script_prepare keeps while it goes through a file's pieces. */
+typedef struct SplitState
+{
+	MigrationScript *script;
+	PreflightMode mode;
+	MemoryContext cxt;			/* the caller's: statements, kept trees */
+	int			allocated;		/* entries of script->statements */
+	int			nparsed;		/* statements the parser found so far */
+	WrapperState wrap;
+	MigrationStatement first;	/* the first statement, if BEGIN */
+	ErrorData  *deferred;		/* the first statement the preflight
+								 * refused, raised once the whole file
+								 * parsed */
+} SplitState;
+
+static int	piece_end(MigrationScript *script, int pos, int window);
+static bool parse_piece(MigrationScript *script, int pos, int cut,
+						List **raw);
+static void take_statement(SplitState *st, RawStmt *rs, int base);
+static int	wrapper_step(WrapperState *w, Node *stmt, bool first);
+static void refuse_transaction_statement(const MigrationScript *script,
+										 const MigrationStatement *stmt,
+										 const char *command);
+static int	statement_start(const char *text, int len, const RawStmt *rs,
+							int base, int *end);
 static void parse_error_callback(void *arg);
 static void refuse_copy_data(const MigrationScript *script, int offset);
 static void parse_directives(MigrationScript *script);
@@ -54,62 +96,144 @@ static int	script_line_at(const MigrationScript *script, int offset);
 
 /*
  * Splits a script into statements and runs the preflight on each: reads
- * the directive comment, parses the whole text (a syntax error points at
- * its line in the file), skips one BEGIN/COMMIT pair wrapped around the
- * whole file, and refuses every statement that cannot run inside the
- * file's transaction, before anything runs.  The parse trees are freed at
- * once, but for those a run in steps needs (memory stays near the file's
- * size, not ten times it), or all of them with keep_trees, for the
- * classification of what each statement costs.
+ * the directive comment, parses the text (a syntax error points at its
+ * line in the file), skips the BEGIN/COMMIT pairs of a file made of such
+ * blocks, and refuses every statement that cannot run inside the file's
+ * transaction, before anything runs.  A syntax error anywhere is reported
+ * before any refusal, and the first refused statement before the others,
+ * as if the whole text were parsed at once.  The parse trees are freed
+ * piece by piece (memory stays near the file's size, not ten times it),
+ * but for those a run in steps needs, or all of them with keep_trees, for
+ * the classification of what each statement costs.
  */
 void
 script_prepare(MigrationScript *script, PreflightMode mode)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	MemoryContext parsecxt = script->keep_trees ? oldcxt :
+	SplitState	st;
+	int			pos;
+	int			window = PARSE_PIECE_BYTES;
+	MemoryContext piececxt = script->keep_trees ? NULL :
 		AllocSetContextCreate(CurrentMemoryContext, "morgenmigrate parse",
 							  ALLOCSET_DEFAULT_SIZES);
-	List	   *raw;
-	int		   *groups;
-	int			n = 0;
-	int			skipped;
+
+	memset(&st, 0, sizeof(st));
+	st.script = script;
+	st.mode = mode;
+	st.cxt = CurrentMemoryContext;
+	st.allocated = 16;
+	script->statements = palloc0(sizeof(MigrationStatement) * st.allocated);
+	script->nstatements = 0;
+	script->unwrapped = 0;
 
 	parse_directives(script);
-	MemoryContextSwitchTo(parsecxt);
-	raw = parse_text(script, &skipped);
-	groups = palloc0(sizeof(int) * Max(list_length(raw), 1));
-	script->unwrapped = find_wrappers(raw, groups);
-	MemoryContextSwitchTo(oldcxt);
-
-	script->statements = palloc0(sizeof(MigrationStatement) *
-								 Max(list_length(raw), 1));
-	for (int i = 0; i < list_length(raw); i++)
+	pos = first_token(script->text, script->len);
+	while (pos < script->len)
 	{
-		RawStmt    *rs = list_nth_node(RawStmt, raw, i);
-		MigrationStatement *stmt;
+		int			cut = piece_end(script, pos, window);
+		List	   *raw;
+		ListCell   *lc;
+		bool		parsed;
 
-		if (groups[i] < 0)
-			continue;			/* a wrapper's BEGIN or COMMIT */
-		stmt = &script->statements[n++];
-		place_statement(stmt, script->text, script->len, rs, skipped);
-		stmt->parsetree = rs->stmt;
-		stmt->command = CreateCommandName(rs->stmt);
-		stmt->group = groups[i] > 0 ? groups[i] :
-			runner_block_of(script, stmt->location);
-		preflight_statement(script, stmt, mode);
-
-		/* the trees run in steps need later; the others SPI parses again */
-		if (!script->keep_trees)
-			stmt->parsetree = stmt->top_level ||
-				IsA(rs->stmt, VariableSetStmt) ? copyObject(rs->stmt) : NULL;
+		if (piececxt != NULL)
+			MemoryContextSwitchTo(piececxt);
+		parsed = parse_piece(script, pos, cut, &raw);
+		MemoryContextSwitchTo(st.cxt);
+		if (!parsed)
+		{
+			/* it ended inside a statement (a BEGIN ATOMIC body): longer */
+			window *= 2;
+			if (piececxt != NULL)
+				MemoryContextReset(piececxt);
+			continue;
+		}
+		foreach(lc, raw)
+			take_statement(&st, lfirst_node(RawStmt, lc), pos);
+		if (piececxt != NULL)
+			MemoryContextReset(piececxt);
+		pos = cut + first_token(script->text + cut, script->len - cut);
+		window = PARSE_PIECE_BYTES;
 	}
-	script->nstatements = n;
-	if (!script->keep_trees)
-		MemoryContextDelete(parsecxt);
+	if (piececxt != NULL)
+		MemoryContextDelete(piececxt);
+
+	/* a file that began with BEGIN but is no set of blocks */
+	if (st.wrap.candidate && st.wrap.inside)
+		st.wrap.candidate = false;
+	if (st.nparsed > 0 && !st.wrap.candidate && st.first.command != NULL)
+		refuse_transaction_statement(script, &st.first, st.first.command);
+	if (st.deferred != NULL)
+		ReThrowError(st.deferred);
+	if (st.wrap.candidate)
+		script->unwrapped = st.wrap.nblocks;
+	if (script->nstatements < st.allocated && script->nstatements > 0)
+		script->statements = repalloc(script->statements,
+									  sizeof(MigrationStatement) *
+									  script->nstatements);
 
 	refuse_mixed_blocks(script);
 	preflight_transaction(script, mode);
 	default_lock_directives(script);
+}
+
+/*
+ * Takes one statement the parser found (its locations base bytes into the
+ * text): a wrapper's BEGIN or COMMIT is dropped; any other gets its place,
+ * its command, its group and the preflight.  The first refusal is kept
+ * for the end of the file, when no syntax error came after it.
+ */
+static void
+take_statement(SplitState *st, RawStmt *rs, int base)
+{
+	MigrationScript *script = st->script;
+	MigrationStatement *stmt;
+	int			group = wrapper_step(&st->wrap, rs->stmt, st->nparsed == 0);
+
+	if (st->nparsed++ == 0 && group < 0)
+	{
+		/* kept to refuse it if the file turns out to be no set of blocks */
+		st->first.location = statement_start(script->text, script->len, rs,
+											 base, NULL);
+		st->first.command = CreateCommandName(rs->stmt);
+	}
+	if (group < 0)
+		return;					/* a wrapper's BEGIN or COMMIT */
+
+	if (script->nstatements == st->allocated)
+	{
+		st->allocated *= 2;
+		script->statements = repalloc(script->statements,
+									  sizeof(MigrationStatement) *
+									  st->allocated);
+	}
+	stmt = &script->statements[script->nstatements++];
+	memset(stmt, 0, sizeof(MigrationStatement));
+	place_statement(stmt, script->text, script->len, rs, base);
+	stmt->parsetree = rs->stmt;
+	stmt->command = CreateCommandName(rs->stmt);
+	stmt->group = group > 0 ? group :
+		runner_block_of(script, stmt->location);
+
+	if (st->deferred == NULL)
+	{
+		PG_TRY();
+		{
+			preflight_statement(script, stmt, st->mode);
+		}
+		PG_CATCH();
+		{
+			/* the preflight reads the parse tree alone: it holds nothing */
+			MemoryContextSwitchTo(st->cxt);
+			st->deferred = CopyErrorData();
+			FlushErrorState();
+		}
+		PG_END_TRY();
+	}
+
+	/* the trees run in steps need later; the others SPI parses again */
+	if (!script->keep_trees)
+		stmt->parsetree = stmt->top_level ||
+			IsA(rs->stmt, VariableSetStmt) ?
+			copyObject(rs->stmt) : NULL;
 }
 
 /*
@@ -162,56 +286,58 @@ default_lock_directives(MigrationScript *script)
  * COMMIT blocks with nothing but comments between them (one block wrapped
  * around the whole file is the common case).  Marks the BEGINs and
  * COMMITs -1 and the statements of the k-th block k in groups, and
- * returns the number of blocks; 0 (and groups untouched) when the file is
- * not made of such blocks.
+ * returns the number of blocks; 0 (and groups all 0) when the file is not
+ * made of such blocks.
  */
 static int
 find_wrappers(List *raw, int *groups)
 {
-	int			nblocks = 0;
-	bool		inside = false;
+	WrapperState w;
 	ListCell   *lc;
 
+	memset(&w, 0, sizeof(w));
 	foreach(lc, raw)
 	{
-		Node	   *stmt = lfirst_node(RawStmt, lc)->stmt;
-
-		if (!inside && is_wrapper_begin(stmt))
-			inside = true;
-		else if (inside && is_wrapper_commit(stmt))
-			inside = false;
-		else if (inside && !IsA(stmt, TransactionStmt))
-			continue;
-		else
-			return 0;
-		if (inside)
-			nblocks++;
-	}
-	if (inside || nblocks == 0)
-		return 0;
-
-	inside = false;
-	nblocks = 0;
-	foreach(lc, raw)
-	{
-		Node	   *stmt = lfirst_node(RawStmt, lc)->stmt;
 		int			i = foreach_current_index(lc);
 
-		if (!inside && is_wrapper_begin(stmt))
-		{
-			inside = true;
-			nblocks++;
-			groups[i] = -1;
-		}
-		else if (inside && is_wrapper_commit(stmt))
-		{
-			inside = false;
-			groups[i] = -1;
-		}
-		else
-			groups[i] = nblocks;
+		groups[i] = wrapper_step(&w, lfirst_node(RawStmt, lc)->stmt, i == 0);
 	}
-	return nblocks;
+	if (w.candidate && !w.inside)
+		return w.nblocks;
+	memset(groups, 0, sizeof(int) * list_length(raw));
+	return 0;
+}
+
+/*
+ * Follows the author's blocks one statement further (the file's first
+ * statement when first): -1 for a block's BEGIN or COMMIT, the block's
+ * number for a statement inside one, 0 once the file is no set of blocks
+ * (its first statement is no BEGIN, a statement lies outside the blocks,
+ * or a transaction statement inside one).  A file still a candidate at
+ * its end must not be inside a block.
+ */
+static int
+wrapper_step(WrapperState *w, Node *stmt, bool first)
+{
+	if (first)
+		w->candidate = is_wrapper_begin(stmt);
+	if (!w->candidate)
+		return 0;
+	if (!w->inside && is_wrapper_begin(stmt))
+	{
+		w->inside = true;
+		w->nblocks++;
+		return -1;
+	}
+	if (w->inside && is_wrapper_commit(stmt))
+	{
+		w->inside = false;
+		return -1;
+	}
+	if (w->inside && !IsA(stmt, TransactionStmt))
+		return w->nblocks;
+	w->candidate = false;
+	return 0;
 }
 
 /*
@@ -387,52 +513,133 @@ typedef struct ParseErrorState
 } ParseErrorState;
 
 /*
- * Parses the whole text with the server's parser, from its first token:
- * the scanner works on a copy of what it is given, and a file that opens
- * with a long comment need not be held twice for it.  The locations of
- * the statements are then *skipped bytes short.  A syntax error keeps its
- * SQLSTATE and message; its cursor position becomes a line of the file
- * (left as a cursor, psql would point into the caller's SELECT).  A syntax
- * error that is really the inline data of a COPY FROM STDIN (as psql
- * scripts have) is reported as that COPY.
+ * Where the piece of the text parsed from pos on ends: at the end of the
+ * text when at most window bytes are left, else just after the last
+ * semicolon the server's scanner finds in the next window bytes (never
+ * one inside a string, a quoted name or body, or a comment), or in twice
+ * as many when they hold none.  Whether that semicolon ends a statement
+ * (it may lie in a BEGIN ATOMIC body or a rule's actions) the parser
+ * tells: parse_piece.
  */
-static List *
-parse_text(MigrationScript *script, int *skipped)
+static int
+piece_end(MigrationScript *script, int pos, int window)
+{
+	char	   *text = script->text;
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	for (;;)
+	{
+		int			end;
+		volatile int last = -1;
+		char		saved;
+		MemoryContext scancxt;
+
+		if (script->len - pos <= window)
+			return script->len;
+		end = pos + window;
+		scancxt = AllocSetContextCreate(oldcxt, "morgenmigrate scan",
+										ALLOCSET_DEFAULT_SIZES);
+		MemoryContextSwitchTo(scancxt);
+		saved = text[end];
+		text[end] = '\0';
+		PG_TRY();
+		{
+			core_yy_extra_type yyextra;
+			core_yyscan_t scanner;
+			core_YYSTYPE yylval;
+			YYLTYPE		yylloc;
+			int			token;
+
+			/* the scanner reads a copy: the text is whole again at once */
+			scanner = scanner_init(text + pos, &yyextra, &ScanKeywords,
+								   ScanKeywordTokens);
+			text[end] = saved;
+			yyextra.escape_string_warning = false;	/* the parse warns */
+			while ((token = core_yylex(&yylval, &yylloc, scanner)) != 0)
+			{
+				if (token == ';')
+					last = pos + yylloc + 1;
+			}
+		}
+		PG_CATCH();
+		{
+			/*
+			 * The window may end inside a string or comment: the scanner
+			 * holds no resources, and the semicolons before stand.
+			 */
+			text[end] = saved;
+			layout_catch_unreadable(oldcxt);
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextDelete(scancxt);
+		if (last > pos)
+			return last;
+		window *= 2;
+	}
+}
+
+/*
+ * Parses the text from pos to cut with the server's parser into *raw; the
+ * locations of the statements are then pos bytes short.  False when that
+ * piece does not parse and more text follows it: it may end inside a
+ * statement, and a longer piece is tried.  A syntax error in the last
+ * piece keeps its SQLSTATE and message; its cursor position becomes a
+ * line of the file (left as a cursor, psql would point into the caller's
+ * SELECT).  A syntax error that is really the inline data of a COPY FROM
+ * STDIN (as psql scripts have) is reported as that COPY.
+ */
+static bool
+parse_piece(MigrationScript *script, int pos, int cut, List **raw)
 {
 	ParseErrorState perr;
 	ErrorContextCallback errcallback;
 	MemoryContext oldcontext = CurrentMemoryContext;
-	List	   *raw = NIL;
+	List	   *volatile parsed = NIL;
+	volatile bool ok = true;
+	char		saved = script->text[cut];
 
-	*skipped = first_token(script->text, script->len);
 	perr.script = script;
-	perr.skipped = *skipped;
+	perr.skipped = pos;
 	perr.offset = -1;
 	errcallback.callback = parse_error_callback;
 	errcallback.arg = &perr;
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
+	script->text[cut] = '\0';
 	PG_TRY();
 	{
-		raw = pg_parse_query(script->text + *skipped);
+		parsed = pg_parse_query(script->text + pos);
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
 
 		error_context_stack = errcallback.previous;
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		if (perr.offset >= 0)
-			refuse_copy_data(script, perr.offset);
-		ReThrowError(edata);
+		script->text[cut] = saved;
+		if (cut < script->len)
+		{
+			/* only the parser ran, which holds no resources */
+			layout_catch_unreadable(oldcontext);
+			ok = false;
+		}
+		else
+		{
+			MemoryContextSwitchTo(oldcontext);
+			edata = CopyErrorData();
+			FlushErrorState();
+			if (perr.offset >= 0)
+				refuse_copy_data(script, perr.offset);
+			ReThrowError(edata);
+		}
 	}
 	PG_END_TRY();
 
+	script->text[cut] = saved;
 	error_context_stack = errcallback.previous;
-	return raw;
+	*raw = parsed;
+	return ok;
 }
 
 /*
@@ -451,7 +658,11 @@ refuse_copy_data(const MigrationScript *script, int offset)
 
 	while (linestart > 0 && script->text[linestart - 1] != '\n')
 		linestart--;
-	prefix = pnstrdup(script->text, linestart);
+	/* the statements of the pieces before ended at a semicolon made NUL */
+	prefix = palloc(linestart + 1);
+	for (int i = 0; i < linestart; i++)
+		prefix[i] = script->text[i] == '\0' ? ';' : script->text[i];
+	prefix[linestart] = '\0';
 
 	/*
 	 * The text before that line may not parse (the line may start inside a
@@ -661,6 +872,24 @@ is_wrapper_commit(Node *stmt)
 }
 
 /*
+ * Refuses a transaction statement (command names it) of a file that is
+ * not made of BEGIN ... COMMIT blocks.
+ */
+static void
+refuse_transaction_statement(const MigrationScript *script,
+							 const MigrationStatement *stmt,
+							 const char *command)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+			 errmsg("%s is not allowed in a migration file", command),
+			 errdetail("Each migration file runs as a unit, which morgenmigrate commits or rolls back."),
+			 errhint("Remove the statement.  A file made of BEGIN ... COMMIT blocks, with only comments between them, is accepted: migrate_apply runs it as one unit, migrate_run commits at each COMMIT."),
+			 errcontext("migration \"%s\", line %d", script->name,
+						script_statement_line(script, stmt))));
+}
+
+/*
  * Refuses a statement that cannot run inside the file's subtransaction,
  * with the file and line, and a hint saying what to do instead.  Decided
  * from the parse tree alone, so words inside strings and function bodies
@@ -678,14 +907,7 @@ preflight_statement(MigrationScript *script, MigrationStatement *stmt,
 	bool		runnable;
 
 	if (IsA(node, TransactionStmt))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
-				 errmsg("%s is not allowed in a migration file",
-						CreateCommandName(node)),
-				 errdetail("Each migration file runs as a unit, which morgenmigrate commits or rolls back."),
-				 errhint("Remove the statement.  A file made of BEGIN ... COMMIT blocks, with only comments between them, is accepted: migrate_apply runs it as one unit, migrate_run commits at each COMMIT."),
-				 errcontext("migration \"%s\", line %d", script->name,
-							script_statement_line(script, stmt))));
+		refuse_transaction_statement(script, stmt, CreateCommandName(node));
 
 	if (IsA(node, CopyStmt) && ((CopyStmt *) node)->filename == NULL &&
 		!((CopyStmt *) node)->is_program)
@@ -970,24 +1192,41 @@ first_token(const char *text, int len)
 }
 
 /*
- * Fills in where a statement the parser found (rs, its locations base bytes
- * into text) lies, from its first token on: the parser counts the comments
- * and blank lines before a statement as part of it.  Its text stays in
- * place: the semicolon that ends it becomes the end of its string, so that
- * a file's statements are no second copy of the file.
+ * The byte offset in text of the first token of a statement the parser
+ * found (rs, its locations base bytes into text), and in *end (if not
+ * NULL) that of the semicolon that ends it, or the text's length: the
+ * parser counts the comments and blank lines before a statement as part
+ * of it.
+ */
+static int
+statement_start(const char *text, int len, const RawStmt *rs, int base,
+				int *end)
+{
+	int			start = base + rs->stmt_location;
+	int			stop = rs->stmt_len > 0 ? start + rs->stmt_len : len;
+	int			skip = first_token(text + start, stop - start);
+
+	Assert(stop <= len && (stop == len || text[stop] == ';'));
+	if (skip == stop - start)
+		skip = 0;				/* no token: the parser found none either */
+	if (end != NULL)
+		*end = stop;
+	return start + skip;
+}
+
+/*
+ * Fills in where a statement the parser found (rs, its locations base
+ * bytes into text) lies, from its first token on.  Its text stays in
+ * place: the semicolon that ends it becomes the end of its string, so
+ * that a file's statements are no second copy of the file.
  */
 static void
 place_statement(MigrationStatement *stmt, char *text, int len,
 				const RawStmt *rs, int base)
 {
-	int			start = base + rs->stmt_location;
-	int			end = rs->stmt_len > 0 ? start + rs->stmt_len : len;
-	int			skip = first_token(text + start, end - start);
+	int			end;
 
-	Assert(end <= len && (end == len || text[end] == ';'));
-	if (skip == end - start)
-		skip = 0;				/* no token: the parser found none either */
-	stmt->location = start + skip;
+	stmt->location = statement_start(text, len, rs, base, &end);
 	stmt->length = end - stmt->location;
 	stmt->sql = text + stmt->location;
 	text[end] = '\0';

@@ -4,8 +4,13 @@
 # (a long comment and a 512 kB literal inserted into a table) are applied by
 # one backend; its peak resident memory (VmHWM in /proc/PID/status; the
 # test runs as the server's OS user) may grow by less than a quarter of the
-# files' total, and not much more than for the first 5 files alone.  These
-# are bounds on memory, not timings.
+# files' total, and not much more than for the first 5 files alone.
+#
+# A file of 100,000 INSERT statements (about 5 MB): its parse trees would
+# take twenty times its text at once; the backend's peak grows by at most
+# twice the file, with the shared buffers it touches (the server has few)
+# and 8 MB for its caches and plans.  These are bounds on memory, not
+# timings.
 use strict;
 use warnings;
 
@@ -17,6 +22,8 @@ my $nfiles = 60;
 
 my $node = PostgreSQL::Test::Cluster->new('memory');
 $node->init;
+# few shared buffers: a backend's peak counts those it touches
+$node->append_conf('postgresql.conf', 'shared_buffers = 4MB');
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION morgenmigrate');
 $node->safe_psql('postgres', 'CREATE TABLE mem_blobs (n integer, payload text)');
@@ -42,17 +49,19 @@ sub peak_kb
 	return $1;
 }
 
-# Applies at most $steps files in a new backend; returns its peak growth in kB.
+# Applies at most $steps files of $from in a new backend; returns how many
+# and its peak growth in kB.
 sub growth_kb
 {
-	my ($steps) = @_;
+	my ($steps, $from) = @_;
+	$from //= $dir;
 	my $s = $node->background_psql('postgres');
 	# load the module and warm the caches before the first reading
 	$s->query_safe('SELECT count(*) FROM morgenmigrate.migrate_status()');
 	my $pid = $s->query_safe('SELECT pg_backend_pid()');
 	my $before = peak_kb($pid);
 	my $n = $s->query_safe(
-		"SELECT count(*) FROM morgenmigrate.migrate_apply('$dir', steps => $steps)");
+		"SELECT count(*) FROM morgenmigrate.migrate_apply('$from', steps => $steps)");
 	my $after = peak_kb($pid);
 	$s->quit;
 	return ($n, $after - $before);
@@ -74,6 +83,24 @@ cmp_ok($growth60, '<', $total_kb / 4,
 	"peak memory grew by less than a quarter of the $total_kb kB of files");
 cmp_ok($growth60, '<', $growth5 + 8 * 1024,
 	'applying 60 files needs at most 8 MB more than applying 5');
+
+# one file of 100,000 INSERTs, in a directory of its own
+my $many = PostgreSQL::Test::Utils::tempdir();
+open my $fh, '>', "$many/001_load.sql" or die $!;
+print $fh "CREATE TABLE mem_rows (id integer, note text);\n";
+print $fh "INSERT INTO mem_rows VALUES ($_, 'row number $_');\n" for 1 .. 100_000;
+close $fh;
+my $many_kb = int((-s "$many/001_load.sql") / 1024);
+$node->safe_psql('postgres', 'DELETE FROM morgenmigrate.schema_migrations');
+my ($n1, $growth_many) = growth_kb(1, $many);
+is($node->safe_psql('postgres', 'SELECT count(*) FROM mem_rows'), '100000',
+	'100,000 INSERTs in one file: every row');
+my $buffers_kb = $node->safe_psql('postgres',
+	q{SELECT pg_size_bytes(current_setting('shared_buffers')) / 1024});
+note sprintf('a file of 100,000 INSERTs, %d kB: peak growth %d kB (%.2fx)',
+	$many_kb, $growth_many, $growth_many / $many_kb);
+cmp_ok($growth_many, '<', 2 * $many_kb + $buffers_kb + 8 * 1024,
+	"100,000 INSERTs in one file: the peak grows by at most twice the file, $buffers_kb kB of buffers and 8 MB");
 
 $node->stop;
 done_testing();
