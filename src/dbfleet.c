@@ -82,6 +82,7 @@
 #define DBFLEET_KEY_SQL		2
 #define DBFLEET_KEY_QUEUE	3
 #define DBFLEET_KEY_SETTINGS	4
+#define DBFLEET_KEY_COLUMNS	5
 #define DBFLEET_QUEUE_SIZE	(64 * 1024)
 
 /* How long a caller waits for a worker it asked to stop. */
@@ -107,7 +108,6 @@ typedef struct FleetWorkerFixed
 	char		function[NAMEDATALEN];	/* what the statement calls there */
 	int			nargs;
 	Oid			argtypes[2];
-	int			columns;		/* of its rows; 0: it returns none */
 	char		version[NAMEDATALEN];	/* the caller's version of the extension */
 	Size		settings_len;	/* of its morgenmigrate.* settings */
 	bool		completed;		/* set by the worker once it finished */
@@ -149,6 +149,7 @@ typedef struct DbFleet
 	char	   *sql;			/* what each worker runs */
 	StringInfoData settings;	/* the caller's morgenmigrate.* settings */
 	char	   *version;		/* of the extension in the caller's database */
+	char	   *columns;		/* the columns its rows are read as, or "" */
 	int			max_parallel;
 	List	   *databases;		/* FleetDatabase, by name */
 	MemoryContext cxt;
@@ -180,8 +181,9 @@ static void begin_fleet(DbFleet *fleet, const FleetCall *call, List *names,
 static char *extension_version(void);
 static void capture_settings(StringInfo buf);
 static void apply_settings(const char *data, Size len, int encoding);
+static char *result_columns(TupleDesc desc, int first);
 static void refuse_other_version(const FleetWorkerFixed *fixed,
-								 const char *version);
+								 const char *version, const char *columns);
 static ErrorData *make_error(int sqlerrcode, const char *message,
 							 const char *hint);
 static ErrorData *connect_refusal(Oid dboid, const char *name);
@@ -232,6 +234,7 @@ begin_fleet(DbFleet *fleet, const FleetCall *call, List *names,
 	fleet->version = extension_version();
 	if (fleet->version == NULL)
 		fleet->version = "";
+	fleet->columns = "";
 	capture_settings(&fleet->settings);
 	foreach(lc, fleetutils_names(names, "database"))
 	{
@@ -344,37 +347,88 @@ apply_settings(const char *data, Size len, int encoding)
 }
 
 /*
- * In the worker: refuses a database whose version of the extension lacks
- * the function the statement calls there, or whose function returns rows
- * of another shape, naming its version and the caller's.  An older
- * version whose function is there is served by this library as it is.
+ * The columns of a row type from its column first on, as the rows of a
+ * worker are read: "(name type, ...)", dropped columns left out, each type
+ * named with its schema (a type of the extension has another OID in each
+ * database, the same name).
+ */
+static char *
+result_columns(TupleDesc desc, int first)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '(');
+	for (int i = first; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		appendStringInfo(&buf, "%s%s %s", buf.len > 1 ? ", " : "",
+						 quote_identifier(NameStr(att->attname)),
+						 format_type_extended(att->atttypid, -1,
+											  FORMAT_TYPE_FORCE_QUALIFY));
+	}
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/*
+ * In the worker: refuses a database whose extension lacks the function the
+ * statement calls there, or whose function returns rows of other columns
+ * (names and types) than the caller reads them as (columns, "" when it
+ * reads none): the caller reads each value of a row with the input
+ * function of its own column's type, so a column of another type there
+ * would be misread (an integer read as an interval of that many seconds)
+ * or fail the whole call, whatever the version says.  An older version
+ * whose function is there, with these columns, is served by this library
+ * as it is.
  */
 static void
-refuse_other_version(const FleetWorkerFixed *fixed, const char *version)
+refuse_other_version(const FleetWorkerFixed *fixed, const char *version,
+					 const char *columns)
 {
 	Oid			proc = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid,
 									   CStringGetDatum(fixed->function),
 									   PointerGetDatum(buildoidvector(fixed->argtypes,
 																	  fixed->nargs)),
 									   ObjectIdGetDatum(get_namespace_oid(MM_SCHEMA, false)));
+	Oid			rettype;
 	TupleDesc	desc = NULL;
-	char	   *lacks = NULL;
+	char	   *returns;
 
 	if (!OidIsValid(proc))
-		lacks = psprintf("It has no function %s.%s with %d text argument(s).",
-						 MM_SCHEMA, fixed->function, fixed->nargs);
-	else if (fixed->columns > 0 &&
-			 (get_func_result_type(proc, NULL, &desc) != TYPEFUNC_COMPOSITE ||
-			  desc->natts != fixed->columns))
-		lacks = psprintf("Its function %s.%s returns other columns than this call reads.",
-						 MM_SCHEMA, fixed->function);
-	if (lacks != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("extension \"%s\" in database \"%s\" is version %s, this call needs version %s",
 						"morgenmigrate", fixed->database, version, fixed->version),
-				 errdetail("%s", lacks),
+				 errdetail("It has no function %s.%s with %d text argument(s).",
+						   MM_SCHEMA, fixed->function, fixed->nargs),
 				 errhint("Update it there with ALTER EXTENSION morgenmigrate UPDATE, or leave the database out.")));
+	if (*columns == '\0')
+		return;
+	if (get_func_result_type(proc, &rettype, &desc) == TYPEFUNC_COMPOSITE)
+		returns = result_columns(desc, 0);
+	else
+		returns = format_type_extended(rettype, -1, FORMAT_TYPE_FORCE_QUALIFY);
+	if (strcmp(returns, columns) == 0)
+		return;
+	if (strcmp(version, fixed->version) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"%s\" in database \"%s\" is version %s, this call needs version %s",
+						"morgenmigrate", fixed->database, version, fixed->version),
+				 errdetail("Its function %s.%s returns %s; this call reads %s.",
+						   MM_SCHEMA, fixed->function, returns, columns),
+				 errhint("Update it there with ALTER EXTENSION morgenmigrate UPDATE, or leave the database out.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("function %s.%s in database \"%s\" returns other columns than this call reads",
+					MM_SCHEMA, fixed->function, fixed->database),
+			 errdetail("It returns %s; this call reads %s.", returns, columns),
+			 errhint("The extension there is version %s, as here, but the function was changed: restore it as version %s defines it, or leave the database out.",
+					 version, fixed->version)));
 }
 
 /* An error of ours, as a worker's comes back. */
@@ -507,6 +561,7 @@ start_worker(DbFleet *fleet, FleetDatabase *db)
 	shm_toc_estimator e;
 	Size		sqllen = strlen(fleet->sql) + 1;
 	Size		settingslen = fleet->settings.len + 1;
+	Size		columnslen = strlen(fleet->columns) + 1;
 	Size		size;
 	dsm_segment *seg;
 	shm_toc    *toc;
@@ -518,8 +573,9 @@ start_worker(DbFleet *fleet, FleetDatabase *db)
 	shm_toc_estimate_chunk(&e, sizeof(FleetWorkerFixed));
 	shm_toc_estimate_chunk(&e, sqllen);
 	shm_toc_estimate_chunk(&e, settingslen);
+	shm_toc_estimate_chunk(&e, columnslen);
 	shm_toc_estimate_chunk(&e, DBFLEET_QUEUE_SIZE);
-	shm_toc_estimate_keys(&e, 4);
+	shm_toc_estimate_keys(&e, 5);
 	size = shm_toc_estimate(&e);
 
 	seg = dsm_create(size, 0);
@@ -536,7 +592,6 @@ start_worker(DbFleet *fleet, FleetDatabase *db)
 	db->fixed->nargs = fleet->call->nargs;
 	for (int i = 0; i < db->fixed->nargs; i++)
 		db->fixed->argtypes[i] = TEXTOID;
-	db->fixed->columns = fleet->rsinfo ? fleet->rsinfo->setDesc->natts - 1 : 0;
 	strlcpy(db->fixed->version, fleet->version, NAMEDATALEN);
 	db->fixed->settings_len = fleet->settings.len;
 	shm_toc_insert(toc, DBFLEET_KEY_FIXED, db->fixed);
@@ -549,6 +604,10 @@ start_worker(DbFleet *fleet, FleetDatabase *db)
 	space = shm_toc_allocate(toc, settingslen);
 	memcpy(space, fleet->settings.data, settingslen);
 	shm_toc_insert(toc, DBFLEET_KEY_SETTINGS, space);
+
+	space = shm_toc_allocate(toc, columnslen);
+	memcpy(space, fleet->columns, columnslen);
+	shm_toc_insert(toc, DBFLEET_KEY_COLUMNS, space);
 
 	mq = shm_mq_create(shm_toc_allocate(toc, DBFLEET_QUEUE_SIZE),
 					   DBFLEET_QUEUE_SIZE);
@@ -865,6 +924,7 @@ dbfleet_status(const char *path, List *names, int max_parallel,
 
 	begin_fleet(&fleet, &status_call, names, max_parallel, path, NULL);
 	fleet.rsinfo = rsinfo;
+	fleet.columns = result_columns(desc, 1);
 	fleet.finish = finish_status;
 	fleet.infuncs = palloc0(sizeof(FmgrInfo) * desc->natts);
 	fleet.typioparams = palloc0(sizeof(Oid) * desc->natts);
@@ -950,7 +1010,8 @@ morgenmigrate_fleet_worker_main(Datum main_arg)
 				 errmsg("extension \"%s\" is not installed in database \"%s\"",
 						"morgenmigrate", fixed->database),
 				 errhint("Install it there with CREATE EXTENSION morgenmigrate, or leave the database out.")));
-	refuse_other_version(fixed, version);
+	refuse_other_version(fixed, version,
+						 shm_toc_lookup(toc, DBFLEET_KEY_COLUMNS, false));
 	apply_settings(shm_toc_lookup(toc, DBFLEET_KEY_SETTINGS, false),
 				   fixed->settings_len, fixed->encoding);
 	CommitTransactionCommand();

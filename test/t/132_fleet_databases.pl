@@ -12,7 +12,9 @@
 # - migrate_status answers for every database from one call;
 #   migrate_check names the databases that are behind or unreachable.
 # - A database still on version 1.0 of the extension is served beside one
-#   on this version by status, check and run, and left on 1.0.
+#   on this version by status, check and run, and left on 1.0.  One whose
+#   migrate_status(dir) returns a column of another type, under the same
+#   version, is unavailable instead of misread; the others answer.
 # - A database the caller may not connect to is reported (status row,
 #   run and check errors with 42501), not entered, nothing changed there,
 #   and the other database is migrated by the same call;
@@ -448,6 +450,41 @@ like($err, qr/ERROR:  55000: 1 database of 2 is not up to date with "\Q$set\E" o
 	'check: a version without migrate_check(dir) is named, with the versions (55000)');
 unlike($err, qr/Database "fleet_new"/, 'and the up-to-date database is not named');
 is(state_of('fleet_old'), $old_before, 'and nothing changed there');
+
+# the same version, but its migrate_status(dir) changed by hand to return
+# as many columns, one of another type (duration an integer, which the
+# caller would read as an interval of that many seconds): what decides how
+# the rows are read is what the function returns there, not the version.
+# That database alone is unavailable, saying what it returns and what the
+# call reads, and is left as it was; the others answer.
+$node->safe_psql('postgres', 'CREATE DATABASE fleet_altered');
+$node->safe_psql('fleet_altered', q{
+	CREATE EXTENSION morgenmigrate;
+	ALTER EXTENSION morgenmigrate DROP FUNCTION morgenmigrate.migrate_status(text);
+	DROP FUNCTION morgenmigrate.migrate_status(text);
+	CREATE FUNCTION morgenmigrate.migrate_status(dir text)
+	  RETURNS TABLE (filename text, state text, applied_at timestamptz,
+	                 duration integer, checksum text, error text)
+	  LANGUAGE sql AS $$ SELECT '001_accounts.sql', 'applied', now(), 5, 'x', NULL::text $$;
+	ALTER EXTENSION morgenmigrate ADD FUNCTION morgenmigrate.migrate_status(text);
+});
+my $altered_before = state_of('fleet_altered');
+my ($altered_rows, $altered_err) = ('', '');
+$node->psql('postgres', qq{
+	SELECT database || ':' || count(*) || ':' || string_agg(DISTINCT state, ',') || ':' || coalesce(min(error), '-')
+	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['fleet_altered', 'fleet_new', 'fleet_01'])
+	 GROUP BY database ORDER BY database},
+	stdout => \$altered_rows, stderr => \$altered_err);
+is($altered_rows,
+	"fleet_01:3:applied:-\n"
+	  . 'fleet_altered:1:unavailable:function morgenmigrate.migrate_status in database "fleet_altered" returns other columns than this call reads'
+	  . "\nfleet_new:3:applied:-",
+	'status: a database whose migrate_status(dir) returns a column of another type is unavailable, the others answer');
+is($altered_err, '', 'and the call raises no error');
+$err = refused('postgres', "SELECT morgenmigrate.migrate_check('$set', databases => ARRAY['fleet_altered'])");
+like($err, qr/ERROR:  55000: 1 database of 1 is not up to date .*\nDETAIL:  Database "fleet_altered": 3 migrations /,
+	'check, which reads no rows there, still checks it');
+is(state_of('fleet_altered'), $altered_before, 'and nothing changed there');
 
 # max_parallel, seen from a second session, and a cancel
 my @slow = map { "slow_$_" } 1 .. 5;
