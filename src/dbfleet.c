@@ -15,11 +15,21 @@
  * right to read the files, and records a failure in that database's
  * history.  A database without the extension, one the caller may not
  * connect to, and one for which no worker slot is free fail on their
- * own; the others go on.  The caller's identity (its login role, SET
- * ROLE and current user) goes to the worker, and so do its morgenmigrate.*
- * settings (a guard such as max_locked_bytes holds in every database as in
- * the caller's); the other settings are those a new session of the caller
- * gets there.
+ * own; the others go on.
+ *
+ * The caller's own database gets no worker: it is done first, in the
+ * caller's session, as the single-database call would do it there.  A
+ * worker there would not see what the caller's transaction did (a
+ * migrate_apply earlier in it, a CREATE EXTENSION), and would wait for any
+ * lock the caller holds (a LOCK TABLE or ALTER EXTENSION UPDATE of the
+ * history in its transaction, pg_advisory_lock on the migration key or on
+ * a key a migration file takes) while the caller waits for it: a cycle no
+ * deadlock check sees, since the caller waits on its latch.
+ *
+ * The caller's identity (its login role, SET ROLE and current user) goes
+ * to the worker, and so do its morgenmigrate.* settings (a guard such as
+ * max_locked_bytes holds in every database as in the caller's); the other
+ * settings are those a new session of the caller gets there.
  *
  * The launching, the queue and the stopping follow parallel.c; the caller
  * polls the queues of its workers without blocking, wakes up on its latch
@@ -70,11 +80,12 @@
 #include "utils/tuplestore.h"
 #include "utils/wait_event.h"
 
+#include "commands.h"
 #include "compat.h"
 #include "dbfleet.h"
 #include "fleetutils.h"
-#include "lock.h"
 #include "morgenmigrate.h"
+#include "subxact.h"
 #include "worker.h"
 
 #define DBFLEET_MAGIC		0x6d6d6631	/* "mmf1" */
@@ -106,8 +117,7 @@ typedef struct FleetWorkerFixed
 	int			encoding;		/* the caller's: of the statement and the replies */
 	bool		rows;			/* send the statement's rows */
 	char		function[NAMEDATALEN];	/* what the statement calls there */
-	int			nargs;
-	Oid			argtypes[2];
+	int			nargs;			/* of its (text) arguments */
 	char		version[NAMEDATALEN];	/* the caller's version of the extension */
 	Size		settings_len;	/* of its morgenmigrate.* settings */
 	bool		completed;		/* set by the worker once it finished */
@@ -118,7 +128,8 @@ typedef struct FleetDatabase
 {
 	char	   *name;
 	Oid			oid;
-	char	   *context;		/* the context line of its worker's notices */
+	bool		own;			/* the caller's: done in the caller's session */
+	char	   *context;		/* the context line of its notices */
 	ErrorData  *error;			/* why it failed, or NULL */
 	dsm_segment *seg;
 	shm_mq_handle *mqh;
@@ -146,6 +157,8 @@ static const FleetCall check_call =
 typedef struct DbFleet
 {
 	const FleetCall *call;
+	const char *path;
+	const char *target;
 	char	   *sql;			/* what each worker runs */
 	StringInfoData settings;	/* the caller's morgenmigrate.* settings */
 	char	   *version;		/* of the extension in the caller's database */
@@ -154,6 +167,8 @@ typedef struct DbFleet
 	List	   *databases;		/* FleetDatabase, by name */
 	MemoryContext cxt;
 	MemoryContext msgcxt;		/* of one notice */
+	/* does the caller's own database, in its session */
+	void		(*here) (struct DbFleet *fleet, FleetDatabase *db);
 	void		(*finish) (struct DbFleet *fleet, FleetDatabase *db);	/* or NULL */
 	ReturnSetInfo *rsinfo;		/* migrate_status's result, or NULL */
 	FmgrInfo   *infuncs;		/* of its columns */
@@ -181,6 +196,7 @@ static void begin_fleet(DbFleet *fleet, const FleetCall *call, List *names,
 static char *extension_version(void);
 static void capture_settings(StringInfo buf);
 static void apply_settings(const char *data, Size len, int encoding);
+static Oid	extension_function(const char *function, int nargs);
 static char *result_columns(TupleDesc desc, int first);
 static void refuse_other_version(const FleetWorkerFixed *fixed,
 								 const char *version, const char *columns);
@@ -197,7 +213,14 @@ static void put_row(DbFleet *fleet, FleetDatabase *db, StringInfo msg);
 static void add_failures(DbFleet *fleet, bool with_detail);
 static void finish_run(DbFleet *fleet, FleetDatabase *db);
 static void finish_status(DbFleet *fleet, FleetDatabase *db);
-static void refuse_own_lock(DbFleet *fleet);
+static void run_here(DbFleet *fleet, FleetDatabase *db);
+static void here_context(void *arg);
+static ErrorData *here_refusal(DbFleet *fleet);
+static void here_run(DbFleet *fleet, FleetDatabase *db);
+static void here_status(DbFleet *fleet, FleetDatabase *db);
+static void here_status_rows(void *arg);
+static void here_check(DbFleet *fleet, FleetDatabase *db);
+static void here_check_call(void *arg);
 static DestReceiver *row_sender(int encoding);
 static void row_sender_startup(DestReceiver *self, int operation,
 							   TupleDesc typeinfo);
@@ -208,7 +231,8 @@ static void row_sender_destroy(DestReceiver *self);
 /*
  * Begins a call over the databases it names, sorted by name, each once; a
  * database that does not exist refuses the call before anything runs.
- * One the caller may not connect to fails on its own, without a worker.
+ * One the caller may not connect to fails on its own, without a worker;
+ * the caller's own is done in its session, and needs no connection.
  * Each worker's statement calls the extension's function there, with the
  * directory (and target) as literals.
  */
@@ -220,6 +244,8 @@ begin_fleet(DbFleet *fleet, const FleetCall *call, List *names,
 
 	memset(fleet, 0, sizeof(DbFleet));
 	fleet->call = call;
+	fleet->path = path;
+	fleet->target = target;
 	fleet->sql = psprintf(call->sql, quote_identifier(MM_SCHEMA),
 						  quote_literal_cstr(path),
 						  target ? quote_literal_cstr(target) : "NULL");
@@ -242,10 +268,17 @@ begin_fleet(DbFleet *fleet, const FleetCall *call, List *names,
 		FleetDatabase *db = palloc0(sizeof(FleetDatabase));
 
 		db->name = pstrdup(name);
-		db->context = psprintf("morgenmigrate fleet worker in database \"%s\"",
-							   name);
 		db->oid = get_database_oid(name, false);
-		db->error = connect_refusal(db->oid, name);
+		db->own = db->oid == MyDatabaseId;
+		if (db->own)
+			db->context = psprintf("morgenmigrate fleet in database \"%s\", in the caller's session",
+								   name);
+		else
+		{
+			db->context = psprintf("morgenmigrate fleet worker in database \"%s\"",
+								   name);
+			db->error = connect_refusal(db->oid, name);
+		}
 		fleet->databases = lappend(fleet->databases, db);
 	}
 }
@@ -347,6 +380,22 @@ apply_settings(const char *data, Size len, int encoding)
 }
 
 /*
+ * The extension's function of that name with nargs text arguments, or
+ * InvalidOid.
+ */
+static Oid
+extension_function(const char *function, int nargs)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+
+	Assert(nargs <= lengthof(argtypes));
+	return GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid,
+						   CStringGetDatum(function),
+						   PointerGetDatum(buildoidvector(argtypes, nargs)),
+						   ObjectIdGetDatum(get_namespace_oid(MM_SCHEMA, false)));
+}
+
+/*
  * The columns of a row type from its column first on, as the rows of a
  * worker are read: "(name type, ...)", dropped columns left out, each type
  * named with its schema (a type of the extension has another OID in each
@@ -389,11 +438,7 @@ static void
 refuse_other_version(const FleetWorkerFixed *fixed, const char *version,
 					 const char *columns)
 {
-	Oid			proc = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid,
-									   CStringGetDatum(fixed->function),
-									   PointerGetDatum(buildoidvector(fixed->argtypes,
-																	  fixed->nargs)),
-									   ObjectIdGetDatum(get_namespace_oid(MM_SCHEMA, false)));
+	Oid			proc = extension_function(fixed->function, fixed->nargs);
 	Oid			rettype;
 	TupleDesc	desc = NULL;
 	char	   *returns;
@@ -473,7 +518,8 @@ connect_refusal(Oid dboid, const char *name)
 }
 
 /*
- * Runs the fleet's statement in each database, in a worker of its own, at
+ * Does the caller's own database first, in its session; then runs the
+ * fleet's statement in each other database, in a worker of its own, at
  * most max_parallel at a time; fleet->finish (if any) is called for each
  * database once its worker has exited (or once it failed without one).
  * When no worker slot is free, the next database waits for one of this
@@ -494,15 +540,28 @@ run_fleet(DbFleet *fleet)
 	}
 	PG_TRY();
 	{
+		ListCell   *lc;
+
+		foreach(lc, fleet->databases)
+		{
+			FleetDatabase *db = (FleetDatabase *) lfirst(lc);
+
+			if (db->own)
+				run_here(fleet, db);
+		}
 		while (next != NULL || running > 0)
 		{
 			bool		finished = false;
-			ListCell   *lc;
 
 			while (next != NULL && running < fleet->max_parallel)
 			{
 				FleetDatabase *db = (FleetDatabase *) lfirst(next);
 
+				if (db->own)
+				{
+					next = lnext(fleet->databases, next);
+					continue;
+				}
 				if (db->error == NULL && !start_worker(fleet, db))
 				{
 					if (running > 0)
@@ -590,8 +649,6 @@ start_worker(DbFleet *fleet, FleetDatabase *db)
 	db->fixed->rows = fleet->rsinfo != NULL;
 	strlcpy(db->fixed->function, fleet->call->function, NAMEDATALEN);
 	db->fixed->nargs = fleet->call->nargs;
-	for (int i = 0; i < db->fixed->nargs; i++)
-		db->fixed->argtypes[i] = TEXTOID;
 	strlcpy(db->fixed->version, fleet->version, NAMEDATALEN);
 	db->fixed->settings_len = fleet->settings.len;
 	shm_toc_insert(toc, DBFLEET_KEY_FIXED, db->fixed);
@@ -825,24 +882,155 @@ finish_run(DbFleet *fleet, FleetDatabase *db)
 }
 
 /*
- * The caller's own database fails, without a worker, when this session
- * holds its migration lock: the worker's run there would wait for this
- * session, which waits for the worker, a cycle no deadlock check sees.
+ * Does the caller's own database in the caller's session, as the
+ * single-database call would do it there: it sees what the caller's
+ * transaction did and never waits for the caller's own locks.  Its
+ * notices say where they come from, as a worker's do; its error, as a
+ * worker's, does not.
  */
 static void
-refuse_own_lock(DbFleet *fleet)
+run_here(DbFleet *fleet, FleetDatabase *db)
 {
-	ListCell   *lc;
+	ErrorContextCallback cb;
 
-	foreach(lc, fleet->databases)
+	cb.callback = here_context;
+	cb.arg = db->context;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+	fleet->here(fleet, db);
+	error_context_stack = cb.previous;
+	if (db->error != NULL && db->error->context != NULL)
 	{
-		FleetDatabase *db = (FleetDatabase *) lfirst(lc);
+		char	   *context = db->error->context;
+		size_t		len = strlen(context);
+		size_t		ours = strlen(db->context);
 
-		if (db->oid == MyDatabaseId && db->error == NULL && lock_history_held())
-			db->error = make_error(ERRCODE_LOCK_NOT_AVAILABLE,
-								   psprintf("this session holds the migration lock of database \"%s\", which its worker would wait for", db->name),
-								   "Release the lock first, or migrate this database with CALL morgenmigrate.migrate_run(dir) in this session.");
+		if (len == ours && strcmp(context, db->context) == 0)
+			db->error->context = NULL;
+		else if (len > ours && context[len - ours - 1] == '\n' &&
+				 strcmp(context + len - ours, db->context) == 0)
+			context[len - ours - 1] = '\0';
 	}
+	if (fleet->finish != NULL)
+		fleet->finish(fleet, db);
+}
+
+/* Error context of the caller's own database. */
+static void
+here_context(void *arg)
+{
+	errcontext("%s", (const char *) arg);
+}
+
+/*
+ * Why the caller may not call here what a worker would call in its
+ * database (the function is gone, or the caller may not execute it), or
+ * NULL: the caller's own database is done by this library directly.
+ */
+static ErrorData *
+here_refusal(DbFleet *fleet)
+{
+	const char *kind = fleet->call == &run_call ? "procedure" : "function";
+	Oid			proc = extension_function(fleet->call->function,
+										  fleet->call->nargs);
+
+	if (!OidIsValid(proc))
+		return make_error(ERRCODE_UNDEFINED_FUNCTION,
+						  psprintf("%s %s.%s(%s) does not exist", kind,
+								   MM_SCHEMA, fleet->call->function,
+								   fleet->call->nargs == 2 ? "text, text" : "text"),
+						  NULL);
+	if (mm_proc_aclcheck(proc, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+		return make_error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+						  psprintf("permission denied for %s %s", kind,
+								   fleet->call->function),
+						  NULL);
+	return NULL;
+}
+
+/*
+ * CALL migrate_run(dir, target) of the caller's own database: each file
+ * committed, a failing one recorded in its history and returned.
+ */
+static void
+here_run(DbFleet *fleet, FleetDatabase *db)
+{
+	db->error = here_refusal(fleet);
+	if (db->error == NULL)
+		db->error = command_run_schema(fleet->path, fleet->target);
+}
+
+/* What here_status_rows works on. */
+typedef struct HereRows
+{
+	DbFleet    *fleet;
+	FleetDatabase *db;
+} HereRows;
+
+/*
+ * migrate_status(dir) of the caller's own database, its rows put into the
+ * call's result after its name; an error there is its unavailable row.
+ */
+static void
+here_status(DbFleet *fleet, FleetDatabase *db)
+{
+	HereRows	h = {fleet, db};
+
+	db->error = here_refusal(fleet);
+	if (db->error == NULL)
+		db->error = subxact_failure_of(here_status_rows, &h);
+}
+
+/*
+ * The rows of migrate_status(dir) in this session, in a result of its own
+ * (the call's columns but the first), then into the call's result.
+ */
+static void
+here_status_rows(void *arg)
+{
+	HereRows   *h = (HereRows *) arg;
+	ReturnSetInfo *rsinfo = h->fleet->rsinfo;
+	int			natts = rsinfo->setDesc->natts - 1;
+	ReturnSetInfo one = *rsinfo;
+	TupleTableSlot *slot;
+	Datum	   *values = palloc(sizeof(Datum) * (natts + 1));
+	bool	   *nulls = palloc(sizeof(bool) * (natts + 1));
+
+	one.setDesc = CreateTemplateTupleDesc(natts);
+	for (int i = 1; i <= natts; i++)
+		TupleDescCopyEntry(one.setDesc, i, rsinfo->setDesc, i + 1);
+	one.setResult = tuplestore_begin_heap(false, false, work_mem);
+	command_status(h->fleet->path, &one);
+
+	slot = MakeSingleTupleTableSlot(one.setDesc, &TTSOpsMinimalTuple);
+	while (tuplestore_gettupleslot(one.setResult, true, false, slot))
+	{
+		slot_getallattrs(slot);
+		memcpy(values + 1, slot->tts_values, sizeof(Datum) * natts);
+		memcpy(nulls + 1, slot->tts_isnull, sizeof(bool) * natts);
+		fleetutils_put_row(rsinfo, h->db->name, values, nulls);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	tuplestore_end(one.setResult);
+}
+
+/*
+ * migrate_check(dir) of the caller's own database: its error, if any, is
+ * the database's.
+ */
+static void
+here_check(DbFleet *fleet, FleetDatabase *db)
+{
+	db->error = here_refusal(fleet);
+	if (db->error == NULL)
+		db->error = subxact_failure_of(here_check_call, fleet);
+}
+
+/* command_check of the fleet's directory, for subxact_failure_of. */
+static void
+here_check_call(void *arg)
+{
+	command_check(((DbFleet *) arg)->path);
 }
 
 /*
@@ -859,18 +1047,17 @@ dbfleet_run(const char *path, List *names, const char *target,
 	DbFleet		fleet;
 
 	begin_fleet(&fleet, &run_call, names, max_parallel, path, target);
+	fleet.here = here_run;
 	fleet.finish = finish_run;
 	if (fleet.databases == NIL)
 	{
 		MemoryContextDelete(fleet.cxt);
 		return;
 	}
-	refuse_own_lock(&fleet);
 
 	/*
-	 * Wait without a snapshot, as migrate_run waits for its lock: a worker
-	 * in this very database may build an index concurrently, which would
-	 * wait for our snapshot.
+	 * Wait without a snapshot and without what this transaction holds, as
+	 * migrate_run waits for its lock.
 	 */
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	SPI_commit();
@@ -925,6 +1112,7 @@ dbfleet_status(const char *path, List *names, int max_parallel,
 	begin_fleet(&fleet, &status_call, names, max_parallel, path, NULL);
 	fleet.rsinfo = rsinfo;
 	fleet.columns = result_columns(desc, 1);
+	fleet.here = here_status;
 	fleet.finish = finish_status;
 	fleet.infuncs = palloc0(sizeof(FmgrInfo) * desc->natts);
 	fleet.typioparams = palloc0(sizeof(Oid) * desc->natts);
@@ -952,6 +1140,7 @@ dbfleet_check(const char *path, List *names, int max_parallel)
 	DbFleet		fleet;
 
 	begin_fleet(&fleet, &check_call, names, max_parallel, path, NULL);
+	fleet.here = here_check;
 	run_fleet(&fleet);
 	add_failures(&fleet, true);
 	if (fleet.failures.count > 0)
