@@ -24,7 +24,11 @@
  * lock the caller holds (a LOCK TABLE or ALTER EXTENSION UPDATE of the
  * history in its transaction, pg_advisory_lock on the migration key or on
  * a key a migration file takes) while the caller waits for it: a cycle no
- * deadlock check sees, since the caller waits on its latch.
+ * deadlock check sees, since the caller waits on its latch.  A worker of
+ * another database can wait for the caller only through a lock of the
+ * cluster's shared objects (its transaction renamed that database, say):
+ * the caller looks, while it waits, whether a worker waits for it, and
+ * fails that database then.
  *
  * The caller's identity (its login role, SET ROLE and current user) goes
  * to the worker, and so do its morgenmigrate.* settings (a guard such as
@@ -64,11 +68,13 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "storage/shm_mq.h"
 #include "storage/shm_toc.h"
 #include "tcop/dest.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -77,6 +83,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/wait_event.h"
 
@@ -209,6 +216,8 @@ static bool read_worker(DbFleet *fleet, FleetDatabase *db);
 static void end_worker(FleetDatabase *db);
 static void stop_workers(DbFleet *fleet);
 static void stop_workers_at_exit(int code, Datum arg);
+static void refuse_waits_for_caller(DbFleet *fleet);
+static bool waits_for_caller(int pid);
 static void put_row(DbFleet *fleet, FleetDatabase *db, StringInfo msg);
 static void add_failures(DbFleet *fleet, bool with_detail);
 static void finish_run(DbFleet *fleet, FleetDatabase *db);
@@ -532,6 +541,7 @@ run_fleet(DbFleet *fleet)
 	MemoryContext oldcxt = MemoryContextSwitchTo(fleet->cxt);
 	ListCell   *next = list_head(fleet->databases);
 	int			running = 0;
+	TimestampTz looked = GetCurrentTimestamp();
 
 	if (!exit_hook_registered)
 	{
@@ -597,6 +607,12 @@ run_fleet(DbFleet *fleet)
 								 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 								 DBFLEET_POLL_MS, PG_WAIT_EXTENSION);
 				ResetLatch(MyLatch);
+				if (TimestampDifferenceExceeds(looked, GetCurrentTimestamp(),
+											   DBFLEET_POLL_MS))
+				{
+					refuse_waits_for_caller(fleet);
+					looked = GetCurrentTimestamp();
+				}
 			}
 			CHECK_FOR_INTERRUPTS();
 		}
@@ -797,6 +813,89 @@ stop_workers_at_exit(int code, Datum arg)
 		TerminateBackgroundWorker((BackgroundWorkerHandle *) lfirst(lc));
 	foreach(lc, running_handles)
 		(void) worker_stop((BackgroundWorkerHandle *) lfirst(lc), 10000, false);
+}
+
+/*
+ * Fails each database whose worker waits for a lock this session holds,
+ * and stops its worker: this session waits for the worker, so neither
+ * would ever go on, and no deadlock check sees it (this session waits on
+ * its latch, not on a lock).  Each worker starts in another database than
+ * this session's, whose locks are the worker's alone; it can wait for
+ * this session only through a shared object (this session's transaction
+ * renamed the worker's database, or locked a shared catalog), directly or
+ * behind other sessions that wait for this one.
+ */
+static void
+refuse_waits_for_caller(DbFleet *fleet)
+{
+	ListCell   *lc;
+
+	foreach(lc, fleet->databases)
+	{
+		FleetDatabase *db = (FleetDatabase *) lfirst(lc);
+		pid_t		pid;
+		MemoryContext oldcxt;
+		bool		waits;
+
+		if (db->handle == NULL || db->error != NULL ||
+			GetBackgroundWorkerPid(db->handle, &pid) != BGWH_STARTED)
+			continue;
+		/* looked at every second while a worker waits: keep nothing */
+		oldcxt = MemoryContextSwitchTo(fleet->msgcxt);
+		waits = waits_for_caller(pid);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(fleet->msgcxt);
+		if (!waits)
+			continue;
+		db->error = make_error(ERRCODE_LOCK_NOT_AVAILABLE,
+							   psprintf("the worker for database \"%s\" would wait for a lock this session holds",
+										db->name),
+							   "End the transaction that took the lock before the call, or leave the database out.");
+		db->error->detail = pstrdup("This session waits for its worker, so neither would ever go on.");
+		TerminateBackgroundWorker(db->handle);
+	}
+}
+
+/*
+ * Whether the backend pid waits for a lock that this session holds, or
+ * that a session holds which waits, in turn, for this one (as
+ * pg_blocking_pids tells, for the whole lock group of each).  Only a
+ * backend that waits for a lock is looked at further.
+ */
+static bool
+waits_for_caller(int pid)
+{
+	PGPROC	   *proc = BackendPidGetProc(pid);
+	List	   *todo;
+	List	   *seen = NIL;
+
+	if (proc == NULL ||
+		(proc->wait_event_info & 0xFF000000) != PG_WAIT_LOCK)
+		return false;
+	todo = list_make1_int(pid);
+	while (todo != NIL && list_length(seen) < MaxBackends)
+	{
+		int			waiter = linitial_int(todo);
+		ArrayType  *blockers;
+		Datum	   *elems;
+		int			nelems;
+
+		todo = list_delete_first(todo);
+		if (list_member_int(seen, waiter))
+			continue;
+		seen = lappend_int(seen, waiter);
+		blockers = DatumGetArrayTypeP(DirectFunctionCall1(pg_blocking_pids,
+														  Int32GetDatum(waiter)));
+		deconstruct_array(blockers, INT4OID, sizeof(int32), true, TYPALIGN_INT,
+						  &elems, NULL, &nelems);
+		for (int i = 0; i < nelems; i++)
+		{
+			if (DatumGetInt32(elems[i]) == MyProcPid)
+				return true;
+			todo = lappend_int(todo, DatumGetInt32(elems[i]));
+		}
+	}
+	return false;
 }
 
 /*

@@ -26,9 +26,11 @@
 #   migrate_run migrates it while the caller holds its migration lock, or
 #   an advisory lock a file takes; it fails there as a worker's database
 #   does, and fails alone when the current role may not EXECUTE the
-#   single-database function there.  Each of these calls runs under a
-#   statement_timeout, so that a wait fails instead of hanging; the rolled
-#   back transactions changed nothing.
+#   single-database function there.  A worker of another database that
+#   would wait for a lock the caller's transaction holds (it renamed that
+#   database) fails its database (55P03) and is stopped.  Each of these
+#   calls runs under a statement_timeout, so that a wait fails instead of
+#   hanging; the rolled back transactions changed nothing.
 # - CONNECT is asked of the caller's login role, as the server asks it of
 #   the worker: a login role without it is refused whatever role it SETs,
 #   one with it migrates as a role it SETs that has none.
@@ -207,14 +209,14 @@ my $own_set = write_set("$base/own",
 	'001_own.sql' => "CREATE TABLE own_a (id int);\n",
 	'002_own.sql' => "CREATE TABLE own_b (id int);\n");
 my $guard = "\\set VERBOSITY verbose\nSET statement_timeout = '60s';\n";
-for my $db (qw(fleet_own fleet_other fleet_fresh fleet_upd fleet_keys))
+for my $db (qw(fleet_own fleet_other fleet_fresh fleet_upd fleet_keys fleet_ren))
 {
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
 }
-$node->safe_psql($_, 'CREATE EXTENSION morgenmigrate') for qw(fleet_own fleet_other);
+$node->safe_psql($_, 'CREATE EXTENSION morgenmigrate') for qw(fleet_own fleet_other fleet_ren);
 $node->safe_psql('fleet_keys', 'CREATE EXTENSION morgenmigrate');
 $node->safe_psql('fleet_upd', "CREATE EXTENSION morgenmigrate VERSION '1.0'");
-my @own_dbs = qw(fleet_own fleet_fresh fleet_upd fleet_keys fleet_other);
+my @own_dbs = qw(fleet_own fleet_fresh fleet_upd fleet_keys fleet_other fleet_ren);
 my $own_before = states(@own_dbs);
 
 # Runs SQL (after the guard) in database DB; returns its stdout and stderr.
@@ -279,6 +281,25 @@ is($out, "fleet_other:001_own.sql=pending,002_own.sql=pending\n"
 	  . 'fleet_upd:001_own.sql=pending,002_own.sql=pending',
 	'with the extension updated in the caller\'s transaction, its own database answers');
 unlike($err, qr/ERROR/, 'and the call does not fail');
+# a worker of another database would wait for a lock the caller's
+# transaction holds (ALTER DATABASE ... RENAME locks that database, which
+# a connection to it waits for): the caller sees its worker wait for it,
+# and that database alone fails (55P03), its worker stopped; the others
+# answer
+($out, $err) = guarded('fleet_own', "BEGIN;\nALTER DATABASE fleet_ren RENAME TO fleet_ren_new;\n"
+	  . "SELECT database || ':' || state || ':' || coalesce(error, '-')\n"
+	  . "  FROM morgenmigrate.migrate_status('$own_set', databases => ARRAY['fleet_ren_new', 'fleet_other'])\n"
+	  . " ORDER BY database, filename;\n"
+	  . "SELECT morgenmigrate.migrate_check('$own_set', databases => ARRAY['fleet_other', 'fleet_ren_new']);\n"
+	  . "ROLLBACK;");
+my $waits = 'the worker for database "fleet_ren_new" would wait for a lock this session holds';
+is($out, "fleet_other:pending:-\nfleet_other:pending:-\nfleet_ren_new:unavailable:$waits",
+	'a worker waiting for a lock the caller\'s transaction holds: its database is unavailable, the other answers');
+like($err, qr/ERROR:  55000: 2 databases of 2 are not up to date .* or could not be checked\nDETAIL:  Database "fleet_other": 2 migrations .* Database "fleet_ren_new": \Q$waits\E \(SQLSTATE 55P03\)\. /,
+	'and check names it (55P03)');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'morgenmigrate fleet worker'"),
+	'0', 'and no worker is left');
 is(states(@own_dbs), $own_before, 'the transactions rolled back: nothing changed in any database');
 
 # CALL migrate_run while the caller holds the migration lock of its own
