@@ -163,4 +163,17 @@
 	pg_database_aclcheck(dbid, roleid, mode)
 #endif
 
+/*
+ * Whether a role may execute a function: 16 replaced pg_proc_aclcheck()
+ * by object_aclcheck() on any catalog.  Needs catalog/pg_proc.h and
+ * utils/acl.h.
+ */
+#if PG_VERSION_NUM >= 160000
+#define mm_proc_aclcheck(procid, roleid, mode) \
+	object_aclcheck(ProcedureRelationId, procid, roleid, mode)
+#else
+#define mm_proc_aclcheck(procid, roleid, mode) \
+	pg_proc_aclcheck(procid, roleid, mode)
+#endif
+
 #endif							/* MORGENMIGRATE_COMPAT_H */

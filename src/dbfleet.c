@@ -15,11 +15,25 @@
  * right to read the files, and records a failure in that database's
  * history.  A database without the extension, one the caller may not
  * connect to, and one for which no worker slot is free fail on their
- * own; the others go on.  The caller's identity (its login role, SET
- * ROLE and current user) goes to the worker, and so do its morgenmigrate.*
- * settings (a guard such as max_locked_bytes holds in every database as in
- * the caller's); the other settings are those a new session of the caller
- * gets there.
+ * own; the others go on.
+ *
+ * The caller's own database gets no worker: it is done first, in the
+ * caller's session, as the single-database call would do it there.  A
+ * worker there would not see what the caller's transaction did (a
+ * migrate_apply earlier in it, a CREATE EXTENSION), and would wait for any
+ * lock the caller holds (a LOCK TABLE or ALTER EXTENSION UPDATE of the
+ * history in its transaction, pg_advisory_lock on the migration key or on
+ * a key a migration file takes) while the caller waits for it: a cycle no
+ * deadlock check sees, since the caller waits on its latch.  A worker of
+ * another database can wait for the caller only through a lock of the
+ * cluster's shared objects (its transaction renamed that database, say):
+ * the caller looks, while it waits, whether a worker waits for it, and
+ * fails that database then.
+ *
+ * The caller's identity (its login role, SET ROLE and current user) goes
+ * to the worker, and so do its morgenmigrate.* settings (a guard such as
+ * max_locked_bytes holds in every database as in the caller's); the other
+ * settings are those a new session of the caller gets there.
  *
  * The launching, the queue and the stopping follow parallel.c; the caller
  * polls the queues of its workers without blocking, wakes up on its latch
@@ -54,11 +68,13 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "storage/shm_mq.h"
 #include "storage/shm_toc.h"
 #include "tcop/dest.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -67,14 +83,16 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/wait_event.h"
 
+#include "commands.h"
 #include "compat.h"
 #include "dbfleet.h"
 #include "fleetutils.h"
-#include "lock.h"
 #include "morgenmigrate.h"
+#include "subxact.h"
 #include "worker.h"
 
 #define DBFLEET_MAGIC		0x6d6d6631	/* "mmf1" */
@@ -82,6 +100,7 @@
 #define DBFLEET_KEY_SQL		2
 #define DBFLEET_KEY_QUEUE	3
 #define DBFLEET_KEY_SETTINGS	4
+#define DBFLEET_KEY_COLUMNS	5
 #define DBFLEET_QUEUE_SIZE	(64 * 1024)
 
 /* How long a caller waits for a worker it asked to stop. */
@@ -105,9 +124,7 @@ typedef struct FleetWorkerFixed
 	int			encoding;		/* the caller's: of the statement and the replies */
 	bool		rows;			/* send the statement's rows */
 	char		function[NAMEDATALEN];	/* what the statement calls there */
-	int			nargs;
-	Oid			argtypes[2];
-	int			columns;		/* of its rows; 0: it returns none */
+	int			nargs;			/* of its (text) arguments */
 	char		version[NAMEDATALEN];	/* the caller's version of the extension */
 	Size		settings_len;	/* of its morgenmigrate.* settings */
 	bool		completed;		/* set by the worker once it finished */
@@ -118,7 +135,8 @@ typedef struct FleetDatabase
 {
 	char	   *name;
 	Oid			oid;
-	char	   *context;		/* the context line of its worker's notices */
+	bool		own;			/* the caller's: done in the caller's session */
+	char	   *context;		/* the context line of its notices */
 	ErrorData  *error;			/* why it failed, or NULL */
 	dsm_segment *seg;
 	shm_mq_handle *mqh;
@@ -146,13 +164,18 @@ static const FleetCall check_call =
 typedef struct DbFleet
 {
 	const FleetCall *call;
+	const char *path;
+	const char *target;
 	char	   *sql;			/* what each worker runs */
 	StringInfoData settings;	/* the caller's morgenmigrate.* settings */
 	char	   *version;		/* of the extension in the caller's database */
+	char	   *columns;		/* the columns its rows are read as, or "" */
 	int			max_parallel;
 	List	   *databases;		/* FleetDatabase, by name */
 	MemoryContext cxt;
 	MemoryContext msgcxt;		/* of one notice */
+	/* does the caller's own database, in its session */
+	void		(*here) (struct DbFleet *fleet, FleetDatabase *db);
 	void		(*finish) (struct DbFleet *fleet, FleetDatabase *db);	/* or NULL */
 	ReturnSetInfo *rsinfo;		/* migrate_status's result, or NULL */
 	FmgrInfo   *infuncs;		/* of its columns */
@@ -180,8 +203,10 @@ static void begin_fleet(DbFleet *fleet, const FleetCall *call, List *names,
 static char *extension_version(void);
 static void capture_settings(StringInfo buf);
 static void apply_settings(const char *data, Size len, int encoding);
+static Oid	extension_function(const char *function, int nargs);
+static char *result_columns(TupleDesc desc, int first);
 static void refuse_other_version(const FleetWorkerFixed *fixed,
-								 const char *version);
+								 const char *version, const char *columns);
 static ErrorData *make_error(int sqlerrcode, const char *message,
 							 const char *hint);
 static ErrorData *connect_refusal(Oid dboid, const char *name);
@@ -191,11 +216,20 @@ static bool read_worker(DbFleet *fleet, FleetDatabase *db);
 static void end_worker(FleetDatabase *db);
 static void stop_workers(DbFleet *fleet);
 static void stop_workers_at_exit(int code, Datum arg);
+static void refuse_waits_for_caller(DbFleet *fleet);
+static bool waits_for_caller(int pid);
 static void put_row(DbFleet *fleet, FleetDatabase *db, StringInfo msg);
 static void add_failures(DbFleet *fleet, bool with_detail);
 static void finish_run(DbFleet *fleet, FleetDatabase *db);
 static void finish_status(DbFleet *fleet, FleetDatabase *db);
-static void refuse_own_lock(DbFleet *fleet);
+static void run_here(DbFleet *fleet, FleetDatabase *db);
+static void here_context(void *arg);
+static ErrorData *here_refusal(DbFleet *fleet);
+static void here_run(DbFleet *fleet, FleetDatabase *db);
+static void here_status(DbFleet *fleet, FleetDatabase *db);
+static void here_status_rows(void *arg);
+static void here_check(DbFleet *fleet, FleetDatabase *db);
+static void here_check_call(void *arg);
 static DestReceiver *row_sender(int encoding);
 static void row_sender_startup(DestReceiver *self, int operation,
 							   TupleDesc typeinfo);
@@ -206,7 +240,8 @@ static void row_sender_destroy(DestReceiver *self);
 /*
  * Begins a call over the databases it names, sorted by name, each once; a
  * database that does not exist refuses the call before anything runs.
- * One the caller may not connect to fails on its own, without a worker.
+ * One the caller may not connect to fails on its own, without a worker;
+ * the caller's own is done in its session, and needs no connection.
  * Each worker's statement calls the extension's function there, with the
  * directory (and target) as literals.
  */
@@ -218,6 +253,8 @@ begin_fleet(DbFleet *fleet, const FleetCall *call, List *names,
 
 	memset(fleet, 0, sizeof(DbFleet));
 	fleet->call = call;
+	fleet->path = path;
+	fleet->target = target;
 	fleet->sql = psprintf(call->sql, quote_identifier(MM_SCHEMA),
 						  quote_literal_cstr(path),
 						  target ? quote_literal_cstr(target) : "NULL");
@@ -232,6 +269,7 @@ begin_fleet(DbFleet *fleet, const FleetCall *call, List *names,
 	fleet->version = extension_version();
 	if (fleet->version == NULL)
 		fleet->version = "";
+	fleet->columns = "";
 	capture_settings(&fleet->settings);
 	foreach(lc, fleetutils_names(names, "database"))
 	{
@@ -239,10 +277,17 @@ begin_fleet(DbFleet *fleet, const FleetCall *call, List *names,
 		FleetDatabase *db = palloc0(sizeof(FleetDatabase));
 
 		db->name = pstrdup(name);
-		db->context = psprintf("morgenmigrate fleet worker in database \"%s\"",
-							   name);
 		db->oid = get_database_oid(name, false);
-		db->error = connect_refusal(db->oid, name);
+		db->own = db->oid == MyDatabaseId;
+		if (db->own)
+			db->context = psprintf("morgenmigrate fleet in database \"%s\", in the caller's session",
+								   name);
+		else
+		{
+			db->context = psprintf("morgenmigrate fleet worker in database \"%s\"",
+								   name);
+			db->error = connect_refusal(db->oid, name);
+		}
 		fleet->databases = lappend(fleet->databases, db);
 	}
 }
@@ -344,37 +389,100 @@ apply_settings(const char *data, Size len, int encoding)
 }
 
 /*
- * In the worker: refuses a database whose version of the extension lacks
- * the function the statement calls there, or whose function returns rows
- * of another shape, naming its version and the caller's.  An older
- * version whose function is there is served by this library as it is.
+ * The extension's function of that name with nargs text arguments, or
+ * InvalidOid.
+ */
+static Oid
+extension_function(const char *function, int nargs)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+
+	Assert(nargs <= lengthof(argtypes));
+	return GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid,
+						   CStringGetDatum(function),
+						   PointerGetDatum(buildoidvector(argtypes, nargs)),
+						   ObjectIdGetDatum(get_namespace_oid(MM_SCHEMA, false)));
+}
+
+/*
+ * The columns of a row type from its column first on, as the rows of a
+ * worker are read: "(name type, ...)", dropped columns left out, each type
+ * named with its schema (a type of the extension has another OID in each
+ * database, the same name).
+ */
+static char *
+result_columns(TupleDesc desc, int first)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '(');
+	for (int i = first; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		appendStringInfo(&buf, "%s%s %s", buf.len > 1 ? ", " : "",
+						 quote_identifier(NameStr(att->attname)),
+						 format_type_extended(att->atttypid, -1,
+											  FORMAT_TYPE_FORCE_QUALIFY));
+	}
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/*
+ * In the worker: refuses a database whose extension lacks the function the
+ * statement calls there, or whose function returns rows of other columns
+ * (names and types) than the caller reads them as (columns, "" when it
+ * reads none): the caller reads each value of a row with the input
+ * function of its own column's type, so a column of another type there
+ * would be misread (an integer read as an interval of that many seconds)
+ * or fail the whole call, whatever the version says.  An older version
+ * whose function is there, with these columns, is served by this library
+ * as it is.
  */
 static void
-refuse_other_version(const FleetWorkerFixed *fixed, const char *version)
+refuse_other_version(const FleetWorkerFixed *fixed, const char *version,
+					 const char *columns)
 {
-	Oid			proc = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid,
-									   CStringGetDatum(fixed->function),
-									   PointerGetDatum(buildoidvector(fixed->argtypes,
-																	  fixed->nargs)),
-									   ObjectIdGetDatum(get_namespace_oid(MM_SCHEMA, false)));
+	Oid			proc = extension_function(fixed->function, fixed->nargs);
+	Oid			rettype;
 	TupleDesc	desc = NULL;
-	char	   *lacks = NULL;
+	char	   *returns;
 
 	if (!OidIsValid(proc))
-		lacks = psprintf("It has no function %s.%s with %d text argument(s).",
-						 MM_SCHEMA, fixed->function, fixed->nargs);
-	else if (fixed->columns > 0 &&
-			 (get_func_result_type(proc, NULL, &desc) != TYPEFUNC_COMPOSITE ||
-			  desc->natts != fixed->columns))
-		lacks = psprintf("Its function %s.%s returns other columns than this call reads.",
-						 MM_SCHEMA, fixed->function);
-	if (lacks != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("extension \"%s\" in database \"%s\" is version %s, this call needs version %s",
 						"morgenmigrate", fixed->database, version, fixed->version),
-				 errdetail("%s", lacks),
+				 errdetail("It has no function %s.%s with %d text argument(s).",
+						   MM_SCHEMA, fixed->function, fixed->nargs),
 				 errhint("Update it there with ALTER EXTENSION morgenmigrate UPDATE, or leave the database out.")));
+	if (*columns == '\0')
+		return;
+	if (get_func_result_type(proc, &rettype, &desc) == TYPEFUNC_COMPOSITE)
+		returns = result_columns(desc, 0);
+	else
+		returns = format_type_extended(rettype, -1, FORMAT_TYPE_FORCE_QUALIFY);
+	if (strcmp(returns, columns) == 0)
+		return;
+	if (strcmp(version, fixed->version) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"%s\" in database \"%s\" is version %s, this call needs version %s",
+						"morgenmigrate", fixed->database, version, fixed->version),
+				 errdetail("Its function %s.%s returns %s; this call reads %s.",
+						   MM_SCHEMA, fixed->function, returns, columns),
+				 errhint("Update it there with ALTER EXTENSION morgenmigrate UPDATE, or leave the database out.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("function %s.%s in database \"%s\" returns other columns than this call reads",
+					MM_SCHEMA, fixed->function, fixed->database),
+			 errdetail("It returns %s; this call reads %s.", returns, columns),
+			 errhint("The extension there is version %s, as here, but the function was changed: restore it as version %s defines it, or leave the database out.",
+					 version, fixed->version)));
 }
 
 /* An error of ours, as a worker's comes back. */
@@ -419,7 +527,8 @@ connect_refusal(Oid dboid, const char *name)
 }
 
 /*
- * Runs the fleet's statement in each database, in a worker of its own, at
+ * Does the caller's own database first, in its session; then runs the
+ * fleet's statement in each other database, in a worker of its own, at
  * most max_parallel at a time; fleet->finish (if any) is called for each
  * database once its worker has exited (or once it failed without one).
  * When no worker slot is free, the next database waits for one of this
@@ -432,6 +541,7 @@ run_fleet(DbFleet *fleet)
 	MemoryContext oldcxt = MemoryContextSwitchTo(fleet->cxt);
 	ListCell   *next = list_head(fleet->databases);
 	int			running = 0;
+	TimestampTz looked = GetCurrentTimestamp();
 
 	if (!exit_hook_registered)
 	{
@@ -440,15 +550,28 @@ run_fleet(DbFleet *fleet)
 	}
 	PG_TRY();
 	{
+		ListCell   *lc;
+
+		foreach(lc, fleet->databases)
+		{
+			FleetDatabase *db = (FleetDatabase *) lfirst(lc);
+
+			if (db->own)
+				run_here(fleet, db);
+		}
 		while (next != NULL || running > 0)
 		{
 			bool		finished = false;
-			ListCell   *lc;
 
 			while (next != NULL && running < fleet->max_parallel)
 			{
 				FleetDatabase *db = (FleetDatabase *) lfirst(next);
 
+				if (db->own)
+				{
+					next = lnext(fleet->databases, next);
+					continue;
+				}
 				if (db->error == NULL && !start_worker(fleet, db))
 				{
 					if (running > 0)
@@ -484,6 +607,12 @@ run_fleet(DbFleet *fleet)
 								 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 								 DBFLEET_POLL_MS, PG_WAIT_EXTENSION);
 				ResetLatch(MyLatch);
+				if (TimestampDifferenceExceeds(looked, GetCurrentTimestamp(),
+											   DBFLEET_POLL_MS))
+				{
+					refuse_waits_for_caller(fleet);
+					looked = GetCurrentTimestamp();
+				}
 			}
 			CHECK_FOR_INTERRUPTS();
 		}
@@ -507,6 +636,7 @@ start_worker(DbFleet *fleet, FleetDatabase *db)
 	shm_toc_estimator e;
 	Size		sqllen = strlen(fleet->sql) + 1;
 	Size		settingslen = fleet->settings.len + 1;
+	Size		columnslen = strlen(fleet->columns) + 1;
 	Size		size;
 	dsm_segment *seg;
 	shm_toc    *toc;
@@ -518,8 +648,9 @@ start_worker(DbFleet *fleet, FleetDatabase *db)
 	shm_toc_estimate_chunk(&e, sizeof(FleetWorkerFixed));
 	shm_toc_estimate_chunk(&e, sqllen);
 	shm_toc_estimate_chunk(&e, settingslen);
+	shm_toc_estimate_chunk(&e, columnslen);
 	shm_toc_estimate_chunk(&e, DBFLEET_QUEUE_SIZE);
-	shm_toc_estimate_keys(&e, 4);
+	shm_toc_estimate_keys(&e, 5);
 	size = shm_toc_estimate(&e);
 
 	seg = dsm_create(size, 0);
@@ -534,9 +665,6 @@ start_worker(DbFleet *fleet, FleetDatabase *db)
 	db->fixed->rows = fleet->rsinfo != NULL;
 	strlcpy(db->fixed->function, fleet->call->function, NAMEDATALEN);
 	db->fixed->nargs = fleet->call->nargs;
-	for (int i = 0; i < db->fixed->nargs; i++)
-		db->fixed->argtypes[i] = TEXTOID;
-	db->fixed->columns = fleet->rsinfo ? fleet->rsinfo->setDesc->natts - 1 : 0;
 	strlcpy(db->fixed->version, fleet->version, NAMEDATALEN);
 	db->fixed->settings_len = fleet->settings.len;
 	shm_toc_insert(toc, DBFLEET_KEY_FIXED, db->fixed);
@@ -549,6 +677,10 @@ start_worker(DbFleet *fleet, FleetDatabase *db)
 	space = shm_toc_allocate(toc, settingslen);
 	memcpy(space, fleet->settings.data, settingslen);
 	shm_toc_insert(toc, DBFLEET_KEY_SETTINGS, space);
+
+	space = shm_toc_allocate(toc, columnslen);
+	memcpy(space, fleet->columns, columnslen);
+	shm_toc_insert(toc, DBFLEET_KEY_COLUMNS, space);
 
 	mq = shm_mq_create(shm_toc_allocate(toc, DBFLEET_QUEUE_SIZE),
 					   DBFLEET_QUEUE_SIZE);
@@ -684,6 +816,89 @@ stop_workers_at_exit(int code, Datum arg)
 }
 
 /*
+ * Fails each database whose worker waits for a lock this session holds,
+ * and stops its worker: this session waits for the worker, so neither
+ * would ever go on, and no deadlock check sees it (this session waits on
+ * its latch, not on a lock).  Each worker starts in another database than
+ * this session's, whose locks are the worker's alone; it can wait for
+ * this session only through a shared object (this session's transaction
+ * renamed the worker's database, or locked a shared catalog), directly or
+ * behind other sessions that wait for this one.
+ */
+static void
+refuse_waits_for_caller(DbFleet *fleet)
+{
+	ListCell   *lc;
+
+	foreach(lc, fleet->databases)
+	{
+		FleetDatabase *db = (FleetDatabase *) lfirst(lc);
+		pid_t		pid;
+		MemoryContext oldcxt;
+		bool		waits;
+
+		if (db->handle == NULL || db->error != NULL ||
+			GetBackgroundWorkerPid(db->handle, &pid) != BGWH_STARTED)
+			continue;
+		/* looked at every second while a worker waits: keep nothing */
+		oldcxt = MemoryContextSwitchTo(fleet->msgcxt);
+		waits = waits_for_caller(pid);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(fleet->msgcxt);
+		if (!waits)
+			continue;
+		db->error = make_error(ERRCODE_LOCK_NOT_AVAILABLE,
+							   psprintf("the worker for database \"%s\" would wait for a lock this session holds",
+										db->name),
+							   "End the transaction that took the lock before the call, or leave the database out.");
+		db->error->detail = pstrdup("This session waits for its worker, so neither would ever go on.");
+		TerminateBackgroundWorker(db->handle);
+	}
+}
+
+/*
+ * Whether the backend pid waits for a lock that this session holds, or
+ * that a session holds which waits, in turn, for this one (as
+ * pg_blocking_pids tells, for the whole lock group of each).  Only a
+ * backend that waits for a lock is looked at further.
+ */
+static bool
+waits_for_caller(int pid)
+{
+	PGPROC	   *proc = BackendPidGetProc(pid);
+	List	   *todo;
+	List	   *seen = NIL;
+
+	if (proc == NULL ||
+		(proc->wait_event_info & 0xFF000000) != PG_WAIT_LOCK)
+		return false;
+	todo = list_make1_int(pid);
+	while (todo != NIL && list_length(seen) < MaxBackends)
+	{
+		int			waiter = linitial_int(todo);
+		ArrayType  *blockers;
+		Datum	   *elems;
+		int			nelems;
+
+		todo = list_delete_first(todo);
+		if (list_member_int(seen, waiter))
+			continue;
+		seen = lappend_int(seen, waiter);
+		blockers = DatumGetArrayTypeP(DirectFunctionCall1(pg_blocking_pids,
+														  Int32GetDatum(waiter)));
+		deconstruct_array(blockers, INT4OID, sizeof(int32), true, TYPALIGN_INT,
+						  &elems, NULL, &nelems);
+		for (int i = 0; i < nelems; i++)
+		{
+			if (DatumGetInt32(elems[i]) == MyProcPid)
+				return true;
+			todo = lappend_int(todo, DatumGetInt32(elems[i]));
+		}
+	}
+	return false;
+}
+
+/*
  * A row of migrate_status that a worker sent: the database's name first,
  * then its columns, read as text in this database's encoding, straight
  * into the call's result (which spills to a temporary file past
@@ -766,24 +981,155 @@ finish_run(DbFleet *fleet, FleetDatabase *db)
 }
 
 /*
- * The caller's own database fails, without a worker, when this session
- * holds its migration lock: the worker's run there would wait for this
- * session, which waits for the worker, a cycle no deadlock check sees.
+ * Does the caller's own database in the caller's session, as the
+ * single-database call would do it there: it sees what the caller's
+ * transaction did and never waits for the caller's own locks.  Its
+ * notices say where they come from, as a worker's do; its error, as a
+ * worker's, does not.
  */
 static void
-refuse_own_lock(DbFleet *fleet)
+run_here(DbFleet *fleet, FleetDatabase *db)
 {
-	ListCell   *lc;
+	ErrorContextCallback cb;
 
-	foreach(lc, fleet->databases)
+	cb.callback = here_context;
+	cb.arg = db->context;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+	fleet->here(fleet, db);
+	error_context_stack = cb.previous;
+	if (db->error != NULL && db->error->context != NULL)
 	{
-		FleetDatabase *db = (FleetDatabase *) lfirst(lc);
+		char	   *context = db->error->context;
+		size_t		len = strlen(context);
+		size_t		ours = strlen(db->context);
 
-		if (db->oid == MyDatabaseId && db->error == NULL && lock_history_held())
-			db->error = make_error(ERRCODE_LOCK_NOT_AVAILABLE,
-								   psprintf("this session holds the migration lock of database \"%s\", which its worker would wait for", db->name),
-								   "Release the lock first, or migrate this database with CALL morgenmigrate.migrate_run(dir) in this session.");
+		if (len == ours && strcmp(context, db->context) == 0)
+			db->error->context = NULL;
+		else if (len > ours && context[len - ours - 1] == '\n' &&
+				 strcmp(context + len - ours, db->context) == 0)
+			context[len - ours - 1] = '\0';
 	}
+	if (fleet->finish != NULL)
+		fleet->finish(fleet, db);
+}
+
+/* Error context of the caller's own database. */
+static void
+here_context(void *arg)
+{
+	errcontext("%s", (const char *) arg);
+}
+
+/*
+ * Why the caller may not call here what a worker would call in its
+ * database (the function is gone, or the caller may not execute it), or
+ * NULL: the caller's own database is done by this library directly.
+ */
+static ErrorData *
+here_refusal(DbFleet *fleet)
+{
+	const char *kind = fleet->call == &run_call ? "procedure" : "function";
+	Oid			proc = extension_function(fleet->call->function,
+										  fleet->call->nargs);
+
+	if (!OidIsValid(proc))
+		return make_error(ERRCODE_UNDEFINED_FUNCTION,
+						  psprintf("%s %s.%s(%s) does not exist", kind,
+								   MM_SCHEMA, fleet->call->function,
+								   fleet->call->nargs == 2 ? "text, text" : "text"),
+						  NULL);
+	if (mm_proc_aclcheck(proc, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+		return make_error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+						  psprintf("permission denied for %s %s", kind,
+								   fleet->call->function),
+						  NULL);
+	return NULL;
+}
+
+/*
+ * CALL migrate_run(dir, target) of the caller's own database: each file
+ * committed, a failing one recorded in its history and returned.
+ */
+static void
+here_run(DbFleet *fleet, FleetDatabase *db)
+{
+	db->error = here_refusal(fleet);
+	if (db->error == NULL)
+		db->error = command_run_schema(fleet->path, fleet->target);
+}
+
+/* What here_status_rows works on. */
+typedef struct HereRows
+{
+	DbFleet    *fleet;
+	FleetDatabase *db;
+} HereRows;
+
+/*
+ * migrate_status(dir) of the caller's own database, its rows put into the
+ * call's result after its name; an error there is its unavailable row.
+ */
+static void
+here_status(DbFleet *fleet, FleetDatabase *db)
+{
+	HereRows	h = {fleet, db};
+
+	db->error = here_refusal(fleet);
+	if (db->error == NULL)
+		db->error = subxact_failure_of(here_status_rows, &h);
+}
+
+/*
+ * The rows of migrate_status(dir) in this session, in a result of its own
+ * (the call's columns but the first), then into the call's result.
+ */
+static void
+here_status_rows(void *arg)
+{
+	HereRows   *h = (HereRows *) arg;
+	ReturnSetInfo *rsinfo = h->fleet->rsinfo;
+	int			natts = rsinfo->setDesc->natts - 1;
+	ReturnSetInfo one = *rsinfo;
+	TupleTableSlot *slot;
+	Datum	   *values = palloc(sizeof(Datum) * (natts + 1));
+	bool	   *nulls = palloc(sizeof(bool) * (natts + 1));
+
+	one.setDesc = CreateTemplateTupleDesc(natts);
+	for (int i = 1; i <= natts; i++)
+		TupleDescCopyEntry(one.setDesc, i, rsinfo->setDesc, i + 1);
+	one.setResult = tuplestore_begin_heap(false, false, work_mem);
+	command_status(h->fleet->path, &one);
+
+	slot = MakeSingleTupleTableSlot(one.setDesc, &TTSOpsMinimalTuple);
+	while (tuplestore_gettupleslot(one.setResult, true, false, slot))
+	{
+		slot_getallattrs(slot);
+		memcpy(values + 1, slot->tts_values, sizeof(Datum) * natts);
+		memcpy(nulls + 1, slot->tts_isnull, sizeof(bool) * natts);
+		fleetutils_put_row(rsinfo, h->db->name, values, nulls);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	tuplestore_end(one.setResult);
+}
+
+/*
+ * migrate_check(dir) of the caller's own database: its error, if any, is
+ * the database's.
+ */
+static void
+here_check(DbFleet *fleet, FleetDatabase *db)
+{
+	db->error = here_refusal(fleet);
+	if (db->error == NULL)
+		db->error = subxact_failure_of(here_check_call, fleet);
+}
+
+/* command_check of the fleet's directory, for subxact_failure_of. */
+static void
+here_check_call(void *arg)
+{
+	command_check(((DbFleet *) arg)->path);
 }
 
 /*
@@ -800,18 +1146,17 @@ dbfleet_run(const char *path, List *names, const char *target,
 	DbFleet		fleet;
 
 	begin_fleet(&fleet, &run_call, names, max_parallel, path, target);
+	fleet.here = here_run;
 	fleet.finish = finish_run;
 	if (fleet.databases == NIL)
 	{
 		MemoryContextDelete(fleet.cxt);
 		return;
 	}
-	refuse_own_lock(&fleet);
 
 	/*
-	 * Wait without a snapshot, as migrate_run waits for its lock: a worker
-	 * in this very database may build an index concurrently, which would
-	 * wait for our snapshot.
+	 * Wait without a snapshot and without what this transaction holds, as
+	 * migrate_run waits for its lock.
 	 */
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	SPI_commit();
@@ -865,6 +1210,8 @@ dbfleet_status(const char *path, List *names, int max_parallel,
 
 	begin_fleet(&fleet, &status_call, names, max_parallel, path, NULL);
 	fleet.rsinfo = rsinfo;
+	fleet.columns = result_columns(desc, 1);
+	fleet.here = here_status;
 	fleet.finish = finish_status;
 	fleet.infuncs = palloc0(sizeof(FmgrInfo) * desc->natts);
 	fleet.typioparams = palloc0(sizeof(Oid) * desc->natts);
@@ -892,6 +1239,7 @@ dbfleet_check(const char *path, List *names, int max_parallel)
 	DbFleet		fleet;
 
 	begin_fleet(&fleet, &check_call, names, max_parallel, path, NULL);
+	fleet.here = here_check;
 	run_fleet(&fleet);
 	add_failures(&fleet, true);
 	if (fleet.failures.count > 0)
@@ -950,7 +1298,8 @@ morgenmigrate_fleet_worker_main(Datum main_arg)
 				 errmsg("extension \"%s\" is not installed in database \"%s\"",
 						"morgenmigrate", fixed->database),
 				 errhint("Install it there with CREATE EXTENSION morgenmigrate, or leave the database out.")));
-	refuse_other_version(fixed, version);
+	refuse_other_version(fixed, version,
+						 shm_toc_lookup(toc, DBFLEET_KEY_COLUMNS, false));
 	apply_settings(shm_toc_lookup(toc, DBFLEET_KEY_SETTINGS, false),
 				   fixed->settings_len, fixed->encoding);
 	CommitTransactionCommand();

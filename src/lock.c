@@ -138,22 +138,6 @@ acquire_waiting(const LOCKTAG *tag, LOCKMODE mode)
 }
 
 /*
- * Tells whether this session holds the lock of the database's history, in
- * any mode, for the session or its transaction (a deploy script's
- * pg_advisory_lock on the key too): another session's run would wait for
- * it.
- */
-bool
-lock_history_held(void)
-{
-	LOCKTAG		tag;
-
-	database_tag(&tag);
-	return mm_lock_held_by_me(&tag, ExclusiveLock) ||
-		mm_lock_held_by_me(&tag, ShareLock);
-}
-
-/*
  * Takes the same locks for the whole session, for migrate_run, which
  * commits after each file.  The caller must release them on every exit
  * path.

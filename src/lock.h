@@ -15,6 +15,5 @@ extern void lock_set_schema(Oid nsp);
 extern void lock_history(void);
 extern void lock_history_session(void);
 extern void lock_release_session(void);
-extern bool lock_history_held(void);
 
 #endif							/* MORGENMIGRATE_LOCK_H */

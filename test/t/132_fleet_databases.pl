@@ -12,12 +12,25 @@
 # - migrate_status answers for every database from one call;
 #   migrate_check names the databases that are behind or unreachable.
 # - A database still on version 1.0 of the extension is served beside one
-#   on this version by status, check and run, and left on 1.0.
+#   on this version by status, check and run, and left on 1.0.  One whose
+#   migrate_status(dir) returns a column of another type, under the same
+#   version, is unavailable instead of misread; the others answer.
 # - A database the caller may not connect to is reported (status row,
 #   run and check errors with 42501), not entered, nothing changed there,
-#   and the other database is migrated by the same call;
-#   the caller's own database, when the caller holds its migration lock,
-#   fails at once instead of waiting forever.
+#   and the other database is migrated by the same call.
+# - The caller's own database is done in the caller's session, not by a
+#   worker that would wait for it: status and check there see files
+#   migrate_apply applied earlier in the caller's transaction, and the
+#   extension created in it; they answer while the caller's transaction
+#   holds the history locked (LOCK TABLE, ALTER EXTENSION UPDATE); CALL
+#   migrate_run migrates it while the caller holds its migration lock, or
+#   an advisory lock a file takes; it fails there as a worker's database
+#   does, and fails alone when the current role may not EXECUTE the
+#   single-database function there.  A worker of another database that
+#   would wait for a lock the caller's transaction holds (it renamed that
+#   database) fails its database (55P03) and is stopped.  Each of these
+#   calls runs under a statement_timeout, so that a wait fails instead of
+#   hanging; the rolled back transactions changed nothing.
 # - CONNECT is asked of the caller's login role, as the server asks it of
 #   the worker: a login role without it is refused whatever role it SETs,
 #   one with it migrates as a role it SETs that has none.
@@ -186,22 +199,143 @@ is($node->safe_psql('postgres',
 		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'morgenmigrate fleet worker'"),
 	'0', 'no worker is left');
 
-# the caller holding its own database's migration lock: that database
-# (every file pending) fails at once (its worker would wait for the
-# caller) with nothing changed there, the others go on
-$node->safe_psql('postgres', 'CREATE DATABASE fleet_own');
-$node->safe_psql('fleet_own', 'CREATE EXTENSION morgenmigrate');
-is(state_of('fleet_own'), '1|||', 'the caller\'s own database has every file pending');
-($out, $err) = ('', '');
-$node->psql('fleet_own',
-	"\\set VERBOSITY verbose\nSELECT pg_advisory_lock(7885647260957961581);\n"
-	  . "CALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_own', 'fleet_02']);",
-	stdout => \$out, stderr => \$err,
-	timeout => $PostgreSQL::Test::Utils::timeout_default);
-like($err, qr/ERROR:  55P03: migrations failed in 1 database of 2\nDETAIL:  Database "fleet_own": this session holds the migration lock of database "fleet_own", which its worker would wait for \(SQLSTATE 55P03\)\./,
-	'a caller holding its own migration lock: its database fails, it does not hang');
+# The caller's own database is done in the caller's session, as the
+# single-database call would do it there: it sees what the caller's
+# transaction did, and never waits for a lock the caller holds (a worker
+# there would wait for the caller, which waits for the worker, forever).
+# Every call here runs under a statement_timeout, so that such a wait
+# shows as a failure (57014), not as a hang.
+my $own_set = write_set("$base/own",
+	'001_own.sql' => "CREATE TABLE own_a (id int);\n",
+	'002_own.sql' => "CREATE TABLE own_b (id int);\n");
+my $guard = "\\set VERBOSITY verbose\nSET statement_timeout = '60s';\n";
+for my $db (qw(fleet_own fleet_other fleet_fresh fleet_upd fleet_keys fleet_ren))
+{
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+}
+$node->safe_psql($_, 'CREATE EXTENSION morgenmigrate') for qw(fleet_own fleet_other fleet_ren);
+$node->safe_psql('fleet_keys', 'CREATE EXTENSION morgenmigrate');
+$node->safe_psql('fleet_upd', "CREATE EXTENSION morgenmigrate VERSION '1.0'");
+my @own_dbs = qw(fleet_own fleet_fresh fleet_upd fleet_keys fleet_other fleet_ren);
+my $own_before = states(@own_dbs);
+
+# Runs SQL (after the guard) in database DB; returns its stdout and stderr.
+sub guarded
+{
+	my ($db, $sql) = @_;
+	my ($out, $err) = ('', '');
+	$node->psql($db, $guard . $sql, stdout => \$out, stderr => \$err);
+	return ($out, $err);
+}
+
+# Each database's files and their states, from one migrate_status call.
+my $own_status = sub {
+	my ($dbs) = @_;
+	return qq{SELECT database || ':' || string_agg(coalesce(filename, '-') || '=' || state, ',' ORDER BY filename)
+	  FROM morgenmigrate.migrate_status('$own_set', databases => $dbs)
+	 GROUP BY database ORDER BY database;};
+};
+
+# files applied earlier in the caller's transaction: status and check of
+# its own database see them, as migrate_status(dir) there does
+($out, $err) = guarded('fleet_own', "BEGIN;\n"
+	  . "SELECT count(*) FROM morgenmigrate.migrate_apply('$own_set');\n"
+	  . $own_status->("ARRAY['fleet_own', 'fleet_other']") . "\n"
+	  . "SELECT 'quiet' FROM (SELECT morgenmigrate.migrate_check('$own_set', databases => ARRAY['fleet_own'])) c;\n"
+	  . "ROLLBACK;");
+is($out, "2\n"
+	  . "fleet_other:001_own.sql=pending,002_own.sql=pending\n"
+	  . "fleet_own:001_own.sql=applied,002_own.sql=applied\n"
+	  . 'quiet',
+	'after migrate_apply in the caller\'s transaction, status and check of its own database see the files applied');
+unlike($err, qr/ERROR/, 'and neither call fails');
+
+# the caller's transaction holds its history locked (LOCK TABLE, and the
+# migration lock): status and check answer at once
+($out, $err) = guarded('fleet_own', "BEGIN;\n"
+	  . "LOCK TABLE morgenmigrate.schema_migrations, morgenmigrate.migration_errors IN ACCESS EXCLUSIVE MODE;\n"
+	  . "SELECT count(*) FROM (SELECT pg_advisory_xact_lock(7885647260957961581)) l;\n"
+	  . $own_status->("ARRAY['fleet_own', 'fleet_other']") . "\n"
+	  . "SELECT morgenmigrate.migrate_check('$own_set', databases => ARRAY['fleet_other', 'fleet_own']);\n"
+	  . "ROLLBACK;");
+is($out, "1\n"
+	  . "fleet_other:001_own.sql=pending,002_own.sql=pending\n"
+	  . 'fleet_own:001_own.sql=pending,002_own.sql=pending',
+	'with its history locked in the caller\'s transaction, status of its own database answers');
+like($err, qr/ERROR:  55000: 2 databases of 2 are not up to date with "\Q$own_set\E" or could not be checked\nDETAIL:  Database "fleet_other": 2 migrations .* Database "fleet_own": 2 migrations /,
+	'and check names both databases, with what each lacks');
+
+# the extension created in the caller's still-open transaction (and with it
+# the history): its own database answers, every file pending
+($out, $err) = guarded('fleet_fresh', "BEGIN;\nCREATE EXTENSION morgenmigrate;\n"
+	  . $own_status->("ARRAY['fleet_fresh']") . "\nROLLBACK;");
+is($out, 'fleet_fresh:001_own.sql=pending,002_own.sql=pending',
+	'with the extension created in the caller\'s transaction, its own database answers');
+unlike($err, qr/ERROR/, 'and the call does not fail');
+
+# the extension updated in the caller's transaction, whose ALTER TABLE of
+# the history holds it locked
+($out, $err) = guarded('fleet_upd', "BEGIN;\nALTER EXTENSION morgenmigrate UPDATE;\n"
+	  . $own_status->("ARRAY['fleet_upd', 'fleet_other']") . "\nROLLBACK;");
+is($out, "fleet_other:001_own.sql=pending,002_own.sql=pending\n"
+	  . 'fleet_upd:001_own.sql=pending,002_own.sql=pending',
+	'with the extension updated in the caller\'s transaction, its own database answers');
+unlike($err, qr/ERROR/, 'and the call does not fail');
+# a worker of another database would wait for a lock the caller's
+# transaction holds (ALTER DATABASE ... RENAME locks that database, which
+# a connection to it waits for): the caller sees its worker wait for it,
+# and that database alone fails (55P03), its worker stopped; the others
+# answer
+($out, $err) = guarded('fleet_own', "BEGIN;\nALTER DATABASE fleet_ren RENAME TO fleet_ren_new;\n"
+	  . "SELECT database || ':' || state || ':' || coalesce(error, '-')\n"
+	  . "  FROM morgenmigrate.migrate_status('$own_set', databases => ARRAY['fleet_ren_new', 'fleet_other'])\n"
+	  . " ORDER BY database, filename;\n"
+	  . "SELECT morgenmigrate.migrate_check('$own_set', databases => ARRAY['fleet_other', 'fleet_ren_new']);\n"
+	  . "ROLLBACK;");
+my $waits = 'the worker for database "fleet_ren_new" would wait for a lock this session holds';
+is($out, "fleet_other:pending:-\nfleet_other:pending:-\nfleet_ren_new:unavailable:$waits",
+	'a worker waiting for a lock the caller\'s transaction holds: its database is unavailable, the other answers');
+like($err, qr/ERROR:  55000: 2 databases of 2 are not up to date .* or could not be checked\nDETAIL:  Database "fleet_other": 2 migrations .* Database "fleet_ren_new": \Q$waits\E \(SQLSTATE 55P03\)\. /,
+	'and check names it (55P03)');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'morgenmigrate fleet worker'"),
+	'0', 'and no worker is left');
+is(states(@own_dbs), $own_before, 'the transactions rolled back: nothing changed in any database');
+
+# CALL migrate_run while the caller holds the migration lock of its own
+# database: it is migrated, as CALL migrate_run(dir) in that session is,
+# and the caller's hold stays
+($out, $err) = guarded('fleet_own', "SELECT count(*) FROM (SELECT pg_advisory_lock(7885647260957961581)) l;\n"
+	  . "CALL morgenmigrate.migrate_run('$own_set', databases => ARRAY['fleet_own', 'fleet_other']);\n"
+	  . "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();");
+is($out, "1\n1", 'a caller holding its own migration lock: the run succeeds, and the caller still holds the lock');
+is(join(',', sort($err =~ /migrations of database "(\w+)" are done/g)), 'fleet_other,fleet_own',
+	'and says each database is done');
+unlike($err, qr/ERROR/, 'with no error');
+is(state_of('fleet_own'), '1|001_own.sql,002_own.sql||own_a,own_b', 'the caller\'s own database is migrated');
+is(state_of('fleet_other'), '1|001_own.sql,002_own.sql||own_a,own_b', 'and so is the other');
+
+# a migration file takes an advisory lock the caller holds for its session
+my $key_set = write_set("$base/keys",
+	'001_keyed.sql' => "SELECT pg_advisory_xact_lock(4242);\nCREATE TABLE keyed (id int);\n");
+($out, $err) = guarded('fleet_keys', "SELECT count(*) FROM (SELECT pg_advisory_lock(4242)) l;\n"
+	  . "CALL morgenmigrate.migrate_run('$key_set', databases => ARRAY['fleet_keys', 'fleet_noext']);");
+is($out, '1', 'a caller holding an advisory lock a file of its own database takes');
+like($err, qr/ERROR:  42704: migrations failed in 1 database of 2\nDETAIL:  Database "fleet_noext": /,
+	'the call ends naming only the database without the extension');
+is(state_of('fleet_keys'), '1|001_keyed.sql||keyed', 'and its own database is migrated');
+
+# the caller's own database failing in the caller's session: reported as a
+# worker's failure is, recorded in its history, and the other goes on
+($out, $err) = guarded('fleet_bad',
+	"CALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_bad', 'fleet_02']);");
+like($err, qr/WARNING:  01000: migrations of database "fleet_bad" failed: relation "audit" already exists\nDETAIL:  migration "002_audit\.sql", line 1\n/,
+	'the caller\'s own database failing: a WARNING names its file');
+like($err, qr/ERROR:  42P07: migrations failed in 1 database of 2\nDETAIL:  Database "fleet_bad": relation "audit" already exists \(SQLSTATE 42P07; migration "002_audit\.sql", line 1\)\.\n/,
+	'and the error names it, its file and its error');
 like($err, qr/NOTICE:  00000: migrations of database "fleet_02" are done/, 'and the other goes on');
-is(state_of('fleet_own'), '1|||', 'and nothing changed in the caller\'s database: no file applied, no failure recorded');
+is(state_of('fleet_bad'), '1|001_accounts.sql|002_audit.sql:42P07|accounts,accounts_pkey,audit',
+	'the failure is in its own migration_errors, nothing else changed');
 
 # status of every database from one call
 is($node->safe_psql('postgres', qq{
@@ -285,6 +419,41 @@ is($node->safe_psql('postgres', qq{
 	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['template0'])}),
 	'template0:unavailable:database "template0" is not currently accepting connections',
 	'a database that allows no connections is reported');
+
+# in the caller's own database no worker connects, but the current role
+# needs EXECUTE on the single-database function there, as a worker's
+# does: without it, that database alone fails, saying so, and is left as
+# it was; the other goes on
+$node->safe_psql('fleet_02', q{
+	REVOKE EXECUTE ON FUNCTION morgenmigrate.migrate_status(text), morgenmigrate.migrate_check(text) FROM deployer;
+	REVOKE EXECUTE ON PROCEDURE morgenmigrate.migrate_run(text, text) FROM deployer;
+});
+my $noexec_before = state_of('fleet_02');
+is($node->safe_psql('fleet_02', qq{
+	SELECT database || ':' || count(*) || ':' || string_agg(DISTINCT state, ',') || ':' || coalesce(min(error), '-')
+	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['fleet_02', 'fleet_open'])
+	 GROUP BY database ORDER BY database},
+		extra_params => $as_deployer),
+	"fleet_02:1:unavailable:permission denied for function migrate_status\nfleet_open:3:applied:-",
+	'status: without EXECUTE on migrate_status(dir) in its own database, the caller gets it unavailable');
+($out, $err) = ('', '');
+$node->psql('fleet_02',
+	"\\set VERBOSITY verbose\nSELECT morgenmigrate.migrate_check('$set', databases => ARRAY['fleet_02', 'fleet_open'])",
+	stdout => \$out, stderr => \$err, extra_params => $as_deployer);
+like($err, qr/ERROR:  55000: 1 database of 2 is not up to date with "\Q$set\E" or could not be checked\nDETAIL:  Database "fleet_02": permission denied for function migrate_check \(SQLSTATE 42501\)\.\n/,
+	'check: names it (42501)');
+($out, $err) = ('', '');
+$node->psql('fleet_02',
+	"\\set VERBOSITY verbose\nCALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_02', 'fleet_open'])",
+	stdout => \$out, stderr => \$err, extra_params => $as_deployer);
+like($err, qr/ERROR:  42501: migrations failed in 1 database of 2\nDETAIL:  Database "fleet_02": permission denied for procedure migrate_run \(SQLSTATE 42501\)\./,
+	'run: names it (42501)');
+like($err, qr/NOTICE:  00000: migrations of database "fleet_open" are done/, 'run: the other database goes on');
+is(state_of('fleet_02'), $noexec_before, 'and nothing changed in the caller\'s database');
+$node->safe_psql('fleet_02', q{
+	GRANT EXECUTE ON FUNCTION morgenmigrate.migrate_status(text), morgenmigrate.migrate_check(text) TO deployer;
+	GRANT EXECUTE ON PROCEDURE morgenmigrate.migrate_run(text, text) TO deployer;
+});
 
 # CONNECT is the login role's: the worker logs in as the caller's login
 # role and then takes on its SET ROLE, as a session would, so a login role
@@ -449,6 +618,41 @@ like($err, qr/ERROR:  55000: 1 database of 2 is not up to date with "\Q$set\E" o
 unlike($err, qr/Database "fleet_new"/, 'and the up-to-date database is not named');
 is(state_of('fleet_old'), $old_before, 'and nothing changed there');
 
+# the same version, but its migrate_status(dir) changed by hand to return
+# as many columns, one of another type (duration an integer, which the
+# caller would read as an interval of that many seconds): what decides how
+# the rows are read is what the function returns there, not the version.
+# That database alone is unavailable, saying what it returns and what the
+# call reads, and is left as it was; the others answer.
+$node->safe_psql('postgres', 'CREATE DATABASE fleet_altered');
+$node->safe_psql('fleet_altered', q{
+	CREATE EXTENSION morgenmigrate;
+	ALTER EXTENSION morgenmigrate DROP FUNCTION morgenmigrate.migrate_status(text);
+	DROP FUNCTION morgenmigrate.migrate_status(text);
+	CREATE FUNCTION morgenmigrate.migrate_status(dir text)
+	  RETURNS TABLE (filename text, state text, applied_at timestamptz,
+	                 duration integer, checksum text, error text)
+	  LANGUAGE sql AS $$ SELECT '001_accounts.sql', 'applied', now(), 5, 'x', NULL::text $$;
+	ALTER EXTENSION morgenmigrate ADD FUNCTION morgenmigrate.migrate_status(text);
+});
+my $altered_before = state_of('fleet_altered');
+my ($altered_rows, $altered_err) = ('', '');
+$node->psql('postgres', qq{
+	SELECT database || ':' || count(*) || ':' || string_agg(DISTINCT state, ',') || ':' || coalesce(min(error), '-')
+	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['fleet_altered', 'fleet_new', 'fleet_01'])
+	 GROUP BY database ORDER BY database},
+	stdout => \$altered_rows, stderr => \$altered_err);
+is($altered_rows,
+	"fleet_01:3:applied:-\n"
+	  . 'fleet_altered:1:unavailable:function morgenmigrate.migrate_status in database "fleet_altered" returns other columns than this call reads'
+	  . "\nfleet_new:3:applied:-",
+	'status: a database whose migrate_status(dir) returns a column of another type is unavailable, the others answer');
+is($altered_err, '', 'and the call raises no error');
+$err = refused('postgres', "SELECT morgenmigrate.migrate_check('$set', databases => ARRAY['fleet_altered'])");
+like($err, qr/ERROR:  55000: 1 database of 1 is not up to date .*\nDETAIL:  Database "fleet_altered": 3 migrations /,
+	'check, which reads no rows there, still checks it');
+is(state_of('fleet_altered'), $altered_before, 'and nothing changed there');
+
 # max_parallel, seen from a second session, and a cancel
 my @slow = map { "slow_$_" } 1 .. 5;
 for my $db (@slow)
@@ -458,7 +662,7 @@ for my $db (@slow)
 }
 my $holder = $node->background_psql('postgres');
 $holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shseclabel IN ACCESS EXCLUSIVE MODE');
-my $caller = $node->background_psql('slow_1', on_error_stop => 0);
+my $caller = $node->background_psql('postgres', on_error_stop => 0);
 my $caller_pid = $caller->query_safe('SELECT pg_backend_pid()');
 $caller->query_until(qr/started/, "\\echo started\nCALL morgenmigrate.migrate_run('$slow', databases => ARRAY["
 	  . join(',', map { "'$_'" } @slow) . "], max_parallel => 2);\n");
