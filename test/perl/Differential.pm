@@ -82,13 +82,21 @@ my %runners = (
 	},
 );
 
+# The white space JavaScript's Number() trims from both ends: ASCII blanks,
+# NO-BREAK SPACE, the Unicode spaces, the line and paragraph separators and
+# the byte-order mark, as characters or as their UTF-8 bytes.
+my $js_space = qr/(?:[\t\n\x0b\f\r \x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}\x{feff}]
+	|\xc2\xa0|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80|\xef\xbb\xbf)/x;
+
 # postgrator's version of a file name: Number() of the text before the
-# first dot, as JavaScript reads it.
+# first dot, as JavaScript reads it (white space around it trimmed).
 sub js_number_version
 {
 	my ($name) = @_;
 	my ($v) = split /\./, $name;
 	$v //= '';
+	$v =~ s/^$js_space+//;
+	$v =~ s/$js_space+$//;
 	return 0 if $v eq '';
 	return hex($1) if $v =~ /^0x([0-9a-f]+)$/i;
 	return 0 + $v if $v =~ /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
