@@ -15,6 +15,8 @@
 #   opens with BEGIN and has no COMMIT is refused at its BEGIN.
 # - A statement the preflight refuses early and a syntax error late: the
 #   syntax error is what is reported, as for a file read whole.
+# - Random files of such statements, each logging its number: all run once,
+#   in order; a syntax error put anywhere is reported at its line.
 use strict;
 use warnings;
 
@@ -173,6 +175,67 @@ sub nothing_stays
 		'the refusal alone: reported');
 	like($err, qr/CONTEXT:  migration "001_load\.sql", line 2$/m, 'the refusal alone: at its line');
 	nothing_stays($db, 'the refusal alone');
+}
+
+# 6. random files of 600 units each (over 300 kB), every unit a statement
+# whose semicolons are hard to tell from the ones that end it (in
+# strings, quoted names, dollar-quoted bodies, comments, a BEGIN ATOMIC
+# body, a rule's actions) and that logs its number: every unit must run
+# once, in order, wherever the pieces end; with a syntax error put into
+# one unit, the error names that unit's line.  MM_LARGE_SEED picks other
+# files.
+my $seed = $ENV{MM_LARGE_SEED} // 20261207;
+srand($seed);
+note "seed $seed (MM_LARGE_SEED)";
+
+# Unit K: its text and the number of lines it spans.
+sub unit
+{
+	my ($k) = @_;
+	my $pad = 'p' x int(rand(900));
+	my @kinds = (
+		"INSERT INTO ulog VALUES ($k, 'a;b''c;\n;d $pad');\n",
+		"INSERT INTO ulog VALUES ($k, E'x\\';y;\\n$pad');\n",
+		"-- a comment; with ; semicolons $pad\nINSERT INTO ulog VALUES ($k, 'after a comment');\n",
+		"/* a block; /* nested; */ comment; $pad */ INSERT INTO ulog VALUES ($k, 'after a block');\n",
+		"DO \$body\$ BEGIN INSERT INTO ulog VALUES ($k, 'do;'); PERFORM 1; END \$body\$;\n",
+		"CREATE TABLE \"t;$k\" (\"c;\" text);\nINSERT INTO ulog VALUES ($k, 'quoted;name');\n",
+		"CREATE FUNCTION f$k() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n"
+		  . join('', map { "  SELECT $_;\n" } 1 .. 1 + int(rand(300)))
+		  . "  INSERT INTO ulog VALUES ($k, 'atomic') RETURNING 1;\nEND;\nSELECT f$k();\n",
+		"CREATE TABLE r$k (id int);\nCREATE RULE r$k AS ON INSERT TO r$k DO ALSO (\n"
+		  . join('', map { "  SELECT $_;\n" } 1 .. 1 + int(rand(200)))
+		  . "  INSERT INTO ulog VALUES ($k, 'rule')\n);\nINSERT INTO r$k VALUES (1);\n",
+		"INSERT INTO ulog VALUES ($k, \$q\$dollar; quoted; $pad\$q\$);\n",
+	);
+	my $text = $kinds[ int(rand(@kinds)) ];
+	return $text;
+}
+
+for my $round (1 .. 3)
+{
+	my @units = map { unit($_) } 1 .. 600;
+	my $head = "CREATE TABLE ulog (k integer, note text, n bigserial);\n";
+	my $text = $head . join('', @units);
+	my $db = new_db();
+	my ($rc, $out, $err) = apply($db, one_file($text));
+	is($rc, 0, "random file $round (" . length($text) . " bytes): applied") or diag($err);
+	is($node->safe_psql($db, q{SELECT string_agg(k::text, ',' ORDER BY n) FROM ulog}),
+		join(',', 1 .. 600), "random file $round: every unit ran once, in order");
+
+	# a syntax error in a unit drawn at random: its line
+	my $bad = 1 + int(rand(600));
+	my $line = 1 + ($head =~ tr/\n//);
+	$line += ($units[$_ - 1] =~ tr/\n//) for 1 .. $bad - 1;
+	$units[ $bad - 1 ] = "SELEC $bad;\n" . $units[ $bad - 1 ];
+	$db = new_db();
+	($rc, $out, $err) = apply($db, one_file($head . join('', @units)));
+	like($err, qr/ERROR:  42601: syntax error at or near "SELEC"/,
+		"random file $round, an error in unit $bad: reported");
+	like($err, qr/CONTEXT:  migration "001_load\.sql", line $line$/m,
+		"random file $round, an error in unit $bad: at line $line");
+	is($node->safe_psql($db, q{SELECT to_regclass('ulog') IS NULL}), 't',
+		"random file $round, an error in unit $bad: nothing stays");
 }
 
 $node->stop;
