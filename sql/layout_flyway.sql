@@ -23,6 +23,16 @@ SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/order');
 SELECT * FROM state();
 SELECT reset();
 
+-- repeatables run in the order of their descriptions as Java compares
+-- strings, by UTF-16 code units: a character above U+FFFF (a surrogate
+-- pair) comes before one of U+E000..U+FFFF, which its UTF-8 bytes and its
+-- code point put after
+SELECT filename, kind
+  FROM morgenmigrate.migrate_layout(:'base' || '/repeatable_utf16');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/repeatable_utf16');
+SELECT * FROM state();
+SELECT reset();
+
 -- an undo migration undoes the versioned migration of the same version, as
 -- a version, not as text: U1.0 undoes V1, U002 undoes V2
 SELECT filename, version, down

@@ -13,9 +13,10 @@
  *	  part as numbers with missing parts as zeros (1.1 < 1.2 < 1.10 < 2,
  *	  and 1.0 is 1), and the description is what follows the first "__",
  *	  underscores read as blanks.  Versioned migrations run in version
- *	  order, then the repeatables, by description, each again whenever its
- *	  checksum changes; Flyway's checksum is taken over the lines of a
- *	  script without their line ends, and so is morgenmigrate's.  Two
+ *	  order, then the repeatables, by description as Java compares strings
+ *	  (by UTF-16 code units), each again whenever its checksum changes;
+ *	  Flyway's checksum is taken over the lines of a script without their
+ *	  line ends, and so is morgenmigrate's.  Two
  *	  migrations of one version, or two repeatables of one description,
  *	  are refused, as Flyway refuses them.
  *
@@ -40,6 +41,7 @@
 #include <ctype.h>
 
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "utils/memutils.h"
@@ -350,8 +352,55 @@ flyway_version_cmp(const char *a, const char *b)
 }
 
 /*
+ * The UTF-16 code unit that a character of a UTF-8 text starts with: the
+ * character itself up to U+FFFF, its high surrogate (U+D800..U+DBFF)
+ * above; -1 for bytes that are not a character.
+ */
+static int32
+utf16_lead(const unsigned char *s)
+{
+	int			len = pg_utf_mblen(s);
+	pg_wchar	c;
+
+	if (strnlen((const char *) s, len) < len || !pg_utf8_islegal(s, len))
+		return -1;
+	c = utf8_to_unicode(s);
+	return c > 0xFFFF ? 0xD800 + ((c - 0x10000) >> 10) : c;
+}
+
+/*
+ * Compares two descriptions (UTF-8, as file names are) as Java's
+ * String.compareTo compares them, by UTF-16 code units: the order of
+ * their bytes, which is that of their code points, but for a character
+ * above U+FFFF (a surrogate pair) against one of U+E000..U+FFFF, which
+ * UTF-16 puts after it.
+ */
+static int
+description_cmp(const char *a, const char *b)
+{
+	size_t		i = 0;
+	int32		ua,
+				ub;
+
+	while (a[i] != '\0' && a[i] == b[i])
+		i++;
+	if (a[i] == '\0' || b[i] == '\0')
+		return strcmp(a + i, b + i);
+	/* back to the start of the character where they differ */
+	while (i > 0 && (a[i] & 0xC0) == 0x80)
+		i--;
+	ua = utf16_lead((const unsigned char *) a + i);
+	ub = utf16_lead((const unsigned char *) b + i);
+	if (ua >= 0 && ub >= 0 && ua != ub)
+		return ua < ub ? -1 : 1;
+	/* one high surrogate (the low ones keep the order), or not UTF-8 */
+	return strcmp(a + i, b + i);
+}
+
+/*
  * Flyway's order: versioned by version, then the migrations without a
- * version (repeatables, and repeatable script migrations) by description.
+ * version (repeatables, and repeatable script migrations) by description,
+ * as Java compares strings.
  */
 static int
 flyway_compare(const MigrationFile *a, const MigrationFile *b)
@@ -363,7 +412,7 @@ flyway_compare(const MigrationFile *a, const MigrationFile *b)
 	if (ra != rb)
 		return ra ? 1 : -1;
 	if (ra)
-		c = strcmp(a->description, b->description);
+		c = description_cmp(a->description, b->description);
 	else
 		c = flyway_version_cmp(a->version, b->version);
 	return c != 0 ? c : strcmp(a->name, b->name);
