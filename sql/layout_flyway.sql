@@ -33,6 +33,14 @@ SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/repeatable
 SELECT * FROM state();
 SELECT reset();
 
+-- a repeatable without a description: R__.sql is one to Flyway, whose
+-- description is empty, and runs
+SELECT filename, version, kind
+  FROM morgenmigrate.migrate_layout(:'base' || '/repeatable_empty_description');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/repeatable_empty_description');
+SELECT * FROM state();
+SELECT reset();
+
 -- an undo migration undoes the versioned migration of the same version, as
 -- a version, not as text: U1.0 undoes V1, U002 undoes V2
 SELECT filename, version, down
@@ -156,17 +164,24 @@ SELECT reset();
 -- refused before anything runs, nothing recorded or created:
 -- a placeholder, which Flyway replaces and the server cannot; two
 -- repeatables of one description; a script with statements that need a
--- transaction beside one that cannot have one, which Flyway refuses; a name
--- Flyway skips without a word (one underscore); a callback, which Flyway
--- runs around every migrate; a baseline migration
+-- transaction beside one that cannot have one, which Flyway refuses; names
+-- Flyway skips without a word (one underscore; R.sql and a program named R,
+-- no longer than their prefix and suffix); a callback, which Flyway runs
+-- around every migrate; a baseline migration
 SELECT d AS dir, r.*
   FROM (VALUES ('placeholder', 'V2__placeholder.sql'),
                ('duplicate_repeatable', 'R__a'),
                ('mixed_transaction', 'V1__create_log.sql'),
                ('misnamed', 'V2_one_underscore.sql'),
+               ('repeatable_bare', 'R.sql'),
+               ('repeatable_bare_script', '"R"'),
                ('callback', 'afterMigrate.sql'),
                ('baseline', 'B2__baseline.sql')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
+-- the refusal of R.sql says why
+\set VERBOSITY default
+SELECT * FROM morgenmigrate.migrate_status(:'base' || '/repeatable_bare');
+\set VERBOSITY terse
 -- migrate_run, which runs a file without a transaction statement by
 -- statement, refuses the mixed script too
 \set VERBOSITY sqlstate

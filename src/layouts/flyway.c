@@ -76,6 +76,15 @@ static const char *const callback_events[] = {
 };
 
 /*
+ * Why a name that is only the prefix R and a suffix (R.sql, or a program
+ * named R) is refused: Flyway lists a file as a migration only when its
+ * name is longer than its prefix and suffix together, and skips it
+ * without a word (R__.sql and R.sh are repeatables without a description).
+ */
+static const char *const bare_repeatable =
+"Flyway reads a name as a migration only when it is longer than its prefix and its suffix together, and skips this one without a word: it would never run.  Flyway's repeatable migrations are named R__<description>.sql (or R__<description>.sh and the like, for a program).";
+
+/*
  * Words of the statements Flyway runs outside a transaction: a text
  * without any of them needs no parsing to know it holds none.
  */
@@ -244,6 +253,12 @@ flyway_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 		entry->role = ROLE_UNKNOWN;
 		entry->what = "A Flyway baseline migration (B prefix) replaces the versions up to its own on an empty database; morgenmigrate does not read it.  Apply the versioned migrations, or start a new directory from the baseline.";
 	}
+	else if (strlen(name) - suffix == 1)
+	{
+		/* R.sql: only the prefix and the suffix */
+		entry->role = ROLE_UNKNOWN;
+		entry->what = bare_repeatable;
+	}
 	else
 	{
 		entry->role = prefix == 'V' ? ROLE_UP : prefix == 'U' ? ROLE_DOWN :
@@ -297,6 +312,13 @@ flyway_own_name(const char *name, LayoutEntry *entry)
 			entry->what = "A Flyway callback runs around Flyway's commands (before or after a migrate, each migration, each statement); morgenmigrate does not run callbacks.  Move what it does into a migration, or move the file out of the directory.";
 			return;
 		}
+	}
+	if (strcmp(name, "R") == 0)
+	{
+		/* a program named R: no longer than its prefix */
+		entry->role = ROLE_UNKNOWN;
+		entry->what = bare_repeatable;
+		return;
 	}
 	if ((name[0] == 'V' || name[0] == 'R') && is_script_file(name) &&
 		read_stem(name, strlen(name) - suffix, entry))
