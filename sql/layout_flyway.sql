@@ -41,6 +41,14 @@ SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/repeatable
 SELECT * FROM state();
 SELECT reset();
 
+-- Flyway records a version, as it writes it ("_" as "."), in a column of
+-- 50 characters: a version of 50 is applied as any other
+SELECT filename, version
+  FROM morgenmigrate.migrate_layout(:'base' || '/version_fifty');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/version_fifty');
+SELECT * FROM state();
+SELECT reset();
+
 -- an undo migration undoes the versioned migration of the same version, as
 -- a version, not as text: U1.0 undoes V1, U002 undoes V2
 SELECT filename, version, down
@@ -167,7 +175,9 @@ SELECT reset();
 -- transaction beside one that cannot have one, which Flyway refuses; names
 -- Flyway skips without a word (one underscore; R.sql and a program named R,
 -- no longer than their prefix and suffix); a callback, which Flyway runs
--- around every migrate; a baseline migration
+-- around every migrate; a baseline migration; a version longer than the
+-- 50 characters Flyway's history holds, which Flyway would run and then
+-- fail to record
 SELECT d AS dir, r.*
   FROM (VALUES ('placeholder', 'V2__placeholder.sql'),
                ('duplicate_repeatable', 'R__a'),
@@ -176,11 +186,13 @@ SELECT d AS dir, r.*
                ('repeatable_bare', 'R.sql'),
                ('repeatable_bare_script', '"R"'),
                ('callback', 'afterMigrate.sql'),
-               ('baseline', 'B2__baseline.sql')) AS c(d, f),
+               ('baseline', 'B2__baseline.sql'),
+               ('version_too_long', 'V20240102120000_001_002_003_004_005_006_007_008_0010__fifty_one.sql')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
--- the refusal of R.sql says why
+-- the refusals of R.sql and of a version too long say why
 \set VERBOSITY default
 SELECT * FROM morgenmigrate.migrate_status(:'base' || '/repeatable_bare');
+SELECT * FROM morgenmigrate.migrate_status(:'base' || '/version_too_long');
 \set VERBOSITY terse
 -- migrate_run, which runs a file without a transaction statement by
 -- statement, refuses the mixed script too

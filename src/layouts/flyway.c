@@ -16,9 +16,10 @@
  *	  order, then the repeatables, by description as Java compares strings
  *	  (by UTF-16 code units), each again whenever its checksum changes;
  *	  Flyway's checksum is taken over the lines of a script without their
- *	  line ends, and so is morgenmigrate's.  Two
- *	  migrations of one version, or two repeatables of one description,
- *	  are refused, as Flyway refuses them.
+ *	  line ends, and so is morgenmigrate's.  Two migrations of one
+ *	  version, or two repeatables of one description, are refused, as
+ *	  Flyway refuses them, and so is a version longer than the 50
+ *	  characters Flyway's history holds, which Flyway would fail to record.
  *
  *	  A script's config file is its name followed by .conf, found without
  *	  regard to case, a Java properties file: executeInTransaction=false
@@ -48,6 +49,9 @@
 
 #include "../layout.h"
 #include "../migration.h"
+
+/* The longest version Flyway's history holds: its version is VARCHAR(50). */
+#define MAX_VERSION_CHARS 50
 
 /* Suffixes of the programs Flyway runs as script migrations. */
 static const char *const script_suffixes[] = {
@@ -723,6 +727,29 @@ flyway_check_text(const char *text, int len, FileSections *sections)
 }
 
 /*
+ * Refuses a migration whose version Flyway cannot record: its history
+ * keeps the version as Flyway writes it ("_" as ".", leading zeros kept:
+ * the version here) in a column of 50 characters, so Flyway would run the
+ * migration and then fail to record it (its transaction rolled back, or,
+ * without one, the migration applied and never recorded).
+ */
+static void
+flyway_check_files(const char *dir, const MigrationFile *files, int nfiles)
+{
+	for (int i = 0; i < nfiles; i++)
+		if (strlen(files[i].version) > MAX_VERSION_CHARS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("version of Flyway migration \"%s\" is too long",
+							files[i].name),
+					 errdetail("Its version, \"%s\", has %d characters; Flyway records a version in a column of %d characters, and would run the migration and then fail to record it.",
+							   files[i].version, (int) strlen(files[i].version),
+							   MAX_VERSION_CHARS),
+					 errhint("Shorten the version to %d characters, its separators included.",
+							 MAX_VERSION_CHARS)));
+}
+
+/*
  * Tells whether a target names a version: digits and dots or underscores,
  * the same version as Flyway compares them ("1.1" and "1_1" name V1_1__x,
  * "2" names V2.0__y).
@@ -756,6 +783,7 @@ const LayoutMethods flyway_layout = {
 	.lone_config_why = "the config file of a script that is not in the directory: Flyway never reads it",
 	.check_text = flyway_check_text,
 	.checksum_lines = true,
+	.check_files = flyway_check_files,
 	.target_matches = flyway_target_matches,
 	.subdir_refusal = "Flyway reads the migrations of subdirectories too; morgenmigrate reads one directory.",
 	.unique_versions = true,
