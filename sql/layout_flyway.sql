@@ -23,8 +23,16 @@ SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/order');
 SELECT * FROM state();
 SELECT reset();
 
--- repeatables run in the order of their descriptions as Java compares
--- strings, by UTF-16 code units: a character above U+FFFF (a surrogate
+-- repeatables run in the order of their descriptions, not of their names,
+-- with case: R__Zeta ("Zeta") before R__a_b ("a b"), before R__a.b ("a.b"),
+-- which its name puts first, before R__alpha
+SELECT filename, kind
+  FROM morgenmigrate.migrate_layout(:'base' || '/repeatable_description');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/repeatable_description');
+SELECT * FROM state();
+SELECT reset();
+
+-- descriptions compare as Java compares strings, by UTF-16 code units: a character above U+FFFF (a surrogate
 -- pair) comes before one of U+E000..U+FFFF, which its UTF-8 bytes and its
 -- code point put after
 SELECT filename, kind
