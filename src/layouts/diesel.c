@@ -459,7 +459,7 @@ diesel_check_files(const char *dir, const MigrationFile *files, int nfiles)
 		int			chars = 0;
 
 		for (const char *p = files[i].version; *p != '\0'; p++)
-			if ((*p & 0xC0) != 0x80)
+			if (((unsigned char) *p & 0xC0) != 0x80)
 				chars++;
 		if (chars > MAX_VERSION_CHARS)
 			ereport(ERROR,

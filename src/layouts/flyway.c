@@ -413,7 +413,7 @@ description_cmp(const char *a, const char *b)
 	if (a[i] == '\0' || b[i] == '\0')
 		return strcmp(a + i, b + i);
 	/* back to the start of the character where they differ */
-	while (i > 0 && (a[i] & 0xC0) == 0x80)
+	while (i > 0 && ((unsigned char) a[i] & 0xC0) == 0x80)
 		i--;
 	ua = utf16_lead((const unsigned char *) a + i);
 	ub = utf16_lead((const unsigned char *) b + i);
