@@ -24,6 +24,17 @@ SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/names',
 SELECT * FROM state();
 SELECT reset();
 
+-- diesel records a version in a column of 50 characters: a version of 50
+-- characters (its dashes do not count, and é is one character) is applied
+-- and rolled back as any other
+SELECT filename, version
+  FROM morgenmigrate.migrate_layout(:'base' || '/version_fifty');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/version_fifty');
+SELECT * FROM state();
+SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/version_fifty');
+SELECT * FROM state();
+SELECT reset();
+
 -- an empty subdirectory is no migration
 SELECT filename, version, kind, why
   FROM morgenmigrate.migrate_layout(:'base' || '/empty_dir');
@@ -92,7 +103,9 @@ RESET morgenmigrate.layout;
 -- array); a batch without a transaction that holds CREATE INDEX
 -- CONCURRENTLY and more, which the server refuses in diesel's one batch;
 -- two directories of one version, of which diesel would drop one without a
--- word; a migration file beside the directories
+-- word; a migration file beside the directories; a version longer than the
+-- 50 characters diesel's history holds, which diesel would run and then
+-- fail to record
 SELECT d AS dir, r.*
   FROM (VALUES ('unknown_dir', 'notes'),
                ('empty_up', '2020-01-02-000000_empty'),
@@ -103,8 +116,12 @@ SELECT d AS dir, r.*
                ('metadata_array', 'metadata.toml'),
                ('no_transaction_concurrently', '2020-01-02-000000_index_and_more'),
                ('duplicate_version', '20200101000000_b'),
-               ('top_level_sql', '001_schema.sql')) AS c(d, f),
+               ('top_level_sql', '001_schema.sql'),
+               ('version_too_long', '2020-01-02-000000-café-crème-brûlée-déjà-vu-à-la-carte-reprises_fifty_one')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
+\set VERBOSITY default
+SELECT * FROM morgenmigrate.migrate_status(:'base' || '/version_too_long');
+\set VERBOSITY terse
 -- migrate_run, which runs a file without a transaction statement by
 -- statement, refuses the batch with CREATE INDEX CONCURRENTLY too
 \set VERBOSITY sqlstate

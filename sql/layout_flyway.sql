@@ -23,6 +23,40 @@ SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/order');
 SELECT * FROM state();
 SELECT reset();
 
+-- repeatables run in the order of their descriptions, not of their names,
+-- with case: R__Zeta ("Zeta") before R__a_b ("a b"), before R__a.b ("a.b"),
+-- which its name puts first, before R__alpha
+SELECT filename, kind
+  FROM morgenmigrate.migrate_layout(:'base' || '/repeatable_description');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/repeatable_description');
+SELECT * FROM state();
+SELECT reset();
+
+-- descriptions compare as Java compares strings, by UTF-16 code units: a character above U+FFFF (a surrogate
+-- pair) comes before one of U+E000..U+FFFF, which its UTF-8 bytes and its
+-- code point put after
+SELECT filename, kind
+  FROM morgenmigrate.migrate_layout(:'base' || '/repeatable_utf16');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/repeatable_utf16');
+SELECT * FROM state();
+SELECT reset();
+
+-- a repeatable without a description: R__.sql is one to Flyway, whose
+-- description is empty, and runs
+SELECT filename, version, kind
+  FROM morgenmigrate.migrate_layout(:'base' || '/repeatable_empty_description');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/repeatable_empty_description');
+SELECT * FROM state();
+SELECT reset();
+
+-- Flyway records a version, as it writes it ("_" as "."), in a column of
+-- 50 characters: a version of 50 is applied as any other
+SELECT filename, version
+  FROM morgenmigrate.migrate_layout(:'base' || '/version_fifty');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/version_fifty');
+SELECT * FROM state();
+SELECT reset();
+
 -- an undo migration undoes the versioned migration of the same version, as
 -- a version, not as text: U1.0 undoes V1, U002 undoes V2
 SELECT filename, version, down
@@ -146,17 +180,28 @@ SELECT reset();
 -- refused before anything runs, nothing recorded or created:
 -- a placeholder, which Flyway replaces and the server cannot; two
 -- repeatables of one description; a script with statements that need a
--- transaction beside one that cannot have one, which Flyway refuses; a name
--- Flyway skips without a word (one underscore); a callback, which Flyway
--- runs around every migrate; a baseline migration
+-- transaction beside one that cannot have one, which Flyway refuses; names
+-- Flyway skips without a word (one underscore; R.sql and a program named R,
+-- no longer than their prefix and suffix); a callback, which Flyway runs
+-- around every migrate; a baseline migration; a version longer than the
+-- 50 characters Flyway's history holds, which Flyway would run and then
+-- fail to record
 SELECT d AS dir, r.*
   FROM (VALUES ('placeholder', 'V2__placeholder.sql'),
                ('duplicate_repeatable', 'R__a'),
                ('mixed_transaction', 'V1__create_log.sql'),
                ('misnamed', 'V2_one_underscore.sql'),
+               ('repeatable_bare', 'R.sql'),
+               ('repeatable_bare_script', '"R"'),
                ('callback', 'afterMigrate.sql'),
-               ('baseline', 'B2__baseline.sql')) AS c(d, f),
+               ('baseline', 'B2__baseline.sql'),
+               ('version_too_long', 'V20240102120000_001_002_003_004_005_006_007_008_0010__fifty_one.sql')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
+-- the refusals of R.sql and of a version too long say why
+\set VERBOSITY default
+SELECT * FROM morgenmigrate.migrate_status(:'base' || '/repeatable_bare');
+SELECT * FROM morgenmigrate.migrate_status(:'base' || '/version_too_long');
+\set VERBOSITY terse
 -- migrate_run, which runs a file without a transaction statement by
 -- statement, refuses the mixed script too
 \set VERBOSITY sqlstate

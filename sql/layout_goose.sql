@@ -81,6 +81,12 @@ SELECT reset();
 SELECT filename, version, kind, why
   FROM morgenmigrate.migrate_layout(:'base' || '/go_names');
 
+-- goose reads hidden files too, as Go's glob matches them: a hidden *.go
+-- file has no version goose can read (".2" is no number), and goose skips
+-- it, as it skips a file that is no *.sql or *.go file
+SELECT filename, version, kind
+  FROM morgenmigrate.migrate_layout(:'base' || '/hidden_ignored');
+
 -- refused before anything runs, nothing recorded or created:
 -- a *.sql file without a version (goose refuses the directory), version 0,
 -- a version written with a sign, two files of one version (1 and 01), a
@@ -92,7 +98,10 @@ SELECT filename, version, kind, why
 -- block), even a comment after a line of blanks (goose keeps it as a
 -- statement without its semicolon and refuses the file going up); an
 -- annotation inside a statement (goose drops its line from the statement);
--- a NAME.down.sql beside NAME.sql (to goose, a second file of version 1)
+-- a NAME.down.sql beside NAME.sql (to goose, a second file of version 1);
+-- a hidden *.sql file (goose reads it and refuses the directory: ".2" is no
+-- version); a subdirectory named as a migration file (2_subdir.sql/,
+-- 2_backfill.go/), which goose lists with the files and fails on
 SELECT d AS dir, r.*
   FROM (VALUES ('non_numeric', 'seed.sql'),
                ('version_zero', '0_create_log.sql'),
@@ -105,8 +114,15 @@ SELECT d AS dir, r.*
                ('merge_before_block', '1_create_log.sql'),
                ('blank_then_comment', '1_create_log.sql'),
                ('annotation_in_statement', '1_create_log.sql'),
-               ('down_file', '1_create_log.down.sql')) AS c(d, f),
+               ('down_file', '1_create_log.down.sql'),
+               ('hidden_sql', '.2_hidden.sql'),
+               ('sql_subdir', '2_subdir.sql'),
+               ('go_subdir', '2_backfill.go')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
+\set VERBOSITY default
+SELECT * FROM morgenmigrate.migrate_status(:'base' || '/hidden_sql');
+SELECT * FROM morgenmigrate.migrate_status(:'base' || '/sql_subdir');
+\set VERBOSITY terse
 
 DROP SCHEMA layout_goose_test CASCADE;
 DROP EXTENSION morgenmigrate;

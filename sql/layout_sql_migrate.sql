@@ -85,7 +85,9 @@ SELECT reset();
 -- (sql-migrate would send half a statement); a byte-order mark before
 -- -- +migrate Up on the first line (sql-migrate does not see the command);
 -- a numeric prefix beyond 64 bits (sql-migrate panics); a hidden file
--- (sql-migrate runs it, morgenmigrate reads no hidden file); a file without an
+-- (sql-migrate runs it, morgenmigrate reads no hidden file); a directory
+-- named as a migration file (sql-migrate reads it as one, and refuses the
+-- whole directory when it cannot); a file without an
 -- Up section ("--  +migrate Up" is a comment: sql-migrate would record it
 -- without running anything); an indented comment after the last statement
 -- (to sql-migrate a statement without its semicolon); a statement without
@@ -99,6 +101,7 @@ SELECT d AS dir, r.*
                ('bom', '1_create_log.sql'),
                ('huge_prefix', '9223372036854775808_too_large.sql'),
                ('hidden', '.2_hidden.sql'),
+               ('sql_subdir', '2_subdir.sql'),
                ('down_only', '2_down_only.sql'),
                ('unended_comment', '1_create_log.sql'),
                ('merge_before_block', '1_create_log.sql'),

@@ -87,7 +87,11 @@ SELECT d AS fixture,
     'layout_diesel/empty_dir', 'layout_diesel/metadata', 'layout_diesel/unknown_dir',
     'layout_diesel/no_transaction_batch', 'layout_diesel/flat_with_fixtures',
     'layout_flyway/conf_case', 'layout_flyway/orphan_conf', 'layout_flyway/two_confs',
-    'layout_flyway/mixed_conf', 'layout_flyway/script_kinds']) d;
+    'layout_flyway/mixed_conf', 'layout_flyway/script_kinds',
+    'layout_flyway/repeatable_utf16', 'layout_flyway/repeatable_bare',
+    'layout_flyway/version_too_long', 'layout_diesel/version_too_long',
+    'layout_goose/hidden_sql', 'layout_goose/sql_subdir', 'layout_goose/go_subdir',
+    'layout_sql_migrate/sql_subdir']) d;
 
 -- Checksums: the same bytes give the same checksum.  The history written
 -- from disk (a BOM and CRLF line ends among the files) finds the pushed

@@ -242,8 +242,14 @@ typedef struct LayoutMethods
 	 */
 	void		(*own_name) (const char *name, LayoutEntry *entry);
 	bool		reads_hidden;	/* its runner reads hidden files too: one
-								 * that own_name reads as a migration is
+								 * that own_name reads as a migration, or
+								 * as a name the runner refuses, is
 								 * refused */
+	const char *subdir_as_file; /* its runner lists a subdirectory named as
+								 * its migration files are (own_name) with
+								 * those files, and fails on it: why, as an
+								 * error detail (NULL: a subdirectory is
+								 * ignored) */
 	bool		names_yield;	/* what its names say yields to what another
 								 * layout's names say in the same directory */
 	bool		unique_versions;	/* refuses two migrations of one version */

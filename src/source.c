@@ -580,6 +580,18 @@ flat_read_entry(MigrationDir *mdir, const LayoutMethods *m,
 	memset(entry, 0, sizeof(LayoutEntry));
 	if (de->is_dir)
 	{
+		if (m->subdir_as_file != NULL)
+		{
+			m->own_name(de->name, entry);
+			if (entry->role != ROLE_IGNORED)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("\"%s\" in migration directory \"%s\" is a directory named as a migration file",
+								de->shown, mdir->path),
+						 errdetail("%s", m->subdir_as_file),
+						 errhint("Rename the directory, or move it out of the migration directory.")));
+			memset(entry, 0, sizeof(LayoutEntry));
+		}
 		add_ignored(mdir, de->shown,
 					psprintf("a subdirectory: %s reads the files of the directory itself",
 							 m->runner));
@@ -692,7 +704,8 @@ refuse_orphans(const MigrationDir *mdir, const LayoutMethods *m)
 
 /*
  * Refuses a hidden file that the layout's runner reads as a migration
- * (reads_hidden), which morgenmigrate, reading no hidden file, would skip.
+ * (reads_hidden), which morgenmigrate, reading no hidden file, would skip,
+ * or for whose name the runner refuses the directory.
  */
 static void
 refuse_hidden(const MigrationDir *mdir, const LayoutMethods *m)
@@ -708,6 +721,14 @@ refuse_hidden(const MigrationDir *mdir, const LayoutMethods *m)
 			continue;
 		memset(&entry, 0, sizeof(entry));
 		m->own_name(ig->name, &entry);
+		if (entry.role == ROLE_UNKNOWN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("\"%s\" in migration directory \"%s\" is not a migration %s can read",
+							ig->name, mdir->path, m->runner),
+					 errdetail("%s reads hidden files too.  %s", m->runner,
+							   entry.what),
+					 errhint("Rename it as its runner expects, or move it out of the migration directory.")));
 		if (entry.role != ROLE_IGNORED)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

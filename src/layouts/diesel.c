@@ -9,7 +9,9 @@
  *	  without up.sql makes it refuse the whole directory.  The version is
  *	  the name up to its first underscore with the dashes removed
  *	  ("seed_data" is "seed"), and migrations run in the order of their
- *	  versions, compared as text.  The history key is the directory's name.
+ *	  versions, compared as text; diesel's history holds a version of 50
+ *	  characters at most, and a longer one is refused.  The history key is
+ *	  the directory's name.
  *
  *	  metadata.toml's run_in_transaction = false runs up.sql and down.sql
  *	  outside a transaction.  As diesel reads it, a metadata.toml that
@@ -32,6 +34,9 @@
 #include "../files.h"
 #include "../layout.h"
 #include "../migration.h"
+
+/* The longest version diesel's history holds: its version is VARCHAR(50). */
+#define MAX_VERSION_CHARS 50
 
 #define METADATA_HINT "diesel runs a migration whose metadata.toml does not parse, or whose run_in_transaction is no boolean, in a transaction without a word.  Write lines of key = value (a bare key; true, false, a whole number or a one-line string), [table] headers and # comments, which morgenmigrate reads as diesel does."
 
@@ -440,6 +445,36 @@ diesel_read_text(const char *name, const char *text, int len,
 }
 
 /*
+ * Refuses a migration whose version diesel cannot record: the version
+ * column of its history holds 50 characters, so diesel would run the
+ * migration and then fail to record it (its transaction rolled back, or,
+ * without one, the migration applied and never recorded).  Versions are
+ * UTF-8, as file names are; the server counts characters.
+ */
+static void
+diesel_check_files(const char *dir, const MigrationFile *files, int nfiles)
+{
+	for (int i = 0; i < nfiles; i++)
+	{
+		int			chars = 0;
+
+		for (const char *p = files[i].version; *p != '\0'; p++)
+			if (((unsigned char) *p & 0xC0) != 0x80)
+				chars++;
+		if (chars > MAX_VERSION_CHARS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("version of diesel migration \"%s\" is too long",
+							files[i].name),
+					 errdetail("Its version, \"%s\", has %d characters; diesel records a version in a column of %d characters, and would run the migration and then fail to record it.",
+							   files_name_to_server(files[i].version), chars,
+							   MAX_VERSION_CHARS),
+					 errhint("Shorten the part of the name before its first \"_\" (the whole name, without one) to %d characters, dashes not counted.",
+							 MAX_VERSION_CHARS)));
+	}
+}
+
+/*
  * Tells whether a target names a version: diesel's, with or without the
  * dashes ("20200113025151" and "2020-01-13-025151").
  */
@@ -469,6 +504,7 @@ const LayoutMethods diesel_layout = {
 	.read_subdir = diesel_read_subdir,
 	.refuse_incomplete = diesel_refuse_incomplete,
 	.read_text = diesel_read_text,
+	.check_files = diesel_check_files,
 	.config_covers_down = true,
 	.target_matches = diesel_target_matches,
 	.unique_versions = true,

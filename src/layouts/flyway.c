@@ -13,11 +13,13 @@
  *	  part as numbers with missing parts as zeros (1.1 < 1.2 < 1.10 < 2,
  *	  and 1.0 is 1), and the description is what follows the first "__",
  *	  underscores read as blanks.  Versioned migrations run in version
- *	  order, then the repeatables, by description, each again whenever its
- *	  checksum changes; Flyway's checksum is taken over the lines of a
- *	  script without their line ends, and so is morgenmigrate's.  Two
- *	  migrations of one version, or two repeatables of one description,
- *	  are refused, as Flyway refuses them.
+ *	  order, then the repeatables, by description as Java compares strings
+ *	  (by UTF-16 code units), each again whenever its checksum changes;
+ *	  Flyway's checksum is taken over the lines of a script without their
+ *	  line ends, and so is morgenmigrate's.  Two migrations of one
+ *	  version, or two repeatables of one description, are refused, as
+ *	  Flyway refuses them, and so is a version longer than the 50
+ *	  characters Flyway's history holds, which Flyway would fail to record.
  *
  *	  A script's config file is its name followed by .conf, found without
  *	  regard to case, a Java properties file: executeInTransaction=false
@@ -40,12 +42,16 @@
 #include <ctype.h>
 
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "utils/memutils.h"
 
 #include "../layout.h"
 #include "../migration.h"
+
+/* The longest version Flyway's history holds: its version is VARCHAR(50). */
+#define MAX_VERSION_CHARS 50
 
 /* Suffixes of the programs Flyway runs as script migrations. */
 static const char *const script_suffixes[] = {
@@ -72,6 +78,15 @@ static const char *const callback_events[] = {
 	"afterInfoOperationFinish", "createSchema", "beforeCreateSchema",
 	"beforeConnect", "afterConnect"
 };
+
+/*
+ * Why a name that is only the prefix R and a suffix (R.sql, or a program
+ * named R) is refused: Flyway lists a file as a migration only when its
+ * name is longer than its prefix and suffix together, and skips it
+ * without a word (R__.sql and R.sh are repeatables without a description).
+ */
+static const char *const bare_repeatable =
+"Flyway reads a name as a migration only when it is longer than its prefix and its suffix together, and skips this one without a word: it would never run.  Flyway's repeatable migrations are named R__<description>.sql (or R__<description>.sh and the like, for a program).";
 
 /*
  * Words of the statements Flyway runs outside a transaction: a text
@@ -242,6 +257,12 @@ flyway_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 		entry->role = ROLE_UNKNOWN;
 		entry->what = "A Flyway baseline migration (B prefix) replaces the versions up to its own on an empty database; morgenmigrate does not read it.  Apply the versioned migrations, or start a new directory from the baseline.";
 	}
+	else if (strlen(name) - suffix == 1)
+	{
+		/* R.sql: only the prefix and the suffix */
+		entry->role = ROLE_UNKNOWN;
+		entry->what = bare_repeatable;
+	}
 	else
 	{
 		entry->role = prefix == 'V' ? ROLE_UP : prefix == 'U' ? ROLE_DOWN :
@@ -295,6 +316,13 @@ flyway_own_name(const char *name, LayoutEntry *entry)
 			entry->what = "A Flyway callback runs around Flyway's commands (before or after a migrate, each migration, each statement); morgenmigrate does not run callbacks.  Move what it does into a migration, or move the file out of the directory.";
 			return;
 		}
+	}
+	if (strcmp(name, "R") == 0)
+	{
+		/* a program named R: no longer than its prefix */
+		entry->role = ROLE_UNKNOWN;
+		entry->what = bare_repeatable;
+		return;
 	}
 	if ((name[0] == 'V' || name[0] == 'R') && is_script_file(name) &&
 		read_stem(name, strlen(name) - suffix, entry))
@@ -350,8 +378,55 @@ flyway_version_cmp(const char *a, const char *b)
 }
 
 /*
+ * The UTF-16 code unit that a character of a UTF-8 text starts with: the
+ * character itself up to U+FFFF, its high surrogate (U+D800..U+DBFF)
+ * above; -1 for bytes that are not a character.
+ */
+static int32
+utf16_lead(const unsigned char *s)
+{
+	int			len = pg_utf_mblen(s);
+	pg_wchar	c;
+
+	if (strnlen((const char *) s, len) < len || !pg_utf8_islegal(s, len))
+		return -1;
+	c = utf8_to_unicode(s);
+	return c > 0xFFFF ? 0xD800 + ((c - 0x10000) >> 10) : c;
+}
+
+/*
+ * Compares two descriptions (UTF-8, as file names are) as Java's
+ * String.compareTo compares them, by UTF-16 code units: the order of
+ * their bytes, which is that of their code points, but for a character
+ * above U+FFFF (a surrogate pair) against one of U+E000..U+FFFF, which
+ * UTF-16 puts after it.
+ */
+static int
+description_cmp(const char *a, const char *b)
+{
+	size_t		i = 0;
+	int32		ua,
+				ub;
+
+	while (a[i] != '\0' && a[i] == b[i])
+		i++;
+	if (a[i] == '\0' || b[i] == '\0')
+		return strcmp(a + i, b + i);
+	/* back to the start of the character where they differ */
+	while (i > 0 && ((unsigned char) a[i] & 0xC0) == 0x80)
+		i--;
+	ua = utf16_lead((const unsigned char *) a + i);
+	ub = utf16_lead((const unsigned char *) b + i);
+	if (ua >= 0 && ub >= 0 && ua != ub)
+		return ua < ub ? -1 : 1;
+	/* one high surrogate (the low ones keep the order), or not UTF-8 */
+	return strcmp(a + i, b + i);
+}
+
+/*
  * Flyway's order: versioned by version, then the migrations without a
- * version (repeatables, and repeatable script migrations) by description.
+ * version (repeatables, and repeatable script migrations) by description,
+ * as Java compares strings.
  */
 static int
 flyway_compare(const MigrationFile *a, const MigrationFile *b)
@@ -363,7 +438,7 @@ flyway_compare(const MigrationFile *a, const MigrationFile *b)
 	if (ra != rb)
 		return ra ? 1 : -1;
 	if (ra)
-		c = strcmp(a->description, b->description);
+		c = description_cmp(a->description, b->description);
 	else
 		c = flyway_version_cmp(a->version, b->version);
 	return c != 0 ? c : strcmp(a->name, b->name);
@@ -652,6 +727,29 @@ flyway_check_text(const char *text, int len, FileSections *sections)
 }
 
 /*
+ * Refuses a migration whose version Flyway cannot record: its history
+ * keeps the version as Flyway writes it ("_" as ".", leading zeros kept:
+ * the version here) in a column of 50 characters, so Flyway would run the
+ * migration and then fail to record it (its transaction rolled back, or,
+ * without one, the migration applied and never recorded).
+ */
+static void
+flyway_check_files(const char *dir, const MigrationFile *files, int nfiles)
+{
+	for (int i = 0; i < nfiles; i++)
+		if (strlen(files[i].version) > MAX_VERSION_CHARS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("version of Flyway migration \"%s\" is too long",
+							files[i].name),
+					 errdetail("Its version, \"%s\", has %d characters; Flyway records a version in a column of %d characters, and would run the migration and then fail to record it.",
+							   files[i].version, (int) strlen(files[i].version),
+							   MAX_VERSION_CHARS),
+					 errhint("Shorten the version to %d characters, its separators included.",
+							 MAX_VERSION_CHARS)));
+}
+
+/*
  * Tells whether a target names a version: digits and dots or underscores,
  * the same version as Flyway compares them ("1.1" and "1_1" name V1_1__x,
  * "2" names V2.0__y).
@@ -685,6 +783,7 @@ const LayoutMethods flyway_layout = {
 	.lone_config_why = "the config file of a script that is not in the directory: Flyway never reads it",
 	.check_text = flyway_check_text,
 	.checksum_lines = true,
+	.check_files = flyway_check_files,
 	.target_matches = flyway_target_matches,
 	.subdir_refusal = "Flyway reads the migrations of subdirectories too; morgenmigrate reads one directory.",
 	.unique_versions = true,

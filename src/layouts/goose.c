@@ -9,7 +9,11 @@
  *	  version of 0 (and stops on two files of one version), so morgenmigrate
  *	  refuses these too.  VERSION_name.go files are Go migrations, which
  *	  only goose can run (goose skips one without a version, and Go test
- *	  files); every other entry is skipped.  Order: by version.
+ *	  files); every other entry is skipped.  goose lists these names with
+ *	  Go's glob, which matches hidden names and directories too: a hidden
+ *	  *.sql file, whose name can have no version, makes goose refuse the
+ *	  directory, and a directory named as a migration file makes it fail,
+ *	  so both are refused here.  Order: by version.
  *
  *	  Text: annotations cut a file:
  *
@@ -649,6 +653,8 @@ const LayoutMethods goose_layout = {
 	.marker_word_ci = false,
 	.bom_refusal = "goose reads the byte-order mark as text before -- +goose Up, and refuses the file; save it without the mark.",
 	.own_name = goose_own_name,
+	.reads_hidden = true,
+	.subdir_as_file = "goose lists every entry named *.sql, and every VERSION_name.go, as a migration file, a directory too: it refuses the whole directory for a name without a version, and fails on this one when it comes to run it.",
 	.unique_versions = true,
 	.noop_rollback = true,
 };

@@ -6,9 +6,11 @@
  *
  *	  Names: every *.sql file (the suffix with its case) is a migration,
  *	  NAME.down.sql too, and a hidden one (refused: morgenmigrate reads no
- *	  hidden file); its history key is its name.  Order: names with a
- *	  numeric prefix first, by that number (a signed 64-bit one: sql-migrate
- *	  stops on a larger one, so such a name is refused), then byte by byte;
+ *	  hidden file); so is a directory so named, which sql-migrate cannot
+ *	  read and refuses the whole directory for (refused too).  A
+ *	  migration's history key is its name.  Order: names with a numeric
+ *	  prefix first, by that number (a signed 64-bit one: sql-migrate stops
+ *	  on a larger one, so such a name is refused), then byte by byte;
  *	  names without one after them, byte by byte.  A rollback takes the
  *	  applied migration that comes last in that order, and one without a
  *	  down section rolls back as a no-op, as sql-migrate runs nothing for it.
@@ -470,6 +472,7 @@ const LayoutMethods sql_migrate_layout = {
 	.bom_in_text = "sql-migrate reads the byte-order mark as part of the first line, so that it does not see the command there; save the file without it.",
 	.own_name = sql_migrate_own_name,
 	.reads_hidden = true,
+	.subdir_as_file = "sql-migrate reads every entry whose name ends in .sql as a migration file, a directory too, and refuses the whole directory when it cannot read one.",
 	.noop_rollback = true,
 	.rollback_by_version = true,
 };

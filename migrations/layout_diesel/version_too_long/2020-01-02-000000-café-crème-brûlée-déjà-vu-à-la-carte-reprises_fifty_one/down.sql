@@ -1,0 +1,1 @@
+DELETE FROM layout_log WHERE what = 'a version of 51 characters';

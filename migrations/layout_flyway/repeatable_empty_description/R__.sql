@@ -1,0 +1,1 @@
+INSERT INTO layout_log (what) VALUES ('R__ without a description');

@@ -1,0 +1,1 @@
+INSERT INTO layout_log (what) VALUES ('R__report');

@@ -1,0 +1,3 @@
+package migrations
+
+// a draft goose skips: its name has no version

@@ -1,0 +1,2 @@
+-- +goose Up
+INSERT INTO layout_log (what) VALUES ('.2_hidden');
