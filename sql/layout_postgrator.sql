@@ -33,6 +33,14 @@ SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/skipped_on
 RESET morgenmigrate.layout;
 SELECT * FROM state();
 
+-- subdirectories postgrator lists but does not read, as their names do not
+-- end in .sql, .js, .cjs or .mjs with that case (notes, old.SQL), or which
+-- it does not list (.hidden.sql), are ignored, and the rest applies
+SELECT filename, kind, why FROM morgenmigrate.migrate_layout(:'base' || '/other_subdirs');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/other_subdirs');
+SELECT * FROM state();
+SELECT reset();
+
 -- rolling back a version without an undo file is refused: postgrator runs
 -- nothing and keeps the version recorded, so its database stays there
 SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/versions', target => '10');
@@ -84,8 +92,10 @@ SELECT filename, version, kind, down, why
 -- would run and then record under another version or fail to record (a
 -- fraction, a version beyond 2^53 - 1, a quote in the name), an undo file
 -- without its do file (postgrator would run it when it rolls back past it),
--- and a file that is a goose migration (postgrator would run its down
--- section too)
+-- a file that is a goose migration (postgrator would run its down section
+-- too), and a directory named as a .sql or JavaScript file, named as a
+-- migration or not (postgrator reads every such entry and fails on it before
+-- anything runs)
 SELECT d AS dir, r.*
   FROM (VALUES ('bom', '1.do.create-log.sql'),
                ('duplicate_version', '1e1.do.b.sql'),
@@ -96,8 +106,14 @@ SELECT d AS dir, r.*
                ('too_large', '9007199254740993.do.big.sql'),
                ('quote', '2.do.it''s.sql'),
                ('orphan_undo', '2.undo.gone.sql'),
-               ('goose_file', '2.do.goose.sql')) AS c(d, f),
+               ('goose_file', '2.do.goose.sql'),
+               ('sql_subdir', '2.do.subdir.sql'),
+               ('script_subdir', 'helpers.mjs')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
+-- the refusal of a directory named as a file says why
+\set VERBOSITY default
+SELECT * FROM morgenmigrate.migrate_status(:'base' || '/sql_subdir');
+\set VERBOSITY terse
 
 DROP SCHEMA layout_postgrator_test CASCADE;
 DROP EXTENSION morgenmigrate;

@@ -246,10 +246,18 @@ typedef struct LayoutMethods
 								 * as a name the runner refuses, is
 								 * refused */
 	const char *subdir_as_file; /* its runner lists a subdirectory named as
-								 * its migration files are (own_name) with
-								 * those files, and fails on it: why, as an
-								 * error detail (NULL: a subdirectory is
-								 * ignored) */
+								 * its migration files are (own_name, or
+								 * lists_as_file) with those files, and
+								 * fails on it: why, as an error detail
+								 * (NULL: a subdirectory is ignored) */
+
+	/*
+	 * Tells whether its runner lists and reads an entry of this name as a
+	 * file, whatever else the name says (NULL: it reads those own_name
+	 * reads as migrations); with subdir_as_file, a subdirectory so named
+	 * is refused.
+	 */
+	bool		(*lists_as_file) (const char *name);
 	bool		names_yield;	/* what its names say yields to what another
 								 * layout's names say in the same directory */
 	bool		unique_versions;	/* refuses two migrations of one version */

@@ -54,6 +54,9 @@ static void flat_candidates(MigrationDir *mdir, List *listed);
 static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
 static bool flat_read_entry(MigrationDir *mdir, const LayoutMethods *m,
 							const DirEntry *de, LayoutEntry *entry);
+static bool subdir_read_as_file(const LayoutMethods *m, const DirEntry *de);
+static void refuse_subdir_as_file(const MigrationDir *mdir,
+								  const LayoutMethods *m, const char *shown);
 static void refuse_orphans(const MigrationDir *mdir, const LayoutMethods *m);
 static void flat_settle(MigrationDir *mdir, MigrationLayout layout);
 static void refuse_hidden(const MigrationDir *mdir, const LayoutMethods *m);
@@ -271,12 +274,17 @@ migration_dir_list(const char *path)
 	else
 	{
 		ListCell   *lc;
+		const char *as_file = NULL;
 
 		foreach(lc, entries)
 		{
 			DirEntry   *de = (DirEntry *) lfirst(lc);
 			LayoutEntry entry;
 
+			/* the first by name, whatever order the directory has */
+			if (de->is_dir && subdir_read_as_file(m, de) &&
+				(as_file == NULL || strcmp(de->shown, as_file) < 0))
+				as_file = de->shown;
 			layout_read_name(de->name, de->is_dir, &entry);
 			if (entry.role == ROLE_IGNORED && !de->is_dir && m->own_name != NULL)
 			{
@@ -293,6 +301,8 @@ migration_dir_list(const char *path)
 				add_ignored(mdir, de->shown, entry.why ? entry.why :
 							psprintf("not named as %s", m->names_as));
 		}
+		if (as_file != NULL)
+			refuse_subdir_as_file(mdir, m, as_file);
 		collect_files(mdir, listed, m);
 		refuse_orphans(mdir, m);
 		check_versions(mdir, m);
@@ -580,18 +590,8 @@ flat_read_entry(MigrationDir *mdir, const LayoutMethods *m,
 	memset(entry, 0, sizeof(LayoutEntry));
 	if (de->is_dir)
 	{
-		if (m->subdir_as_file != NULL)
-		{
-			m->own_name(de->name, entry);
-			if (entry->role != ROLE_IGNORED)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("\"%s\" in migration directory \"%s\" is a directory named as a migration file",
-								de->shown, mdir->path),
-						 errdetail("%s", m->subdir_as_file),
-						 errhint("Rename the directory, or move it out of the migration directory.")));
-			memset(entry, 0, sizeof(LayoutEntry));
-		}
+		if (subdir_read_as_file(m, de))
+			refuse_subdir_as_file(mdir, m, de->shown);
 		add_ignored(mdir, de->shown,
 					psprintf("a subdirectory: %s reads the files of the directory itself",
 							 m->runner));
@@ -611,6 +611,39 @@ flat_read_entry(MigrationDir *mdir, const LayoutMethods *m,
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Tells whether the layout's runner lists a subdirectory of this name with
+ * its migration files and fails on it (subdir_as_file): one it reads as a
+ * file by its name alone (lists_as_file), or else one named as own_name
+ * names its migrations.
+ */
+static bool
+subdir_read_as_file(const LayoutMethods *m, const DirEntry *de)
+{
+	LayoutEntry entry;
+
+	if (m->subdir_as_file == NULL)
+		return false;
+	if (m->lists_as_file != NULL)
+		return m->lists_as_file(de->name);
+	memset(&entry, 0, sizeof(entry));
+	m->own_name(de->name, &entry);
+	return entry.role != ROLE_IGNORED;
+}
+
+/* Refuses a subdirectory that subdir_read_as_file says its runner fails on. */
+static void
+refuse_subdir_as_file(const MigrationDir *mdir, const LayoutMethods *m,
+					  const char *shown)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("\"%s\" in migration directory \"%s\" is a directory named as a migration file",
+					shown, mdir->path),
+			 errdetail("%s", m->subdir_as_file),
+			 errhint("Rename the directory, or move it out of the migration directory.")));
 }
 
 /*

@@ -22,7 +22,12 @@
  *	  1 (JavaScript's numbers lose digits there), a name holding a quote.
  *	  Order: versions as numbers; a rollback takes the highest version
  *	  applied first.  An undo file without its do file is refused:
- *	  postgrator would run it when it rolls back past its version.
+ *	  postgrator would run it when it rolls back past its version.  So is a
+ *	  directory whose name ends in one of those extensions, a migration's
+ *	  name or not: postgrator reads every such entry as a file (a checksum
+ *	  of each .sql file, an import of each JavaScript one) before it looks
+ *	  at the rest of the name, and fails on a directory before anything
+ *	  runs.
  *
  *	  Text: no markers.  postgrator sends a file to the server as it is,
  *	  in one round trip, without a transaction of its own: the server runs
@@ -314,6 +319,26 @@ postgrator_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 	return true;
 }
 
+/*
+ * Tells whether postgrator reads an entry of this name as a file: every
+ * entry its listing finds (hidden ones are not listed) whose extension,
+ * after the last dot, is one of its own with that case, whatever the rest
+ * of the name says: it reads a .sql file for its checksum and imports a
+ * JavaScript one before it drops the names whose version is no number.
+ */
+static bool
+postgrator_lists_as_file(const char *name)
+{
+	static const char *const exts[] = {".sql", ".js", ".cjs", ".mjs"};
+
+	if (name[0] == '.')
+		return false;
+	for (int i = 0; i < lengthof(exts); i++)
+		if (has_suffix_ci(name, exts[i], false))
+			return true;
+	return false;
+}
+
 /* postgrator's order: versions as numbers, then names. */
 static int
 postgrator_compare(const MigrationFile *a, const MigrationFile *b)
@@ -347,6 +372,8 @@ const LayoutMethods postgrator_layout = {
 	.requires_markers = false,
 	.bom_refusal = "postgrator sends the byte-order mark to the server, which fails on it; save the file without the mark.",
 	.read_text = postgrator_read_text,
+	.subdir_as_file = "postgrator reads every entry whose name ends in .sql, .js, .cjs or .mjs as a file before it looks at the rest of the name, a directory too, and fails on a directory before anything runs.",
+	.lists_as_file = postgrator_lists_as_file,
 	.unique_versions = true,
 	.rollback_by_version = true,
 	.orphan_hint = "postgrator runs an undo file whenever it rolls back past its version, even one it never applied: add its do file, or remove it.",
