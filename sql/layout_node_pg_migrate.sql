@@ -77,6 +77,16 @@ SELECT * FROM state();
 RESET morgenmigrate.layout;
 SELECT reset();
 
+-- node-pg-migrate writes a migration's name into its history as it is,
+-- between quotes: a backslash stays a backslash there (with
+-- standard_conforming_strings on, PostgreSQL's default), so such a name
+-- applies and rolls back as any other, recorded as it is
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/backslash');
+SELECT * FROM state();
+SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/backslash');
+SELECT * FROM state();
+SELECT reset();
+
 -- a migration without a down part cannot be rolled back (node-pg-migrate
 -- refuses it too): nothing changes
 SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/no_down');
@@ -92,7 +102,10 @@ SELECT reset();
 -- names of one number equal but for punctuation, or told apart only
 -- beyond ASCII; two files of one name; NAME.down.sql where the layout is
 -- not set, and a plain pair of NAME.sql and NAME.down.sql among
--- node-pg-migrate's names; a file with sql-migrate's markers
+-- node-pg-migrate's names; a file with sql-migrate's markers; a name
+-- holding a quote, an SQL or a JavaScript migration's (node-pg-migrate
+-- writes it into its history unescaped, fails there and rolls back all it
+-- ran)
 SELECT d AS dir, r.*
   FROM (VALUES ('unloadable', 'README.md'),
                ('no_number', 'seed.sql'),
@@ -104,7 +117,9 @@ SELECT d AS dir, r.*
                ('same_name', '1700000001000_x.js'),
                ('down_name', '1700000001000_add.down.sql'),
                ('names_only_down', '1700000000000_create_log.down.sql'),
-               ('other_runner', '1700000000000_create_log.sql')) AS c(d, f),
+               ('other_runner', '1700000000000_create_log.sql'),
+               ('quote', '1700000001000_it''s.sql'),
+               ('quote_script', '1700000001000_it''s.js')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
 
 -- what the refusals say
@@ -112,6 +127,7 @@ SELECT d AS dir, r.*
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/tie_punctuation');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/marker_in_string');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/names_only_down');
+SELECT * FROM morgenmigrate.migrate_status(:'base' || '/quote');
 \set VERBOSITY terse
 
 DROP SCHEMA layout_node_pg_migrate_test CASCADE;

@@ -92,7 +92,8 @@ SELECT d AS fixture,
     'layout_flyway/version_too_long', 'layout_diesel/version_too_long',
     'layout_goose/hidden_sql', 'layout_goose/sql_subdir', 'layout_goose/go_subdir',
     'layout_sql_migrate/sql_subdir', 'layout_postgrator/sql_subdir',
-    'layout_postgrator/script_subdir', 'layout_postgrator/other_subdirs']) d;
+    'layout_postgrator/script_subdir', 'layout_postgrator/other_subdirs',
+    'layout_node_pg_migrate/quote', 'layout_node_pg_migrate/backslash']) d;
 
 -- Checksums: the same bytes give the same checksum.  The history written
 -- from disk (a BOM and CRLF line ends among the files) finds the pushed

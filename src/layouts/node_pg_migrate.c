@@ -11,7 +11,9 @@
  *	  running anything, and so it does for a name that does not start with
  *	  a number, which it cannot order.  A migration's name, in its history,
  *	  is the file name without its extension: NAME.down.sql is the
- *	  migration NAME.down, not a down file.
+ *	  migration NAME.down, not a down file.  node-pg-migrate writes it into
+ *	  its history between quotes as it is: a name holding a quote, which
+ *	  it would fail to record (or record as another name), is refused.
  *
  *	  Order: by the leading number, a 17-digit one read as a UTC time to
  *	  the millisecond (YYYYMMDDhhmmssSSS), any other as a number such as
@@ -524,7 +526,9 @@ orderable(const char *name)
  * every file is a migration, *.sql (any case) one morgenmigrate runs,
  * JavaScript and TypeScript ones only node-pg-migrate can run; any other
  * file, and a name node-pg-migrate cannot order, stops node-pg-migrate
- * before anything runs, and is refused here.
+ * before anything runs, and is refused here.  So is a name holding a
+ * quote, which node-pg-migrate cannot record: it writes the name into its
+ * history between quotes as it is.
  */
 static void
 node_pg_migrate_own_name(const char *name, LayoutEntry *entry)
@@ -541,6 +545,8 @@ node_pg_migrate_own_name(const char *name, LayoutEntry *entry)
 		entry->what = "Its name does not start with a number: node-pg-migrate cannot order it beside other migrations, and stops before running anything.";
 	else if (!orderable(name))
 		entry->what = "Its 17-digit number is no UTC time (YYYYMMDDhhmmssSSS), and node-pg-migrate cannot order it.";
+	else if (strchr(name, '\'') != NULL)
+		entry->what = "Its name holds a quote, which node-pg-migrate writes into its history table as it is: it would fail to record the migration and roll back everything it ran, or with two quotes record it under another name.  Rename it without the quote.";
 	else
 	{
 		entry->role = sql ? ROLE_UP : ROLE_EXTERNAL;
