@@ -43,6 +43,16 @@ SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/versions',
 SELECT * FROM state();
 SELECT reset();
 
+-- a version of any length: dbmate's history keeps it in a varchar without
+-- a length on PostgreSQL, so a version of 129 digits, longer than the
+-- varchar(128) of dbmate before 2.27, applies and rolls back as any other
+SELECT length(version) FROM morgenmigrate.migrate_layout(:'base' || '/long_version');
+SELECT left(filename, 20) AS filename, status FROM morgenmigrate.migrate_apply(:'base' || '/long_version');
+SELECT * FROM state();
+SELECT left(filename, 20) AS filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/long_version');
+SELECT * FROM state();
+SELECT reset();
+
 -- the last applied in the order of the names, not the last to run: 10_late
 -- sorts before 2_step, and dbmate rolls back 2_step
 SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/rollback_order/first');
