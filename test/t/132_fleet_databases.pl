@@ -77,9 +77,12 @@ my $set = write_set("$base/set",
 	'002_audit.sql' => "CREATE TABLE audit (id int);\n",
 	'003_accounts_note.sql' => "CREATE INDEX CONCURRENTLY accounts_note ON accounts (note);\n");
 # waits while the test holds a lock on a shared catalog (every database
-# sees the same lock)
+# sees the same lock): pg_shdescription, which no new session reads; a
+# lock on pg_shseclabel also stopped every connection that had to build
+# the shared relation cache again (after autovacuum or a shared catalog's
+# change), the test's own included
 my $slow = write_set("$base/slow",
-	'001_wait.sql' => "-- morgenmigrate: lock_timeout=0\nSELECT count(*) FROM pg_catalog.pg_shseclabel;\n");
+	'001_wait.sql' => "-- morgenmigrate: lock_timeout=0\nSELECT count(*) FROM pg_catalog.pg_shdescription;\n");
 
 my @good = map { sprintf 'fleet_%02d', $_ } 1 .. 18;
 my @all = (@good, 'fleet_bad', 'fleet_noext');
@@ -661,7 +664,7 @@ for my $db (@slow)
 	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate');
 }
 my $holder = $node->background_psql('postgres');
-$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shseclabel IN ACCESS EXCLUSIVE MODE');
+$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shdescription IN ACCESS EXCLUSIVE MODE');
 my $caller = $node->background_psql('postgres', on_error_stop => 0);
 my $caller_pid = $caller->query_safe('SELECT pg_backend_pid()');
 $caller->query_until(qr/started/, "\\echo started\nCALL morgenmigrate.migrate_run('$slow', databases => ARRAY["
@@ -693,7 +696,7 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM morgenmigrate.progress'),
 $caller->quit;
 
 # a terminated caller takes its workers along
-$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shseclabel IN ACCESS EXCLUSIVE MODE');
+$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shdescription IN ACCESS EXCLUSIVE MODE');
 $caller = $node->background_psql('postgres', on_error_stop => 0);
 $caller_pid = $caller->query_safe('SELECT pg_backend_pid()');
 $caller->query_until(qr/started/, "\\echo started\nCALL morgenmigrate.migrate_run('$slow', "
@@ -713,7 +716,7 @@ like($caller->{stderr}, qr/terminating connection due to administrator command/,
 	'the caller was terminated');
 
 # a worker that dies fails its database only; the caller does not wait for it
-$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shseclabel IN ACCESS EXCLUSIVE MODE');
+$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shdescription IN ACCESS EXCLUSIVE MODE');
 $caller = $node->background_psql('postgres', on_error_stop => 0);
 $caller->query_until(qr/started/, "\\echo started\n\\set VERBOSITY verbose\n"
 	  . "CALL morgenmigrate.migrate_run('$slow', databases => ARRAY['slow_1', 'slow_2', 'slow_3']);\n");
@@ -795,7 +798,7 @@ for my $db (qw(slot_held slot_a slot_b))
 	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate');
 }
 $holder = $node->background_psql('postgres');
-$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shseclabel IN ACCESS EXCLUSIVE MODE');
+$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shdescription IN ACCESS EXCLUSIVE MODE');
 my $other = $node->background_psql('postgres', on_error_stop => 0);
 $other->query_until(qr/started/, "\\echo started\n\\set VERBOSITY verbose\n"
 	  . "CALL morgenmigrate.migrate_run('$slow', databases => ARRAY['slot_held']);\n");
