@@ -25,6 +25,8 @@
 #   PROVE_TESTS=test/t/020_cron.pl scripts/test.sh tap   only some TAP tests
 #   KEEP_SERVER=1 scripts/test.sh    leave the test server running afterwards
 #   MM_WORK=/var/tmp/x MM_PORT=5510 scripts/test.sh   another staging place
+#   MM_SUITE_TIMEOUT=600 scripts/test.sh   stop (and fail) a suite after 600 s
+#                                    (2700 by default)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -153,9 +155,13 @@ export PGHOST=$work PGPORT=$port PGUSER=postgres
 # whose plan is skip_all, such as one that needs Citus where it is not
 # installed) or a failure per test script.  A skipped test is neither
 # passed nor failed: it is listed, with its reason, and counted apart.
+# A suite that runs past MM_SUITE_TIMEOUT seconds (45 minutes; a whole
+# suite takes minutes) is stopped, its processes with it, and fails: a
+# test that waits forever must fail the run, not hold it until CI gives up.
 run_suite() {
 	local name=$1 user=$2 dir=$3; shift 3
 	local log=$logs/$name.log
+	local limit=${MM_SUITE_TIMEOUT:-2700}
 	stage=$name
 	say "$name tests (as $user, in $dir; output in $log)"
 	set +e
@@ -163,14 +169,18 @@ run_suite() {
 		# the TAP tests that run as root, against this server (not make
 		# installcheck: its TAP tests start clusters of their own, which
 		# root cannot), with this build's programs first on the PATH
-		(cd "$dir" && env LANG="${SUITE_LANG:-C.UTF-8}" PGHOST="$PGHOST" PGPORT="$PGPORT" \
-			PATH="$PG_BIN:$PATH" prove --timer test/root/*.pl) 2>&1 | tee "$log"
+		(cd "$dir" && timeout -k 30 "$limit" env LANG="${SUITE_LANG:-C.UTF-8}" PGHOST="$PGHOST" \
+			PGPORT="$PGPORT" PATH="$PG_BIN:$PATH" prove --timer test/root/*.pl) 2>&1 | tee "$log"
 	else
-		runuser -u "$user" -- env LANG="${SUITE_LANG:-C.UTF-8}" PGHOST="$PGHOST" PGPORT="$PGPORT" \
-			PGUSER="$PGUSER" PG_CONFIG="$PG_CONFIG" make -C "$dir" installcheck "$@" 2>&1 | tee "$log"
+		timeout -k 30 "$limit" runuser -u "$user" -- env LANG="${SUITE_LANG:-C.UTF-8}" \
+			PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" PG_CONFIG="$PG_CONFIG" \
+			make -C "$dir" installcheck "$@" 2>&1 | tee "$log"
 	fi
 	local rc=${PIPESTATUS[0]}
 	set -e
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "the $name suite ran past $limit seconds (MM_SUITE_TIMEOUT) and was stopped" | tee -a "$log"
+	fi
 	local ok bad skip=0 these=""
 	if [ "$name" = tap ] || [ "$name" = root ]; then
 		ok=$(grep -cE '^(\[[0-9:]+\] )?test/(t|root)/[^ ]+\.pl \.+ ok' "$log" || true)
