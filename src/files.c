@@ -265,6 +265,13 @@ shown(const char *s)
 	return buf.data;
 }
 
+/* A pushed path fit for a message, by shown's rules (push.c's errors). */
+char *
+files_shown(const char *s)
+{
+	return shown(s);
+}
+
 /*
  * Checks that dir names a directory the caller may read migrations from
  * and returns its canonical path.  morgenmigrate.allowed_directories is

@@ -79,6 +79,7 @@ extern FileText files_read(const char *dir, const char *relpath,
 						   const char *what, bool missing_ok);
 extern char *files_text_to_server(const FileText *ft, const char *shown);
 extern char *files_name_to_server(const char *name);
+extern char *files_shown(const char *s);
 
 extern FilesDir *files_dir_open(const char *path);
 extern const char *files_dir_next(FilesDir *d, FileKind *kind, bool *plain);
