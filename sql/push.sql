@@ -190,6 +190,99 @@ RESET morgenmigrate.max_push_size;
 SELECT refused('good', ARRAY['002_x.sql', 'SELECT 1;']::bytea[]);
 DROP TABLE first;
 DELETE FROM morgenmigrate.schema_migrations;
+
+-- Files in slices: a table with a column part holds a file in several
+-- rows, numbered from 1, and reads it as their bytes in the order of the
+-- parts, whatever the order of the rows.  basic's files cut into slices
+-- of 7 bytes (its directory one row, with part 1; an empty file one empty
+-- slice) give the history the files on disk give, checksums included.
+SELECT push_dir(:'base' || '/basic');
+CREATE TEMPORARY TABLE sliced (path bytea, content bytea, part bigint);
+INSERT INTO sliced
+SELECT path, substr(content, s, 7), (s + 6) / 7
+  FROM mm_pushed_dir, generate_series(1, octet_length(content), 7) s
+ ORDER BY 3 DESC;
+INSERT INTO sliced SELECT path, NULL, 1 FROM mm_pushed_dir WHERE content IS NULL;
+INSERT INTO sliced VALUES ('empty.txt', '', 1);
+SELECT count(*) AS rows, count(DISTINCT path) AS files, max(part) AS most_parts FROM sliced;
+SELECT morgenmigrate.migrate_baseline(:'base' || '/basic');
+CREATE TEMPORARY TABLE disk_history AS
+SELECT filename, checksum, kind FROM morgenmigrate.schema_migrations;
+SELECT filename, state FROM morgenmigrate.migrate_status(files => 'sliced');
+SELECT morgenmigrate.migrate_check(files => 'sliced');
+DELETE FROM morgenmigrate.schema_migrations;
+SELECT morgenmigrate.migrate_baseline(files => 'sliced');
+SELECT count(*) AS history_differences FROM (
+    (SELECT filename, checksum, kind FROM morgenmigrate.schema_migrations
+     EXCEPT ALL SELECT * FROM disk_history)
+    UNION ALL
+    (SELECT * FROM disk_history
+     EXCEPT ALL SELECT filename, checksum, kind FROM morgenmigrate.schema_migrations)) d;
+DELETE FROM morgenmigrate.schema_migrations;
+-- applied from slices (a smallint part, a text path): the statement runs
+-- whole, and the checksum is the SHA-256 of the file's bytes
+CREATE TEMPORARY TABLE sliced_text (path text, content bytea, part smallint);
+INSERT INTO sliced_text VALUES
+    ('001_sliced.sql', convert_to(E'e (id int);\n', 'UTF8'), 3),
+    ('001_sliced.sql', convert_to('CREATE TABLE s', 'UTF8'), 1),
+    ('001_sliced.sql', convert_to('liced_tabl', 'UTF8'), 2),
+    ('002_whole.sql', convert_to(E'ALTER TABLE sliced_table ADD name text;\n', 'UTF8'), 1);
+SELECT filename, status FROM morgenmigrate.migrate_apply(files => 'sliced_text');
+SELECT h.filename, h.checksum = encode(sha256(
+           convert_to(E'CREATE TABLE sliced_table (id int);\n', 'UTF8')), 'hex') AS checksum_of_the_file
+  FROM morgenmigrate.schema_migrations h WHERE filename = '001_sliced.sql';
+SELECT attname FROM pg_attribute WHERE attrelid = 'sliced_table'::regclass AND attnum > 0 ORDER BY attnum;
+DROP TABLE sliced_table;
+DELETE FROM morgenmigrate.schema_migrations;
+
+-- Bad slices: each refused before anything runs, nothing recorded,
+-- nothing created (each set holds a good file, 001_first.sql, applied
+-- with atomic => false, and 002_x.sql, which would create second)
+CREATE TEMPORARY TABLE bad_parts (path bytea, content bytea, part integer);
+CREATE FUNCTION refused_parts(what text, rows text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    outcome text;
+    detail text;
+BEGIN
+    TRUNCATE bad_parts;
+    INSERT INTO bad_parts VALUES ('001_first.sql', 'CREATE TABLE first (id int);', 1);
+    EXECUTE 'INSERT INTO bad_parts VALUES ' || rows;
+    BEGIN
+        PERFORM morgenmigrate.migrate_apply(files => 'bad_parts', atomic => false);
+        outcome := 'applied';
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+        outcome := SQLSTATE || ' ' || SQLERRM || coalesce(' (' || nullif(detail, '') || ')', '');
+    END;
+    RETURN what || ': ' || outcome ||
+        (SELECT format(' (history %s, first %s, second %s)', count(*),
+                       coalesce(to_regclass('first')::text, 'not created'),
+                       coalesce(to_regclass('second')::text, 'not created'))
+           FROM morgenmigrate.schema_migrations);
+END $$;
+SELECT refused_parts('a gap', $$('002_x.sql', 'CREATE TABLE ', 1), ('002_x.sql', 'second (id int);', 3)$$);
+SELECT refused_parts('a part twice', $$('002_x.sql', 'CREATE TABLE ', 1), ('002_x.sql', 'second (id int);', 2), ('002_x.sql', 'second (id int);', 2)$$);
+SELECT refused_parts('a path twice, part 1 each', $$('002_x.sql', 'CREATE TABLE second (id int);', 1), ('002_x.sql', 'CREATE TABLE second (id int);', 1)$$);
+SELECT refused_parts('a NULL part', $$('002_x.sql', 'CREATE TABLE ', 1), ('002_x.sql', 'second (id int);', NULL)$$);
+SELECT refused_parts('a file of one row, its part NULL', $$('002_x.sql', 'CREATE TABLE second (id int);', NULL)$$);
+SELECT refused_parts('a directory, its part NULL', $$('sub', NULL, NULL)$$);
+SELECT refused_parts('part 0', $$('002_x.sql', 'CREATE TABLE ', 0), ('002_x.sql', 'second (id int);', 1)$$);
+SELECT refused_parts('a negative part', $$('002_x.sql', 'CREATE TABLE second (id int);', -1)$$);
+SELECT refused_parts('parts from 2', $$('002_x.sql', 'CREATE TABLE ', 2), ('002_x.sql', 'second (id int);', 3)$$);
+SELECT refused_parts('content and NULL', $$('002_x.sql', 'CREATE TABLE second (id int);', 1), ('002_x.sql', NULL, 2)$$);
+SELECT refused_parts('NULL and content', $$('002_x.sql', NULL, 1), ('002_x.sql', 'CREATE TABLE second (id int);', 2)$$);
+SELECT refused_parts('a directory in two rows', $$('sub', NULL, 1), ('sub', NULL, 2)$$);
+SELECT refused_parts('a file in slices and a directory', $$('002_x', 'CREATE TABLE ', 1), ('002_x', 'second (id int);', 2), ('002_x/up.sql', 'SELECT 1;', 1)$$);
+SELECT refused_parts('bad SQL across slices', $$('002_x.sql', 'CREATE TAB', 1), ('002_x.sql', 'E second (id int);', 2)$$);
+SET morgenmigrate.max_file_size = 1;
+SELECT refused_parts('slices under max_file_size, the file over it', format($$('002_x.sql', %L, 1), ('002_x.sql', %L, 2)$$, repeat('-', 600), repeat('-', 600)));
+RESET morgenmigrate.max_file_size;
+SET morgenmigrate.max_push_size = 1;
+SELECT refused_parts('slices over max_push_size', format($$('002_x.sql', %L, 1), ('002_x.sql', %L, 2)$$, repeat('-', 600), repeat('-', 600)));
+RESET morgenmigrate.max_push_size;
+SELECT refused_parts('good', $$('002_x.sql', 'CREATE TABLE ', 1), ('002_x.sql', 'second (id int);', 2)$$);
+DROP TABLE first, second;
+DELETE FROM morgenmigrate.schema_migrations;
 -- a table that is none, or lacks its columns
 CREATE TEMPORARY TABLE no_content (path text);
 CREATE TEMPORARY TABLE path_int (path int, content bytea);
@@ -199,6 +292,10 @@ CREATE TEMPORARY TABLE no_path (content bytea);
 INSERT INTO no_path VALUES ('x');
 CREATE TEMPORARY TABLE null_path (path text, content bytea);
 INSERT INTO null_path VALUES (NULL, 'x');
+CREATE TEMPORARY TABLE part_text (path text, content bytea, part text);
+INSERT INTO part_text VALUES ('001_first.sql', 'CREATE TABLE first (id int);', '1');
+CREATE TEMPORARY TABLE part_numeric (path text, content bytea, part numeric);
+INSERT INTO part_numeric VALUES ('001_first.sql', 'CREATE TABLE first (id int);', 1);
 SELECT * FROM morgenmigrate.migrate_status(files => 'no_content');
 SELECT * FROM morgenmigrate.migrate_status(files => 'path_int');
 SELECT * FROM morgenmigrate.migrate_status(files => 'content_text');
@@ -207,6 +304,9 @@ SELECT * FROM morgenmigrate.migrate_status(files => 'no_path');
 SELECT * FROM morgenmigrate.migrate_status(files => 'null_path');
 SELECT * FROM morgenmigrate.migrate_status(files => NULL);
 SELECT * FROM morgenmigrate.migrate_status(files => 'no_such_table');
+SELECT * FROM morgenmigrate.migrate_apply(files => 'part_text');
+SELECT * FROM morgenmigrate.migrate_apply(files => 'part_numeric');
+SELECT count(*) AS history, to_regclass('first') AS first FROM morgenmigrate.schema_migrations;
 
 -- Rights: the push forms need EXECUTE, and no right to read the server's
 -- files, whatever morgenmigrate.allowed_directories says

@@ -265,8 +265,10 @@ check_parts(const PushTable *table, const char *path, HeapTuple tuple,
 				(errcode(ERRCODE_DUPLICATE_FILE),
 				 errmsg("a part of pushed file \"%s\" is sent twice",
 						files_shown(path)),
-				 errdetail("The file has %lld rows and %lld different parts.",
-						   (long long) nrows, (long long) distinct),
+				 errdetail_plural("Its %lld rows have %lld different part.",
+								  "Its %lld rows have %lld different parts.",
+								  (unsigned long) distinct,
+								  (long long) nrows, (long long) distinct),
 				 errhint("Send each slice of a file once, numbered 1, 2, and so on.")));
 	if (highest != nrows)
 		ereport(ERROR,
@@ -285,8 +287,10 @@ check_parts(const PushTable *table, const char *path, HeapTuple tuple,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("pushed file \"%s\" has parts without content",
 						files_shown(path)),
-				 errdetail("%lld of its %lld rows have NULL content; a directory is one row with NULL content, and every row of a file has content.",
-						   (long long) (nrows - ncontent), (long long) nrows)));
+				 errdetail_plural("%lld of its %lld rows has NULL content; a directory is one row with NULL content, and every row of a file has content.",
+								  "%lld of its %lld rows have NULL content; a directory is one row with NULL content, and every row of a file has content.",
+								  (unsigned long) (nrows - ncontent),
+								  (long long) (nrows - ncontent), (long long) nrows)));
 }
 
 /* Prepares and keeps the query that reads a row of the table, unless kept. */
