@@ -14,6 +14,9 @@
 #   bad arguments.  Nothing is sent, nothing changes.  A FIFO is skipped.
 # - The deploy step of docs/operations.md ("push-deploy") and README.md's
 #   push form called from SQL ("push-sql"), as they stand there.
+# - Slices: files of 8 MB (one slice), 8 MB and a byte (two, the second of
+#   one byte) and an empty file (one empty slice), pushed: the history the
+#   same files give from disk.
 # - Memory (VmHWM of the backend, read by the session itself; the peak is
 #   reset with /proc/PID/clear_refs between the upload and the call): a set
 #   of 10,000 files and a set holding one 100 MB file.  The pushed call
@@ -246,6 +249,32 @@ new_db('push_sql');
 $node->safe_psql('push_sql', guide_example('push-sql', 'README.md'));
 is($node->safe_psql('push_sql', q(SELECT filename FROM morgenmigrate.schema_migrations) . q( WHERE to_regclass('teams') IS NOT NULL)),
 	'001_create_teams.sql', 'push-sql: the pushed file is applied and recorded');
+
+# the client's slices of 8 MB, at their edges: a file of one whole slice,
+# one of a slice and a byte, an empty file
+my $edges = "$tmp/edges";
+mkdir $edges, 0700;
+my $slice = 8 * 1024 * 1024;
+for my $f ([ '001_one_slice.sql', $slice, 'CREATE TABLE one_slice (id int);' ],
+	[ '002_a_byte_more.sql', $slice + 1, 'CREATE TABLE a_byte_more (id int);' ])
+{
+	my ($name, $size, $sql) = @{$f};
+	my $text = "$sql\n-- ";
+	$text .= 'e' x ($size - length($text) - 1) . "\n";
+	die "$name: not $size bytes" unless length($text) == $size;
+	append_to_file("$edges/$name", $text);
+}
+append_to_file("$edges/003_empty_next.sql", "CREATE TABLE empty_next (id int);\n");
+append_to_file("$edges/README.md", '');
+new_db('edges_push');
+new_db('edges_disk');
+($rc, $out, $err) = push_set('edges_push', [$edges]);
+is($rc, 0, 'slices at their edges: pushed') or diag($err);
+$node->safe_psql('edges_disk', "SELECT count(*) FROM morgenmigrate.migrate_apply('$edges')");
+is(history('edges_push'), history('edges_disk'),
+	'slices at their edges: a file of 8 MB, one of 8 MB and a byte, and an empty file give the history they give from disk');
+is($node->safe_psql('edges_push', q(SELECT count(*) FROM morgenmigrate.schema_migrations)),
+	'3', 'slices at their edges: the three migrations applied');
 
 # Memory: test/perl/psql-with-memory as the client's psql reports the
 # backend's peak (VmHWM) and private memory (RssAnon) at the start, after
