@@ -20,10 +20,10 @@
 
 #include "catalog/pg_class_d.h"
 #include "catalog/pg_type_d.h"
-#include "utils/array.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "storage/itemptr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
