@@ -28,6 +28,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "compat.h"
 #include "files.h"
 #include "push.h"
 
@@ -59,8 +60,8 @@ static Oid	column_type(Oid relid, const char *column, const char *shown);
 static void list_files(PushedSet *set, Oid path_type);
 static void check_parts(const PushTable *table, const char *path,
 						HeapTuple tuple, TupleDesc desc);
-static void pushed_changed(const PushTable *table, const PushedFile *file)
-			pg_attribute_noreturn();
+static mm_noreturn void pushed_changed(const PushTable *table,
+									   const PushedFile *file) mm_noreturn_after;
 static void prepare_read(const PushTable *table);
 static char *read_file(const PushedSet *set, const PushedFile *file,
 					   int64 *len);
