@@ -54,6 +54,7 @@
 
 #include "compat.h"
 #include "drift.h"
+#include "layout.h"
 #include "morgenmigrate.h"
 #include "subxact.h"
 
@@ -142,8 +143,6 @@ static char *bounded_statement(void);
 static char *row_what(const DriftRow *row);
 static char *row_who(const DriftRow *row);
 static char *row_summary(const DriftRow *row);
-static core_yyscan_t quiet_scanner_init(const char *text,
-										core_yy_extra_type *yyextra);
 static List *statement_identifiers(const char *sql);
 static List *identity_names(const DriftRow *row);
 static char *drift_touched(const char *sql, const char *table);
@@ -830,21 +829,6 @@ ident_token(void)
 }
 
 /*
- * A scanner of text for an explanation, which must add nothing to what
- * the migration itself reports: without the warning on backslashes in
- * strings (the statement's own parse gave it already, if any).
- */
-static core_yyscan_t
-quiet_scanner_init(const char *text, core_yy_extra_type *yyextra)
-{
-	core_yyscan_t scanner = scanner_init(text, yyextra, &ScanKeywords,
-										 ScanKeywordTokens);
-
-	yyextra->escape_string_warning = false;
-	return scanner;
-}
-
-/*
  * The identifiers of a statement, as the parser sees them (unquoted ones
  * folded to lower case).
  */
@@ -858,7 +842,7 @@ statement_identifiers(const char *sql)
 	List	   *names = NIL;
 	int			tok;
 
-	scanner = quiet_scanner_init(sql, &yyextra);
+	scanner = layout_quiet_scanner(sql, &yyextra);
 	while ((tok = core_yylex(&yylval, &yylloc, scanner)) != 0)
 	{
 		if (tok == ident_token())
@@ -891,7 +875,7 @@ identity_names(const DriftRow *row)
 
 	if (row->object_identity == NULL)
 		return NIL;
-	scanner = quiet_scanner_init(row->object_identity, &yyextra);
+	scanner = layout_quiet_scanner(row->object_identity, &yyextra);
 	while ((tok = core_yylex(&yylval, &yylloc, scanner)) != 0)
 	{
 		/* an identifier is a schema when a dot follows and none precedes */

@@ -25,6 +25,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
+#include "files.h"
 #include "layout.h"
 
 /* Every layout, in the order a directory entry's name is tried. */
@@ -1150,8 +1151,7 @@ layout_statement_ends(const char *text, int *n)
 		int			atomic = ScanKeywordTokens[ScanKeywordLookup("atomic", &ScanKeywords)];
 
 		ends = MemoryContextAlloc(oldcxt, sizeof(int) * max);
-		scanner = scanner_init(text, &yyextra, &ScanKeywords, ScanKeywordTokens);
-		yyextra.escape_string_warning = false;	/* running it warns */
+		scanner = layout_quiet_scanner(text, &yyextra);
 		while ((token = core_yylex(&yylval, &yylloc, scanner)) != 0)
 		{
 			if (token == rule || token == atomic)
@@ -1206,6 +1206,49 @@ layout_statement_ends(const char *text, int *n)
 }
 
 /*
+ * Refuses the migration name whose version its runner cannot record: the
+ * runner keeps the version in a column of max characters and inserts it
+ * after running the migration, so it would run the migration and then
+ * fail to record it (its transaction rolled back, or, without one, the
+ * migration applied and never recorded).  Versions are UTF-8, as file
+ * names are; the column counts characters.  hint says what to shorten.
+ */
+void
+layout_refuse_long_version(const char *name, const char *version,
+						   const char *runner, int max, const char *hint)
+{
+	int			chars = 0;
+
+	for (const char *p = version; *p != '\0'; p++)
+		if (((unsigned char) *p & 0xC0) != 0x80)
+			chars++;
+	if (chars > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("version of %s migration \"%s\" is too long",
+						runner, name),
+				 errdetail("Its version, \"%s\", has %d characters; %s records a version in a column of %d characters, and would run the migration and then fail to record it.",
+						   files_name_to_server(version), chars, runner, max),
+				 errhint("%s", hint)));
+}
+
+/*
+ * The server's scanner over text (it scans a copy), as the parser would
+ * scan it with the current settings, but without the warnings of
+ * backslashes in strings: whoever scans a migration's text here only
+ * looks at it, and running it gives those warnings once.
+ */
+core_yyscan_t
+layout_quiet_scanner(const char *text, core_yy_extra_type *yyextra)
+{
+	core_yyscan_t scanner = scanner_init(text, yyextra, &ScanKeywords,
+										 ScanKeywordTokens);
+
+	yyextra->escape_string_warning = false;
+	return scanner;
+}
+
+/*
  * In the PG_CATCH around the server's scanner or raw parser, which hold no
  * resources (so no subtransaction is needed), with cxt the memory context
  * to go on in: flushes the error if it is one they raise for a text they
@@ -1257,9 +1300,7 @@ layout_outside_tokens(const char *text, int offset)
 		core_YYSTYPE yylval;
 		YYLTYPE		yylloc;
 
-		scanner = scanner_init(pnstrdup(text, offset), &yyextra, &ScanKeywords,
-							   ScanKeywordTokens);
-		yyextra.escape_string_warning = false;
+		scanner = layout_quiet_scanner(pnstrdup(text, offset), &yyextra);
 		while (core_yylex(&yylval, &yylloc, scanner) != 0)
 			;
 		scanner_finish(scanner);
@@ -1312,9 +1353,8 @@ layout_changed_token(const char *a, const char *b)
 		int			ta,
 					tb;
 
-		sa = scanner_init(a, &ya, &ScanKeywords, ScanKeywordTokens);
-		sb = scanner_init(b, &yb, &ScanKeywords, ScanKeywordTokens);
-		ya.escape_string_warning = yb.escape_string_warning = false;
+		sa = layout_quiet_scanner(a, &ya);
+		sb = layout_quiet_scanner(b, &yb);
 		do
 		{
 			size_t		na,

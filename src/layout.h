@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "parser/scanner.h"
 
 #include "compat.h"
 #include "morgenmigrate.h"
@@ -391,7 +392,12 @@ extern void layout_scan_file(const char *name, const char *text, int len,
 							 bool bom, MigrationLayout layout,
 							 FileSections *sections);
 extern int *layout_statement_ends(const char *text, int *n);
+extern void layout_refuse_long_version(const char *name, const char *version,
+									  const char *runner, int max,
+									  const char *hint);
 extern void layout_catch_unreadable(MemoryContext cxt);
+extern core_yyscan_t layout_quiet_scanner(const char *text,
+										  core_yy_extra_type *yyextra);
 extern bool layout_outside_tokens(const char *text, int offset);
 extern int	layout_changed_token(const char *a, const char *b);
 extern int	layout_check_chunks(const char *name, const char *text, int len,

@@ -13,7 +13,6 @@
 #include <ctype.h>
 
 #include "commands/defrem.h"
-#include "common/keywords.h"
 #include "mb/pg_wchar.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
@@ -159,7 +158,7 @@ script_prepare(MigrationScript *script, PreflightMode mode)
 	/* a file that began with BEGIN but is no set of blocks */
 	if (st.wrap.candidate && st.wrap.inside)
 		st.wrap.candidate = false;
-	if (st.nparsed > 0 && !st.wrap.candidate && st.first.command != NULL)
+	if (!st.wrap.candidate && st.first.command != NULL)
 		refuse_transaction_statement(script, &st.first, st.first.command);
 	if (st.deferred != NULL)
 		ReThrowError(st.deferred);
@@ -551,10 +550,8 @@ piece_end(MigrationScript *script, int pos, int window)
 			int			token;
 
 			/* the scanner reads a copy: the text is whole again at once */
-			scanner = scanner_init(text + pos, &yyextra, &ScanKeywords,
-								   ScanKeywordTokens);
+			scanner = layout_quiet_scanner(text + pos, &yyextra);
 			text[end] = saved;
-			yyextra.escape_string_warning = false;	/* the parse warns */
 			while ((token = core_yylex(&yylval, &yylloc, scanner)) != 0)
 			{
 				if (token == ';')

@@ -444,34 +444,15 @@ diesel_read_text(const char *name, const char *text, int len,
 	layout_add_block(sections, sections->up.start, sections->up.end, 1);
 }
 
-/*
- * Refuses a migration whose version diesel cannot record: the version
- * column of its history holds 50 characters, so diesel would run the
- * migration and then fail to record it (its transaction rolled back, or,
- * without one, the migration applied and never recorded).  Versions are
- * UTF-8, as file names are; the server counts characters.
- */
+/* Refuses a version longer than diesel's history holds. */
 static void
 diesel_check_files(const char *dir, const MigrationFile *files, int nfiles)
 {
 	for (int i = 0; i < nfiles; i++)
-	{
-		int			chars = 0;
-
-		for (const char *p = files[i].version; *p != '\0'; p++)
-			if (((unsigned char) *p & 0xC0) != 0x80)
-				chars++;
-		if (chars > MAX_VERSION_CHARS)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("version of diesel migration \"%s\" is too long",
-							files[i].name),
-					 errdetail("Its version, \"%s\", has %d characters; diesel records a version in a column of %d characters, and would run the migration and then fail to record it.",
-							   files_name_to_server(files[i].version), chars,
-							   MAX_VERSION_CHARS),
-					 errhint("Shorten the part of the name before its first \"_\" (the whole name, without one) to %d characters, dashes not counted.",
-							 MAX_VERSION_CHARS)));
-	}
+		layout_refuse_long_version(files[i].name, files[i].version, "diesel",
+								   MAX_VERSION_CHARS,
+								   "Shorten the part of the name before its first \"_\" (the whole name, without one) to "
+								   CppAsString2(MAX_VERSION_CHARS) " characters, dashes not counted.");
 }
 
 /*

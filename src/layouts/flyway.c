@@ -727,26 +727,17 @@ flyway_check_text(const char *text, int len, FileSections *sections)
 }
 
 /*
- * Refuses a migration whose version Flyway cannot record: its history
- * keeps the version as Flyway writes it ("_" as ".", leading zeros kept:
- * the version here) in a column of 50 characters, so Flyway would run the
- * migration and then fail to record it (its transaction rolled back, or,
- * without one, the migration applied and never recorded).
+ * Refuses a version longer than Flyway's history holds: the version as
+ * Flyway writes it ("_" as ".", leading zeros kept: the version here).
  */
 static void
 flyway_check_files(const char *dir, const MigrationFile *files, int nfiles)
 {
 	for (int i = 0; i < nfiles; i++)
-		if (strlen(files[i].version) > MAX_VERSION_CHARS)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("version of Flyway migration \"%s\" is too long",
-							files[i].name),
-					 errdetail("Its version, \"%s\", has %d characters; Flyway records a version in a column of %d characters, and would run the migration and then fail to record it.",
-							   files[i].version, (int) strlen(files[i].version),
-							   MAX_VERSION_CHARS),
-					 errhint("Shorten the version to %d characters, its separators included.",
-							 MAX_VERSION_CHARS)));
+		layout_refuse_long_version(files[i].name, files[i].version, "Flyway",
+								   MAX_VERSION_CHARS,
+								   "Shorten the version to "
+								   CppAsString2(MAX_VERSION_CHARS) " characters, its separators included.");
 }
 
 /*
