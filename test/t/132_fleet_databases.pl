@@ -95,6 +95,18 @@ for my $db (@all)
 $node->safe_psql('fleet_bad', 'CREATE TABLE audit (id int)');
 my $array = 'ARRAY[' . join(',', map { "'$_'" } @all) . ']';
 
+# The query of a fleet's status of $set over DATABASES (an SQL array): a
+# line per database, its name, its number of rows, its states and its
+# first error.
+sub status_summary
+{
+	my ($databases) = @_;
+	return "SELECT database || ':' || count(*) || ':' || string_agg(DISTINCT state, ',')"
+	  . " || ':' || coalesce(min(error), '-')"
+	  . " FROM morgenmigrate.migrate_status('$set', databases => $databases)"
+	  . ' GROUP BY database ORDER BY database';
+}
+
 # What a database holds: the extension, its history, its failures, its
 # tables and valid indexes.
 sub state_of
@@ -391,10 +403,7 @@ for my $db ('fleet_02', 'fleet_locked', 'fleet_open')
 my $locked_before = state_of('fleet_locked');
 is($locked_before, '1|||', 'the database without CONNECT has the extension and nothing else');
 my $as_deployer = [ '-U', 'deployer' ];
-is($node->safe_psql('fleet_02', qq{
-	SELECT database || ':' || count(*) || ':' || string_agg(DISTINCT state, ',') || ':' || coalesce(min(error), '-')
-	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['fleet_02', 'fleet_locked'])
-	 GROUP BY database ORDER BY database},
+is($node->safe_psql('fleet_02', status_summary("ARRAY['fleet_02', 'fleet_locked']"),
 		extra_params => $as_deployer),
 	"fleet_02:3:applied:-\nfleet_locked:1:unavailable:permission denied to connect to database \"fleet_locked\"",
 	'status: a database without CONNECT has one unavailable row saying why, the other answers');
@@ -432,10 +441,7 @@ $node->safe_psql('fleet_02', q{
 	REVOKE EXECUTE ON PROCEDURE morgenmigrate.migrate_run(text, text) FROM deployer;
 });
 my $noexec_before = state_of('fleet_02');
-is($node->safe_psql('fleet_02', qq{
-	SELECT database || ':' || count(*) || ':' || string_agg(DISTINCT state, ',') || ':' || coalesce(min(error), '-')
-	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['fleet_02', 'fleet_open'])
-	 GROUP BY database ORDER BY database},
+is($node->safe_psql('fleet_02', status_summary("ARRAY['fleet_02', 'fleet_open']"),
 		extra_params => $as_deployer),
 	"fleet_02:1:unavailable:permission denied for function migrate_status\nfleet_open:3:applied:-",
 	'status: without EXECUTE on migrate_status(dir) in its own database, the caller gets it unavailable');
@@ -609,10 +615,7 @@ $node->safe_psql('fleet_old', q{
 });
 my $old_before = state_of('fleet_old');
 my $needs = 'extension "morgenmigrate" in database "fleet_old" is version 1.0, this call needs version 1.1';
-is($node->safe_psql('postgres', qq{
-	SELECT database || ':' || count(*) || ':' || string_agg(DISTINCT state, ',') || ':' || coalesce(min(error), '-')
-	  FROM morgenmigrate.migrate_status('$set', databases => $old_new)
-	 GROUP BY database ORDER BY database}),
+is($node->safe_psql('postgres', status_summary($old_new)),
 	"fleet_new:3:applied:-\nfleet_old:1:unavailable:$needs",
 	'status: a version whose migrate_status returns other columns is unavailable, saying which versions');
 $err = refused('postgres', "SELECT morgenmigrate.migrate_check('$set', databases => $old_new)");
@@ -640,10 +643,7 @@ $node->safe_psql('fleet_altered', q{
 });
 my $altered_before = state_of('fleet_altered');
 my ($altered_rows, $altered_err) = ('', '');
-$node->psql('postgres', qq{
-	SELECT database || ':' || count(*) || ':' || string_agg(DISTINCT state, ',') || ':' || coalesce(min(error), '-')
-	  FROM morgenmigrate.migrate_status('$set', databases => ARRAY['fleet_altered', 'fleet_new', 'fleet_01'])
-	 GROUP BY database ORDER BY database},
+$node->psql('postgres', status_summary("ARRAY['fleet_altered', 'fleet_new', 'fleet_01']"),
 	stdout => \$altered_rows, stderr => \$altered_err);
 is($altered_rows,
 	"fleet_01:3:applied:-\n"
