@@ -175,12 +175,24 @@ sub finish_call
 	next_apply_succeeds('terminate');
 }
 
-# SIGKILL: the postmaster restarts every backend and recovers
+# After backend PID was killed with SIGKILL (the log LOGSTART bytes long
+# before): waits until the postmaster saw it die, then until it recovered,
+# then until the server takes connections.  In that order: a connection
+# taken before the postmaster handles the death would prove nothing, and
+# it happened (on 18 under load the query ran before the crash was seen).
+sub crash_recovered
 {
-	my ($s, $pid) = start_sleeping_call($apply);
-	my $logstart = -s $node->logfile;
-	kill 'KILL', $pid;
-	eval { $s->{run}->finish };
+	my ($pid, $logstart, $what) = @_;
+	# "server process" up to 17, the process type ("client backend") in 18
+	my $killed = qr/(?:server process|client backend) \(PID $pid\) was terminated by signal 9/;
+	ok(defined eval { $node->wait_for_log($killed, $logstart) },
+		"$what: the postmaster saw the backend killed");
+	# (wait_for_log returns where the log ended, not where it matched)
+	ok(defined eval {
+			$node->wait_for_log(qr/$killed.*database system is ready to accept connections/s,
+				$logstart);
+		},
+		"$what: the server recovered");
 	# (a psql started while the server is still down may exit before it
 	# reads its query: the harness dies of the broken pipe, so poll again)
 	my $up = 0;
@@ -190,13 +202,16 @@ sub finish_call
 		last if $up;
 		sleep 1;
 	}
-	ok($up, 'SIGKILL: the server accepts connections again');
-	my $log = slurp_file($node->logfile, $logstart);
-	# "server process" up to 17, the process type ("client backend") in 18
-	like($log, qr/(?:server process|client backend) \(PID $pid\) was terminated by signal 9/,
-		'SIGKILL: the postmaster saw the backend killed');
-	like($log, qr/database system is ready to accept connections/,
-		'SIGKILL: the server recovered');
+	ok($up, "$what: the server accepts connections again");
+}
+
+# SIGKILL: the postmaster restarts every backend and recovers
+{
+	my ($s, $pid) = start_sleeping_call($apply);
+	my $logstart = -s $node->logfile;
+	kill 'KILL', $pid;
+	eval { $s->{run}->finish };
+	crash_recovered($pid, $logstart, 'SIGKILL');
 	nothing_changed('SIGKILL');
 	next_apply_succeeds('SIGKILL');
 }
@@ -231,10 +246,10 @@ sub finish_call
 # migrate_run killed with SIGKILL in 002: 001 survives crash recovery
 {
 	my ($s, $pid) = start_sleeping_call("CALL morgenmigrate.migrate_run('$dir')");
+	my $logstart = -s $node->logfile;
 	kill 'KILL', $pid;
 	eval { $s->{run}->finish };
-	ok($node->poll_query_until('postgres', 'SELECT true'),
-		'migrate_run SIGKILL: the server accepts connections again');
+	crash_recovered($pid, $logstart, 'migrate_run SIGKILL');
 	is( $node->safe_psql('postgres', q{
 			SELECT string_agg(filename, ','),
 			       (SELECT count(*) FROM pg_class WHERE relname IN ('int_during', 'int_after'))
