@@ -39,6 +39,15 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Only the library's entry points are exported (PGDLLEXPORT, src/compat.h):
+# 16's PGXS builds every module with -fvisibility=hidden (CFLAGS_SL_MODULE);
+# 15's exported every function of the library
+ifeq ($(GCC),yes)
+ifeq ($(filter -fvisibility=hidden,$(CFLAGS_SL_MODULE)),)
+override CFLAGS += -fvisibility=hidden
+endif
+endif
+
 $(OBJS): $(filter-out src/build_identity.h,$(wildcard src/*.h src/layouts/*.h))
 src/filecache.o src/filecache.bc: src/build_identity.h
 

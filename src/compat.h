@@ -20,6 +20,32 @@
 #error "morgenmigrate needs PostgreSQL 15 or later"
 #endif
 
+#include "fmgr.h"
+
+/*
+ * The library exports its entry points only: the SQL-callable functions,
+ * their info records, _PG_init, the magic block and the background
+ * workers' main functions, which the server finds by name.  16's PGXS
+ * builds with -fvisibility=hidden and defines PGDLLEXPORT to export; 15
+ * defines it empty, so the Makefile adds -fvisibility=hidden and this
+ * defines it.  Every other function stays out of the server's global
+ * symbol namespace (a library is loaded RTLD_GLOBAL, where a function of
+ * ours named like another library's would bind in its place) and needs no
+ * symbol lookup when the library is loaded.
+ */
+#if PG_VERSION_NUM < 160000 && defined(__GNUC__)
+#undef PGDLLEXPORT
+#define PGDLLEXPORT __attribute__((visibility("default")))
+#endif
+
+/*
+ * PG_FUNCTION_INFO_V1() that exports the function itself, as 16's does
+ * (15's exports only the info record).
+ */
+#define mm_function_info_v1(funcname) \
+	PG_FUNCTION_INFO_V1(funcname); \
+	extern PGDLLEXPORT Datum funcname(PG_FUNCTION_ARGS)
+
 /*
  * 15.1 renamed SetSingleFuncCall() to InitMaterializedSRF(); 15.0 has only
  * the old name.

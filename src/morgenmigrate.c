@@ -67,28 +67,28 @@ typedef struct FunctionForm
 
 /* The values of morgenmigrate.layout. */
 
-void		_PG_init(void);
+PGDLLEXPORT void _PG_init(void);
 
-PG_FUNCTION_INFO_V1(migrate_apply);
-PG_FUNCTION_INFO_V1(migrate_history);
-PG_FUNCTION_INFO_V1(migrate_status);
-PG_FUNCTION_INFO_V1(migrate_check);
-PG_FUNCTION_INFO_V1(migrate_rollback);
-PG_FUNCTION_INFO_V1(migrate_baseline);
-PG_FUNCTION_INFO_V1(migrate_forget);
-PG_FUNCTION_INFO_V1(migrate_repair);
-PG_FUNCTION_INFO_V1(migrate_run);
-PG_FUNCTION_INFO_V1(migrate_run_rollback);
-PG_FUNCTION_INFO_V1(migrate_layout);
-PG_FUNCTION_INFO_V1(migrate_adopt);
-PG_FUNCTION_INFO_V1(migrate_plan);
-PG_FUNCTION_INFO_V1(progress_slots);
-PG_FUNCTION_INFO_V1(drift_enable);
-PG_FUNCTION_INFO_V1(drift_disable);
-PG_FUNCTION_INFO_V1(drift_acknowledge);
-PG_FUNCTION_INFO_V1(drift_record_ddl);
-PG_FUNCTION_INFO_V1(drift_record_drop);
-PG_FUNCTION_INFO_V1(drift_is_temporary);
+mm_function_info_v1(migrate_apply);
+mm_function_info_v1(migrate_history);
+mm_function_info_v1(migrate_status);
+mm_function_info_v1(migrate_check);
+mm_function_info_v1(migrate_rollback);
+mm_function_info_v1(migrate_baseline);
+mm_function_info_v1(migrate_forget);
+mm_function_info_v1(migrate_repair);
+mm_function_info_v1(migrate_run);
+mm_function_info_v1(migrate_run_rollback);
+mm_function_info_v1(migrate_layout);
+mm_function_info_v1(migrate_adopt);
+mm_function_info_v1(migrate_plan);
+mm_function_info_v1(progress_slots);
+mm_function_info_v1(drift_enable);
+mm_function_info_v1(drift_disable);
+mm_function_info_v1(drift_acknowledge);
+mm_function_info_v1(drift_record_ddl);
+mm_function_info_v1(drift_record_drop);
+mm_function_info_v1(drift_is_temporary);
 
 static char *text_arg(FunctionCallInfo fcinfo, int argno, const char *name,
 					  bool required);
