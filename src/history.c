@@ -14,19 +14,30 @@
  * can change what they do.  Each is prepared once per backend and kept;
  * those of a tenant's tables while the calls work on that tenant (one
  * set at a time, so that a call over a thousand tenants keeps no more).
+ * The reads of the database's history, its failures and the fingerprints
+ * go without a query where nothing but the tables' rows can change what
+ * the query would return (direct_begin): a new session's first call then
+ * parses and plans none of them, and no row is copied twice.
  * Callers must be connected to SPI.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "access/xact.h"
@@ -85,6 +96,25 @@ static const char *const query_text[HQ_COUNT] = {
 	[HQ_CLEAR_FAILURE] = "DELETE FROM %s WHERE filename OPERATOR(pg_catalog.=) $1",
 };
 
+/* the most columns a direct read takes */
+#define DIRECT_MAX_COLUMNS 10
+
+/*
+ * A read of every row of one of the extension's own tables without SPI:
+ * what SPI's cursor over "SELECT columns FROM table" reads, without
+ * parsing and planning the query in each new backend or copying each row
+ * into a tuple table (see direct_begin).
+ */
+typedef struct DirectRead
+{
+	Relation	rel;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	int			ncolumns;
+	AttrNumber	attnums[DIRECT_MAX_COLUMNS];
+} DirectRead;
+
 /* The tenant schema whose history the calls read and write, or NULL. */
 static char *target_schema = NULL;
 
@@ -113,6 +143,16 @@ static int	cmp_failures(const void *a, const void *b);
 static int	cmp_apply_order(const ListCell *a, const ListCell *b);
 static bool errors_have_blockers(void);
 static bool fingerprints_allowed(AclMode mode);
+static bool direct_begin(DirectRead *dr, const char *table, int ncolumns,
+						 const char *const *columns, const Oid *types,
+						 bits32 nullable);
+static bool direct_next(DirectRead *dr);
+static Datum direct_value(const DirectRead *dr, int column, bool *isnull);
+static void direct_end(DirectRead *dr);
+static bool text_is(const text *value, const char *str);
+static void history_row(HistoryRow *row, Datum *values);
+static void failure_row(FailureRow *f, Datum *values, const bool *nulls);
+static void fingerprint_row(FileFingerprint *fp, Datum *values);
 static void forget_fingerprints(const char *filename);
 
 /*
@@ -294,6 +334,172 @@ make_target_tables(void)
 	pfree(sql.data);
 }
 
+/*
+ * Starts reading every row of the extension's table table (in its schema)
+ * the way SPI's cursor over "SELECT columns FROM table" reads it: as a new
+ * command of the transaction, with a fresh snapshot (so a call that waited
+ * for the migration lock sees what the call before it committed), holding
+ * the table's AccessShareLock to the end of the transaction.  Only where
+ * nothing but the table's rows can change that query's answer: a plain
+ * table without inheritance children, which the current user may SELECT
+ * from and to which no row security applies, whose columns have the types
+ * given, text of a deterministic collation (so that comparing bytes is
+ * comparing with "="), and are NOT NULL but those whose bit is set in
+ * nullable.  False otherwise, nothing read: the caller then asks SPI,
+ * which gives the answer and the errors it always gave.
+ */
+static bool
+direct_begin(DirectRead *dr, const char *table, int ncolumns,
+			 const char *const *columns, const Oid *types, bits32 nullable)
+{
+	Oid			nsp = get_namespace_oid(MM_SCHEMA, true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(table, nsp) : InvalidOid;
+	TupleDesc	desc;
+
+	Assert(ncolumns <= DIRECT_MAX_COLUMNS);
+	if (!OidIsValid(relid) ||
+		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		return false;
+	dr->rel = table_open(relid, AccessShareLock);
+	desc = RelationGetDescr(dr->rel);
+	if (dr->rel->rd_rel->relkind != RELKIND_RELATION ||
+		dr->rel->rd_rel->relhassubclass)
+	{
+		table_close(dr->rel, NoLock);
+		return false;
+	}
+	dr->ncolumns = ncolumns;
+	for (int c = 0; c < ncolumns; c++)
+	{
+		dr->attnums[c] = InvalidAttrNumber;
+		for (int i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped && strcmp(NameStr(att->attname), columns[c]) == 0)
+			{
+				if (att->atttypid == types[c] &&
+					(att->attnotnull || (nullable & (1 << c)) != 0) &&
+					(att->atttypid != TEXTOID ||
+					 get_collation_isdeterministic(att->attcollation)))
+					dr->attnums[c] = att->attnum;
+				break;
+			}
+		}
+		if (dr->attnums[c] == InvalidAttrNumber)
+		{
+			table_close(dr->rel, NoLock);
+			return false;
+		}
+	}
+	CommandCounterIncrement();
+	dr->snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	dr->scan = table_beginscan(dr->rel, dr->snapshot, 0, NULL);
+	dr->slot = table_slot_create(dr->rel, NULL);
+	return true;
+}
+
+/* Reads the next row of a direct read; false at the end. */
+static bool
+direct_next(DirectRead *dr)
+{
+	if (!table_scan_getnextslot(dr->scan, ForwardScanDirection, dr->slot))
+		return false;
+	slot_getallattrs(dr->slot);
+	return true;
+}
+
+/* The value of a column (numbered as given to direct_begin) of the row. */
+static Datum
+direct_value(const DirectRead *dr, int column, bool *isnull)
+{
+	int			i = dr->attnums[column] - 1;
+
+	*isnull = dr->slot->tts_isnull[i];
+	return dr->slot->tts_values[i];
+}
+
+/* Ends a direct read; the table's lock stays to the end of the transaction. */
+static void
+direct_end(DirectRead *dr)
+{
+	ExecDropSingleTupleTableSlot(dr->slot);
+	table_endscan(dr->scan);
+	UnregisterSnapshot(dr->snapshot);
+	table_close(dr->rel, NoLock);
+}
+
+/* Whether a text value is the string str. */
+static bool
+text_is(const text *value, const char *str)
+{
+	size_t		len = strlen(str);
+
+	return VARSIZE_ANY_EXHDR(value) == len &&
+		memcmp(VARDATA_ANY(value), str, len) == 0;
+}
+
+/*
+ * A history row from its columns: filename, applied_at, checksum, duration
+ * and whether it is a baseline's and an adoption's row.
+ */
+static void
+history_row(HistoryRow *row, Datum *values)
+{
+	Interval   *duration = DatumGetIntervalP(values[3]);
+
+	/* text columns without a type output lookup per value */
+	row->filename = TextDatumGetCString(values[0]);
+	row->applied_at = DatumGetTimestampTz(values[1]);
+	row->checksum = TextDatumGetCString(values[2]);
+	row->duration = duration->time +
+		(duration->day + (int64) duration->month * DAYS_PER_MONTH) * USECS_PER_DAY;
+	row->baseline = DatumGetBool(values[4]);
+	row->adopted = DatumGetBool(values[5]);
+}
+
+/*
+ * A recorded failure from its columns: filename, failed_at, sqlstate,
+ * message, detail, hint, line (the last three may be NULL).
+ */
+static void
+failure_row(FailureRow *f, Datum *values, const bool *nulls)
+{
+	f->filename = TextDatumGetCString(values[0]);
+	f->failed_at = DatumGetTimestampTz(values[1]);
+	f->sqlstate = TextDatumGetCString(values[2]);
+	f->message = TextDatumGetCString(values[3]);
+	f->detail = nulls[4] ? NULL : TextDatumGetCString(values[4]);
+	f->hint = nulls[5] ? NULL : TextDatumGetCString(values[5]);
+	f->line = nulls[6] ? 0 : DatumGetInt32(values[6]);
+}
+
+/*
+ * A fingerprint from its columns: filename, device, inode, size, mtime_ns,
+ * ctime_ns, checksum, facts.
+ */
+static void
+fingerprint_row(FileFingerprint *fp, Datum *values)
+{
+	char	   *checksum = TextDatumGetCString(values[6]);
+	bytea	   *facts = DatumGetByteaPP(values[7]);
+
+	fp->filename = TextDatumGetCString(values[0]);
+	fp->device = DatumGetInt64(values[1]);
+	fp->inode = DatumGetInt64(values[2]);
+	fp->size = DatumGetInt64(values[3]);
+	fp->mtime_ns = DatumGetInt64(values[4]);
+	fp->ctime_ns = DatumGetInt64(values[5]);
+	strlcpy(fp->checksum, checksum, sizeof(fp->checksum));
+	pfree(checksum);
+	fp->facts_len = VARSIZE_ANY_EXHDR(facts);
+	fp->facts = palloc(Max(fp->facts_len, 1));
+	memcpy(fp->facts, VARDATA_ANY(facts), fp->facts_len);
+	if ((Pointer) facts != DatumGetPointer(values[7]))
+		pfree(facts);
+}
+
 /* rows of the history fetched at a time */
 #define HISTORY_BATCH 1000
 
@@ -303,8 +509,15 @@ history_load(void)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	History    *history = palloc0(sizeof(History));
-	bool		isnull;
-	Portal		portal;
+	static const char *const row_columns[] = {"filename", "applied_at",
+	"checksum", "duration", "kind"};
+	static const Oid row_types[] = {TEXTOID, TIMESTAMPTZOID, TEXTOID,
+	INTERVALOID, TEXTOID};
+	static const char *const failure_columns[] = {"filename", "failed_at",
+	"sqlstate", "message", "detail", "hint", "line"};
+	static const Oid failure_types[] = {TEXTOID, TIMESTAMPTZOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID, INT4OID};
+	DirectRead	dr;
 	uint64		allocated;
 
 	/* a tenant that has no history yet */
@@ -315,46 +528,72 @@ history_load(void)
 		return history;
 	}
 
-	/*
-	 * Fetched in batches: each batch's tuples are freed before the next, so
-	 * a history of 10,000 rows is never held twice.
-	 */
-	portal = SPI_cursor_open(NULL, query_plan(HQ_ROWS, 0, NULL), NULL, NULL,
-							 false);
-	MemoryContextSwitchTo(cxt);
 	allocated = 1024;
 	history->rows = palloc(sizeof(HistoryRow) * allocated);
-	for (;;)
+	if (target_schema == NULL &&
+		direct_begin(&dr, "schema_migrations", lengthof(row_columns),
+					 row_columns, row_types, 0))
 	{
-		SPI_cursor_fetch(portal, true, HISTORY_BATCH);
-		MemoryContextSwitchTo(cxt);
-		if (SPI_processed == 0)
-			break;
-		if (history->nrows + SPI_processed > allocated)
+		/* the extension's own table, read without SPI */
+		while (direct_next(&dr))
 		{
-			allocated = Max(allocated * 2, history->nrows + SPI_processed);
-			history->rows = repalloc(history->rows, sizeof(HistoryRow) * allocated);
-		}
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			HeapTuple	tuple = SPI_tuptable->vals[i];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			HistoryRow *row = &history->rows[history->nrows++];
-			Interval   *duration;
+			Datum		values[6];
+			bool		isnull;
+			text	   *kind;
 
-			/* text columns without a type output lookup per value */
-			row->filename = TextDatumGetCString(SPI_getbinval(tuple, desc, 1, &isnull));
-			row->applied_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 2, &isnull));
-			row->checksum = TextDatumGetCString(SPI_getbinval(tuple, desc, 3, &isnull));
-			duration = DatumGetIntervalP(SPI_getbinval(tuple, desc, 4, &isnull));
-			row->duration = duration->time +
-				(duration->day + (int64) duration->month * DAYS_PER_MONTH) * USECS_PER_DAY;
-			row->baseline = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
-			row->adopted = DatumGetBool(SPI_getbinval(tuple, desc, 6, &isnull));
+			for (int c = 0; c < 4; c++)
+				values[c] = direct_value(&dr, c, &isnull);
+			kind = DatumGetTextPP(direct_value(&dr, 4, &isnull));
+			values[4] = BoolGetDatum(text_is(kind, "baseline"));
+			values[5] = BoolGetDatum(text_is(kind, "adopted"));
+			if ((Pointer) kind != DatumGetPointer(direct_value(&dr, 4, &isnull)))
+				pfree(kind);
+			if (history->nrows == allocated)
+			{
+				allocated *= 2;
+				history->rows = repalloc(history->rows, sizeof(HistoryRow) * allocated);
+			}
+			history_row(&history->rows[history->nrows++], values);
 		}
-		SPI_freetuptable(SPI_tuptable);
+		direct_end(&dr);
 	}
-	SPI_cursor_close(portal);
+	else
+	{
+		Portal		portal;
+
+		/*
+		 * Fetched in batches: each batch's tuples are freed before the next,
+		 * so a history of 10,000 rows is never held twice.
+		 */
+		portal = SPI_cursor_open(NULL, query_plan(HQ_ROWS, 0, NULL), NULL, NULL,
+								 false);
+		MemoryContextSwitchTo(cxt);
+		for (;;)
+		{
+			SPI_cursor_fetch(portal, true, HISTORY_BATCH);
+			MemoryContextSwitchTo(cxt);
+			if (SPI_processed == 0)
+				break;
+			if (history->nrows + SPI_processed > allocated)
+			{
+				allocated = Max(allocated * 2, history->nrows + SPI_processed);
+				history->rows = repalloc(history->rows, sizeof(HistoryRow) * allocated);
+			}
+			for (uint64 i = 0; i < SPI_processed; i++)
+			{
+				Datum		values[6];
+				bool		isnull;
+
+				for (int c = 0; c < 6; c++)
+					values[c] = SPI_getbinval(SPI_tuptable->vals[i],
+											  SPI_tuptable->tupdesc, c + 1,
+											  &isnull);
+				history_row(&history->rows[history->nrows++], values);
+			}
+			SPI_freetuptable(SPI_tuptable);
+		}
+		SPI_cursor_close(portal);
+	}
 	qsort(history->rows, history->nrows, sizeof(HistoryRow), cmp_rows);
 
 	if (target_schema != NULL && !target_has("morgenmigrate_errors"))
@@ -362,26 +601,47 @@ history_load(void)
 		history->failures = palloc(sizeof(FailureRow));
 		return history;
 	}
-	run_query(HQ_FAILURES, 0, NULL, NULL, NULL);
-	history->nfailures = SPI_processed;
-	history->failures = palloc0(sizeof(FailureRow) * Max(SPI_processed, 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
+	if (target_schema == NULL &&
+		direct_begin(&dr, "migration_errors", lengthof(failure_columns),
+					 failure_columns, failure_types, (1 << 4) | (1 << 5) | (1 << 6)))
 	{
-		HeapTuple	tuple = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		FailureRow *f = &history->failures[i];
-		Datum		line;
+		allocated = 16;
+		history->failures = palloc(sizeof(FailureRow) * allocated);
+		while (direct_next(&dr))
+		{
+			Datum		values[7];
+			bool		nulls[7];
 
-		f->filename = SPI_getvalue(tuple, desc, 1);
-		f->failed_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 2, &isnull));
-		f->sqlstate = SPI_getvalue(tuple, desc, 3);
-		f->message = SPI_getvalue(tuple, desc, 4);
-		f->detail = SPI_getvalue(tuple, desc, 5);
-		f->hint = SPI_getvalue(tuple, desc, 6);
-		line = SPI_getbinval(tuple, desc, 7, &isnull);
-		f->line = isnull ? 0 : DatumGetInt32(line);
+			for (int c = 0; c < 7; c++)
+				values[c] = direct_value(&dr, c, &nulls[c]);
+			if (history->nfailures == allocated)
+			{
+				allocated *= 2;
+				history->failures = repalloc(history->failures,
+											 sizeof(FailureRow) * allocated);
+			}
+			failure_row(&history->failures[history->nfailures++], values, nulls);
+		}
+		direct_end(&dr);
 	}
-	SPI_freetuptable(SPI_tuptable);
+	else
+	{
+		run_query(HQ_FAILURES, 0, NULL, NULL, NULL);
+		history->nfailures = SPI_processed;
+		history->failures = palloc0(sizeof(FailureRow) * Max(SPI_processed, 1));
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			Datum		values[7];
+			bool		nulls[7];
+
+			for (int c = 0; c < 7; c++)
+				values[c] = SPI_getbinval(SPI_tuptable->vals[i],
+										  SPI_tuptable->tupdesc, c + 1,
+										  &nulls[c]);
+			failure_row(&history->failures[i], values, nulls);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
 	qsort(history->failures, history->nfailures, sizeof(FailureRow),
 		  cmp_failures);
 
@@ -651,28 +911,65 @@ FileFingerprint *
 history_load_fingerprints(const char *directory, int *n)
 {
 	static SPIPlanPtr plan = NULL;
+	static const char *const columns[] = {"filename", "device", "inode",
+	"size", "mtime_ns", "ctime_ns", "checksum", "facts", "directory"};
+	static const Oid types[] = {TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID,
+	INT8OID, TEXTOID, BYTEAOID, TEXTOID};
 	MemoryContext cxt = CurrentMemoryContext;
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
 	FileFingerprint *fps;
 	Portal		portal;
-	int			allocated = 0;
+	DirectRead	dr;
+	int			allocated = 64;
+	size_t		dirlen = strlen(directory);
 
 	*n = 0;
 	if (!fingerprints_allowed(ACL_SELECT))
 		return NULL;
-	values[0] = CStringGetTextDatum(directory);
+	fps = palloc(sizeof(FileFingerprint) * allocated);
+	if (direct_begin(&dr, "file_fingerprints", lengthof(columns), columns,
+					 types, 0))
+	{
+		/* the rows of the directory, read without SPI */
+		while (direct_next(&dr))
+		{
+			Datum		values[lengthof(columns)];
+			bool		isnull;
+			text	   *dir;
+
+			values[8] = direct_value(&dr, 8, &isnull);
+			dir = DatumGetTextPP(values[8]);
+			if (VARSIZE_ANY_EXHDR(dir) != dirlen ||
+				memcmp(VARDATA_ANY(dir), directory, dirlen) != 0)
+			{
+				if ((Pointer) dir != DatumGetPointer(values[8]))
+					pfree(dir);
+				continue;
+			}
+			for (int c = 0; c < 8; c++)
+				values[c] = direct_value(&dr, c, &isnull);
+			if (*n == allocated)
+			{
+				allocated *= 2;
+				fps = repalloc(fps, sizeof(FileFingerprint) * allocated);
+			}
+			fingerprint_row(&fps[(*n)++], values);
+		}
+		direct_end(&dr);
+		return fps;
+	}
+
+	args[0] = CStringGetTextDatum(directory);
 	portal = SPI_cursor_open(NULL,
 							 prepare_kept(&plan,
 										  "SELECT filename, device, inode, size, mtime_ns,"
 										  " ctime_ns, checksum, facts"
 										  " FROM " MM_SCHEMA ".file_fingerprints"
 										  " WHERE directory OPERATOR(pg_catalog.=) $1",
-										  1, types),
-							 values, NULL, false);
+										  1, argtypes),
+							 args, NULL, false);
 	MemoryContextSwitchTo(cxt);
-	fps = palloc(sizeof(FileFingerprint) * 64);
-	allocated = 64;
 	for (;;)
 	{
 		SPI_cursor_fetch(portal, true, HISTORY_BATCH);
@@ -686,26 +983,13 @@ history_load_fingerprints(const char *directory, int *n)
 		}
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			FileFingerprint *fp = &fps[(*n)++];
-			char	   *checksum;
-			bytea	   *facts;
+			Datum		values[8];
 			bool		isnull;
 
-			fp->filename = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
-			fp->device = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-			fp->inode = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
-			fp->size = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
-			fp->mtime_ns = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
-			fp->ctime_ns = DatumGetInt64(SPI_getbinval(tup, desc, 6, &isnull));
-			checksum = TextDatumGetCString(SPI_getbinval(tup, desc, 7, &isnull));
-			strlcpy(fp->checksum, checksum, sizeof(fp->checksum));
-			pfree(checksum);
-			facts = DatumGetByteaPP(SPI_getbinval(tup, desc, 8, &isnull));
-			fp->facts_len = VARSIZE_ANY_EXHDR(facts);
-			fp->facts = palloc(Max(fp->facts_len, 1));
-			memcpy(fp->facts, VARDATA_ANY(facts), fp->facts_len);
+			for (int c = 0; c < 8; c++)
+				values[c] = SPI_getbinval(SPI_tuptable->vals[i],
+										  SPI_tuptable->tupdesc, c + 1, &isnull);
+			fingerprint_row(&fps[(*n)++], values);
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
