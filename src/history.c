@@ -24,18 +24,23 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
 #include "access/table.h"
-#include "access/tableam.h"
+#include "catalog/pg_am_d.h"
+#include "catalog/pg_index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
-#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/fmgroids.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -109,8 +114,9 @@ typedef struct DirectRead
 {
 	Relation	rel;
 	Snapshot	snapshot;
-	TableScanDesc scan;
-	TupleTableSlot *slot;
+	SysScanDesc scan;
+	Datum	   *values;			/* the row's columns, all of them */
+	bool	   *nulls;
 	int			ncolumns;
 	AttrNumber	attnums[DIRECT_MAX_COLUMNS];
 } DirectRead;
@@ -145,7 +151,8 @@ static bool errors_have_blockers(void);
 static bool fingerprints_allowed(AclMode mode);
 static bool direct_begin(DirectRead *dr, const char *table, int ncolumns,
 						 const char *const *columns, const Oid *types,
-						 bits32 nullable);
+						 bits32 nullable, int keycolumn, const char *key);
+static Oid	direct_key_index(Relation rel, AttrNumber attnum);
 static bool direct_next(DirectRead *dr);
 static Datum direct_value(const DirectRead *dr, int column, bool *isnull);
 static void direct_end(DirectRead *dr);
@@ -336,25 +343,31 @@ make_target_tables(void)
 
 /*
  * Starts reading every row of the extension's table table (in its schema)
- * the way SPI's cursor over "SELECT columns FROM table" reads it: as a new
- * command of the transaction, with a fresh snapshot (so a call that waited
- * for the migration lock sees what the call before it committed), holding
- * the table's AccessShareLock to the end of the transaction.  Only where
+ * the way SPI's cursor over "SELECT columns FROM table" reads it, or with
+ * keycolumn >= 0 over "SELECT columns FROM table WHERE keycolumn = key",
+ * by the table's index on that column: as a new command of the
+ * transaction, with a fresh snapshot (so a call that waited for the
+ * migration lock sees what the call before it committed), holding the
+ * table's AccessShareLock to the end of the transaction.  Only where
  * nothing but the table's rows can change that query's answer: a plain
  * table without inheritance children, which the current user may SELECT
  * from and to which no row security applies, whose columns have the types
  * given, text of a deterministic collation (so that comparing bytes is
  * comparing with "="), and are NOT NULL but those whose bit is set in
- * nullable.  False otherwise, nothing read: the caller then asks SPI,
- * which gives the answer and the errors it always gave.
+ * nullable; and a btree index led by keycolumn.  False otherwise, nothing
+ * read: the caller then asks SPI, which gives the answer and the errors it
+ * always gave.
  */
 static bool
 direct_begin(DirectRead *dr, const char *table, int ncolumns,
-			 const char *const *columns, const Oid *types, bits32 nullable)
+			 const char *const *columns, const Oid *types, bits32 nullable,
+			 int keycolumn, const char *key)
 {
 	Oid			nsp = get_namespace_oid(MM_SCHEMA, true);
 	Oid			relid = OidIsValid(nsp) ? get_relname_relid(table, nsp) : InvalidOid;
+	Oid			index = InvalidOid;
 	TupleDesc	desc;
+	ScanKeyData skey;
 
 	Assert(ncolumns <= DIRECT_MAX_COLUMNS);
 	if (!OidIsValid(relid) ||
@@ -393,20 +406,74 @@ direct_begin(DirectRead *dr, const char *table, int ncolumns,
 			return false;
 		}
 	}
+	if (keycolumn >= 0)
+	{
+		Relation	irel;
+
+		Assert(types[keycolumn] == TEXTOID);
+		index = direct_key_index(dr->rel, dr->attnums[keycolumn]);
+		if (!OidIsValid(index))
+		{
+			table_close(dr->rel, NoLock);
+			return false;
+		}
+		/* the index's collation orders the search */
+		irel = index_open(index, AccessShareLock);
+		ScanKeyEntryInitialize(&skey, 0, dr->attnums[keycolumn],
+							   BTEqualStrategyNumber, InvalidOid,
+							   irel->rd_indcollation[0], F_TEXTEQ,
+							   CStringGetTextDatum(key));
+		index_close(irel, NoLock);
+	}
+	dr->values = palloc(sizeof(Datum) * desc->natts);
+	dr->nulls = palloc(sizeof(bool) * desc->natts);
 	CommandCounterIncrement();
 	dr->snapshot = RegisterSnapshot(GetTransactionSnapshot());
-	dr->scan = table_beginscan(dr->rel, dr->snapshot, 0, NULL);
-	dr->slot = table_slot_create(dr->rel, NULL);
+	dr->scan = systable_beginscan(dr->rel, index, OidIsValid(index),
+								  dr->snapshot, OidIsValid(index) ? 1 : 0,
+								  &skey);
 	return true;
+}
+
+/*
+ * A valid btree index of rel, without expressions or predicate, whose
+ * first column is the column attnum, or InvalidOid.
+ */
+static Oid
+direct_key_index(Relation rel, AttrNumber attnum)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	Oid			found = InvalidOid;
+
+	foreach(lc, indexes)
+	{
+		Relation	irel = index_open(lfirst_oid(lc), AccessShareLock);
+		Form_pg_index index = irel->rd_index;
+
+		if (index->indisvalid && index->indislive && index->indnkeyatts >= 1 &&
+			index->indkey.values[0] == attnum &&
+			irel->rd_rel->relam == BTREE_AM_OID &&
+			heap_attisnull(irel->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
+			heap_attisnull(irel->rd_indextuple, Anum_pg_index_indpred, NULL))
+			found = RelationGetRelid(irel);
+		index_close(irel, NoLock);
+		if (OidIsValid(found))
+			break;
+	}
+	list_free(indexes);
+	return found;
 }
 
 /* Reads the next row of a direct read; false at the end. */
 static bool
 direct_next(DirectRead *dr)
 {
-	if (!table_scan_getnextslot(dr->scan, ForwardScanDirection, dr->slot))
+	HeapTuple	tuple = systable_getnext(dr->scan);
+
+	if (!HeapTupleIsValid(tuple))
 		return false;
-	slot_getallattrs(dr->slot);
+	heap_deform_tuple(tuple, RelationGetDescr(dr->rel), dr->values, dr->nulls);
 	return true;
 }
 
@@ -416,17 +483,18 @@ direct_value(const DirectRead *dr, int column, bool *isnull)
 {
 	int			i = dr->attnums[column] - 1;
 
-	*isnull = dr->slot->tts_isnull[i];
-	return dr->slot->tts_values[i];
+	*isnull = dr->nulls[i];
+	return dr->values[i];
 }
 
 /* Ends a direct read; the table's lock stays to the end of the transaction. */
 static void
 direct_end(DirectRead *dr)
 {
-	ExecDropSingleTupleTableSlot(dr->slot);
-	table_endscan(dr->scan);
+	systable_endscan(dr->scan);
 	UnregisterSnapshot(dr->snapshot);
+	pfree(dr->values);
+	pfree(dr->nulls);
 	table_close(dr->rel, NoLock);
 }
 
@@ -532,7 +600,7 @@ history_load(void)
 	history->rows = palloc(sizeof(HistoryRow) * allocated);
 	if (target_schema == NULL &&
 		direct_begin(&dr, "schema_migrations", lengthof(row_columns),
-					 row_columns, row_types, 0))
+					 row_columns, row_types, 0, -1, NULL))
 	{
 		/* the extension's own table, read without SPI */
 		while (direct_next(&dr))
@@ -603,7 +671,8 @@ history_load(void)
 	}
 	if (target_schema == NULL &&
 		direct_begin(&dr, "migration_errors", lengthof(failure_columns),
-					 failure_columns, failure_types, (1 << 4) | (1 << 5) | (1 << 6)))
+					 failure_columns, failure_types, (1 << 4) | (1 << 5) | (1 << 6),
+					 -1, NULL))
 	{
 		allocated = 16;
 		history->failures = palloc(sizeof(FailureRow) * allocated);
@@ -922,31 +991,20 @@ history_load_fingerprints(const char *directory, int *n)
 	Portal		portal;
 	DirectRead	dr;
 	int			allocated = 64;
-	size_t		dirlen = strlen(directory);
 
 	*n = 0;
 	if (!fingerprints_allowed(ACL_SELECT))
 		return NULL;
 	fps = palloc(sizeof(FileFingerprint) * allocated);
 	if (direct_begin(&dr, "file_fingerprints", lengthof(columns), columns,
-					 types, 0))
+					 types, 0, 8, directory))
 	{
-		/* the rows of the directory, read without SPI */
+		/* the rows of the directory by its key, read without SPI */
 		while (direct_next(&dr))
 		{
-			Datum		values[lengthof(columns)];
+			Datum		values[8];
 			bool		isnull;
-			text	   *dir;
 
-			values[8] = direct_value(&dr, 8, &isnull);
-			dir = DatumGetTextPP(values[8]);
-			if (VARSIZE_ANY_EXHDR(dir) != dirlen ||
-				memcmp(VARDATA_ANY(dir), directory, dirlen) != 0)
-			{
-				if ((Pointer) dir != DatumGetPointer(values[8]))
-					pfree(dir);
-				continue;
-			}
 			for (int c = 0; c < 8; c++)
 				values[c] = direct_value(&dr, c, &isnull);
 			if (*n == allocated)

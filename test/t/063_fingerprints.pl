@@ -348,4 +348,64 @@ for my $who (sort keys %other)
 	like(status(), qr/002_b\.sql:changed/, 'trusted again with the facts put back');
 }
 
+# (8) a session reads the fingerprints of its own directory alone (by the
+# table's key), and reads them as a query of the table would: with the
+# key dropped, and as a role that row security keeps from a forged one
+my $dir2 = "$base/set2";
+mkdir $dir2 or die;
+{
+	# the file as applied: the same text as the first directory's
+	open my $fh, '<', "$dir/002_b.sql" or die "$dir/002_b.sql: $!";
+	local $/;
+	write_file("$dir2/002_b.sql", scalar <$fh>);
+}
+sleep 3;
+my $allowed2 = "SET morgenmigrate.allowed_directories = '$dir,$dir2,$base/in';\n";
+sub status2
+{
+	my ($set, $role) = @_;
+	return $node->safe_psql('postgres', $allowed2
+		  . ($role ? "SET ROLE $role;\n" : '')
+		  . "SELECT string_agg(filename || ':' || state, ' ' ORDER BY filename)"
+		  . " FROM morgenmigrate.migrate_status('$set') WHERE filename = '002_b.sql'");
+}
+$node->safe_psql('postgres', 'DELETE FROM morgenmigrate.file_fingerprints');
+is(apply(), '0', 'nothing to apply in the first directory');
+$node->safe_psql('postgres', $allowed2
+	  . "SELECT count(*) FROM morgenmigrate.migrate_apply('$dir2')");
+is($node->safe_psql('postgres',
+		"SELECT string_agg(directory, ' ' ORDER BY directory)"
+		  . " FROM morgenmigrate.file_fingerprints WHERE filename = '002_b.sql'"),
+	"$dir $dir2", 'each directory keeps a fingerprint of 002_b.sql');
+$node->safe_psql('postgres',
+	"UPDATE morgenmigrate.file_fingerprints SET checksum = '$zero'"
+	  . " WHERE filename = '002_b.sql' AND directory = '$dir2'");
+# the first directory's row after it in the table, so that a read of every
+# directory's rows would take it for the second's
+$node->safe_psql('postgres',
+	"UPDATE morgenmigrate.file_fingerprints SET checksum = checksum"
+	  . " WHERE directory = '$dir'");
+is(status2($dir), '002_b.sql:applied', "the other directory's forged fingerprint is not this one's");
+is(status2($dir2), '002_b.sql:changed', 'the forged one is trusted in its own directory');
+$node->safe_psql('postgres',
+	'ALTER TABLE morgenmigrate.file_fingerprints DROP CONSTRAINT file_fingerprints_pkey');
+is(status2($dir) . ' ' . status2($dir2), '002_b.sql:applied 002_b.sql:changed',
+	'the same without the key');
+$node->safe_psql('postgres',
+	'ALTER TABLE morgenmigrate.file_fingerprints ADD PRIMARY KEY (directory, filename)');
+$node->safe_psql('postgres', qq{
+	CREATE ROLE fp_reader;
+	GRANT pg_read_server_files TO fp_reader;
+	GRANT USAGE ON SCHEMA morgenmigrate TO fp_reader;
+	GRANT SELECT ON ALL TABLES IN SCHEMA morgenmigrate TO fp_reader;
+	GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA morgenmigrate TO fp_reader;
+	ALTER TABLE morgenmigrate.file_fingerprints ENABLE ROW LEVEL SECURITY;
+	CREATE POLICY not_set2 ON morgenmigrate.file_fingerprints FOR SELECT
+	 USING (directory OPERATOR(pg_catalog.<>) '$dir2');
+});
+is(status2($dir2, 'fp_reader'), '002_b.sql:applied',
+	'a role that row security keeps from the forged fingerprint reads the file');
+is(status2($dir2), '002_b.sql:changed', 'the superuser, whom it does not bind, trusts it');
+is(status2($dir, 'fp_reader'), '002_b.sql:applied', 'and the role reads the other directory as before');
+
 done_testing();
