@@ -30,6 +30,7 @@
 #include "access/table.h"
 #include "catalog/pg_am_d.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_opfamily_d.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type_d.h"
@@ -437,7 +438,9 @@ direct_begin(DirectRead *dr, const char *table, int ncolumns,
 
 /*
  * A valid btree index of rel, without expressions or predicate, whose
- * first column is the column attnum, or InvalidOid.
+ * first column is the text column attnum with text's own operators and
+ * the column's collation (the index a query on the column would use), or
+ * InvalidOid.
  */
 static Oid
 direct_key_index(Relation rel, AttrNumber attnum)
@@ -454,6 +457,9 @@ direct_key_index(Relation rel, AttrNumber attnum)
 		if (index->indisvalid && index->indislive && index->indnkeyatts >= 1 &&
 			index->indkey.values[0] == attnum &&
 			irel->rd_rel->relam == BTREE_AM_OID &&
+			irel->rd_opfamily[0] == TEXT_BTREE_FAM_OID &&
+			irel->rd_indcollation[0] ==
+			TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attcollation &&
 			heap_attisnull(irel->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
 			heap_attisnull(irel->rd_indextuple, Anum_pg_index_indpred, NULL))
 			found = RelationGetRelid(irel);

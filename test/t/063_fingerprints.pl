@@ -393,6 +393,37 @@ is(status2($dir) . ' ' . status2($dir2), '002_b.sql:applied 002_b.sql:changed',
 	'the same without the key');
 $node->safe_psql('postgres',
 	'ALTER TABLE morgenmigrate.file_fingerprints ADD PRIMARY KEY (directory, filename)');
+# an index of another collation is not the key a query would use: one
+# that takes "set2" and "SET2" for one directory would give this one the
+# other's fingerprint (its row last in the table again)
+my $dir3 = "$base/SET2";
+mkdir $dir3 or die;
+{
+	open my $fh, '<', "$dir/002_b.sql" or die "$dir/002_b.sql: $!";
+	local $/;
+	write_file("$dir3/002_b.sql", scalar <$fh>);
+}
+sleep 3;
+my $allowed3 = "SET morgenmigrate.allowed_directories = '$dir,$dir2,$dir3,$base/in';\n";
+$node->safe_psql('postgres', $allowed3
+	  . "SELECT count(*) FROM morgenmigrate.migrate_apply('$dir3')");
+$node->safe_psql('postgres', qq{
+	ALTER TABLE morgenmigrate.file_fingerprints DROP CONSTRAINT file_fingerprints_pkey;
+	CREATE COLLATION fp_nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+	CREATE INDEX fp_nocase_idx ON morgenmigrate.file_fingerprints (directory COLLATE fp_nocase);
+	UPDATE morgenmigrate.file_fingerprints SET checksum = checksum WHERE directory = '$dir3';
+});
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM morgenmigrate.file_fingerprints"
+		  . " WHERE directory COLLATE fp_nocase = '$dir2' AND filename = '002_b.sql'"),
+	'2', 'the index of another collation takes the two directories for one');
+is(status2($dir2), '002_b.sql:changed', 'and is not used: the forged fingerprint is still trusted');
+$node->safe_psql('postgres', qq{
+	DROP INDEX morgenmigrate.fp_nocase_idx;
+	DROP COLLATION fp_nocase;
+	DELETE FROM morgenmigrate.file_fingerprints WHERE directory = '$dir3';
+	ALTER TABLE morgenmigrate.file_fingerprints ADD PRIMARY KEY (directory, filename);
+});
 $node->safe_psql('postgres', qq{
 	CREATE ROLE fp_reader;
 	GRANT pg_read_server_files TO fp_reader;
