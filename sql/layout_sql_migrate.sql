@@ -51,6 +51,17 @@ SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/rollbac
 SELECT * FROM state();
 SELECT reset();
 
+-- numeric prefixes of one number (0, 00, 000) run in the order of their
+-- whole names, byte by byte, as sql-migrate sorts them: 000_create_log.sql
+-- ("0" before "_"), 00_double.sql, 0_single.sql; a rollback takes the last
+SELECT filename, version
+  FROM morgenmigrate.migrate_layout(:'base' || '/zero_prefix');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/zero_prefix');
+SELECT * FROM state();
+SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/zero_prefix');
+SELECT * FROM state();
+SELECT reset();
+
 -- notransaction: sql-migrate sends the lines up to one that ends in a
 -- semicolon in one round trip, which the server runs as one transaction;
 -- when it fails, the chunks sent before it stay, the statements sent with
