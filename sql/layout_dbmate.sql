@@ -131,6 +131,24 @@ SELECT * FROM refusal(format('SELECT * FROM morgenmigrate.migrate_rollback(%L)',
                              :'base' || '/split_marker'), '1_create_log.sql');
 SELECT reset();
 
+-- dbmate's lines end at LF alone, the server's comments at a carriage
+-- return too: after "-- migrate:up" and a lone carriage return, the rest
+-- of the line runs with the up section, as dbmate sends it, and after
+-- "-- migrate:down" with the down section
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/cr_marker');
+SELECT * FROM state();
+SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/cr_marker');
+SELECT * FROM state();
+SELECT reset();
+
+-- a carriage return between "--" and "migrate:up" leaves "migrate:up" to
+-- the server, which fails on it where dbmate sends it: refused before
+-- anything runs, nothing recorded or created
+\set VERBOSITY default
+SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/cr_in_marker');
+\set VERBOSITY terse
+SELECT * FROM refused(:'base' || '/cr_in_marker', '2_cr_in_marker.sql');
+
 -- a down marker before the up marker is one more comment to dbmate
 SELECT filename, up, down
   FROM morgenmigrate.migrate_layout(:'base' || '/down_before_up');
