@@ -93,9 +93,11 @@ SELECT filename, version, kind, down, why
 -- fraction, a version beyond 2^53 - 1, a quote in the name), an undo file
 -- without its do file (postgrator would run it when it rolls back past it),
 -- a file that is a goose migration (postgrator would run its down section
--- too), and a directory named as a .sql or JavaScript file, named as a
+-- too), a directory named as a .sql or JavaScript file, named as a
 -- migration or not (postgrator reads every such entry and fails on it before
--- anything runs)
+-- anything runs), and two undo files of one version, a JavaScript one among
+-- them (postgrator refuses two of one version and action, whatever their
+-- extension, before anything runs)
 SELECT d AS dir, r.*
   FROM (VALUES ('bom', '1.do.create-log.sql'),
                ('duplicate_version', '1e1.do.b.sql'),
@@ -108,11 +110,14 @@ SELECT d AS dir, r.*
                ('orphan_undo', '2.undo.gone.sql'),
                ('goose_file', '2.do.goose.sql'),
                ('sql_subdir', '2.do.subdir.sql'),
-               ('script_subdir', 'helpers.mjs')) AS c(d, f),
+               ('script_subdir', 'helpers.mjs'),
+               ('script_undo_twice', '01.undo.create-log.cjs'),
+               ('scripts_undo_twice', '2.undo.backfill.mjs')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
 -- the refusal of a directory named as a file says why
 \set VERBOSITY default
 SELECT * FROM morgenmigrate.migrate_status(:'base' || '/sql_subdir');
+SELECT * FROM morgenmigrate.migrate_status(:'base' || '/script_undo_twice');
 \set VERBOSITY terse
 
 DROP SCHEMA layout_postgrator_test CASCADE;

@@ -73,6 +73,10 @@ typedef struct LayoutEntry
 	int8		no_transaction; /* the config file says: 1 outside a
 								 * transaction, 0 inside, -1 nothing */
 	bool		incomplete;		/* named as a migration, but lacks its up file */
+	bool		external_down;	/* ROLE_IGNORED: a down migration only its
+								 * runner can run, which its runner still
+								 * counts among the down migrations of its
+								 * version (key) */
 	const char *why;			/* why it is, or is not, a migration (for
 								 * migrate_layout) */
 } LayoutEntry;

@@ -78,6 +78,10 @@ static void sort_files_by(MigrationDir *mdir,
 static const char *path_of(const MigrationFile *f);
 static const char *key_of(const MigrationFile *f);
 static void check_versions(const MigrationDir *mdir, const LayoutMethods *m);
+static void check_external_downs(const MigrationDir *mdir,
+								 const LayoutMethods *m, List *listed,
+								 List *external_downs);
+static int	cmp_listed_by_key(const ListCell *a, const ListCell *b);
 static int	cmp_versions(const void *a, const void *b);
 static int	cmp_descriptions(const void *a, const void *b);
 static void sort_files(MigrationDir *mdir, const LayoutMethods *m);
@@ -275,6 +279,7 @@ migration_dir_list(const char *path)
 	{
 		ListCell   *lc;
 		const char *as_file = NULL;
+		List	   *external_downs = NIL;
 
 		foreach(lc, entries)
 		{
@@ -297,6 +302,10 @@ migration_dir_list(const char *path)
 					continue;
 				}
 			}
+			if (entry.role == ROLE_IGNORED && entry.external_down &&
+				entry.family == mdir->family)
+				external_downs = lappend(external_downs,
+										 listed_entry(de, &entry, m->layout));
 			if (entry.role == ROLE_IGNORED || entry.family != mdir->family)
 				add_ignored(mdir, de->shown, entry.why ? entry.why :
 							psprintf("not named as %s", m->names_as));
@@ -306,6 +315,7 @@ migration_dir_list(const char *path)
 		collect_files(mdir, listed, m);
 		refuse_orphans(mdir, m);
 		check_versions(mdir, m);
+		check_external_downs(mdir, m, listed, external_downs);
 		sort_files(mdir, m);
 		mdir->layout = mdir->names_layout;
 		mdir->scan_layout = mdir->names_layout;
@@ -1053,6 +1063,60 @@ check_versions(const MigrationDir *mdir, const LayoutMethods *m)
 	}
 	pfree(versioned);
 	pfree(described);
+}
+
+/*
+ * Refuses two down migrations of one version where one of them is a down
+ * migration only the runner can run (external_downs, ignored here): the
+ * runner counts it with the others of its version and refuses the
+ * directory for two of one, before it runs anything.  Two down files
+ * morgenmigrate reads were refused already (pair_down_file).
+ */
+static void
+check_external_downs(const MigrationDir *mdir, const LayoutMethods *m,
+					 List *listed, List *external_downs)
+{
+	List	   *downs;
+	ListCell   *lc;
+	const ListedEntry *prev = NULL;
+
+	if (external_downs == NIL)
+		return;
+	downs = list_copy(external_downs);
+	foreach(lc, listed)
+	{
+		ListedEntry *le = (ListedEntry *) lfirst(lc);
+
+		if (le->entry.role == ROLE_DOWN)
+			downs = lappend(downs, le);
+	}
+	list_sort(downs, cmp_listed_by_key);
+	foreach(lc, downs)
+	{
+		const ListedEntry *le = (const ListedEntry *) lfirst(lc);
+
+		if (prev != NULL && strcmp(prev->entry.key, le->entry.key) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("down migrations \"%s\" and \"%s\" have the same version %s",
+							prev->shown, le->shown, le->entry.version),
+					 errdetail("%s counts the down migrations only it can run too, and refuses a directory with two of one version before it runs anything.",
+							   m->runner),
+					 errhint("Keep one down migration for each version.")));
+		prev = le;
+	}
+	list_free(downs);
+}
+
+/* list_sort comparator: ListedEntry by key, then by name. */
+static int
+cmp_listed_by_key(const ListCell *a, const ListCell *b)
+{
+	const ListedEntry *la = (const ListedEntry *) lfirst(a);
+	const ListedEntry *lb = (const ListedEntry *) lfirst(b);
+	int			c = strcmp(la->entry.key, lb->entry.key);
+
+	return c != 0 ? c : strcmp(la->shown, lb->shown);
 }
 
 /*

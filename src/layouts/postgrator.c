@@ -22,7 +22,9 @@
  *	  1 (JavaScript's numbers lose digits there), a name holding a quote.
  *	  Order: versions as numbers; a rollback takes the highest version
  *	  applied first.  An undo file without its do file is refused:
- *	  postgrator would run it when it rolls back past its version.  So is a
+ *	  postgrator would run it when it rolls back past its version.  Two
+ *	  undo files of one version, a JavaScript one among them, are refused,
+ *	  as postgrator refuses the directory for them.  So is a
  *	  directory whose name ends in one of those extensions, a migration's
  *	  name or not: postgrator reads every such entry as a file (a checksum
  *	  of each .sql file, an import of each JavaScript one) before it looks
@@ -298,6 +300,7 @@ postgrator_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 	else if (js && undo)
 	{
 		entry->role = ROLE_IGNORED;
+		entry->external_down = true;
 		entry->why = "a postgrator JavaScript undo migration, which only postgrator can run: a rollback of its version is refused";
 	}
 	else if (v == JS_FRACTION)
