@@ -544,7 +544,7 @@ node_pg_migrate_own_name(const char *name, LayoutEntry *entry)
 	else if (!isdigit((unsigned char) name[0]))
 		entry->what = "Its name does not start with a number: node-pg-migrate cannot order it beside other migrations, and stops before running anything.";
 	else if (!orderable(name))
-		entry->what = "Its 17-digit number is no UTC time (YYYYMMDDhhmmssSSS), and node-pg-migrate cannot order it.";
+		entry->what = "Its 17-digit number is no UTC time (YYYYMMDDhhmmssSSS): node-pg-migrate sorts it by its name against every other migration, and the others by number, an order that can contradict itself and then rests on how its sort meets the files.";
 	else if (strchr(name, '\'') != NULL)
 		entry->what = "Its name holds a quote, which node-pg-migrate writes into its history table as it is: it would fail to record the migration and roll back everything it ran, or with two quotes record it under another name.  Rename it without the quote.";
 	else
