@@ -85,6 +85,17 @@ SELECT reset();
 SELECT filename, version, kind, down, why
   FROM morgenmigrate.migrate_layout(:'base' || '/scripts');
 
+-- an SQL undo file undoes the JavaScript do file of its version, as
+-- postgrator pairs them by version: once the JavaScript migration is run by
+-- postgrator and recorded, the rollback runs the undo file
+SELECT filename, kind, down
+  FROM morgenmigrate.migrate_layout(:'base' || '/script_sql_undo');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/script_sql_undo', target => '1');
+SELECT morgenmigrate.migrate_baseline(:'base' || '/script_sql_undo', target => '2');
+SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/script_sql_undo');
+SELECT * FROM state();
+SELECT reset();
+
 -- refused before anything runs, nothing recorded or created: a byte-order
 -- mark (postgrator sends it to the server, which fails on it), two files
 -- of one version (10 and 1e1), names postgrator reads but never runs (version

@@ -271,6 +271,9 @@ typedef struct LayoutMethods
 	bool		rollback_by_version;	/* a rollback takes the applied
 										 * migrations highest version first,
 										 * not last applied first */
+	bool		undoes_external;	/* a down file pairs with a migration
+									 * only its runner can run too, as with
+									 * any other of its version */
 	const char *orphan_hint;	/* a down file without its up file is
 								 * refused, with this hint (NULL: it is an
 								 * orphan, shown and warned of) */

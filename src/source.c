@@ -878,18 +878,22 @@ collect_files(MigrationDir *mdir, List *listed, const LayoutMethods *m)
 /*
  * Gives a down file to the migrations whose key it names (NAME.down.sql
  * belongs to NAME.sql and to NAME.up.sql; other layouts' down files to
- * the version they name); false when it belongs to none: it is an orphan.
+ * the version they name), up migrations or, where the layout says so
+ * (undoes_external), migrations only its runner can run; false when it
+ * belongs to none: it is an orphan.
  */
 static bool
 pair_down_file(MigrationDir *mdir, const ListedEntry *le)
 {
+	const LayoutMethods *m = layout_methods(le->entry.layout);
 	bool		paired = false;
 
 	for (MigrationFile *f = find_by_key(mdir, le->entry.key);
 		 f != NULL && f < mdir->files + mdir->nfiles &&
 		 strcmp(f->key, le->entry.key) == 0; f++)
 	{
-		if (f->role != ROLE_UP)
+		if (f->role != ROLE_UP &&
+			!(f->role == ROLE_EXTERNAL && m != NULL && m->undoes_external))
 			continue;
 		if (f->down_path != NULL)
 			ereport(ERROR,

@@ -21,7 +21,9 @@
  *	  another version: a version that is no whole number or beyond 2^53 -
  *	  1 (JavaScript's numbers lose digits there), a name holding a quote.
  *	  Order: versions as numbers; a rollback takes the highest version
- *	  applied first.  An undo file without its do file is refused:
+ *	  applied first.  An undo file undoes the do file of its version,
+ *	  whatever their extensions: an SQL undo file of a JavaScript
+ *	  migration is its down migration.  An undo file without its do file is refused:
  *	  postgrator would run it when it rolls back past its version.  Two
  *	  undo files of one version, a JavaScript one among them, are refused,
  *	  as postgrator refuses the directory for them.  So is a
@@ -379,5 +381,6 @@ const LayoutMethods postgrator_layout = {
 	.lists_as_file = postgrator_lists_as_file,
 	.unique_versions = true,
 	.rollback_by_version = true,
+	.undoes_external = true,
 	.orphan_hint = "postgrator runs an undo file whenever it rolls back past its version, even one it never applied: add its do file, or remove it.",
 };
