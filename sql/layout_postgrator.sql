@@ -96,12 +96,24 @@ SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/script_
 SELECT * FROM state();
 SELECT reset();
 
+-- versions beyond 2^53 - 1 that JavaScript reads and writes back as they
+-- are (17 digits of a UTC time to the millisecond, 20240101120000000, held
+-- exactly by a double): postgrator runs and records them, and so does
+-- morgenmigrate; the rollback runs the undo file of the highest
+SELECT filename, version, down
+  FROM morgenmigrate.migrate_layout(:'base' || '/big_versions');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/big_versions');
+SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/big_versions');
+SELECT * FROM state();
+SELECT reset();
+
 -- refused before anything runs, nothing recorded or created: a byte-order
 -- mark (postgrator sends it to the server, which fails on it), two files
 -- of one version (10 and 1e1), names postgrator reads but never runs (version
 -- 0, the action DO, 5.0.do.x.sql whose action is "0"), names postgrator
 -- would run and then record under another version or fail to record (a
--- fraction, a version beyond 2^53 - 1, a quote in the name), an undo file
+-- fraction, a version beyond 2^53 - 1 that JavaScript reads or writes back
+-- as another number, a quote in the name), an undo file
 -- without its do file (postgrator would run it when it rolls back past it),
 -- a file that is a goose migration (postgrator would run its down section
 -- too), a directory named as a .sql or JavaScript file, named as a
@@ -117,6 +129,7 @@ SELECT d AS dir, r.*
                ('dotted_version', '5.0.do.five.sql'),
                ('fraction', '5e-1.do.half.sql'),
                ('too_large', '9007199254740993.do.big.sql'),
+               ('too_large_17', '20240101120000001.do.odd-millisecond.sql'),
                ('quote', '2.do.it''s.sql'),
                ('orphan_undo', '2.undo.gone.sql'),
                ('goose_file', '2.do.goose.sql'),
