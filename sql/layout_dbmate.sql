@@ -161,14 +161,22 @@ SELECT reset();
 -- byte-order mark (dbmate reads it as a statement before -- migrate:up), a
 -- file without -- migrate:up, a file whose only markers are misspelt
 -- (dbmate finds no up section; as plain SQL its down part would run too),
--- and a file whose only markers are goose's
+-- a file whose only markers are goose's, and a link to a directory named
+-- as a migration (dbmate lists it as a file, and fails on it when it comes
+-- to run it)
 SELECT d AS dir, r.*
   FROM (VALUES ('duplicate_version', '1_step.sql'),
                ('bom', '1_create_log.sql'),
                ('no_up', '1_create_log.sql'),
                ('misspelt', '1_create_log.sql'),
-               ('foreign_file', '2_goose.sql')) AS c(d, f),
+               ('foreign_file', '2_goose.sql'),
+               ('link_to_dir', '2_linked.sql')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
+
+-- a link to a directory of another name is skipped, as dbmate skips it
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/link_to_other');
+SELECT * FROM state();
+SELECT reset();
 
 DROP SCHEMA layout_dbmate_test CASCADE;
 DROP EXTENSION morgenmigrate;

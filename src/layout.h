@@ -250,6 +250,11 @@ typedef struct LayoutMethods
 								 * that own_name reads as a migration, or
 								 * as a name the runner refuses, is
 								 * refused */
+	const char *link_as_file;	/* its runner lists a symbolic link to a
+								 * directory as a file (the link's own
+								 * type), one own_name does not skip, and
+								 * fails on it: why, as an error detail
+								 * (NULL: it is a subdirectory) */
 	const char *subdir_as_file; /* its runner lists a subdirectory named as
 								 * its migration files are (own_name, or
 								 * lists_as_file) with those files, and

@@ -55,6 +55,7 @@ static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
 static bool flat_read_entry(MigrationDir *mdir, const LayoutMethods *m,
 							const DirEntry *de, LayoutEntry *entry);
 static bool subdir_read_as_file(const LayoutMethods *m, const DirEntry *de);
+static bool link_read_as_file(const LayoutMethods *m, const DirEntry *de);
 static void refuse_subdir_as_file(const MigrationDir *mdir,
 								  const LayoutMethods *m, const char *shown);
 static void refuse_orphans(const MigrationDir *mdir, const LayoutMethods *m);
@@ -202,6 +203,7 @@ migration_dir_list(const char *path)
 		de->name = pstrdup(name);
 		de->shown = files_name_to_server(name);
 		de->is_dir = kind == FILE_DIRECTORY;
+		de->is_link = de->is_dir && !plain && files_is_link(path, name);
 		entries = lappend(entries, de);
 		if (entry.role == ROLE_IGNORED)
 		{
@@ -602,6 +604,13 @@ flat_read_entry(MigrationDir *mdir, const LayoutMethods *m,
 	{
 		if (subdir_read_as_file(m, de))
 			refuse_subdir_as_file(mdir, m, de->shown);
+		if (de->is_link && link_read_as_file(m, de))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("\"%s\" in migration directory \"%s\" is a link to a directory, which %s reads as a migration file",
+							de->shown, mdir->path, m->runner),
+					 errdetail("%s", m->link_as_file),
+					 errhint("Remove the link, or move it out of the migration directory.")));
 		add_ignored(mdir, de->shown,
 					psprintf("a subdirectory: %s reads the files of the directory itself",
 							 m->runner));
@@ -621,6 +630,23 @@ flat_read_entry(MigrationDir *mdir, const LayoutMethods *m,
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Tells whether the layout's runner lists a link to a directory of this
+ * name as a file and fails on it (link_as_file): one that own_name does not
+ * skip.
+ */
+static bool
+link_read_as_file(const LayoutMethods *m, const DirEntry *de)
+{
+	LayoutEntry entry;
+
+	if (m->link_as_file == NULL)
+		return false;
+	memset(&entry, 0, sizeof(entry));
+	m->own_name(de->name, &entry);
+	return entry.role != ROLE_IGNORED;
 }
 
 /*

@@ -387,6 +387,7 @@ const LayoutMethods dbmate_layout = {
 	.marker_word_ci = true,		/* a misspelt marker is refused */
 	.bom_refusal = "dbmate reads the byte-order mark as a statement before -- migrate:up, and refuses the file; save it without the mark.",
 	.own_name = dbmate_own_name,
+	.link_as_file = "dbmate lists a link to a directory as a file, and fails on it when it comes to run it.",
 	.unique_versions = true,
 	.rollback_by_version = true,
 	.target_matches = dbmate_target_matches,

@@ -588,5 +588,6 @@ const LayoutMethods node_pg_migrate_layout = {
 	.bom_in_text = "node-pg-migrate reads the byte-order mark as text and sends it with the part that starts at the top of the file, which the server refuses; save the file without it.",
 	.weak_name = node_pg_migrate_weak_name,
 	.own_name = node_pg_migrate_own_name,
+	.link_as_file = "node-pg-migrate lists a link to a directory as a file, whatever its name, and fails on it before running anything.",
 	.check_files = node_pg_migrate_check_files,
 };
