@@ -114,7 +114,8 @@ SELECT reset();
 -- would run and then record under another version or fail to record (a
 -- fraction, a version beyond 2^53 - 1 that JavaScript reads or writes back
 -- as another number, a quote in the name), an undo file
--- without its do file (postgrator would run it when it rolls back past it),
+-- without its do file, a JavaScript one too (postgrator would run it when
+-- it rolls back past it),
 -- a file that is a goose migration (postgrator would run its down section
 -- too), a directory named as a .sql or JavaScript file, named as a
 -- migration or not (postgrator reads every such entry and fails on it before
@@ -132,6 +133,7 @@ SELECT d AS dir, r.*
                ('too_large_17', '20240101120000001.do.odd-millisecond.sql'),
                ('quote', '2.do.it''s.sql'),
                ('orphan_undo', '2.undo.gone.sql'),
+               ('orphan_script_undo', '2.undo.gone.cjs'),
                ('goose_file', '2.do.goose.sql'),
                ('sql_subdir', '2.do.subdir.sql'),
                ('script_subdir', 'helpers.mjs'),

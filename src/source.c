@@ -79,6 +79,7 @@ static void sort_files_by(MigrationDir *mdir,
 static const char *path_of(const MigrationFile *f);
 static const char *key_of(const MigrationFile *f);
 static void check_versions(const MigrationDir *mdir, const LayoutMethods *m);
+static void add_external_orphans(MigrationDir *mdir, List *external_downs);
 static void check_external_downs(const MigrationDir *mdir,
 								 const LayoutMethods *m, List *listed,
 								 List *external_downs);
@@ -315,6 +316,7 @@ migration_dir_list(const char *path)
 		if (as_file != NULL)
 			refuse_subdir_as_file(mdir, m, as_file);
 		collect_files(mdir, listed, m);
+		add_external_orphans(mdir, external_downs);
 		refuse_orphans(mdir, m);
 		check_versions(mdir, m);
 		check_external_downs(mdir, m, listed, external_downs);
@@ -1093,6 +1095,37 @@ check_versions(const MigrationDir *mdir, const LayoutMethods *m)
 	}
 	pfree(versioned);
 	pfree(described);
+}
+
+/*
+ * Notes as orphans the down migrations only the runner can run
+ * (external_downs) that undo no migration of the directory: the runner
+ * runs them when it rolls back past their version, as it runs a down file
+ * morgenmigrate reads without its up file.
+ */
+static void
+add_external_orphans(MigrationDir *mdir, List *external_downs)
+{
+	ListCell   *lc;
+
+	foreach(lc, external_downs)
+	{
+		const ListedEntry *le = (const ListedEntry *) lfirst(lc);
+		bool		found = false;
+
+		for (int i = 0; i < mdir->nfiles && !found; i++)
+			found = mdir->files[i].key != NULL &&
+				strcmp(mdir->files[i].key, le->entry.key) == 0;
+		if (!found)
+		{
+			MigrationOrphan *o = palloc(sizeof(MigrationOrphan));
+
+			o->name = le->shown;
+			o->path = le->name;
+			o->key = le->entry.key;
+			mdir->orphans = lappend(mdir->orphans, o);
+		}
+	}
 }
 
 /*
