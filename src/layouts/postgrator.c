@@ -21,19 +21,18 @@
  *	  another version: a version that is no whole number, or beyond 2^53 -
  *	  1 (JavaScript's numbers lose digits there) and not written back as it
  *	  is (20240101120000000 is, 20240101120000001 is not), a name holding a
- *	  quote.
- *	  Order: versions as numbers; a rollback takes the highest version
+ *	  quote.  Order: versions as numbers; a rollback takes the highest version
  *	  applied first.  An undo file undoes the do file of its version,
- *	  whatever their extensions: an SQL undo file of a JavaScript
- *	  migration is its down migration.  An undo file without its do file is refused:
- *	  postgrator would run it when it rolls back past its version.  Two
- *	  undo files of one version, a JavaScript one among them, are refused,
- *	  as postgrator refuses the directory for them.  So is a
- *	  directory whose name ends in one of those extensions, a migration's
- *	  name or not: postgrator reads every such entry as a file (a checksum
- *	  of each .sql file, an import of each JavaScript one) before it looks
- *	  at the rest of the name, and fails on a directory before anything
- *	  runs.
+ *	  whatever their extensions: an SQL undo file of a JavaScript migration
+ *	  is its down migration.  An undo file without its do file, a
+ *	  JavaScript one too, is refused: postgrator would run it when it rolls
+ *	  back past its version.  Two undo files of one version, a JavaScript
+ *	  one among them, are refused, as postgrator refuses the directory for
+ *	  them.  So is a directory whose name ends in one of those extensions,
+ *	  a migration's name or not: postgrator reads every such entry as a
+ *	  file (a checksum of each .sql file, an import of each JavaScript one)
+ *	  before it looks at the rest of the name, and fails on a directory
+ *	  before anything runs.
  *
  *	  Text: no markers.  postgrator sends a file to the server as it is,
  *	  in one round trip, without a transaction of its own: the server runs
