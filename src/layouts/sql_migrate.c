@@ -30,10 +30,10 @@
  *	  a block is one chunk.  Its scanners hold a line of less than 1 MB
  *	  (a longer one refuses the directory: refused) and a word of less than
  *	  64 kB with the character after it (a longer word ends its reading of
- *	  the line, the word before it then being the last).  The scan below runs the same machine.  What
- *	  sql-migrate refuses (a statement without its semicolon, a block left
- *	  open) is refused; where it would send something else than the server
- *	  reads in the file (half a statement, where a line ends in a semicolon
+ *	  the line, the word before it then being the last).  The scan below
+ *	  runs the same machine.  What sql-migrate refuses (a statement without
+ *	  its semicolon, a block left open, a line of 1 MB) is refused; where it
+ *	  would send something else than the server reads in the file (half a statement, where a line ends in a semicolon
  *	  inside a string or a body; a string whose "-- " line or carriage
  *	  return it drops; a statement glued to the block after it) that
  *	  direction is refused; and where it is lenient, so that the file would
