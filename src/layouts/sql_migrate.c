@@ -33,10 +33,10 @@
  *	  the line, the word before it then being the last).  The scan below
  *	  runs the same machine.  What sql-migrate refuses (a statement without
  *	  its semicolon, a block left open, a line of 1 MB) is refused; where it
- *	  would send something else than the server reads in the file (half a statement, where a line ends in a semicolon
- *	  inside a string or a body; a string whose "-- " line or carriage
- *	  return it drops; a statement glued to the block after it) that
- *	  direction is refused; and where it is lenient, so that the file would
+ *	  would send something else than the server reads in the file (half a
+ *	  statement, where a line ends in a semicolon inside a string or a
+ *	  body; a string whose "-- " line or carriage return it drops; a
+ *	  statement glued to the block after it) that direction is refused; and where it is lenient, so that the file would
  *	  not run as its author meant, this is strict: an unknown command, a
  *	  second Up or Down section, a StatementBegin before the first section
  *	  or inside a block, a StatementEnd without its StatementBegin, a file
