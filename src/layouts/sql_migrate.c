@@ -26,26 +26,26 @@
  *	  Lines before the first Up or Down are ignored; every other line that
  *	  starts with "-- " or "-- +" is dropped, wherever it stands.  Outside a
  *	  StatementBegin/End block it sends the lines up to one whose last word
- *	  (before a word starting with "--") ends in a semicolon as one chunk;
- *	  a block is one chunk.  Its scanners hold a line of less than 1 MB
- *	  (a longer one refuses the directory: refused) and a word of less than
- *	  64 kB with the character after it (a longer word ends its reading of
- *	  the line, the word before it then being the last).  The scan below
- *	  runs the same machine.  What sql-migrate refuses (a statement without
- *	  its semicolon, a block left open, a line of 1 MB) is refused; where it
+ *	  (before a word starting with "--") ends in a semicolon as one chunk; a
+ *	  block is one chunk.  Its scanners hold a line of less than 1 MB (a
+ *	  longer one refuses the directory: refused) and a word of less than 64
+ *	  kB with the character after it (a longer word ends its reading of the
+ *	  line, the word before it then being the last).  The scan below runs
+ *	  the same machine.  What sql-migrate refuses (a statement without its
+ *	  semicolon, a block left open, a line of 1 MB) is refused; where it
  *	  would send something else than the server reads in the file (half a
- *	  statement, where a line ends in a semicolon inside a string or a
- *	  body; a string whose "-- " line or carriage return it drops; a
- *	  statement glued to the block after it) that direction is refused; and where it is lenient, so that the file would
- *	  not run as its author meant, this is strict: an unknown command, a
- *	  second Up or Down section, a StatementBegin before the first section
- *	  or inside a block, a StatementEnd without its StatementBegin, a file
- *	  without an Up section (sql-migrate would record it without running
- *	  anything), and a command on the first line after a byte-order mark
- *	  (sql-migrate would not see it) are refused.  Each chunk of several
- *	  statements is one statement block: without a transaction the server
- *	  runs such a chunk as one implicit transaction, and so does
- *	  morgenmigrate.
+ *	  statement, where a line ends in a semicolon inside a string or a body;
+ *	  a string whose "-- " line or carriage return it drops; a statement
+ *	  glued to the block after it) that direction is refused; and where it
+ *	  is lenient, so that the file would not run as its author meant, this
+ *	  is strict: an unknown command, a second Up or Down section, a
+ *	  StatementBegin before the first section or inside a block, a
+ *	  StatementEnd without its StatementBegin, a file without an Up section
+ *	  (sql-migrate would record it without running anything), and a command
+ *	  on the first line after a byte-order mark (sql-migrate would not see
+ *	  it) are refused.  Each chunk of several statements is one statement
+ *	  block: without a transaction the server runs such a chunk as one
+ *	  implicit transaction, and so does morgenmigrate.
  *
  *-------------------------------------------------------------------------
  */
