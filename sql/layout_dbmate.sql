@@ -131,6 +131,24 @@ SELECT * FROM refusal(format('SELECT * FROM morgenmigrate.migrate_rollback(%L)',
                              :'base' || '/split_marker'), '1_create_log.sql');
 SELECT reset();
 
+-- dbmate's lines end at LF alone, the server's comments at a carriage
+-- return too: after "-- migrate:up" and a lone carriage return, the rest
+-- of the line runs with the up section, as dbmate sends it, and after
+-- "-- migrate:down" with the down section
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/cr_marker');
+SELECT * FROM state();
+SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/cr_marker');
+SELECT * FROM state();
+SELECT reset();
+
+-- a carriage return between "--" and "migrate:up" leaves "migrate:up" to
+-- the server, which fails on it where dbmate sends it: refused before
+-- anything runs, nothing recorded or created
+\set VERBOSITY default
+SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/cr_in_marker');
+\set VERBOSITY terse
+SELECT * FROM refused(:'base' || '/cr_in_marker', '2_cr_in_marker.sql');
+
 -- a down marker before the up marker is one more comment to dbmate
 SELECT filename, up, down
   FROM morgenmigrate.migrate_layout(:'base' || '/down_before_up');
@@ -143,14 +161,22 @@ SELECT reset();
 -- byte-order mark (dbmate reads it as a statement before -- migrate:up), a
 -- file without -- migrate:up, a file whose only markers are misspelt
 -- (dbmate finds no up section; as plain SQL its down part would run too),
--- and a file whose only markers are goose's
+-- a file whose only markers are goose's, and a link to a directory named
+-- as a migration (dbmate lists it as a file, and fails on it when it comes
+-- to run it)
 SELECT d AS dir, r.*
   FROM (VALUES ('duplicate_version', '1_step.sql'),
                ('bom', '1_create_log.sql'),
                ('no_up', '1_create_log.sql'),
                ('misspelt', '1_create_log.sql'),
-               ('foreign_file', '2_goose.sql')) AS c(d, f),
+               ('foreign_file', '2_goose.sql'),
+               ('link_to_dir', '2_linked.sql')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
+
+-- a link to a directory of another name is skipped, as dbmate skips it
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/link_to_other');
+SELECT * FROM state();
+SELECT reset();
 
 DROP SCHEMA layout_dbmate_test CASCADE;
 DROP EXTENSION morgenmigrate;

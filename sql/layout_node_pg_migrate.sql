@@ -105,7 +105,8 @@ SELECT reset();
 -- node-pg-migrate's names; a file with sql-migrate's markers; a name
 -- holding a quote, an SQL or a JavaScript migration's (node-pg-migrate
 -- writes it into its history unescaped, fails there and rolls back all it
--- ran)
+-- ran); a link to a directory (node-pg-migrate lists it, whatever its name,
+-- as a file, and fails on it)
 SELECT d AS dir, r.*
   FROM (VALUES ('unloadable', 'README.md'),
                ('no_number', 'seed.sql'),
@@ -119,7 +120,8 @@ SELECT d AS dir, r.*
                ('names_only_down', '1700000000000_create_log.down.sql'),
                ('other_runner', '1700000000000_create_log.sql'),
                ('quote', '1700000001000_it''s.sql'),
-               ('quote_script', '1700000001000_it''s.js')) AS c(d, f),
+               ('quote_script', '1700000001000_it''s.js'),
+               ('link_to_dir', '1700000001000_shared.sql')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
 
 -- what the refusals say

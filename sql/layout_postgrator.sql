@@ -85,17 +85,43 @@ SELECT reset();
 SELECT filename, version, kind, down, why
   FROM morgenmigrate.migrate_layout(:'base' || '/scripts');
 
+-- an SQL undo file undoes the JavaScript do file of its version, as
+-- postgrator pairs them by version: once the JavaScript migration is run by
+-- postgrator and recorded, the rollback runs the undo file
+SELECT filename, kind, down
+  FROM morgenmigrate.migrate_layout(:'base' || '/script_sql_undo');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/script_sql_undo', target => '1');
+SELECT morgenmigrate.migrate_baseline(:'base' || '/script_sql_undo', target => '2');
+SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/script_sql_undo');
+SELECT * FROM state();
+SELECT reset();
+
+-- versions beyond 2^53 - 1 that JavaScript reads and writes back as they
+-- are (17 digits of a UTC time to the millisecond, 20240101120000000, held
+-- exactly by a double): postgrator runs and records them, and so does
+-- morgenmigrate; the rollback runs the undo file of the highest
+SELECT filename, version, down
+  FROM morgenmigrate.migrate_layout(:'base' || '/big_versions');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/big_versions');
+SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/big_versions');
+SELECT * FROM state();
+SELECT reset();
+
 -- refused before anything runs, nothing recorded or created: a byte-order
 -- mark (postgrator sends it to the server, which fails on it), two files
 -- of one version (10 and 1e1), names postgrator reads but never runs (version
 -- 0, the action DO, 5.0.do.x.sql whose action is "0"), names postgrator
 -- would run and then record under another version or fail to record (a
--- fraction, a version beyond 2^53 - 1, a quote in the name), an undo file
--- without its do file (postgrator would run it when it rolls back past it),
+-- fraction, a version beyond 2^53 - 1 that JavaScript reads or writes back
+-- as another number, a quote in the name), an undo file
+-- without its do file, a JavaScript one too (postgrator would run it when
+-- it rolls back past it),
 -- a file that is a goose migration (postgrator would run its down section
--- too), and a directory named as a .sql or JavaScript file, named as a
+-- too), a directory named as a .sql or JavaScript file, named as a
 -- migration or not (postgrator reads every such entry and fails on it before
--- anything runs)
+-- anything runs), and two undo files of one version, a JavaScript one among
+-- them (postgrator refuses two of one version and action, whatever their
+-- extension, before anything runs)
 SELECT d AS dir, r.*
   FROM (VALUES ('bom', '1.do.create-log.sql'),
                ('duplicate_version', '1e1.do.b.sql'),
@@ -104,15 +130,20 @@ SELECT d AS dir, r.*
                ('dotted_version', '5.0.do.five.sql'),
                ('fraction', '5e-1.do.half.sql'),
                ('too_large', '9007199254740993.do.big.sql'),
+               ('too_large_17', '20240101120000001.do.odd-millisecond.sql'),
                ('quote', '2.do.it''s.sql'),
                ('orphan_undo', '2.undo.gone.sql'),
+               ('orphan_script_undo', '2.undo.gone.cjs'),
                ('goose_file', '2.do.goose.sql'),
                ('sql_subdir', '2.do.subdir.sql'),
-               ('script_subdir', 'helpers.mjs')) AS c(d, f),
+               ('script_subdir', 'helpers.mjs'),
+               ('script_undo_twice', '01.undo.create-log.cjs'),
+               ('scripts_undo_twice', '2.undo.backfill.mjs')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
 -- the refusal of a directory named as a file says why
 \set VERBOSITY default
 SELECT * FROM morgenmigrate.migrate_status(:'base' || '/sql_subdir');
+SELECT * FROM morgenmigrate.migrate_status(:'base' || '/script_undo_twice');
 \set VERBOSITY terse
 
 DROP SCHEMA layout_postgrator_test CASCADE;

@@ -51,6 +51,23 @@ SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/rollbac
 SELECT * FROM state();
 SELECT reset();
 
+-- a word one byte shorter than 64 kB, with its line end, is one sql-migrate
+-- reads: the statement ends at its semicolon, and applies
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/long_word_fits');
+SELECT history, length(log) FROM state();
+SELECT reset();
+
+-- numeric prefixes of one number (0, 00, 000) run in the order of their
+-- whole names, byte by byte, as sql-migrate sorts them: 000_create_log.sql
+-- ("0" before "_"), 00_double.sql, 0_single.sql; a rollback takes the last
+SELECT filename, version
+  FROM morgenmigrate.migrate_layout(:'base' || '/zero_prefix');
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/zero_prefix');
+SELECT * FROM state();
+SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/zero_prefix');
+SELECT * FROM state();
+SELECT reset();
+
 -- notransaction: sql-migrate sends the lines up to one that ends in a
 -- semicolon in one round trip, which the server runs as one transaction;
 -- when it fails, the chunks sent before it stay, the statements sent with
@@ -92,7 +109,10 @@ SELECT reset();
 -- without running anything); an indented comment after the last statement
 -- (to sql-migrate a statement without its semicolon); a statement without
 -- its semicolon before a block (sql-migrate would glue them); a second Up
--- section (sql-migrate would join them)
+-- section (sql-migrate would join them); a word of 64 kB before the
+-- semicolon that ends a statement (sql-migrate's scanner of words stops at
+-- it, sees no semicolon and refuses the file); a line of 1 MB (sql-migrate
+-- cannot read it and refuses the directory)
 SELECT d AS dir, r.*
   FROM (VALUES ('dropped_in_string', '1_create_log.sql'),
                ('crlf_in_string', '1_create_log.sql'),
@@ -105,7 +125,9 @@ SELECT d AS dir, r.*
                ('down_only', '2_down_only.sql'),
                ('unended_comment', '1_create_log.sql'),
                ('merge_before_block', '1_create_log.sql'),
-               ('two_up', '1_create_log.sql')) AS c(d, f),
+               ('two_up', '1_create_log.sql'),
+               ('long_word', '1_create_log.sql'),
+               ('long_line', '1_create_log.sql')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
 
 -- another runner's marker that makes no migration of that runner (a lone
@@ -122,6 +144,8 @@ SELECT * FROM state();
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/dropped_in_string');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/crlf_in_string');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/down_only');
+SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/long_word');
+SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/long_line');
 \set VERBOSITY terse
 
 DROP SCHEMA layout_sql_migrate_test CASCADE;

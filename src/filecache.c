@@ -555,6 +555,7 @@ dir_copy(const MigrationDir *src)
 		dst->entries[i].name = pstrdup(src->entries[i].name);
 		dst->entries[i].shown = pstrdup(src->entries[i].shown);
 		dst->entries[i].is_dir = src->entries[i].is_dir;
+		dst->entries[i].is_link = src->entries[i].is_link;
 	}
 	dst->ignored = NIL;
 	foreach(lc, src->ignored)

@@ -629,6 +629,29 @@ files_probe_kind(const char *dir, const char *relpath)
 	return kind_of(dir, relpath, true);
 }
 
+/*
+ * Tells whether the entry relpath of a directory is a symbolic link itself
+ * (lstat; a pushed directory has none).
+ */
+bool
+files_is_link(const char *dir, const char *relpath)
+{
+	struct stat st;
+	char	   *path;
+	bool		link;
+
+	if (pushed_path(dir, relpath) != NULL)
+		return false;
+	path = psprintf("%s/%s", dir, relpath);
+#ifdef S_ISLNK
+	link = lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+#else
+	link = false;
+#endif
+	pfree(path);
+	return link;
+}
+
 /* files_kind, and files_probe_kind when quiet. */
 static FileKind
 kind_of(const char *dir, const char *relpath, bool quiet)

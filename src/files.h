@@ -86,6 +86,7 @@ extern const char *files_dir_next(FilesDir *d, FileKind *kind, bool *plain);
 extern void files_dir_close(FilesDir *d);
 extern FileKind files_kind(const char *dir, const char *relpath);
 extern FileKind files_probe_kind(const char *dir, const char *relpath);
+extern bool files_is_link(const char *dir, const char *relpath);
 extern int	files_dir_fd(const char *path);
 extern void files_dir_fd_close(int dirfd);
 extern void files_push(PushedSet *set);

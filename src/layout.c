@@ -995,10 +995,12 @@ layout_add_block(FileSections *sections, int start, int end, int line)
  * Where a line ends a statement as goose and sql-migrate see it: the
  * offset of the semicolon that ends its last word before a word starting
  * with "--" (words cut at Go's white space); -1 if that word does not end
- * in one.
+ * in one.  max_word, unless 0, is the buffer of the runner's scanner of
+ * words: a word that does not fit in it with the white space after it (or
+ * the end of the line) stops the scan, and the word before it is the last.
  */
 int
-layout_line_semicolon(const TextLine *line)
+layout_line_semicolon(const TextLine *line, int max_word)
 {
 	const char *p = line->start;
 	const char *end = line->start + line->len;
@@ -1018,6 +1020,8 @@ layout_line_semicolon(const TextLine *line)
 			break;
 		while (p < end && layout_go_space(p, end) == 0)
 			p++;
+		if (max_word > 0 && (p - w) + Max(layout_go_space(p, end), 1) > max_word)
+			break;
 		last = p - 1;
 	}
 	return last != NULL && *last == ';' ? line->offset + (last - line->start) : -1;

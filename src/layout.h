@@ -73,6 +73,10 @@ typedef struct LayoutEntry
 	int8		no_transaction; /* the config file says: 1 outside a
 								 * transaction, 0 inside, -1 nothing */
 	bool		incomplete;		/* named as a migration, but lacks its up file */
+	bool		external_down;	/* ROLE_IGNORED: a down migration only its
+								 * runner can run, which its runner still
+								 * counts among the down migrations of its
+								 * version (key) */
 	const char *why;			/* why it is, or is not, a migration (for
 								 * migrate_layout) */
 } LayoutEntry;
@@ -246,6 +250,11 @@ typedef struct LayoutMethods
 								 * that own_name reads as a migration, or
 								 * as a name the runner refuses, is
 								 * refused */
+	const char *link_as_file;	/* its runner lists a symbolic link to a
+								 * directory as a file (the link's own
+								 * type), one own_name does not skip, and
+								 * fails on it: why, as an error detail
+								 * (NULL: it is a subdirectory) */
 	const char *subdir_as_file; /* its runner lists a subdirectory named as
 								 * its migration files are (own_name, or
 								 * lists_as_file) with those files, and
@@ -267,6 +276,9 @@ typedef struct LayoutMethods
 	bool		rollback_by_version;	/* a rollback takes the applied
 										 * migrations highest version first,
 										 * not last applied first */
+	bool		undoes_external;	/* a down file pairs with a migration
+									 * only its runner can run too, as with
+									 * any other of its version */
 	const char *orphan_hint;	/* a down file without its up file is
 								 * refused, with this hint (NULL: it is an
 								 * orphan, shown and warned of) */
@@ -405,7 +417,7 @@ extern int	layout_check_chunks(const char *name, const char *text, int len,
 								MigrationSection section,
 								const int *chunk_ends, const int *chunk_lines,
 								int nchunks);
-extern int	layout_line_semicolon(const TextLine *line);
+extern int	layout_line_semicolon(const TextLine *line, int max_word);
 extern void layout_check_bom(const char *name, MigrationLayout layout,
 							 FileSections *sections);
 extern MigrationLayout layout_of_weak_name(const char *name);

@@ -86,6 +86,7 @@ typedef struct DirEntry
 	char	   *name;			/* as the file system names it */
 	char	   *shown;			/* in the database encoding */
 	bool		is_dir;
+	bool		is_link;		/* is_dir, through a symbolic link */
 } DirEntry;
 
 /* A directory entry that is no migration, and why. */

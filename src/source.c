@@ -55,6 +55,7 @@ static void flat_finish(MigrationDir *mdir, MigrationLayout layout);
 static bool flat_read_entry(MigrationDir *mdir, const LayoutMethods *m,
 							const DirEntry *de, LayoutEntry *entry);
 static bool subdir_read_as_file(const LayoutMethods *m, const DirEntry *de);
+static bool link_read_as_file(const LayoutMethods *m, const DirEntry *de);
 static void refuse_subdir_as_file(const MigrationDir *mdir,
 								  const LayoutMethods *m, const char *shown);
 static void refuse_orphans(const MigrationDir *mdir, const LayoutMethods *m);
@@ -78,6 +79,11 @@ static void sort_files_by(MigrationDir *mdir,
 static const char *path_of(const MigrationFile *f);
 static const char *key_of(const MigrationFile *f);
 static void check_versions(const MigrationDir *mdir, const LayoutMethods *m);
+static void add_external_orphans(MigrationDir *mdir, List *external_downs);
+static void check_external_downs(const MigrationDir *mdir,
+								 const LayoutMethods *m, List *listed,
+								 List *external_downs);
+static int	cmp_listed_by_key(const ListCell *a, const ListCell *b);
 static int	cmp_versions(const void *a, const void *b);
 static int	cmp_descriptions(const void *a, const void *b);
 static void sort_files(MigrationDir *mdir, const LayoutMethods *m);
@@ -198,6 +204,7 @@ migration_dir_list(const char *path)
 		de->name = pstrdup(name);
 		de->shown = files_name_to_server(name);
 		de->is_dir = kind == FILE_DIRECTORY;
+		de->is_link = de->is_dir && !plain && files_is_link(path, name);
 		entries = lappend(entries, de);
 		if (entry.role == ROLE_IGNORED)
 		{
@@ -275,6 +282,7 @@ migration_dir_list(const char *path)
 	{
 		ListCell   *lc;
 		const char *as_file = NULL;
+		List	   *external_downs = NIL;
 
 		foreach(lc, entries)
 		{
@@ -297,6 +305,10 @@ migration_dir_list(const char *path)
 					continue;
 				}
 			}
+			if (entry.role == ROLE_IGNORED && entry.external_down &&
+				entry.family == mdir->family)
+				external_downs = lappend(external_downs,
+										 listed_entry(de, &entry, m->layout));
 			if (entry.role == ROLE_IGNORED || entry.family != mdir->family)
 				add_ignored(mdir, de->shown, entry.why ? entry.why :
 							psprintf("not named as %s", m->names_as));
@@ -304,8 +316,10 @@ migration_dir_list(const char *path)
 		if (as_file != NULL)
 			refuse_subdir_as_file(mdir, m, as_file);
 		collect_files(mdir, listed, m);
+		add_external_orphans(mdir, external_downs);
 		refuse_orphans(mdir, m);
 		check_versions(mdir, m);
+		check_external_downs(mdir, m, listed, external_downs);
 		sort_files(mdir, m);
 		mdir->layout = mdir->names_layout;
 		mdir->scan_layout = mdir->names_layout;
@@ -592,6 +606,13 @@ flat_read_entry(MigrationDir *mdir, const LayoutMethods *m,
 	{
 		if (subdir_read_as_file(m, de))
 			refuse_subdir_as_file(mdir, m, de->shown);
+		if (de->is_link && link_read_as_file(m, de))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("\"%s\" in migration directory \"%s\" is a link to a directory, which %s reads as a migration file",
+							de->shown, mdir->path, m->runner),
+					 errdetail("%s", m->link_as_file),
+					 errhint("Remove the link, or move it out of the migration directory.")));
 		add_ignored(mdir, de->shown,
 					psprintf("a subdirectory: %s reads the files of the directory itself",
 							 m->runner));
@@ -611,6 +632,23 @@ flat_read_entry(MigrationDir *mdir, const LayoutMethods *m,
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Tells whether the layout's runner lists a link to a directory of this
+ * name as a file and fails on it (link_as_file): one that own_name does not
+ * skip.
+ */
+static bool
+link_read_as_file(const LayoutMethods *m, const DirEntry *de)
+{
+	LayoutEntry entry;
+
+	if (m->link_as_file == NULL)
+		return false;
+	memset(&entry, 0, sizeof(entry));
+	m->own_name(de->name, &entry);
+	return entry.role != ROLE_IGNORED;
 }
 
 /*
@@ -868,18 +906,22 @@ collect_files(MigrationDir *mdir, List *listed, const LayoutMethods *m)
 /*
  * Gives a down file to the migrations whose key it names (NAME.down.sql
  * belongs to NAME.sql and to NAME.up.sql; other layouts' down files to
- * the version they name); false when it belongs to none: it is an orphan.
+ * the version they name), up migrations or, where the layout says so
+ * (undoes_external), migrations only its runner can run; false when it
+ * belongs to none: it is an orphan.
  */
 static bool
 pair_down_file(MigrationDir *mdir, const ListedEntry *le)
 {
+	const LayoutMethods *m = layout_methods(le->entry.layout);
 	bool		paired = false;
 
 	for (MigrationFile *f = find_by_key(mdir, le->entry.key);
 		 f != NULL && f < mdir->files + mdir->nfiles &&
 		 strcmp(f->key, le->entry.key) == 0; f++)
 	{
-		if (f->role != ROLE_UP)
+		if (f->role != ROLE_UP &&
+			!(f->role == ROLE_EXTERNAL && m != NULL && m->undoes_external))
 			continue;
 		if (f->down_path != NULL)
 			ereport(ERROR,
@@ -1053,6 +1095,91 @@ check_versions(const MigrationDir *mdir, const LayoutMethods *m)
 	}
 	pfree(versioned);
 	pfree(described);
+}
+
+/*
+ * Notes as orphans the down migrations only the runner can run
+ * (external_downs) that undo no migration of the directory: the runner
+ * runs them when it rolls back past their version, as it runs a down file
+ * morgenmigrate reads without its up file.
+ */
+static void
+add_external_orphans(MigrationDir *mdir, List *external_downs)
+{
+	ListCell   *lc;
+
+	foreach(lc, external_downs)
+	{
+		const ListedEntry *le = (const ListedEntry *) lfirst(lc);
+		bool		found = false;
+
+		for (int i = 0; i < mdir->nfiles && !found; i++)
+			found = mdir->files[i].key != NULL &&
+				strcmp(mdir->files[i].key, le->entry.key) == 0;
+		if (!found)
+		{
+			MigrationOrphan *o = palloc(sizeof(MigrationOrphan));
+
+			o->name = le->shown;
+			o->path = le->name;
+			o->key = le->entry.key;
+			mdir->orphans = lappend(mdir->orphans, o);
+		}
+	}
+}
+
+/*
+ * Refuses two down migrations of one version where one of them is a down
+ * migration only the runner can run (external_downs, ignored here): the
+ * runner counts it with the others of its version and refuses the
+ * directory for two of one, before it runs anything.  Two down files
+ * morgenmigrate reads were refused already (pair_down_file).
+ */
+static void
+check_external_downs(const MigrationDir *mdir, const LayoutMethods *m,
+					 List *listed, List *external_downs)
+{
+	List	   *downs;
+	ListCell   *lc;
+	const ListedEntry *prev = NULL;
+
+	if (external_downs == NIL)
+		return;
+	downs = list_copy(external_downs);
+	foreach(lc, listed)
+	{
+		ListedEntry *le = (ListedEntry *) lfirst(lc);
+
+		if (le->entry.role == ROLE_DOWN)
+			downs = lappend(downs, le);
+	}
+	list_sort(downs, cmp_listed_by_key);
+	foreach(lc, downs)
+	{
+		const ListedEntry *le = (const ListedEntry *) lfirst(lc);
+
+		if (prev != NULL && strcmp(prev->entry.key, le->entry.key) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("down migrations \"%s\" and \"%s\" have the same version %s",
+							prev->shown, le->shown, le->entry.version),
+					 errdetail("%s counts the down migrations only it can run too, and refuses a directory with two of one version before it runs anything.",
+							   m->runner),
+					 errhint("Keep one down migration for each version.")));
+		prev = le;
+	}
+	list_free(downs);
+}
+
+/* list_sort comparator: ListedEntry by key, then by name. */
+static int
+cmp_listed_by_key(const ListCell *a, const ListCell *b)
+{
+	const ListedEntry *la = (const ListedEntry *) lfirst(a);
+	const ListedEntry *lb = (const ListedEntry *) lfirst(b);
+	int			c = strcmp(la->entry.key, lb->entry.key);
+
+	return c != 0 ? c : strcmp(la->shown, lb->shown);
 }
 
 /*

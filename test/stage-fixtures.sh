@@ -28,4 +28,20 @@ printf 'CREATE TABLE badname_ran (id int);\n' > "$dst/badname/002_caf"$'\xe9'"_b
 # an empty diesel migration directory (git cannot hold it): diesel skips it
 mkdir -p "$dst/layout_diesel/empty_dir/2020-01-02-000000_not_written_yet"
 
+# sql-migrate's scanners, with fixtures too large to keep in git: a word of
+# 64 kB, which hides the semicolon after it from sql-migrate, one a byte
+# shorter, which does not, and a line of 1 MB, which sql-migrate cannot read
+sm=$dst/layout_sql_migrate
+for c in long_word:65531 long_word_fits:65530 long_line:0; do
+	d=$sm/${c%%:*}
+	mkdir -p "$d"
+	if [ "${c#*:}" -gt 0 ]; then
+		text=$(head -c "${c#*:}" /dev/zero | tr '\0' x)
+	else
+		text=$(head -c 1048576 /dev/zero | tr '\0' ' ')
+	fi
+	printf -- '-- +migrate Up\nCREATE TABLE layout_log (id serial PRIMARY KEY, what text NOT NULL);\nINSERT INTO layout_log (what) VALUES ('"'"'%s'"'"');\n\n-- +migrate Down\nDROP TABLE layout_log;\n' \
+		"$text" >"$d/1_create_log.sql"
+done
+
 chmod -R a+rX "$dst"

@@ -22,7 +22,11 @@
  *	  "migrate:down" with that case, then white space or the end of the
  *	  text; options follow as key:value words, the last of one key
  *	  counting, and transaction:false (with that case) runs the section
- *	  outside a transaction.  Only comments and blank lines may come before
+ *	  outside a transaction.  dbmate's lines end at LF alone: on a marker's
+ *	  line, a carriage return ends the comment the server reads, and what
+ *	  follows it runs with the section (a carriage return before the
+ *	  keyword's end leaves the rest of the marker to the server, which fails
+ *	  on it: refused).  Only comments and blank lines may come before
  *	  the up marker (a down marker there is one more comment), and the up
  *	  section needs its down marker after it.  A file with several up
  *	  markers (several migrations in one file, which dbmate records under
@@ -55,6 +59,10 @@ typedef struct DbmateMarker
 	bool		up;				/* migrate:up, else migrate:down */
 	bool		no_transaction; /* transaction:false */
 	int			extra_lines;	/* lines after the first it spans */
+	bool		cr_inside;		/* a carriage return before its keyword's
+								 * end, where the server's comment ends */
+	int			comment_len;	/* what of its line the server reads as
+								 * the comment: up to a carriage return */
 } DbmateMarker;
 
 /* Tells whether a byte is white space to Go's regular expressions (\s). */
@@ -109,7 +117,10 @@ says_no_transaction(const char *p, const char *eol)
  * finds them: "--" at the start of the line, white space, "migrate:up" or
  * "migrate:down", then white space or the end of the text.  The white
  * space after "--" may hold line ends, so that "--" on a line of its own
- * and "migrate:up" on a later one are one marker to dbmate.
+ * and "migrate:up" on a later one are one marker to dbmate.  dbmate's
+ * lines end at LF alone, where the server's comment ends at a carriage
+ * return too: what follows a carriage return on the marker's line is SQL
+ * that dbmate sends with the section.
  */
 static bool
 read_marker(const char *text, int len, const TextLine *line, DbmateMarker *m)
@@ -117,6 +128,7 @@ read_marker(const char *text, int len, const TextLine *line, DbmateMarker *m)
 	const char *end = text + len;
 	const char *p = line->start;
 	const char *word;
+	const char *cr;
 
 	memset(m, 0, sizeof(DbmateMarker));
 	if (line->len < 2 || p[0] != '-' || p[1] != '-')
@@ -136,6 +148,9 @@ read_marker(const char *text, int len, const TextLine *line, DbmateMarker *m)
 	if (p < end && !re_space(*p))
 		return false;
 	m->up = word[0] == 'u';
+	cr = memchr(line->start, '\r', line->len);
+	m->cr_inside = cr != NULL && cr < p;
+	m->comment_len = cr != NULL && cr >= p ? cr - line->start : line->len;
 	if (m->extra_lines == 0)
 	{
 		const char *eol = memchr(p, '\n', end - p);
@@ -176,13 +191,20 @@ blank_or_comment(const TextLine *line)
 	return p >= end || (end - p >= 2 && p[0] == '-' && p[1] == '-');
 }
 
-/* Notes the lines of a marker, which the cut turns into statement breaks. */
+/*
+ * Notes the lines of a marker, which the cut turns into statement breaks:
+ * of its first line, what the server reads as the comment (the rest, after
+ * a carriage return, runs).
+ */
 static void
 add_marker_lines(const char *text, int len, FileSections *s, TextLine *line,
-				 int extra_lines)
+				 const DbmateMarker *m)
 {
-	layout_add_marker(s, line);
-	for (int i = 0; i < extra_lines && layout_next_line(text, len, line); i++)
+	TextLine	comment = *line;
+
+	comment.len = m->comment_len;
+	layout_add_marker(s, &comment);
+	for (int i = 0; i < m->extra_lines && layout_next_line(text, len, line); i++)
 		layout_add_marker(s, line);
 }
 
@@ -244,6 +266,14 @@ dbmate_scan(const char *name, const char *text, int len, FileSections *s)
 			layout_defer_problem(&s->down_problem, line.number,
 								 "the -- migrate:down marker spans several lines",
 								 "dbmate sends the text after the line of \"--\" to the server, which fails on it; write the marker on one line.");
+		if (m.cr_inside && m.up)
+			layout_malformed(name, line.number, DBMATE,
+							 "the -- migrate:up marker holds a carriage return",
+							 "The server ends the comment at the carriage return and fails on the rest of the marker, which dbmate sends with the section; write the marker without it.");
+		if (m.cr_inside)
+			layout_defer_problem(&s->down_problem, line.number,
+								 "the -- migrate:down marker holds a carriage return",
+								 "The server ends the comment at the carriage return and fails on the rest of the marker, which dbmate sends with the section; write the marker without it.");
 		if (m.up)
 		{
 			s->up.start = line.offset;
@@ -261,7 +291,7 @@ dbmate_scan(const char *name, const char *text, int len, FileSections *s)
 		}
 		if (m.no_transaction && s->no_transaction_line == 0)
 			s->no_transaction_line = line.number;
-		add_marker_lines(text, len, s, &line, m.extra_lines);
+		add_marker_lines(text, len, s, &line, &m);
 	}
 
 	/* a file whose only markers are misspelt: dbmate finds no up section */
@@ -357,6 +387,7 @@ const LayoutMethods dbmate_layout = {
 	.marker_word_ci = true,		/* a misspelt marker is refused */
 	.bom_refusal = "dbmate reads the byte-order mark as a statement before -- migrate:up, and refuses the file; save it without the mark.",
 	.own_name = dbmate_own_name,
+	.link_as_file = "dbmate lists a link to a directory as a file, and fails on it when it comes to run it.",
 	.unique_versions = true,
 	.rollback_by_version = true,
 	.target_matches = dbmate_target_matches,

@@ -544,7 +544,7 @@ node_pg_migrate_own_name(const char *name, LayoutEntry *entry)
 	else if (!isdigit((unsigned char) name[0]))
 		entry->what = "Its name does not start with a number: node-pg-migrate cannot order it beside other migrations, and stops before running anything.";
 	else if (!orderable(name))
-		entry->what = "Its 17-digit number is no UTC time (YYYYMMDDhhmmssSSS), and node-pg-migrate cannot order it.";
+		entry->what = "Its 17-digit number is no UTC time (YYYYMMDDhhmmssSSS): node-pg-migrate sorts it by its name against every other migration, and the others by number, an order that can contradict itself and then rests on how its sort meets the files.";
 	else if (strchr(name, '\'') != NULL)
 		entry->what = "Its name holds a quote, which node-pg-migrate writes into its history table as it is: it would fail to record the migration and roll back everything it ran, or with two quotes record it under another name.  Rename it without the quote.";
 	else
@@ -588,5 +588,6 @@ const LayoutMethods node_pg_migrate_layout = {
 	.bom_in_text = "node-pg-migrate reads the byte-order mark as text and sends it with the part that starts at the top of the file, which the server refuses; save the file without it.",
 	.weak_name = node_pg_migrate_weak_name,
 	.own_name = node_pg_migrate_own_name,
+	.link_as_file = "node-pg-migrate lists a link to a directory as a file, whatever its name, and fails on it before running anything.",
 	.check_files = node_pg_migrate_check_files,
 };

@@ -18,16 +18,21 @@
  *	  (1.DO.x.sql, or 5.0.do.x.sql, whose action is "0"); such names still
  *	  count where postgrator refuses two of one version and action.  So is
  *	  a name postgrator would run and then fail to record, or record under
- *	  another version: a version that is no whole number or beyond 2^53 -
- *	  1 (JavaScript's numbers lose digits there), a name holding a quote.
- *	  Order: versions as numbers; a rollback takes the highest version
- *	  applied first.  An undo file without its do file is refused:
- *	  postgrator would run it when it rolls back past its version.  So is a
- *	  directory whose name ends in one of those extensions, a migration's
- *	  name or not: postgrator reads every such entry as a file (a checksum
- *	  of each .sql file, an import of each JavaScript one) before it looks
- *	  at the rest of the name, and fails on a directory before anything
- *	  runs.
+ *	  another version: a version that is no whole number, or beyond 2^53 -
+ *	  1 (JavaScript's numbers lose digits there) and not written back as it
+ *	  is (20240101120000000 is, 20240101120000001 is not), a name holding a
+ *	  quote.  Order: versions as numbers; a rollback takes the highest version
+ *	  applied first.  An undo file undoes the do file of its version,
+ *	  whatever their extensions: an SQL undo file of a JavaScript migration
+ *	  is its down migration.  An undo file without its do file, a
+ *	  JavaScript one too, is refused: postgrator would run it when it rolls
+ *	  back past its version.  Two undo files of one version, a JavaScript
+ *	  one among them, are refused, as postgrator refuses the directory for
+ *	  them.  So is a directory whose name ends in one of those extensions,
+ *	  a migration's name or not: postgrator reads every such entry as a
+ *	  file (a checksum of each .sql file, an import of each JavaScript one)
+ *	  before it looks at the rest of the name, and fails on a directory
+ *	  before anything runs.
  *
  *	  Text: no markers.  postgrator sends a file to the server as it is,
  *	  in one round trip, without a transaction of its own: the server runs
@@ -55,7 +60,8 @@ typedef enum JsVersion
 	JS_NOT_A_NUMBER,
 	JS_NOT_ABOVE_ZERO,			/* 0, -0, negative */
 	JS_FRACTION,				/* not a whole number (5e-1) */
-	JS_TOO_LARGE				/* beyond 2^53 - 1, or Infinity */
+	JS_TOO_LARGE				/* beyond 2^53 - 1 and read or written back
+								 * as another number, or Infinity */
 } JsVersion;
 
 /*
@@ -108,6 +114,50 @@ based_to_decimal(const char *p, const char *end, int base, StringInfo buf)
 	for (int i = nd - 1; i >= 0; i--)
 		appendStringInfoChar(buf, '0' + d[i]);
 	pfree(d);
+}
+
+/*
+ * Tells whether postgrator records a whole number beyond 2^53 - 1, in
+ * decimal digits without leading zeros, as it is: JavaScript reads it into
+ * a double, and writes that double back (into its history's bigint
+ * column) as the fewest digits that read back as the same double, followed
+ * by zeros; these must be the digits of the name.  So they are for a
+ * number the double holds that needs no more digits than its own, such as
+ * 20240101120000000; 20240101120000001, or 2^60, would be recorded as
+ * another number.
+ */
+static bool
+js_writes_back(const char *decimal)
+{
+	size_t		len = strlen(decimal);
+	double		d;
+	char		shortest[32];
+	char		digits[32];
+	int			ndigits = 0;
+	int			exponent;
+	char	   *e;
+
+	/* beyond a signed 64-bit number, the bigint column fails */
+	if (len > 19 || (len == 19 && strcmp(decimal, "9223372036854775807") > 0))
+		return false;
+	d = strtod(decimal, NULL);
+	for (int precision = 0; precision < 17; precision++)
+	{
+		snprintf(shortest, sizeof(shortest), "%.*e", precision, d);
+		if (strtod(shortest, NULL) == d)
+			break;
+	}
+	e = strchr(shortest, 'e');
+	if (e == NULL)
+		return false;
+	for (const char *q = shortest; q < e; q++)
+		if (isdigit((unsigned char) *q))
+			digits[ndigits++] = *q;
+	exponent = atoi(e + 1);
+	if (exponent + 1 != (int) len || ndigits > (int) len)
+		return false;
+	return strncmp(decimal, digits, ndigits) == 0 &&
+		strspn(decimal + ndigits, "0") == len - ndigits;
 }
 
 /*
@@ -203,7 +253,8 @@ js_version(const char *p, const char *end, char **decimal)
 			digits_end--;
 		if (exponent < 0)
 			return JS_FRACTION;
-		if (exponent > (long) strlen(MAX_SAFE))
+		/* beyond 20 digits, beyond a bigint too */
+		if (exponent > 20)
 			return JS_TOO_LARGE;
 		initStringInfo(&buf);
 		appendBinaryStringInfo(&buf, digits, digits_end - digits);
@@ -213,8 +264,9 @@ js_version(const char *p, const char *end, char **decimal)
 
 	if (strspn(buf.data, "0") == buf.len)
 		return JS_NOT_ABOVE_ZERO;
-	if (buf.len > (int) strlen(MAX_SAFE) ||
-		(buf.len == (int) strlen(MAX_SAFE) && strcmp(buf.data, MAX_SAFE) > 0))
+	if ((buf.len > (int) strlen(MAX_SAFE) ||
+		 (buf.len == (int) strlen(MAX_SAFE) && strcmp(buf.data, MAX_SAFE) > 0)) &&
+		!js_writes_back(buf.data))
 		return JS_TOO_LARGE;
 	*decimal = buf.data;
 	return JS_WHOLE;
@@ -298,12 +350,13 @@ postgrator_read_name(const char *name, bool is_dir, LayoutEntry *entry)
 	else if (js && undo)
 	{
 		entry->role = ROLE_IGNORED;
+		entry->external_down = true;
 		entry->why = "a postgrator JavaScript undo migration, which only postgrator can run: a rollback of its version is refused";
 	}
 	else if (v == JS_FRACTION)
 		entry->what = "Its version is not a whole number, which postgrator's history cannot hold: it would run the migration and record it under another version.";
 	else if (v == JS_TOO_LARGE)
-		entry->what = "Its version is beyond 9007199254740991, where JavaScript's numbers lose digits: postgrator would run the migration and record it under another version, or fail to record it.";
+		entry->what = "Its version is beyond 9007199254740991, where JavaScript's numbers lose digits, and JavaScript reads it or writes it back as another number: postgrator would run the migration and record it under another version, or fail to record it.";
 	else if (!undo && !js && quoted_name(dot2, ext))
 		entry->what = "Its name holds a quote, which postgrator writes into its history table as it is: it would run the migration and then fail to record it.";
 	else
@@ -376,5 +429,6 @@ const LayoutMethods postgrator_layout = {
 	.lists_as_file = postgrator_lists_as_file,
 	.unique_versions = true,
 	.rollback_by_version = true,
+	.undoes_external = true,
 	.orphan_hint = "postgrator runs an undo file whenever it rolls back past its version, even one it never applied: add its do file, or remove it.",
 };

@@ -26,23 +26,26 @@
  *	  Lines before the first Up or Down are ignored; every other line that
  *	  starts with "-- " or "-- +" is dropped, wherever it stands.  Outside a
  *	  StatementBegin/End block it sends the lines up to one whose last word
- *	  (before a word starting with "--") ends in a semicolon as one chunk;
- *	  a block is one chunk.  The scan below runs the same machine.  What
- *	  sql-migrate refuses (a statement without its semicolon, a block left
- *	  open) is refused; where it would send something else than the server
- *	  reads in the file (half a statement, where a line ends in a semicolon
- *	  inside a string or a body; a string whose "-- " line or carriage
- *	  return it drops; a statement glued to the block after it) that
- *	  direction is refused; and where it is lenient, so that the file would
- *	  not run as its author meant, this is strict: an unknown command, a
- *	  second Up or Down section, a StatementBegin before the first section
- *	  or inside a block, a StatementEnd without its StatementBegin, a file
- *	  without an Up section (sql-migrate would record it without running
- *	  anything), and a command on the first line after a byte-order mark
- *	  (sql-migrate would not see it) are refused.  Each chunk of several
- *	  statements is one statement block: without a transaction the server
- *	  runs such a chunk as one implicit transaction, and so does
- *	  morgenmigrate.
+ *	  (before a word starting with "--") ends in a semicolon as one chunk; a
+ *	  block is one chunk.  Its scanners hold a line of less than 1 MB (a
+ *	  longer one refuses the directory: refused) and a word of less than 64
+ *	  kB with the character after it (a longer word ends its reading of the
+ *	  line, the word before it then being the last).  The scan below runs
+ *	  the same machine.  What sql-migrate refuses (a statement without its
+ *	  semicolon, a block left open, a line of 1 MB) is refused; where it
+ *	  would send something else than the server reads in the file (half a
+ *	  statement, where a line ends in a semicolon inside a string or a body;
+ *	  a string whose "-- " line or carriage return it drops; a statement
+ *	  glued to the block after it) that direction is refused; and where it
+ *	  is lenient, so that the file would not run as its author meant, this
+ *	  is strict: an unknown command, a second Up or Down section, a
+ *	  StatementBegin before the first section or inside a block, a
+ *	  StatementEnd without its StatementBegin, a file without an Up section
+ *	  (sql-migrate would record it without running anything), and a command
+ *	  on the first line after a byte-order mark (sql-migrate would not see
+ *	  it) are refused.  Each chunk of several statements is one statement
+ *	  block: without a transaction the server runs such a chunk as one
+ *	  implicit transaction, and so does morgenmigrate.
  *
  *-------------------------------------------------------------------------
  */
@@ -58,6 +61,14 @@
 
 /* sql-migrate's largest numeric prefix: a signed 64-bit number. */
 #define MAX_VERSION "9223372036854775807"
+
+/*
+ * The buffers of sql-migrate's scanners (Go's bufio.Scanner): of lines, 1
+ * MB (sqlparse.ParseMigration), and of the words of a line, 64 kB (the
+ * default, in endsWithSemicolon).
+ */
+#define MAX_LINE (1024 * 1024)
+#define MAX_WORD (64 * 1024)
 
 /* The chunks sql-migrate sends of one section. */
 typedef struct ChunkList
@@ -83,6 +94,8 @@ typedef struct SqlMigrateScan
 	int			block_line;
 	int			pending_line;	/* the first line of a statement not yet
 								 * ended */
+	int			hidden_line;	/* a line of it whose semicolon sql-migrate
+								 * does not see */
 	ChunkList	chunks[2];		/* up, down */
 	LayoutProblem problems[2];	/* what is refused when that part runs */
 } SqlMigrateScan;
@@ -137,6 +150,22 @@ add_chunk(SqlMigrateScan *m, int end, int line, bool block)
 }
 
 /*
+ * Refuses a statement sql-migrate sees no end of, as sql-migrate does,
+ * naming the line whose semicolon it does not see, if one is why.
+ */
+static void
+refuse_unended(const SqlMigrateScan *m)
+{
+	if (m->hidden_line > 0)
+		layout_malformed(m->name, m->hidden_line, SQL_MIGRATE,
+						 "sql-migrate does not see the semicolon that ends this line",
+						 "sql-migrate reads the words of a line into a buffer of 64 kB, and stops at a word that does not fit in it with the character after it, not seeing the words after it; split the word (a long string with ||), or wrap the statement in -- +migrate StatementBegin and -- +migrate StatementEnd.");
+	layout_malformed(m->name, m->pending_line, SQL_MIGRATE,
+					 "a statement is not ended by a semicolon",
+					 "End each statement with a semicolon at the end of its line, or wrap it in -- +migrate StatementBegin and -- +migrate StatementEnd.");
+}
+
+/*
  * Reads a command line as sql-migrate does: its first word after the
  * prefix (words cut at Go's white space) is the command, the others its
  * options, of which sql-migrate knows notransaction and ignores the rest.
@@ -185,9 +214,7 @@ command(SqlMigrateScan *m, const TextLine *line)
 			layout_malformed(m->name, line->number, SQL_MIGRATE,
 							 psprintf("-- +migrate %s inside a statement block", up ? "Up" : "Down"), NULL);
 		if (m->pending_line > 0)
-			layout_malformed(m->name, m->pending_line, SQL_MIGRATE,
-							 "a statement is not ended by a semicolon",
-							 "End each statement with a semicolon at the end of its line, or wrap it in -- +migrate StatementBegin and -- +migrate StatementEnd.");
+			refuse_unended(m);
 		if (r->start >= 0)
 			layout_malformed(m->name, line->number, SQL_MIGRATE,
 							 psprintf("a second -- +migrate %s section", up ? "Up" : "Down"),
@@ -232,6 +259,7 @@ command(SqlMigrateScan *m, const TextLine *line)
 		add_chunk(m, line->offset, line->number, true);
 		m->in_block = false;
 		m->pending_line = 0;
+		m->hidden_line = 0;
 	}
 	else
 		layout_malformed(m->name, line->number, SQL_MIGRATE,
@@ -353,6 +381,12 @@ sql_migrate_scan(const char *name, const char *text, int len, FileSections *s)
 		const char *blank_end;
 		int			semicolon;
 
+		/* sql-migrate reads no line of 1 MB or more, line end included */
+		if (l.next - l.offset >= MAX_LINE +
+			(l.next > l.offset && text[l.next - 1] == '\n' ? 1 : 0))
+			layout_malformed(name, l.number, SQL_MIGRATE,
+							 "a line of a megabyte or more",
+							 "sql-migrate reads a file line by line, each with its line end in a buffer of 1 MB, and refuses the whole directory for a longer line; break the line.");
 		/* sql-migrate drops a carriage return before the end of the text too */
 		if (l.offset + l.len == len && l.len > 0 && l.start[l.len - 1] == '\r')
 			l.len--;
@@ -371,12 +405,15 @@ sql_migrate_scan(const char *name, const char *text, int len, FileSections *s)
 		layout_go_trim(&blank_start, &blank_end);
 		if (m.pending_line == 0 && blank_start < blank_end)
 			m.pending_line = l.number;
-		semicolon = layout_line_semicolon(&l);
+		semicolon = layout_line_semicolon(&l, MAX_WORD);
 		if (semicolon >= 0)
 		{
 			add_chunk(&m, semicolon, l.number, false);
 			m.pending_line = 0;
+			m.hidden_line = 0;
 		}
+		else if (m.hidden_line == 0 && layout_line_semicolon(&l, 0) >= 0)
+			m.hidden_line = l.number;
 	}
 	if (!any)
 		return false;
@@ -384,9 +421,7 @@ sql_migrate_scan(const char *name, const char *text, int len, FileSections *s)
 		layout_malformed(name, m.block_line, SQL_MIGRATE,
 						 "-- +migrate StatementBegin without -- +migrate StatementEnd", NULL);
 	if (m.pending_line > 0)
-		layout_malformed(name, m.pending_line, SQL_MIGRATE,
-						 "a statement is not ended by a semicolon",
-						 "End each statement with a semicolon at the end of its line, or wrap it in -- +migrate StatementBegin and -- +migrate StatementEnd.");
+		refuse_unended(&m);
 	if (s->up.start < 0)
 		layout_malformed(name, s->down.start >= 0 ? s->down.line : 1, SQL_MIGRATE,
 						 "no -- +migrate Up section",
@@ -435,8 +470,30 @@ sql_migrate_own_name(const char *name, LayoutEntry *entry)
 }
 
 /*
+ * Compares two numeric prefixes as numbers, leading zeros ignored ("00"
+ * and "0" are equal, as sql-migrate's ParseInt reads them).
+ */
+static int
+prefix_cmp(const char *a, const char *b)
+{
+	size_t		la;
+	size_t		lb;
+
+	while (*a == '0')
+		a++;
+	while (*b == '0')
+		b++;
+	la = strlen(a);
+	lb = strlen(b);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a, b);
+}
+
+/*
  * sql-migrate's order: names with a numeric prefix first, by that number,
- * then by the whole name byte by byte; names without one by name.
+ * then by the whole name byte by byte (00_b.sql before 0_a.sql: their
+ * numbers are equal); names without one by name.
  */
 static int
 sql_migrate_compare(const MigrationFile *a, const MigrationFile *b)
@@ -446,7 +503,7 @@ sql_migrate_compare(const MigrationFile *a, const MigrationFile *b)
 
 	if (da > 0 && db > 0)
 	{
-		int			c = migration_name_cmp(a->version, b->version);
+		int			c = prefix_cmp(a->version, b->version);
 
 		if (c != 0)
 			return c;

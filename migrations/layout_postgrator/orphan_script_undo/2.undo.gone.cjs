@@ -1,0 +1,1 @@
+module.exports.generateSql = () => "INSERT INTO layout_log (what) VALUES ('2 undone')";

@@ -1,0 +1,1 @@
+INSERT INTO layout_log (what) VALUES ('backfill undone');

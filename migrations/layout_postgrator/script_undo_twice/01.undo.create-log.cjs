@@ -1,0 +1,1 @@
+module.exports.generateSql = () => "DROP TABLE layout_log";

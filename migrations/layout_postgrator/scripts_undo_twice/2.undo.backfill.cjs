@@ -1,0 +1,1 @@
+module.exports.generateSql = () => "DELETE FROM layout_log WHERE what = 'backfill'";

@@ -1,0 +1,3 @@
+export function generateSql() {
+  return "DELETE FROM layout_log WHERE what = 'backfill'";
+}
