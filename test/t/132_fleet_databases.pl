@@ -46,7 +46,8 @@
 #   of the database before it (5,000) are not in the call's memory.
 # - max_parallel: while files wait on a lock the test holds, a second
 #   session sees exactly max_parallel workers, each with its database in
-#   morgenmigrate.progress; cancelling the caller stops them, and no
+#   morgenmigrate.progress, and the caller's own database as the caller's
+#   own row, with no worker running yet; cancelling the caller stops them, and no
 #   worker is left; so does terminating it.  A worker that is terminated
 #   fails its database only, and the call goes on with the next.
 # Nothing here is timed: the test waits until a session shows what the
@@ -740,6 +741,41 @@ is(join(',', map { $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.sche
 	'0,1,1', 'and the others migrated');
 $caller->quit;
 $holder->quit;
+
+# The caller's own database is run in the caller's session, before any
+# worker starts: in morgenmigrate.progress it is the caller's own row (its
+# pid, its database, migrate_run), and no worker runs yet; once the lock
+# is let go, the other database's worker has a row of its own.
+for my $db (qw(own_a own_b))
+{
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate');
+}
+$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shdescription IN ACCESS EXCLUSIVE MODE');
+$caller = $node->background_psql('own_a', on_error_stop => 0);
+$caller_pid = $caller->query_safe('SELECT pg_backend_pid()');
+$caller->query_until(qr/started/, "\\echo started\n"
+	  . "CALL morgenmigrate.migrate_run('$slow', databases => ARRAY['own_b', 'own_a']);\n");
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) = 1 FROM morgenmigrate.progress WHERE filename = '001_wait.sql'}),
+	'the caller\'s own database waits on the lock');
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(p.pid || '|' || p.database || '|' || p.operation || '|' || p.directory
+	    || '|' || p.state || '|' || a.backend_type, ',')
+	  FROM morgenmigrate.progress p JOIN pg_stat_activity a USING (pid)}),
+	"$caller_pid|own_a|migrate_run|$slow|waiting for lock|client backend",
+	'the progress view shows it as the caller\'s own row, and nothing else');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'morgenmigrate fleet worker'"),
+	'0', 'no worker runs while the caller does its own database');
+$holder->query_safe('COMMIT');
+$caller->query('SELECT 1');
+unlike($caller->{stderr}, qr/ERROR/, 'the call ends without an error');
+is(join(',', map { $node->safe_psql($_, 'SELECT string_agg(filename, \',\') FROM morgenmigrate.schema_migrations') } qw(own_a own_b)),
+	'001_wait.sql,001_wait.sql', 'and both databases are migrated');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM morgenmigrate.progress'),
+	'0', 'the view is empty once the call ends');
+$caller->quit;
 
 # migrate_status keeps no row of its own: a database's rows go into the
 # call's result as its worker sends them. While slow_2's worker waits on a
