@@ -36,6 +36,9 @@
 #   one with it migrates as a role it SETs that has none.
 # - The caller's morgenmigrate.* settings hold in the workers: a rewrite
 #   over its max_locked_bytes is refused there (55000), nothing changed.
+#   Its other settings do not: a worker has its database's search_path,
+#   the caller's own database the caller's.  A database named twice is
+#   done once.
 # - README.md's example ("fleet-databases"), as it stands there.
 # - Worker slots: with one slot of max_worker_processes free, a call with
 #   max_parallel 2 waits for its own worker and migrates every database;
@@ -558,6 +561,32 @@ $node->safe_psql('postgres', 'ALTER DATABASE fleet_guard RESET morgenmigrate.max
 $node->safe_psql('postgres',
 	"CALL morgenmigrate.migrate_run('$rewrite', databases => ARRAY['fleet_guard'])");
 is($guard_state->(), '1|001_widen.sql||big|bigint', 'without the setting the same file is applied there');
+
+# every other setting is what a new session gets in that database, not the
+# caller's SET: with the caller's search_path set to a schema of its own,
+# the worker's database creates an unqualified table in public (its
+# default), the caller's own database, done in the caller's session, in
+# the caller's schema.  A database named twice is migrated once.
+my $where = write_set("$base/where",
+	'001_where.sql' => "CREATE TABLE where_am_i (id int);\n");
+for my $db (qw(fleet_path_own fleet_path_other))
+{
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate; CREATE SCHEMA elsewhere');
+}
+($out, $err) = ('', '');
+$rc = $node->psql('fleet_path_own',
+	"\\set VERBOSITY verbose\nSET search_path = elsewhere;\n"
+	  . "CALL morgenmigrate.migrate_run('$where', databases => ARRAY['fleet_path_other', 'fleet_path_own', 'fleet_path_other']);",
+	stdout => \$out, stderr => \$err);
+is($rc, 0, 'search_path set by the caller: the run succeeds') or diag($err);
+is(scalar(() = $err =~ /NOTICE:  00000: migrations of database "fleet_path_other" are done/g), 1,
+	'a database named twice is done once');
+is(join(',', map { $node->safe_psql($_, q{
+	SELECT coalesce((SELECT relnamespace::regnamespace::text FROM pg_class WHERE relname = 'where_am_i'), '-')
+	  || ':' || (SELECT count(*) FROM morgenmigrate.schema_migrations)}) } qw(fleet_path_own fleet_path_other)),
+	'elsewhere:1,public:1',
+	'the caller\'s own database has the caller\'s search_path, the worker\'s database its own default');
 
 # README.md's example
 for my $db (qw(customer_a customer_b customer_c))
