@@ -4,7 +4,9 @@
 # line, command and state: running a long statement, waiting for a lock
 # (and for whom), sleeping between retries; for a concurrent index build
 # in migrate_run's worker, the worker and the phase and blocks of
-# pg_stat_progress_create_index.  Another role sees the details of its own
+# pg_stat_progress_create_index.  A rehearsal and migrate_run_rollback
+# show as such; a migration that calls migrate_apply itself shows once, as
+# the outer call.  Another role sees the details of its own
 # calls only, unless it has pg_read_all_stats.  Without preloading, the
 # view is empty and says why once per session.  Nothing here is timed: the
 # test waits until the view shows what a session holds it at.
@@ -140,6 +142,46 @@ view_shows("SELECT operation = 'migrate_rollback' AND state = 'waiting for lock'
 $holder->query_safe('COMMIT');
 view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'the rollback ended');
 $call->quit;
+
+# a rehearsal and migrate_run_rollback show as such
+my $dry = write_set("$base/dry",
+	'001_dry.sql' => "-- morgenmigrate: lock_timeout=0\nALTER TABLE busy ADD COLUMN dry text;\n");
+$holder->query_safe('BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE');
+$call = start_call("SELECT * FROM morgenmigrate.migrate_apply('$dry', dry_run => true)");
+view_shows("SELECT operation = 'migrate_apply (dry run)' AND state = 'waiting for lock' "
+	  . "AND filename = '001_dry.sql' AND directory = '$dry' FROM morgenmigrate.progress",
+	'a rehearsal: migrate_apply (dry run), its file');
+$holder->query_safe('COMMIT');
+view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'the rehearsal ended');
+$call->quit;
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_attribute WHERE attrelid = 'busy'::regclass AND attname = 'dry'"),
+	'0', 'and left nothing');
+$node->safe_psql('postgres', "SELECT * FROM morgenmigrate.migrate_apply('$retries')");
+$holder->query_safe('BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE');
+$call = start_call("CALL morgenmigrate.migrate_run_rollback('$retries')");
+view_shows("SELECT operation = 'migrate_run_rollback' AND state = 'waiting for lock' "
+	  . "AND filename = '001_alter_busy.down.sql' FROM morgenmigrate.progress",
+	'migrate_run_rollback: its down file');
+$holder->query_safe('COMMIT');
+view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'migrate_run_rollback ended');
+$call->quit;
+
+# a migration that calls migrate_apply itself shows once, as the outer call
+my $outer = write_set("$base/outer",
+	'001_outer.sql' => "SELECT count(*) FROM morgenmigrate.migrate_apply('$dry');\n");
+$holder->query_safe('BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE');
+$call = start_call("CALL morgenmigrate.migrate_run('$outer')");
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) > 0 FROM pg_locks WHERE relation = 'busy'::regclass AND NOT granted}),
+	'the inner call waits for the lock');
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(operation || '|' || directory || '|' || filename, ',') FROM morgenmigrate.progress}),
+	"migrate_run|$outer|001_outer.sql", 'the view shows the outer call, once');
+$holder->query_safe('COMMIT');
+view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'the outer call ended');
+$call->quit;
+$node->safe_psql('postgres', "ALTER TABLE busy DROP COLUMN dry");
 
 # a concurrent index build in migrate_run's worker: the worker, the phase
 # and the blocks of pg_stat_progress_create_index
