@@ -21,6 +21,8 @@
 #   does nothing and says so, and never migrates the database instead.
 # - The deploy step of docs/operations.md ("push-deploy") and README.md's
 #   push form called from SQL ("push-sql"), as they stand there.
+# - A row of the table changed under the call (by the call's own first
+#   file) is an error, and the changed file never runs.
 # - Slices: files of 8 MB (one slice), 8 MB and a byte (two, the second of
 #   one byte) and an empty file (one empty slice), pushed: the history the
 #   same files give from disk.
@@ -347,6 +349,38 @@ new_db('push_sql');
 $node->safe_psql('push_sql', guide_example('push-sql', 'README.md'));
 is($node->safe_psql('push_sql', q(SELECT filename FROM morgenmigrate.schema_migrations) . q( WHERE to_regclass('teams') IS NOT NULL)),
 	'001_create_teams.sql', 'push-sql: the pushed file is applied and recorded');
+
+# The table must stay as it is until the call ends: a row changed under
+# the call (here by the call's own first file, which rewrites the second
+# file's row) is an error (55000), and the changed file never runs: in
+# migrate_apply, all or nothing and not, nothing of the call stays; in
+# migrate_run, the first file stays committed, as any file before a
+# failure does.  The session's next call reads the table anew.
+new_db('push_changed');
+my $changed_setup = q{
+CREATE TEMPORARY TABLE changing (path text, content bytea);
+INSERT INTO changing VALUES
+    ('001_first.sql', convert_to('CREATE TABLE first (id int); '
+       || 'UPDATE changing SET content = convert_to(''CREATE TABLE evil (id int);'', ''UTF8'') '
+       || 'WHERE path = ''002_second.sql'';', 'UTF8')),
+    ('002_second.sql', convert_to('CREATE TABLE second (id int);', 'UTF8'));
+};
+my $changed_state = q{SELECT (SELECT coalesce(string_agg(filename, ','), '-') FROM morgenmigrate.schema_migrations)
+  || '|' || (SELECT count(*) FROM morgenmigrate.migration_errors)
+  || '|' || concat_ws(',', to_regclass('first'), to_regclass('second'), to_regclass('evil'))};
+for my $call ("SELECT * FROM morgenmigrate.migrate_apply(files => 'changing')",
+	"SELECT * FROM morgenmigrate.migrate_apply(files => 'changing', atomic => false)",
+	"CALL morgenmigrate.migrate_run(files => 'changing')")
+{
+	($rc, $out, $err) = ('', '', '');
+	$node->psql('push_changed', "\\set VERBOSITY verbose\n$changed_setup$call;\n",
+		stdout => \$out, stderr => \$err);
+	like($err, qr/ERROR:  55000: pushed file "002_second\.sql" changed in table "changing" while migrations were running/,
+		"a row changed under the call: an error ($call)");
+	is($node->safe_psql('push_changed', $changed_state),
+		$call =~ /migrate_run/ ? '001_first.sql|0|first' : '-|0|',
+		"and the changed file never ran ($call)");
+}
 
 # the client's slices of 8 MB, at their edges: a file of one whole slice,
 # one of a slice and a byte, an empty file
