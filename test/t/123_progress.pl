@@ -6,7 +6,8 @@
 # in migrate_run's worker, the worker and the phase and blocks of
 # pg_stat_progress_create_index.  A rehearsal and migrate_run_rollback
 # show as such; a migration that calls migrate_apply itself shows once, as
-# the outer call.  Another role sees the details of its own
+# the outer call; a call waiting for the migration lock shows, its files
+# not yet counted.  Another role sees the details of its own
 # calls only, unless it has pg_read_all_stats.  Without preloading, the
 # view is empty and says why once per session.  Nothing here is timed: the
 # test waits until the view shows what a session holds it at.
@@ -182,6 +183,23 @@ $holder->query_safe('COMMIT');
 view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'the outer call ended');
 $call->quit;
 $node->safe_psql('postgres', "ALTER TABLE busy DROP COLUMN dry");
+
+# a call shows from its start, its wait for the migration lock included:
+# its files are not counted yet (files_total NULL until the preflight),
+# and it waits for the session holding the lock
+my $mlock = write_set("$base/mlock", '001_one.sql' => "SELECT 1;\n");
+$holder->query_safe('SELECT pg_advisory_lock(7885647260957961581)');
+$call = start_call("SELECT * FROM morgenmigrate.migrate_apply('$mlock')");
+view_shows("SELECT state = 'waiting for lock' FROM morgenmigrate.progress",
+	'waiting for the migration lock: the view shows the call');
+is($node->safe_psql('postgres', q{
+	SELECT operation || '|' || files_done || '|' || coalesce(files_total::text, 'NULL') || '|'
+	  || coalesce(filename, 'NULL') || '|' || waiting_for_pid FROM morgenmigrate.progress}),
+	"migrate_apply|0|NULL|NULL|$holder_pid",
+	'no files counted yet, waiting for the session that holds the migration lock');
+$holder->query_safe('SELECT pg_advisory_unlock(7885647260957961581)');
+view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'the call ended');
+$call->quit;
 
 # a concurrent index build in migrate_run's worker: the worker, the phase
 # and the blocks of pg_stat_progress_create_index
