@@ -1,8 +1,9 @@
 # Fleets of databases, with real sessions and background workers:
 #
 # - Bad input (a NULL database, an unknown database, max_parallel 0, the
-#   push form) is refused with its SQLSTATE before anything runs: no
-#   database changes.  An empty array does nothing, with a NOTICE.
+#   push form, a caller that may not read the directory) is refused with
+#   its SQLSTATE before anything runs: no database changes.  An empty
+#   array does nothing, with a NOTICE.
 # - CALL migrate_run over 20 databases (the caller's own among them, one
 #   whose file fails, one without the extension): the good ones are fully
 #   applied and committed (a concurrent index build too, by a worker of
@@ -165,6 +166,21 @@ like(refused('fleet_01', "CALL morgenmigrate.migrate_run('pg_class'::regclass, d
 	'the push form is refused (0A000)');
 like(refused('fleet_01', "CALL morgenmigrate.migrate_run('$base/nosuch', databases => ARRAY['fleet_02'])"),
 	qr/ERROR:  \w{5}: .*nosuch/, 'a directory that does not exist is refused');
+# a caller that may run the fleet forms but not read server files
+$node->safe_psql('fleet_01', q{
+	CREATE ROLE fleet_unreader LOGIN;
+	GRANT USAGE ON SCHEMA morgenmigrate TO fleet_unreader;
+	GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA morgenmigrate TO fleet_unreader;
+	GRANT EXECUTE ON ALL PROCEDURES IN SCHEMA morgenmigrate TO fleet_unreader;
+});
+for my $sql ("CALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_02', 'fleet_01'])",
+	"SELECT * FROM morgenmigrate.migrate_status('$set', databases => ARRAY['fleet_02'])",
+	"SELECT morgenmigrate.migrate_check('$set', databases => ARRAY['fleet_02'])")
+{
+	like(refused('fleet_01', "SET ROLE fleet_unreader;\n$sql"),
+		qr/ERROR:  42501: permission denied to read migration files/,
+		'a caller that may not read the directory is refused (42501): ' . ($sql =~ /(migrate_\w+)/)[0]);
+}
 
 # an empty set of databases: nothing done, no rows, and a NOTICE says so
 for my $sql ("CALL morgenmigrate.migrate_run('$set', databases => '{}')",
