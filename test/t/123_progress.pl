@@ -39,7 +39,24 @@ $node->safe_psql('postgres', q{
 	GRANT USAGE ON SCHEMA morgenmigrate TO watcher;
 	GRANT SELECT ON morgenmigrate.progress TO watcher;
 	GRANT EXECUTE ON FUNCTION morgenmigrate.progress_slots() TO watcher;
+	-- a role that watches others' calls without pg_read_all_stats
+	CREATE ROLE outsider LOGIN;
+	GRANT USAGE ON SCHEMA morgenmigrate TO outsider;
+	GRANT SELECT ON morgenmigrate.progress TO outsider;
+	GRANT EXECUTE ON FUNCTION morgenmigrate.progress_slots() TO outsider;
 });
+
+# What the outsider sees of every call: its pid, database, operation and
+# state, and no details (not whom a call waits for either).
+sub outsider_sees
+{
+	return $node->safe_psql('postgres', q{
+		SELECT string_agg(database || '|' || operation || '|' || state || '|'
+		    || coalesce(directory, '-') || '|' || coalesce(filename, '-') || '|'
+		    || coalesce(waiting_for_pid::text, '-') || '|' || coalesce(worker_pid::text, '-'), ',')
+		  FROM morgenmigrate.progress},
+		extra_params => [ '-U', 'outsider' ]);
+}
 
 my $base = PostgreSQL::Test::Utils::tempdir();
 my $waits = write_set("$base/waits",
@@ -95,6 +112,8 @@ is($node->safe_psql('postgres',
 		'SELECT operation || coalesce(filename, \'-\') FROM morgenmigrate.progress',
 		extra_params => [ '-U', 'watcher' ]),
 	'migrate_apply-', "another role's call shows without its details");
+is(outsider_sees(), 'postgres|migrate_apply|waiting for lock|-|-|-|-',
+	'a role without pg_read_all_stats sees its state, waiting for lock, and nothing more');
 $node->safe_psql('postgres', 'GRANT pg_read_all_stats TO watcher');
 is($node->safe_psql('postgres',
 		'SELECT filename FROM morgenmigrate.progress',
@@ -197,6 +216,8 @@ is($node->safe_psql('postgres', q{
 	  || coalesce(filename, 'NULL') || '|' || waiting_for_pid FROM morgenmigrate.progress}),
 	"migrate_apply|0|NULL|NULL|$holder_pid",
 	'no files counted yet, waiting for the session that holds the migration lock');
+is(outsider_sees(), 'postgres|migrate_apply|waiting for lock|-|-|-|-',
+	'a role without pg_read_all_stats sees that it waits for a lock');
 $holder->query_safe('SELECT pg_advisory_unlock(7885647260957961581)');
 view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'the call ended');
 $call->quit;
@@ -216,6 +237,8 @@ is($node->safe_psql('postgres', q{
 	"the worker, the blocks of the table, and the lock its build waits for");
 is($node->safe_psql('postgres', 'SELECT state FROM morgenmigrate.progress_slots()'),
 	'building index', 'the call itself says it builds an index');
+is(outsider_sees(), 'postgres|migrate_run|waiting for lock|-|-|-|-',
+	'a role without pg_read_all_stats sees that its worker waits for a lock, and nothing more');
 $holder->query_safe('SELECT pg_advisory_unlock(4242)');
 view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'the build ended');
 $call->quit;
