@@ -10,7 +10,8 @@
 # refused; the setting holds when a team sets it with ALTER DATABASE.
 # Not only a rewrite: an index build, a scan (CHECK, SET NOT NULL),
 # REINDEX, CLUSTER and VACUUM FULL are refused the same way; VALIDATE
-# CONSTRAINT, VACUUM, tables the call creates and a table it fills (unknown)
+# CONSTRAINT, VACUUM, tables the call creates (a foreign key of one to the
+# big table too, which reads no row of it) and a table it fills (unknown)
 # are not.
 use strict;
 use warnings;
@@ -197,7 +198,8 @@ for my $case (
 }
 
 # Not refused: what blocks no writes (VALIDATE CONSTRAINT, VACUUM), tables
-# the call creates (empty), and what no rule can judge (a table the call
+# the call creates (empty; a foreign key of one checks no row of the big
+# table it references), and what no rule can judge (a table the call
 # filled from the big one)
 for my $case (
 	[ 'VALIDATE CONSTRAINT', "ALTER TABLE accounts VALIDATE CONSTRAINT positive;\n" ],
@@ -205,7 +207,10 @@ for my $case (
 	[ 'a table the call creates', "CREATE TABLE fresh (id int);\n"
 		  . "ALTER TABLE fresh ALTER COLUMN id TYPE bigint;\nCREATE INDEX fresh_id ON fresh (id);\n" ],
 	[ 'a table the call fills', "CREATE TABLE filled AS SELECT * FROM accounts;\n"
-		  . "ALTER TABLE filled ALTER COLUMN id TYPE text;\n" ])
+		  . "ALTER TABLE filled ALTER COLUMN id TYPE text;\n" ],
+	[ 'a foreign key of a table the call creates to the big table',
+		"CREATE TABLE child (id int, account_id bigint);\n"
+		  . "ALTER TABLE child ADD FOREIGN KEY (account_id) REFERENCES accounts;\n" ])
 {
 	my ($name, $sql) = @$case;
 	my $dir = write_set("$base/allowed_" . ++$n, '001_ok.sql' => $sql);
