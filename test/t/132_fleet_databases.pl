@@ -46,6 +46,9 @@
 #   with none free (another call's worker holds the last), each database
 #   fails on its own (53000), saying so, with nothing changed there, the
 #   other call goes on, and the same call succeeds once a slot is free.
+# - Overlapping fleet calls, and a CALL migrate_run in one of their
+#   databases, wait for each other on each database's migration lock and
+#   apply each file once.
 # - migrate_status holds no row of its own: while a worker waits, the rows
 #   of the database before it (5,000) are not in the call's memory.
 # - max_parallel: while files wait on a lock the test holds, a second
@@ -796,6 +799,7 @@ for my $db (qw(own_a own_b))
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
 	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate');
 }
+$holder = $node->background_psql('postgres');
 $holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shdescription IN ACCESS EXCLUSIVE MODE');
 $caller = $node->background_psql('own_a', on_error_stop => 0);
 $caller_pid = $caller->query_safe('SELECT pg_backend_pid()');
@@ -821,6 +825,55 @@ is(join(',', map { $node->safe_psql($_, 'SELECT string_agg(filename, \',\') FROM
 is($node->safe_psql('postgres', 'SELECT count(*) FROM morgenmigrate.progress'),
 	'0', 'the view is empty once the call ends');
 $caller->quit;
+
+# Concurrency: each database's run takes that database's migration lock.
+# While a fleet call's workers wait inside their first file (on the lock
+# the test holds), a second fleet call over the same databases and a
+# CALL migrate_run in one of them wait for those locks (each shows in the
+# view, waiting, no file yet); once the lock is let go all three end
+# without an error, and each file ran once (a second run of 002 would fail:
+# its table exists).
+my $overlap = write_set("$base/overlap",
+	'001_wait.sql' => "-- morgenmigrate: lock_timeout=0\nSELECT count(*) FROM pg_catalog.pg_shdescription;\n",
+	'002_once.sql' => "CREATE TABLE once (id int);\n");
+for my $db (qw(ov_a ov_b))
+{
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate');
+}
+$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shdescription IN ACCESS EXCLUSIVE MODE');
+my @overlapping;
+for my $sql ("CALL morgenmigrate.migrate_run('$overlap', databases => ARRAY['ov_a', 'ov_b'])",
+	"CALL morgenmigrate.migrate_run('$overlap', databases => ARRAY['ov_b', 'ov_a'])")
+{
+	my $s = $node->background_psql('postgres', on_error_stop => 0);
+	$s->query_until(qr/started/, "\\echo started\n$sql;\n");
+	push @overlapping, $s;
+	# the first call's workers are inside their file before the second starts
+	ok($node->poll_query_until('postgres', q{
+		SELECT count(*) = 2 FROM morgenmigrate.progress WHERE filename = '001_wait.sql'}),
+		'the first call\'s workers wait inside their first file') if @overlapping == 1;
+}
+my $single = $node->background_psql('ov_a', on_error_stop => 0);
+$single->query_until(qr/started/, "\\echo started\nCALL morgenmigrate.migrate_run('$overlap');\n");
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) FILTER (WHERE filename = '001_wait.sql') = 2
+	   AND count(*) FILTER (WHERE filename IS NULL AND state = 'waiting for lock') = 3
+	  FROM morgenmigrate.progress WHERE database IN ('ov_a', 'ov_b')}),
+	'the second call\'s workers and the run in ov_a wait for the databases\' migration locks');
+$holder->query_safe('COMMIT');
+for my $s (@overlapping, $single)
+{
+	$s->query('SELECT 1');
+	unlike($s->{stderr}, qr/ERROR|WARNING/, 'each call ends without an error');
+	$s->quit;
+}
+is(join(',', map { $node->safe_psql($_, q{
+	SELECT string_agg(filename, ' ' ORDER BY filename) || ':' || (SELECT count(*) FROM morgenmigrate.migration_errors)
+	  || ':' || (to_regclass('once') IS NOT NULL) FROM morgenmigrate.schema_migrations}) } qw(ov_a ov_b)),
+	'001_wait.sql 002_once.sql:0:true,001_wait.sql 002_once.sql:0:true',
+	'each database has each file once, and no failure');
+$holder->quit;
 
 # migrate_status keeps no row of its own: a database's rows go into the
 # call's result as its worker sends them. While slow_2's worker waits on a
