@@ -4,7 +4,8 @@
 # line, command and state: running a long statement, waiting for a lock
 # (and for whom), sleeping between retries; for a concurrent index build
 # in migrate_run's worker, the worker and the phase and blocks of
-# pg_stat_progress_create_index.  A rehearsal and migrate_run_rollback
+# pg_stat_progress_create_index, or of the call's own backend for an index
+# it builds itself.  A rehearsal and migrate_run_rollback
 # show as such; a migration that calls migrate_apply itself shows once, as
 # the outer call; a call waiting for the migration lock shows, its files
 # not yet counted.  Another role sees the details of its own
@@ -221,6 +222,27 @@ is(outsider_sees(), 'postgres|migrate_apply|waiting for lock|-|-|-|-',
 $holder->query_safe('SELECT pg_advisory_unlock(7885647260957961581)');
 view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'the call ended');
 $call->quit;
+
+# an index built by the call's own backend (not concurrently, in
+# migrate_apply, waiting without a lock timeout): the phase is that
+# backend's, and there is no worker
+my $plain_index = write_set("$base/plain_index",
+	'001_plain_index.sql' => "-- morgenmigrate: lock_timeout=0\nCREATE INDEX busy_held_plain ON busy (held(id));\n");
+$holder->query_safe('SELECT pg_advisory_lock(4242)');
+$call = start_call("SELECT * FROM morgenmigrate.migrate_apply('$plain_index')");
+view_shows("SELECT index_phase = 'building index: scanning table' FROM morgenmigrate.progress",
+	'an index built by the call itself: its phase');
+is($node->safe_psql('postgres', q{
+	SELECT operation || '|' || command || '|' || state || '|' || coalesce(worker_pid::text, '-') || '|'
+	  || (index_blocks_total > 0) FROM morgenmigrate.progress}),
+	'migrate_apply|CREATE INDEX|waiting for lock|-|true',
+	'its command, its wait, no worker, and the blocks of the table');
+$holder->query_safe('SELECT pg_advisory_unlock(4242)');
+view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'the build ended');
+$call->quit;
+$node->safe_psql('postgres', q{
+	DROP INDEX busy_held_plain;
+	DELETE FROM morgenmigrate.schema_migrations WHERE filename = '001_plain_index.sql'});
 
 # a concurrent index build in migrate_run's worker: the worker, the phase
 # and the blocks of pg_stat_progress_create_index
