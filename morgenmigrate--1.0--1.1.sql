@@ -165,7 +165,8 @@ CREATE FUNCTION @extschema@.progress_slots(
     OUT pid integer, OUT datid oid, OUT operation text, OUT directory text,
     OUT files_done integer, OUT files_total integer, OUT filename text,
     OUT line integer, OUT command text, OUT started_at timestamptz,
-    OUT file_started_at timestamptz, OUT state text, OUT worker_pid integer)
+    OUT file_started_at timestamptz, OUT state text, OUT worker_pid integer,
+    OUT waiting_for_lock boolean)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'progress_slots'
 LANGUAGE C VOLATILE;
@@ -177,7 +178,7 @@ CREATE VIEW @extschema@.progress AS
     SELECT s.pid, d.datname AS database, s.operation, s.directory,
            s.files_done, s.files_total, s.filename, s.line, s.command,
            s.started_at, s.file_started_at,
-           CASE WHEN w.wait_event_type = 'Lock' THEN 'waiting for lock'
+           CASE WHEN s.waiting_for_lock THEN 'waiting for lock'
                 ELSE s.state END AS state,
            CASE WHEN w.wait_event_type = 'Lock'
                 THEN (pg_catalog.pg_blocking_pids(w.pid))[1] END AS waiting_for_pid,

@@ -183,6 +183,13 @@ private_postgres() {
 	cp -a "/usr/lib/postgresql/$PG_MAJOR" "$root/usr/lib/postgresql/"
 	cp -a "/usr/share/postgresql/$PG_MAJOR" "$root/usr/share/postgresql/"
 	cp -a "/usr/include/postgresql/$PG_MAJOR" "$root/usr/include/postgresql/"
+	# no file of another build of morgenmigrate installed on the machine:
+	# an extension script this tree no longer has (morgenmigrate--1.1.sql,
+	# once a whole-version script) would be the one CREATE EXTENSION runs
+	rm -rf "$root/usr/share/postgresql/$PG_MAJOR/extension/morgenmigrate"* \
+		"$root/usr/lib/postgresql/$PG_MAJOR/lib/morgenmigrate"* \
+		"$root/usr/lib/postgresql/$PG_MAJOR/lib/bitcode/morgenmigrate"* \
+		"$root/usr/lib/postgresql/$PG_MAJOR/bin/morgenmigrate-push"
 	PG_BIN=$root/usr/lib/postgresql/$PG_MAJOR/bin
 	export PG_CONFIG=$PG_BIN/pg_config
 }

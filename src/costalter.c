@@ -291,7 +291,8 @@ costalter_classify(CostState *st, AlterTableStmt *stmt, List **rows)
  * domain with constraints: a rewrite), a check (NOT NULL without a
  * default: every row fails; a CHECK: a scan), or an index (UNIQUE,
  * PRIMARY KEY).  A foreign key locks the referenced table, and reads
- * both tables when the new column has a value.  The fast default of
+ * both tables when the new column has a value in a table with rows (not
+ * one the set created).  The fast default of
  * ATExecAddColumn: a non-volatile default is stored once in the catalog.
  */
 static void
@@ -395,12 +396,15 @@ classify_add_column(CostState *st, RelRef *rel, ColumnDef *def,
 			case CONSTR_FOREIGN:
 				{
 					RelRef		pk = costset_resolve(st, con->pktable);
-					CostEffect	effect = has_value && mm_constraint_enforced(con) ?
-						COST_SCAN : COST_CATALOG;
+					CostEffect	effect = has_value && mm_constraint_enforced(con) &&
+						rel->origin != ORIGIN_CREATED ? COST_SCAN : COST_CATALOG;
 					CostRow    *pkrow = costset_add_row(rows, &pk, ShareRowExclusiveLock,
 														effect);
 
-					/* a new column without a value has nothing to check */
+					/*
+					 * a new column without a value, or of a table the set
+					 * created (empty), has nothing to check
+					 */
 					if (effect == COST_SCAN)
 					{
 						char	   *what = psprintf("ADD COLUMN %s ... REFERENCES %s",
@@ -488,7 +492,8 @@ default_is_volatile(TypeName *typname, Node *raw, const char *colname,
 
 /*
  * ADD CONSTRAINT: a CHECK or foreign key reads every row unless NOT VALID
- * (a foreign key locks and reads the referenced table too); PRIMARY KEY,
+ * (a foreign key locks and reads the referenced table too, but reads
+ * neither when the set created the table, still empty); PRIMARY KEY,
  * UNIQUE and EXCLUDE build an index, but USING INDEX, where a primary key
  * only checks that its columns hold no NULL (a scan, when one may).
  */
@@ -522,10 +527,16 @@ classify_add_constraint(CostState *st, RelRef *rel, Constraint *con,
 		case CONSTR_FOREIGN:
 			{
 				RelRef		pk = costset_resolve(st, con->pktable);
-				CostRow    *pkrow = costset_add_row(rows, &pk, ShareRowExclusiveLock,
-													validated ? COST_SCAN : COST_CATALOG);
 
-				if (validated)
+				/*
+				 * the rows of a table the set created (still empty) are
+				 * checked against nothing: neither table is read
+				 */
+				bool		checks = validated && rel->origin != ORIGIN_CREATED;
+				CostRow    *pkrow = costset_add_row(rows, &pk, ShareRowExclusiveLock,
+													checks ? COST_SCAN : COST_CATALOG);
+
+				if (checks)
 				{
 					char	   *what = psprintf("ADD %sFOREIGN KEY (%s) REFERENCES %s",
 												name, column_list_text(con->fk_attrs),

@@ -27,11 +27,13 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
+#include "utils/wait_event.h"
 
 #include "compat.h"
 #include "progress.h"
@@ -346,11 +348,31 @@ state_name(ProgressState state)
 }
 
 /*
+ * Whether backend pid (0: none) waits for a heavyweight lock now, read
+ * from its PGPROC as pg_stat_activity reads it, but for every caller:
+ * pg_stat_activity hides the wait of another role's session, and the
+ * state of a call is shown to every role that may read the view.
+ */
+static bool
+waits_for_lock(int pid)
+{
+	PGPROC	   *proc;
+
+	if (pid == 0)
+		return false;
+	proc = BackendPidGetProc(pid);
+	return proc != NULL &&
+		(*((volatile uint32 *) &proc->wait_event_info) & 0xFF000000) == PG_WAIT_LOCK;
+}
+
+/*
  * The rows of the running calls of the whole cluster.  A role sees the
  * details (directory, files, statement) of its own calls, or of every
  * call with the privileges of pg_read_all_stats, as pg_stat_activity
- * shows queries; of other calls only that they run.  Without the shared
- * area, nothing, and a NOTICE on the first use in the session saying why.
+ * shows queries; of other calls only that they run, and their state,
+ * waiting for a lock included (of the backend or of its worker).  Without
+ * the shared area, nothing, and a NOTICE on the first use in the session
+ * saying why.
  */
 void
 progress_put_rows(ReturnSetInfo *rsinfo)
@@ -370,8 +392,8 @@ progress_put_rows(ReturnSetInfo *rsinfo)
 	for (int i = 0; i < shared->nslots; i++)
 	{
 		ProgressSlot copy;
-		Datum		values[13];
-		bool		nulls[13];
+		Datum		values[14];
+		bool		nulls[14];
 		bool		details;
 
 		if (!read_slot(&shared->slots[i], &copy))
@@ -382,7 +404,9 @@ progress_put_rows(ReturnSetInfo *rsinfo)
 		values[1] = ObjectIdGetDatum(copy.database);
 		values[2] = CStringGetTextDatum(call_name(copy.call));
 		values[11] = CStringGetTextDatum(state_name(copy.state));
-		nulls[0] = nulls[1] = nulls[2] = nulls[11] = false;
+		values[13] = BoolGetDatum(waits_for_lock(copy.pid) ||
+								  waits_for_lock(copy.worker_pid));
+		nulls[0] = nulls[1] = nulls[2] = nulls[11] = nulls[13] = false;
 		if (details)
 		{
 			values[3] = CStringGetTextDatum(copy.directory);

@@ -1,8 +1,8 @@
 # Migrations and a streaming replica: applied on the primary, the
 # schema and the history reach the standby; on the standby every history
 # writer refuses with 25006 before it reads anything (shown with a
-# directory that does not exist there), while migrate_status and
-# migrate_check, which only read, work.
+# directory that does not exist there), while migrate_status,
+# migrate_check and migrate_plan, which only read, work.
 use strict;
 use warnings;
 
@@ -56,6 +56,17 @@ my ($rc, $out, $err) = $standby->psql('postgres',
 	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 like($err, qr/ERROR:  55000: 1 migration of ".*" is not applied as it stands\nDETAIL:  Pending: 003_index_replicated.sql\./,
 	'migrate_check works on the standby and names the pending file');
+
+# migrate_plan only reads: it answers on the standby, of the standby's own
+# table, and again in the same session (from what the session kept)
+my $plan_q = qq{
+	SELECT string_agg(filename || ':' || line || ':' || command || ':' || relation || ':'
+	    || lock_mode || ':' || effect || ':' || (relation_bytes > 0), ',')
+	  FROM morgenmigrate.migrate_plan('$dir');
+};
+is($standby->safe_psql('postgres', $plan_q x 3),
+	join("\n", ('003_index_replicated.sql:1:CREATE INDEX:replicated:ShareLock:index:true') x 3),
+	'migrate_plan works on the standby, three times in a session');
 
 # every writer refuses during recovery, before looking at the directory
 my $nowhere = '/nonexistent/morgenmigrate/standby/migrations';

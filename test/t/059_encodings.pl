@@ -2,7 +2,8 @@
 # as the files' texts are: a LATIN1 database records "001_café.sql" as the
 # name it is, an EUC_JP database takes a Japanese name, and a name the
 # database encoding cannot hold is refused (22P05) before anything runs,
-# naming the file by its bytes.
+# naming the file by its bytes.  Pushed names too: a path of bytea or of
+# text names the file on disk, and one LATIN1 cannot hold is refused.
 use strict;
 use warnings;
 use utf8;
@@ -87,5 +88,35 @@ is($node->safe_psql('latin1', $names), hex_of('001_café.sql'),
 ($rc, $out, $err) = $node->psql('latin1',
 	"SELECT * FROM morgenmigrate.migrate_status('$base/mixed')");
 like($err, qr/ERROR:  character with byte sequence/, 'LATIN1: status refuses it too');
+
+# Pushed files, in the LATIN1 database: a path of bytea is the name's UTF-8
+# bytes, one of text the name as the database holds it (converted to
+# UTF-8); either names 001_café.sql as the directory did, so it is
+# applied.  A pushed name LATIN1 cannot hold is refused the same way
+# (22P05), nothing changed.
+my $cafe_hex = unpack('H*', encode('UTF-8', "CREATE TABLE enc_cafe (note text DEFAULT 'café');\n"));
+my $push = encode('UTF-8', qq{
+	CREATE TEMPORARY TABLE pushed_bytea (path bytea, content bytea);
+	INSERT INTO pushed_bytea VALUES ('\\x${\ hex_of('001_café.sql')}', '\\x$cafe_hex');
+	CREATE TEMPORARY TABLE pushed_text (path text, content bytea);
+	INSERT INTO pushed_text VALUES ('001_café.sql', '\\x$cafe_hex');
+	SELECT string_agg(filename || ':' || state, ',') FROM morgenmigrate.migrate_status(files => 'pushed_bytea');
+	SELECT string_agg(filename || ':' || state, ',') FROM morgenmigrate.migrate_status(files => 'pushed_text');
+	SELECT count(*) FROM morgenmigrate.migrate_apply(files => 'pushed_text');
+});
+is($node->safe_psql('latin1', $push), encode('UTF-8', "001_café.sql:applied\n001_café.sql:applied\n0"),
+	'LATIN1: a pushed name, of bytea or of text, is the name on disk: applied');
+($rc, $out, $err) = $node->psql('latin1', qq{
+	CREATE TEMPORARY TABLE pushed_mixed (path bytea, content bytea);
+	INSERT INTO pushed_mixed VALUES ('\\x${\ hex_of('001_first.sql')}', 'CREATE TABLE enc_first (id int);'),
+	    ('\\x${\ hex_of('002_日本.sql')}', 'CREATE TABLE enc_japan (id int);');
+	SELECT * FROM morgenmigrate.migrate_apply(files => 'pushed_mixed', atomic => false);},
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/ERROR:  22P05: character with byte sequence 0xe6 0x97 0xa5 in encoding "UTF8" has no equivalent in encoding "LATIN1"/,
+	'LATIN1: a pushed name it cannot hold is refused (22P05)');
+is($node->safe_psql('latin1', "SELECT (to_regclass('enc_first') IS NULL) || ',' || (to_regclass('enc_japan') IS NULL)"),
+	'true,true', 'LATIN1: nothing of the push ran');
+is($node->safe_psql('latin1', $names), hex_of('001_café.sql'),
+	'LATIN1: the history is as it was');
 
 done_testing();

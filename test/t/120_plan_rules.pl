@@ -301,6 +301,16 @@ rule('CHECK NOT VALID', 'ALTER TABLE orders ADD CONSTRAINT total_positive CHECK 
 rule('FOREIGN KEY', 'ALTER TABLE lines ADD CONSTRAINT lines_again FOREIGN KEY (order_id) REFERENCES orders',
 	[ [ 'lines', 'scan', 'ShareRowExclusiveLock' ],
 	  [ 'orders', 'scan', 'ShareRowExclusiveLock' ] ], advice => 1);
+# a foreign key of a table the set created (empty) checks no row: the
+# referenced table is locked, not read
+rule('FOREIGN KEY of a table the set creates',
+	'CREATE TABLE fresh_lines (id bigint, order_id bigint); '
+	  . 'ALTER TABLE fresh_lines ADD CONSTRAINT fresh_fk FOREIGN KEY (order_id) REFERENCES orders',
+	[ [ 'orders', 'catalog', 'ShareRowExclusiveLock' ] ], advice => 0);
+rule('a REFERENCES column with a default, of a table the set creates',
+	'CREATE TABLE fresh_lines (id bigint); '
+	  . 'ALTER TABLE fresh_lines ADD COLUMN order_id bigint DEFAULT 1 REFERENCES orders',
+	[ [ 'orders', 'catalog', 'ShareRowExclusiveLock' ] ], advice => 0);
 rule('FOREIGN KEY NOT VALID', 'ALTER TABLE lines ADD CONSTRAINT lines_again FOREIGN KEY (order_id) REFERENCES orders NOT VALID',
 	[ [ 'lines', 'catalog', 'ShareRowExclusiveLock' ],
 	  [ 'orders', 'catalog', 'ShareRowExclusiveLock' ] ], advice => 0);

@@ -4,7 +4,11 @@
 # line, command and state: running a long statement, waiting for a lock
 # (and for whom), sleeping between retries; for a concurrent index build
 # in migrate_run's worker, the worker and the phase and blocks of
-# pg_stat_progress_create_index.  Another role sees the details of its own
+# pg_stat_progress_create_index, or of the call's own backend for an index
+# it builds itself.  A rehearsal and migrate_run_rollback
+# show as such; a migration that calls migrate_apply itself shows once, as
+# the outer call; a call waiting for the migration lock shows, its files
+# not yet counted.  Another role sees the details of its own
 # calls only, unless it has pg_read_all_stats.  Without preloading, the
 # view is empty and says why once per session.  Nothing here is timed: the
 # test waits until the view shows what a session holds it at.
@@ -36,7 +40,24 @@ $node->safe_psql('postgres', q{
 	GRANT USAGE ON SCHEMA morgenmigrate TO watcher;
 	GRANT SELECT ON morgenmigrate.progress TO watcher;
 	GRANT EXECUTE ON FUNCTION morgenmigrate.progress_slots() TO watcher;
+	-- a role that watches others' calls without pg_read_all_stats
+	CREATE ROLE outsider LOGIN;
+	GRANT USAGE ON SCHEMA morgenmigrate TO outsider;
+	GRANT SELECT ON morgenmigrate.progress TO outsider;
+	GRANT EXECUTE ON FUNCTION morgenmigrate.progress_slots() TO outsider;
 });
+
+# What the outsider sees of every call: its pid, database, operation and
+# state, and no details (not whom a call waits for either).
+sub outsider_sees
+{
+	return $node->safe_psql('postgres', q{
+		SELECT string_agg(database || '|' || operation || '|' || state || '|'
+		    || coalesce(directory, '-') || '|' || coalesce(filename, '-') || '|'
+		    || coalesce(waiting_for_pid::text, '-') || '|' || coalesce(worker_pid::text, '-'), ',')
+		  FROM morgenmigrate.progress},
+		extra_params => [ '-U', 'outsider' ]);
+}
 
 my $base = PostgreSQL::Test::Utils::tempdir();
 my $waits = write_set("$base/waits",
@@ -92,6 +113,8 @@ is($node->safe_psql('postgres',
 		'SELECT operation || coalesce(filename, \'-\') FROM morgenmigrate.progress',
 		extra_params => [ '-U', 'watcher' ]),
 	'migrate_apply-', "another role's call shows without its details");
+is(outsider_sees(), 'postgres|migrate_apply|waiting for lock|-|-|-|-',
+	'a role without pg_read_all_stats sees its state, waiting for lock, and nothing more');
 $node->safe_psql('postgres', 'GRANT pg_read_all_stats TO watcher');
 is($node->safe_psql('postgres',
 		'SELECT filename FROM morgenmigrate.progress',
@@ -141,6 +164,86 @@ $holder->query_safe('COMMIT');
 view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'the rollback ended');
 $call->quit;
 
+# a rehearsal and migrate_run_rollback show as such
+my $dry = write_set("$base/dry",
+	'001_dry.sql' => "-- morgenmigrate: lock_timeout=0\nALTER TABLE busy ADD COLUMN dry text;\n");
+$holder->query_safe('BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE');
+$call = start_call("SELECT * FROM morgenmigrate.migrate_apply('$dry', dry_run => true)");
+view_shows("SELECT operation = 'migrate_apply (dry run)' AND state = 'waiting for lock' "
+	  . "AND filename = '001_dry.sql' AND directory = '$dry' FROM morgenmigrate.progress",
+	'a rehearsal: migrate_apply (dry run), its file');
+$holder->query_safe('COMMIT');
+view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'the rehearsal ended');
+$call->quit;
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_attribute WHERE attrelid = 'busy'::regclass AND attname = 'dry'"),
+	'0', 'and left nothing');
+$node->safe_psql('postgres', "SELECT * FROM morgenmigrate.migrate_apply('$retries')");
+$holder->query_safe('BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE');
+$call = start_call("CALL morgenmigrate.migrate_run_rollback('$retries')");
+view_shows("SELECT operation = 'migrate_run_rollback' AND state = 'waiting for lock' "
+	  . "AND filename = '001_alter_busy.down.sql' FROM morgenmigrate.progress",
+	'migrate_run_rollback: its down file');
+$holder->query_safe('COMMIT');
+view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'migrate_run_rollback ended');
+$call->quit;
+
+# a migration that calls migrate_apply itself shows once, as the outer call
+my $outer = write_set("$base/outer",
+	'001_outer.sql' => "SELECT count(*) FROM morgenmigrate.migrate_apply('$dry');\n");
+$holder->query_safe('BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE');
+$call = start_call("CALL morgenmigrate.migrate_run('$outer')");
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) > 0 FROM pg_locks WHERE relation = 'busy'::regclass AND NOT granted}),
+	'the inner call waits for the lock');
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(operation || '|' || directory || '|' || filename, ',') FROM morgenmigrate.progress}),
+	"migrate_run|$outer|001_outer.sql", 'the view shows the outer call, once');
+$holder->query_safe('COMMIT');
+view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'the outer call ended');
+$call->quit;
+$node->safe_psql('postgres', "ALTER TABLE busy DROP COLUMN dry");
+
+# a call shows from its start, its wait for the migration lock included:
+# its files are not counted yet (files_total NULL until the preflight),
+# and it waits for the session holding the lock
+my $mlock = write_set("$base/mlock", '001_one.sql' => "SELECT 1;\n");
+$holder->query_safe('SELECT pg_advisory_lock(7885647260957961581)');
+$call = start_call("SELECT * FROM morgenmigrate.migrate_apply('$mlock')");
+view_shows("SELECT state = 'waiting for lock' FROM morgenmigrate.progress",
+	'waiting for the migration lock: the view shows the call');
+is($node->safe_psql('postgres', q{
+	SELECT operation || '|' || files_done || '|' || coalesce(files_total::text, 'NULL') || '|'
+	  || coalesce(filename, 'NULL') || '|' || waiting_for_pid FROM morgenmigrate.progress}),
+	"migrate_apply|0|NULL|NULL|$holder_pid",
+	'no files counted yet, waiting for the session that holds the migration lock');
+is(outsider_sees(), 'postgres|migrate_apply|waiting for lock|-|-|-|-',
+	'a role without pg_read_all_stats sees that it waits for a lock');
+$holder->query_safe('SELECT pg_advisory_unlock(7885647260957961581)');
+view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'the call ended');
+$call->quit;
+
+# an index built by the call's own backend (not concurrently, in
+# migrate_apply, waiting without a lock timeout): the phase is that
+# backend's, and there is no worker
+my $plain_index = write_set("$base/plain_index",
+	'001_plain_index.sql' => "-- morgenmigrate: lock_timeout=0\nCREATE INDEX busy_held_plain ON busy (held(id));\n");
+$holder->query_safe('SELECT pg_advisory_lock(4242)');
+$call = start_call("SELECT * FROM morgenmigrate.migrate_apply('$plain_index')");
+view_shows("SELECT index_phase = 'building index: scanning table' FROM morgenmigrate.progress",
+	'an index built by the call itself: its phase');
+is($node->safe_psql('postgres', q{
+	SELECT operation || '|' || command || '|' || state || '|' || coalesce(worker_pid::text, '-') || '|'
+	  || (index_blocks_total > 0) FROM morgenmigrate.progress}),
+	'migrate_apply|CREATE INDEX|waiting for lock|-|true',
+	'its command, its wait, no worker, and the blocks of the table');
+$holder->query_safe('SELECT pg_advisory_unlock(4242)');
+view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'the build ended');
+$call->quit;
+$node->safe_psql('postgres', q{
+	DROP INDEX busy_held_plain;
+	DELETE FROM morgenmigrate.schema_migrations WHERE filename = '001_plain_index.sql'});
+
 # a concurrent index build in migrate_run's worker: the worker, the phase
 # and the blocks of pg_stat_progress_create_index
 $holder->query_safe('SELECT pg_advisory_lock(4242)');
@@ -156,6 +259,8 @@ is($node->safe_psql('postgres', q{
 	"the worker, the blocks of the table, and the lock its build waits for");
 is($node->safe_psql('postgres', 'SELECT state FROM morgenmigrate.progress_slots()'),
 	'building index', 'the call itself says it builds an index');
+is(outsider_sees(), 'postgres|migrate_run|waiting for lock|-|-|-|-',
+	'a role without pg_read_all_stats sees that its worker waits for a lock, and nothing more');
 $holder->query_safe('SELECT pg_advisory_unlock(4242)');
 view_shows('SELECT count(*) = 0 FROM morgenmigrate.progress', 'the build ended');
 $call->quit;

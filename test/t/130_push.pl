@@ -11,9 +11,18 @@
 #   CONTEXT line, and nothing of the call stays.
 # - What the client refuses before it connects, saying which entry: an
 #   unreadable file, an unreadable subdirectory, a link that leads nowhere,
-#   bad arguments.  Nothing is sent, nothing changes.  A FIFO is skipped.
+#   a name holding a line break, bad arguments (exit 1).  Nothing is sent,
+#   nothing changes.  A FIFO is skipped.  A failed call exits 3, no
+#   connection 2 (psql's codes).
+# - --schemas: apply (with --target), run (a concurrent index build in
+#   each tenant), status, check and plan in tenant schemas, each with its
+#   own history, the database's own left alone; a bad schema fails the
+#   call, rollback refuses the option, with nothing changed; an empty list
+#   does nothing and says so, and never migrates the database instead.
 # - The deploy step of docs/operations.md ("push-deploy") and README.md's
 #   push form called from SQL ("push-sql"), as they stand there.
+# - A row of the table changed under the call (by the call's own first
+#   file) is an error, and the changed file never runs.
 # - Slices: files of 8 MB (one slice), 8 MB and a byte (two, the second of
 #   one byte) and an empty file (one empty slice), pushed: the history the
 #   same files give from disk.
@@ -167,7 +176,7 @@ mkdir $failing, 0700;
 append_to_file("$failing/001_ok.sql", "CREATE TABLE before_failure (id int);\n");
 append_to_file("$failing/002_bad.sql", "CREATE TABLE t (id int);\n\nINSERT INTO nowhere VALUES (1);\n");
 ($rc, $out, $err) = push_set('failing', [$failing]);
-isnt($rc, 0, 'a failing migration: the client exits non-zero');
+is($rc, 3, 'a failing migration: the client exits 3, psql\'s code for a failed call');
 like($err, qr/^ERROR:  relation "nowhere" does not exist\n.*^CONTEXT:  migration "002_bad\.sql", line 3$/ms,
 	'a failing migration: the error and its CONTEXT line, on stderr');
 is($node->safe_psql('failing',
@@ -209,11 +218,102 @@ for my $bad ([ [ $refused, 'migrate' ], qr/unknown command migrate/ ],
 	($rc, $out, $err) = push_set('failing', $bad->[0]);
 	ok($rc != 0 && $err =~ $bad->[1], "refused: @{$bad->[0]}") or diag($err);
 }
+# a name holding a line break (LF or CR): refused before it connects,
+# exit 1, saying which
+for my $broken ("005_two\nlines.sql", "005_two\rlines.sql")
+{
+	append_to_file("$refused/$broken", "CREATE TABLE broken (id int);\n");
+	($rc, $out, $err) = push_set('failing', [$refused]);
+	is("$rc|$out|$err", "1||morgenmigrate-push: cannot send \"$refused/$broken\": its name holds a line break\n",
+		'a name holding a line break: the client exits 1, saying which');
+	unlink "$refused/$broken" or die "unlink: $!";
+}
+# a database it cannot connect to: psql's exit code 2
+($rc, $out, $err) = push_set('no_such_database', [$refused]);
+ok($rc == 2 && $err =~ /database "no_such_database" does not exist/,
+	'no connection: the client exits 2 with psql\'s error') or diag("$rc: $err");
 is($node->safe_psql('failing',
 		q(SELECT count(*) || ',' || (to_regclass('refused_ok') IS NULL) FROM morgenmigrate.schema_migrations)),
 	'0,true', 'nothing was sent: nothing changed');
 ($rc, $out, $err) = push_set('failing', [$refused]);
 is($rc, 0, 'the same directory, readable: pushed') or diag($err);
+
+# --schemas: apply, run, status, check and plan in tenant schemas, each
+# with its own history; the database's own history is left alone.  A bad
+# schema fails the call (exit 3) with nothing changed; rollback takes no
+# --schemas (exit 1, nothing sent); an empty list is an empty array: the
+# call does nothing and says so, as the SQL call does.
+new_db('push_fleet');
+$node->safe_psql('push_fleet', 'CREATE SCHEMA tenant_a; CREATE SCHEMA tenant_b; CREATE SCHEMA tenant_c');
+my $tenants = "$tmp/tenants";
+mkdir $tenants, 0700;
+append_to_file("$tenants/001_accounts.sql", "CREATE TABLE accounts (id int PRIMARY KEY);\n");
+append_to_file("$tenants/002_note.sql", "ALTER TABLE accounts ADD COLUMN note text;\n");
+append_to_file("$tenants/003_note_idx.sql", "CREATE INDEX CONCURRENTLY accounts_note ON accounts (note);\n");
+
+# Each tenant's history, tables and valid indexes, and the database's own
+# history, one line each.
+sub fleet_state
+{
+	return $node->safe_psql('push_fleet', q{
+		SELECT n.nspname || '=' || coalesce((SELECT string_agg(c.relname, ',' ORDER BY c.relname)
+		    FROM pg_class c LEFT JOIN pg_index i ON i.indexrelid = c.oid
+		   WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'i') AND coalesce(i.indisvalid, true)), '')
+		  || '|' || coalesce(CASE WHEN to_regclass(n.nspname || '.morgenmigrate_history') IS NOT NULL
+		    THEN (xpath('/row/h/text()', query_to_xml(format(
+		      'SELECT string_agg(filename, '','' ORDER BY filename) AS h FROM %I.morgenmigrate_history',
+		      n.nspname), false, true, '')))[1]::text END, '')
+		  FROM pg_namespace n WHERE n.nspname LIKE 'tenant\_%' ORDER BY n.nspname})
+	  . "\nown=" . $node->safe_psql('push_fleet', 'SELECT count(*) FROM morgenmigrate.schema_migrations');
+}
+
+($rc, $out, $err) = push_set('push_fleet', [ $tenants, 'status', '--schemas', 'tenant_b,tenant_a' ]);
+is($rc, 0, 'status --schemas: exits 0') or diag($err);
+is(join(',', $out =~ /^ (tenant_\w+) +\| (\d+)_\w+\.sql +\| pending /mg),
+	'tenant_a,001,tenant_a,002,tenant_a,003,tenant_b,001,tenant_b,002,tenant_b,003',
+	'status --schemas: every file pending in each tenant, in the order of their names');
+my $fleet_before = fleet_state();
+is($fleet_before, "tenant_a=|\ntenant_b=|\ntenant_c=|\nown=0", 'status changed nothing');
+($rc, $out, $err) = push_set('push_fleet', [ $tenants, 'apply', '--schemas', 'tenant_a', '--target', '2' ]);
+is($rc, 0, 'apply --schemas --target: exits 0') or diag($err);
+like($out, qr/^ tenant_a +\| 002_note\.sql +\| applied /m, 'apply --schemas: its rows name the tenant');
+is(fleet_state(), "tenant_a=accounts,accounts_pkey,morgenmigrate_errors,morgenmigrate_errors_pkey,morgenmigrate_history,morgenmigrate_history_pkey|001_accounts.sql,002_note.sql\n"
+	  . "tenant_b=|\ntenant_c=|\nown=0",
+	'apply --schemas --target: the tenant is migrated up to the target, nothing else');
+my $tenant_a_before = fleet_state();
+($rc, $out, $err) = push_set('push_fleet', [ $tenants, 'plan', '--schemas', 'tenant_a' ]);
+is($rc, 0, 'plan --schemas: exits 0') or diag($err);
+like($out, qr/^ tenant_a +\| 003_note_idx\.sql +\| +1 \| CREATE INDEX +\| tenant_a\.accounts +\| ShareUpdateExclusiveLock +\| index /m,
+	"plan --schemas: the tenant's pending file, on the tenant's own table");
+is(fleet_state(), $tenant_a_before, 'plan changed nothing');
+($rc, $out, $err) = push_set('push_fleet', [ $tenants, 'run', '--schemas', 'tenant_a,tenant_b' ]);
+is($rc, 0, 'run --schemas: exits 0') or diag($err);
+my $migrated = "accounts,accounts_note,accounts_pkey,morgenmigrate_errors,morgenmigrate_errors_pkey,morgenmigrate_history,morgenmigrate_history_pkey|"
+  . "001_accounts.sql,002_note.sql,003_note_idx.sql";
+is(fleet_state(), "tenant_a=$migrated\ntenant_b=$migrated\ntenant_c=|\nown=0",
+	'run --schemas: both tenants migrated, the index built concurrently in each');
+($rc, $out, $err) = push_set('push_fleet', [ $tenants, 'check', '--schemas', 'tenant_a,tenant_b' ]);
+is("$rc|$out|$err", '0||', 'check --schemas: exits 0, quietly, when the tenants are up to date');
+($rc, $out, $err) = push_set('push_fleet', [ $tenants, 'check', '--schemas', 'tenant_a,tenant_c' ]);
+ok($rc == 3 && $err =~ /ERROR:  1 schema of 2 is not up to date .*\nDETAIL:  Schema "tenant_c": Pending: 001_accounts\.sql, 002_note\.sql, 003_note_idx\.sql\./,
+	'check --schemas: exits 3, naming the tenant that is behind') or diag("$rc: $err");
+$fleet_before = fleet_state();
+($rc, $out, $err) = push_set('push_fleet', [ $tenants, 'run', '--schemas', 'tenant_c,no_such_tenant' ]);
+ok($rc == 3 && $err =~ /ERROR:  schema "no_such_tenant" does not exist/,
+	'a schema that does not exist: exits 3, saying so') or diag("$rc: $err");
+($rc, $out, $err) = push_set('push_fleet', [ $tenants, 'apply', '--schemas', 'tenant_c,pg_catalog' ]);
+ok($rc == 3 && $err =~ /ERROR:  schema "pg_catalog" cannot be migrated as a tenant/,
+	'a schema that cannot be a tenant: exits 3, saying so') or diag("$rc: $err");
+($rc, $out, $err) = push_set('push_fleet', [ $tenants, 'rollback', '--schemas', 'tenant_a' ]);
+is("$rc|$err", "1|morgenmigrate-push: rollback takes no --schemas\n", 'rollback --schemas: refused, exit 1');
+is(fleet_state(), $fleet_before, 'and none of these changed a tenant or the database\'s own history');
+for my $command (qw(run apply))
+{
+	($rc, $out, $err) = push_set('push_fleet', [ $tenants, $command, '--schemas', '' ]);
+	ok($rc == 0 && $err =~ /NOTICE:  argument "schemas" is empty, nothing to do/,
+		"$command --schemas '': an empty list of tenants does nothing, and says so") or diag("$rc: $err");
+}
+is(fleet_state(), $fleet_before, 'the database itself was not migrated in their place');
 
 # the deploy step of docs/operations.md, where the release's migrations/ is
 # (the connection from the libpq variables)
@@ -249,6 +349,38 @@ new_db('push_sql');
 $node->safe_psql('push_sql', guide_example('push-sql', 'README.md'));
 is($node->safe_psql('push_sql', q(SELECT filename FROM morgenmigrate.schema_migrations) . q( WHERE to_regclass('teams') IS NOT NULL)),
 	'001_create_teams.sql', 'push-sql: the pushed file is applied and recorded');
+
+# The table must stay as it is until the call ends: a row changed under
+# the call (here by the call's own first file, which rewrites the second
+# file's row) is an error (55000), and the changed file never runs: in
+# migrate_apply, all or nothing and not, nothing of the call stays; in
+# migrate_run, the first file stays committed, as any file before a
+# failure does.  The session's next call reads the table anew.
+new_db('push_changed');
+my $changed_setup = q{
+CREATE TEMPORARY TABLE changing (path text, content bytea);
+INSERT INTO changing VALUES
+    ('001_first.sql', convert_to('CREATE TABLE first (id int); '
+       || 'UPDATE changing SET content = convert_to(''CREATE TABLE evil (id int);'', ''UTF8'') '
+       || 'WHERE path = ''002_second.sql'';', 'UTF8')),
+    ('002_second.sql', convert_to('CREATE TABLE second (id int);', 'UTF8'));
+};
+my $changed_state = q{SELECT (SELECT coalesce(string_agg(filename, ','), '-') FROM morgenmigrate.schema_migrations)
+  || '|' || (SELECT count(*) FROM morgenmigrate.migration_errors)
+  || '|' || concat_ws(',', to_regclass('first'), to_regclass('second'), to_regclass('evil'))};
+for my $call ("SELECT * FROM morgenmigrate.migrate_apply(files => 'changing')",
+	"SELECT * FROM morgenmigrate.migrate_apply(files => 'changing', atomic => false)",
+	"CALL morgenmigrate.migrate_run(files => 'changing')")
+{
+	($rc, $out, $err) = ('', '', '');
+	$node->psql('push_changed', "\\set VERBOSITY verbose\n$changed_setup$call;\n",
+		stdout => \$out, stderr => \$err);
+	like($err, qr/ERROR:  55000: pushed file "002_second\.sql" changed in table "changing" while migrations were running/,
+		"a row changed under the call: an error ($call)");
+	is($node->safe_psql('push_changed', $changed_state),
+		$call =~ /migrate_run/ ? '001_first.sql|0|first' : '-|0|',
+		"and the changed file never ran ($call)");
+}
 
 # the client's slices of 8 MB, at their edges: a file of one whole slice,
 # one of a slice and a byte, an empty file

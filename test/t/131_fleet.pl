@@ -5,6 +5,8 @@
 # - morgenmigrate-push --schemas: the same set pushed to tenants of one
 #   database and read from disk for tenants of another give the same
 #   histories and the same pg_dump --schema-only.
+# - A cancel, or the caller's statement_timeout, ends the whole fleet call
+#   and is no tenant's failure; the tenants done before stay committed.
 # - Memory: a CALL migrate_run over many tenants keeps nothing per tenant.
 #   The backend's private memory (RssAnon, read by the session itself) at
 #   the end of a run over 20 tenants and over 220: each tenant beyond the
@@ -147,6 +149,39 @@ cmp_ok(($many - $few) / 200, '<', 12, 'each tenant beyond the first 20 adds less
 		'4,true,true,true',
 		'cancel: c1 stays migrated, and no tenant after the cancel runs');
 	$s->quit;
+	$holder->quit;
+}
+
+# The caller's statement_timeout is no tenant's failure either: a file of
+# tenant s2 waits (without a lock timeout of its own) for an advisory lock
+# the test holds until the caller's statement_timeout ends the call; s1
+# stays migrated, s2 keeps its first file and records no failure, s3 is
+# not touched, and the call fails with 57014.  (The timeout ends a wait
+# that would never end; the files before it take milliseconds of its 5 s.)
+{
+	new_db('timeout', qw(s1 s2 s3));
+	my $dir = "$tmp/timeout-migrations";
+	mkdir $dir or die "mkdir $dir: $!";
+	append_to_file("$dir/001_first.sql", "CREATE TABLE first (id int);\n");
+	append_to_file("$dir/002_wait.sql", "-- morgenmigrate: lock_timeout=0\n"
+		  . "SELECT pg_advisory_xact_lock(4242) WHERE current_schema() = 's2';\n");
+	my $holder = $node->background_psql('timeout');
+	$holder->query_safe('SELECT pg_advisory_lock(4242)');
+	my ($out, $err) = ('', '');
+	$node->psql('timeout', "\\set VERBOSITY verbose\nSET statement_timeout = '5s';\n"
+		  . "CALL morgenmigrate.migrate_run('$dir', schemas => '{s1,s2,s3}');",
+		stdout => \$out, stderr => \$err);
+	like($err, qr/ERROR:  57014: canceling statement due to statement timeout/,
+		'statement_timeout: the fleet call fails with it');
+	unlike($err, qr/migrations of schema "s2" failed/, 'statement_timeout: no tenant is said to have failed');
+	is($node->safe_psql('timeout', q{
+			SELECT (SELECT string_agg(filename, ',' ORDER BY filename) FROM s1.morgenmigrate_history) || '|'
+			    || (SELECT string_agg(filename, ',' ORDER BY filename) FROM s2.morgenmigrate_history) || '|'
+			    || (SELECT count(*) FROM s2.morgenmigrate_errors) || '|'
+			    || (to_regclass('s3.morgenmigrate_history') IS NULL) || '|'
+			    || (to_regclass('s3.first') IS NULL)}),
+		'001_first.sql,002_wait.sql|001_first.sql|0|true|true',
+		'statement_timeout: s1 stays migrated, s2 keeps its first file and records no failure, s3 is not touched');
 	$holder->quit;
 }
 

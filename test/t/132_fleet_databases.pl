@@ -1,8 +1,9 @@
 # Fleets of databases, with real sessions and background workers:
 #
 # - Bad input (a NULL database, an unknown database, max_parallel 0, the
-#   push form) is refused with its SQLSTATE before anything runs: no
-#   database changes.  An empty array does nothing, with a NOTICE.
+#   push form, a caller that may not read the directory) is refused with
+#   its SQLSTATE before anything runs: no database changes.  An empty
+#   array does nothing, with a NOTICE.
 # - CALL migrate_run over 20 databases (the caller's own among them, one
 #   whose file fails, one without the extension): the good ones are fully
 #   applied and committed (a concurrent index build too, by a worker of
@@ -36,17 +37,24 @@
 #   one with it migrates as a role it SETs that has none.
 # - The caller's morgenmigrate.* settings hold in the workers: a rewrite
 #   over its max_locked_bytes is refused there (55000), nothing changed.
+#   Its other settings do not: a worker has its database's search_path,
+#   the caller's own database the caller's.  A database named twice is
+#   done once.
 # - README.md's example ("fleet-databases"), as it stands there.
 # - Worker slots: with one slot of max_worker_processes free, a call with
 #   max_parallel 2 waits for its own worker and migrates every database;
 #   with none free (another call's worker holds the last), each database
 #   fails on its own (53000), saying so, with nothing changed there, the
 #   other call goes on, and the same call succeeds once a slot is free.
+# - Overlapping fleet calls, and a CALL migrate_run in one of their
+#   databases, wait for each other on each database's migration lock and
+#   apply each file once.
 # - migrate_status holds no row of its own: while a worker waits, the rows
 #   of the database before it (5,000) are not in the call's memory.
 # - max_parallel: while files wait on a lock the test holds, a second
 #   session sees exactly max_parallel workers, each with its database in
-#   morgenmigrate.progress; cancelling the caller stops them, and no
+#   morgenmigrate.progress, and the caller's own database as the caller's
+#   own row, with no worker running yet; cancelling the caller stops them, and no
 #   worker is left; so does terminating it.  A worker that is terminated
 #   fails its database only, and the call goes on with the next.
 # Nothing here is timed: the test waits until a session shows what the
@@ -161,6 +169,21 @@ like(refused('fleet_01', "CALL morgenmigrate.migrate_run('pg_class'::regclass, d
 	'the push form is refused (0A000)');
 like(refused('fleet_01', "CALL morgenmigrate.migrate_run('$base/nosuch', databases => ARRAY['fleet_02'])"),
 	qr/ERROR:  \w{5}: .*nosuch/, 'a directory that does not exist is refused');
+# a caller that may run the fleet forms but not read server files
+$node->safe_psql('fleet_01', q{
+	CREATE ROLE fleet_unreader LOGIN;
+	GRANT USAGE ON SCHEMA morgenmigrate TO fleet_unreader;
+	GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA morgenmigrate TO fleet_unreader;
+	GRANT EXECUTE ON ALL PROCEDURES IN SCHEMA morgenmigrate TO fleet_unreader;
+});
+for my $sql ("CALL morgenmigrate.migrate_run('$set', databases => ARRAY['fleet_02', 'fleet_01'])",
+	"SELECT * FROM morgenmigrate.migrate_status('$set', databases => ARRAY['fleet_02'])",
+	"SELECT morgenmigrate.migrate_check('$set', databases => ARRAY['fleet_02'])")
+{
+	like(refused('fleet_01', "SET ROLE fleet_unreader;\n$sql"),
+		qr/ERROR:  42501: permission denied to read migration files/,
+		'a caller that may not read the directory is refused (42501): ' . ($sql =~ /(migrate_\w+)/)[0]);
+}
 
 # an empty set of databases: nothing done, no rows, and a NOTICE says so
 for my $sql ("CALL morgenmigrate.migrate_run('$set', databases => '{}')",
@@ -558,6 +581,32 @@ $node->safe_psql('postgres',
 	"CALL morgenmigrate.migrate_run('$rewrite', databases => ARRAY['fleet_guard'])");
 is($guard_state->(), '1|001_widen.sql||big|bigint', 'without the setting the same file is applied there');
 
+# every other setting is what a new session gets in that database, not the
+# caller's SET: with the caller's search_path set to a schema of its own,
+# the worker's database creates an unqualified table in public (its
+# default), the caller's own database, done in the caller's session, in
+# the caller's schema.  A database named twice is migrated once.
+my $where = write_set("$base/where",
+	'001_where.sql' => "CREATE TABLE where_am_i (id int);\n");
+for my $db (qw(fleet_path_own fleet_path_other))
+{
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate; CREATE SCHEMA elsewhere');
+}
+($out, $err) = ('', '');
+$rc = $node->psql('fleet_path_own',
+	"\\set VERBOSITY verbose\nSET search_path = elsewhere;\n"
+	  . "CALL morgenmigrate.migrate_run('$where', databases => ARRAY['fleet_path_other', 'fleet_path_own', 'fleet_path_other']);",
+	stdout => \$out, stderr => \$err);
+is($rc, 0, 'search_path set by the caller: the run succeeds') or diag($err);
+is(scalar(() = $err =~ /NOTICE:  00000: migrations of database "fleet_path_other" are done/g), 1,
+	'a database named twice is done once');
+is(join(',', map { $node->safe_psql($_, q{
+	SELECT coalesce((SELECT relnamespace::regnamespace::text FROM pg_class WHERE relname = 'where_am_i'), '-')
+	  || ':' || (SELECT count(*) FROM morgenmigrate.schema_migrations)}) } qw(fleet_path_own fleet_path_other)),
+	'elsewhere:1,public:1',
+	'the caller\'s own database has the caller\'s search_path, the worker\'s database its own default');
+
 # README.md's example
 for my $db (qw(customer_a customer_b customer_c))
 {
@@ -739,6 +788,91 @@ like($caller->{stderr},
 is(join(',', map { $node->safe_psql($_, 'SELECT count(*) FROM morgenmigrate.schema_migrations') } qw(slow_1 slow_2 slow_3)),
 	'0,1,1', 'and the others migrated');
 $caller->quit;
+$holder->quit;
+
+# The caller's own database is run in the caller's session, before any
+# worker starts: in morgenmigrate.progress it is the caller's own row (its
+# pid, its database, migrate_run), and no worker runs yet; once the lock
+# is let go, the other database's worker has a row of its own.
+for my $db (qw(own_a own_b))
+{
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate');
+}
+$holder = $node->background_psql('postgres');
+$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shdescription IN ACCESS EXCLUSIVE MODE');
+$caller = $node->background_psql('own_a', on_error_stop => 0);
+$caller_pid = $caller->query_safe('SELECT pg_backend_pid()');
+$caller->query_until(qr/started/, "\\echo started\n"
+	  . "CALL morgenmigrate.migrate_run('$slow', databases => ARRAY['own_b', 'own_a']);\n");
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) = 1 FROM morgenmigrate.progress WHERE filename = '001_wait.sql'}),
+	'the caller\'s own database waits on the lock');
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(p.pid || '|' || p.database || '|' || p.operation || '|' || p.directory
+	    || '|' || p.state || '|' || a.backend_type, ',')
+	  FROM morgenmigrate.progress p JOIN pg_stat_activity a USING (pid)}),
+	"$caller_pid|own_a|migrate_run|$slow|waiting for lock|client backend",
+	'the progress view shows it as the caller\'s own row, and nothing else');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'morgenmigrate fleet worker'"),
+	'0', 'no worker runs while the caller does its own database');
+$holder->query_safe('COMMIT');
+$caller->query('SELECT 1');
+unlike($caller->{stderr}, qr/ERROR/, 'the call ends without an error');
+is(join(',', map { $node->safe_psql($_, 'SELECT string_agg(filename, \',\') FROM morgenmigrate.schema_migrations') } qw(own_a own_b)),
+	'001_wait.sql,001_wait.sql', 'and both databases are migrated');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM morgenmigrate.progress'),
+	'0', 'the view is empty once the call ends');
+$caller->quit;
+
+# Concurrency: each database's run takes that database's migration lock.
+# While a fleet call's workers wait inside their first file (on the lock
+# the test holds), a second fleet call over the same databases and a
+# CALL migrate_run in one of them wait for those locks (each shows in the
+# view, waiting, no file yet); once the lock is let go all three end
+# without an error, and each file ran once (a second run of 002 would fail:
+# its table exists).
+my $overlap = write_set("$base/overlap",
+	'001_wait.sql' => "-- morgenmigrate: lock_timeout=0\nSELECT count(*) FROM pg_catalog.pg_shdescription;\n",
+	'002_once.sql' => "CREATE TABLE once (id int);\n");
+for my $db (qw(ov_a ov_b))
+{
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, 'CREATE EXTENSION morgenmigrate');
+}
+$holder->query_safe('BEGIN; LOCK TABLE pg_catalog.pg_shdescription IN ACCESS EXCLUSIVE MODE');
+my @overlapping;
+for my $sql ("CALL morgenmigrate.migrate_run('$overlap', databases => ARRAY['ov_a', 'ov_b'])",
+	"CALL morgenmigrate.migrate_run('$overlap', databases => ARRAY['ov_b', 'ov_a'])")
+{
+	my $s = $node->background_psql('postgres', on_error_stop => 0);
+	$s->query_until(qr/started/, "\\echo started\n$sql;\n");
+	push @overlapping, $s;
+	# the first call's workers are inside their file before the second starts
+	ok($node->poll_query_until('postgres', q{
+		SELECT count(*) = 2 FROM morgenmigrate.progress WHERE filename = '001_wait.sql'}),
+		'the first call\'s workers wait inside their first file') if @overlapping == 1;
+}
+my $single = $node->background_psql('ov_a', on_error_stop => 0);
+$single->query_until(qr/started/, "\\echo started\nCALL morgenmigrate.migrate_run('$overlap');\n");
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) FILTER (WHERE filename = '001_wait.sql') = 2
+	   AND count(*) FILTER (WHERE filename IS NULL AND state = 'waiting for lock') = 3
+	  FROM morgenmigrate.progress WHERE database IN ('ov_a', 'ov_b')}),
+	'the second call\'s workers and the run in ov_a wait for the databases\' migration locks');
+$holder->query_safe('COMMIT');
+for my $s (@overlapping, $single)
+{
+	$s->query('SELECT 1');
+	unlike($s->{stderr}, qr/ERROR|WARNING/, 'each call ends without an error');
+	$s->quit;
+}
+is(join(',', map { $node->safe_psql($_, q{
+	SELECT string_agg(filename, ' ' ORDER BY filename) || ':' || (SELECT count(*) FROM morgenmigrate.migration_errors)
+	  || ':' || (to_regclass('once') IS NOT NULL) FROM morgenmigrate.schema_migrations}) } qw(ov_a ov_b)),
+	'001_wait.sql 002_once.sql:0:true,001_wait.sql 002_once.sql:0:true',
+	'each database has each file once, and no failure');
 $holder->quit;
 
 # migrate_status keeps no row of its own: a database's rows go into the
