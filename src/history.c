@@ -102,25 +102,36 @@ static const char *const query_text[HQ_COUNT] = {
 	[HQ_CLEAR_FAILURE] = "DELETE FROM %s WHERE filename OPERATOR(pg_catalog.=) $1",
 };
 
-/* the most columns a direct read takes */
-#define DIRECT_MAX_COLUMNS 10
+/* rows of the history fetched at a time through SPI */
+#define HISTORY_BATCH 1000
+
+/* the most columns a read of rows takes */
+#define ROWS_MAX_COLUMNS 10
 
 /*
- * A read of every row of one of the extension's own tables without SPI:
- * what SPI's cursor over "SELECT columns FROM table" reads, without
- * parsing and planning the query in each new backend or copying each row
- * into a tuple table (see direct_begin).
+ * A read of the rows of a table of the history: either directly, without
+ * SPI (rel set: see direct_begin), or through SPI's cursor over the query
+ * (portal set: query_begin), in batches whose tuples are freed before the
+ * next, so that a history of 10,000 rows is never held twice.  Columns
+ * are numbered as the caller listed them (direct) or selects them (query).
  */
-typedef struct DirectRead
+typedef struct RowRead
 {
+	MemoryContext cxt;			/* the caller's */
+	/* a direct read */
 	Relation	rel;
 	Snapshot	snapshot;
 	SysScanDesc scan;
 	Datum	   *values;			/* the row's columns, all of them */
 	bool	   *nulls;
-	int			ncolumns;
-	AttrNumber	attnums[DIRECT_MAX_COLUMNS];
-} DirectRead;
+	AttrNumber	attnums[ROWS_MAX_COLUMNS];
+	/* a read through SPI */
+	Portal		portal;
+	SPITupleTable *batch;
+	uint64		nbatch;
+	uint64		at;				/* the next row of the batch */
+	HeapTuple	tuple;			/* the current row */
+} RowRead;
 
 /* The tenant schema whose history the calls read and write, or NULL. */
 static char *target_schema = NULL;
@@ -150,17 +161,19 @@ static int	cmp_failures(const void *a, const void *b);
 static int	cmp_apply_order(const ListCell *a, const ListCell *b);
 static bool errors_have_blockers(void);
 static bool fingerprints_allowed(AclMode mode);
-static bool direct_begin(DirectRead *dr, const char *table, int ncolumns,
+static bool direct_begin(RowRead *rr, const char *table, int ncolumns,
 						 const char *const *columns, const Oid *types,
 						 bits32 nullable, int keycolumn, const char *key);
 static Oid	direct_key_index(Relation rel, AttrNumber attnum);
-static bool direct_next(DirectRead *dr);
-static Datum direct_value(const DirectRead *dr, int column, bool *isnull);
-static void direct_end(DirectRead *dr);
+static void query_begin(RowRead *rr, SPIPlanPtr plan, Datum *args);
+static bool rows_next(RowRead *rr);
+static Datum rows_value(const RowRead *rr, int column, bool *isnull);
+static void rows_end(RowRead *rr);
 static bool text_is(const text *value, const char *str);
-static void history_row(HistoryRow *row, Datum *values);
-static void failure_row(FailureRow *f, Datum *values, const bool *nulls);
-static void fingerprint_row(FileFingerprint *fp, Datum *values);
+static void *grow_array(void *array, int n, int *allocated, Size size);
+static void history_row(HistoryRow *row, const RowRead *rr);
+static void failure_row(FailureRow *f, const RowRead *rr);
+static void fingerprint_row(FileFingerprint *fp, const RowRead *rr);
 static void forget_fingerprints(const char *filename);
 
 /*
@@ -356,11 +369,11 @@ make_target_tables(void)
  * given, text of a deterministic collation (so that comparing bytes is
  * comparing with "="), and are NOT NULL but those whose bit is set in
  * nullable; and a btree index led by keycolumn.  False otherwise, nothing
- * read: the caller then asks SPI, which gives the answer and the errors it
- * always gave.
+ * read: the caller then asks SPI (query_begin), which gives the answer and
+ * the errors it always gave.
  */
 static bool
-direct_begin(DirectRead *dr, const char *table, int ncolumns,
+direct_begin(RowRead *rr, const char *table, int ncolumns,
 			 const char *const *columns, const Oid *types, bits32 nullable,
 			 int keycolumn, const char *key)
 {
@@ -370,23 +383,26 @@ direct_begin(DirectRead *dr, const char *table, int ncolumns,
 	TupleDesc	desc;
 	ScanKeyData skey;
 
-	Assert(ncolumns <= DIRECT_MAX_COLUMNS);
+	Assert(ncolumns <= ROWS_MAX_COLUMNS);
+	rr->cxt = CurrentMemoryContext;
+	rr->rel = NULL;
+	rr->portal = NULL;
 	if (!OidIsValid(relid) ||
 		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
 		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
 		return false;
-	dr->rel = table_open(relid, AccessShareLock);
-	desc = RelationGetDescr(dr->rel);
-	if (dr->rel->rd_rel->relkind != RELKIND_RELATION ||
-		dr->rel->rd_rel->relhassubclass)
+	rr->rel = table_open(relid, AccessShareLock);
+	desc = RelationGetDescr(rr->rel);
+	if (rr->rel->rd_rel->relkind != RELKIND_RELATION ||
+		rr->rel->rd_rel->relhassubclass)
 	{
-		table_close(dr->rel, NoLock);
+		table_close(rr->rel, NoLock);
+		rr->rel = NULL;
 		return false;
 	}
-	dr->ncolumns = ncolumns;
 	for (int c = 0; c < ncolumns; c++)
 	{
-		dr->attnums[c] = InvalidAttrNumber;
+		rr->attnums[c] = InvalidAttrNumber;
 		for (int i = 0; i < desc->natts; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -397,13 +413,14 @@ direct_begin(DirectRead *dr, const char *table, int ncolumns,
 					(att->attnotnull || (nullable & (1 << c)) != 0) &&
 					(att->atttypid != TEXTOID ||
 					 get_collation_isdeterministic(att->attcollation)))
-					dr->attnums[c] = att->attnum;
+					rr->attnums[c] = att->attnum;
 				break;
 			}
 		}
-		if (dr->attnums[c] == InvalidAttrNumber)
+		if (rr->attnums[c] == InvalidAttrNumber)
 		{
-			table_close(dr->rel, NoLock);
+			table_close(rr->rel, NoLock);
+			rr->rel = NULL;
 			return false;
 		}
 	}
@@ -412,26 +429,27 @@ direct_begin(DirectRead *dr, const char *table, int ncolumns,
 		Relation	irel;
 
 		Assert(types[keycolumn] == TEXTOID);
-		index = direct_key_index(dr->rel, dr->attnums[keycolumn]);
+		index = direct_key_index(rr->rel, rr->attnums[keycolumn]);
 		if (!OidIsValid(index))
 		{
-			table_close(dr->rel, NoLock);
+			table_close(rr->rel, NoLock);
+			rr->rel = NULL;
 			return false;
 		}
 		/* the index's collation orders the search */
 		irel = index_open(index, AccessShareLock);
-		ScanKeyEntryInitialize(&skey, 0, dr->attnums[keycolumn],
+		ScanKeyEntryInitialize(&skey, 0, rr->attnums[keycolumn],
 							   BTEqualStrategyNumber, InvalidOid,
 							   irel->rd_indcollation[0], F_TEXTEQ,
 							   CStringGetTextDatum(key));
 		index_close(irel, NoLock);
 	}
-	dr->values = palloc(sizeof(Datum) * desc->natts);
-	dr->nulls = palloc(sizeof(bool) * desc->natts);
+	rr->values = palloc(sizeof(Datum) * desc->natts);
+	rr->nulls = palloc(sizeof(bool) * desc->natts);
 	CommandCounterIncrement();
-	dr->snapshot = RegisterSnapshot(GetTransactionSnapshot());
-	dr->scan = systable_beginscan(dr->rel, index, OidIsValid(index),
-								  dr->snapshot, OidIsValid(index) ? 1 : 0,
+	rr->snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	rr->scan = systable_beginscan(rr->rel, index, OidIsValid(index),
+								  rr->snapshot, OidIsValid(index) ? 1 : 0,
 								  &skey);
 	return true;
 }
@@ -471,37 +489,97 @@ direct_key_index(Relation rel, AttrNumber attnum)
 	return found;
 }
 
-/* Reads the next row of a direct read; false at the end. */
-static bool
-direct_next(DirectRead *dr)
+/*
+ * Starts reading the rows of a query of the history through SPI's cursor,
+ * where direct_begin may not read them.
+ */
+static void
+query_begin(RowRead *rr, SPIPlanPtr plan, Datum *args)
 {
-	HeapTuple	tuple = systable_getnext(dr->scan);
+	rr->cxt = CurrentMemoryContext;
+	rr->rel = NULL;
+	rr->portal = SPI_cursor_open(NULL, plan, args, NULL, false);
+	rr->batch = NULL;
+	rr->nbatch = rr->at = 0;
+	MemoryContextSwitchTo(rr->cxt);
+}
 
-	if (!HeapTupleIsValid(tuple))
-		return false;
-	heap_deform_tuple(tuple, RelationGetDescr(dr->rel), dr->values, dr->nulls);
+/* Reads the next row; false at the end. */
+static bool
+rows_next(RowRead *rr)
+{
+	if (rr->rel != NULL)
+	{
+		HeapTuple	tuple = systable_getnext(rr->scan);
+
+		if (!HeapTupleIsValid(tuple))
+			return false;
+		heap_deform_tuple(tuple, RelationGetDescr(rr->rel), rr->values,
+						  rr->nulls);
+		return true;
+	}
+	if (rr->at == rr->nbatch)
+	{
+		if (rr->batch != NULL)
+			SPI_freetuptable(rr->batch);
+		SPI_cursor_fetch(rr->portal, true, HISTORY_BATCH);
+		MemoryContextSwitchTo(rr->cxt);
+		rr->batch = SPI_tuptable;
+		rr->nbatch = SPI_processed;
+		rr->at = 0;
+		if (rr->nbatch == 0)
+			return false;
+	}
+	rr->tuple = rr->batch->vals[rr->at++];
 	return true;
 }
 
-/* The value of a column (numbered as given to direct_begin) of the row. */
+/* The value of a column of the row. */
 static Datum
-direct_value(const DirectRead *dr, int column, bool *isnull)
+rows_value(const RowRead *rr, int column, bool *isnull)
 {
-	int			i = dr->attnums[column] - 1;
+	int			i;
 
-	*isnull = dr->nulls[i];
-	return dr->values[i];
+	if (rr->rel == NULL)
+		return SPI_getbinval(rr->tuple, rr->batch->tupdesc, column + 1, isnull);
+	i = rr->attnums[column] - 1;
+	*isnull = rr->nulls[i];
+	return rr->values[i];
 }
 
-/* Ends a direct read; the table's lock stays to the end of the transaction. */
+/*
+ * Ends a read; a direct read's lock on the table stays to the end of the
+ * transaction, as the query's would.
+ */
 static void
-direct_end(DirectRead *dr)
+rows_end(RowRead *rr)
 {
-	systable_endscan(dr->scan);
-	UnregisterSnapshot(dr->snapshot);
-	pfree(dr->values);
-	pfree(dr->nulls);
-	table_close(dr->rel, NoLock);
+	if (rr->rel != NULL)
+	{
+		systable_endscan(rr->scan);
+		UnregisterSnapshot(rr->snapshot);
+		pfree(rr->values);
+		pfree(rr->nulls);
+		table_close(rr->rel, NoLock);
+		return;
+	}
+	if (rr->batch != NULL)
+		SPI_freetuptable(rr->batch);
+	SPI_cursor_close(rr->portal);
+	MemoryContextSwitchTo(rr->cxt);
+}
+
+/*
+ * The array for one more element after n of them, of *allocated: the same,
+ * or twice as large.
+ */
+static void *
+grow_array(void *array, int n, int *allocated, Size size)
+{
+	if (n < *allocated)
+		return array;
+	*allocated *= 2;
+	return repalloc(array, size * *allocated);
 }
 
 /* Whether a text value is the string str. */
@@ -515,22 +593,34 @@ text_is(const text *value, const char *str)
 }
 
 /*
- * A history row from its columns: filename, applied_at, checksum, duration
- * and whether it is a baseline's and an adoption's row.
+ * A history row from its columns: filename, applied_at, checksum, duration,
+ * then kind (a direct read), or whether kind is 'baseline' and whether it
+ * is 'adopted' (the query, which compares with the column's collation).
  */
 static void
-history_row(HistoryRow *row, Datum *values)
+history_row(HistoryRow *row, const RowRead *rr)
 {
-	Interval   *duration = DatumGetIntervalP(values[3]);
+	bool		isnull;
+	Interval   *duration = DatumGetIntervalP(rows_value(rr, 3, &isnull));
 
 	/* text columns without a type output lookup per value */
-	row->filename = TextDatumGetCString(values[0]);
-	row->applied_at = DatumGetTimestampTz(values[1]);
-	row->checksum = TextDatumGetCString(values[2]);
+	row->filename = TextDatumGetCString(rows_value(rr, 0, &isnull));
+	row->applied_at = DatumGetTimestampTz(rows_value(rr, 1, &isnull));
+	row->checksum = TextDatumGetCString(rows_value(rr, 2, &isnull));
 	row->duration = duration->time +
 		(duration->day + (int64) duration->month * DAYS_PER_MONTH) * USECS_PER_DAY;
-	row->baseline = DatumGetBool(values[4]);
-	row->adopted = DatumGetBool(values[5]);
+	if (rr->rel != NULL)
+	{
+		text	   *kind = DatumGetTextPP(rows_value(rr, 4, &isnull));
+
+		row->baseline = text_is(kind, "baseline");
+		row->adopted = text_is(kind, "adopted");
+	}
+	else
+	{
+		row->baseline = DatumGetBool(rows_value(rr, 4, &isnull));
+		row->adopted = DatumGetBool(rows_value(rr, 5, &isnull));
+	}
 }
 
 /*
@@ -538,15 +628,22 @@ history_row(HistoryRow *row, Datum *values)
  * message, detail, hint, line (the last three may be NULL).
  */
 static void
-failure_row(FailureRow *f, Datum *values, const bool *nulls)
+failure_row(FailureRow *f, const RowRead *rr)
 {
-	f->filename = TextDatumGetCString(values[0]);
-	f->failed_at = DatumGetTimestampTz(values[1]);
-	f->sqlstate = TextDatumGetCString(values[2]);
-	f->message = TextDatumGetCString(values[3]);
-	f->detail = nulls[4] ? NULL : TextDatumGetCString(values[4]);
-	f->hint = nulls[5] ? NULL : TextDatumGetCString(values[5]);
-	f->line = nulls[6] ? 0 : DatumGetInt32(values[6]);
+	bool		isnull;
+	Datum		detail = rows_value(rr, 4, &isnull);
+	Datum		hint;
+	Datum		line;
+
+	f->detail = isnull ? NULL : TextDatumGetCString(detail);
+	hint = rows_value(rr, 5, &isnull);
+	f->hint = isnull ? NULL : TextDatumGetCString(hint);
+	line = rows_value(rr, 6, &isnull);
+	f->line = isnull ? 0 : DatumGetInt32(line);
+	f->filename = TextDatumGetCString(rows_value(rr, 0, &isnull));
+	f->failed_at = DatumGetTimestampTz(rows_value(rr, 1, &isnull));
+	f->sqlstate = TextDatumGetCString(rows_value(rr, 2, &isnull));
+	f->message = TextDatumGetCString(rows_value(rr, 3, &isnull));
 }
 
 /*
@@ -554,34 +651,32 @@ failure_row(FailureRow *f, Datum *values, const bool *nulls)
  * ctime_ns, checksum, facts.
  */
 static void
-fingerprint_row(FileFingerprint *fp, Datum *values)
+fingerprint_row(FileFingerprint *fp, const RowRead *rr)
 {
-	char	   *checksum = TextDatumGetCString(values[6]);
-	bytea	   *facts = DatumGetByteaPP(values[7]);
+	bool		isnull;
+	char	   *checksum = TextDatumGetCString(rows_value(rr, 6, &isnull));
+	Datum		raw = rows_value(rr, 7, &isnull);
+	bytea	   *facts = DatumGetByteaPP(raw);
 
-	fp->filename = TextDatumGetCString(values[0]);
-	fp->device = DatumGetInt64(values[1]);
-	fp->inode = DatumGetInt64(values[2]);
-	fp->size = DatumGetInt64(values[3]);
-	fp->mtime_ns = DatumGetInt64(values[4]);
-	fp->ctime_ns = DatumGetInt64(values[5]);
+	fp->filename = TextDatumGetCString(rows_value(rr, 0, &isnull));
+	fp->device = DatumGetInt64(rows_value(rr, 1, &isnull));
+	fp->inode = DatumGetInt64(rows_value(rr, 2, &isnull));
+	fp->size = DatumGetInt64(rows_value(rr, 3, &isnull));
+	fp->mtime_ns = DatumGetInt64(rows_value(rr, 4, &isnull));
+	fp->ctime_ns = DatumGetInt64(rows_value(rr, 5, &isnull));
 	strlcpy(fp->checksum, checksum, sizeof(fp->checksum));
 	pfree(checksum);
 	fp->facts_len = VARSIZE_ANY_EXHDR(facts);
 	fp->facts = palloc(Max(fp->facts_len, 1));
 	memcpy(fp->facts, VARDATA_ANY(facts), fp->facts_len);
-	if ((Pointer) facts != DatumGetPointer(values[7]))
+	if ((Pointer) facts != DatumGetPointer(raw))
 		pfree(facts);
 }
-
-/* rows of the history fetched at a time */
-#define HISTORY_BATCH 1000
 
 /* Reads both history tables, each sorted by file name. */
 History *
 history_load(void)
 {
-	MemoryContext cxt = CurrentMemoryContext;
 	History    *history = palloc0(sizeof(History));
 	static const char *const row_columns[] = {"filename", "applied_at",
 	"checksum", "duration", "kind"};
@@ -591,132 +686,44 @@ history_load(void)
 	"sqlstate", "message", "detail", "hint", "line"};
 	static const Oid failure_types[] = {TEXTOID, TIMESTAMPTZOID, TEXTOID,
 	TEXTOID, TEXTOID, TEXTOID, INT4OID};
-	DirectRead	dr;
-	uint64		allocated;
+	RowRead		rr;
+	int			allocated = 1024;
+
+	history->rows = palloc(sizeof(HistoryRow) * allocated);
+	history->failures = palloc(sizeof(FailureRow) * 16);
 
 	/* a tenant that has no history yet */
 	if (target_schema != NULL && !target_has("morgenmigrate_history"))
-	{
-		history->rows = palloc(sizeof(HistoryRow));
-		history->failures = palloc(sizeof(FailureRow));
 		return history;
-	}
-
-	allocated = 1024;
-	history->rows = palloc(sizeof(HistoryRow) * allocated);
-	if (target_schema == NULL &&
-		direct_begin(&dr, "schema_migrations", lengthof(row_columns),
-					 row_columns, row_types, 0, -1, NULL))
+	/* the extension's own table, read without SPI where that changes nothing */
+	if (target_schema != NULL ||
+		!direct_begin(&rr, "schema_migrations", lengthof(row_columns),
+					  row_columns, row_types, 0, -1, NULL))
+		query_begin(&rr, query_plan(HQ_ROWS, 0, NULL), NULL);
+	while (rows_next(&rr))
 	{
-		/* the extension's own table, read without SPI */
-		while (direct_next(&dr))
-		{
-			Datum		values[6];
-			bool		isnull;
-			text	   *kind;
-
-			for (int c = 0; c < 4; c++)
-				values[c] = direct_value(&dr, c, &isnull);
-			kind = DatumGetTextPP(direct_value(&dr, 4, &isnull));
-			values[4] = BoolGetDatum(text_is(kind, "baseline"));
-			values[5] = BoolGetDatum(text_is(kind, "adopted"));
-			if ((Pointer) kind != DatumGetPointer(direct_value(&dr, 4, &isnull)))
-				pfree(kind);
-			if (history->nrows == allocated)
-			{
-				allocated *= 2;
-				history->rows = repalloc(history->rows, sizeof(HistoryRow) * allocated);
-			}
-			history_row(&history->rows[history->nrows++], values);
-		}
-		direct_end(&dr);
+		history->rows = grow_array(history->rows, history->nrows, &allocated,
+								   sizeof(HistoryRow));
+		history_row(&history->rows[history->nrows++], &rr);
 	}
-	else
-	{
-		Portal		portal;
-
-		/*
-		 * Fetched in batches: each batch's tuples are freed before the next,
-		 * so a history of 10,000 rows is never held twice.
-		 */
-		portal = SPI_cursor_open(NULL, query_plan(HQ_ROWS, 0, NULL), NULL, NULL,
-								 false);
-		MemoryContextSwitchTo(cxt);
-		for (;;)
-		{
-			SPI_cursor_fetch(portal, true, HISTORY_BATCH);
-			MemoryContextSwitchTo(cxt);
-			if (SPI_processed == 0)
-				break;
-			if (history->nrows + SPI_processed > allocated)
-			{
-				allocated = Max(allocated * 2, history->nrows + SPI_processed);
-				history->rows = repalloc(history->rows, sizeof(HistoryRow) * allocated);
-			}
-			for (uint64 i = 0; i < SPI_processed; i++)
-			{
-				Datum		values[6];
-				bool		isnull;
-
-				for (int c = 0; c < 6; c++)
-					values[c] = SPI_getbinval(SPI_tuptable->vals[i],
-											  SPI_tuptable->tupdesc, c + 1,
-											  &isnull);
-				history_row(&history->rows[history->nrows++], values);
-			}
-			SPI_freetuptable(SPI_tuptable);
-		}
-		SPI_cursor_close(portal);
-	}
+	rows_end(&rr);
 	qsort(history->rows, history->nrows, sizeof(HistoryRow), cmp_rows);
 
 	if (target_schema != NULL && !target_has("morgenmigrate_errors"))
-	{
-		history->failures = palloc(sizeof(FailureRow));
 		return history;
-	}
-	if (target_schema == NULL &&
-		direct_begin(&dr, "migration_errors", lengthof(failure_columns),
-					 failure_columns, failure_types, (1 << 4) | (1 << 5) | (1 << 6),
-					 -1, NULL))
+	if (target_schema != NULL ||
+		!direct_begin(&rr, "migration_errors", lengthof(failure_columns),
+					  failure_columns, failure_types,
+					  (1 << 4) | (1 << 5) | (1 << 6), -1, NULL))
+		query_begin(&rr, query_plan(HQ_FAILURES, 0, NULL), NULL);
+	allocated = 16;
+	while (rows_next(&rr))
 	{
-		allocated = 16;
-		history->failures = palloc(sizeof(FailureRow) * allocated);
-		while (direct_next(&dr))
-		{
-			Datum		values[7];
-			bool		nulls[7];
-
-			for (int c = 0; c < 7; c++)
-				values[c] = direct_value(&dr, c, &nulls[c]);
-			if (history->nfailures == allocated)
-			{
-				allocated *= 2;
-				history->failures = repalloc(history->failures,
-											 sizeof(FailureRow) * allocated);
-			}
-			failure_row(&history->failures[history->nfailures++], values, nulls);
-		}
-		direct_end(&dr);
+		history->failures = grow_array(history->failures, history->nfailures,
+									   &allocated, sizeof(FailureRow));
+		failure_row(&history->failures[history->nfailures++], &rr);
 	}
-	else
-	{
-		run_query(HQ_FAILURES, 0, NULL, NULL, NULL);
-		history->nfailures = SPI_processed;
-		history->failures = palloc0(sizeof(FailureRow) * Max(SPI_processed, 1));
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			Datum		values[7];
-			bool		nulls[7];
-
-			for (int c = 0; c < 7; c++)
-				values[c] = SPI_getbinval(SPI_tuptable->vals[i],
-										  SPI_tuptable->tupdesc, c + 1,
-										  &nulls[c]);
-			failure_row(&history->failures[i], values, nulls);
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
+	rows_end(&rr);
 	qsort(history->failures, history->nfailures, sizeof(FailureRow),
 		  cmp_failures);
 
@@ -990,75 +997,36 @@ history_load_fingerprints(const char *directory, int *n)
 	"size", "mtime_ns", "ctime_ns", "checksum", "facts", "directory"};
 	static const Oid types[] = {TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID,
 	INT8OID, TEXTOID, BYTEAOID, TEXTOID};
-	MemoryContext cxt = CurrentMemoryContext;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 	FileFingerprint *fps;
-	Portal		portal;
-	DirectRead	dr;
+	RowRead		rr;
 	int			allocated = 64;
 
 	*n = 0;
 	if (!fingerprints_allowed(ACL_SELECT))
 		return NULL;
 	fps = palloc(sizeof(FileFingerprint) * allocated);
-	if (direct_begin(&dr, "file_fingerprints", lengthof(columns), columns,
-					 types, 0, 8, directory))
+	/* the rows of the directory by the table's key, without SPI if it may */
+	if (!direct_begin(&rr, "file_fingerprints", lengthof(columns), columns,
+					  types, 0, 8, directory))
 	{
-		/* the rows of the directory by its key, read without SPI */
-		while (direct_next(&dr))
-		{
-			Datum		values[8];
-			bool		isnull;
-
-			for (int c = 0; c < 8; c++)
-				values[c] = direct_value(&dr, c, &isnull);
-			if (*n == allocated)
-			{
-				allocated *= 2;
-				fps = repalloc(fps, sizeof(FileFingerprint) * allocated);
-			}
-			fingerprint_row(&fps[(*n)++], values);
-		}
-		direct_end(&dr);
-		return fps;
+		args[0] = CStringGetTextDatum(directory);
+		query_begin(&rr,
+					prepare_kept(&plan,
+								 "SELECT filename, device, inode, size, mtime_ns,"
+								 " ctime_ns, checksum, facts"
+								 " FROM " MM_SCHEMA ".file_fingerprints"
+								 " WHERE directory OPERATOR(pg_catalog.=) $1",
+								 1, argtypes),
+					args);
 	}
-
-	args[0] = CStringGetTextDatum(directory);
-	portal = SPI_cursor_open(NULL,
-							 prepare_kept(&plan,
-										  "SELECT filename, device, inode, size, mtime_ns,"
-										  " ctime_ns, checksum, facts"
-										  " FROM " MM_SCHEMA ".file_fingerprints"
-										  " WHERE directory OPERATOR(pg_catalog.=) $1",
-										  1, argtypes),
-							 args, NULL, false);
-	MemoryContextSwitchTo(cxt);
-	for (;;)
+	while (rows_next(&rr))
 	{
-		SPI_cursor_fetch(portal, true, HISTORY_BATCH);
-		MemoryContextSwitchTo(cxt);
-		if (SPI_processed == 0)
-			break;
-		if (*n + (int) SPI_processed > allocated)
-		{
-			allocated = Max(allocated * 2, *n + (int) SPI_processed);
-			fps = repalloc(fps, sizeof(FileFingerprint) * allocated);
-		}
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			Datum		values[8];
-			bool		isnull;
-
-			for (int c = 0; c < 8; c++)
-				values[c] = SPI_getbinval(SPI_tuptable->vals[i],
-										  SPI_tuptable->tupdesc, c + 1, &isnull);
-			fingerprint_row(&fps[(*n)++], values);
-		}
-		SPI_freetuptable(SPI_tuptable);
+		fps = grow_array(fps, *n, &allocated, sizeof(FileFingerprint));
+		fingerprint_row(&fps[(*n)++], &rr);
 	}
-	SPI_cursor_close(portal);
-	MemoryContextSwitchTo(cxt);
+	rows_end(&rr);
 	return fps;
 }
 
