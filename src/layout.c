@@ -175,11 +175,28 @@ layout_target_matches(MigrationLayout layout, const char *version,
 		return m->target_matches(version, target);
 	if (strspn(target, "0123456789") != strlen(target))
 		return false;
+	return layout_digits_cmp(a, b) == 0;
+}
+
+/*
+ * Compares two strings of digits as the numbers they write, of any length:
+ * leading zeros ignored ("01" and "1", "00" and "0" are equal).
+ */
+int
+layout_digits_cmp(const char *a, const char *b)
+{
+	size_t		la,
+				lb;
+
 	while (*a == '0' && a[1] != '\0')
 		a++;
 	while (*b == '0' && b[1] != '\0')
 		b++;
-	return strcmp(a, b) == 0;
+	la = strlen(a);
+	lb = strlen(b);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a, b);
 }
 
 /*

@@ -397,6 +397,7 @@ extern mm_noreturn void layout_malformed(const char *name, int line,
 										 const char *hint) mm_noreturn_after;
 extern bool has_suffix_ci(const char *name, const char *suffix, bool ci);
 extern int	migration_name_cmp(const char *a, const char *b);
+extern int	layout_digits_cmp(const char *a, const char *b);
 extern int	flat_compare(const struct MigrationFile *a,
 						 const struct MigrationFile *b);
 

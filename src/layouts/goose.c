@@ -612,29 +612,11 @@ goose_own_name(const char *name, LayoutEntry *entry)
 	}
 }
 
-/* Compares two goose versions as numbers: 1 and 01 are one version. */
-static int
-goose_version_cmp(const char *a, const char *b)
-{
-	size_t		la,
-				lb;
-
-	while (*a == '0' && a[1] != '\0')
-		a++;
-	while (*b == '0' && b[1] != '\0')
-		b++;
-	la = strlen(a);
-	lb = strlen(b);
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return strcmp(a, b);
-}
-
 /* goose's order: by version (each version is one file). */
 static int
 goose_compare(const MigrationFile *a, const MigrationFile *b)
 {
-	int			c = goose_version_cmp(a->version, b->version);
+	int			c = layout_digits_cmp(a->version, b->version);
 
 	return c != 0 ? c : strcmp(a->name, b->name);
 }
@@ -646,7 +628,7 @@ const LayoutMethods goose_layout = {
 	.family = FAMILY_FLAT,
 	.read_name = NULL,
 	.compare = goose_compare,
-	.version_cmp = goose_version_cmp,
+	.version_cmp = layout_digits_cmp,	/* 1 and 01 are one version */
 	.scan = goose_scan,
 	.requires_markers = true,
 	.marker_word = "+goose",

@@ -470,27 +470,6 @@ sql_migrate_own_name(const char *name, LayoutEntry *entry)
 }
 
 /*
- * Compares two numeric prefixes as numbers, leading zeros ignored ("00"
- * and "0" are equal, as sql-migrate's ParseInt reads them).
- */
-static int
-prefix_cmp(const char *a, const char *b)
-{
-	size_t		la;
-	size_t		lb;
-
-	while (*a == '0')
-		a++;
-	while (*b == '0')
-		b++;
-	la = strlen(a);
-	lb = strlen(b);
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return strcmp(a, b);
-}
-
-/*
  * sql-migrate's order: names with a numeric prefix first, by that number,
  * then by the whole name byte by byte (00_b.sql before 0_a.sql: their
  * numbers are equal); names without one by name.
@@ -503,7 +482,7 @@ sql_migrate_compare(const MigrationFile *a, const MigrationFile *b)
 
 	if (da > 0 && db > 0)
 	{
-		int			c = prefix_cmp(a->version, b->version);
+		int			c = layout_digits_cmp(a->version, b->version);
 
 		if (c != 0)
 			return c;
