@@ -56,6 +56,7 @@ static bool flat_read_entry(MigrationDir *mdir, const LayoutMethods *m,
 							const DirEntry *de, LayoutEntry *entry);
 static bool subdir_read_as_file(const LayoutMethods *m, const DirEntry *de);
 static bool link_read_as_file(const LayoutMethods *m, const DirEntry *de);
+static bool own_name_reads(const LayoutMethods *m, const char *name);
 static void refuse_subdir_as_file(const MigrationDir *mdir,
 								  const LayoutMethods *m, const char *shown);
 static void refuse_orphans(const MigrationDir *mdir, const LayoutMethods *m);
@@ -642,13 +643,7 @@ flat_read_entry(MigrationDir *mdir, const LayoutMethods *m,
 static bool
 link_read_as_file(const LayoutMethods *m, const DirEntry *de)
 {
-	LayoutEntry entry;
-
-	if (m->link_as_file == NULL)
-		return false;
-	memset(&entry, 0, sizeof(entry));
-	m->own_name(de->name, &entry);
-	return entry.role != ROLE_IGNORED;
+	return m->link_as_file != NULL && own_name_reads(m, de->name);
 }
 
 /*
@@ -660,14 +655,24 @@ link_read_as_file(const LayoutMethods *m, const DirEntry *de)
 static bool
 subdir_read_as_file(const LayoutMethods *m, const DirEntry *de)
 {
-	LayoutEntry entry;
-
 	if (m->subdir_as_file == NULL)
 		return false;
 	if (m->lists_as_file != NULL)
 		return m->lists_as_file(de->name);
+	return own_name_reads(m, de->name);
+}
+
+/*
+ * Tells whether the layout's own_name reads a name as its runner's: a
+ * migration, or one the runner refuses.
+ */
+static bool
+own_name_reads(const LayoutMethods *m, const char *name)
+{
+	LayoutEntry entry;
+
 	memset(&entry, 0, sizeof(entry));
-	m->own_name(de->name, &entry);
+	m->own_name(name, &entry);
 	return entry.role != ROLE_IGNORED;
 }
 
