@@ -1562,13 +1562,13 @@ command_layout(const char *path, ReturnSetInfo *rsinfo)
 		values[1] = CStringGetTextDatum(layout_name(call.dir->layout));
 		values[2] = CStringGetTextDatum(f->version ? f->version : "");
 		values[3] = CStringGetTextDatum(kind);
-		values[4] = CStringGetTextDatum(describe_part(f->path, &e->sections.up,
-													  e->sections.layout));
+		values[4] = CStringGetTextDatum(describe_part(f->path, &e->sections->up,
+													  e->sections->layout));
 		if (f->down_path != NULL)
 		{
 			values[5] = CStringGetTextDatum(strcmp(f->down_path, f->path) == 0 ?
-											describe_part(f->path, &e->sections.down,
-														  e->sections.layout) :
+											describe_part(f->path, &e->sections->down,
+														  e->sections->layout) :
 											files_name_to_server(f->down_path));
 			nulls[5] = false;
 		}

@@ -57,6 +57,7 @@ new_entry(List **entries, const char *filename, MigrationState state)
 	MigrationEntry *e = palloc0(sizeof(MigrationEntry));
 
 	e->filename = filename;
+	e->checksum = "";
 	e->state = state;
 	*entries = lappend(*entries, e);
 	return e;
@@ -108,10 +109,11 @@ plan_entries(MigrationDir *dir, const History *history)
 		HistoryRow *row = history_find(history, file->name);
 		MigrationEntry *e = new_entry(&entries, file->name, MS_PENDING);
 
+		/* the file's own: an entry lives no longer than the call's files */
 		e->file = file;
-		memcpy(e->checksum, file->checksum, sizeof(e->checksum));
-		e->sections = file->sections;
-		if (e->sections.down.start >= 0 && file->down_path == NULL)
+		e->checksum = file->checksum;
+		e->sections = &file->sections;
+		if (e->sections->down.start >= 0 && file->down_path == NULL)
 			file->down_path = file->path;	/* a down section */
 		if (row != NULL)
 		{

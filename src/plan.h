@@ -35,8 +35,9 @@ typedef struct MigrationEntry
 	const MigrationFile *file;	/* NULL when missing or orphan */
 	const HistoryRow *applied;	/* NULL when never applied */
 	const FailureRow *failure;	/* the last failure, or NULL */
-	char		checksum[MM_CHECKSUM_LEN + 1];	/* of the file, "" if unread */
-	FileSections sections;		/* of the file, as inspected */
+	const char *checksum;		/* of the file, "" if unread or none */
+	const FileSections *sections;	/* of the file, as inspected; NULL if
+									 * none */
 } MigrationEntry;
 
 extern List *plan_entries(MigrationDir *dir, const History *history);
