@@ -36,6 +36,13 @@ SELECT attname FROM pg_attribute
 SELECT to_regclass('audit') AS audit, to_regclass('buyers') AS buyers;
 SELECT count(*) AS history FROM morgenmigrate.schema_migrations;
 
+-- another runner's migration (a goose .go file) cannot be classified: its
+-- effect, and what it blocks, are unknown, and the advice says what to do
+SELECT filename, line, command, relation, lock_mode, effect, relation_bytes,
+       blocks, advice
+  FROM morgenmigrate.migrate_plan('@fixtures@/layouts/goose_go')
+ WHERE filename LIKE '%.go';
+
 -- target and steps choose the files as migrate_apply would; applied files
 -- are not planned
 SELECT DISTINCT filename FROM morgenmigrate.migrate_plan(:'rules', steps => 1);

@@ -1394,11 +1394,17 @@ cost_effect_name(CostEffect effect)
  * What other sessions cannot do while the statement runs: by its lock
  * (one that conflicts with AccessShareLock blocks reads, one that
  * conflicts with RowExclusiveLock writes), and an UPDATE or DELETE of
- * every row blocks the writes of every row.
+ * every row blocks the writes of every row.  "unknown" for a statement
+ * whose effect is unknown and that names no relation it locks (a DO
+ * block, a function call, another runner's migration): whatever it runs
+ * takes the locks it takes.
  */
 const char *
 cost_blocks(const CostRow *row)
 {
+	if (row->effect == COST_UNKNOWN && row->lockmode == NoLock &&
+		!row->every_row_locked)
+		return "unknown";
 	if (row->lockmode == AccessExclusiveLock)
 		return "reads and writes";
 	if (blocks_writes(row->lockmode) || row->every_row_locked)
