@@ -199,6 +199,8 @@ struct FingerprintSet
 	dev_t		device;			/* the directory's */
 	int			nproved;		/* entries with proved set */
 	MemoryContext cxt;
+	StringInfoData reader;		/* pack_reader's, made once */
+	StringInfoData head;		/* pack_reading's of the file at hand */
 };
 
 static HTAB *cache = NULL;
@@ -872,6 +874,9 @@ filecache_fingerprints(int dirfd, const FileFingerprint *fps, int n)
 	ctl.hcxt = set->cxt;
 	set->entries = hash_create("morgenmigrate fingerprints", Max(n, 64), &ctl,
 							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	initStringInfo(&set->reader);
+	pack_reader(&set->reader);
+	initStringInfo(&set->head);
 	for (int i = 0; i < n; i++)
 	{
 		FingerprintEntry *e = fingerprint_entry(set, fps[i].filename, true);
@@ -1051,8 +1056,6 @@ filecache_fingerprint_lookup(FingerprintSet *set, int dirfd,
 {
 	FingerprintEntry *e;
 	const FileFingerprint *fp;
-	StringInfoData reader;
-	StringInfoData head;
 	FileStamp	kept;
 	FileStamp	now;
 	const char *start;
@@ -1070,15 +1073,11 @@ filecache_fingerprint_lookup(FingerprintSet *set, int dirfd,
 	if (!same_stamp(&kept, &now))
 		return false;
 
-	initStringInfo(&reader);
-	pack_reader(&reader);
-	initStringInfo(&head);
-	pack_reading(&head, role, scan_layout, lines);
-	found = find_reading(fp->facts, fp->facts_len, &reader, &head, &start,
-						 &end) &&
+	resetStringInfo(&set->head);
+	pack_reading(&set->head, role, scan_layout, lines);
+	found = find_reading(fp->facts, fp->facts_len, &set->reader, &set->head,
+						 &start, &end) &&
 		layout_unpack_sections(start, end, sections);
-	pfree(reader.data);
-	pfree(head.data);
 	if (found)
 		memcpy(checksum, fp->checksum, MM_CHECKSUM_LEN + 1);
 	return found;

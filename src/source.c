@@ -1557,11 +1557,13 @@ from_fingerprint(MigrationDir *dir, int dirfd, MigrationFile *file,
 									  &file->sections, &st))
 		return false;
 	file->file_stat = st;
-	/* its times lay before its proof, which lies before now */
-	clock_gettime(CLOCK_REALTIME, &now);
 	if (migration_keeps(dir, &st))
+	{
+		/* its times lay before its proof, which lies before now */
+		clock_gettime(CLOCK_REALTIME, &now);
 		filecache_store(&st, &now, file->role, dir->scan_layout, lines,
 						file->checksum, &file->sections);
+	}
 	return true;
 }
 

@@ -25,11 +25,12 @@
 #                   reads every file; the second is what a pooled
 #                   connection's later calls cost)
 #   dbmate          dbmate migrate with nothing to do
-#   list            find listing the set and stat()ing every file (%i %s
-#                   %T@ %C@): what only proving that no file changed costs,
-#                   the floor under any call that stat()s each file; "bare +
-#                   list" is the least a new session's call can cost as a
-#                   whole process
+#   list, list0     find listing the set and stat()ing every file (%i %s
+#                   %T@ %C@), and the same find on an empty directory (its
+#                   own start): list - list0 is what only proving that no
+#                   file changed costs, the floor under any call that
+#                   stat()s each file, and "bare + list - list0" the least a
+#                   new session's call can cost as a whole process
 #
 # and writes results/session.md: medians, and paired ratios (the median of
 # each round's ratio, which a slow moment of the shared machine hits on
@@ -144,6 +145,7 @@ measure() {
 	case $name in
 		bare) ms=$(timed vq "${labels[0]}" -d postgres -c 'SELECT 1') ;;
 		list) ms=$(timed find "$sets/n$n" -maxdepth 1 -type f -name '*.sql' -printf '%i %s %T@ %C@\n') ;;
+		list0) ms=$(timed find "$tmp/empty" -maxdepth 1 -type f -name '*.sql' -printf '%i %s %T@ %C@\n') ;;
 		dbmate) ms=$(timed "$DBMATE" --url "postgres://postgres@/dbmate$n?socket=$BENCH_PGDIR&port=${port[${labels[0]}]}&sslmode=disable" \
 				--migrations-dir "$sets/dbmate$n" --no-dump-schema migrate) ;;
 		*:apply) l=${name%:*}; ms=$(timed vq "$l" -d "s$n" -c "SELECT * FROM morgenmigrate.migrate_apply('$sets/n$n')") ;;
@@ -180,7 +182,8 @@ for n in $NS; do
 	record_set "$n"
 done
 
-names=(bare list)
+mkdir -p "$tmp/empty"
+names=(bare list list0)
 [ -n "$DBMATE" ] && names+=(dbmate)
 for l in "${labels[@]}"; do
 	names+=("$l:apply" "$l:status" "$l:calls")
@@ -233,20 +236,29 @@ sub ratio
 	my @r = map { $y->[$_] > 0 ? $x->[$_] / $y->[$_] : () } 0 .. ($#$x < $#$y ? $#$x : $#$y);
 	return median(@r);
 }
-# ratio, with a the sum of two measurements of the same round
+# ratio, with a the sum of several measurements of the same round, each
+# added ('+name') or taken away ('-name')
 sub ratio_sum
 {
-	my ($a1, $a2, $b, $n) = @_;
-	my ($x1, $x2, $y) = ($s{$a1}{$n}, $s{$a2}{$n}, $s{$b}{$n});
-	return undef unless $x1 && $x2 && $y;
-	my $last = (sort { $a <=> $b } ($#$x1, $#$x2, $#$y))[0];
-	return median(map { $y->[$_] > 0 ? ($x1->[$_] + $x2->[$_]) / $y->[$_] : () } 0 .. $last);
+	my ($terms, $b, $n) = @_;
+	my @x = map { $s{ substr($_, 1) }{$n} } @$terms;
+	my $y = $s{$b}{$n};
+	return undef if grep { !$_ } @x, $y;
+	my $last = (sort { $a <=> $b } map { $#$_ } @x, $y)[0];
+	my @r;
+	for my $k (0 .. $last)
+	{
+		my $sum = 0;
+		$sum += (substr($terms->[$_], 0, 1) eq '-' ? -1 : 1) * $x[$_][$k] for 0 .. $#x;
+		push @r, $sum / $y->[$k] if $y->[$k] > 0;
+	}
+	return median(@r);
 }
 open my $m, '<', $meta or die;
 print "# A new session's call\n\n```\n", <$m>, "```\n\n";
 print "Medians in ms (whole processes with the real psql binary, or as \\timing shows a call):\n\n";
 print "| | ", join(' | ', map { "N=$_" } @ns), " |\n|---|", join('', map { '---:|' } @ns), "\n";
-my @rows = ('bare', 'list', (exists $s{dbmate} ? 'dbmate' : ()),
+my @rows = ('bare', 'list', 'list0', (exists $s{dbmate} ? 'dbmate' : ()),
 	map { ("$_:apply", "$_:status", "$_:1st", "$_:2nd") } @labels);
 for my $r (@rows)
 {
@@ -255,8 +267,8 @@ for my $r (@rows)
 print "\nPaired ratios (median of each round's ratio):\n\n";
 print "| | ", join(' | ', map { "N=$_" } @ns), " |\n|---|", join('', map { '---:|' } @ns), "\n";
 my @pairs;
-push @pairs, [ "floor: (bare + list) / dbmate", [ 'bare', 'list' ], 'dbmate' ] if exists $s{dbmate};
-push @pairs, [ "floor: (bare + list) / bare psql", [ 'bare', 'list' ], 'bare' ];
+push @pairs, [ "floor: (bare + list - list0) / dbmate", [ '+bare', '+list', '-list0' ], 'dbmate' ] if exists $s{dbmate};
+push @pairs, [ "floor: (bare + list - list0) / bare psql", [ '+bare', '+list', '-list0' ], 'bare' ];
 for my $l (@labels)
 {
 	push @pairs, [ "$l apply / dbmate", "$l:apply", 'dbmate' ] if exists $s{dbmate};
@@ -274,7 +286,7 @@ for my $i (0 .. $#labels - 1)
 for my $p (@pairs)
 {
 	print "| $p->[0] | ", join(' | ', map {
-		my $v = ref $p->[1] ? ratio_sum(@{ $p->[1] }, $p->[2], $_) : ratio($p->[1], $p->[2], $_);
+		my $v = ref $p->[1] ? ratio_sum($p->[1], $p->[2], $_) : ratio($p->[1], $p->[2], $_);
 		defined $v ? sprintf('%.2f', $v) : '-' } @ns), " |\n";
 }
 PERL
