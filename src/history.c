@@ -161,6 +161,7 @@ static int	cmp_failures(const void *a, const void *b);
 static int	cmp_apply_order(const ListCell *a, const ListCell *b);
 static bool errors_have_blockers(void);
 static bool fingerprints_allowed(AclMode mode);
+static bool fingerprints_have_key(void);
 static bool direct_begin(RowRead *rr, const char *table, int ncolumns,
 						 const char *const *columns, const Oid *types,
 						 bits32 nullable, int keycolumn, const char *key);
@@ -986,6 +987,55 @@ fingerprints_allowed(AclMode mode)
 }
 
 /*
+ * Tells whether file_fingerprints still has the key that the ON CONFLICT
+ * of history_save_fingerprints takes as its arbiter: a valid, immediate
+ * unique index on exactly (directory, filename), without expressions or a
+ * predicate.  A table that lost it (by hand: it is the extension's) keeps
+ * no fingerprints instead of failing every call that would keep some;
+ * they only save later sessions reading files again.
+ */
+static bool
+fingerprints_have_key(void)
+{
+	Oid			nsp = get_namespace_oid(MM_SCHEMA, true);
+	Oid			relid = OidIsValid(nsp) ?
+		get_relname_relid("file_fingerprints", nsp) : InvalidOid;
+	Relation	rel;
+	AttrNumber	directory;
+	AttrNumber	filename;
+	List	   *indexes;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (!OidIsValid(relid))
+		return false;
+	rel = table_open(relid, AccessShareLock);
+	directory = get_attnum(relid, "directory");
+	filename = get_attnum(relid, "filename");
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		Relation	irel = index_open(lfirst_oid(lc), AccessShareLock);
+		Form_pg_index index = irel->rd_index;
+
+		found = index->indisvalid && index->indisunique &&
+			index->indimmediate && index->indnkeyatts == 2 &&
+			((index->indkey.values[0] == directory &&
+			  index->indkey.values[1] == filename) ||
+			 (index->indkey.values[0] == filename &&
+			  index->indkey.values[1] == directory)) &&
+			heap_attisnull(irel->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
+			heap_attisnull(irel->rd_indextuple, Anum_pg_index_indpred, NULL);
+		index_close(irel, NoLock);
+		if (found)
+			break;
+	}
+	list_free(indexes);
+	table_close(rel, NoLock);
+	return found;
+}
+
+/*
  * The fingerprints kept for the files of a directory (its canonical path),
  * in the current memory context; *n of them.
  */
@@ -1047,7 +1097,8 @@ history_save_fingerprints(const char *directory, const FileFingerprint *fps,
 	Datum	   *columns[8];
 
 	/* ON CONFLICT reads the key it conflicts on: SELECT too */
-	if (n == 0 || !fingerprints_allowed(ACL_SELECT | ACL_INSERT | ACL_UPDATE))
+	if (n == 0 || !fingerprints_allowed(ACL_SELECT | ACL_INSERT | ACL_UPDATE) ||
+		!fingerprints_have_key())
 		return;
 	for (int c = 0; c < lengthof(columns); c++)
 		columns[c] = palloc(sizeof(Datum) * n);

@@ -439,4 +439,43 @@ is(status2($dir2, 'fp_reader'), '002_b.sql:applied',
 is(status2($dir2), '002_b.sql:changed', 'the superuser, whom it does not bind, trusts it');
 is(status2($dir, 'fp_reader'), '002_b.sql:applied', 'and the role reads the other directory as before');
 
+# (9) a table without its key (a damaged extension table) keeps no
+# fingerprints: a call that would keep some still applies and records its
+# files, where ON CONFLICT without the key failed it after they ran
+my $dir4 = "$base/set4";
+mkdir $dir4 or die;
+write_file("$dir4/001_nokey_a.sql", "CREATE TABLE nokey_a (id int);\n");
+my $allowed4 = "SET morgenmigrate.allowed_directories = '$dir4';\n";
+$node->safe_psql('postgres', $allowed4
+	  . "SELECT count(*) FROM morgenmigrate.migrate_apply('$dir4')");
+write_file("$dir4/002_nokey_b.sql", "CREATE TABLE nokey_b (id int);\n");
+sleep 3;
+$node->safe_psql('postgres', qq{
+	DELETE FROM morgenmigrate.file_fingerprints WHERE directory = '$dir4';
+	ALTER TABLE morgenmigrate.file_fingerprints DROP CONSTRAINT file_fingerprints_pkey;
+});
+my ($rc, $out, $err) = $node->psql('postgres', $allowed4
+	  . "SELECT string_agg(filename || ':' || status, ' ')"
+	  . " FROM morgenmigrate.migrate_apply('$dir4')");
+is("$rc $out", '0 002_nokey_b.sql:applied', 'without the key the pending file applies')
+  or diag($err);
+is($node->safe_psql('postgres',
+		"SELECT string_agg(filename, ' ' ORDER BY filename) FROM morgenmigrate.schema_migrations"
+		  . " WHERE filename LIKE '%nokey%'")
+	  . ' ' . $node->safe_psql('postgres', "SELECT to_regclass('nokey_b') IS NOT NULL"),
+	'001_nokey_a.sql 002_nokey_b.sql t', 'and is recorded, its table made');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM morgenmigrate.file_fingerprints WHERE directory = '$dir4'"),
+	'0', 'no fingerprint is kept without the key');
+$node->safe_psql('postgres', $allowed4
+	  . "SELECT count(*) FROM morgenmigrate.migrate_status('$dir4')");
+$node->safe_psql('postgres',
+	'ALTER TABLE morgenmigrate.file_fingerprints ADD PRIMARY KEY (directory, filename)');
+$node->safe_psql('postgres', $allowed4
+	  . "SELECT count(*) FROM morgenmigrate.migrate_apply('$dir4')");
+is($node->safe_psql('postgres',
+		"SELECT string_agg(filename, ' ' ORDER BY filename) FROM morgenmigrate.file_fingerprints"
+		  . " WHERE directory = '$dir4'"),
+	'001_nokey_a.sql 002_nokey_b.sql', 'with the key back, the next call keeps them');
+
 done_testing();
