@@ -164,6 +164,7 @@ my %may_change = map { $_ => 1 } qw(migrate_rollback migrate_run_rollback migrat
 	drift_acknowledge);
 
 my $long = '/' . ('a' x 5000);
+my $unrestricted = "SET morgenmigrate.allowed_directories TO ''";
 
 # The neutral value of an argument, by its name and type.
 sub neutral
@@ -189,26 +190,33 @@ sub bad_values
 	my ($f, $a) = @_;
 	my ($n, $t) = ($a->{name}, $a->{type});
 	my @v = ([ 'NULL', "NULL::$t" ]);
+	# a text value: [label, SQL, the value itself]
+	my $tv = sub { [ $_[0], lit($_[1]) . '::text', $_[1] ] };
 	if ($t eq 'text' && $n eq 'dir')
 	{
-		push @v, [ 'empty', "''::text" ], [ 'relative', "'relative/dir'::text" ],
-		  [ 'missing', lit("$root/allowed/missing") . '::text' ],
-		  [ 'regular file', lit("$good/001_a.sql") . '::text' ],
-		  [ 'too long', lit($long) . '::text' ],
-		  [ 'too long, allowed', lit("$root/allowed$long") . '::text' ],
-		  [ 'long name in allowed', lit("$root/allowed/" . ('b' x 300)) . '::text' ],
-		  [ 'outside allowed_directories', lit($outside) . '::text' ],
-		  [ 'quotes', lit("$root/allowed/it's \"x\"") . '::text' ],
-		  [ 'line break', lit("$root/allowed/a\nb") . '::text' ],
-		  [ 'root', "'/'::text" ];
+		push @v, $tv->('empty', ''), $tv->('relative', 'relative/dir'),
+		  $tv->('missing', "$root/allowed/missing"),
+		  $tv->('regular file', "$good/001_a.sql"),
+		  $tv->('too long', $long),
+		  $tv->('too long, allowed', "$root/allowed$long"),
+		  $tv->('long name in allowed', "$root/allowed/" . ('b' x 300)),
+		  $tv->('outside allowed_directories', $outside),
+		  $tv->('quotes', "$root/allowed/it's \"x\""),
+		  $tv->('line break', "$root/allowed/a\nb"),
+		  $tv->('root', '/');
+		# the same where morgenmigrate.allowed_directories is not set
+		push @v, map { [ "$_->[0], unrestricted", @$_[ 1, 2 ], $unrestricted ] }
+		  ($tv->('too long', $long), $tv->('long name', "/" . ('b' x 300)),
+		   $tv->('missing', "$root/missing"), $tv->('regular file', "$good/001_a.sql"));
 	}
 	elsif ($t eq 'text')
 	{
-		push @v, [ 'empty', "''::text" ], [ 'unknown', "'no_such_thing_999'::text" ],
-		  [ 'number-like', "'-1'::text" ], [ 'long', lit('x' x 5000) . '::text' ],
-		  [ 'quotes', lit("a'b\"c;") . '::text' ], [ 'relative path', "'../x/001_a.sql'::text" ];
-		push @v, [ 'catalog table', "'pg_catalog.pg_class'::text" ],
-		  [ 'quoted name', "'public.\"we ird\"'::text" ]
+		push @v, $tv->('empty', ''), $tv->('unknown', 'no_such_thing_999'),
+		  $tv->('number-like', '-1'), $tv->('long', 'x' x 5000),
+		  $tv->('quotes', "a'b\"c;"), $tv->('relative path', '../x/001_a.sql');
+		push @v, $tv->('catalog table', 'pg_catalog.pg_class'),
+		  $tv->('quoted name', 'public."we ird"'), $tv->('too many dots', 'a.b.c.d'),
+		  $tv->('unterminated quote', '"abc')
 		  if $n eq 'history_table';
 	}
 	elsif ($t eq 'integer')
@@ -325,7 +333,7 @@ my %sqlstates;
 # it is one whose job is to change it, and leave nothing behind.
 sub check_case
 {
-	my ($f, $label, $sql, $strict_null) = @_;
+	my ($f, $label, $sql, $strict_null, $argname, $raw) = @_;
 	$ncases++;
 	my ($res, $err, $fp) = run_case($sql);
 	my $what = "$f->{name}($label)";
@@ -348,6 +356,16 @@ sub check_case
 		  if $state =~ /^(42883|42725|42601)$/;
 		push @failures, "$what: message not in PostgreSQL's style: $msg"
 		  if $msg =~ /^[A-Z][a-z]/ || $msg =~ /\.$/;
+		# a text value refused: the message says which, by the argument's
+		# name or by the value itself (a table's name without its schema);
+		# a fleet's summary error leaves that to its detail, and a form
+		# refused whole (0A000) is about no argument
+		my $last = defined $raw ? (split /\./, $raw)[-1] // '' : '';
+		push @failures, "$what: message names neither the argument nor the value: $msg"
+		  if defined $raw && $raw !~ /\n/ && $state ne '0A000'
+		  && $msg !~ /^migrations failed in \d+ (schemas?|databases?) of \d+$/
+		  && index($msg, "\"$raw\"") < 0 && index($msg, "\"$last\"") < 0
+		  && index($msg, "argument \"$argname\"") < 0;
 	}
 	elsif ($err =~ /^(?:psql:\S+:\d+: )?(ERROR|FATAL|PANIC)/m)
 	{
@@ -389,8 +407,9 @@ for my $f (@funcs)
 		{
 			my @vals = @neutral;
 			$vals[$i] = $bad->[1];
-			check_case($f, "$a->{name} $bad->[0]", call_sql($f, @vals),
-				$f->{strict} && $bad->[0] eq 'NULL');
+			check_case($f, "$a->{name} $bad->[0]",
+				($bad->[3] ? "$bad->[3];\n" : '') . call_sql($f, @vals),
+				$f->{strict} && $bad->[0] eq 'NULL', $a->{name}, $bad->[2]);
 		}
 	}
 }
