@@ -258,6 +258,23 @@ sub bad_values
 	return @v;
 }
 
+# Whether a bad value must be refused, whatever else the call is given:
+# NULL for an argument without a default (but in a STRICT function), every
+# bad directory, every bad table of files but the empty one, a list of
+# names that is not a plain list of existing names, a negative count.
+sub must_refuse
+{
+	my ($f, $a, $label) = @_;
+	return !$f->{strict} if $label eq 'NULL' && !$a->{has_default};
+	return 1 if $a->{name} eq 'dir' && $label ne 'NULL';
+	return $label ne 'empty table' if $a->{type} eq 'regclass' && $label ne 'NULL';
+	return 1 if $a->{type} eq 'text[]'
+	  && $label =~ /^(NULL|only NULL|NULL among names|empty name|quote in name|unknown name|long name|two dimensions)$/;
+	return 1 if $a->{type} eq 'integer' && $label =~ /^(-1|min)$/;
+	return 1 if $a->{name} eq 'max_parallel' && $label =~ /^(0|NULL)$/;
+	return 0;
+}
+
 # The SQL of a call with the given argument values.
 sub call_sql
 {
@@ -333,7 +350,7 @@ my %sqlstates;
 # it is one whose job is to change it, and leave nothing behind.
 sub check_case
 {
-	my ($f, $label, $sql, $strict_null, $argname, $raw) = @_;
+	my ($f, $label, $sql, $strict_null, $argname, $raw, $refuse) = @_;
 	$ncases++;
 	my ($res, $err, $fp) = run_case($sql);
 	my $what = "$f->{name}($label)";
@@ -374,6 +391,7 @@ sub check_case
 	else
 	{
 		$nsucceeded++;
+		push @failures, "$what: accepted, but must be refused" if $refuse;
 		push @failures, "$what: STRICT function did not return NULL: $res"
 		  if $strict_null && $res !~ /^t$/m;
 	}
@@ -409,7 +427,8 @@ for my $f (@funcs)
 			$vals[$i] = $bad->[1];
 			check_case($f, "$a->{name} $bad->[0]",
 				($bad->[3] ? "$bad->[3];\n" : '') . call_sql($f, @vals),
-				$f->{strict} && $bad->[0] eq 'NULL', $a->{name}, $bad->[2]);
+				$f->{strict} && $bad->[0] eq 'NULL', $a->{name}, $bad->[2],
+				must_refuse($f, $a, $bad->[0]));
 		}
 	}
 }
