@@ -12,8 +12,13 @@
 #
 # Each call either succeeds or fails with a proper SQLSTATE (never class
 # XX, never a lost connection) and a message in PostgreSQL's style (no
-# capital first word, no closing period).  A STRICT function given a NULL
-# returns NULL.  Whatever the outcome, the database is as before (the rows
+# capital first word, no closing period); a refused text value's message
+# names the argument or the value.  Some bad values must be refused
+# whatever else the call is given (must_refuse: NULL without a default,
+# every bad directory, names that are not a plain list of existing ones,
+# negative counts).  A STRICT function given a NULL returns NULL.  The
+# directory cases run with morgenmigrate.allowed_directories set and,
+# some of them, unset.  Whatever the outcome, the database is as before (the rows
 # of every table of the extension's schema, the relations of the database,
 # no lock of another session, no background worker left), unless the call
 # succeeded and is one whose job is to change something (a rollback, a
@@ -238,6 +243,10 @@ sub bad_values
 		  [ 'two dimensions', "'{{$own,$own},{$own,$own}}'::text[]" ],
 		  [ 'lower bound 5', "'[5:5]={$own}'::text[]" ],
 		  [ 'space in name', "'{\"we ird\"}'::text[]" ];
+		push @v, $n eq 'databases'
+		  ? ([ 'template0', "'{template0}'::text[]" ], [ 'template1 without the extension', "'{template1}'::text[]" ])
+		  : ([ 'catalog schema', "'{pg_catalog}'::text[]" ], [ 'own schema', "'{morgenmigrate}'::text[]" ],
+			[ 'temporary schema', "'{pg_temp}'::text[]" ]);
 	}
 	elsif ($t eq 'regclass')
 	{
@@ -269,7 +278,10 @@ sub must_refuse
 	return 1 if $a->{name} eq 'dir' && $label ne 'NULL';
 	return $label ne 'empty table' if $a->{type} eq 'regclass' && $label ne 'NULL';
 	return 1 if $a->{type} eq 'text[]'
-	  && $label =~ /^(NULL|only NULL|NULL among names|empty name|quote in name|unknown name|long name|two dimensions)$/;
+	  && $label =~ /^(NULL|only NULL|NULL among names|empty name|quote in name|unknown name|long name|two dimensions|catalog schema|own schema|temporary schema)$/;
+	# a database without the extension, or that takes no connection, is a
+	# row of migrate_status (unavailable) and an error of the others
+	return $f->{name} ne 'migrate_status' if $label =~ /^template/;
 	return 1 if $a->{type} eq 'integer' && $label =~ /^(-1|min)$/;
 	return 1 if $a->{name} eq 'max_parallel' && $label =~ /^(0|NULL)$/;
 	return 0;
