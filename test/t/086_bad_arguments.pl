@@ -68,6 +68,8 @@ $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'morgenmigrate'
 morgenmigrate.allowed_directories = '$root/allowed'
 max_worker_processes = 16
+# no autovacuum worker in the databases copied and dropped between calls
+autovacuum = off
 });
 $node->start;
 $ENV{PGCLIENTENCODING} = 'UTF8';
