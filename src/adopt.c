@@ -287,8 +287,19 @@ static Oid
 explicit_table(const char *table)
 {
 	List	   *names;
+	List	   *parts;
 	Oid			relid;
 
+	/*
+	 * the errors of stringToQualifiedNameList ("invalid name syntax") and
+	 * makeRangeVarFromNameList name neither the argument nor its value
+	 */
+	if (!SplitIdentifierString(pstrdup(table), '.', &parts) ||
+		parts == NIL || list_length(parts) > 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("history table name \"%s\" is not valid", table),
+				 errhint("Name the table as in SQL, qualified with its schema if need be, such as \"public.schema_migrations\".")));
 	names = mm_qualified_name_list(table);
 	relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
 	if (!OidIsValid(relid))

@@ -52,10 +52,13 @@
 /*
  * errcode_for_file_access() for an errno saved before ereport (which does
  * not allow errno in its arguments), except that a link loop is a missing
- * file (ELOOP would be XX000, an internal error).
+ * file and a path or name too long for the file system is a name too long
+ * (ELOOP and ENAMETOOLONG would be XX000, an internal error).
  */
 #define errcode_for_path(err) \
-	((err) == ELOOP ? errcode(ERRCODE_UNDEFINED_FILE) : errcode_for_file_access())
+	((err) == ELOOP ? errcode(ERRCODE_UNDEFINED_FILE) : \
+	 (err) == ENAMETOOLONG ? errcode(ERRCODE_NAME_TOO_LONG) : \
+	 errcode_for_file_access())
 
 /* A directory being listed: of the disk (dir), or of the pushed set. */
 struct FilesDir

@@ -341,11 +341,13 @@ function_form(FunctionCallInfo fcinfo)
 
 /*
  * The schemas or databases argument (name): a list of names, none of them
- * NULL.
+ * NULL, in an array of one dimension (deconstruct_array would read a
+ * matrix's elements as one list).
  */
 static List *
 names_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 {
+	ArrayType  *array;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
@@ -355,7 +357,13 @@ names_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("argument \"%s\" must not be null", name)));
-	deconstruct_array(PG_GETARG_ARRAYTYPE_P(argno), TEXTOID, -1, false,
+	array = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("argument \"%s\" must be a one-dimensional array", name),
+				 errdetail("It has %d dimensions.", ARR_NDIM(array))));
+	deconstruct_array(array, TEXTOID, -1, false,
 					  TYPALIGN_INT, &elems, &nulls, &n);
 	for (int i = 0; i < n; i++)
 	{
