@@ -98,6 +98,8 @@ SELECT reset();
 -- refused before anything runs, nothing recorded or created:
 -- a "-- " line inside a string (sql-migrate drops it from the string), a
 -- CRLF line end inside a string (sql-migrate drops the carriage return);
+-- a "-- " line with a statement after a lone carriage return (sql-migrate
+-- drops the line, statement and all; the server would run the statement);
 -- a line that ends in a semicolon inside a function body or a string
 -- (sql-migrate would send half a statement); a byte-order mark before
 -- -- +migrate Up on the first line (sql-migrate does not see the command);
@@ -116,6 +118,7 @@ SELECT reset();
 SELECT d AS dir, r.*
   FROM (VALUES ('dropped_in_string', '1_create_log.sql'),
                ('crlf_in_string', '1_create_log.sql'),
+               ('cr_in_comment', '1_create_log.sql'),
                ('split_inside_body', '1_create_log.sql'),
                ('split_inside_literal', '1_create_log.sql'),
                ('bom', '1_create_log.sql'),
@@ -143,6 +146,7 @@ SELECT * FROM state();
 \set VERBOSITY default
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/dropped_in_string');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/crlf_in_string');
+SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/cr_in_comment');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/down_only');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/long_word');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/long_line');
