@@ -105,8 +105,9 @@ SELECT reset();
 -- -- +migrate Up on the first line (sql-migrate does not see the command);
 -- a numeric prefix beyond 64 bits (sql-migrate panics); a hidden file
 -- (sql-migrate runs it, morgenmigrate reads no hidden file); a directory
--- named as a migration file (sql-migrate reads it as one, and refuses the
--- whole directory when it cannot); a file without an
+-- named as a migration file, or a link to a directory so named (sql-migrate
+-- reads it as one, and refuses the whole directory when it cannot); a file
+-- without an
 -- Up section ("--  +migrate Up" is a comment: sql-migrate would record it
 -- without running anything); an indented comment after the last statement
 -- (to sql-migrate a statement without its semicolon); a statement without
@@ -125,6 +126,7 @@ SELECT d AS dir, r.*
                ('huge_prefix', '9223372036854775808_too_large.sql'),
                ('hidden', '.2_hidden.sql'),
                ('sql_subdir', '2_subdir.sql'),
+               ('link_to_dir', '2_linked.sql'),
                ('down_only', '2_down_only.sql'),
                ('unended_comment', '1_create_log.sql'),
                ('merge_before_block', '1_create_log.sql'),
@@ -142,11 +144,18 @@ SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/goose_mark
 SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/goose_marker');
 SELECT * FROM state();
 
+-- a link to a directory whose name does not end in .sql is skipped, as
+-- sql-migrate skips it
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/link_to_other');
+SELECT * FROM state();
+SELECT reset();
+
 -- what the refusals say
 \set VERBOSITY default
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/dropped_in_string');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/crlf_in_string');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/cr_in_comment');
+SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/link_to_dir');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/down_only');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/long_word');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/long_line');

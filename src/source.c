@@ -58,7 +58,8 @@ static bool subdir_read_as_file(const LayoutMethods *m, const DirEntry *de);
 static bool link_read_as_file(const LayoutMethods *m, const DirEntry *de);
 static bool own_name_reads(const LayoutMethods *m, const char *name);
 static void refuse_subdir_as_file(const MigrationDir *mdir,
-								  const LayoutMethods *m, const char *shown);
+								  const LayoutMethods *m,
+								  const DirEntry *de);
 static void refuse_orphans(const MigrationDir *mdir, const LayoutMethods *m);
 static void flat_settle(MigrationDir *mdir, MigrationLayout layout);
 static void refuse_hidden(const MigrationDir *mdir, const LayoutMethods *m);
@@ -282,7 +283,7 @@ migration_dir_list(const char *path)
 	else
 	{
 		ListCell   *lc;
-		const char *as_file = NULL;
+		const DirEntry *as_file = NULL;
 		List	   *external_downs = NIL;
 
 		foreach(lc, entries)
@@ -292,8 +293,8 @@ migration_dir_list(const char *path)
 
 			/* the first by name, whatever order the directory has */
 			if (de->is_dir && subdir_read_as_file(m, de) &&
-				(as_file == NULL || strcmp(de->shown, as_file) < 0))
-				as_file = de->shown;
+				(as_file == NULL || strcmp(de->shown, as_file->shown) < 0))
+				as_file = de;
 			layout_read_name(de->name, de->is_dir, &entry);
 			if (entry.role == ROLE_IGNORED && !de->is_dir && m->own_name != NULL)
 			{
@@ -606,7 +607,7 @@ flat_read_entry(MigrationDir *mdir, const LayoutMethods *m,
 	if (de->is_dir)
 	{
 		if (subdir_read_as_file(m, de))
-			refuse_subdir_as_file(mdir, m, de->shown);
+			refuse_subdir_as_file(mdir, m, de);
 		if (de->is_link && link_read_as_file(m, de))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -676,15 +677,26 @@ own_name_reads(const LayoutMethods *m, const char *name)
 	return entry.role != ROLE_IGNORED;
 }
 
-/* Refuses a subdirectory that subdir_read_as_file says its runner fails on. */
+/*
+ * Refuses a subdirectory, or a symbolic link to one, that
+ * subdir_read_as_file says its runner fails on.
+ */
 static void
 refuse_subdir_as_file(const MigrationDir *mdir, const LayoutMethods *m,
-					  const char *shown)
+					  const DirEntry *de)
 {
+	if (de->is_link)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" in migration directory \"%s\" is a link to a directory, named as a migration file",
+						de->shown, mdir->path),
+				 errdetail("%s  It reads a link to a directory so too.",
+						   m->subdir_as_file),
+				 errhint("Remove the link, or move it out of the migration directory.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("\"%s\" in migration directory \"%s\" is a directory named as a migration file",
-					shown, mdir->path),
+					de->shown, mdir->path),
 			 errdetail("%s", m->subdir_as_file),
 			 errhint("Rename the directory, or move it out of the migration directory.")));
 }
