@@ -105,8 +105,9 @@ SELECT reset();
 -- -- +migrate Up on the first line (sql-migrate does not see the command);
 -- a numeric prefix beyond 64 bits (sql-migrate panics); a hidden file
 -- (sql-migrate runs it, morgenmigrate reads no hidden file); a directory
--- named as a migration file, or a link to a directory so named (sql-migrate
--- reads it as one, and refuses the whole directory when it cannot); a file
+-- named as a migration file, or a link to a directory so named, hidden too
+-- (sql-migrate reads it as one, and refuses the whole directory when it
+-- cannot); a file
 -- without an
 -- Up section ("--  +migrate Up" is a comment: sql-migrate would record it
 -- without running anything); an indented comment after the last statement
@@ -127,6 +128,7 @@ SELECT d AS dir, r.*
                ('hidden', '.2_hidden.sql'),
                ('sql_subdir', '2_subdir.sql'),
                ('link_to_dir', '2_linked.sql'),
+               ('hidden_link', '.2_linked.sql'),
                ('down_only', '2_down_only.sql'),
                ('unended_comment', '1_create_log.sql'),
                ('merge_before_block', '1_create_log.sql'),
@@ -156,6 +158,7 @@ SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/dropped_in_string');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/crlf_in_string');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/cr_in_comment');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/link_to_dir');
+SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/hidden_link');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/down_only');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/long_word');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/long_line');

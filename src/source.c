@@ -186,8 +186,14 @@ migration_dir_list(const char *path)
 			continue;
 		if (name[0] == '.')
 		{
+			MigrationIgnored *ig;
+
 			add_ignored(mdir, files_name_to_server(name),
 						"hidden: its name starts with a dot");
+			/* a runner that reads hidden names may take it for a file */
+			ig = (MigrationIgnored *) llast(mdir->ignored);
+			ig->is_dir = kind == FILE_DIRECTORY;
+			ig->is_link = ig->is_dir && !plain && files_is_link(path, name);
 			continue;
 		}
 		layout_read_name(name, kind == FILE_DIRECTORY, &entry);
@@ -458,7 +464,7 @@ cmp_listed_by_name(const ListCell *a, const ListCell *b)
 static void
 add_ignored(MigrationDir *mdir, const char *shown, const char *why)
 {
-	MigrationIgnored *ig = palloc(sizeof(MigrationIgnored));
+	MigrationIgnored *ig = palloc0(sizeof(MigrationIgnored));
 
 	ig->name = (char *) shown;
 	ig->why = why;
@@ -817,6 +823,17 @@ refuse_hidden(const MigrationDir *mdir, const LayoutMethods *m)
 					 errdetail("%s reads hidden files too.  %s", m->runner,
 							   entry.what),
 					 errhint("Rename it as its runner expects, or move it out of the migration directory.")));
+		if (entry.role != ROLE_IGNORED && ig->is_dir && m->subdir_as_file != NULL)
+		{
+			/* the runner lists it by its name, and fails on it */
+			DirEntry	de;
+
+			memset(&de, 0, sizeof(de));
+			de.shown = ig->name;
+			de.is_dir = true;
+			de.is_link = ig->is_link;
+			refuse_subdir_as_file(mdir, m, &de);
+		}
 		if (entry.role != ROLE_IGNORED)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
