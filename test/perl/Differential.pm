@@ -122,6 +122,14 @@ my @accepted = (
 		rule => 'Migrations only their own runner can run',
 	},
 	{
+		name => 'a link to a directory named as a migration',
+		runners => [ 'dbmate', 'node-pg-migrate' ],
+		sqlstate => '22023',
+		message => qr/^".*" in migration directory ".*" is a link to a directory, which (?:dbmate|node-pg-migrate) reads as a migration file$/,
+		runner_refuses => 1,
+		rule => 'dbmate and node-pg-migrate list a link to a directory as a file',
+	},
+	{
 		name => 'names of two layouts',
 		runners => \@all,
 		sqlstate => '22023',
