@@ -101,7 +101,8 @@ SELECT filename, version, kind
 -- a NAME.down.sql beside NAME.sql (to goose, a second file of version 1);
 -- a hidden *.sql file (goose reads it and refuses the directory: ".2" is no
 -- version); a subdirectory named as a migration file (2_subdir.sql/,
--- 2_backfill.go/), which goose lists with the files and fails on
+-- 2_backfill.go/), which goose lists with the files and fails on, and a
+-- link to a directory so named (goose lists it, and fails on it, the same)
 SELECT d AS dir, r.*
   FROM (VALUES ('non_numeric', 'seed.sql'),
                ('version_zero', '0_create_log.sql'),
@@ -117,12 +118,20 @@ SELECT d AS dir, r.*
                ('down_file', '1_create_log.down.sql'),
                ('hidden_sql', '.2_hidden.sql'),
                ('sql_subdir', '2_subdir.sql'),
-               ('go_subdir', '2_backfill.go')) AS c(d, f),
+               ('go_subdir', '2_backfill.go'),
+               ('link_to_dir', '2_linked.sql')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
 \set VERBOSITY default
 SELECT * FROM morgenmigrate.migrate_status(:'base' || '/hidden_sql');
 SELECT * FROM morgenmigrate.migrate_status(:'base' || '/sql_subdir');
+SELECT * FROM morgenmigrate.migrate_status(:'base' || '/link_to_dir');
 \set VERBOSITY terse
+
+-- a link to a directory of another name is skipped, as goose skips it (it
+-- lists only *.sql and *.go names)
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/link_to_other');
+SELECT * FROM state();
+SELECT reset();
 
 DROP SCHEMA layout_goose_test CASCADE;
 DROP EXTENSION morgenmigrate;

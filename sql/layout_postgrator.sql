@@ -118,10 +118,11 @@ SELECT reset();
 -- it rolls back past it),
 -- a file that is a goose migration (postgrator would run its down section
 -- too), a directory named as a .sql or JavaScript file, named as a
--- migration or not (postgrator reads every such entry and fails on it before
--- anything runs), and two undo files of one version, a JavaScript one among
--- them (postgrator refuses two of one version and action, whatever their
--- extension, before anything runs)
+-- migration or not, and a link to a directory so named (postgrator reads
+-- every such entry and fails on it before anything runs), and two undo
+-- files of one version, a JavaScript one among them (postgrator refuses
+-- two of one version and action, whatever their extension, before anything
+-- runs)
 SELECT d AS dir, r.*
   FROM (VALUES ('bom', '1.do.create-log.sql'),
                ('duplicate_version', '1e1.do.b.sql'),
@@ -137,6 +138,7 @@ SELECT d AS dir, r.*
                ('goose_file', '2.do.goose.sql'),
                ('sql_subdir', '2.do.subdir.sql'),
                ('script_subdir', 'helpers.mjs'),
+               ('link_to_dir', '2.do.linked.sql'),
                ('script_undo_twice', '01.undo.create-log.cjs'),
                ('scripts_undo_twice', '2.undo.backfill.mjs')) AS c(d, f),
        LATERAL refused(:'base' || '/' || d, f) AS r;
@@ -144,7 +146,14 @@ SELECT d AS dir, r.*
 \set VERBOSITY default
 SELECT * FROM morgenmigrate.migrate_status(:'base' || '/sql_subdir');
 SELECT * FROM morgenmigrate.migrate_status(:'base' || '/script_undo_twice');
+SELECT * FROM morgenmigrate.migrate_status(:'base' || '/link_to_dir');
 \set VERBOSITY terse
+
+-- a link to a directory of another name is skipped, as postgrator skips it
+-- (its extension is none of .sql, .js, .cjs and .mjs)
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/link_to_other');
+SELECT * FROM state();
+SELECT reset();
 
 DROP SCHEMA layout_postgrator_test CASCADE;
 DROP EXTENSION morgenmigrate;

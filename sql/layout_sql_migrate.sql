@@ -98,13 +98,17 @@ SELECT reset();
 -- refused before anything runs, nothing recorded or created:
 -- a "-- " line inside a string (sql-migrate drops it from the string), a
 -- CRLF line end inside a string (sql-migrate drops the carriage return);
+-- a "-- " line with a statement after a lone carriage return (sql-migrate
+-- drops the line, statement and all; the server would run the statement);
 -- a line that ends in a semicolon inside a function body or a string
 -- (sql-migrate would send half a statement); a byte-order mark before
 -- -- +migrate Up on the first line (sql-migrate does not see the command);
 -- a numeric prefix beyond 64 bits (sql-migrate panics); a hidden file
 -- (sql-migrate runs it, morgenmigrate reads no hidden file); a directory
--- named as a migration file (sql-migrate reads it as one, and refuses the
--- whole directory when it cannot); a file without an
+-- named as a migration file, or a link to a directory so named, hidden too
+-- (sql-migrate reads it as one, and refuses the whole directory when it
+-- cannot); a file
+-- without an
 -- Up section ("--  +migrate Up" is a comment: sql-migrate would record it
 -- without running anything); an indented comment after the last statement
 -- (to sql-migrate a statement without its semicolon); a statement without
@@ -116,12 +120,15 @@ SELECT reset();
 SELECT d AS dir, r.*
   FROM (VALUES ('dropped_in_string', '1_create_log.sql'),
                ('crlf_in_string', '1_create_log.sql'),
+               ('cr_in_comment', '1_create_log.sql'),
                ('split_inside_body', '1_create_log.sql'),
                ('split_inside_literal', '1_create_log.sql'),
                ('bom', '1_create_log.sql'),
                ('huge_prefix', '9223372036854775808_too_large.sql'),
                ('hidden', '.2_hidden.sql'),
                ('sql_subdir', '2_subdir.sql'),
+               ('link_to_dir', '2_linked.sql'),
+               ('hidden_link', '.2_linked.sql'),
                ('down_only', '2_down_only.sql'),
                ('unended_comment', '1_create_log.sql'),
                ('merge_before_block', '1_create_log.sql'),
@@ -139,10 +146,19 @@ SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/goose_mark
 SELECT filename, status FROM morgenmigrate.migrate_rollback(:'base' || '/goose_marker');
 SELECT * FROM state();
 
+-- a link to a directory whose name does not end in .sql is skipped, as
+-- sql-migrate skips it
+SELECT filename, status FROM morgenmigrate.migrate_apply(:'base' || '/link_to_other');
+SELECT * FROM state();
+SELECT reset();
+
 -- what the refusals say
 \set VERBOSITY default
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/dropped_in_string');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/crlf_in_string');
+SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/cr_in_comment');
+SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/link_to_dir');
+SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/hidden_link');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/down_only');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/long_word');
 SELECT * FROM morgenmigrate.migrate_layout(:'base' || '/long_line');

@@ -567,6 +567,8 @@ dir_copy(const MigrationDir *src)
 
 		c->name = pstrdup(ig->name);
 		c->why = pstrdup(ig->why);
+		c->is_dir = ig->is_dir;
+		c->is_link = ig->is_link;
 		dst->ignored = lappend(dst->ignored, c);
 	}
 	dst->orphans = NIL;

@@ -94,6 +94,8 @@ typedef struct MigrationIgnored
 {
 	char	   *name;			/* in the database encoding */
 	const char *why;
+	bool		is_dir;			/* a hidden directory, or a link to one */
+	bool		is_link;		/* is_dir, through a symbolic link */
 } MigrationIgnored;
 
 /* The migration files of one directory, in version order. */

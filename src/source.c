@@ -58,7 +58,8 @@ static bool subdir_read_as_file(const LayoutMethods *m, const DirEntry *de);
 static bool link_read_as_file(const LayoutMethods *m, const DirEntry *de);
 static bool own_name_reads(const LayoutMethods *m, const char *name);
 static void refuse_subdir_as_file(const MigrationDir *mdir,
-								  const LayoutMethods *m, const char *shown);
+								  const LayoutMethods *m,
+								  const DirEntry *de);
 static void refuse_orphans(const MigrationDir *mdir, const LayoutMethods *m);
 static void flat_settle(MigrationDir *mdir, MigrationLayout layout);
 static void refuse_hidden(const MigrationDir *mdir, const LayoutMethods *m);
@@ -185,8 +186,14 @@ migration_dir_list(const char *path)
 			continue;
 		if (name[0] == '.')
 		{
+			MigrationIgnored *ig;
+
 			add_ignored(mdir, files_name_to_server(name),
 						"hidden: its name starts with a dot");
+			/* a runner that reads hidden names may take it for a file */
+			ig = (MigrationIgnored *) llast(mdir->ignored);
+			ig->is_dir = kind == FILE_DIRECTORY;
+			ig->is_link = ig->is_dir && !plain && files_is_link(path, name);
 			continue;
 		}
 		layout_read_name(name, kind == FILE_DIRECTORY, &entry);
@@ -282,7 +289,7 @@ migration_dir_list(const char *path)
 	else
 	{
 		ListCell   *lc;
-		const char *as_file = NULL;
+		const DirEntry *as_file = NULL;
 		List	   *external_downs = NIL;
 
 		foreach(lc, entries)
@@ -292,8 +299,8 @@ migration_dir_list(const char *path)
 
 			/* the first by name, whatever order the directory has */
 			if (de->is_dir && subdir_read_as_file(m, de) &&
-				(as_file == NULL || strcmp(de->shown, as_file) < 0))
-				as_file = de->shown;
+				(as_file == NULL || strcmp(de->shown, as_file->shown) < 0))
+				as_file = de;
 			layout_read_name(de->name, de->is_dir, &entry);
 			if (entry.role == ROLE_IGNORED && !de->is_dir && m->own_name != NULL)
 			{
@@ -457,7 +464,7 @@ cmp_listed_by_name(const ListCell *a, const ListCell *b)
 static void
 add_ignored(MigrationDir *mdir, const char *shown, const char *why)
 {
-	MigrationIgnored *ig = palloc(sizeof(MigrationIgnored));
+	MigrationIgnored *ig = palloc0(sizeof(MigrationIgnored));
 
 	ig->name = (char *) shown;
 	ig->why = why;
@@ -606,7 +613,7 @@ flat_read_entry(MigrationDir *mdir, const LayoutMethods *m,
 	if (de->is_dir)
 	{
 		if (subdir_read_as_file(m, de))
-			refuse_subdir_as_file(mdir, m, de->shown);
+			refuse_subdir_as_file(mdir, m, de);
 		if (de->is_link && link_read_as_file(m, de))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -676,15 +683,26 @@ own_name_reads(const LayoutMethods *m, const char *name)
 	return entry.role != ROLE_IGNORED;
 }
 
-/* Refuses a subdirectory that subdir_read_as_file says its runner fails on. */
+/*
+ * Refuses a subdirectory, or a symbolic link to one, that
+ * subdir_read_as_file says its runner fails on.
+ */
 static void
 refuse_subdir_as_file(const MigrationDir *mdir, const LayoutMethods *m,
-					  const char *shown)
+					  const DirEntry *de)
 {
+	if (de->is_link)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" in migration directory \"%s\" is a link to a directory, named as a migration file",
+						de->shown, mdir->path),
+				 errdetail("%s  It reads a link to a directory so too.",
+						   m->subdir_as_file),
+				 errhint("Remove the link, or move it out of the migration directory.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("\"%s\" in migration directory \"%s\" is a directory named as a migration file",
-					shown, mdir->path),
+					de->shown, mdir->path),
 			 errdetail("%s", m->subdir_as_file),
 			 errhint("Rename the directory, or move it out of the migration directory.")));
 }
@@ -805,6 +823,17 @@ refuse_hidden(const MigrationDir *mdir, const LayoutMethods *m)
 					 errdetail("%s reads hidden files too.  %s", m->runner,
 							   entry.what),
 					 errhint("Rename it as its runner expects, or move it out of the migration directory.")));
+		if (entry.role != ROLE_IGNORED && ig->is_dir && m->subdir_as_file != NULL)
+		{
+			/* the runner lists it by its name, and fails on it */
+			DirEntry	de;
+
+			memset(&de, 0, sizeof(de));
+			de.shown = ig->name;
+			de.is_dir = true;
+			de.is_link = ig->is_link;
+			refuse_subdir_as_file(mdir, m, &de);
+		}
 		if (entry.role != ROLE_IGNORED)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -120,6 +120,23 @@ dropped_line(const TextLine *line)
 		!starts_with(line, PREFIX);
 }
 
+/*
+ * Tells whether the first token the server reads otherwise than
+ * sql-migrate sends it (at offset changed of text) stands after a lone
+ * carriage return on this line, which sql-migrate drops: the comment the
+ * line starts with ends there for the server, which reads SQL after it.
+ */
+static bool
+sql_after_cr(const char *text, const TextLine *line, int changed)
+{
+	const char *cr;
+
+	if (changed < line->offset || changed >= line->offset + line->len)
+		return false;
+	cr = memchr(text + line->offset, '\r', changed - line->offset);
+	return cr != NULL;
+}
+
 /* Which of the scan's parts a section is: 0 up, 1 down. */
 static int
 part_of(const SqlMigrateScan *m, const TextRange *section)
@@ -342,13 +359,18 @@ check_section(SqlMigrateScan *m, MigrationSection section)
 				line.offset >= r->end || strncmp(cut + line.offset, sent + line.offset,
 												  line.next - line.offset) == 0)
 				continue;
-			layout_defer_problem(problem, line.number,
-								 dropped_line(&line) ?
-								 "sql-migrate drops this line from the string, body or comment it stands in" :
-								 "sql-migrate drops the carriage return at the end of this line from the string, body or comment it stands in",
-								 dropped_line(&line) ?
-								 "sql-migrate drops every line that starts with \"-- \" from what it sends, even inside a string or a function body; indent the line, or start it otherwise." :
-								 "sql-migrate reads CRLF line ends as LF, even inside a string or a function body, where the server keeps them; save the file with LF line ends.");
+			if (dropped_line(&line) && sql_after_cr(m->text, &line, changed))
+				layout_defer_problem(problem, line.number,
+									 "sql-migrate drops this line, with the SQL after the carriage return in it",
+									 "sql-migrate reads a line that starts with \"-- \" as a comment up to its line feed, and drops it; the server ends the comment at a carriage return and runs what follows.  Put what follows the carriage return on a line of its own, or remove it.");
+			else
+				layout_defer_problem(problem, line.number,
+									 dropped_line(&line) ?
+									 "sql-migrate drops this line from the string, body or comment it stands in" :
+									 "sql-migrate drops the carriage return at the end of this line from the string, body or comment it stands in",
+									 dropped_line(&line) ?
+									 "sql-migrate drops every line that starts with \"-- \" from what it sends, even inside a string or a function body; indent the line, or start it otherwise." :
+									 "sql-migrate reads CRLF line ends as LF, even inside a string or a function body, where the server keeps them; save the file with LF line ends.");
 			break;
 		}
 	}

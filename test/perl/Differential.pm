@@ -122,6 +122,14 @@ my @accepted = (
 		rule => 'Migrations only their own runner can run',
 	},
 	{
+		name => 'a link to a directory named as a migration',
+		runners => [ 'dbmate', 'node-pg-migrate' ],
+		sqlstate => '22023',
+		message => qr/^".*" in migration directory ".*" is a link to a directory, which (?:dbmate|node-pg-migrate) reads as a migration file$/,
+		runner_refuses => 1,
+		rule => 'dbmate and node-pg-migrate list a link to a directory as a file',
+	},
+	{
 		name => 'names of two layouts',
 		runners => \@all,
 		sqlstate => '22023',
@@ -383,7 +391,7 @@ my @accepted = (
 		name => 'sql-migrate: text it drops from a statement',
 		runners => ['sql-migrate'],
 		sqlstate => '42601',
-		message => qr/^malformed sql-migrate migration ".*": sql-migrate drops (?:this line|the carriage return at the end of this line) from the string, body or comment it stands in$/,
+		message => qr/^malformed sql-migrate migration ".*": sql-migrate drops (?:(?:this line|the carriage return at the end of this line) from the string, body or comment it stands in|this line, with the SQL after the carriage return in it)$/,
 		rule => 'sql-migrate drops every line that starts with `-- `',
 	},
 	{
@@ -764,6 +772,11 @@ sub write_directory
 	make_path("$dir/$_") for @{ $spec->{dirs} };
 	for my $e (@{ $spec->{entries} })
 	{
+		if (defined $e->{link})
+		{
+			symlink($e->{link}, "$dir/$e->{path}") or die "symlink $dir/$e->{path}: $!";
+			next;
+		}
 		open my $fh, '>:raw', "$dir/$e->{path}" or die "open $dir/$e->{path}: $!";
 		print $fh $e->{bytes};
 		close $fh;
@@ -778,6 +791,11 @@ sub describe_directory
 	my @out = ('  quirks: ' . (join(', ', @{ $spec->{quirks} }) || 'none'));
 	for my $e (sort { $a->{path} cmp $b->{path} } @{ $spec->{entries} })
 	{
+		if (defined $e->{link})
+		{
+			push @out, "  $e->{path} -> $e->{link} (a symbolic link)";
+			next;
+		}
 		my $text = $e->{bytes};
 		my $shown = $text;
 		$shown =~ s/\A\xef\xbb\xbf/<BOM>/;

@@ -7,13 +7,16 @@
 # description, so that a difference points at its cause): names with
 # leading zeros, equal numeric prefixes, prefixes of different lengths,
 # names without digits, other cases, Unicode, every extension the runner
-# knows, files and subdirectories it skips; contents with the runner's
+# knows, files and subdirectories it skips, symbolic links to a directory
+# (named as a migration or not), postgrator's JavaScript undo files and
+# versions beyond 2^53; contents with the runner's
 # markers spelt otherwise, other runners' markers in comments and string
 # literals, comment lines such as "-- Up migration: create users", a
 # byte-order mark, CRLF line ends, no final newline or semicolon, empty
 # sections, down-only files and other shapes, the runner's no-transaction
-# markers, function bodies and literals that span lines, and statements
-# that fail.
+# markers, function bodies and literals that span lines, a lone carriage
+# return on dbmate's marker lines, words of about 64 kB (sql-migrate's
+# buffer for the words of a line), and statements that fail.
 #
 # Every statement a migration runs leaves a trace: it inserts a row (its
 # file's token and its part, such as "f3", "u2") into the table diff_log,
@@ -21,7 +24,8 @@
 # shows which parts of which files ran, and in what order.
 #
 #   my $dir = DifferentialGen::generate('dbmate', $seed);
-#   # $dir->{entries}: [ { path => 'sub/x.sql', bytes => ... }, ... ]
+#   # $dir->{entries}: [ { path => 'sub/x.sql', bytes => ... },
+#   #   { path => 'lib', link => '.' } (a symbolic link), ... ]
 #   # $dir->{dirs}: [ 'sub', ... ] (created before the files)
 #   # $dir->{quirks}: [ 'bom', ... ]
 package DifferentialGen;
@@ -96,12 +100,12 @@ my @quirks = qw(leading_zeros equal_prefixes mixed_lengths no_digits case unicod
   separators other_extensions ignored_files subdirectory
   marker_spellings literal_markers comment_markers bom crlf no_final_newline
   no_final_semicolon empty_sections shapes failing function_bodies
-  literal_semicolon literal_comment one_line_statements);
+  literal_semicolon literal_comment one_line_statements dir_links);
 my %runner_quirks = (
-	dbmate => [qw(no_transaction down_up_names)],
+	dbmate => [qw(no_transaction down_up_names lone_cr)],
 	'node-pg-migrate' => [qw(scripts down_up_names)],
-	postgrator => [qw(scripts zero_version odd_versions quote_in_name)],
-	'sql-migrate' => [qw(no_transaction down_up_names huge_prefix)],
+	postgrator => [qw(scripts zero_version odd_versions quote_in_name script_undo big_versions)],
+	'sql-migrate' => [qw(no_transaction down_up_names huge_prefix long_words)],
 );
 
 # Quirks that show most together: a failure in a section that runs
@@ -180,6 +184,15 @@ sub item
 		$f = "-- +migrate StatementBegin\n$f\n-- +migrate StatementEnd"
 		  if $g->{runner} eq 'sql-migrate' && $r->chance(0.6);
 		return { up => $f, undo => "DROP FUNCTION ${tok}_$part();" };
+	}
+	if ($g->quirk('long_words', 0.5))
+	{
+		# a word about as long as sql-migrate's 64 kB buffer for the words
+		# of a line: one that does not fit hides the semicolon after it
+		my $x = 'x' x (65520 + $r->below(24));
+		return $r->pick(
+			{ up => "INSERT INTO diff_log (file, part) VALUES ('$tok', '$part' || left('$x', 0));" },
+			{ up => "INSERT INTO diff_log (file, part) VALUES ('$tok', left('$part$x', " . length($part) . '));' });
 	}
 	if ($g->quirk('one_line_statements', 0.6))
 	{
@@ -322,6 +335,11 @@ sub marked_text
 	my $dm = $g->quirk('marker_spellings', 0.5) ? $r->pick(@{ $m->{down_spellings} }) : $m->{down};
 	$um .= ' ' . $r->pick(@{ $m->{up_notx} }) if $notx_up;
 	$dm .= ' ' . $r->pick(@{ $m->{down_notx} }) if $notx_down;
+	# dbmate ends a marker's line at LF alone: what follows a lone carriage
+	# return on it runs with the section, where the server's comment ends
+	$um .= "\r" . trace($tok, 'ucr') if $g->quirk('lone_cr', 0.5);
+	$dm .= "\r" . trace($tok, 'dcr') if $g->quirk('lone_cr', 0.4);
+	$um =~ s/migrate:up/migrate:u\rp/ if $g->quirk('lone_cr', 0.15);
 	my $shape = $g->quirk('shapes', 0.6) ? $r->pick(@{ $m->{shapes} }) : 'normal';
 	return $g->shaped($shape, $g->header, $um, $up, $dm, $down, $tok);
 }
@@ -343,10 +361,12 @@ sub postgrator_text
 # A JavaScript (or TypeScript) migration of node-pg-migrate or postgrator.
 sub script_text
 {
-	my ($runner, $ext, $tok) = @_;
+	my ($runner, $ext, $tok, $dir) = @_;
 	my ($up, $down) = (trace($tok, 'u1'), trace($tok, 'd1'));
 	if ($runner eq 'postgrator')
 	{
+		# (an undo file's generateSql() gives its down part)
+		$up = $down if ($dir // 'up') eq 'down';
 		return $ext eq '.mjs'
 		  ? "export function generateSql() {\n  return \"$up\";\n}\n"
 		  : "module.exports.generateSql = () => \"$up\";\n";
@@ -447,6 +467,10 @@ sub postgrator_name
 	$v = $g->words unless length $v;
 	push @{ $g->{used} }, $v;
 	$v = $r->pick('1e1', '0x0C', '+7', ' 8', '5.0') if $g->quirk('odd_versions', 0.4);
+	# beyond 2^53: JavaScript's numbers lose digits, or keep them
+	$v = $r->pick('9007199254740993', '9007199254740992', '20240101120000001', '20240101120000000',
+		'1152921504606846976', '18446744073709551616')
+	  if $g->quirk('big_versions', 0.6);
 	my $name = $r->chance(0.1) ? '' : '.' . $g->words;
 	$name = ".it's" if $g->quirk('quote_in_name', 0.5);
 	$name .= '.extra' if $g->quirk('odd_versions', 0.2);
@@ -476,14 +500,28 @@ sub generate
 		{
 			my ($v, $action, $name) = $g->postgrator_name;
 			$ext = '.sql' if $ext =~ /^\.(?:down|up)\.sql$/;
+			my ($up, $down) = $g->sections($tok, 0, 0);
 			if ($ext =~ /^\.[cm]?js$/)
 			{
 				$add->("$v.$action$name$ext", script_text($runner, $ext, $tok));
-				next;
 			}
-			my ($up, $down) = $g->sections($tok, 0, 0);
-			$add->("$v.$action$name$ext", $g->dress($g->postgrator_text($up)));
-			$add->("$v.undo$name$ext", $g->dress($g->postgrator_text($down))) if $r->chance(0.8);
+			else
+			{
+				$add->("$v.$action$name$ext", $g->dress($g->postgrator_text($up)));
+			}
+			# its undo file: SQL, or JavaScript (which only postgrator runs)
+			my $uext = $g->quirk('script_undo', 0.6) ? $r->pick('.js', '.cjs', '.mjs') : '.sql';
+			if ($uext ne '.sql')
+			{
+				$add->("$v.undo$name$uext", script_text($runner, $uext, $tok, 'down'));
+			}
+			elsif ($r->chance($ext =~ /^\.[cm]?js$/ ? 0.3 : 0.8))
+			{
+				$add->("$v.undo$name$uext", $g->dress($g->postgrator_text($down)));
+			}
+			# and another undo file of its version now and then
+			$add->("$v.undo$name" . $r->pick('.sql', '.js'), script_text($runner, '.js', $tok, 'down'))
+			  if $g->quirk('script_undo', 0.1);
 			next;
 		}
 		my $name = $g->flat_name($ext);
@@ -509,6 +547,16 @@ sub generate
 		push @dirs, $d;
 		my $name = $d eq '9_data' ? 'up.sql' : $runner eq 'postgrator' ? '1.do.old.sql' : '1_old.sql';
 		$add->("$d/$name", trace('s1', 'u1') . "\n");
+	}
+	if ($g->{q}{dir_links})
+	{
+		# a symbolic link to a directory (the directory itself), named as a
+		# migration or not
+		my $name =
+		    $r->chance(0.3) ? $r->pick('shared', 'lib', '.linked')
+		  : $runner eq 'postgrator' ? $r->pick('0099.do.linked.sql', '0099.undo.linked.sql', 'lib.mjs')
+		  : $r->pick('99_linked.sql', '.99_linked.sql', '99_linked.down.sql');
+		push @entries, { path => $name, link => '.' } unless $taken{$name}++;
 	}
 	return { entries => \@entries, dirs => \@dirs, quirks => [ sort keys %{ $g->{q} } ] };
 }

@@ -1,0 +1,1 @@
+CREATE TABLE layout_log (id serial PRIMARY KEY, what text NOT NULL);
