@@ -25,12 +25,12 @@
 #                   reads every file; the second is what a pooled
 #                   connection's later calls cost)
 #   dbmate          dbmate migrate with nothing to do
-#   list, list0     find listing the set and stat()ing every file (%i %s
-#                   %T@ %C@), and the same find on an empty directory (its
-#                   own start): list - list0 is what only proving that no
-#                   file changed costs, the floor under any call that
-#                   stat()s each file, and "bare + list - list0" the least a
-#                   new session's call can cost as a whole process
+#   list, list0     liststat.c listing the set and stat()ing every file,
+#                   and the same on an empty directory (its own start):
+#                   list - list0 is what only proving that no file changed
+#                   costs, the floor under any call that stat()s each file,
+#                   and "bare + list - list0" the least a new session's call
+#                   can cost as a whole process
 #
 # and writes results/session.md: medians, and paired ratios (the median of
 # each round's ratio, which a slow moment of the shared machine hits on
@@ -144,8 +144,8 @@ measure() {
 	local name=$1 n=$2 l ms first second
 	case $name in
 		bare) ms=$(timed vq "${labels[0]}" -d postgres -c 'SELECT 1') ;;
-		list) ms=$(timed find "$sets/n$n" -maxdepth 1 -type f -name '*.sql' -printf '%i %s %T@ %C@\n') ;;
-		list0) ms=$(timed find "$tmp/empty" -maxdepth 1 -type f -name '*.sql' -printf '%i %s %T@ %C@\n') ;;
+		list) ms=$(timed "$tmp/liststat" "$sets/n$n") ;;
+		list0) ms=$(timed "$tmp/liststat" "$tmp/empty") ;;
 		dbmate) ms=$(timed "$DBMATE" --url "postgres://postgres@/dbmate$n?socket=$BENCH_PGDIR&port=${port[${labels[0]}]}&sslmode=disable" \
 				--migrations-dir "$sets/dbmate$n" --no-dump-schema migrate) ;;
 		*:apply) l=${name%:*}; ms=$(timed vq "$l" -d "s$n" -c "SELECT * FROM morgenmigrate.migrate_apply('$sets/n$n')") ;;
@@ -183,6 +183,7 @@ for n in $NS; do
 done
 
 mkdir -p "$tmp/empty"
+cc -O2 -o "$tmp/liststat" "$bench/liststat.c"
 names=(bare list list0)
 [ -n "$DBMATE" ] && names+=(dbmate)
 for l in "${labels[@]}"; do
