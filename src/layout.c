@@ -1014,16 +1014,19 @@ layout_add_block(FileSections *sections, int start, int end, int line)
  * with "--" (words cut at Go's white space); -1 if that word does not end
  * in one.  max_word, unless 0, is the buffer of the runner's scanner of
  * words: a word that does not fit in it with the white space after it (or
- * the end of the line) stops the scan, and the word before it is the last.
+ * the end of the line) stops the scan, and the word before it is the last;
+ * *cut (unless NULL) tells whether one did.
  */
 int
-layout_line_semicolon(const TextLine *line, int max_word)
+layout_line_semicolon(const TextLine *line, int max_word, bool *cut)
 {
 	const char *p = line->start;
 	const char *end = line->start + line->len;
 	const char *last = NULL;
 	int			n;
 
+	if (cut != NULL)
+		*cut = false;
 	while (p < end)
 	{
 		const char *w;
@@ -1038,7 +1041,11 @@ layout_line_semicolon(const TextLine *line, int max_word)
 		while (p < end && layout_go_space(p, end) == 0)
 			p++;
 		if (max_word > 0 && (p - w) + Max(layout_go_space(p, end), 1) > max_word)
+		{
+			if (cut != NULL)
+				*cut = true;
 			break;
+		}
 		last = p - 1;
 	}
 	return last != NULL && *last == ';' ? line->offset + (last - line->start) : -1;

@@ -418,7 +418,8 @@ extern int	layout_check_chunks(const char *name, const char *text, int len,
 								MigrationSection section,
 								const int *chunk_ends, const int *chunk_lines,
 								int nchunks);
-extern int	layout_line_semicolon(const TextLine *line, int max_word);
+extern int	layout_line_semicolon(const TextLine *line, int max_word,
+								  bool *cut);
 extern void layout_check_bom(const char *name, MigrationLayout layout,
 							 FileSections *sections);
 extern MigrationLayout layout_of_weak_name(const char *name);

@@ -45,7 +45,8 @@ static LayoutFamily settle_family(const MigrationDir *mdir,
 								  const char **example);
 static MigrationLayout layout_of_listed(LayoutFamily family, List *listed);
 static void refuse_mixed_names(MigrationDir *mdir, MigrationLayout layout);
-static void add_ignored(MigrationDir *mdir, const char *shown, const char *why);
+static MigrationIgnored *add_ignored(MigrationDir *mdir, const char *shown,
+									 const char *why);
 static void settle_incomplete(MigrationDir *mdir, List *incomplete);
 static List *drop_other_subdirs(List *listed, LayoutFamily forced,
 								const char **example, char **subdir);
@@ -186,12 +187,10 @@ migration_dir_list(const char *path)
 			continue;
 		if (name[0] == '.')
 		{
-			MigrationIgnored *ig;
+			MigrationIgnored *ig = add_ignored(mdir, files_name_to_server(name),
+											   "hidden: its name starts with a dot");
 
-			add_ignored(mdir, files_name_to_server(name),
-						"hidden: its name starts with a dot");
 			/* a runner that reads hidden names may take it for a file */
-			ig = (MigrationIgnored *) llast(mdir->ignored);
 			ig->is_dir = kind == FILE_DIRECTORY;
 			ig->is_link = ig->is_dir && !plain && files_is_link(path, name);
 			continue;
@@ -460,8 +459,8 @@ cmp_listed_by_name(const ListCell *a, const ListCell *b)
 				  ((const ListedEntry *) lfirst(b))->shown);
 }
 
-/* Notes a directory entry that is no migration, and why. */
-static void
+/* Notes a directory entry that is no migration, and why; returns the note. */
+static MigrationIgnored *
 add_ignored(MigrationDir *mdir, const char *shown, const char *why)
 {
 	MigrationIgnored *ig = palloc0(sizeof(MigrationIgnored));
@@ -469,6 +468,7 @@ add_ignored(MigrationDir *mdir, const char *shown, const char *why)
 	ig->name = (char *) shown;
 	ig->why = why;
 	mdir->ignored = lappend(mdir->ignored, ig);
+	return ig;
 }
 
 /*
@@ -1147,6 +1147,10 @@ add_external_orphans(MigrationDir *mdir, List *external_downs)
 		const ListedEntry *le = (const ListedEntry *) lfirst(lc);
 		bool		found = false;
 
+		/*
+		 * not find_by_key: the files are in key order only where a down or
+		 * config file was paired (collect_files); such downs are few
+		 */
 		for (int i = 0; i < mdir->nfiles && !found; i++)
 			found = mdir->files[i].key != NULL &&
 				strcmp(mdir->files[i].key, le->entry.key) == 0;

@@ -65,6 +65,10 @@ typedef struct DbmateMarker
 								 * the comment: up to a carriage return */
 } DbmateMarker;
 
+/* Why a carriage return inside a marker is refused. */
+#define CR_IN_MARKER_HINT \
+	"The server ends the comment at the carriage return and fails on the rest of the marker, which dbmate sends with the section; write the marker without it."
+
 /* Tells whether a byte is white space to Go's regular expressions (\s). */
 static bool
 re_space(char c)
@@ -269,11 +273,11 @@ dbmate_scan(const char *name, const char *text, int len, FileSections *s)
 		if (m.cr_inside && m.up)
 			layout_malformed(name, line.number, DBMATE,
 							 "the -- migrate:up marker holds a carriage return",
-							 "The server ends the comment at the carriage return and fails on the rest of the marker, which dbmate sends with the section; write the marker without it.");
+							 CR_IN_MARKER_HINT);
 		if (m.cr_inside)
 			layout_defer_problem(&s->down_problem, line.number,
 								 "the -- migrate:down marker holds a carriage return",
-								 "The server ends the comment at the carriage return and fails on the rest of the marker, which dbmate sends with the section; write the marker without it.");
+								 CR_IN_MARKER_HINT);
 		if (m.up)
 		{
 			s->up.start = line.offset;

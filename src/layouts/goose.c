@@ -353,7 +353,7 @@ run_line(GooseScan *g, GooseRun *r, const TextLine *line, bool end)
 	}
 	if (r->state == STATE_UP || r->state == STATE_DOWN)
 	{
-		int			semicolon = layout_line_semicolon(line, 0);
+		int			semicolon = layout_line_semicolon(line, 0, NULL);
 
 		if (semicolon >= 0)
 		{

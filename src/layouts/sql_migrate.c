@@ -402,6 +402,7 @@ sql_migrate_scan(const char *name, const char *text, int len, FileSections *s)
 		const char *blank_start;
 		const char *blank_end;
 		int			semicolon;
+		bool		cut;
 
 		/* sql-migrate reads no line of 1 MB or more, line end included */
 		if (l.next - l.offset >= MAX_LINE +
@@ -427,14 +428,15 @@ sql_migrate_scan(const char *name, const char *text, int len, FileSections *s)
 		layout_go_trim(&blank_start, &blank_end);
 		if (m.pending_line == 0 && blank_start < blank_end)
 			m.pending_line = l.number;
-		semicolon = layout_line_semicolon(&l, MAX_WORD);
+		semicolon = layout_line_semicolon(&l, MAX_WORD, &cut);
 		if (semicolon >= 0)
 		{
 			add_chunk(&m, semicolon, l.number, false);
 			m.pending_line = 0;
 			m.hidden_line = 0;
 		}
-		else if (m.hidden_line == 0 && layout_line_semicolon(&l, 0) >= 0)
+		else if (cut && m.hidden_line == 0 &&
+				 layout_line_semicolon(&l, 0, NULL) >= 0)
 			m.hidden_line = l.number;
 	}
 	if (!any)
