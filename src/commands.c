@@ -10,6 +10,8 @@
  */
 #include "postgres.h"
 
+#include <time.h>
+
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -29,6 +31,7 @@
 #include "commands.h"
 #include "cost.h"
 #include "costcache.h"
+#include "dirproof.h"
 #include "drift.h"
 #include "filecache.h"
 #include "files.h"
@@ -115,6 +118,8 @@ static void describe_run(CallState *call, const MigrationEntry *e,
 						 bool *in_transaction, char **runs);
 static void warn_orphans(const MigrationDir *dir);
 static void keep_fingerprints(const CallState *call);
+static bool proof_kept_for(const char *path, const ApplyOptions *options);
+static bool all_applied(const CallState *call);
 static int	cmp_ignored(const ListCell *a, const ListCell *b);
 static List *up_work(List *pending);
 static List *down_work(const CallState *call, int steps, const char *target);
@@ -653,6 +658,40 @@ put_run_row(ReturnSetInfo *rsinfo, const char *filename, const char *status,
 }
 
 /*
+ * Tells whether a migrate_apply with these arguments may use or keep a
+ * directory's proof (dirproof.c): one that applies, without target or
+ * steps, to the database's own history, from a directory on disk.
+ */
+static bool
+proof_kept_for(const char *path, const ApplyOptions *options)
+{
+	return !options->dry_run && options->target == NULL &&
+		options->steps < 0 && history_of_database() && !files_pushed(path);
+}
+
+/*
+ * Tells whether a call that has nothing to apply said nothing either:
+ * every migration applied or a baseline (none missing, failed, changed,
+ * or another runner's to apply), and no down file without its up file.
+ */
+static bool
+all_applied(const CallState *call)
+{
+	ListCell   *lc;
+
+	if (call->dir->orphans != NIL)
+		return false;
+	foreach(lc, call->entries)
+	{
+		const MigrationEntry *e = (const MigrationEntry *) lfirst(lc);
+
+		if (e->state != MS_APPLIED && e->state != MS_BASELINE)
+			return false;
+	}
+	return true;
+}
+
+/*
  * migrate_apply: applies (or rehearses) the pending files in version
  * order under the lock, after refusing changed files and preflighting
  * every pending file.  The call shows in morgenmigrate.progress from its
@@ -669,23 +708,31 @@ command_apply(const char *path, const ApplyOptions *options,
 	{
 		CallState	call;
 		List	   *work;
+		struct timespec started;
+		bool		provable = proof_kept_for(path, options);
 
+		clock_gettime(CLOCK_REALTIME, &started);
 		lock_history();
-		begin_call(&call, path);
-		plan_refuse_changed(call.entries);
-		if (!options->dry_run)
-			keep_fingerprints(&call);
-		plan_warn_missing(call.entries);
-		warn_orphans(call.dir);
-		work = up_work(plan_pending(call.dir, call.entries, options->target,
-									options->steps, true));
-		preflight(&call, work, options->dry_run ?
-				  PREFLIGHT_REHEARSAL : PREFLIGHT_TRANSACTION);
+		if (!provable || !dirproof_stands(path))
+		{
+			begin_call(&call, path);
+			plan_refuse_changed(call.entries);
+			if (!options->dry_run)
+				keep_fingerprints(&call);
+			plan_warn_missing(call.entries);
+			warn_orphans(call.dir);
+			work = up_work(plan_pending(call.dir, call.entries, options->target,
+										options->steps, true));
+			if (provable && work == NIL && all_applied(&call))
+				dirproof_keep(path, call.history, &started);
+			preflight(&call, work, options->dry_run ?
+					  PREFLIGHT_REHEARSAL : PREFLIGHT_TRANSACTION);
 
-		if (options->dry_run)
-			rehearse_work(&call, work, options->atomic, rsinfo);
-		else
-			apply_work(&call, work, options->atomic, rsinfo);
+			if (options->dry_run)
+				rehearse_work(&call, work, options->atomic, rsinfo);
+			else
+				apply_work(&call, work, options->atomic, rsinfo);
+		}
 	}
 	PG_FINALLY();
 	{

@@ -199,7 +199,7 @@ struct FingerprintSet
 	dev_t		device;			/* the directory's */
 	int			nproved;		/* entries with proved set */
 	MemoryContext cxt;
-	StringInfoData reader;		/* pack_reader's, made once */
+	StringInfoData reader;		/* filecache_pack_reader's, made once */
 	StringInfoData head;		/* pack_reading's of the file at hand */
 };
 
@@ -226,8 +226,6 @@ static bool cache_usable(void);
 static FileStamp stamp_of(const struct stat *st);
 static FileStamp fingerprint_stamp(const FileFingerprint *fp);
 static bool same_stamp(const FileStamp *a, const FileStamp *b);
-static bool stamp_settled(const struct stat *st,
-						  const struct timespec *read_at);
 static CachedFileKey file_key(const struct stat *st);
 static void reading_key(CachedReadingKey *key, const struct stat *st,
 						EntryRole role, MigrationLayout scan_layout,
@@ -242,7 +240,6 @@ static void *copy_to_keep(MemoryContext cxt, void *(*copy) (const void *src),
 static FingerprintEntry *fingerprint_entry(FingerprintSet *set,
 										   const char *filename, bool create);
 static bool stat_unlinked(int dirfd, const char *relpath, struct stat *st);
-static void pack_reader(StringInfo buf);
 static void pack_reading(StringInfo buf, EntryRole role,
 						 MigrationLayout scan_layout, bool lines);
 static bool find_reading(const char *facts, int len, const StringInfo reader,
@@ -370,8 +367,8 @@ same_stamp(const FileStamp *a, const FileStamp *b)
  * Tells whether both times of what stat() found lie RACY_MARGIN_S seconds
  * or more before read_at: any later write stamps a later time.
  */
-static bool
-stamp_settled(const struct stat *st, const struct timespec *read_at)
+bool
+filecache_stamp_settled(const struct stat *st, const struct timespec *read_at)
 {
 	int64		limit = time_ns(read_at) - (int64) RACY_MARGIN_S * 1000000000;
 
@@ -465,7 +462,7 @@ filecache_store(const struct stat *st, const struct timespec *read_at,
 	FileSections copy;
 	MemoryContext oldcxt;
 
-	if (!stamp_settled(st, read_at))
+	if (!filecache_stamp_settled(st, read_at))
 		return;
 	(void) cache_usable();
 	if (hash_get_num_entries(cache) >= MAX_CACHED_FILES)
@@ -708,7 +705,7 @@ filecache_dir_store(const char *path, const struct stat *st,
 	FileStamp	listed = stamp_of(st);
 	FileStamp	after;
 
-	if (strlen(path) >= MAXPGPATH || !stamp_settled(st, read_at) ||
+	if (strlen(path) >= MAXPGPATH || !filecache_stamp_settled(st, read_at) ||
 		stat(path, &now) < 0)
 		return;
 	after = stamp_of(&now);
@@ -809,7 +806,7 @@ filecache_script_store(const char *relpath, const ScriptUse *use,
 	char	   *path;
 	Size		bytes;
 
-	if (!stamp_settled(st, &script->read_at))
+	if (!filecache_stamp_settled(st, &script->read_at))
 		return;
 	(void) cache_usable();
 
@@ -877,7 +874,7 @@ filecache_fingerprints(int dirfd, const FileFingerprint *fps, int n)
 	set->entries = hash_create("morgenmigrate fingerprints", Max(n, 64), &ctl,
 							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	initStringInfo(&set->reader);
-	pack_reader(&set->reader);
+	filecache_pack_reader(&set->reader);
 	initStringInfo(&set->head);
 	for (int i = 0; i < n; i++)
 	{
@@ -949,8 +946,8 @@ stat_unlinked(int dirfd, const char *relpath, struct stat *st)
  * scanner split the file.  A fingerprint another build or another server
  * wrote is not trusted.
  */
-static void
-pack_reader(StringInfo buf)
+void
+filecache_pack_reader(StringInfo buf)
 {
 	static int32 server_version = 0;
 
@@ -1140,7 +1137,7 @@ filecache_fingerprint_prove(FingerprintSet *set, int dirfd,
 	FileStamp	now;
 	MemoryContext oldcxt;
 
-	if (set == NULL || dirfd < 0 || !stamp_settled(&ft->st, &ft->read_at) ||
+	if (set == NULL || dirfd < 0 || !filecache_stamp_settled(&ft->st, &ft->read_at) ||
 		!stat_unlinked(dirfd, relpath, &st) || st.st_dev != set->device)
 		return;
 	read = stamp_of(&ft->st);
@@ -1151,7 +1148,7 @@ filecache_fingerprint_prove(FingerprintSet *set, int dirfd,
 
 	oldcxt = MemoryContextSwitchTo(set->cxt);
 	initStringInfo(&reader);
-	pack_reader(&reader);
+	filecache_pack_reader(&reader);
 	initStringInfo(&head);
 	pack_reading(&head, role, scan_layout, lines);
 	initStringInfo(&reading);

@@ -12,6 +12,9 @@
 #define MORGENMIGRATE_FILECACHE_H
 
 #include <sys/stat.h>
+#include <time.h>
+
+#include "lib/stringinfo.h"
 
 #include "files.h"
 #include "layout.h"
@@ -62,5 +65,9 @@ extern void filecache_fingerprint_prove(FingerprintSet *set, int dirfd,
 										const FileSections *sections);
 extern const FileFingerprint *filecache_fingerprint_proved(FingerprintSet *set,
 														   const char *filename);
+
+extern bool filecache_stamp_settled(const struct stat *st,
+									const struct timespec *read_at);
+extern void filecache_pack_reader(StringInfo buf);
 
 #endif							/* MORGENMIGRATE_FILECACHE_H */

@@ -600,6 +600,42 @@ files_dir_next(FilesDir *d, FileKind *kind, bool *plain)
 	return NULL;
 }
 
+/*
+ * Looks at every entry of a directory without following links: calls fn
+ * with the directory's own stat() (name NULL), then with each entry but
+ * "." and ".." and its lstat(), in the order the directory gives them,
+ * while fn returns true.  The directory is opened and checked against
+ * morgenmigrate.allowed_directories as files_dir_open does.  False when fn
+ * stopped the walk, when an entry went before it could be looked at, or
+ * when the directory cannot be opened, is a pushed set, or is on a file
+ * system whose times are not trusted (files_fd_times_trusted): the caller
+ * then lists it the usual way, which reports what is wrong.
+ */
+bool
+files_dir_walk(const char *path, FilesWalkFn fn, void *arg)
+{
+	DIR		   *dir;
+	struct dirent *de;
+	struct stat st;
+	dev_t		device;
+	bool		ok;
+
+	if (pushed_path(path, "") != NULL || (dir = AllocateDir(path)) == NULL)
+		return false;
+	check_fd_allowed(dirfd(dir), path, "migration directory");
+	ok = files_fd_times_trusted(dirfd(dir), &device) &&
+		fstat(dirfd(dir), &st) == 0 && fn(NULL, &st, arg);
+	while (ok && (de = ReadDir(dir, path)) != NULL)
+	{
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		ok = fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			fn(de->d_name, &st, arg);
+	}
+	FreeDir(dir);
+	return ok;
+}
+
 /* Ends a listing. */
 void
 files_dir_close(FilesDir *d)

@@ -82,6 +82,14 @@ extern char *files_name_to_server(const char *name);
 extern char *files_shown(const char *s);
 
 extern FilesDir *files_dir_open(const char *path);
+
+/*
+ * Called by files_dir_walk with the directory's own stat() first (name
+ * NULL), then with each entry and its lstat(); false stops the walk.
+ */
+typedef bool (*FilesWalkFn) (const char *name, const struct stat *st,
+							 void *arg);
+extern bool files_dir_walk(const char *path, FilesWalkFn fn, void *arg);
 extern const char *files_dir_next(FilesDir *d, FileKind *kind, bool *plain);
 extern void files_dir_close(FilesDir *d);
 extern FileKind files_kind(const char *dir, const char *relpath);

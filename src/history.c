@@ -34,6 +34,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type_d.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -131,7 +132,20 @@ typedef struct RowRead
 	uint64		nbatch;
 	uint64		at;				/* the next row of the batch */
 	HeapTuple	tuple;			/* the current row */
+	TableDigest *digest;		/* a direct read's rows go into it, if set */
 } RowRead;
+
+/* The columns of both tables that a call reads, and their types. */
+static const char *const row_columns[] = {"filename", "applied_at",
+"checksum", "duration", "kind"};
+static const Oid row_types[] = {TEXTOID, TIMESTAMPTZOID, TEXTOID,
+INTERVALOID, TEXTOID};
+static const char *const failure_columns[] = {"filename", "failed_at",
+"sqlstate", "message", "detail", "hint", "line"};
+static const Oid failure_types[] = {TEXTOID, TIMESTAMPTZOID, TEXTOID,
+TEXTOID, TEXTOID, TEXTOID, INT4OID};
+/* detail, hint and line of a failure may be NULL */
+#define FAILURE_NULLABLE ((1 << 4) | (1 << 5) | (1 << 6))
 
 /* The tenant schema whose history the calls read and write, or NULL. */
 static char *target_schema = NULL;
@@ -170,6 +184,11 @@ static void query_begin(RowRead *rr, SPIPlanPtr plan, Datum *args);
 static bool rows_next(RowRead *rr);
 static Datum rows_value(const RowRead *rr, int column, bool *isnull);
 static void rows_end(RowRead *rr);
+static void digest_begin(TableDigest *digest, const RowRead *rr);
+static void digest_row(TableDigest *digest, HeapTuple tuple);
+static bool digest_table(TableDigest *digest, const char *table,
+						 int ncolumns, const char *const *columns,
+						 const Oid *types, bits32 nullable);
 static bool text_is(const text *value, const char *str);
 static void *grow_array(void *array, int n, int *allocated, Size size);
 static void history_row(HistoryRow *row, const RowRead *rr);
@@ -187,6 +206,13 @@ history_set_schema(const char *schema)
 	if (target_schema != NULL)
 		pfree(target_schema);
 	target_schema = schema ? MemoryContextStrdup(TopMemoryContext, schema) : NULL;
+}
+
+/* Tells whether the calls work on the database's own history. */
+bool
+history_of_database(void)
+{
+	return target_schema == NULL;
 }
 
 /*
@@ -388,6 +414,7 @@ direct_begin(RowRead *rr, const char *table, int ncolumns,
 	rr->cxt = CurrentMemoryContext;
 	rr->rel = NULL;
 	rr->portal = NULL;
+	rr->digest = NULL;
 	if (!OidIsValid(relid) ||
 		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
 		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
@@ -499,6 +526,7 @@ query_begin(RowRead *rr, SPIPlanPtr plan, Datum *args)
 {
 	rr->cxt = CurrentMemoryContext;
 	rr->rel = NULL;
+	rr->digest = NULL;
 	rr->portal = SPI_cursor_open(NULL, plan, args, NULL, false);
 	rr->batch = NULL;
 	rr->nbatch = rr->at = 0;
@@ -515,6 +543,8 @@ rows_next(RowRead *rr)
 
 		if (!HeapTupleIsValid(tuple))
 			return false;
+		if (rr->digest != NULL)
+			digest_row(rr->digest, tuple);
 		heap_deform_tuple(tuple, RelationGetDescr(rr->rel), rr->values,
 						  rr->nulls);
 		return true;
@@ -568,6 +598,82 @@ rows_end(RowRead *rr)
 		SPI_freetuptable(rr->batch);
 	SPI_cursor_close(rr->portal);
 	MemoryContextSwitchTo(rr->cxt);
+}
+
+/* Starts digest as the digest of the table rr reads directly. */
+static void
+digest_begin(TableDigest *digest, const RowRead *rr)
+{
+	memset(digest, 0, sizeof(TableDigest));
+	digest->relid = RelationGetRelid(rr->rel);
+	digest->usable = true;
+}
+
+/*
+ * Adds a row to a digest: a hash of what the row holds (its number of
+ * columns, which are NULL, and its data), not of where it lies or which
+ * transaction wrote it.  A value kept out of line (TOAST) is only a
+ * pointer here, so a digest with one is not usable.
+ */
+static void
+digest_row(TableDigest *digest, HeapTuple tuple)
+{
+	HeapTupleHeader t = tuple->t_data;
+	int			natts = HeapTupleHeaderGetNatts(t);
+	uint64		seed = (uint64) natts;
+	uint64		h;
+
+	if (HeapTupleHasExternal(tuple))
+		digest->usable = false;
+	if (HeapTupleHasNulls(tuple))
+		seed = hash_bytes_extended((const unsigned char *) t->t_bits,
+								   BITMAPLEN(natts), seed + 1);
+	h = hash_bytes_extended((const unsigned char *) t + t->t_hoff,
+							tuple->t_len - t->t_hoff, seed);
+	digest->count++;
+	digest->sum += h;
+	digest->xor ^= h;
+}
+
+/*
+ * The digest of every row of one of the extension's tables, read as
+ * history_load reads it; false where that read would go through SPI.
+ */
+static bool
+digest_table(TableDigest *digest, const char *table, int ncolumns,
+			 const char *const *columns, const Oid *types, bits32 nullable)
+{
+	RowRead		rr;
+	HeapTuple	tuple;
+
+	if (!direct_begin(&rr, table, ncolumns, columns, types, nullable, -1,
+					  NULL))
+		return false;
+	digest_begin(digest, &rr);
+	while (HeapTupleIsValid(tuple = systable_getnext(rr.scan)))
+		digest_row(digest, tuple);
+	rows_end(&rr);
+	return digest->usable;
+}
+
+/*
+ * The digest of the database's history, both tables, as a call would read
+ * them now; false for a tenant's history, or where history_load would not
+ * read them directly (its digest is not valid then either).
+ */
+bool
+history_digest(HistoryDigest *digest)
+{
+	memset(digest, 0, sizeof(HistoryDigest));
+	if (target_schema != NULL ||
+		!digest_table(&digest->rows, "schema_migrations",
+					  lengthof(row_columns), row_columns, row_types, 0) ||
+		!digest_table(&digest->failures, "migration_errors",
+					  lengthof(failure_columns), failure_columns,
+					  failure_types, FAILURE_NULLABLE))
+		return false;
+	digest->valid = true;
+	return true;
 }
 
 /*
@@ -679,14 +785,6 @@ History *
 history_load(void)
 {
 	History    *history = palloc0(sizeof(History));
-	static const char *const row_columns[] = {"filename", "applied_at",
-	"checksum", "duration", "kind"};
-	static const Oid row_types[] = {TEXTOID, TIMESTAMPTZOID, TEXTOID,
-	INTERVALOID, TEXTOID};
-	static const char *const failure_columns[] = {"filename", "failed_at",
-	"sqlstate", "message", "detail", "hint", "line"};
-	static const Oid failure_types[] = {TEXTOID, TIMESTAMPTZOID, TEXTOID,
-	TEXTOID, TEXTOID, TEXTOID, INT4OID};
 	RowRead		rr;
 	int			allocated = 1024;
 
@@ -697,9 +795,15 @@ history_load(void)
 	if (target_schema != NULL && !target_has("morgenmigrate_history"))
 		return history;
 	/* the extension's own table, read without SPI where that changes nothing */
-	if (target_schema != NULL ||
-		!direct_begin(&rr, "schema_migrations", lengthof(row_columns),
-					  row_columns, row_types, 0, -1, NULL))
+	if (target_schema == NULL &&
+		direct_begin(&rr, "schema_migrations", lengthof(row_columns),
+					 row_columns, row_types, 0, -1, NULL))
+	{
+		/* what a later call compares with (dirproof.c) */
+		digest_begin(&history->digest.rows, &rr);
+		rr.digest = &history->digest.rows;
+	}
+	else
 		query_begin(&rr, query_plan(HQ_ROWS, 0, NULL), NULL);
 	while (rows_next(&rr))
 	{
@@ -712,10 +816,15 @@ history_load(void)
 
 	if (target_schema != NULL && !target_has("morgenmigrate_errors"))
 		return history;
-	if (target_schema != NULL ||
-		!direct_begin(&rr, "migration_errors", lengthof(failure_columns),
-					  failure_columns, failure_types,
-					  (1 << 4) | (1 << 5) | (1 << 6), -1, NULL))
+	if (target_schema == NULL &&
+		direct_begin(&rr, "migration_errors", lengthof(failure_columns),
+					 failure_columns, failure_types, FAILURE_NULLABLE, -1,
+					 NULL))
+	{
+		digest_begin(&history->digest.failures, &rr);
+		rr.digest = &history->digest.failures;
+	}
+	else
 		query_begin(&rr, query_plan(HQ_FAILURES, 0, NULL), NULL);
 	allocated = 16;
 	while (rows_next(&rr))
@@ -727,6 +836,8 @@ history_load(void)
 	rows_end(&rr);
 	qsort(history->failures, history->nfailures, sizeof(FailureRow),
 		  cmp_failures);
+	history->digest.valid = history->digest.rows.usable &&
+		history->digest.failures.usable;
 
 	return history;
 }
@@ -1074,19 +1185,56 @@ history_load_fingerprints(const char *directory, int *n)
 	while (rows_next(&rr))
 	{
 		fps = grow_array(fps, *n, &allocated, sizeof(FileFingerprint));
-		fingerprint_row(&fps[(*n)++], &rr);
+		fingerprint_row(&fps[*n], &rr);
+		/* the row of the directory's proof is no file's (dirproof.c) */
+		if (fps[*n].filename[0] != '\0')
+			(*n)++;
 	}
 	rows_end(&rr);
 	return fps;
 }
 
 /*
+ * Finds the proof kept for a directory (its canonical path): the row of
+ * file_fingerprints whose file name is empty, which no file has
+ * (dirproof.c).  Read only directly, by the index on the file name; false
+ * where that cannot be done, or there is none.
+ */
+bool
+history_load_proof(const char *directory, FileFingerprint *fp)
+{
+	static const char *const columns[] = {"filename", "device", "inode",
+	"size", "mtime_ns", "ctime_ns", "checksum", "facts", "directory"};
+	static const Oid types[] = {TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID,
+	INT8OID, TEXTOID, BYTEAOID, TEXTOID};
+	RowRead		rr;
+	bool		found = false;
+
+	if (!fingerprints_allowed(ACL_SELECT) ||
+		!direct_begin(&rr, "file_fingerprints", lengthof(columns), columns,
+					  types, 0, 0, ""))
+		return false;
+	while (!found && rows_next(&rr))
+	{
+		bool		isnull;
+
+		if (text_is(DatumGetTextPP(rows_value(&rr, 8, &isnull)), directory))
+		{
+			fingerprint_row(fp, &rr);
+			found = true;
+		}
+	}
+	rows_end(&rr);
+	return found;
+}
+
+/*
  * Keeps (or replaces) the fingerprints of files of a directory, in one
  * statement over arrays of their parts; does nothing where the caller may
- * not write them (fingerprints_allowed).  The names are the history's
- * keys, each once.
+ * not write them (fingerprints_allowed), and says whether it wrote.  The
+ * names are the history's keys, each once.
  */
-void
+bool
 history_save_fingerprints(const char *directory, const FileFingerprint *fps,
 						  int n)
 {
@@ -1099,7 +1247,7 @@ history_save_fingerprints(const char *directory, const FileFingerprint *fps,
 	/* ON CONFLICT reads the key it conflicts on: SELECT too */
 	if (n == 0 || !fingerprints_allowed(ACL_SELECT | ACL_INSERT | ACL_UPDATE) ||
 		!fingerprints_have_key())
-		return;
+		return false;
 	for (int c = 0; c < lengthof(columns); c++)
 		columns[c] = palloc(sizeof(Datum) * n);
 	for (int i = 0; i < n; i++)
@@ -1147,6 +1295,7 @@ history_save_fingerprints(const char *directory, const FileFingerprint *fps,
 			 9, types, values, NULL);
 	for (int c = 0; c < lengthof(columns); c++)
 		pfree(columns[c]);
+	return true;
 }
 
 /*

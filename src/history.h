@@ -38,6 +38,28 @@ typedef struct FailureRow
 	int			line;			/* 0 when unknown */
 } FailureRow;
 
+/*
+ * A table's rows in a few numbers that any change to them changes: how
+ * many there are, and the sum and the exclusive or of a hash of each
+ * row's bytes (so that the order of the rows does not count).
+ */
+typedef struct TableDigest
+{
+	Oid			relid;
+	uint64		count;
+	uint64		sum;
+	uint64		xor;
+	bool		usable;			/* false: a row's value is kept out of line */
+} TableDigest;
+
+/* Both tables of the database's history, as read under one call. */
+typedef struct HistoryDigest
+{
+	bool		valid;			/* read directly, every row digested */
+	TableDigest rows;
+	TableDigest failures;
+} HistoryDigest;
+
 /* Both tables, each sorted by file name for lookups. */
 typedef struct History
 {
@@ -48,6 +70,7 @@ typedef struct History
 	int			nfingerprints;	/* history_load_fingerprints: what earlier
 								 * sessions proved of one directory's files */
 	struct FileFingerprint *fingerprints;
+	HistoryDigest digest;		/* of the rows read, where valid */
 } History;
 
 /*
@@ -59,8 +82,10 @@ extern HistoryHook history_ddl_begin_hook;
 extern HistoryHook history_ddl_end_hook;
 
 extern void history_set_schema(const char *schema);
+extern bool history_of_database(void);
 extern const char *history_errors_table(void);
 extern History *history_load(void);
+extern bool history_digest(HistoryDigest *digest);
 extern List *history_in_apply_order(const History *history);
 extern HistoryRow *history_find(const History *history, const char *filename);
 extern FailureRow *history_find_failure(const History *history,
@@ -78,7 +103,9 @@ extern void history_record_failure(const char *filename, TimestampTz failed_at,
 extern bool history_clear_failure(const char *filename);
 extern struct FileFingerprint *history_load_fingerprints(const char *directory,
 														 int *n);
-extern void history_save_fingerprints(const char *directory,
+extern bool history_load_proof(const char *directory,
+							   struct FileFingerprint *fp);
+extern bool history_save_fingerprints(const char *directory,
 									  const struct FileFingerprint *fps, int n);
 extern char *failure_text(const FailureRow *failure);
 extern Datum interval_datum(int64 usecs);

@@ -26,7 +26,7 @@ my @layers = (
 	[qw(source script history worker citus subxact lock lockreport context
 		  filelimits leftovers cost costalter costset costcache relsize blockers
 		  progress push deferrable)],
-	[qw(plan runner adopt drift)],
+	[qw(plan runner adopt drift dirproof)],
 	[qw(commands fleet dbfleet fleetutils)],
 	[qw(entry)],
 );
