@@ -118,7 +118,7 @@ static void describe_run(CallState *call, const MigrationEntry *e,
 						 bool *in_transaction, char **runs);
 static void warn_orphans(const MigrationDir *dir);
 static void keep_fingerprints(const CallState *call);
-static bool proof_kept_for(const char *path, const ApplyOptions *options);
+static bool proof_kept_for(const char *path, const char *target, int steps);
 static bool all_applied(const CallState *call);
 static int	cmp_ignored(const ListCell *a, const ListCell *b);
 static List *up_work(List *pending);
@@ -658,15 +658,16 @@ put_run_row(ReturnSetInfo *rsinfo, const char *filename, const char *status,
 }
 
 /*
- * Tells whether a migrate_apply with these arguments may use or keep a
- * directory's proof (dirproof.c): one that applies, without target or
- * steps, to the database's own history, from a directory on disk.
+ * Tells whether a call that applies (migrate_apply without dry_run, or
+ * migrate_run) with these arguments may use or keep a directory's proof
+ * (dirproof.c): without target or steps, to the database's own history,
+ * from a directory on disk.
  */
 static bool
-proof_kept_for(const char *path, const ApplyOptions *options)
+proof_kept_for(const char *path, const char *target, int steps)
 {
-	return !options->dry_run && options->target == NULL &&
-		options->steps < 0 && history_of_database() && !files_pushed(path);
+	return target == NULL && steps < 0 && history_of_database() &&
+		!files_pushed(path);
 }
 
 /*
@@ -709,10 +710,11 @@ command_apply(const char *path, const ApplyOptions *options,
 		CallState	call;
 		List	   *work;
 		struct timespec started;
-		bool		provable = proof_kept_for(path, options);
+		bool		provable = !options->dry_run &&
+			proof_kept_for(path, options->target, options->steps);
 
-		clock_gettime(CLOCK_REALTIME, &started);
 		lock_history();
+		clock_gettime(CLOCK_REALTIME, &started);
 		if (!provable || !dirproof_stands(path))
 		{
 			begin_call(&call, path);
@@ -1105,8 +1107,14 @@ static void
 run_work(void *arg)
 {
 	RunRequest *r = (RunRequest *) arg;
+	bool		provable = !r->down && proof_kept_for(r->path, r->target, -1);
+	struct timespec started;
 
 	lock_history_session();
+	clock_gettime(CLOCK_REALTIME, &started);
+	/* nothing to do, as migrate_apply would find: no work, no call state */
+	if (provable && dirproof_stands(r->path))
+		return;
 	begin_call(&r->call, r->path);
 	if (r->down)
 		r->work = down_work(&r->call, r->steps, r->target);
@@ -1117,6 +1125,8 @@ run_work(void *arg)
 		warn_orphans(r->call.dir);
 		r->work = up_work(plan_pending(r->call.dir, r->call.entries,
 									   r->target, -1, true));
+		if (provable && r->work == NIL && all_applied(&r->call))
+			dirproof_keep(r->path, r->call.history, &started);
 	}
 	preflight(&r->call, r->work, PREFLIGHT_STEPS);
 }

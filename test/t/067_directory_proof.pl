@@ -215,6 +215,27 @@ for my $args ("'$dir', dry_run => true", "'$dir', target => '007'",
 	unlike($err, qr/are as when a call|kept the proof/, "migrate_apply($args) does not use a proof");
 }
 
+# (5) migrate_run (a pg_cron job's call) keeps and uses the same proof
+sub run_way
+{
+	my ($rc, $out, $err) = $node->psql('postgres',
+		"SET client_min_messages = debug1;\nCALL morgenmigrate.migrate_run('$dir');\n"
+		  . "SELECT count(*) FROM morgenmigrate.schema_migrations");
+	die "migrate_run failed: $err" if $rc != 0;
+	return ($err =~ /are as when a call last found nothing to do/ ? 'proof'
+		  : $err =~ /kept the proof/ ? 'kept' : 'long') . ":$out";
+}
+my $rows = $node->safe_psql('postgres', "SELECT count(*) FROM morgenmigrate.schema_migrations");
+$node->safe_psql('postgres',
+	"DELETE FROM morgenmigrate.file_fingerprints WHERE filename = ''");
+is(run_way(), "kept:$rows", 'migrate_run with nothing to do keeps the proof');
+is(run_way(), "proof:$rows", 'and the next migrate_run answers from it');
+is(way(), 'proof:', 'as does migrate_apply');
+$node->safe_psql('postgres',
+	"DELETE FROM morgenmigrate.schema_migrations WHERE filename = '005_t5.sql'");
+is(run_way(), "long:$rows", 'a history row deleted: migrate_run applies the file again');
+is(run_way(), "kept:$rows", 'and keeps the proof again');
+
 # (5) a directory behind a link, the link turned to a copy: other inodes
 my $copy = "$base/copy";
 mkdir $copy or die;
