@@ -12,7 +12,8 @@
  *
  * What a no-op migrate_apply answers is a function of:
  *
- *	- the directory's entries: their names, and each file's text, which
+ *	- the directory's entries: their names (the directory's own times
+ *	  change with them), and each file's text, which
  *	  its inode, size and times stand for under the rule the file cache
  *	  and the fingerprints follow (filecache.c: both times RACY_MARGIN_S
  *	  seconds before the call began, on a local file system, on the
@@ -22,8 +23,9 @@
  *	  allowed, the database's encoding, the role that calls, and this
  *	  build of the library on this server (filecache_pack_reader).
  *
- * A proof keeps all of them: the settings as they are, the entries as a
- * digest of each one's name, inode, mode, size and times, and the history
+ * A proof keeps all of them: the settings as they are, the directory's
+ * device, inode and times, its entries as a digest of each one's name,
+ * inode, mode, size and times, and the history
  * as a digest of the bytes of every row of both tables, as the call read
  * them (under its snapshot).  Its facts are those values one after the
  * other; a later call packs the same from what it finds and compares the
@@ -192,17 +194,19 @@ pack_settings(StringInfo buf)
 	appendBinaryStringInfo(buf, allowed, strlen(allowed));
 }
 
-/* Appends the directory and the digest of its entries. */
+/* Appends the directory, its times and the digest of its entries. */
 static void
 pack_listing(StringInfo buf, const Listing *listing)
 {
-	int64		values[5];
+	int64		values[7];
 
 	values[0] = (int64) listing->dir.st_dev;
 	values[1] = (int64) listing->dir.st_ino;
-	values[2] = (int64) listing->count;
-	values[3] = (int64) listing->sum;
-	values[4] = (int64) listing->xor;
+	values[2] = ns_of(&listing->dir.st_mtim);
+	values[3] = ns_of(&listing->dir.st_ctim);
+	values[4] = (int64) listing->count;
+	values[5] = (int64) listing->sum;
+	values[6] = (int64) listing->xor;
 	pack_int64s(buf, values, lengthof(values));
 }
 
@@ -239,17 +243,27 @@ dirproof_stands(const char *path)
 	StringInfoData facts;
 	Listing		listing;
 	HistoryDigest digest;
+	struct stat st;
 	bool		stands;
 
 	if (!history_load_proof(path, &kept))
 		return false;
 	initStringInfo(&facts);
 	pack_settings(&facts);
-	/* settings differ: nothing more to look at */
+
+	/*
+	 * Cheapest first: the settings; the directory's own times, which an
+	 * entry added, removed or renamed (a deploy's new files) changes; the
+	 * history; then every entry.
+	 */
 	if (kept.facts_len < facts.len ||
 		memcmp(kept.facts, facts.data, facts.len) != 0 ||
-		!list_directory(path, &listing, NULL) ||
-		!history_digest(&digest))
+		stat(path, &st) != 0 || kept.device != (int64) st.st_dev ||
+		kept.inode != (int64) st.st_ino ||
+		kept.mtime_ns != ns_of(&st.st_mtim) ||
+		kept.ctime_ns != ns_of(&st.st_ctim) ||
+		!history_digest(&digest) ||
+		!list_directory(path, &listing, NULL))
 		return false;
 	pack_listing(&facts, &listing);
 	pack_history(&facts, &digest);
