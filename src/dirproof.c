@@ -306,9 +306,9 @@ dirproof_keep(const char *path, const History *history,
 	fp.size = (int64) listing.count;
 	fp.mtime_ns = ns_of(&listing.dir.st_mtim);
 	fp.ctime_ns = ns_of(&listing.dir.st_ctim);
-	snprintf(fp.checksum, sizeof(fp.checksum),
-			 "%016" INT64_MODIFIER "x%016" INT64_MODIFIER "x",
-			 listing.sum, listing.xor);
+	snprintf(fp.checksum, sizeof(fp.checksum), "%016llx%016llx",
+			 (unsigned long long) listing.sum,
+			 (unsigned long long) listing.xor);
 	fp.facts = facts.data;
 	fp.facts_len = facts.len;
 	if (history_save_fingerprints(path, &fp, 1))
