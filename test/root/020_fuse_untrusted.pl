@@ -125,11 +125,18 @@ sub read_by_calls
 	return map { $rchar[ 2 * $_ - 1 ] - $rchar[ 2 * $_ - 2 ] } @calls;
 }
 
-# The fingerprints kept for the set.
+# The fingerprints kept for the set's files.
 sub fingerprints
 {
 	return psql_postgres($db,
-		"SELECT count(*) FROM morgenmigrate.file_fingerprints WHERE directory = '$set'");
+		"SELECT count(*) FROM morgenmigrate.file_fingerprints WHERE directory = '$set' AND filename <> ''");
+}
+
+# The proofs kept for the set (its row with an empty file name).
+sub proofs
+{
+	return psql_postgres($db,
+		"SELECT count(*) FROM morgenmigrate.file_fingerprints WHERE directory = '$set' AND filename = ''");
 }
 
 # a no-op call keeps, for later sessions, what it proved of files applied
@@ -137,6 +144,7 @@ sub fingerprints
 is(psql_postgres($db, "SELECT count(*) FROM morgenmigrate.migrate_apply('$set')"),
 	'0', 'a no-op call of a new session');
 is(fingerprints(), '0', 'which keeps no fingerprint of a file on the FUSE mount');
+is(proofs(), '0', 'nor a proof of the directory');
 my ($first, $fourth) = read_by_calls('', 1, 4);
 cmp_ok($first, '>=', $size,
 	'a new session reads every file on the FUSE mount on its first call');
@@ -149,6 +157,7 @@ my $trust = "SET morgenmigrate.trust_network_fingerprints = on;\n";
 is(psql_postgres($db, $trust . "SELECT count(*) FROM morgenmigrate.migrate_apply('$set')"),
 	'0', 'a no-op call with morgenmigrate.trust_network_fingerprints on');
 is(fingerprints(), '2', 'keeps the fingerprints of both files');
+is(proofs(), '1', 'and the proof of the directory');
 ($first, $fourth) = read_by_calls($trust, 1, 4);
 cmp_ok($first, '<', 1024 * 1024,
 	'with the setting on, a new session takes the fingerprints for the files');
@@ -158,6 +167,23 @@ cmp_ok($fourth, '<', 1024 * 1024, 'and its fourth call reads no file');
 ($first) = read_by_calls('', 1);
 cmp_ok($first, '>=', $size,
 	'with the setting off, a new session reads every file again despite the fingerprints');
+
+# The bytes the backend read during a no-op migrate_apply of a new
+# session that first runs SETUP.
+sub apply_reads
+{
+	my ($setup) = @_;
+	my $io = "SELECT pg_read_file('/proc/self/io');\n";
+	my $out = psql_postgres($db, $setup . $io
+		  . "SELECT count(*) FROM morgenmigrate.migrate_apply('$set');\n" . $io);
+	my @rchar = $out =~ /^rchar: (\d+)$/mg;
+	die "unexpected output: $out" unless @rchar == 2 && $out =~ /^0$/m;
+	return $rchar[1] - $rchar[0];
+}
+cmp_ok(apply_reads($trust), '<', $size,
+	'with the setting on, a no-op migrate_apply reads no file (the proof stands)');
+cmp_ok(apply_reads(''), '>=', $size,
+	'with it off, migrate_apply reads every file again despite the proof');
 
 is(psql_postgres($db, 'SELECT count(*) FROM morgenmigrate.schema_migrations'),
 	'2', 'the history holds the two files, once each');
