@@ -19,6 +19,10 @@
 #
 #   bare            psql -c 'SELECT 1' (what any client pays)
 #   LABEL apply     psql -c "SELECT * FROM migrate_apply(dir)" (nothing to do)
+#   LABEL long      the same apply after the directory's proof was deleted
+#                   (untimed): what a new session's first no-op call after
+#                   any change costs, the long way, keeping the proof again
+#                   (the same as apply for a version without proofs)
 #   LABEL status    psql -c "SELECT * FROM migrate_status(dir)"
 #   LABEL 1st, 2nd  one psql session making two no-op migrate_apply calls,
 #                   as \timing shows them (the first loads the library and
@@ -150,6 +154,13 @@ measure() {
 				--migrations-dir "$sets/dbmate$n" --no-dump-schema migrate) ;;
 		*:apply) l=${name%:*}; ms=$(timed vq "$l" -d "s$n" -c "SELECT * FROM morgenmigrate.migrate_apply('$sets/n$n')") ;;
 		*:status) l=${name%:*}; ms=$(timed vq "$l" -d "s$n" -c "SELECT * FROM morgenmigrate.migrate_status('$sets/n$n')") ;;
+		*:long)
+			l=${name%:*}
+			# the directory's proof deleted first, untimed (a version without
+			# one has nothing to delete): the way a call goes after any change
+			vq "$l" -d "s$n" -c "DELETE FROM morgenmigrate.file_fingerprints WHERE filename = ''" >/dev/null 2>&1 || true
+			ms=$(timed vq "$l" -d "s$n" -c "SELECT * FROM morgenmigrate.migrate_apply('$sets/n$n')")
+			;;
 		*:calls)
 			l=${name%:*}
 			read -r first second < <(printf '%s\n' '\o /dev/null' '\timing on' \
@@ -187,7 +198,7 @@ cc -O2 -o "$tmp/liststat" "$bench/liststat.c"
 names=(bare list list0)
 [ -n "$DBMATE" ] && names+=(dbmate)
 for l in "${labels[@]}"; do
-	names+=("$l:apply" "$l:status" "$l:calls")
+	names+=("$l:apply" "$l:long" "$l:status" "$l:calls")
 done
 : >"$raw"
 for rep in $(seq 1 "$REPS"); do
@@ -260,7 +271,7 @@ print "# A new session's call\n\n```\n", <$m>, "```\n\n";
 print "Medians in ms (whole processes with the real psql binary, or as \\timing shows a call):\n\n";
 print "| | ", join(' | ', map { "N=$_" } @ns), " |\n|---|", join('', map { '---:|' } @ns), "\n";
 my @rows = ('bare', 'list', 'list0', (exists $s{dbmate} ? 'dbmate' : ()),
-	map { ("$_:apply", "$_:status", "$_:1st", "$_:2nd") } @labels);
+	map { ("$_:apply", "$_:long", "$_:status", "$_:1st", "$_:2nd") } @labels);
 for my $r (@rows)
 {
 	print "| $r | ", join(' | ', map { my $v = median(@{ $s{$r}{$_} || [] }); defined $v ? sprintf('%.1f', $v) : '-' } @ns), " |\n";
@@ -274,6 +285,7 @@ for my $l (@labels)
 {
 	push @pairs, [ "$l apply / dbmate", "$l:apply", 'dbmate' ] if exists $s{dbmate};
 	push @pairs, [ "$l apply / bare psql", "$l:apply", 'bare' ];
+	push @pairs, [ "$l long / $l apply", "$l:long", "$l:apply" ];
 	push @pairs, [ "$l status / $l apply", "$l:status", "$l:apply" ];
 	push @pairs, [ "$l 1st call / 2nd call", "$l:1st", "$l:2nd" ];
 }
