@@ -102,7 +102,14 @@ like($node->safe_psql('postgres', "SELECT string_agg(filename || ':' || state, '
 # (1) files
 write_file("$dir/007_t7.sql", "CREATE TABLE IF NOT EXISTS t7 (id int);\n");
 is(way(), 'long:007_t7.sql', 'a file added is applied');
+# its modification time an hour ahead: never clearly older than a call,
+# like a file written a moment ago (whose change time is now), but
+# whatever the machine's speed
+utime time() + 3600, time() + 3600, "$dir/007_t7.sql" or die;
+settle();
 is(way(), 'long:', 'a file too new to be told apart from a later write: no proof');
+is(way(), 'long:', 'nor later');
+utime $old, $old, "$dir/007_t7.sql" or die;
 settle();
 is(way(), 'kept:', 'once its times are two seconds old, the proof is kept');
 is(way(), 'proof:', 'and stands');
@@ -114,19 +121,21 @@ like($err, qr/ERROR:  1 applied migration has changed since it was applied\nDETA
 	'an edit of the same size and modification time is refused');
 is(history(), $before, 'and the history is as it was');
 write_file("$dir/003_t3.sql", "CREATE TABLE IF NOT EXISTS t3 (id int);\n");
-is(way(), 'long:', 'the file as it was: nothing to do, the long way');
+# the long way (which keeps a proof if the machine was slow enough for
+# the call to begin 2 s after the write, hence either), never the proof
+like(way(), qr/^(long|kept):$/, 'the file as it was: nothing to do, the long way');
 settle();
-is(way(), 'kept:', 'proof kept again');
+like(way(), qr/^(kept|proof):$/, 'a proof again');
 
 chmod 0600, "$dir/002_t2.sql" or die;
-is(way(), 'long:', 'a chmod (a new change time): the long way');
+like(way(), qr/^(long|kept):$/, 'a chmod (a new change time): the long way');
 chmod 0644, "$dir/002_t2.sql" or die;
 settle();
-is(way(), 'kept:', 'proof kept again');
+like(way(), qr/^(kept|proof):$/, 'a proof again');
 
 write_file("$dir/004_t4.new", "CREATE TABLE IF NOT EXISTS t4 (id int);\n");
 rename("$dir/004_t4.new", "$dir/004_t4.sql") or die;
-is(way(), 'long:', 'the same text renamed into place (another inode): the long way');
+like(way(), qr/^(long|kept):$/, 'the same text renamed into place (another inode): the long way');
 
 rename("$dir/005_t5.sql", "$base/005_t5.sql") or die;
 ($rc, $out, $err) = call();
