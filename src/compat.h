@@ -202,4 +202,17 @@
 	pg_proc_aclcheck(procid, roleid, mode)
 #endif
 
+/*
+ * Whether a role may look up objects in a schema: 16 replaced
+ * pg_namespace_aclcheck() by object_aclcheck() on any catalog.  Needs
+ * catalog/pg_namespace.h and utils/acl.h.
+ */
+#if PG_VERSION_NUM >= 160000
+#define mm_namespace_aclcheck(nspid, roleid, mode) \
+	object_aclcheck(NamespaceRelationId, nspid, roleid, mode)
+#else
+#define mm_namespace_aclcheck(nspid, roleid, mode) \
+	pg_namespace_aclcheck(nspid, roleid, mode)
+#endif
+
 #endif							/* MORGENMIGRATE_COMPAT_H */

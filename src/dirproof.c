@@ -27,7 +27,8 @@
  * device, inode and times, its entries as a digest of each one's name,
  * inode, mode, size and times, and the history
  * as a digest of the bytes of every row of both tables, as the call read
- * them (under its snapshot).  Its facts are those values one after the
+ * them (under its snapshot), with their columns (what the bytes are read
+ * as).  Its facts are those values one after the
  * other; a later call packs the same from what it finds and compares the
  * bytes.  Equal, the later call is the same call over the same inputs, and
  * gives the same answer: nothing to do.  Any difference, and the call
@@ -210,7 +211,7 @@ pack_listing(StringInfo buf, const Listing *listing)
 	pack_int64s(buf, values, lengthof(values));
 }
 
-/* Appends the digests of both history tables. */
+/* Appends the digests of both history tables, their columns with them. */
 static void
 pack_history(StringInfo buf, const HistoryDigest *digest)
 {
@@ -218,12 +219,13 @@ pack_history(StringInfo buf, const HistoryDigest *digest)
 
 	for (int i = 0; i < lengthof(tables); i++)
 	{
-		int64		values[4];
+		int64		values[5];
 
 		values[0] = tables[i]->relid;
-		values[1] = (int64) tables[i]->count;
-		values[2] = (int64) tables[i]->sum;
-		values[3] = (int64) tables[i]->xor;
+		values[1] = (int64) tables[i]->columns;
+		values[2] = (int64) tables[i]->count;
+		values[3] = (int64) tables[i]->sum;
+		values[4] = (int64) tables[i]->xor;
 		pack_int64s(buf, values, lengthof(values));
 	}
 }

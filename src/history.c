@@ -32,6 +32,7 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_opfamily_d.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type_d.h"
 #include "common/hashfn.h"
@@ -52,6 +53,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 
+#include "compat.h"
 #include "history.h"
 #include "layout.h"
 #include "migration.h"
@@ -391,11 +393,12 @@ make_target_tables(void)
  * migration lock sees what the call before it committed), holding the
  * table's AccessShareLock to the end of the transaction.  Only where
  * nothing but the table's rows can change that query's answer: a plain
- * table without inheritance children, which the current user may SELECT
- * from and to which no row security applies, whose columns have the types
- * given, text of a deterministic collation (so that comparing bytes is
- * comparing with "="), and are NOT NULL but those whose bit is set in
- * nullable; and a btree index led by keycolumn.  False otherwise, nothing
+ * table without inheritance children, in a schema the current user may
+ * use, which the user may SELECT from and to which no row security
+ * applies, whose columns have the types given, text of a deterministic
+ * collation (so that comparing bytes is comparing with "="), and are NOT
+ * NULL but those whose bit is set in nullable; and a btree index led by
+ * keycolumn.  False otherwise, nothing
  * read: the caller then asks SPI (query_begin), which gives the answer and
  * the errors it always gave.
  */
@@ -416,6 +419,7 @@ direct_begin(RowRead *rr, const char *table, int ncolumns,
 	rr->portal = NULL;
 	rr->digest = NULL;
 	if (!OidIsValid(relid) ||
+		mm_namespace_aclcheck(nsp, GetUserId(), ACL_USAGE) != ACLCHECK_OK ||
 		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
 		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
 		return false;
@@ -600,13 +604,40 @@ rows_end(RowRead *rr)
 	MemoryContextSwitchTo(rr->cxt);
 }
 
-/* Starts digest as the digest of the table rr reads directly. */
+/*
+ * Starts digest as the digest of the table rr reads directly, with a hash
+ * of every column of the table: the same bytes are other values once
+ * columns are renamed, dropped and added again (rows written before show
+ * the new column's default), retyped or given another collation.
+ */
 static void
 digest_begin(TableDigest *digest, const RowRead *rr)
 {
+	TupleDesc	desc = RelationGetDescr(rr->rel);
+
 	memset(digest, 0, sizeof(TableDigest));
 	digest->relid = RelationGetRelid(rr->rel);
 	digest->usable = true;
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		int64		column[8];
+
+		column[0] = att->attnum;
+		column[1] = att->atttypid;
+		column[2] = att->atttypmod;
+		column[3] = att->attcollation;
+		column[4] = att->attisdropped;
+		column[5] = att->attnotnull;
+		column[6] = att->atthasmissing;
+		column[7] = att->attlen;
+		digest->columns = hash_bytes_extended((const unsigned char *) column,
+											  sizeof(column),
+											  digest->columns);
+		digest->columns = hash_bytes_extended((const unsigned char *) NameStr(att->attname),
+											  strlen(NameStr(att->attname)),
+											  digest->columns);
+	}
 }
 
 /*
@@ -1087,7 +1118,9 @@ fingerprints_allowed(AclMode mode)
 	nsp = get_namespace_oid(MM_SCHEMA, true);
 	relid = OidIsValid(nsp) ?
 		get_relname_relid("file_fingerprints", nsp) : InvalidOid;
-	if (!OidIsValid(relid))
+	/* the queries on it name it in its schema, which needs USAGE */
+	if (!OidIsValid(relid) ||
+		mm_namespace_aclcheck(nsp, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
 		return false;
 	/* each privilege: pg_class_aclcheck is content with any of several */
 	for (AclMode bit = 1; bit != 0 && bit <= mode; bit <<= 1)

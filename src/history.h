@@ -41,11 +41,14 @@ typedef struct FailureRow
 /*
  * A table's rows in a few numbers that any change to them changes: how
  * many there are, and the sum and the exclusive or of a hash of each
- * row's bytes (so that the order of the rows does not count).
+ * row's bytes (so that the order of the rows does not count); and what
+ * those bytes are read as, the table's columns.
  */
 typedef struct TableDigest
 {
 	Oid			relid;
+	uint64		columns;		/* a hash of the table's columns: their
+								 * numbers, names, types and collations */
 	uint64		count;
 	uint64		sum;
 	uint64		xor;
