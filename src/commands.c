@@ -710,11 +710,13 @@ command_apply(const char *path, const ApplyOptions *options,
 		CallState	call;
 		List	   *work;
 		struct timespec started;
+		uint64		messages;
 		bool		provable = !options->dry_run &&
 			proof_kept_for(path, options->target, options->steps);
 
 		lock_history();
 		clock_gettime(CLOCK_REALTIME, &started);
+		messages = dirproof_messages();
 		if (!provable || !dirproof_stands(path))
 		{
 			begin_call(&call, path);
@@ -726,7 +728,7 @@ command_apply(const char *path, const ApplyOptions *options,
 			work = up_work(plan_pending(call.dir, call.entries, options->target,
 										options->steps, true));
 			if (provable && work == NIL && all_applied(&call))
-				dirproof_keep(path, call.history, &started);
+				dirproof_keep(path, call.history, &started, messages);
 			preflight(&call, work, options->dry_run ?
 					  PREFLIGHT_REHEARSAL : PREFLIGHT_TRANSACTION);
 
@@ -1109,9 +1111,11 @@ run_work(void *arg)
 	RunRequest *r = (RunRequest *) arg;
 	bool		provable = !r->down && proof_kept_for(r->path, r->target, -1);
 	struct timespec started;
+	uint64		messages;
 
 	lock_history_session();
 	clock_gettime(CLOCK_REALTIME, &started);
+	messages = dirproof_messages();
 	/* nothing to do, as migrate_apply would find: no work, no call state */
 	if (provable && dirproof_stands(r->path))
 		return;
@@ -1126,7 +1130,7 @@ run_work(void *arg)
 		r->work = up_work(plan_pending(r->call.dir, r->call.entries,
 									   r->target, -1, true));
 		if (provable && r->work == NIL && all_applied(&r->call))
-			dirproof_keep(r->path, r->call.history, &started);
+			dirproof_keep(r->path, r->call.history, &started, messages);
 	}
 	preflight(&r->call, r->work, PREFLIGHT_STEPS);
 }

@@ -42,7 +42,9 @@
  * unlogged.  Whatever changed the rows, the rows differ.
  *
  * A proof is kept only by a call that found nothing to do and said
- * nothing: every migration applied or a baseline, no history row without
+ * nothing (no message of level INFO or above since it began, counted by
+ * an emit_log_hook, and the message levels are in the proof): every
+ * migration applied or a baseline, no history row without
  * its file, no down file without its up file, the default target and
  * steps, the database's own history (not a tenant's), a directory on
  * disk (not a pushed set); and only of a directory whose entries are all
@@ -68,6 +70,8 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "parser/parser.h"
+#include "utils/elog.h"
+#include "utils/guc.h"
 
 #include "dirproof.h"
 #include "filecache.h"
@@ -90,6 +94,11 @@ typedef struct Listing
 										 * NULL: not asked */
 } Listing;
 
+/* the messages of level INFO and above this backend emitted */
+static uint64 messages_emitted = 0;
+static emit_log_hook_type prev_emit_log_hook = NULL;
+
+static void count_message(ErrorData *edata);
 static bool walk_entry(const char *name, const struct stat *st, void *arg);
 static bool list_directory(const char *path, Listing *listing,
 						   const struct timespec *settled_by);
@@ -97,6 +106,41 @@ static void pack_int64s(StringInfo buf, const int64 *values, int n);
 static void pack_settings(StringInfo buf);
 static void pack_listing(StringInfo buf, const Listing *listing);
 static void pack_history(StringInfo buf, const HistoryDigest *digest);
+
+/*
+ * Counts the backend's messages of level INFO and above that reach the
+ * server log or the client (emit_log_hook): a call that said anything
+ * while it found nothing to do keeps no proof (dirproof_keep), so that a
+ * later call, answering from one, never says less than the long way.
+ * LOG and DEBUG messages go to the server log only and say nothing to
+ * the caller.
+ */
+static void
+count_message(ErrorData *edata)
+{
+	if (edata->elevel >= INFO)
+		messages_emitted++;
+	if (prev_emit_log_hook != NULL)
+		prev_emit_log_hook(edata);
+}
+
+/* Installs the count of messages (from _PG_init). */
+void
+dirproof_init(void)
+{
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = count_message;
+}
+
+/*
+ * The messages of level INFO and above emitted so far, for a call to tell
+ * whether it said anything (dirproof_keep).
+ */
+uint64
+dirproof_messages(void)
+{
+	return messages_emitted;
+}
 
 /* Nanoseconds since the epoch. */
 static int64
@@ -169,13 +213,14 @@ pack_int64s(StringInfo buf, const int64 *values, int n)
 /*
  * The start of a proof's facts: its form, who reads the files (this build
  * on this server), and every setting a no-op migrate_apply's answer
- * depends on, with the encoding and the calling role.
+ * depends on, with the encoding, the calling role, and the levels of the
+ * messages it says to the caller and to the server log.
  */
 static void
 pack_settings(StringInfo buf)
 {
 	const char *allowed = mm_allowed_directories ? mm_allowed_directories : "";
-	int64		values[12];
+	int64		values[14];
 
 	appendBinaryStringInfo(buf, PROOF_FORM, sizeof(PROOF_FORM));
 	filecache_pack_reader(buf);
@@ -190,7 +235,10 @@ pack_settings(StringInfo buf)
 	values[8] = backslash_quote;
 	values[9] = GetDatabaseEncoding();
 	values[10] = GetUserId();
-	values[11] = strlen(allowed);
+	/* what a call says, hence whether it said anything */
+	values[11] = client_min_messages;
+	values[12] = log_min_messages;
+	values[13] = strlen(allowed);
 	pack_int64s(buf, values, lengthof(values));
 	appendBinaryStringInfo(buf, allowed, strlen(allowed));
 }
@@ -281,21 +329,25 @@ dirproof_stands(const char *path)
 /*
  * Keeps the proof of a directory (its canonical path) after a call that
  * began at started found nothing to do in it, reading the history as
- * history: only where every entry is a regular file and every time of the
- * directory and its entries lies RACY_MARGIN_S seconds before started.
- * The caller decides that the call found nothing to do and said nothing.
+ * history: only where the call emitted no message since it began (when
+ * dirproof_messages() gave messages_at_start: a warning of the server's
+ * parser reading a file, say), every entry is a regular file and every
+ * time of the directory and its entries lies RACY_MARGIN_S seconds before
+ * started.  The caller decides that the call found nothing to do and has
+ * no warning of its own to give.
  * Written where fingerprints are (history_save_fingerprints); nothing
  * where the caller may not write them.
  */
 void
 dirproof_keep(const char *path, const History *history,
-			  const struct timespec *started)
+			  const struct timespec *started, uint64 messages_at_start)
 {
 	Listing		listing;
 	StringInfoData facts;
 	FileFingerprint fp;
 
-	if (!history->digest.valid || !list_directory(path, &listing, started))
+	if (dirproof_messages() != messages_at_start ||
+		!history->digest.valid || !list_directory(path, &listing, started))
 		return;
 	initStringInfo(&facts);
 	pack_settings(&facts);
