@@ -20,6 +20,7 @@
 #include "storage/proc.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -185,7 +186,9 @@ begin_call(CallState *call, const char *path)
 
 /*
  * Keeps, for later sessions, what this call proved by reading them of the
- * files that are applied as they are: a new session then takes them as
+ * files that are applied as they are, and of the other files read with
+ * them (down files, files read while the layout was settled), but not of
+ * a migration that is not applied as it is: a new session then takes them as
  * unchanged while their inode, size and times stay as they were (only for
  * saying that nothing is to be done: a file that runs is read again).
  * Never in a read-only transaction, nor where the caller may not write
@@ -194,25 +197,45 @@ begin_call(CallState *call, const char *path)
 static void
 keep_fingerprints(const CallState *call)
 {
+	List	   *proved = migration_fingerprints_proved(call->dir);
 	FileFingerprint *fps;
+	HTAB	   *unapplied = NULL;
+	HASHCTL		ctl;
 	int			n = 0;
 	ListCell   *lc;
 
-	fps = palloc(sizeof(FileFingerprint) * Max(list_length(call->entries), 1));
+	if (proved == NIL)
+		return;
+	/* the files of migrations not applied as they are keep none */
+	ctl.keysize = NAMEDATALEN * 4;
+	ctl.entrysize = ctl.keysize;
+	ctl.hcxt = CurrentMemoryContext;
 	foreach(lc, call->entries)
 	{
 		const MigrationEntry *e = (const MigrationEntry *) lfirst(lc);
-		const FileFingerprint *fp;
 
-		if (e->file == NULL ||
-			(e->state != MS_APPLIED && e->state != MS_BASELINE))
+		if (e->file == NULL || e->state == MS_APPLIED || e->state == MS_BASELINE)
 			continue;
-		fp = migration_fingerprint(call->dir, e->file);
-		if (fp != NULL)
-			fps[n++] = *fp;
+		if (unapplied == NULL)
+			unapplied = hash_create("morgenmigrate unapplied", 64, &ctl,
+									HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		if (strlen(e->file->name) < ctl.keysize)
+			(void) hash_search(unapplied, e->file->name, HASH_ENTER, NULL);
+	}
+	fps = palloc(sizeof(FileFingerprint) * list_length(proved));
+	foreach(lc, proved)
+	{
+		const FileFingerprint *fp = (const FileFingerprint *) lfirst(lc);
+
+		if (unapplied != NULL && (strlen(fp->filename) >= ctl.keysize ||
+								  hash_search(unapplied, fp->filename,
+											  HASH_FIND, NULL) != NULL))
+			continue;
+		fps[n++] = *fp;
 	}
 	history_save_fingerprints(call->dir->path, fps, n);
 	pfree(fps);
+	list_free(proved);
 }
 
 /* Warns about down files that have no up file. */
@@ -673,14 +696,19 @@ proof_kept_for(const char *path, const char *target, int steps)
 /*
  * Tells whether a call that has nothing to apply said nothing either:
  * every migration applied or a baseline (none missing, failed, changed,
- * or another runner's to apply), and no down file without its up file.
+ * or another runner's to apply), no down file without its up file, and
+ * no file read (each served by a fingerprint or the session's cache):
+ * reading a file can make the server's scanner say something, such as an
+ * identifier truncated or a backslash in a string, which a later call
+ * answering from a proof would not say.  A call that read files keeps
+ * their fingerprints, so the next one reads none.
  */
 static bool
 all_applied(const CallState *call)
 {
 	ListCell   *lc;
 
-	if (call->dir->orphans != NIL)
+	if (call->dir->orphans != NIL || call->dir->nread > 0)
 		return false;
 	foreach(lc, call->entries)
 	{
@@ -710,13 +738,11 @@ command_apply(const char *path, const ApplyOptions *options,
 		CallState	call;
 		List	   *work;
 		struct timespec started;
-		uint64		messages;
 		bool		provable = !options->dry_run &&
 			proof_kept_for(path, options->target, options->steps);
 
 		lock_history();
 		clock_gettime(CLOCK_REALTIME, &started);
-		messages = dirproof_messages();
 		if (!provable || !dirproof_stands(path))
 		{
 			begin_call(&call, path);
@@ -728,7 +754,7 @@ command_apply(const char *path, const ApplyOptions *options,
 			work = up_work(plan_pending(call.dir, call.entries, options->target,
 										options->steps, true));
 			if (provable && work == NIL && all_applied(&call))
-				dirproof_keep(path, call.history, &started, messages);
+				dirproof_keep(path, call.history, &started);
 			preflight(&call, work, options->dry_run ?
 					  PREFLIGHT_REHEARSAL : PREFLIGHT_TRANSACTION);
 
@@ -1111,11 +1137,9 @@ run_work(void *arg)
 	RunRequest *r = (RunRequest *) arg;
 	bool		provable = !r->down && proof_kept_for(r->path, r->target, -1);
 	struct timespec started;
-	uint64		messages;
 
 	lock_history_session();
 	clock_gettime(CLOCK_REALTIME, &started);
-	messages = dirproof_messages();
 	/* nothing to do, as migrate_apply would find: no work, no call state */
 	if (provable && dirproof_stands(r->path))
 		return;
@@ -1125,12 +1149,14 @@ run_work(void *arg)
 	else
 	{
 		plan_refuse_changed(r->call.entries);
+		/* as migrate_apply: a pg_cron job's next call reads no file */
+		keep_fingerprints(&r->call);
 		plan_warn_missing(r->call.entries);
 		warn_orphans(r->call.dir);
 		r->work = up_work(plan_pending(r->call.dir, r->call.entries,
 									   r->target, -1, true));
 		if (provable && r->work == NIL && all_applied(&r->call))
-			dirproof_keep(r->path, r->call.history, &started, messages);
+			dirproof_keep(r->path, r->call.history, &started);
 	}
 	preflight(&r->call, r->work, PREFLIGHT_STEPS);
 }

@@ -42,9 +42,11 @@
  * unlogged.  Whatever changed the rows, the rows differ.
  *
  * A proof is kept only by a call that found nothing to do and said
- * nothing (no message of level INFO or above since it began, counted by
- * an emit_log_hook, and the message levels are in the proof): every
- * migration applied or a baseline, no history row without
+ * nothing: it read no file (each was served by a fingerprint or the
+ * session's cache: reading a file can make the server's scanner say
+ * something, an identifier truncated or a backslash in a string, which a
+ * call answering from the proof would not say), every migration applied
+ * or a baseline, no history row without
  * its file, no down file without its up file, the default target and
  * steps, the database's own history (not a tenant's), a directory on
  * disk (not a pushed set); and only of a directory whose entries are all
@@ -70,8 +72,6 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "parser/parser.h"
-#include "utils/elog.h"
-#include "utils/guc.h"
 
 #include "dirproof.h"
 #include "filecache.h"
@@ -94,11 +94,6 @@ typedef struct Listing
 										 * NULL: not asked */
 } Listing;
 
-/* the messages of level INFO and above this backend emitted */
-static uint64 messages_emitted = 0;
-static emit_log_hook_type prev_emit_log_hook = NULL;
-
-static void count_message(ErrorData *edata);
 static bool walk_entry(const char *name, const struct stat *st, void *arg);
 static bool list_directory(const char *path, Listing *listing,
 						   const struct timespec *settled_by);
@@ -106,41 +101,6 @@ static void pack_int64s(StringInfo buf, const int64 *values, int n);
 static void pack_settings(StringInfo buf);
 static void pack_listing(StringInfo buf, const Listing *listing);
 static void pack_history(StringInfo buf, const HistoryDigest *digest);
-
-/*
- * Counts the backend's messages of level INFO and above that reach the
- * server log or the client (emit_log_hook): a call that said anything
- * while it found nothing to do keeps no proof (dirproof_keep), so that a
- * later call, answering from one, never says less than the long way.
- * LOG and DEBUG messages go to the server log only and say nothing to
- * the caller.
- */
-static void
-count_message(ErrorData *edata)
-{
-	if (edata->elevel >= INFO)
-		messages_emitted++;
-	if (prev_emit_log_hook != NULL)
-		prev_emit_log_hook(edata);
-}
-
-/* Installs the count of messages (from _PG_init). */
-void
-dirproof_init(void)
-{
-	prev_emit_log_hook = emit_log_hook;
-	emit_log_hook = count_message;
-}
-
-/*
- * The messages of level INFO and above emitted so far, for a call to tell
- * whether it said anything (dirproof_keep).
- */
-uint64
-dirproof_messages(void)
-{
-	return messages_emitted;
-}
 
 /* Nanoseconds since the epoch. */
 static int64
@@ -213,14 +173,13 @@ pack_int64s(StringInfo buf, const int64 *values, int n)
 /*
  * The start of a proof's facts: its form, who reads the files (this build
  * on this server), and every setting a no-op migrate_apply's answer
- * depends on, with the encoding, the calling role, and the levels of the
- * messages it says to the caller and to the server log.
+ * depends on, with the encoding and the calling role.
  */
 static void
 pack_settings(StringInfo buf)
 {
 	const char *allowed = mm_allowed_directories ? mm_allowed_directories : "";
-	int64		values[14];
+	int64		values[12];
 
 	appendBinaryStringInfo(buf, PROOF_FORM, sizeof(PROOF_FORM));
 	filecache_pack_reader(buf);
@@ -235,10 +194,7 @@ pack_settings(StringInfo buf)
 	values[8] = backslash_quote;
 	values[9] = GetDatabaseEncoding();
 	values[10] = GetUserId();
-	/* what a call says, hence whether it said anything */
-	values[11] = client_min_messages;
-	values[12] = log_min_messages;
-	values[13] = strlen(allowed);
+	values[11] = strlen(allowed);
 	pack_int64s(buf, values, lengthof(values));
 	appendBinaryStringInfo(buf, allowed, strlen(allowed));
 }
@@ -329,25 +285,22 @@ dirproof_stands(const char *path)
 /*
  * Keeps the proof of a directory (its canonical path) after a call that
  * began at started found nothing to do in it, reading the history as
- * history: only where the call emitted no message since it began (when
- * dirproof_messages() gave messages_at_start: a warning of the server's
- * parser reading a file, say), every entry is a regular file and every
- * time of the directory and its entries lies RACY_MARGIN_S seconds before
- * started.  The caller decides that the call found nothing to do and has
- * no warning of its own to give.
+ * history: only where every entry is a regular file and every time of the
+ * directory and its entries lies RACY_MARGIN_S seconds before started.
+ * The caller decides that the call found nothing to do and said nothing
+ * (commands.c, all_applied).
  * Written where fingerprints are (history_save_fingerprints); nothing
  * where the caller may not write them.
  */
 void
 dirproof_keep(const char *path, const History *history,
-			  const struct timespec *started, uint64 messages_at_start)
+			  const struct timespec *started)
 {
 	Listing		listing;
 	StringInfoData facts;
 	FileFingerprint fp;
 
-	if (dirproof_messages() != messages_at_start ||
-		!history->digest.valid || !list_directory(path, &listing, started))
+	if (!history->digest.valid || !list_directory(path, &listing, started))
 		return;
 	initStringInfo(&facts);
 	pack_settings(&facts);

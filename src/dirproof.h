@@ -17,11 +17,8 @@
 
 #include "history.h"
 
-extern void dirproof_init(void);
-extern uint64 dirproof_messages(void);
 extern bool dirproof_stands(const char *path);
 extern void dirproof_keep(const char *path, const History *history,
-						  const struct timespec *started,
-						  uint64 messages_at_start);
+						  const struct timespec *started);
 
 #endif							/* MORGENMIGRATE_DIRPROOF_H */

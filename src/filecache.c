@@ -1183,6 +1183,27 @@ filecache_fingerprint_prove(FingerprintSet *set, int dirfd,
 	MemoryContextSwitchTo(oldcxt);
 }
 
+/*
+ * Everything this call proved, a FileFingerprint pointer each (the files of
+ * migrations, and the other files read with them: down files, and files
+ * read as candidates while the directory's layout was settled).
+ */
+List *
+filecache_fingerprints_proved(FingerprintSet *set)
+{
+	List	   *proved = NIL;
+	HASH_SEQ_STATUS status;
+	FingerprintEntry *e;
+
+	if (set == NULL || set->nproved == 0)
+		return NIL;
+	hash_seq_init(&status, set->entries);
+	while ((e = (FingerprintEntry *) hash_seq_search(&status)) != NULL)
+		if (e->proved != NULL && !e->collides)
+			proved = lappend(proved, e->proved);
+	return proved;
+}
+
 /* What this call proved of a file, or NULL. */
 const FileFingerprint *
 filecache_fingerprint_proved(FingerprintSet *set, const char *filename)

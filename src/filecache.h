@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
 
 #include "files.h"
 #include "layout.h"
@@ -65,6 +66,7 @@ extern void filecache_fingerprint_prove(FingerprintSet *set, int dirfd,
 										const FileSections *sections);
 extern const FileFingerprint *filecache_fingerprint_proved(FingerprintSet *set,
 														   const char *filename);
+extern List *filecache_fingerprints_proved(FingerprintSet *set);
 
 extern bool filecache_stamp_settled(const struct stat *st,
 									const struct timespec *read_at);

@@ -135,6 +135,9 @@ typedef struct MigrationDir
 	FingerprintSet *fingerprints;	/* what earlier sessions proved of the
 									 * files, and what this call proves;
 									 * NULL: none are trusted */
+	int			nread;			/* files this call read and scanned (not
+								 * served by the session's cache or a
+								 * fingerprint) */
 	bool		settled;
 	bool		candidate_downs;	/* unsettled: NAME.down.sql files are
 									 * among the files inspected */

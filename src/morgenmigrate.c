@@ -35,7 +35,6 @@
 #include "compat.h"
 #include "context.h"
 #include "dbfleet.h"
-#include "dirproof.h"
 #include "drift.h"
 #include "fleet.h"
 #include "history.h"
@@ -210,9 +209,6 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("morgenmigrate");
-
-	/* a call that said anything keeps no proof of its directory */
-	dirproof_init();
 
 	if (process_shared_preload_libraries_in_progress)
 		progress_preload();

@@ -165,6 +165,7 @@ migration_dir_list(const char *path)
 	{
 		mdir->fingerprints_wanted = again < 2;
 		mdir->device = device;
+		mdir->nread = 0;
 		return mdir;
 	}
 
@@ -1540,6 +1541,7 @@ migration_inspect(MigrationDir *dir, int dirfd, MigrationFile *file)
 										ALLOCSET_DEFAULT_SIZES);
 		oldcxt = MemoryContextSwitchTo(scancxt);
 		ft = files_read(dir->path, file->path, "migration file", false);
+		dir->nread++;
 		file->file_stat = ft.st;
 		compute_checksum(file->name, &ft, lines, file->checksum);
 		memset(&s, 0, sizeof(FileSections));
@@ -1635,6 +1637,18 @@ const FileFingerprint *
 migration_fingerprint(const MigrationDir *dir, const MigrationFile *file)
 {
 	return filecache_fingerprint_proved(dir->fingerprints, file->name);
+}
+
+/*
+ * Everything this call proved by reading files of the directory, to keep
+ * for later sessions: the files of migrations and the files read with
+ * them (down files; files read while the layout was settled), a
+ * FileFingerprint pointer each.
+ */
+List *
+migration_fingerprints_proved(const MigrationDir *dir)
+{
+	return filecache_fingerprints_proved(dir->fingerprints);
 }
 
 /* Tells whether the checksums of a directory's files ignore line ends. */

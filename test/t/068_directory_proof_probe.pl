@@ -103,6 +103,7 @@ sub keep
 
 settle();
 is(keep(), 'long:001_one.sql 002_two.sql', 'the first call applies the set');
+is(keep(), 'long:', 'the next reads the files and keeps their fingerprints');
 is(keep(), 'kept', 'the next finds nothing to do and keeps the proof');
 is(keep(), 'proof', 'and the next answers from it');
 
