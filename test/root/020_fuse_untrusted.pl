@@ -157,7 +157,10 @@ my $trust = "SET morgenmigrate.trust_network_fingerprints = on;\n";
 is(psql_postgres($db, $trust . "SELECT count(*) FROM morgenmigrate.migrate_apply('$set')"),
 	'0', 'a no-op call with morgenmigrate.trust_network_fingerprints on');
 is(fingerprints(), '2', 'keeps the fingerprints of both files');
-is(proofs(), '1', 'and the proof of the directory');
+is(proofs(), '0', 'and, having read the files, no proof of the directory yet');
+is(psql_postgres($db, $trust . "SELECT count(*) FROM morgenmigrate.migrate_apply('$set')"),
+	'0', 'the next no-op call with the setting on');
+is(proofs(), '1', 'reads no file, and keeps the proof of the directory');
 ($first, $fourth) = read_by_calls($trust, 1, 4);
 cmp_ok($first, '<', 1024 * 1024,
 	'with the setting on, a new session takes the fingerprints for the files');
