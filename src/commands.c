@@ -120,7 +120,7 @@ static void describe_run(CallState *call, const MigrationEntry *e,
 static void warn_orphans(const MigrationDir *dir);
 static void keep_fingerprints(const CallState *call);
 static bool proof_kept_for(const char *path, const char *target, int steps);
-static bool all_applied(const CallState *call);
+static bool nothing_to_say(const CallState *call);
 static int	cmp_ignored(const ListCell *a, const ListCell *b);
 static List *up_work(List *pending);
 static List *down_work(const CallState *call, int steps, const char *target);
@@ -704,7 +704,7 @@ proof_kept_for(const char *path, const char *target, int steps)
  * their fingerprints, so the next one reads none.
  */
 static bool
-all_applied(const CallState *call)
+nothing_to_say(const CallState *call)
 {
 	ListCell   *lc;
 
@@ -753,7 +753,7 @@ command_apply(const char *path, const ApplyOptions *options,
 			warn_orphans(call.dir);
 			work = up_work(plan_pending(call.dir, call.entries, options->target,
 										options->steps, true));
-			if (provable && work == NIL && all_applied(&call))
+			if (provable && work == NIL && nothing_to_say(&call))
 				dirproof_keep(path, call.history, &started);
 			preflight(&call, work, options->dry_run ?
 					  PREFLIGHT_REHEARSAL : PREFLIGHT_TRANSACTION);
@@ -1155,7 +1155,7 @@ run_work(void *arg)
 		warn_orphans(r->call.dir);
 		r->work = up_work(plan_pending(r->call.dir, r->call.entries,
 									   r->target, -1, true));
-		if (provable && r->work == NIL && all_applied(&r->call))
+		if (provable && r->work == NIL && nothing_to_say(&r->call))
 			dirproof_keep(r->path, r->call.history, &started);
 	}
 	preflight(&r->call, r->work, PREFLIGHT_STEPS);

@@ -288,7 +288,7 @@ dirproof_stands(const char *path)
  * history: only where every entry is a regular file and every time of the
  * directory and its entries lies RACY_MARGIN_S seconds before started.
  * The caller decides that the call found nothing to do and said nothing
- * (commands.c, all_applied).
+ * (commands.c, nothing_to_say).
  * Written where fingerprints are (history_save_fingerprints); nothing
  * where the caller may not write them.
  */

@@ -6,7 +6,7 @@
 #                            cron_node wait_for_cron_runs cron_first_run
 #                            start_background finish_background
 #                            runner_missing runner_command run_command
-#                            dump_schema);
+#                            dump_schema write_old_file proof_way);
 package MorgenmigrateTest;
 
 use strict;
@@ -24,7 +24,8 @@ use Time::HiRes qw(usleep);
 our @EXPORT_OK =
   qw(write_set guide_example readme_example superuser cron_node
   wait_for_cron_runs cron_first_run start_background finish_background
-  runner_missing runner_command run_command dump_schema);
+  runner_missing runner_command run_command dump_schema write_old_file
+  proof_way);
 
 # The superuser of a test's cluster: initdb names it after the OS user
 # running the test (postgres in scripts/test.sh, a developer's own name
@@ -47,6 +48,30 @@ sub write_set
 		close $fh;
 	}
 	return $dir;
+}
+
+# Writes a file with its modification time an hour back; its change time
+# is now (no program can set it back), so a fingerprint or a directory's
+# proof of it needs it 2 seconds old.
+sub write_old_file
+{
+	my ($path, $text) = @_;
+	my $old = time() - 3600;
+	open my $fh, '>', $path or die "open $path: $!";
+	print $fh $text;
+	close $fh;
+	utime $old, $old, $path or die "utime $path: $!";
+	return;
+}
+
+# The way a migrate_apply or migrate_run went, by the DEBUG1 messages it
+# gave (client_min_messages = debug1): 'proof' (it answered from its
+# directory's proof), 'kept' (the long way, keeping a proof), or 'long'.
+sub proof_way
+{
+	my ($messages) = @_;
+	return $messages =~ /are as when a call last found nothing to do/ ? 'proof'
+	  : $messages =~ /kept the proof/ ? 'kept' : 'long';
 }
 
 # The text of example NAME of docs/operations.md (or of FILE, such as

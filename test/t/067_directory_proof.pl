@@ -18,6 +18,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(write_old_file proof_way);
 
 my $node = PostgreSQL::Test::Cluster->new('dirproof');
 $node->init;
@@ -29,23 +32,14 @@ my $dir = "$base/set";
 mkdir $dir or die;
 my $old = time() - 3600;
 
-# Writes a file, its modification time an hour back.
-sub write_file
-{
-	my ($path, $text) = @_;
-	open my $fh, '>', $path or die "$path: $!";
-	print $fh $text;
-	close $fh;
-	utime $old, $old, $path or die "utime $path: $!";
-}
 
 for my $i (1 .. 5)
 {
-	write_file(sprintf("%s/%03d_t%d.sql", $dir, $i, $i),
+	write_old_file(sprintf("%s/%03d_t%d.sql", $dir, $i, $i),
 		"CREATE TABLE IF NOT EXISTS t$i (id int);\n");
 }
 # a file over 1 kB, for morgenmigrate.max_file_size below
-write_file("$dir/006_big.sql",
+write_old_file("$dir/006_big.sql",
 	"CREATE TABLE IF NOT EXISTS big (id int);\n" . ('-- padding' . ' ' x 70 . "\n") x 20);
 
 # A new session's migrate_apply with DEBUG1 messages: (rc, the files it
@@ -68,8 +62,7 @@ sub way
 {
 	my ($rc, $out, $err) = call(@_);
 	die "migrate_apply failed: $err" if $rc != 0;
-	my $way = $err =~ /are as when a call last found nothing to do/ ? 'proof'
-	  : $err =~ /kept the proof/ ? 'kept' : 'long';
+	my $way = proof_way($err);
 	return "$way:$out";
 }
 
@@ -112,7 +105,7 @@ like($node->safe_psql('postgres', "SELECT string_agg(filename || ':' || state, '
 	qr/^001_t1.sql:applied .* 006_big.sql:applied$/, 'migrate_status is as it was');
 
 # (1) files
-write_file("$dir/007_t7.sql", "CREATE TABLE IF NOT EXISTS t7 (id int);\n");
+write_old_file("$dir/007_t7.sql", "CREATE TABLE IF NOT EXISTS t7 (id int);\n");
 is(way(), 'long:007_t7.sql', 'a file added is applied');
 # its modification time an hour ahead: never clearly older than a call,
 # like a file written a moment ago (whose change time is now), but
@@ -128,12 +121,12 @@ is(way(), 'kept:', 'and the next keeps the proof');
 is(way(), 'proof:', 'and stands');
 
 my $before = history();
-write_file("$dir/003_t3.sql", "CREATE TABLE IF NOT EXISTS tX (id int);\n");
+write_old_file("$dir/003_t3.sql", "CREATE TABLE IF NOT EXISTS tX (id int);\n");
 my ($rc, $out, $err) = call();
 like($err, qr/ERROR:  1 applied migration has changed since it was applied\nDETAIL:  Changed: 003_t3\.sql\./,
 	'an edit of the same size and modification time is refused');
 is(history(), $before, 'and the history is as it was');
-write_file("$dir/003_t3.sql", "CREATE TABLE IF NOT EXISTS t3 (id int);\n");
+write_old_file("$dir/003_t3.sql", "CREATE TABLE IF NOT EXISTS t3 (id int);\n");
 # the long way (which keeps a proof if the machine was slow enough for
 # the call to begin 2 s after the write, hence either), never the proof
 like(way(), qr/^(long|kept):$/, 'the file as it was: nothing to do, the long way');
@@ -144,7 +137,7 @@ like(way(), qr/^(long|kept):$/, 'a chmod (a new change time): the long way');
 chmod 0644, "$dir/002_t2.sql" or die;
 like(reprove(), qr/^(kept|proof):$/, 'a proof again');
 
-write_file("$dir/004_t4.new", "CREATE TABLE IF NOT EXISTS t4 (id int);\n");
+write_old_file("$dir/004_t4.new", "CREATE TABLE IF NOT EXISTS t4 (id int);\n");
 rename("$dir/004_t4.new", "$dir/004_t4.sql") or die;
 like(way(), qr/^(long|kept):$/, 'the same text renamed into place (another inode): the long way');
 
@@ -241,8 +234,7 @@ sub run_way
 		"SET client_min_messages = debug1;\nCALL morgenmigrate.migrate_run('$dir');\n"
 		  . "SELECT count(*) FROM morgenmigrate.schema_migrations");
 	die "migrate_run failed: $err" if $rc != 0;
-	return ($err =~ /are as when a call last found nothing to do/ ? 'proof'
-		  : $err =~ /kept the proof/ ? 'kept' : 'long') . ":$out";
+	return (proof_way($err)) . ":$out";
 }
 my $rows = $node->safe_psql('postgres', "SELECT count(*) FROM morgenmigrate.schema_migrations");
 $node->safe_psql('postgres',
@@ -263,7 +255,7 @@ for my $f (glob("$dir/*.sql"))
 	(my $name = $f) =~ s{.*/}{};
 	open my $in, '<', $f or die;
 	local $/;
-	write_file("$copy/$name", <$in>);
+	write_old_file("$copy/$name", <$in>);
 }
 symlink($dir, "$base/current") or die;
 settle();

@@ -28,6 +28,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(write_old_file proof_way);
 
 my $node = PostgreSQL::Test::Cluster->new('dirproof_probe');
 $node->init;
@@ -37,20 +40,10 @@ $node->safe_psql('postgres', 'CREATE EXTENSION morgenmigrate');
 my $base = PostgreSQL::Test::Utils::tempdir();
 my $dir = "$base/set";
 mkdir $dir or die;
-my $old = time() - 3600;
 
-# Writes a file, its modification time an hour back.
-sub write_file
-{
-	my ($path, $text) = @_;
-	open my $fh, '>', $path or die "$path: $!";
-	print $fh $text;
-	close $fh;
-	utime $old, $old, $path or die "utime $path: $!";
-}
 
-write_file("$dir/001_one.sql", "CREATE TABLE one (id int);\n");
-write_file("$dir/002_two.sql", "CREATE TABLE two (id int);\n");
+write_old_file("$dir/001_one.sql", "CREATE TABLE one (id int);\n");
+write_old_file("$dir/002_two.sql", "CREATE TABLE two (id int);\n");
 
 # Lets every time of the set lie more than two seconds in the past.
 sub settle { sleep 3; }
@@ -65,8 +58,7 @@ sub call
 	my ($rc, $out, $err) = $node->psql('postgres',
 		"BEGIN;\n$pre\nSET LOCAL client_min_messages = debug1;\n$select;\nROLLBACK;\n",
 		on_error_stop => 0);
-	my $way = $err =~ /are as when a call last found nothing to do/ ? 'proof'
-	  : $err =~ /kept the proof/ ? 'kept' : 'long';
+	my $way = proof_way($err);
 	my @said = grep { /^(?:psql:[^ ]* )?(WARNING|NOTICE|ERROR):/ } split /\n/, $err;
 	s/^psql:[^ ]* // for @said;
 	return ($way, "applied: $out\n" . join("\n", @said));
@@ -97,8 +89,7 @@ sub keep
 	my ($rc, $out, $err) = $node->psql('postgres',
 		"${pre}SET client_min_messages = debug1;\n$select;\n");
 	die "call failed: $err" if $rc != 0;
-	return $err =~ /are as when a call last found nothing to do/ ? 'proof'
-	  : $err =~ /kept the proof/ ? 'kept' : "long:$out";
+	return proof_way($err) eq 'long' ? "long:$out" : proof_way($err);
 }
 
 settle();

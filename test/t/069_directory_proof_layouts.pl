@@ -30,23 +30,16 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(write_old_file proof_way);
 
 my $node = PostgreSQL::Test::Cluster->new('dirproof_layouts');
 $node->init;
 $node->start;
 
 my $base = PostgreSQL::Test::Utils::tempdir();
-my $old = time() - 3600;
 
-# Writes a file, its modification time an hour back.
-sub write_file
-{
-	my ($path, $text) = @_;
-	open my $fh, '>', $path or die "$path: $!";
-	print $fh $text;
-	close $fh;
-	utime $old, $old, $path or die "utime $path: $!";
-}
 
 # The cases: name => [files, database setup].
 my %cases;
@@ -63,7 +56,7 @@ sub make_case
 		{
 			mkdir "$dir/$1" unless -d "$dir/$1";
 		}
-		write_file("$dir/$f", $files->{$f});
+		write_old_file("$dir/$f", $files->{$f});
 	}
 	$node->safe_psql('postgres', "CREATE DATABASE $name");
 	$node->safe_psql($name, 'CREATE EXTENSION morgenmigrate');
@@ -87,8 +80,7 @@ sub call
 	my ($rc, $out, $err) = $node->psql($db,
 		"BEGIN;\n$pre\nSET LOCAL client_min_messages = debug1;\n$select;\nROLLBACK;\n",
 		on_error_stop => 0);
-	my $way = $err =~ /are as when a call last found nothing to do/ ? 'proof'
-	  : $err =~ /kept the proof/ ? 'kept' : 'long';
+	my $way = proof_way($err);
 	my @said = grep { /^(?:psql:[^ ]* )?(WARNING|NOTICE|ERROR|DETAIL):/ } split /\n/, $err;
 	s/^psql:[^ ]* // for @said;
 	return ($way, "applied: $out\n" . join("\n", @said));
@@ -101,8 +93,7 @@ sub keep
 	my ($rc, $out, $err) = $node->psql($db,
 		"SET client_min_messages = debug1;\n$select;\n");
 	die "call failed: $err" if $rc != 0;
-	return $err =~ /are as when a call last found nothing to do/ ? 'proof'
-	  : $err =~ /kept the proof/ ? 'kept' : "long:$out";
+	return proof_way($err) eq 'long' ? "long:$out" : proof_way($err);
 }
 
 # After a change: the call answers as the same call without the proof.
@@ -208,20 +199,20 @@ foreach my $name (sort keys %cases)
 my ($way, $answer);
 
 # written through a hard link from outside, same size, time set back
-write_file("$base/outside_link", "CREATE TABLE uno (id int);\n");
+write_old_file("$base/outside_link", "CREATE TABLE uno (id int);\n");
 ($way, $answer) = same_answer('hard link written from outside', 'hardlink',
 	apply_sql($cases{hardlink}));
 like($answer, qr/has changed/, 'hard link: the edit is seen');
 
 # rewritten in place (truncated), same size, time set back
-write_file("$cases{inplace}/002_two.sql", "CREATE TABLE owt (id int);\n");
+write_old_file("$cases{inplace}/002_two.sql", "CREATE TABLE owt (id int);\n");
 ($way, $answer) = same_answer('rewritten in place, same size and time', 'inplace',
 	apply_sql($cases{inplace}));
 like($answer, qr/has changed/, 'rewritten in place: the edit is seen');
 
 # removed and written again (the inode number may come back), same size
 unlink "$cases{replaced}/002_two.sql" or die;
-write_file("$cases{replaced}/002_two.sql", "CREATE TABLE owt (id int);\n");
+write_old_file("$cases{replaced}/002_two.sql", "CREATE TABLE owt (id int);\n");
 ($way, $answer) = same_answer('removed and written again', 'replaced',
 	apply_sql($cases{replaced}));
 like($answer, qr/has changed/, 'written again: the edit is seen');
@@ -237,13 +228,13 @@ like($answer, qr/ERROR/, 'chmod 000 on the directory: the call fails');
 chmod 0755, $cases{chmod_dir};
 
 # hidden and editor files come and go
-write_file("$cases{hidden}/.001_one.sql.swp", "swap\n");
-write_file("$cases{hidden}/001_one.sql~", "backup\n");
+write_old_file("$cases{hidden}/.001_one.sql.swp", "swap\n");
+write_old_file("$cases{hidden}/001_one.sql~", "backup\n");
 unlink "$cases{hidden}/.gitkeep" or die;
 same_answer('hidden and editor files', 'hidden', apply_sql($cases{hidden}));
 
 # a down file without its up file
-write_file("$cases{orphan}/009_nine.down.sql", "SELECT 1;\n");
+write_old_file("$cases{orphan}/009_nine.down.sql", "SELECT 1;\n");
 ($way, $answer) = same_answer('down file without its up file', 'orphan',
 	apply_sql($cases{orphan}));
 like($answer, qr/has no up migration/, 'orphan down file: the call warns');
@@ -254,7 +245,7 @@ foreach my $path ("$cases{paths}/", "$base//paths", "$base/./paths")
 	($way) = call('paths', '', apply_sql($path));
 	is($way, 'proof', "path \"$path\" is the directory's: it answers from the proof");
 }
-write_file("$cases{paths}/003_three.sql", "CREATE TABLE three (id int);\n");
+write_old_file("$cases{paths}/003_three.sql", "CREATE TABLE three (id int);\n");
 foreach my $path ("$cases{paths}/", "$base//paths", "$base/./paths")
 {
 	($way, $answer) = same_answer("path \"$path\" after a file is added", 'paths',
@@ -263,7 +254,7 @@ foreach my $path ("$cases{paths}/", "$base//paths", "$base/./paths")
 }
 
 # through a symbolic link, its target changed
-write_file("$cases{symlink}/003_three.sql", "CREATE TABLE three (id int);\n");
+write_old_file("$cases{symlink}/003_three.sql", "CREATE TABLE three (id int);\n");
 ($way, $answer) = same_answer('through a link, a file added', 'symlink',
 	apply_sql("$base/symlink_path"));
 like($answer, qr/003_three\.sql/, 'through a link: the new file applies');
@@ -272,55 +263,55 @@ like($answer, qr/003_three\.sql/, 'through a link: the new file applies');
 unlink "$cases{golang}/2_two.down.sql" or die;
 ($way, $answer) = same_answer('golang-migrate: a down file removed', 'golang',
 	apply_sql($cases{golang}));
-write_file("$cases{golang}/3_three.down.sql", "SELECT 1;\n");
+write_old_file("$cases{golang}/3_three.down.sql", "SELECT 1;\n");
 same_answer('golang-migrate: a down file without its up file', 'golang',
 	apply_sql($cases{golang}));
 
 # goose: a Go migration added
-write_file("$cases{goose}/00003_three.go", "package migrations\n");
+write_old_file("$cases{goose}/00003_three.go", "package migrations\n");
 ($way, $answer) = same_answer('goose: a Go migration added', 'goose',
 	apply_sql($cases{goose}));
 like($answer, qr/ERROR/, 'goose: the Go migration is refused');
 
 # Flyway: a script's config edited, the repeatable script edited
-write_file("$cases{flyway}/V2__two.sql.conf", "executeInTransaction=TRUE\n");
+write_old_file("$cases{flyway}/V2__two.sql.conf", "executeInTransaction=TRUE\n");
 same_answer('flyway: a config file edited', 'flyway', apply_sql($cases{flyway}));
-write_file("$cases{flyway}/R__view.sql", "CREATE OR REPLACE VIEW v AS SELECT 2 AS a;\n");
+write_old_file("$cases{flyway}/R__view.sql", "CREATE OR REPLACE VIEW v AS SELECT 2 AS a;\n");
 ($way, $answer) = same_answer('flyway: the repeatable script edited', 'flyway',
 	apply_sql($cases{flyway}));
 like($answer, qr/R__view\.sql/, 'flyway: the repeatable script runs again');
 
 # postgrator: an undo file without its do file
-write_file("$cases{postgrator}/003.undo.three.sql", "SELECT 1;\n");
+write_old_file("$cases{postgrator}/003.undo.three.sql", "SELECT 1;\n");
 same_answer('postgrator: an undo file without its do file', 'postgrator',
 	apply_sql($cases{postgrator}));
 
 # dbmate: a migration older than the applied ones
-write_file("$cases{dbmate}/20240102000000_mid.sql",
+write_old_file("$cases{dbmate}/20240102000000_mid.sql",
 	"-- migrate:up\nCREATE TABLE mid (id int);\n-- migrate:down\nDROP TABLE mid;\n");
 ($way, $answer) = same_answer('dbmate: a migration added out of order', 'dbmate',
 	apply_sql($cases{dbmate}));
 like($answer, qr/out of order/, 'dbmate: the call warns');
 
 # node-pg-migrate: an applied file edited in place, same size and time
-write_file("$cases{nodepg}/1700000000002_two.sql",
+write_old_file("$cases{nodepg}/1700000000002_two.sql",
 	"-- Up Migration\nCREATE TABLE owt (id int);\n-- Down Migration\nDROP TABLE two;\n");
 ($way, $answer) = same_answer('node-pg-migrate: an applied file edited', 'nodepg',
 	apply_sql($cases{nodepg}));
 like($answer, qr/has changed/, 'node-pg-migrate: the edit is seen');
 
 # sql-migrate: a migration older than the applied ones
-write_file("$cases{sqlmigrate}/2_mid.sql",
+write_old_file("$cases{sqlmigrate}/2_mid.sql",
 	"-- +migrate Up\nCREATE TABLE mid (id int);\n-- +migrate Down\nDROP TABLE mid;\n");
 ($way, $answer) = same_answer('sql-migrate: a migration added out of order', 'sqlmigrate',
 	apply_sql($cases{sqlmigrate}));
 like($answer, qr/2_mid\.sql/, 'sql-migrate: the new file applies');
 
 # the layout set for the database: a file it skips, then one it reads
-write_file("$cases{forced}/seed.sql", "CREATE TABLE seed (id int);\n");
+write_old_file("$cases{forced}/seed.sql", "CREATE TABLE seed (id int);\n");
 ($way, $answer) = same_answer('layout set: a file it skips added', 'forced',
 	apply_sql($cases{forced}));
-write_file("$cases{forced}/3_three.up.sql", "CREATE TABLE three (id int);\n");
+write_old_file("$cases{forced}/3_three.up.sql", "CREATE TABLE three (id int);\n");
 ($way, $answer) = same_answer('layout set: a file it reads added', 'forced',
 	apply_sql($cases{forced}));
 like($answer, qr/3_three\.up\.sql/, 'layout set: the new file applies');
@@ -336,13 +327,13 @@ like($answer, qr/002_two\.sql/, 'migrate_forget: the file applies again');
 same_answer('migrate_baseline again before the call', 'baseline',
 	apply_sql($cases{baseline}),
 	"SELECT morgenmigrate.migrate_baseline('$cases{baseline}');");
-write_file("$cases{baseline}/003_three.sql", "CREATE TABLE three (id int);\n");
+write_old_file("$cases{baseline}/003_three.sql", "CREATE TABLE three (id int);\n");
 ($way, $answer) = same_answer('a baseline\'s directory, a file added', 'baseline',
 	apply_sql($cases{baseline}));
 like($answer, qr/003_three\.sql/, 'baseline: the new file applies');
 
 # migrate_run: a file added is applied, not answered from the proof
-write_file("$cases{run}/003_three.sql", "CREATE TABLE three (id int);\n");
+write_old_file("$cases{run}/003_three.sql", "CREATE TABLE three (id int);\n");
 is(keep('run', "CALL morgenmigrate.migrate_run('$cases{run}')"), 'long:',
 	'run: migrate_run after a file is added goes the long way');
 is($node->safe_psql('run', 'SELECT count(*) FROM morgenmigrate.schema_migrations'),

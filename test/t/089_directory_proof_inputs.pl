@@ -33,6 +33,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use MorgenmigrateTest qw(write_old_file proof_way);
 
 my $node = PostgreSQL::Test::Cluster->new('dirproof_inputs');
 $node->init;
@@ -41,22 +44,13 @@ $node->start;
 my $base = PostgreSQL::Test::Utils::tempdir();
 my $old = time() - 3600;
 
-sub write_file
-{
-	my ($path, $text) = @_;
-	open my $fh, '>', $path or die "$path: $!";
-	print $fh $text;
-	close $fh;
-	utime $old, $old, $path or die "utime $path: $!";
-}
-
 # A database and directory of its own, with $setup run in the database.
 sub make_case
 {
 	my ($name, $files, $setup) = @_;
 	my $dir = "$base/$name";
 	mkdir $dir or die "$dir: $!";
-	write_file("$dir/$_", $files->{$_}) foreach sort keys %$files;
+	write_old_file("$dir/$_", $files->{$_}) foreach sort keys %$files;
 	utime $old, $old, $dir or die;
 	$node->safe_psql('postgres', "CREATE DATABASE $name");
 	$node->safe_psql($name, 'CREATE EXTENSION morgenmigrate');
@@ -73,8 +67,7 @@ sub apply_sql
 sub way_of
 {
 	my ($err, $out) = @_;
-	return $err =~ /are as when a call last found nothing to do/ ? 'proof'
-	  : $err =~ /kept the proof/ ? 'kept' : "long:$out";
+	return proof_way($err) eq 'long' ? "long:$out" : proof_way($err);
 }
 
 # A new session's call in $db, in a transaction rolled back: (the way it
@@ -136,9 +129,9 @@ $dir{esw} = make_case('esw', { 'V1__one.sql' => $bs },
 $dir{plain} = make_case('plain', { '001_one.sql' => $t1, '002_two.sql' => $t2 });
 $dir{other} = "$base/other";
 mkdir $dir{other} or die;
-write_file("$dir{other}/001_one.sql", $t1);
-write_file("$dir{other}/002_two.sql", $t2);
-write_file("$dir{other}/003_three.sql", "CREATE TABLE three (id int);\n");
+write_old_file("$dir{other}/001_one.sql", $t1);
+write_old_file("$dir{other}/002_two.sql", $t2);
+write_old_file("$dir{other}/003_three.sql", "CREATE TABLE three (id int);\n");
 utime $old, $old, $dir{other} or die;
 sleep 3;
 
