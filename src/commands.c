@@ -100,6 +100,8 @@ typedef struct PlanFromKept
 } PlanFromKept;
 
 static void begin_call(CallState *call, const char *path);
+static void begin_call_with(CallState *call, const char *path,
+							History *history);
 static void explain_lock_table_full(int done, int total);
 static bool sorts_after(const CallState *call, const char *name,
 						const MigrationEntry *stop);
@@ -171,12 +173,19 @@ static const char *entry_error(const MigrationEntry *e);
 static void
 begin_call(CallState *call, const char *path)
 {
+	begin_call_with(call, path, NULL);
+}
+
+/* begin_call, with the history already read (NULL: read it). */
+static void
+begin_call_with(CallState *call, const char *path, History *history)
+{
 	call->callcxt = CurrentMemoryContext;
 	call->filecxt = AllocSetContextCreate(CurrentMemoryContext,
 										  "morgenmigrate file",
 										  ALLOCSET_DEFAULT_SIZES);
 	call->dir = path ? migration_dir_list(path) : NULL;
-	call->history = history_load();
+	call->history = history ? history : history_load();
 	if (call->dir != NULL && call->dir->fingerprints_wanted)
 		call->history->fingerprints =
 			history_load_fingerprints(call->dir->path,
@@ -754,7 +763,7 @@ command_apply(const char *path, const ApplyOptions *options,
 			work = up_work(plan_pending(call.dir, call.entries, options->target,
 										options->steps, true));
 			if (provable && work == NIL && nothing_to_say(&call))
-				dirproof_keep(path, call.history, &started);
+				dirproof_keep(path, call.history, call.entries, &started);
 			preflight(&call, work, options->dry_run ?
 					  PREFLIGHT_REHEARSAL : PREFLIGHT_TRANSACTION);
 
@@ -1156,7 +1165,8 @@ run_work(void *arg)
 		r->work = up_work(plan_pending(r->call.dir, r->call.entries,
 									   r->target, -1, true));
 		if (provable && r->work == NIL && nothing_to_say(&r->call))
-			dirproof_keep(r->path, r->call.history, &started);
+			dirproof_keep(r->path, r->call.history, r->call.entries,
+						  &started);
 	}
 	preflight(&r->call, r->work, PREFLIGHT_STEPS);
 }
@@ -1951,20 +1961,48 @@ command_status_files(const char *path, ReturnSetInfo *rsinfo)
 	MemoryContext rowcxt;
 	MemoryContext oldcxt;
 
+	History    *history = NULL;
+	int		   *order = NULL;
+
 	SPI_connect();
-	begin_call(&call, path);
 	/* each row's datums, freed once the tuplestore has its copy */
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "morgenmigrate status row",
 								   ALLOCSET_SMALL_SIZES);
-	foreach(lc, call.entries)
-	{
-		MigrationEntry *e = (MigrationEntry *) lfirst(lc);
 
-		oldcxt = MemoryContextSwitchTo(rowcxt);
-		put_status_row(rsinfo, e->filename, migration_state_name(e->state),
-					   e->applied, entry_error(e));
-		MemoryContextSwitchTo(oldcxt);
-		MemoryContextReset(rowcxt);
+	/*
+	 * Where the directory's proof stands, a no-op migrate_apply would find
+	 * every migration applied as it is and read no file: the rows are the
+	 * history's, in the order the proof kept.
+	 */
+	if (proof_kept_for(path, NULL, -1))
+		order = dirproof_order(path, &history);
+	if (order != NULL)
+	{
+		for (int i = 0; i < history->nrows; i++)
+		{
+			const HistoryRow *row = &history->rows[order[i]];
+
+			oldcxt = MemoryContextSwitchTo(rowcxt);
+			put_status_row(rsinfo, row->filename,
+						   migration_state_name(row->baseline ? MS_BASELINE :
+												MS_APPLIED), row, NULL);
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(rowcxt);
+		}
+	}
+	else
+	{
+		begin_call_with(&call, path, history);
+		foreach(lc, call.entries)
+		{
+			MigrationEntry *e = (MigrationEntry *) lfirst(lc);
+
+			oldcxt = MemoryContextSwitchTo(rowcxt);
+			put_status_row(rsinfo, e->filename, migration_state_name(e->state),
+						   e->applied, entry_error(e));
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(rowcxt);
+		}
 	}
 	MemoryContextDelete(rowcxt);
 	SPI_finish();

@@ -79,9 +79,20 @@
 #include "history.h"
 #include "migration.h"
 #include "morgenmigrate.h"
+#include "plan.h"
 
 /* the first bytes of a proof's facts: what form the rest has */
-#define PROOF_FORM "morgenmigrate directory proof 1"
+#define PROOF_FORM "morgenmigrate directory proof 2"
+
+/*
+ * After the facts, the order of the migrations, for migrate_status: how
+ * many there are (the history's rows, each a file's), and either
+ * ORDER_SORTED (in the order of their names, as the history is read) or
+ * ORDER_LISTED followed by the index of each one's history row, in the
+ * order the call listed them.
+ */
+#define ORDER_SORTED 0
+#define ORDER_LISTED 1
 
 /* What a walk of a directory found. */
 typedef struct Listing
@@ -235,25 +246,27 @@ pack_history(StringInfo buf, const HistoryDigest *digest)
 }
 
 /*
- * Tells whether the directory (its canonical path, checked as a call
- * checks it) has a proof that still stands: the same settings, entries
- * and history rows as when a call found nothing to do.  The caller must
- * hold the migration lock, as a call reads under it; and call only with
- * the arguments a proof is kept for (the database's history, the default
- * target and steps, no rehearsal).
+ * What the kept proof of the directory (its canonical path) holds after
+ * its facts, where those facts are still true: the same settings, entries
+ * and history rows as when a call found nothing to do; NULL where they
+ * are not.  The history's rows are digested as read here, or, history
+ * not NULL, read into *history once the directory's own times agree (so
+ * that whatever reading them raises comes where a call raises it, after
+ * the directory was found as it was).  The order that follows the facts
+ * is taken only where it is whole.
  */
-bool
-dirproof_stands(const char *path)
+static const char *
+kept_order(const char *path, History **history, int *len)
 {
 	FileFingerprint kept;
 	StringInfoData facts;
 	Listing		listing;
 	HistoryDigest digest;
 	struct stat st;
-	bool		stands;
+	uint32		header[2];
 
 	if (!history_load_proof(path, &kept))
-		return false;
+		return NULL;
 	initStringInfo(&facts);
 	pack_settings(&facts);
 
@@ -267,19 +280,120 @@ dirproof_stands(const char *path)
 		stat(path, &st) != 0 || kept.device != (int64) st.st_dev ||
 		kept.inode != (int64) st.st_ino ||
 		kept.mtime_ns != ns_of(&st.st_mtim) ||
-		kept.ctime_ns != ns_of(&st.st_ctim) ||
-		!history_digest(&digest) ||
-		!list_directory(path, &listing, NULL))
-		return false;
+		kept.ctime_ns != ns_of(&st.st_ctim))
+		return NULL;
+	if (history != NULL)
+	{
+		*history = history_load();
+		digest = (*history)->digest;
+	}
+	else if (!history_digest(&digest))
+		return NULL;
+	if (!digest.valid || !list_directory(path, &listing, NULL))
+		return NULL;
 	pack_listing(&facts, &listing);
 	pack_history(&facts, &digest);
-	stands = kept.facts_len == facts.len &&
-		memcmp(kept.facts, facts.data, facts.len) == 0;
-	if (stands)
-		ereport(DEBUG1,
-				(errmsg_internal("migration directory \"%s\" and the history are as when a call last found nothing to do",
-								 path)));
-	return stands;
+	if (kept.facts_len < facts.len + (int) sizeof(header) ||
+		memcmp(kept.facts, facts.data, facts.len) != 0)
+		return NULL;
+	memcpy(header, kept.facts + facts.len, sizeof(header));
+	*len = kept.facts_len - facts.len;
+	if (header[0] != digest.rows.count ||
+		*len != (int) sizeof(header) + (header[1] == ORDER_LISTED ?
+										 (int) (sizeof(uint32) * header[0]) : 0))
+		return NULL;
+	ereport(DEBUG1,
+			(errmsg_internal("migration directory \"%s\" and the history are as when a call last found nothing to do",
+							 path)));
+	return kept.facts + facts.len;
+}
+
+/*
+ * Tells whether the directory (its canonical path, checked as a call
+ * checks it) has a proof that still stands: the same settings, entries
+ * and history rows as when a call found nothing to do.  The caller must
+ * hold the migration lock, as a call reads under it; and call only with
+ * the arguments a proof is kept for (the database's history, the default
+ * target and steps, no rehearsal).
+ */
+bool
+dirproof_stands(const char *path)
+{
+	int			len;
+
+	return kept_order(path, NULL, &len) != NULL;
+}
+
+/*
+ * For migrate_status, with the arguments a proof is kept for (it reads
+ * without the migration lock, as its long way does): where the directory's
+ * proof stands, every migration is applied as it is, and this returns
+ * them in the order a call lists them, as the index of each one's row in
+ * (*history)->rows ((*history)->nrows of them); otherwise NULL.  *history
+ * is the history as read (directly, with the digest of its rows), or NULL
+ * where it was not read.
+ */
+int *
+dirproof_order(const char *path, History **history)
+{
+	const char *order;
+	uint32		header[2];
+	int			len;
+	int		   *rows;
+
+	*history = NULL;
+	if ((order = kept_order(path, history, &len)) == NULL)
+		return NULL;
+	memcpy(header, order, sizeof(header));
+	if (header[0] != (uint32) (*history)->nrows)
+		return NULL;
+	rows = palloc(sizeof(int) * Max(header[0], 1));
+	for (uint32 i = 0; i < header[0]; i++)
+	{
+		uint32		row = i;
+
+		if (header[1] == ORDER_LISTED)
+			memcpy(&row, order + sizeof(header) + sizeof(uint32) * i,
+				   sizeof(uint32));
+		if (row >= header[0])
+			return NULL;
+		rows[i] = (int) row;
+	}
+	return rows;
+}
+
+/*
+ * Appends the order of a call's migrations (entries, every one applied
+ * or a baseline: each names its history row); false where one does not.
+ */
+static bool
+pack_order(StringInfo buf, const History *history, const List *entries)
+{
+	uint32		header[2] = {history->nrows, ORDER_SORTED};
+	StringInfoData rows;
+	ListCell   *lc;
+	uint32		i = 0;
+
+	if (list_length(entries) != history->nrows)
+		return false;
+	initStringInfo(&rows);
+	foreach(lc, entries)
+	{
+		const MigrationEntry *e = (const MigrationEntry *) lfirst(lc);
+		uint32		row;
+
+		if (e->applied == NULL)
+			return false;
+		row = (uint32) (e->applied - history->rows);
+		if (row != i++)
+			header[1] = ORDER_LISTED;
+		appendBinaryStringInfo(&rows, (const char *) &row, sizeof(row));
+	}
+	appendBinaryStringInfo(buf, (const char *) header, sizeof(header));
+	if (header[1] == ORDER_LISTED)
+		appendBinaryStringInfo(buf, rows.data, rows.len);
+	pfree(rows.data);
+	return true;
 }
 
 /*
@@ -293,7 +407,7 @@ dirproof_stands(const char *path)
  * where the caller may not write them.
  */
 void
-dirproof_keep(const char *path, const History *history,
+dirproof_keep(const char *path, const History *history, const List *entries,
 			  const struct timespec *started)
 {
 	Listing		listing;
@@ -306,6 +420,8 @@ dirproof_keep(const char *path, const History *history,
 	pack_settings(&facts);
 	pack_listing(&facts, &listing);
 	pack_history(&facts, &history->digest);
+	if (!pack_order(&facts, history, entries))
+		return;
 	memset(&fp, 0, sizeof(fp));
 	fp.filename = "";
 	fp.device = (int64) listing.dir.st_dev;

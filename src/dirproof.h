@@ -15,10 +15,13 @@
 
 #include <time.h>
 
+#include "nodes/pg_list.h"
+
 #include "history.h"
 
 extern bool dirproof_stands(const char *path);
+extern int *dirproof_order(const char *path, History **history);
 extern void dirproof_keep(const char *path, const History *history,
-						  const struct timespec *started);
+						  const List *entries, const struct timespec *started);
 
 #endif							/* MORGENMIGRATE_DIRPROOF_H */

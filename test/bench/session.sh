@@ -28,6 +28,18 @@
 #                   as \timing shows them (the first loads the library and
 #                   reads every file; the second is what a pooled
 #                   connection's later calls cost)
+#   rows            psql -c "SELECT filename, kind, applied_at, duration,
+#                   checksum, NULL FROM schema_migrations" (the first
+#                   version's): the N rows of migrate_status's shape,
+#                   received and aligned by psql, which is what status
+#                   costs the client beyond a no-op apply: "apply + rows -
+#                   bare" is the least a status call can cost
+#   query           one psql session (the first version's) making the
+#                   same plain query twice, as \timing shows them: a look-up
+#                   of the history by its key; its 1st / 2nd is what a
+#                   new backend's first look at a table and its index
+#                   costs any statement, the floor under a first call's
+#                   "1st / 2nd" (which also loads the library)
 #   dbmate          dbmate migrate with nothing to do
 #   list, list0     liststat.c listing the set and stat()ing every file,
 #                   and the same on an empty directory (its own start):
@@ -149,6 +161,7 @@ measure() {
 	case $name in
 		bare) ms=$(timed vq "${labels[0]}" -d postgres -c 'SELECT 1') ;;
 		list) ms=$(timed "$tmp/liststat" "$sets/n$n") ;;
+		rows) ms=$(timed vq "${labels[0]}" -d "s$n" -c "SELECT filename, kind, applied_at, duration, checksum, NULL::text AS error FROM morgenmigrate.schema_migrations") ;;
 		list0) ms=$(timed "$tmp/liststat" "$tmp/empty") ;;
 		dbmate) ms=$(timed "$DBMATE" --url "postgres://postgres@/dbmate$n?socket=$BENCH_PGDIR&port=${port[${labels[0]}]}&sslmode=disable" \
 				--migrations-dir "$sets/dbmate$n" --no-dump-schema migrate) ;;
@@ -160,6 +173,14 @@ measure() {
 			# one has nothing to delete): the way a call goes after any change
 			vq "$l" -d "s$n" -c "DELETE FROM morgenmigrate.file_fingerprints WHERE filename = ''" >/dev/null 2>&1 || true
 			ms=$(timed vq "$l" -d "s$n" -c "SELECT * FROM morgenmigrate.migrate_apply('$sets/n$n')")
+			;;
+		query)
+			read -r first second < <(printf '%s\n' '\o /dev/null' '\timing on' \
+				"SELECT * FROM morgenmigrate.schema_migrations WHERE filename = '0001';" \
+				"SELECT * FROM morgenmigrate.schema_migrations WHERE filename = '0001';" |
+				vq "${labels[0]}" -d "s$n" -f - | awk '/^Time: / { printf "%s ", $2 } END { print "" }')
+			printf 'query:1st\t%s\t%s\nquery:2nd\t%s\t%s\n' "$n" "$first" "$n" "$second" >>"$raw"
+			return
 			;;
 		*:calls)
 			l=${name%:*}
@@ -195,7 +216,7 @@ done
 
 mkdir -p "$tmp/empty"
 cc -O2 -o "$tmp/liststat" "$bench/liststat.c"
-names=(bare list list0)
+names=(bare list list0 rows query)
 [ -n "$DBMATE" ] && names+=(dbmate)
 for l in "${labels[@]}"; do
 	names+=("$l:apply" "$l:long" "$l:status" "$l:calls")
@@ -270,7 +291,7 @@ open my $m, '<', $meta or die;
 print "# A new session's call\n\n```\n", <$m>, "```\n\n";
 print "Medians in ms (whole processes with the real psql binary, or as \\timing shows a call):\n\n";
 print "| | ", join(' | ', map { "N=$_" } @ns), " |\n|---|", join('', map { '---:|' } @ns), "\n";
-my @rows = ('bare', 'list', 'list0', (exists $s{dbmate} ? 'dbmate' : ()),
+my @rows = ('bare', 'list', 'list0', 'rows', 'query:1st', 'query:2nd', (exists $s{dbmate} ? 'dbmate' : ()),
 	map { ("$_:apply", "$_:long", "$_:status", "$_:1st", "$_:2nd") } @labels);
 for my $r (@rows)
 {
@@ -281,12 +302,14 @@ print "| | ", join(' | ', map { "N=$_" } @ns), " |\n|---|", join('', map { '---:
 my @pairs;
 push @pairs, [ "floor: (bare + list - list0) / dbmate", [ '+bare', '+list', '-list0' ], 'dbmate' ] if exists $s{dbmate};
 push @pairs, [ "floor: (bare + list - list0) / bare psql", [ '+bare', '+list', '-list0' ], 'bare' ];
+push @pairs, [ "a plain query's 1st / 2nd in a session", 'query:1st', 'query:2nd' ];
 for my $l (@labels)
 {
 	push @pairs, [ "$l apply / dbmate", "$l:apply", 'dbmate' ] if exists $s{dbmate};
 	push @pairs, [ "$l apply / bare psql", "$l:apply", 'bare' ];
 	push @pairs, [ "$l long / $l apply", "$l:long", "$l:apply" ];
 	push @pairs, [ "$l status / $l apply", "$l:status", "$l:apply" ];
+	push @pairs, [ "floor under status: ($l apply + rows - bare) / $l apply", [ "+$l:apply", '+rows', '-bare' ], "$l:apply" ];
 	push @pairs, [ "$l 1st call / 2nd call", "$l:1st", "$l:2nd" ];
 }
 for my $i (0 .. $#labels - 1)

@@ -457,7 +457,7 @@ $node->safe_psql('postgres', qq{
 	DELETE FROM morgenmigrate.file_fingerprints WHERE directory = '$dir4';
 	ALTER TABLE morgenmigrate.file_fingerprints DROP CONSTRAINT file_fingerprints_pkey;
 });
-my ($rc, $out, $err) = $node->psql('postgres', $allowed4
+($rc, $out, $err) = $node->psql('postgres', $allowed4
 	  . "SELECT string_agg(filename || ':' || status, ' ')"
 	  . " FROM morgenmigrate.migrate_apply('$dir4')");
 is("$rc $out", '0 002_nokey_b.sql:applied', 'without the key the pending file applies')
