@@ -311,10 +311,11 @@ kept_order(const char *path, History **history, int *len)
 /*
  * Tells whether the directory (its canonical path, checked as a call
  * checks it) has a proof that still stands: the same settings, entries
- * and history rows as when a call found nothing to do.  The caller must
- * hold the migration lock, as a call reads under it; and call only with
- * the arguments a proof is kept for (the database's history, the default
- * target and steps, no rehearsal).
+ * and history rows as when a call found nothing to do.  migrate_apply and
+ * migrate_run ask under the migration lock, as they read under it;
+ * migrate_check without, as its long way reads.  Only with the arguments
+ * a proof is kept for (the database's history, the default target and
+ * steps, no rehearsal).
  */
 bool
 dirproof_stands(const char *path)

@@ -1,11 +1,12 @@
-# migrate_status(dir) answers from a directory's proof: where a no-op
-# migrate_apply would answer from it, every migration is applied as it
-# is, and status returns the history's rows in the order the proof kept
-# (the order the call listed the files in, which is the runner's order,
-# not the order of the names).  Each case keeps a proof, then shows that
-# status answers from it and returns, row for row, what status returns
-# with the proof deleted (the long way); and after a change, that status
-# goes the long way and answers as it.
+# migrate_status(dir) and migrate_check(dir) answer from a directory's
+# proof: where a no-op migrate_apply would answer from it, every migration
+# is applied as it is, and status returns the history's rows in the order
+# the proof kept (the order the call listed the files in, which is the
+# runner's order, not the order of the names).  Each case keeps a proof,
+# then shows that status answers from it and returns, row for row, what
+# status returns with the proof deleted (the long way), and that
+# migrate_check passes either way; and after a change, that both go the
+# long way and answer as it.
 use strict;
 use warnings;
 
@@ -43,15 +44,22 @@ sub status_sql
 	  . "FROM morgenmigrate.migrate_status('$dirs{$name}')";
 }
 
-# A new session's migrate_status in a transaction rolled back after it,
-# $pre run first in it: (the way it went, its rows and messages).
+sub check_sql
+{
+	my ($name) = @_;
+	return "SELECT morgenmigrate.migrate_check('$dirs{$name}')";
+}
+
+# A new session's migrate_status (or $sql) in a transaction rolled back
+# after it, $pre run first in it: (the way it went, its rows and messages).
 sub status
 {
-	my ($name, $pre) = @_;
+	my ($name, $pre, $sql) = @_;
 	$pre //= '';
+	$sql //= status_sql($name);
 	my ($rc, $out, $err) = $node->psql($name,
 		"BEGIN;\n$pre\nSET LOCAL client_min_messages = debug1;\n"
-		  . status_sql($name) . ";\nROLLBACK;\n",
+		  . "$sql;\nROLLBACK;\n",
 		on_error_stop => 0);
 	my @said = grep { /^(?:psql:[^ ]* )?(WARNING|NOTICE|ERROR):/ } split /\n/, $err;
 	s/^psql:[^ ]* // for @said;
@@ -62,12 +70,13 @@ sub status
 # went and its answer, after checking the two answers are the same.
 sub same_status
 {
-	my ($name, $what, $pre) = @_;
+	my ($name, $what, $pre, $sql) = @_;
 	$pre //= '';
-	my ($way, $with) = status($name, $pre);
+	my ($way, $with) = status($name, $pre, $sql);
 	my (undef, $without) = status($name,
-		"$pre\nDELETE FROM morgenmigrate.file_fingerprints WHERE filename = '';");
-	is($with, $without, "$name, $what: status answers as the long way answers");
+		"$pre\nDELETE FROM morgenmigrate.file_fingerprints WHERE filename = '';", $sql);
+	is($with, $without, "$name, $what: " . ($sql ? 'check' : 'status')
+		. ' answers as the long way answers');
 	return ($way, $with);
 }
 
@@ -131,6 +140,9 @@ foreach my $name (sort keys %dirs)
 		postgrator => '1.do.a.sql 2.do.b.sql 10.do.c.sql',
 		mixed => '001_a.sql 002_b.sql 003_c.sql 004_d.sql');
 	is("@names", $order{$name}, "$name: in the runner's order");
+	($way, $answer) = same_status($name, 'the proof kept', '', check_sql($name));
+	is($way, 'proof', "$name: migrate_check answers from the proof");
+	unlike($answer, qr/ERROR/, "$name: migrate_check passes");
 }
 my (undef, $mixed) = status('mixed');
 like($mixed, qr/^002_b\.sql\|baseline\|/m, 'mixed: a baseline is shown as one');
@@ -144,6 +156,10 @@ write_old_file("$dirs{golang}/11_e.up.sql", $t->('e'));
 ($way, $answer) = same_status('golang', 'a file added');
 is($way, 'long', 'golang, a file added: status goes the long way');
 like($answer, qr/^11_e\.up\.sql\|pending\|/m, 'golang: the new file is pending');
+($way, $answer) = same_status('golang', 'a file added', '', check_sql('golang'));
+is($way, 'long', 'golang, a file added: migrate_check goes the long way');
+like($answer, qr/ERROR:  1 migration of .* is not applied as it stands/,
+	'golang: migrate_check fails, naming the new file');
 
 # a file removed: missing
 unlink "$dirs{goose}/11_d.sql" or die;
@@ -158,6 +174,9 @@ utime $old, $old, "$dirs{plain}/002_b.sql";
 ($way, $answer) = same_status('plain', 'an applied file edited');
 is($way, 'long', 'plain, a file edited: status goes the long way');
 like($answer, qr/^002_b\.sql\|changed\|/m, 'plain: the edited file is changed');
+($way, $answer) = same_status('plain', 'an applied file edited', '', check_sql('plain'));
+like($answer, qr/ERROR:  1 migration of .* is not applied as it stands/,
+	'plain: migrate_check fails on the edited file');
 
 # the history changed in the transaction: a row deleted, a row's kind
 foreach my $change (
@@ -169,6 +188,9 @@ foreach my $change (
 	($way, $answer) = same_status('flyway', "history changed ($change->[0])", $change->[0]);
 	is($way, 'long', "flyway, $change->[0]: status goes the long way");
 	like($answer, $change->[1], "flyway, $change->[0]: status shows the change");
+	($way) = same_status('flyway', "history changed ($change->[0])", $change->[0],
+		check_sql('flyway'));
+	is($way, 'long', "flyway, $change->[0]: migrate_check goes the long way");
 }
 
 # the proof still stands for what did not change
