@@ -24,6 +24,8 @@
 #                   any change costs, the long way, keeping the proof again
 #                   (the same as apply for a version without proofs)
 #   LABEL status    psql -c "SELECT * FROM migrate_status(dir)"
+#   LABEL check     psql -c "SELECT migrate_check(dir)" (all applied: it
+#                   passes; what a readiness probe pays per connection)
 #   LABEL 1st, 2nd  one psql session making two no-op migrate_apply calls,
 #                   as \timing shows them (the first loads the library and
 #                   reads every file; the second is what a pooled
@@ -167,6 +169,7 @@ measure() {
 				--migrations-dir "$sets/dbmate$n" --no-dump-schema migrate) ;;
 		*:apply) l=${name%:*}; ms=$(timed vq "$l" -d "s$n" -c "SELECT * FROM morgenmigrate.migrate_apply('$sets/n$n')") ;;
 		*:status) l=${name%:*}; ms=$(timed vq "$l" -d "s$n" -c "SELECT * FROM morgenmigrate.migrate_status('$sets/n$n')") ;;
+		*:check) l=${name%:*}; ms=$(timed vq "$l" -d "s$n" -c "SELECT morgenmigrate.migrate_check('$sets/n$n')") ;;
 		*:long)
 			l=${name%:*}
 			# the directory's proof deleted first, untimed (a version without
@@ -219,7 +222,7 @@ cc -O2 -o "$tmp/liststat" "$bench/liststat.c"
 names=(bare list list0 rows query)
 [ -n "$DBMATE" ] && names+=(dbmate)
 for l in "${labels[@]}"; do
-	names+=("$l:apply" "$l:long" "$l:status" "$l:calls")
+	names+=("$l:apply" "$l:long" "$l:status" "$l:check" "$l:calls")
 done
 : >"$raw"
 for rep in $(seq 1 "$REPS"); do
@@ -292,7 +295,7 @@ print "# A new session's call\n\n```\n", <$m>, "```\n\n";
 print "Medians in ms (whole processes with the real psql binary, or as \\timing shows a call):\n\n";
 print "| | ", join(' | ', map { "N=$_" } @ns), " |\n|---|", join('', map { '---:|' } @ns), "\n";
 my @rows = ('bare', 'list', 'list0', 'rows', 'query:1st', 'query:2nd', (exists $s{dbmate} ? 'dbmate' : ()),
-	map { ("$_:apply", "$_:long", "$_:status", "$_:1st", "$_:2nd") } @labels);
+	map { ("$_:apply", "$_:long", "$_:status", "$_:check", "$_:1st", "$_:2nd") } @labels);
 for my $r (@rows)
 {
 	print "| $r | ", join(' | ', map { my $v = median(@{ $s{$r}{$_} || [] }); defined $v ? sprintf('%.1f', $v) : '-' } @ns), " |\n";
@@ -309,6 +312,7 @@ for my $l (@labels)
 	push @pairs, [ "$l apply / bare psql", "$l:apply", 'bare' ];
 	push @pairs, [ "$l long / $l apply", "$l:long", "$l:apply" ];
 	push @pairs, [ "$l status / $l apply", "$l:status", "$l:apply" ];
+	push @pairs, [ "$l check / $l apply", "$l:check", "$l:apply" ];
 	push @pairs, [ "floor under status: ($l apply + rows - bare) / $l apply", [ "+$l:apply", '+rows', '-bare' ], "$l:apply" ];
 	push @pairs, [ "$l 1st call / 2nd call", "$l:1st", "$l:2nd" ];
 }
