@@ -1334,7 +1334,10 @@ history_save_fingerprints(const char *directory, const FileFingerprint *fps,
 /*
  * Drops the fingerprints of a migration's files, in every directory: its
  * history row went or took another checksum, and nothing proved of its
- * file before is to be trusted for it.
+ * file before is to be trusted for it.  The proof of each directory that
+ * loses one goes with it: a call without the fingerprint reads the file,
+ * and may say something doing so (a tenant's call drops them too, where
+ * the database's history and the directory's proof stay as they were).
  */
 static void
 forget_fingerprints(const char *filename)
@@ -1347,7 +1350,11 @@ forget_fingerprints(const char *filename)
 		return;
 	values[0] = CStringGetTextDatum(filename);
 	run_kept(&plan,
-			 "DELETE FROM " MM_SCHEMA ".file_fingerprints"
-			 " WHERE filename OPERATOR(pg_catalog.=) $1",
+			 "WITH gone AS (DELETE FROM " MM_SCHEMA ".file_fingerprints"
+			 " WHERE filename OPERATOR(pg_catalog.=) $1 RETURNING directory)"
+			 " DELETE FROM " MM_SCHEMA ".file_fingerprints"
+			 " WHERE filename OPERATOR(pg_catalog.=) ''"
+			 " AND directory OPERATOR(pg_catalog.=) ANY"
+			 " (ARRAY(SELECT directory FROM gone))",
 			 1, types, values, NULL);
 }

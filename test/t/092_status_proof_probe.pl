@@ -31,14 +31,15 @@
 # - the databases => fleet form (worker), proof deleted committed;
 # - 3000 golang-migrate files with unpadded numbers;
 # - the schemas => (tenant) form of status for the same directory;
-# - DISAGREEMENT: a tenant's migrate_apply (schemas =>) that runs again a
-#   changed Flyway repeatable script R__x.sql deletes the fingerprints of
-#   every file named R__x.sql in every directory (history.c
-#   forget_fingerprints: WHERE filename = $1, any directory), while the
-#   database's own history and the other directory are unchanged, so that
-#   directory's proof stands.  status from the proof is silent; the long
-#   way reads the file again, and its scanner gives a NOTICE (identifier
-#   truncated).  See the last case.
+# - a disagreement, mended (the last case): a tenant's migrate_apply
+#   (schemas =>) that runs again a changed Flyway repeatable script
+#   R__x.sql deletes the fingerprints of every file named R__x.sql in every
+#   directory (forget_fingerprints: by the name alone), while the
+#   database's own history and the other directory stayed as they were, so
+#   that directory's proof stood: status and a no-op migrate_apply from the
+#   proof were silent, and the long way read the file again, its scanner
+#   giving a NOTICE (identifier truncated).  A directory's proof now goes
+#   with any fingerprint of it that is forgotten.
 use strict;
 use warnings;
 
@@ -339,7 +340,7 @@ is("$w1 $w2", 'proof long', 'intx, committed: the first from the proof, the seco
 # the tenant form of status over a directory that has a proof
 same_status('plain', 'schemas => a tenant', "CREATE SCHEMA t1;", ", schemas => ARRAY['t1']");
 
-# --- the disagreement ---
+# --- the disagreement, mended ---
 # the tenant applies its set (whose repeatable script shares a name with one
 # of the database's directory), then a changed version of it
 my $tenant_apply = "SELECT count(*) FROM morgenmigrate.migrate_apply('$dirs{tenantset}', schemas => ARRAY['t1'])";
@@ -352,9 +353,14 @@ $node->safe_psql('shared', $tenant_apply);
 is($node->safe_psql('shared', qq{SELECT count(*) FROM morgenmigrate.file_fingerprints
 	WHERE directory = '$dirs{shared}' AND filename = 'R__view.sql'}), '0',
 	'shared: the tenant\'s repeatable script ran again and deleted the fingerprint of the other directory\'s file of that name');
+is($node->safe_psql('shared', qq{SELECT count(*) FROM morgenmigrate.file_fingerprints
+	WHERE directory = '$dirs{shared}' AND filename = ''}), '0',
+	'shared: and the proof of that directory with it');
 my $with;
 ($way, $with) = same_status('shared', 'after a tenant re-ran its repeatable script of the same name');
-is($way, 'proof', 'shared: status still answers from the proof');
+is($way, 'long', 'shared: status goes the long way');
+like($with, qr/NOTICE:  identifier "x+" will be truncated/,
+	'shared: status reads the file again and its scanner notices');
 my (undef, $without) = status('shared',
 	"DELETE FROM morgenmigrate.file_fingerprints WHERE filename = '';");
 like($without, qr/NOTICE:  identifier "x+" will be truncated/,
