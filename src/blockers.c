@@ -150,14 +150,19 @@ sorted_unique(List *pids)
 
 /*
  * Timeout handler: notes the lock this backend waits for, if any.  Runs
- * in a signal handler: it only copies from our own PGPROC.
+ * in a signal handler: it only copies from our own PGPROC.  The timer
+ * stays set while a backend ends (pg_terminate_backend in a statement),
+ * past the point where it gives up its PGPROC (MyProc NULL).
  */
 static void
 note_lock_wait(void)
 {
 	volatile PGPROC *proc = MyProc;
-	LOCK	   *lock = proc->waitLock;
+	LOCK	   *lock;
 
+	if (proc == NULL)
+		return;
+	lock = proc->waitLock;
 	if (lock != NULL)
 	{
 		wait_tag = lock->tag;

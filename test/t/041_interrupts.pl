@@ -175,6 +175,31 @@ sub finish_call
 	next_apply_succeeds('terminate');
 }
 
+# pg_terminate_backend under a short lock timeout: the timer that notes
+# what a statement waits for fires every millisecond, and one that fired
+# after the ending backend gave up its PGPROC crashed it (signal 11, and
+# the server restarted), now and then: twenty times, none does
+{
+	my $logstart = -s $node->logfile;
+	for my $i (1 .. 20)
+	{
+		my $s = $node->background_psql('postgres', on_error_stop => 0);
+		$s->query_safe("SET mmtest.sleep = 300;\nSET morgenmigrate.lock_timeout = '2ms'");
+		my $pid = $s->query_safe('SELECT pg_backend_pid()');
+		$s->{stdin} .= "$apply;\n";
+		$s->{run}->pump_nb;
+		$node->poll_query_until('postgres', qq{
+			SELECT count(*) FROM pg_stat_activity
+			 WHERE pid = $pid AND wait_event = 'PgSleep'}, '1')
+		  or last;
+		$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
+		eval { $s->{run}->finish };
+	}
+	unlike(slurp_file($node->logfile, $logstart), qr/terminated by signal/,
+		'terminate under a 2ms lock timeout, 20 times: no backend crashed on its way out');
+	nothing_changed('terminate under a 2ms lock timeout');
+}
+
 # After backend PID was killed with SIGKILL (the log LOGSTART bytes long
 # before): waits until the postmaster saw it die, then until it recovered,
 # then until the server takes connections.  In that order: a connection
