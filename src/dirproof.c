@@ -256,7 +256,7 @@ pack_history(StringInfo buf, const HistoryDigest *digest)
  * is taken only where it is whole.
  */
 static const char *
-kept_order(const char *path, History **history, int *len)
+kept_order(const char *path, History **history)
 {
 	FileFingerprint kept;
 	StringInfoData facts;
@@ -264,6 +264,7 @@ kept_order(const char *path, History **history, int *len)
 	HistoryDigest digest;
 	struct stat st;
 	uint32		header[2];
+	int			len;
 
 	if (!history_load_proof(path, &kept))
 		return NULL;
@@ -297,9 +298,9 @@ kept_order(const char *path, History **history, int *len)
 		memcmp(kept.facts, facts.data, facts.len) != 0)
 		return NULL;
 	memcpy(header, kept.facts + facts.len, sizeof(header));
-	*len = kept.facts_len - facts.len;
+	len = kept.facts_len - facts.len;
 	if (header[0] != digest.rows.count ||
-		*len != (int) sizeof(header) + (header[1] == ORDER_LISTED ?
+		len != (int) sizeof(header) + (header[1] == ORDER_LISTED ?
 										 (int) (sizeof(uint32) * header[0]) : 0))
 		return NULL;
 	ereport(DEBUG1,
@@ -320,9 +321,7 @@ kept_order(const char *path, History **history, int *len)
 bool
 dirproof_stands(const char *path)
 {
-	int			len;
-
-	return kept_order(path, NULL, &len) != NULL;
+	return kept_order(path, NULL) != NULL;
 }
 
 /*
@@ -339,11 +338,10 @@ dirproof_order(const char *path, History **history)
 {
 	const char *order;
 	uint32		header[2];
-	int			len;
 	int		   *rows;
 
 	*history = NULL;
-	if ((order = kept_order(path, history, &len)) == NULL)
+	if ((order = kept_order(path, history)) == NULL)
 		return NULL;
 	memcpy(header, order, sizeof(header));
 	if (header[0] != (uint32) (*history)->nrows)

@@ -1204,14 +1204,3 @@ filecache_fingerprints_proved(FingerprintSet *set)
 	return proved;
 }
 
-/* What this call proved of a file, or NULL. */
-const FileFingerprint *
-filecache_fingerprint_proved(FingerprintSet *set, const char *filename)
-{
-	FingerprintEntry *e;
-
-	if (set == NULL || set->nproved == 0 ||
-		(e = fingerprint_entry(set, filename, false)) == NULL)
-		return NULL;
-	return e->proved;
-}

@@ -64,8 +64,6 @@ extern void filecache_fingerprint_prove(FingerprintSet *set, int dirfd,
 										MigrationLayout scan_layout,
 										bool lines, const char *checksum,
 										const FileSections *sections);
-extern const FileFingerprint *filecache_fingerprint_proved(FingerprintSet *set,
-														   const char *filename);
 extern List *filecache_fingerprints_proved(FingerprintSet *set);
 
 extern bool filecache_stamp_settled(const struct stat *st,

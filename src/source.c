@@ -1630,16 +1630,6 @@ migration_keeps(const MigrationDir *dir, const struct stat *st)
 }
 
 /*
- * What this call proved of a migration's file by reading it, to keep for
- * later sessions, or NULL.
- */
-const FileFingerprint *
-migration_fingerprint(const MigrationDir *dir, const MigrationFile *file)
-{
-	return filecache_fingerprint_proved(dir->fingerprints, file->name);
-}
-
-/*
  * Everything this call proved by reading files of the directory, to keep
  * for later sessions: the files of migrations and the files read with
  * them (down files; files read while the layout was settled), a

@@ -32,8 +32,6 @@ extern void migration_dir_trust(MigrationDir *dir, int dirfd,
 								const FileFingerprint *fps, int n);
 extern bool migration_keeps(const MigrationDir *dir, const struct stat *st);
 extern List *migration_fingerprints_proved(const MigrationDir *dir);
-extern const FileFingerprint *migration_fingerprint(const MigrationDir *dir,
-													const MigrationFile *file);
 extern List *migration_dir_ignored(MigrationDir *dir);
 extern MigrationScript *migration_read(const MigrationDir *dir,
 									   const char *name, const char *path,
