@@ -25,7 +25,7 @@ our @EXPORT_OK =
   qw(write_set guide_example readme_example superuser cron_node
   wait_for_cron_runs cron_first_run start_background finish_background
   runner_missing runner_command run_command dump_schema write_old_file
-  proof_way);
+  proof_way proof_call proof_both);
 
 # The superuser of a test's cluster: initdb names it after the OS user
 # running the test (postgres in scripts/test.sh, a developer's own name
@@ -72,6 +72,32 @@ sub proof_way
 	my ($messages) = @_;
 	return $messages =~ /are as when a call last found nothing to do/ ? 'proof'
 	  : $messages =~ /kept the proof/ ? 'kept' : 'long';
+}
+
+# A new session's call $sql in database $db of $node, in a transaction
+# rolled back after it, $pre run first in it, with client_min_messages =
+# debug1: the way it went (proof_way) and its answer: its rows, then its
+# WARNING, NOTICE, ERROR and DETAIL lines.
+sub proof_call
+{
+	my ($node, $db, $pre, $sql) = @_;
+	my ($rc, $out, $err) = $node->psql($db,
+		"BEGIN;\n$pre\nSET LOCAL client_min_messages = debug1;\n$sql;\nROLLBACK;\n",
+		on_error_stop => 0);
+	my @said = grep { /^(?:psql:[^ ]* )?(WARNING|NOTICE|ERROR|DETAIL):/ } split /\n/, $err;
+	s/^psql:[^ ]* // for @said;
+	return (proof_way($err), join("\n", "rows:", $out, @said));
+}
+
+# proof_call as the directory's proof stands, and with it deleted first
+# (the long way): (the first's way, its answer, the long way's answer).
+sub proof_both
+{
+	my ($node, $db, $pre, $sql) = @_;
+	my ($way, $with) = proof_call($node, $db, $pre, $sql);
+	my (undef, $without) = proof_call($node, $db,
+		"$pre\nDELETE FROM morgenmigrate.file_fingerprints WHERE filename = '';", $sql);
+	return ($way, $with, $without);
 }
 
 # The text of example NAME of docs/operations.md (or of FILE, such as

@@ -15,7 +15,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../perl";
-use MorgenmigrateTest qw(write_old_file proof_way);
+use MorgenmigrateTest qw(write_old_file proof_way proof_call proof_both);
 
 my $node = PostgreSQL::Test::Cluster->new('dirproof_status');
 $node->init;
@@ -55,15 +55,7 @@ sub check_sql
 sub status
 {
 	my ($name, $pre, $sql) = @_;
-	$pre //= '';
-	$sql //= status_sql($name);
-	my ($rc, $out, $err) = $node->psql($name,
-		"BEGIN;\n$pre\nSET LOCAL client_min_messages = debug1;\n"
-		  . "$sql;\nROLLBACK;\n",
-		on_error_stop => 0);
-	my @said = grep { /^(?:psql:[^ ]* )?(WARNING|NOTICE|ERROR):/ } split /\n/, $err;
-	s/^psql:[^ ]* // for @said;
-	return (proof_way($err), join("\n", "rows:", $out, @said));
+	return proof_call($node, $name, $pre // '', $sql // status_sql($name));
 }
 
 # migrate_status as it is, and with the proof deleted: the way the first
@@ -71,10 +63,8 @@ sub status
 sub same_status
 {
 	my ($name, $what, $pre, $sql) = @_;
-	$pre //= '';
-	my ($way, $with) = status($name, $pre, $sql);
-	my (undef, $without) = status($name,
-		"$pre\nDELETE FROM morgenmigrate.file_fingerprints WHERE filename = '';", $sql);
+	my ($way, $with, $without) =
+	  proof_both($node, $name, $pre // '', $sql // status_sql($name));
 	is($with, $without, "$name, $what: " . ($sql ? 'check' : 'status')
 		. ' answers as the long way answers');
 	return ($way, $with);

@@ -48,7 +48,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/../perl";
-use MorgenmigrateTest qw(write_old_file proof_way);
+use MorgenmigrateTest qw(write_old_file proof_way proof_call proof_both);
 
 my $node = PostgreSQL::Test::Cluster->new('status_proof_probe');
 $node->init;
@@ -91,23 +91,14 @@ sub status_sql
 sub status
 {
 	my ($name, $pre, $extra) = @_;
-	$pre //= '';
-	my ($rc, $out, $err) = $node->psql($dbof{$name},
-		"BEGIN;\n$pre\nSET LOCAL client_min_messages = debug1;\n"
-		  . status_sql($name, $extra) . ";\nROLLBACK;\n",
-		on_error_stop => 0);
-	my @said = grep { /^(?:psql:[^ ]* )?(WARNING|NOTICE|ERROR|DETAIL):/ } split /\n/, $err;
-	s/^psql:[^ ]* // for @said;
-	return (proof_way($err), join("\n", "rows:", $out, @said));
+	return proof_call($node, $dbof{$name}, $pre // '', status_sql($name, $extra));
 }
 
 sub same_status
 {
 	my ($name, $what, $pre, $extra) = @_;
-	$pre //= '';
-	my ($way, $with) = status($name, $pre, $extra);
-	my (undef, $without) = status($name,
-		"$pre\nDELETE FROM morgenmigrate.file_fingerprints WHERE filename = '';", $extra);
+	my ($way, $with, $without) =
+	  proof_both($node, $dbof{$name}, $pre // '', status_sql($name, $extra));
 	is($with, $without, "$name, $what: status answers as the long way answers");
 	return ($way, $with);
 }
