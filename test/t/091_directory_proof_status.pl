@@ -190,6 +190,16 @@ is($answer, (status('sqlmigrate',
 	"DELETE FROM morgenmigrate.file_fingerprints WHERE filename = '';"))[1],
 	'sqlmigrate, read-only: status answers as the long way answers');
 
+# drift recorded: migrate_check takes the migrations from the proof and
+# goes on to the drift, which it refuses as the long way does
+$node->safe_psql('sqlmigrate', 'SELECT morgenmigrate.drift_enable()');
+$node->safe_psql('sqlmigrate', 'CREATE TABLE made_by_hand (id int)');
+($way, $answer) = same_status('sqlmigrate', 'a change made outside the migrations', '',
+	check_sql('sqlmigrate'));
+is($way, 'proof', 'sqlmigrate, drift recorded: migrate_check answers from the proof');
+like($answer, qr/ERROR:  1 schema change was made outside the migrations/,
+	'sqlmigrate, drift recorded: migrate_check fails on the drift');
+
 # a role that may not read the history: the same error either way
 $node->safe_psql('postgrator', q{
 	CREATE ROLE reader LOGIN;
